@@ -1,0 +1,119 @@
+import type { Classifier, FailureClass } from '../classify/types.js';
+import type { ClusterSnapshot, ConnectorSnapshot, State } from '../connect/types.js';
+
+export interface FailureView {
+  /** null for the connector itself. */
+  readonly task: number | null;
+  readonly workerId: string;
+  readonly class: FailureClass;
+  readonly rootCause: string;
+}
+
+export interface ConnectorView {
+  readonly name: string;
+  readonly type: string;
+  readonly state: State;
+  readonly workerId: string;
+  readonly tasks: { readonly total: number; readonly byState: Partial<Record<State, number>> };
+  /** e.g. "2/3 RUNNING, 1 FAILED" */
+  readonly taskSummary: string;
+  readonly failures: readonly FailureView[];
+}
+
+export type ClusterView =
+  | { readonly cluster: string; readonly reachable: true; readonly version?: string; readonly connectors: readonly ConnectorView[] }
+  | { readonly cluster: string; readonly reachable: false; readonly error: string };
+
+export interface StatusView {
+  readonly clusters: readonly ClusterView[];
+  readonly summary: { readonly connectors: number; readonly failed: number; readonly unreachable: number };
+}
+
+function summarizeTasks(c: ConnectorSnapshot): ConnectorView['tasks'] & { text: string } {
+  const byState: Partial<Record<State, number>> = {};
+  for (const t of c.tasks) byState[t.state] = (byState[t.state] ?? 0) + 1;
+  const total = c.tasks.length;
+  if (total === 0) return { total, byState, text: 'no tasks' };
+  const running = byState.RUNNING ?? 0;
+  const others = Object.entries(byState)
+    .filter(([s]) => s !== 'RUNNING')
+    .map(([s, n]) => `${n} ${s}`);
+  return { total, byState, text: [`${running}/${total} RUNNING`, ...others].join(', ') };
+}
+
+export function connectorView(c: ConnectorSnapshot, classify: Classifier): ConnectorView {
+  const failures: FailureView[] = [];
+  const failed = (task: number | null, workerId: string, trace: string | undefined) => {
+    const r = classify(trace ?? '');
+    failures.push({ task, workerId, class: r.class, rootCause: r.rootCause });
+  };
+  if (c.state === 'FAILED') failed(null, c.workerId, c.trace);
+  for (const t of c.tasks) if (t.state === 'FAILED') failed(t.id, t.workerId, t.trace);
+  const tasks = summarizeTasks(c);
+  return {
+    name: c.name,
+    type: c.type,
+    state: c.state,
+    workerId: c.workerId,
+    tasks: { total: tasks.total, byState: tasks.byState },
+    taskSummary: tasks.text,
+    failures,
+  };
+}
+
+export function buildStatusView(results: readonly ({ cluster: string; snapshot: ClusterSnapshot } | { cluster: string; error: string })[], classify: Classifier): StatusView {
+  const clusters: ClusterView[] = results.map((r) =>
+    'snapshot' in r
+      ? {
+          cluster: r.cluster,
+          reachable: true,
+          ...(r.snapshot.version !== undefined && { version: r.snapshot.version }),
+          connectors: [...r.snapshot.connectors].sort((a, b) => a.name.localeCompare(b.name)).map((c) => connectorView(c, classify)),
+        }
+      : { cluster: r.cluster, reachable: false, error: r.error },
+  );
+  let connectors = 0;
+  let failed = 0;
+  let unreachable = 0;
+  for (const c of clusters) {
+    if (!c.reachable) {
+      unreachable++;
+      continue;
+    }
+    connectors += c.connectors.length;
+    failed += c.connectors.filter((v) => v.failures.length > 0).length;
+  }
+  return { clusters, summary: { connectors, failed, unreachable } };
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+/** The human view: one table per cluster, and the root cause of everything FAILED. */
+export function renderStatus(view: StatusView): string {
+  const out: string[] = [];
+  for (const c of view.clusters) {
+    if (!c.reachable) {
+      out.push(`cluster ${c.cluster}: UNREACHABLE (${c.error})`, '');
+      continue;
+    }
+    out.push(`cluster ${c.cluster}${c.version ? ` (Kafka Connect ${c.version})` : ''}: ${c.connectors.length} connector(s)`);
+    if (c.connectors.length > 0) {
+      const rows = [['CONNECTOR', 'TYPE', 'STATE', 'TASKS', 'WORKER']];
+      for (const v of c.connectors) rows.push([v.name, v.type, v.state, v.taskSummary, v.workerId]);
+      out.push(table(rows));
+      for (const v of c.connectors) {
+        for (const f of v.failures) {
+          const subject = f.task === null ? `${v.name} (connector)` : `${v.name} task ${f.task}`;
+          out.push(`  FAILED ${subject} on ${f.workerId} [${f.class}]: ${f.rootCause}`);
+        }
+      }
+    }
+    out.push('');
+  }
+  const s = view.summary;
+  out.push(`${s.connectors} connector(s), ${s.failed} with failures, ${s.unreachable} cluster(s) unreachable`);
+  return out.join('\n');
+}

@@ -1,0 +1,418 @@
+import { readFileSync } from 'node:fs';
+import convict from 'convict';
+import { validate as validateCron } from 'node-cron';
+import { FAILURE_CLASSES, type CustomRule, type FailureClass } from '../classify/types.js';
+import { ENV_PREFIX, FORMAT, SEVERITIES, SINK_TYPES, schema, type Severity, type SinkType } from './schema.js';
+import type { ClusterConfig, MaintenanceWindow, SinkConfig, SinkFilter, WatchdogConfig } from './types.js';
+
+/** A configuration problem: always names the key, never echoes a secret. Exit code 78 (EX_CONFIG). */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    readonly key: string,
+    readonly reason: string,
+  ) {
+    super(`${key}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const CONFIG_FILE_ENV = `${ENV_PREFIX}CONFIG`;
+
+export interface LoadOptions {
+  /** Path given with --config; falls back to CONNECT_WATCHDOG_CONFIG. */
+  readonly configFile?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Values set on the command line (e.g. --dry-run), applied last. */
+  readonly overrides?: { readonly dryRun?: boolean; readonly logLevel?: string };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function toNumber(v: unknown): unknown {
+  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
+  return v;
+}
+
+function checkHttpUrl(value: unknown): void {
+  if (typeof value !== 'string') throw new Error('must be an http(s) URL');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error('must be an http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
+}
+
+let formatsAdded = false;
+function addFormats(): void {
+  if (formatsAdded) return;
+  formatsAdded = true;
+  convict.addFormat({
+    name: FORMAT.positiveDuration,
+    coerce: toNumber,
+    validate(v: unknown) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error('must be a positive number of milliseconds');
+    },
+  });
+  convict.addFormat({
+    name: FORMAT.nonNegativeDuration,
+    coerce: toNumber,
+    validate(v: unknown) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error('must be zero or a positive number of milliseconds');
+    },
+  });
+  convict.addFormat({
+    name: FORMAT.positiveNumber,
+    coerce: toNumber,
+    validate(v: unknown) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error('must be a positive number');
+    },
+  });
+  convict.addFormat({
+    name: FORMAT.ratio,
+    coerce: toNumber,
+    validate(v: unknown) {
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new Error('must be a number from 0 to 1');
+    },
+  });
+  convict.addFormat({ name: FORMAT.httpUrl, validate: checkHttpUrl });
+  convict.addFormat({
+    name: FORMAT.optionalHttpUrl,
+    validate(v: unknown) {
+      if (v !== '') checkHttpUrl(v);
+    },
+  });
+  // Lists are checked element by element in resolve*(), which can name the exact key (clusters[1].url).
+  for (const name of [FORMAT.clusterList, FORMAT.sinkList, FORMAT.ruleList, FORMAT.windowList]) {
+    convict.addFormat({
+      name,
+      validate(v: unknown) {
+        if (!Array.isArray(v)) throw new Error('must be a list');
+      },
+    });
+  }
+}
+
+type Raw = Record<string, unknown>;
+
+function allowOnly(obj: Raw, path: string, allowed: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) throw new ConfigError(`${path}.${key}`, `unknown key (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+function optString(obj: Raw, key: string, path: string): string | undefined {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v === '') throw new ConfigError(`${path}.${key}`, 'must be a non-empty string');
+  return v;
+}
+
+function readSecretFile(file: string, key: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(key, `cannot read file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+/** A secret given inline or as a file (xFile), never both. */
+function secret(obj: Raw, key: string, path: string): string | undefined {
+  const inline = optString(obj, key, path);
+  const file = optString(obj, `${key}File`, path);
+  if (inline !== undefined && file !== undefined) throw new ConfigError(`${path}.${key}`, `give ${key} or ${key}File, not both`);
+  return file !== undefined ? readSecretFile(file, `${path}.${key}File`) : inline;
+}
+
+function pemFile(obj: Raw, key: string, path: string): string | undefined {
+  const file = optString(obj, key, path);
+  return file === undefined ? undefined : readSecretFile(file, `${path}.${key}`);
+}
+
+function positiveNumber(obj: Raw, key: string, path: string, fallback: number): number {
+  const v = obj[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(`${path}.${key}`, 'must be a positive number');
+  return v;
+}
+
+function optBoolean(obj: Raw, key: string, path: string, fallback: boolean): boolean {
+  const v = obj[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw new ConfigError(`${path}.${key}`, 'must be true or false');
+  return v;
+}
+
+const CLUSTER_KEYS = ['name', 'url', 'username', 'password', 'passwordFile', 'token', 'tokenFile', 'ca', 'cert', 'key', 'rejectUnauthorized', 'timeout', 'probe'] as const;
+
+function resolveClusters(raw: unknown[], connectUrl: string, defaults: { timeout: number; probe: boolean }): ClusterConfig[] {
+  if (raw.length === 0) {
+    return [{ name: 'default', url: connectUrl, rejectUnauthorized: true, timeout: defaults.timeout, probe: defaults.probe }];
+  }
+  const seen = new Set<string>();
+  return raw.map((item, i) => {
+    const path = `clusters[${i}]`;
+    if (!isPlainObject(item)) throw new ConfigError(path, 'must be an object');
+    allowOnly(item, path, CLUSTER_KEYS);
+    const name = optString(item, 'name', path);
+    if (name === undefined) throw new ConfigError(`${path}.name`, 'is required');
+    if (seen.has(name)) throw new ConfigError(`${path}.name`, `duplicate cluster name "${name}"`);
+    seen.add(name);
+    const url = item['url'];
+    try {
+      checkHttpUrl(url);
+    } catch (err) {
+      throw new ConfigError(`${path}.url`, url === undefined ? 'is required' : (err as Error).message);
+    }
+    const username = optString(item, 'username', path);
+    const password = secret(item, 'password', path);
+    const token = secret(item, 'token', path);
+    if ((username === undefined) !== (password === undefined)) throw new ConfigError(`${path}.username`, 'basic auth needs both username and password');
+    if (token !== undefined && username !== undefined) throw new ConfigError(`${path}.token`, 'give basic auth or a bearer token, not both');
+    const cert = pemFile(item, 'cert', path);
+    const key = pemFile(item, 'key', path);
+    if ((cert === undefined) !== (key === undefined)) throw new ConfigError(`${path}.cert`, 'a client certificate needs both cert and key');
+    const cluster: ClusterConfig = {
+      name,
+      url: (url as string).replace(/\/+$/, ''),
+      ...(username !== undefined && { username }),
+      ...(password !== undefined && { password }),
+      ...(token !== undefined && { token }),
+      ...(pemFile(item, 'ca', path) !== undefined && { ca: pemFile(item, 'ca', path) }),
+      ...(cert !== undefined && { cert }),
+      ...(key !== undefined && { key }),
+      rejectUnauthorized: optBoolean(item, 'rejectUnauthorized', path, true),
+      timeout: positiveNumber(item, 'timeout', path, defaults.timeout),
+      probe: optBoolean(item, 'probe', path, defaults.probe),
+    };
+    return cluster;
+  });
+}
+
+function checkRegExp(pattern: string, key: string): void {
+  try {
+    new RegExp(pattern);
+  } catch (err) {
+    throw new ConfigError(key, `invalid regular expression: ${(err as Error).message}`);
+  }
+}
+
+function resolveRules(raw: unknown[]): CustomRule[] {
+  return raw.map((item, i) => {
+    const path = `rules[${i}]`;
+    if (!isPlainObject(item)) throw new ConfigError(path, 'must be an object');
+    allowOnly(item, path, ['name', 'pattern', 'class', 'hint']);
+    const pattern = optString(item, 'pattern', path);
+    if (pattern === undefined) throw new ConfigError(`${path}.pattern`, 'is required');
+    checkRegExp(pattern, `${path}.pattern`);
+    const cls = item['class'];
+    if (!FAILURE_CLASSES.includes(cls as FailureClass)) throw new ConfigError(`${path}.class`, `must be one of ${FAILURE_CLASSES.join(', ')}`);
+    const hint = optString(item, 'hint', path);
+    return { name: optString(item, 'name', path) ?? `custom-${i}`, pattern, class: cls as FailureClass, ...(hint !== undefined && { hint }) };
+  });
+}
+
+function stringList<T extends string>(obj: Raw, key: string, path: string, allowed?: readonly T[]): T[] | undefined {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new ConfigError(`${path}.${key}`, 'must be a list of strings');
+  if (allowed) {
+    const bad = v.find((s) => !allowed.includes(s as T));
+    if (bad !== undefined) throw new ConfigError(`${path}.${key}`, `"${bad}" is not one of ${allowed.join(', ')}`);
+  }
+  return v as T[];
+}
+
+const INCIDENT_CLASSES = [...FAILURE_CLASSES, 'unassigned', 'rebalancing', 'cluster-outage'] as const;
+const PAGERDUTY_URL = 'https://events.pagerduty.com/v2/enqueue';
+
+function resolveSinks(raw: unknown[], webhookUrl: string, webhookSecret: string): SinkConfig[] {
+  const sinks = raw.map((item, i): SinkConfig => {
+    const path = `sinks[${i}]`;
+    if (!isPlainObject(item)) throw new ConfigError(path, 'must be an object');
+    allowOnly(item, path, ['type', 'name', 'url', 'secret', 'secretFile', 'routingKey', 'routingKeyFile', 'filter']);
+    const type = item['type'];
+    if (!SINK_TYPES.includes(type as SinkType)) throw new ConfigError(`${path}.type`, `must be one of ${SINK_TYPES.join(', ')}`);
+    const url = item['url'] ?? (type === 'pagerduty' ? PAGERDUTY_URL : undefined);
+    try {
+      checkHttpUrl(url);
+    } catch (err) {
+      throw new ConfigError(`${path}.url`, url === undefined ? 'is required' : (err as Error).message);
+    }
+    const routingKey = secret(item, 'routingKey', path);
+    if (type === 'pagerduty' && routingKey === undefined) throw new ConfigError(`${path}.routingKey`, 'is required for a pagerduty sink');
+    const sec = secret(item, 'secret', path);
+    const rawFilter = item['filter'] ?? {};
+    const fpath = `${path}.filter`;
+    if (!isPlainObject(rawFilter)) throw new ConfigError(fpath, 'must be an object');
+    allowOnly(rawFilter, fpath, ['classes', 'severities', 'clusters', 'connector']);
+    const connector = optString(rawFilter, 'connector', fpath);
+    if (connector !== undefined) checkRegExp(connector, `${fpath}.connector`);
+    const classes = stringList(rawFilter, 'classes', fpath, INCIDENT_CLASSES);
+    const severities = stringList<Severity>(rawFilter, 'severities', fpath, SEVERITIES);
+    const clusters = stringList(rawFilter, 'clusters', fpath);
+    const filter: SinkFilter = {
+      ...(classes && { classes }),
+      ...(severities && { severities }),
+      ...(clusters && { clusters }),
+      ...(connector !== undefined && { connector }),
+    };
+    return {
+      type: type as SinkType,
+      name: optString(item, 'name', path) ?? `${type as string}-${i}`,
+      url: url as string,
+      ...(sec !== undefined && { secret: sec }),
+      ...(routingKey !== undefined && { routingKey }),
+      filter,
+    };
+  });
+  if (webhookUrl !== '') {
+    sinks.push({ type: 'webhook', name: 'env-webhook', url: webhookUrl, ...(webhookSecret !== '' && { secret: webhookSecret }), filter: {} });
+  }
+  const names = new Set<string>();
+  sinks.forEach((s, i) => {
+    if (names.has(s.name)) throw new ConfigError(`sinks[${i}].name`, `duplicate sink name "${s.name}"`);
+    names.add(s.name);
+  });
+  return sinks;
+}
+
+function resolveWindows(raw: unknown[], clusterNames: readonly string[]): MaintenanceWindow[] {
+  return raw.map((item, i) => {
+    const path = `maintenance[${i}]`;
+    if (!isPlainObject(item)) throw new ConfigError(path, 'must be an object');
+    allowOnly(item, path, ['cron', 'duration', 'cluster', 'connector', 'timezone']);
+    const cron = optString(item, 'cron', path);
+    if (cron === undefined) throw new ConfigError(`${path}.cron`, 'is required');
+    if (!validateCron(cron)) throw new ConfigError(`${path}.cron`, `invalid cron expression "${cron}"`);
+    const duration = item['duration'];
+    if (duration === undefined) throw new ConfigError(`${path}.duration`, 'is required');
+    const d = positiveNumber(item, 'duration', path, 0);
+    const cluster = optString(item, 'cluster', path);
+    if (cluster !== undefined && !clusterNames.includes(cluster)) throw new ConfigError(`${path}.cluster`, `no cluster named "${cluster}"`);
+    const connector = optString(item, 'connector', path);
+    if (connector !== undefined) checkRegExp(connector, `${path}.connector`);
+    const timezone = optString(item, 'timezone', path);
+    return { cron, duration: d, ...(cluster && { cluster }), ...(connector && { connector }), ...(timezone && { timezone }) };
+  });
+}
+
+function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('config', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ConfigError('config', `${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** convict's messages look like "key: reason: value was ..."; keep the first problem on one line. */
+function convictError(err: Error): ConfigError {
+  const first = err.message.split('\n').find((l) => l.trim() !== '') ?? err.message;
+  const undeclared = /configuration param '([^']+)' not declared in the schema/.exec(first);
+  if (undeclared) return new ConfigError(undeclared[1]!, 'unknown key');
+  const m = /^([\w.[\]]+): (.*)$/.exec(first.trim());
+  return m ? new ConfigError(m[1]!, m[2]!) : new ConfigError('config', first.trim());
+}
+
+/** Loads, validates and resolves the configuration. Throws ConfigError on the first problem. */
+export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
+  addFormats();
+  const env = options.env ?? process.env;
+  const conf = convict(schema, { env: env as Record<string, string>, args: [] });
+  const file = options.configFile ?? env[CONFIG_FILE_ENV];
+  if (file) {
+    const data = readConfigFile(file);
+    if (!isPlainObject(data)) throw new ConfigError('config', `${file} must hold a JSON object`);
+    try {
+      conf.load(data);
+    } catch (err) {
+      throw convictError(err as Error);
+    }
+  }
+  if (options.overrides?.dryRun) conf.set('dryRun', true);
+  if (options.overrides?.logLevel) conf.set('logLevel', options.overrides.logLevel);
+  try {
+    conf.validate({ allowed: 'strict' });
+  } catch (err) {
+    throw convictError(err as Error);
+  }
+  const props = conf.getProperties();
+  const clusters = resolveClusters(props.clusters, props.connectUrl, { timeout: props.requestTimeout, probe: props.heal.probe.enabled });
+  if (props.ownership.mode === 'worker' && props.ownership.workerId === '') {
+    throw new ConfigError('ownership.workerId', 'is required when ownership.mode is worker');
+  }
+  if (props.heal.backoff.max < props.heal.backoff.initial) throw new ConfigError('heal.backoff.max', 'must not be below heal.backoff.initial');
+  return {
+    clusters,
+    pollInterval: props.pollInterval,
+    pollJitter: props.pollJitter,
+    requestTimeout: props.requestTimeout,
+    requestRetries: props.requestRetries,
+    statusConcurrency: props.statusConcurrency,
+    logLevel: props.logLevel,
+    stateFile: props.stateFile,
+    dryRun: props.dryRun,
+    shutdownTimeout: props.shutdownTimeout,
+    ownership: props.ownership as WatchdogConfig['ownership'],
+    metrics: props.metrics,
+    heal: props.heal,
+    maintenance: resolveWindows(props.maintenance, clusters.map((c) => c.name)),
+    rules: resolveRules(props.rules),
+    sinks: resolveSinks(props.sinks, props.webhookUrl, props.webhookSecret),
+    delivery: props.delivery,
+    alertmanager: props.alertmanager,
+    heartbeat: props.heartbeat,
+  };
+}
+
+const REDACTED = '[redacted]';
+
+/** The effective config for printing: secrets and secret-bearing URLs replaced. */
+export function redactConfig(config: WatchdogConfig): unknown {
+  const hide = <T>(v: T | undefined): string | undefined => (v === undefined ? undefined : REDACTED);
+  return {
+    ...config,
+    clusters: config.clusters.map((c) => ({
+      ...c,
+      url: redactUrl(c.url),
+      password: hide(c.password),
+      token: hide(c.token),
+      key: hide(c.key),
+    })),
+    sinks: config.sinks.map((s) => ({ ...s, url: sinkUrlForDisplay(s.url), secret: hide(s.secret), routingKey: hide(s.routingKey) })),
+    heartbeat: { ...config.heartbeat, url: config.heartbeat.url === '' ? '' : sinkUrlForDisplay(config.heartbeat.url) },
+  };
+}
+
+/** Removes user:password@ from a URL. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = '';
+      u.password = '';
+    }
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return REDACTED;
+  }
+}
+
+/** Sink URLs (Slack, webhooks with tokens in the path) are secrets: only the origin is shown. */
+export function sinkUrlForDisplay(url: string): string {
+  try {
+    return `${new URL(url).origin}/${REDACTED}`;
+  } catch {
+    return REDACTED;
+  }
+}

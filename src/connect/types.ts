@@ -1,0 +1,44 @@
+/** Plain, serialisable data describing one poll of one Connect cluster. */
+
+export const STATES = ['UNASSIGNED', 'RUNNING', 'PAUSED', 'FAILED', 'RESTARTING', 'STOPPED'] as const;
+export type State = (typeof STATES)[number];
+
+export type ConnectorType = 'source' | 'sink' | 'unknown';
+
+export interface TaskStatus {
+  readonly id: number;
+  readonly state: State;
+  readonly workerId: string;
+  /** Present only on FAILED entries (and on RESTARTING entries that were FAILED). */
+  readonly trace?: string;
+}
+
+/** The host/port a connector talks to, derived from its config (never the config itself: it holds secrets). */
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ConnectorSnapshot {
+  readonly name: string;
+  readonly type: ConnectorType;
+  readonly state: State;
+  readonly workerId: string;
+  readonly trace?: string;
+  readonly tasks: readonly TaskStatus[];
+  /** From `info.config["tasks.max"]` when the worker answered `expand=info`. */
+  readonly tasksMax?: number;
+  /** The connector class, when info is present. */
+  readonly connectorClass?: string;
+  /** The external system the connector depends on, when it can be derived from its config. */
+  readonly endpoint?: Endpoint;
+}
+
+export interface ClusterSnapshot {
+  readonly cluster: string;
+  /** Epoch milliseconds at which the poll completed. */
+  readonly at: number;
+  /** Kafka Connect version from `GET /`, when known. */
+  readonly version?: string;
+  readonly connectors: readonly ConnectorSnapshot[];
+}

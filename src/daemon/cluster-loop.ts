@@ -1,0 +1,193 @@
+import type { Classifier, FailureClass } from '../classify/types.js';
+import type { ConnectClient } from '../connect/client.js';
+import type { ClusterSnapshot } from '../connect/types.js';
+import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
+import { redactUrl } from '../config/load.js';
+import type { EscalationEvent, Incident } from '../escalate/types.js';
+import { applyOutcome, decide, endpointsToProbe } from '../heal/policy.js';
+import { isInWindow } from '../heal/windows.js';
+import type { Action, HealState, SubjectRef } from '../heal/types.js';
+import type { Logger } from '../log/logger.js';
+import type { WatchdogMetrics } from '../metrics/metrics.js';
+import { executeRestart, type ExecutedRestart, type RestartAction } from './executor.js';
+import { probeAll } from './probe.js';
+
+export interface ClusterLoopDeps {
+  readonly cluster: ClusterConfig;
+  readonly config: WatchdogConfig;
+  readonly client: ConnectClient;
+  readonly classify: Classifier;
+  readonly metrics: WatchdogMetrics;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly random: () => number;
+  /** Hands an escalation event to the outbox. */
+  readonly escalate: (event: EscalationEvent) => void;
+  /** Called after each poll with this cluster's new policy state (persisted by the daemon). */
+  readonly onState: (state: HealState) => void;
+  readonly probe?: Parameters<typeof probeAll>[2];
+}
+
+export interface PollResult {
+  readonly ok: boolean;
+  readonly snapshot?: ClusterSnapshot;
+  readonly actions: readonly Action[];
+}
+
+function failedClasses(snapshot: ClusterSnapshot, classify: Classifier): Map<string, FailureClass> {
+  const map = new Map<string, FailureClass>();
+  for (const c of snapshot.connectors) {
+    if (c.state === 'FAILED') map.set(`${c.name}/connector`, classify(c.trace ?? '').class);
+    for (const t of c.tasks) if (t.state === 'FAILED') map.set(`${c.name}/${t.id}`, classify(t.trace ?? '').class);
+  }
+  return map;
+}
+
+const subjectOf = (a: RestartAction): SubjectRef => ({ cluster: a.cluster, connector: a.connector, task: a.kind === 'restart-task' ? a.task : null });
+
+/**
+ * One watched cluster: poll → snapshot → decide → act → remember. Level-triggered: each poll decides
+ * from the whole current state and the remembered policy state, never from a transition it had to see.
+ */
+export class ClusterLoop {
+  private state: HealState;
+  private version: string | undefined;
+  private readonly windowsHere;
+
+  constructor(
+    private readonly deps: ClusterLoopDeps,
+    initial: HealState,
+  ) {
+    this.state = initial;
+    this.windowsHere = deps.config.maintenance.filter((w) => w.cluster === undefined || w.cluster === deps.cluster.name);
+  }
+
+  get name(): string {
+    return this.deps.cluster.name;
+  }
+
+  get healState(): HealState {
+    return this.state;
+  }
+
+  /** One pass. Never throws: an unreachable or confused cluster is logged and counted. */
+  async poll(signal?: AbortSignal): Promise<PollResult> {
+    const { cluster, client, metrics, config, classify } = this.deps;
+    const log = this.deps.logger.child({ cluster: cluster.name });
+    const started = this.deps.now();
+    let snapshot: ClusterSnapshot;
+    try {
+      snapshot = await client.snapshot(signal);
+      this.version = snapshot.version;
+    } catch (err) {
+      metrics.observePoll(cluster.name, 'error', (this.deps.now() - started) / 1000);
+      log.warn({ err: (err as Error).message, code: (err as { code?: string }).code }, 'poll failed');
+      return { ok: false, actions: [] };
+    }
+    metrics.observePoll(cluster.name, 'ok', (this.deps.now() - started) / 1000, this.deps.now());
+    const classes = failedClasses(snapshot, classify);
+    metrics.observeSnapshot(snapshot, classes);
+
+    const toProbe = cluster.probe ? endpointsToProbe(this.state, snapshot, classify) : [];
+    const probes = toProbe.length > 0 ? await probeAll(toProbe, config.heal.probe.timeout, this.deps.probe) : new Map<string, boolean>();
+    const now = this.deps.now();
+    const { actions, state } = decide({
+      state: this.state,
+      snapshot,
+      config: config.heal,
+      classify,
+      now,
+      random: this.deps.random,
+      probes,
+      inMaintenance: (connector) => this.windowsHere.some((w) => isInWindow(w, cluster.name, connector, now)),
+      owns: (workerId) => config.ownership.mode === 'all' || workerId === config.ownership.workerId,
+      clusterUrl: redactUrl(cluster.url),
+    });
+    this.state = state;
+
+    const restarts: Promise<ExecutedRestart>[] = [];
+    for (const action of actions) {
+      switch (action.kind) {
+        case 'restart-connector':
+        case 'restart-task':
+          restarts.push(
+            executeRestart(action, {
+              client,
+              version: this.version,
+              dryRun: config.dryRun,
+              logger: log,
+              ...(signal && { signal }),
+            }),
+          );
+          break;
+        case 'escalate':
+        case 'resolve':
+          this.sendEscalation(action.kind === 'escalate' ? 'trigger' : 'resolve', action.incident, now, log);
+          break;
+        case 'skip':
+          metrics.countRestart({ cluster: cluster.name, connector: action.subject.connector, target: action.target, class: action.class, outcome: 'skipped' });
+          log.debug({ connector: action.subject.connector, task: action.subject.task, reason: action.reason, nextAt: action.nextAt }, 'restart withheld');
+          break;
+      }
+    }
+    const executed = await Promise.all(restarts);
+    for (const { action, outcome } of executed) {
+      const target = action.kind === 'restart-task' ? 'task' : 'connector';
+      metrics.countRestart({
+        cluster: cluster.name,
+        connector: action.connector,
+        target,
+        class: action.class,
+        outcome: outcome === 'ok' ? 'ok' : outcome === 'dry_run' ? 'dry_run' : 'failed',
+      });
+      if (outcome !== 'dry_run') this.state = applyOutcome(this.state, { subject: subjectOf(action), result: outcome }, this.deps.now());
+    }
+    const sent = executed.filter((e) => e.outcome === 'ok').map((e) => e.action.connector);
+    if (sent.length > 0) await this.confirm([...new Set(sent)], log, signal);
+    this.deps.onState(this.state);
+    log.debug(
+      { connectors: snapshot.connectors.length, failed: classes.size, actions: actions.length, ms: this.deps.now() - started },
+      'poll done',
+    );
+    return { ok: true, snapshot, actions };
+  }
+
+  private sendEscalation(event: 'trigger' | 'resolve', incident: Incident, now: number, log: Logger): void {
+    const { cluster, metrics } = this.deps;
+    if (event === 'trigger') metrics.countEscalation(cluster.name, incident.connector, incident.class);
+    log[event === 'trigger' ? 'warn' : 'info'](
+      { connector: incident.connector, task: incident.task, class: incident.class, severity: incident.severity, key: incident.key, rootCause: incident.rootCause },
+      event === 'trigger' ? 'incident opened' : 'incident resolved',
+    );
+    this.deps.escalate({
+      id: `${incident.key}#${incident.firstSeen}#${event}`,
+      event,
+      incident,
+      at: now,
+      clusterUrl: redactUrl(cluster.url),
+    });
+  }
+
+  /** Re-reads restarted connectors shortly after, to log the outcome now rather than at the next poll. */
+  private async confirm(connectors: readonly string[], log: Logger, signal?: AbortSignal): Promise<void> {
+    const delay = this.deps.config.heal.confirmDelay;
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay).unref());
+    await Promise.all(
+      connectors.map(async (name) => {
+        try {
+          const status = await this.deps.client.status(name, signal);
+          if (!status) return;
+          const failed = [status.state === 'FAILED' ? 'connector' : undefined, ...status.tasks.filter((t) => t.state === 'FAILED').map((t) => `task ${t.id}`)].filter(Boolean);
+          log.info({ connector: name, state: status.state, tasks: status.tasks.map((t) => t.state), stillFailed: failed }, failed.length ? 'restart not yet effective' : 'restart confirmed');
+        } catch (err) {
+          log.debug({ connector: name, err: (err as Error).message }, 'confirmation read failed');
+        }
+      }),
+    );
+  }
+
+  /** Open incidents of this cluster (metrics, Alertmanager re-sends). */
+  openIncidents(): Incident[] {
+    return Object.values(this.state.incidents);
+  }
+}

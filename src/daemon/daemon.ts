@@ -1,0 +1,227 @@
+import { createClassifier } from '../classify/classify.js';
+import { ConnectClient } from '../connect/client.js';
+import type { WatchdogConfig } from '../config/types.js';
+import { Heartbeat } from '../escalate/heartbeat.js';
+import { Outbox } from '../escalate/outbox.js';
+import { EMPTY_HEAL_STATE, type HealState } from '../heal/types.js';
+import type { Logger } from '../log/logger.js';
+import { WatchdogMetrics } from '../metrics/metrics.js';
+import { healthOf, startMetricsServer } from '../metrics/server.js';
+import { StateStore } from '../state/store.js';
+import { ClusterLoop } from './cluster-loop.js';
+
+export interface DaemonOptions {
+  readonly config: WatchdogConfig;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+/** Splits the persisted policy state by cluster: each loop owns its own slice. */
+function sliceFor(state: HealState, cluster: string): HealState {
+  const mine = <T extends { cluster: string }>(r: Readonly<Record<string, T>>) => Object.fromEntries(Object.entries(r).filter(([, v]) => v.cluster === cluster));
+  return {
+    subjects: mine(state.subjects),
+    incidents: mine(state.incidents),
+    budgets: Object.fromEntries(Object.entries(state.budgets).filter(([k]) => k === cluster)),
+  };
+}
+
+function merge(states: Iterable<HealState>): HealState {
+  const out = { subjects: {}, incidents: {}, budgets: {} } as { subjects: Record<string, unknown>; incidents: Record<string, unknown>; budgets: Record<string, unknown> };
+  for (const s of states) {
+    Object.assign(out.subjects, s.subjects);
+    Object.assign(out.incidents, s.incidents);
+    Object.assign(out.budgets, s.budgets);
+  }
+  return out as unknown as HealState;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * Wiring and lifecycle: one loop per cluster (never two polls of one cluster at once), the outbox drained
+ * in the background, the state file written after each poll, the metrics server, signals.
+ */
+export class Daemon {
+  readonly metrics = new WatchdogMetrics();
+  private readonly loops: ClusterLoop[] = [];
+  private readonly clients: ConnectClient[] = [];
+  private readonly store: StateStore;
+  private readonly outbox: Outbox;
+  private readonly heartbeat: Heartbeat | undefined;
+  /** Stops scheduling new polls. */
+  private readonly stopping = new AbortController();
+  /** Aborts work in flight: only when it overstays the shutdown bound. */
+  private readonly abortWork = new AbortController();
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private lastTickAt: number | undefined;
+  private readonly polledOnce = new Set<string>();
+  private server: { port: number; close(): Promise<void> } | undefined;
+  private running: Promise<void>[] = [];
+  private lastAlertmanagerResend = 0;
+
+  constructor(private readonly options: DaemonOptions) {
+    const { config, logger } = options;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.store = new StateStore(config.stateFile, logger);
+    this.outbox = new Outbox({
+      sinks: config.sinks,
+      logger,
+      delivery: config.delivery,
+      now: this.now,
+      onDelivery: (sink, outcome) => this.metrics.countDelivery(sink, outcome),
+      onChange: () => this.persist(),
+    });
+    this.heartbeat = config.heartbeat.url ? new Heartbeat({ url: config.heartbeat.url, interval: config.heartbeat.interval, logger }) : undefined;
+  }
+
+  get metricsPort(): number | undefined {
+    return this.server?.port;
+  }
+
+  private persist(): void {
+    this.store.save(merge(this.loops.map((l) => l.healState)), this.outbox.pending());
+  }
+
+  /** Loads state, builds one loop per cluster. */
+  async init(): Promise<void> {
+    const { config, logger } = this.options;
+    const saved = await this.store.load();
+    this.outbox.load(saved.outbox);
+    const classify = createClassifier(config.rules);
+    for (const cluster of config.clusters) {
+      const client = new ConnectClient(cluster, { retries: config.requestRetries, statusConcurrency: config.statusConcurrency, logger });
+      this.clients.push(client);
+      this.loops.push(
+        new ClusterLoop(
+          {
+            cluster,
+            config,
+            client,
+            classify,
+            metrics: this.metrics,
+            logger,
+            now: this.now,
+            random: this.random,
+            escalate: (event) => this.outbox.enqueue(event),
+            onState: () => this.persist(),
+          },
+          sliceFor(saved.heal ?? EMPTY_HEAL_STATE, cluster.name),
+        ),
+      );
+    }
+    this.metrics.setIncidentsOpen(this.loops.flatMap((l) => l.openIncidents()));
+  }
+
+  private afterPoll(loop: ClusterLoop, ok: boolean): void {
+    this.lastTickAt = this.now();
+    if (ok) this.polledOnce.add(loop.name);
+    this.metrics.setIncidentsOpen(this.loops.flatMap((l) => l.openIncidents()));
+    if (ok && this.heartbeat) this.heartbeat.beat();
+    this.resendToAlertmanager();
+  }
+
+  /** Alertmanager forgets an alert that is not re-sent: re-send open incidents to those sinks. */
+  private resendToAlertmanager(): void {
+    const now = this.now();
+    if (now - this.lastAlertmanagerResend < this.options.config.alertmanager.resendInterval) return;
+    this.lastAlertmanagerResend = now;
+    this.outbox.resendOpen(
+      this.loops.flatMap((l) => l.openIncidents()),
+      now,
+      (cluster) => this.options.config.clusters.find((c) => c.name === cluster)?.url ?? '',
+    );
+  }
+
+  /** Every cluster once, the outbox drained once (bounded): `run --once`. True when every cluster answered. */
+  async runOnce(): Promise<boolean> {
+    const results = await Promise.all(
+      this.loops.map(async (loop) => {
+        const r = await loop.poll(this.abortWork.signal);
+        this.afterPoll(loop, r.ok);
+        return r.ok;
+      }),
+    );
+    await this.outbox.drain(AbortSignal.timeout(this.options.config.shutdownTimeout));
+    this.persist();
+    await this.store.flush();
+    return results.every(Boolean);
+  }
+
+  /** The daemon: serves metrics, polls each cluster until stop() is called. */
+  async start(): Promise<void> {
+    const { config, logger } = this.options;
+    if (config.metrics.enabled) {
+      this.server = await startMetricsServer({
+        host: config.metrics.host,
+        port: config.metrics.port,
+        metrics: this.metrics,
+        logger,
+        health: () =>
+          healthOf({
+            now: this.now(),
+            pollInterval: config.pollInterval,
+            ...(this.lastTickAt !== undefined && { lastTickAt: this.lastTickAt }),
+            clustersPolledOnce: this.polledOnce.size,
+            clusters: this.loops.length,
+          }),
+      });
+      logger.info({ host: config.metrics.host, port: this.server.port }, 'metrics server listening');
+    }
+    this.outbox.start();
+    this.lastTickAt = this.now();
+    this.running = this.loops.map((loop) => this.loopForever(loop));
+    logger.info({ clusters: this.loops.map((l) => l.name), pollInterval: config.pollInterval, dryRun: config.dryRun }, 'watchdog started');
+  }
+
+  private async loopForever(loop: ClusterLoop): Promise<void> {
+    const { pollInterval, pollJitter } = this.options.config;
+    // A small random offset so that many clusters do not fire together.
+    await sleep(this.random() * pollJitter, this.stopping.signal);
+    while (!this.stopping.signal.aborted) {
+      const started = this.now();
+      const r = await loop.poll(this.abortWork.signal);
+      this.afterPoll(loop, r.ok);
+      const elapsed = this.now() - started;
+      await sleep(Math.max(0, pollInterval - elapsed) + this.random() * pollJitter, this.stopping.signal);
+    }
+  }
+
+  /** Stops scheduling, lets in-flight polls finish within shutdownTimeout, flushes state, closes servers. */
+  async shutdown(): Promise<void> {
+    const { logger, config } = this.options;
+    logger.info('shutting down');
+    this.stopping.abort();
+    const inFlight = Promise.all(this.running);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), config.shutdownTimeout);
+    });
+    const outcome = await Promise.race([inFlight.then(() => 'done' as const), bound]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      logger.warn({ shutdownTimeout: config.shutdownTimeout }, 'in-flight polls did not finish in time; aborting them');
+      this.abortWork.abort();
+      await inFlight;
+    }
+    await this.outbox.stop();
+    this.persist();
+    await this.store.flush();
+    await this.server?.close();
+    for (const c of this.clients) await c.close();
+    logger.info('stopped');
+  }
+}

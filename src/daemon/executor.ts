@@ -1,0 +1,55 @@
+import type { ConnectClient } from '../connect/client.js';
+import { isNotFound, isRebalance } from '../connect/errors.js';
+import { supportsRestartFlags } from '../connect/client.js';
+import type { Logger } from '../log/logger.js';
+import type { Action, RestartOutcome } from '../heal/types.js';
+
+export type RestartAction = Extract<Action, { kind: 'restart-connector' | 'restart-task' }>;
+
+/** What happened to one restart request; fed back to the policy and to the metrics. */
+export interface ExecutedRestart {
+  readonly action: RestartAction;
+  readonly outcome: RestartOutcome['result'] | 'dry_run';
+}
+
+function resultOf(err: unknown): RestartOutcome['result'] {
+  if (isRebalance(err)) return 'rebalance';
+  if (isNotFound(err)) return 'not-found';
+  return 'failed';
+}
+
+/**
+ * Turns restart actions into Connect requests. On workers older than 3.0 (no KIP-745 flags) a connector
+ * restart is the connector alone, then each FAILED task.
+ */
+export async function executeRestart(
+  action: RestartAction,
+  deps: { client: ConnectClient; version: string | undefined; dryRun: boolean; logger: Logger; signal?: AbortSignal },
+): Promise<ExecutedRestart> {
+  const { client, logger } = deps;
+  const fields =
+    action.kind === 'restart-task'
+      ? { connector: action.connector, task: action.task, class: action.class, attempt: action.attempt }
+      : { connector: action.connector, task: null, failedTasks: action.failedTasks, class: action.class, attempt: action.attempt };
+  if (deps.dryRun) {
+    logger.info({ ...fields, dryRun: true }, 'would restart (dry run)');
+    return { action, outcome: 'dry_run' };
+  }
+  try {
+    if (action.kind === 'restart-task') {
+      await client.restartTask(action.connector, action.task, deps.signal);
+    } else if (supportsRestartFlags(deps.version)) {
+      await client.restartConnector(action.connector, { includeTasks: true, onlyFailed: true }, deps.signal);
+    } else {
+      if (action.connectorFailed) await client.restartConnector(action.connector, { includeTasks: false, onlyFailed: false }, deps.signal);
+      for (const task of action.failedTasks) await client.restartTask(action.connector, task, deps.signal);
+    }
+    logger.info(fields, 'restart sent');
+    return { action, outcome: 'ok' };
+  } catch (err) {
+    const outcome = resultOf(err);
+    const log = outcome === 'failed' ? logger.warn.bind(logger) : logger.info.bind(logger);
+    log({ ...fields, outcome, err: (err as Error).message }, outcome === 'rebalance' ? 'restart refused during a rebalance; retrying next poll' : 'restart not done');
+    return { action, outcome };
+  }
+}

@@ -1,0 +1,99 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactConfig } from '../../src/config/load.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cw-config-'));
+let n = 0;
+function file(content: unknown): string {
+  const p = join(dir, `c${n++}.json`);
+  writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
+  return p;
+}
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('watches one local worker with no config at all', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.clusters).toEqual([{ name: 'default', url: 'http://localhost:8083', rejectUnauthorized: true, timeout: 5000, probe: true }]);
+    expect(c.pollInterval).toBe(10_000);
+    expect(c.heal.unassignedAfter).toBe(600_000);
+    expect(c.metrics).toEqual({ enabled: true, host: '127.0.0.1', port: 9847 });
+  });
+
+  it('takes CONNECT_URL and CONNECT_WATCHDOG_* variables, over the file', () => {
+    const configFile = file({ pollInterval: 30000, metrics: { port: 1234 } });
+    const c = loadConfig({
+      configFile,
+      env: { CONNECT_URL: 'http://10.0.0.5:8083', CONNECT_WATCHDOG_POLL_INTERVAL: '2500', CONNECT_WATCHDOG_STATE_FILE: '/tmp/x.json', CONNECT_WATCHDOG_HEAL_ACTIONS_UNKNOWN: 'escalate' },
+    });
+    expect(c.clusters[0]!.url).toBe('http://10.0.0.5:8083');
+    expect(c.pollInterval).toBe(2500);
+    expect(c.metrics.port).toBe(1234);
+    expect(c.stateFile).toBe('/tmp/x.json');
+    expect(c.heal.actions.unknown).toBe('escalate');
+  });
+
+  it('reads the file named by CONNECT_WATCHDOG_CONFIG', () => {
+    const configFile = file({ clusters: [{ name: 'prod', url: 'https://connect.example:8083/' }] });
+    const c = loadConfig({ env: { CONNECT_WATCHDOG_CONFIG: configFile } });
+    expect(c.clusters.map((x) => [x.name, x.url])).toEqual([['prod', 'https://connect.example:8083']]);
+  });
+
+  it('reads secrets from files', () => {
+    const pw = join(dir, 'pw');
+    writeFileSync(pw, 's3cret\n');
+    const c = loadConfig({ configFile: file({ clusters: [{ name: 'a', url: 'http://a:8083', username: 'admin', passwordFile: pw }] }), env: {} });
+    expect(c.clusters[0]!.password).toBe('s3cret');
+    expect(JSON.stringify(redactConfig(c))).not.toContain('s3cret');
+  });
+
+  it('adds a webhook sink from CONNECT_WATCHDOG_WEBHOOK_URL and never prints its URL', () => {
+    const c = loadConfig({ env: { CONNECT_WATCHDOG_WEBHOOK_URL: 'https://hooks.example/T000/B000/XXXSECRET' } });
+    expect(c.sinks).toEqual([{ type: 'webhook', name: 'env-webhook', url: 'https://hooks.example/T000/B000/XXXSECRET', filter: {} }]);
+    expect(JSON.stringify(redactConfig(c))).not.toContain('XXXSECRET');
+  });
+
+  const invalid: [string, Record<string, unknown> | string, Record<string, string>, string, RegExp][] = [
+    ['unknown top-level key', { pollIntervall: 5 }, {}, 'pollIntervall', /unknown key/],
+    ['unknown nested key', { heal: { backof: {} } }, {}, 'heal.backof', /unknown key/],
+    ['unknown cluster key', { clusters: [{ name: 'a', url: 'http://a', pasword: 'x' }] }, {}, 'clusters[0].pasword', /unknown key/],
+    ['bad cluster URL', { clusters: [{ name: 'a', url: 'ftp://a' }] }, {}, 'clusters[0].url', /http\(s\) URL/],
+    ['missing cluster URL', { clusters: [{ name: 'a' }] }, {}, 'clusters[0].url', /required/],
+    ['duplicate cluster name', { clusters: [{ name: 'a', url: 'http://a' }, { name: 'a', url: 'http://b' }] }, {}, 'clusters[1].name', /duplicate/],
+    ['zero interval', { pollInterval: 0 }, {}, 'pollInterval', /positive/],
+    ['negative interval from env', {}, { CONNECT_WATCHDOG_POLL_INTERVAL: '-5' }, 'pollInterval', /positive/],
+    ['bad CONNECT_URL', {}, { CONNECT_URL: 'not a url' }, 'connectUrl', /http\(s\) URL/],
+    ['invalid rule regex', { rules: [{ name: 'mine', pattern: '([', class: 'config' }] }, {}, 'rules[0].pattern', /invalid regular expression/],
+    ['bad rule class', { rules: [{ pattern: 'x', class: 'network' }] }, {}, 'rules[0].class', /one of/],
+    ['bad cron', { maintenance: [{ cron: 'every day', duration: 1000 }] }, {}, 'maintenance[0].cron', /cron/],
+    ['pagerduty without key', { sinks: [{ type: 'pagerduty' }] }, {}, 'sinks[0].routingKey', /required/],
+    ['bad sink type', { sinks: [{ type: 'email', url: 'http://x' }] }, {}, 'sinks[0].type', /one of/],
+    ['sidecar without worker id', { ownership: { mode: 'worker' } }, {}, 'ownership.workerId', /required/],
+    ['bad heal action', { heal: { actions: { config: 'reboot' } } }, {}, 'heal.actions.config', /must be one of/],
+    ['not JSON', '{ "pollInterval": ', {}, 'config', /not valid JSON/],
+    ['missing secret file', { clusters: [{ name: 'a', url: 'http://a', token: undefined, tokenFile: '/nonexistent/token' }] }, {}, 'clusters[0].tokenFile', /cannot read/],
+  ];
+  it.each(invalid)('rejects %s naming the key', (_what, content, env, key, reason) => {
+    const err = errorOf(() => loadConfig({ configFile: file(content), env }));
+    expect(err.key).toBe(key);
+    expect(err.reason).toMatch(reason);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('never echoes a secret in an error', () => {
+    const err = errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_WEBHOOK_URL: 'ftp://user:hunter2@x' } }));
+    expect(err.key).toBe('webhookUrl');
+    expect(err.message).not.toContain('hunter2');
+  });
+});
