@@ -54,7 +54,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * in the background, the state file written after each poll, the metrics server, signals.
  */
 export class Daemon {
-  readonly metrics = new WatchdogMetrics();
+  readonly metrics: WatchdogMetrics;
   private readonly loops: ClusterLoop[] = [];
   private readonly clients: ConnectClient[] = [];
   private readonly store: StateStore;
@@ -76,6 +76,8 @@ export class Daemon {
     const { config, logger } = options;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    // Series declared up front, so that Prometheus' increase() sees a cluster's or sink's first error.
+    this.metrics = new WatchdogMetrics({ clusters: config.clusters.map((c) => c.name), sinks: config.sinks.map((s) => s.name) });
     this.store = new StateStore(config.stateFile, logger);
     this.outbox = new Outbox({
       sinks: config.sinks,

@@ -1,0 +1,342 @@
+/**
+ * The watchdog's Prometheus metrics: names and labels here are a public interface that people alert on
+ * (see docs/metrics.md); renaming one is a breaking change.
+ *
+ * Cardinality is bounded by what is watched: per-connector series scale with connectors × tasks of the
+ * watched clusters (and are removed when a connector disappears), per-cluster series with clusters, and
+ * every other label (class, state, outcome, target) takes values from a closed set. No trace text, no
+ * URLs, no worker ids ever become label values.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { FAILURE_CLASSES } from '../classify/types.js';
+import type { FailureClass } from '../classify/types.js';
+import { STATES } from '../connect/types.js';
+import type { ClusterSnapshot, State } from '../connect/types.js';
+import type { Incident, IncidentClass } from '../escalate/types.js';
+import type { RestartTarget } from '../heal/types.js';
+
+export const METRIC_PREFIX = 'connect_watchdog_';
+
+export const RESTART_TARGETS = ['connector', 'task'] as const satisfies readonly RestartTarget[];
+export const RESTART_OUTCOMES = ['ok', 'failed', 'dry_run', 'skipped'] as const;
+export type RestartOutcome = (typeof RESTART_OUTCOMES)[number];
+export const DELIVERY_OUTCOMES = ['ok', 'failed', 'rejected', 'expired'] as const;
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
+export const POLL_OUTCOMES = ['ok', 'error'] as const;
+export type PollOutcome = (typeof POLL_OUTCOMES)[number];
+
+export const INCIDENT_CLASSES = [
+  ...FAILURE_CLASSES,
+  'unassigned',
+  'rebalancing',
+  'cluster-outage',
+] as const satisfies readonly IncidentClass[];
+// Fails to compile if IncidentClass gains a member this list lacks (its gauge would skip it).
+const incidentClassesComplete: Exclude<IncidentClass, (typeof INCIDENT_CLASSES)[number]> extends never ? true : never = true;
+void incidentClassesComplete;
+
+/**
+ * prom-client default metrics that are gauges named `*_total`: `promtool check metrics` rejects them.
+ * They are left out rather than renamed: each equals `sum without (type)` of the per-type gauge that is
+ * kept (`connect_watchdog_nodejs_active_handles{type}` etc.), and an invented name would match no
+ * shared Node.js dashboard anyway.
+ */
+export const OMITTED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
+
+/** Seconds; a poll is a handful of REST calls, from a few ms on loopback to the request timeout. */
+export const POLL_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+export interface RestartLabels {
+  readonly cluster: string;
+  readonly connector: string;
+  readonly target: RestartTarget;
+  readonly class: FailureClass;
+  readonly outcome: RestartOutcome;
+}
+
+export interface WatchdogMetricsOptions {
+  /** Collect prom-client's process/Node.js metrics (default true). */
+  readonly defaultMetrics?: boolean;
+  /**
+   * Clusters known at start: their polls_total and incidents_open series start at 0, so `increase()`
+   * sees the first error and dashboards show 0 rather than "no data".
+   */
+  readonly clusters?: readonly string[];
+  /** Sink names known at start: their deliveries_total series start at 0 (same reason). */
+  readonly sinks?: readonly string[];
+}
+
+type TaskFailedLabels = { readonly cluster: string; readonly connector: string; readonly task: string; readonly class: FailureClass };
+
+export class WatchdogMetrics {
+  readonly registry: Registry;
+
+  private readonly restarts: Counter<'cluster' | 'connector' | 'target' | 'class' | 'outcome'>;
+  private readonly escalations: Counter<'cluster' | 'connector' | 'class'>;
+  private readonly incidentsOpen: Gauge<'cluster' | 'class'>;
+  private readonly deliveries: Counter<'sink' | 'outcome'>;
+  private readonly connectors: Gauge<'cluster' | 'state'>;
+  private readonly tasks: Gauge<'cluster' | 'state'>;
+  private readonly taskFailed: Gauge<'cluster' | 'connector' | 'task' | 'class'>;
+  private readonly polls: Counter<'cluster' | 'outcome'>;
+  private readonly pollDuration: Histogram<'cluster'>;
+  private readonly clusterUp: Gauge<'cluster'>;
+  private readonly lastSuccess: Gauge<'cluster'>;
+
+  /** prom-client cannot remove by partial labels, so we remember who has per-connector series. */
+  private readonly connectorsSeen = new Map<string, Set<string>>();
+  /** cluster → `${connector}/${task}` → the task_failed label set currently exported. */
+  private readonly failedTasks = new Map<string, Map<string, TaskFailedLabels>>();
+  private readonly clustersSeen = new Set<string>();
+  private readonly incidentClusters = new Set<string>();
+  private readonly sinksSeen = new Set<string>();
+
+  constructor(options: WatchdogMetricsOptions = {}) {
+    this.registry = new Registry();
+    const registers = [this.registry];
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+      for (const name of OMITTED_DEFAULT_METRICS) this.registry.removeSingleMetric(METRIC_PREFIX + name);
+    }
+    const p = METRIC_PREFIX;
+    this.restarts = new Counter({
+      name: `${p}restarts_total`,
+      help: 'Restarts decided by the watchdog, by target (connector|task), failure class and outcome (ok|failed|dry_run|skipped).',
+      labelNames: ['cluster', 'connector', 'target', 'class', 'outcome'],
+      registers,
+    });
+    this.escalations = new Counter({
+      name: `${p}escalations_total`,
+      help: 'Incidents escalated to a person, by connector (* for cluster-wide) and incident class.',
+      labelNames: ['cluster', 'connector', 'class'],
+      registers,
+    });
+    this.incidentsOpen = new Gauge({
+      name: `${p}incidents_open`,
+      help: 'Open (escalated, unresolved) incidents by cluster and incident class.',
+      labelNames: ['cluster', 'class'],
+      registers,
+    });
+    this.deliveries = new Counter({
+      name: `${p}deliveries_total`,
+      help: 'Escalation deliveries to sinks by outcome (ok|failed|rejected|expired).',
+      labelNames: ['sink', 'outcome'],
+      registers,
+    });
+    this.connectors = new Gauge({
+      name: `${p}connectors`,
+      help: 'Connectors by state at the last successful poll.',
+      labelNames: ['cluster', 'state'],
+      registers,
+    });
+    this.tasks = new Gauge({
+      name: `${p}tasks`,
+      help: 'Tasks by state at the last successful poll.',
+      labelNames: ['cluster', 'state'],
+      registers,
+    });
+    this.taskFailed = new Gauge({
+      name: `${p}task_failed`,
+      help: '1 while the task is FAILED, with the failure class of its trace; absent otherwise.',
+      labelNames: ['cluster', 'connector', 'task', 'class'],
+      registers,
+    });
+    this.polls = new Counter({
+      name: `${p}polls_total`,
+      help: 'Polls of a Connect cluster by outcome (ok|error).',
+      labelNames: ['cluster', 'outcome'],
+      registers,
+    });
+    this.pollDuration = new Histogram({
+      name: `${p}poll_duration_seconds`,
+      help: 'Duration of one poll of a Connect cluster (all its connectors and tasks).',
+      labelNames: ['cluster'],
+      buckets: [...POLL_DURATION_BUCKETS],
+      registers,
+    });
+    this.clusterUp = new Gauge({
+      name: `${p}cluster_up`,
+      help: '1 if the last poll of the cluster succeeded, 0 if it failed.',
+      labelNames: ['cluster'],
+      registers,
+    });
+    this.lastSuccess = new Gauge({
+      name: `${p}last_successful_poll_timestamp_seconds`,
+      help: 'Unix time of the last successful poll of the cluster.',
+      labelNames: ['cluster'],
+      registers,
+    });
+    for (const cluster of options.clusters ?? []) {
+      this.declareCluster(cluster);
+      this.declareIncidentCluster(cluster);
+    }
+    for (const sink of options.sinks ?? []) this.declareSink(sink);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** `at` is epoch milliseconds (like ClusterSnapshot.at); defaults to now. */
+  observePoll(cluster: string, outcome: PollOutcome, seconds: number, at: number = Date.now()): void {
+    this.declareCluster(cluster);
+    this.polls.inc({ cluster, outcome });
+    this.pollDuration.observe({ cluster }, seconds);
+    this.clusterUp.set({ cluster }, outcome === 'ok' ? 1 : 0);
+    if (outcome === 'ok') this.lastSuccess.set({ cluster }, at / 1000);
+  }
+
+  /**
+   * Sets the state gauges and task_failed series of one cluster from a successful poll. Connectors
+   * absent from the snapshot lose all their series (they were deleted, or renamed).
+   * `failedClasses` is keyed `${connector}/${task}`; a FAILED task missing from it counts as unknown.
+   */
+  observeSnapshot(snapshot: ClusterSnapshot, failedClasses: ReadonlyMap<string, FailureClass>): void {
+    const { cluster } = snapshot;
+    this.declareCluster(cluster);
+    this.declareIncidentCluster(cluster);
+
+    const connectorCounts = zeroByState();
+    const taskCounts = zeroByState();
+    const present = new Set<string>();
+    const nowFailed = new Map<string, TaskFailedLabels>();
+    for (const c of snapshot.connectors) {
+      present.add(c.name);
+      connectorCounts.set(c.state, (connectorCounts.get(c.state) ?? 0) + 1);
+      for (const t of c.tasks) {
+        taskCounts.set(t.state, (taskCounts.get(t.state) ?? 0) + 1);
+        if (t.state !== 'FAILED') continue;
+        const key = `${c.name}/${t.id}`;
+        nowFailed.set(key, { cluster, connector: c.name, task: String(t.id), class: failedClasses.get(key) ?? 'unknown' });
+      }
+    }
+    for (const state of STATES) {
+      this.connectors.set({ cluster, state }, connectorCounts.get(state) ?? 0);
+      this.tasks.set({ cluster, state }, taskCounts.get(state) ?? 0);
+    }
+
+    const before = this.failedTasks.get(cluster) ?? new Map<string, TaskFailedLabels>();
+    for (const [key, labels] of before) {
+      const now = nowFailed.get(key);
+      // A class change is a different label set: drop the old one or both would read 1.
+      if (now === undefined || now.class !== labels.class) this.taskFailed.remove(labels);
+    }
+    for (const labels of nowFailed.values()) this.taskFailed.set(labels, 1);
+    this.failedTasks.set(cluster, nowFailed);
+    for (const labels of nowFailed.values()) this.seeConnector(cluster, labels.connector);
+
+    for (const connector of [...(this.connectorsSeen.get(cluster) ?? [])]) {
+      if (!present.has(connector)) this.forgetConnector(cluster, connector);
+    }
+  }
+
+  countRestart(l: RestartLabels): void {
+    this.seeConnector(l.cluster, l.connector);
+    this.restarts.inc({ cluster: l.cluster, connector: l.connector, target: l.target, class: l.class, outcome: l.outcome });
+  }
+
+  /** `connector` is `*` for a cluster-wide incident; such series go only with forgetCluster. */
+  countEscalation(cluster: string, connector: string, cls: IncidentClass): void {
+    this.seeConnector(cluster, connector);
+    this.escalations.inc({ cluster, connector, class: cls });
+  }
+
+  /** Recomputes incidents_open from the given incidents; resolved ones (resolvedAt set) are not counted. */
+  setIncidentsOpen(incidents: readonly Incident[]): void {
+    const counts = new Map<string, number>();
+    for (const i of incidents) {
+      this.declareIncidentCluster(i.cluster);
+      if (i.resolvedAt !== undefined) continue;
+      const key = `${i.cluster}\u0000${i.class}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    // Zero, not remove: a series that drops to 0 resolves `incidents_open > 0` cleanly and keeps graphs continuous.
+    for (const cluster of this.incidentClusters) {
+      for (const cls of INCIDENT_CLASSES) {
+        this.incidentsOpen.set({ cluster, class: cls }, counts.get(`${cluster}\u0000${cls}`) ?? 0);
+      }
+    }
+  }
+
+  countDelivery(sink: string, outcome: DeliveryOutcome): void {
+    this.declareSink(sink);
+    this.deliveries.inc({ sink, outcome });
+  }
+
+  /** Removes every per-connector series of the connector: restarts_total, escalations_total, task_failed. */
+  forgetConnector(cluster: string, connector: string): void {
+    for (const target of RESTART_TARGETS) {
+      for (const cls of FAILURE_CLASSES) {
+        for (const outcome of RESTART_OUTCOMES) this.restarts.remove({ cluster, connector, target, class: cls, outcome });
+      }
+    }
+    for (const cls of INCIDENT_CLASSES) this.escalations.remove({ cluster, connector, class: cls });
+    const failed = this.failedTasks.get(cluster);
+    if (failed !== undefined) {
+      for (const [key, labels] of failed) {
+        if (labels.connector !== connector) continue;
+        this.taskFailed.remove(labels);
+        failed.delete(key);
+      }
+    }
+    this.connectorsSeen.get(cluster)?.delete(connector);
+  }
+
+  /** Removes every series of the cluster, e.g. when it is dropped from the config. */
+  forgetCluster(cluster: string): void {
+    for (const connector of [...(this.connectorsSeen.get(cluster) ?? [])]) this.forgetConnector(cluster, connector);
+    for (const cls of INCIDENT_CLASSES) this.escalations.remove({ cluster, connector: '*', class: cls });
+    this.connectorsSeen.delete(cluster);
+    this.failedTasks.delete(cluster);
+    for (const state of STATES) {
+      this.connectors.remove({ cluster, state });
+      this.tasks.remove({ cluster, state });
+    }
+    for (const cls of INCIDENT_CLASSES) this.incidentsOpen.remove({ cluster, class: cls });
+    for (const outcome of POLL_OUTCOMES) this.polls.remove({ cluster, outcome });
+    this.pollDuration.remove({ cluster });
+    this.clusterUp.remove({ cluster });
+    this.lastSuccess.remove({ cluster });
+    this.clustersSeen.delete(cluster);
+    this.incidentClusters.delete(cluster);
+  }
+
+  private seeConnector(cluster: string, connector: string): void {
+    // `*` names the cluster itself, never a connector a snapshot could list.
+    if (connector === '*') return;
+    let set = this.connectorsSeen.get(cluster);
+    if (set === undefined) this.connectorsSeen.set(cluster, (set = new Set()));
+    set.add(connector);
+  }
+
+  private declareCluster(cluster: string): void {
+    if (this.clustersSeen.has(cluster)) return;
+    this.clustersSeen.add(cluster);
+    // Both outcomes exist from the start so that increase() counts the very first error.
+    for (const outcome of POLL_OUTCOMES) this.polls.inc({ cluster, outcome }, 0);
+  }
+
+  private declareIncidentCluster(cluster: string): void {
+    if (this.incidentClusters.has(cluster)) return;
+    this.incidentClusters.add(cluster);
+    for (const cls of INCIDENT_CLASSES) this.incidentsOpen.set({ cluster, class: cls }, 0);
+  }
+
+  private declareSink(sink: string): void {
+    if (this.sinksSeen.has(sink)) return;
+    this.sinksSeen.add(sink);
+    for (const outcome of DELIVERY_OUTCOMES) this.deliveries.inc({ sink, outcome }, 0);
+  }
+}
+
+function zeroByState(): Map<State, number> {
+  return new Map(STATES.map((s) => [s, 0] as const));
+}
