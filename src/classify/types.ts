@@ -20,3 +20,9 @@ export interface CustomRule {
 }
 
 export type Classifier = (trace: string) => Classification;
+
+/** A custom rule whose pattern has been compiled and checked (see `compileRules`). */
+export interface CompiledRule extends CustomRule {
+  /** `pattern` compiled with the `m` flag (plus `i` when it starts with `(?i)`); never global. */
+  readonly regex: RegExp;
+}

@@ -1,0 +1,621 @@
+/**
+ * The built-in rules: what we know about Kafka Connect failure traces, as an ordered table.
+ *
+ * Each rule is a predicate on ONE link of the cause chain (its exception type and/or its message).
+ * The classifier (classify.ts) weighs them in tiers:
+ *   1. `precedence` rules (authentication, authorization, permissions) are looked for in every link
+ *      first: a wrong password is `config` even when a driver words it as a communication failure
+ *      or a wrapper calls it a connection error; a restart will not fix it.
+ *   2. `specific` rules: the chain is walked from the innermost cause outwards and the first link
+ *      that any specific rule matches decides; within one link, table order decides (message rules
+ *      about a concrete condition come before rules on the type alone).
+ *   3. `fallback` rules: weak signals used only when no specific rule matched anywhere.
+ * Generic wrappers (see WRAPPER_MESSAGES) match no rule, so they never decide by themselves.
+ *
+ * Rules name types and messages that real drivers and frameworks print; none names a trace.
+ */
+import type { FailureClass } from './types.js';
+
+export type RuleTier = 'precedence' | 'specific' | 'fallback';
+
+export interface BuiltinRule {
+  readonly name: string;
+  readonly class: FailureClass;
+  readonly tier: RuleTier;
+  /** Tested against the link's type as printed (usually fully qualified). */
+  readonly type?: RegExp;
+  /** Tested against the link's whole message (all its lines). */
+  readonly message?: RegExp;
+  /**
+   * With both `type` and `message`: 'any' (default) matches when either does, 'all' only when
+   * both do (e.g. a ClassCastException whose message names Connect's Struct).
+   */
+  readonly match?: 'any' | 'all';
+  /** Why this rule puts the trace in its class (shown to the operator). */
+  readonly why: string;
+  /** One sentence telling the operator what to check. */
+  readonly hint: string;
+}
+
+/** Default hint per class, for custom rules without one and for the no-match result. */
+export const CLASS_HINTS: Readonly<Record<FailureClass, string>> = {
+  connection:
+    'A system the task talks to was unreachable or dropped the connection; the watchdog restarts the task under backoff, so if restarts keep failing check that the named host is up and reachable from the worker.',
+  serialization:
+    'A record could not be converted: check the recent schema change and the converter settings (key.converter / value.converter, value.converter.schemas.enable, schema registry URL), or consider errors.tolerance=all with a dead-letter topic (errors.deadletterqueue.topic.name) to route bad records aside.',
+  config:
+    'A restart will not fix this: correct the connector or environment configuration named in the root cause (credentials, permissions, the named object, the plugin path), then restart the task.',
+  unknown:
+    'No known cause: the watchdog restarts under backoff and escalates if the failure repeats; read the full trace and the worker log around it.',
+};
+
+/** Wrapper messages that say nothing about the cause; listed so that explanations can name them. */
+export const WRAPPER_MESSAGES: readonly RegExp[] = [
+  /^Tolerance exceeded in error handler/,
+  /^An exception occurred in the change event producer/,
+  /^Exiting WorkerSinkTask due to unrecoverable exception/,
+  /^Exiting WorkerSourceTask due to unrecoverable exception/,
+  /^Task threw an uncaught and unrecoverable exception/,
+  /^Non-retriable failure obtaining database encoding/,
+  /^Couldn't obtain encoding for database/,
+  /^Error configuring an instance of/,
+  /^Failed to transition connector [^\n]{0,300}? to state/,
+];
+
+const SERIALIZATION_HINT = CLASS_HINTS.serialization;
+
+export const BUILTIN_RULES: readonly BuiltinRule[] = [
+  // ───────────── precedence: authentication, authorization, permissions → config ─────────────
+  {
+    name: 'postgres-authentication',
+    class: 'config',
+    tier: 'precedence',
+    message: /password authentication failed for user|no pg_hba\.conf entry for|must be superuser or replication role to start walsender|role "[^"]*" is not permitted to log in|SCRAM authentication failed|The server requested (?:SCRAM-based|password-based) authentication, but no password was provided/,
+    why: 'PostgreSQL rejected the login (SQLSTATE class 28, or a role without the REPLICATION attribute); it will reject it again after a restart',
+    hint: 'Check the connector\'s database.user / database.password (or connection.user / connection.password) against the role in PostgreSQL, the role\'s LOGIN/REPLICATION attributes and pg_hba.conf.',
+  },
+  {
+    name: 'mysql-access-denied',
+    class: 'config',
+    tier: 'precedence',
+    message: /Access denied for user|Public Key Retrieval is not allowed|Error code: 1045\b/,
+    why: 'MySQL/MariaDB refused the account (error 1044/1045): wrong password, host not allowed, or missing grant',
+    hint: 'Check database.user / database.password, the account\'s allowed host (\'user\'@\'host\') and its grants (REPLICATION SLAVE, REPLICATION CLIENT, SELECT, RELOAD for Debezium).',
+  },
+  {
+    name: 'jdbc-sqlstate-28',
+    class: 'config',
+    tier: 'precedence',
+    message: /SQLSTATE[:=]?\s*\(?28[0-9A-Z]{3}\b|\(SQLSTATE 28P01\)/,
+    why: 'the driver reports SQLSTATE class 28 (invalid authorization specification)',
+    hint: 'Check the database user name and password the connector uses, and whether the account is locked or expired.',
+  },
+  {
+    name: 'sqlserver-login-failed',
+    class: 'config',
+    tier: 'precedence',
+    message: /Login failed for user|Cannot open database "[^"]*" requested by the login/,
+    why: 'SQL Server refused the login (error 18456) or the login cannot open the database',
+    hint: 'Check the SQL Server login, its password and its access to the configured database.',
+  },
+  {
+    name: 'oracle-authentication',
+    class: 'config',
+    tier: 'precedence',
+    message: /ORA-01017|ORA-28000|ORA-01045|ORA-01031/,
+    why: 'Oracle refused the account (invalid username/password, locked account, or missing privilege)',
+    hint: 'Check the Oracle user, password, account status and the privileges the connector needs.',
+  },
+  {
+    name: 'kafka-sasl-authentication',
+    class: 'config',
+    tier: 'precedence',
+    type: /(?:^|\.)(?:SaslAuthenticationException|IllegalSaslStateException|UnsupportedSaslMechanismException|AuthenticationException)$/,
+    why: 'the Kafka broker (or another service) rejected the client\'s credentials or SASL mechanism',
+    hint: 'Check the SASL mechanism and sasl.jaas.config (including producer./consumer./admin. overrides and the connector\'s own client overrides) against the broker\'s listener.',
+  },
+  {
+    name: 'kafka-authorization',
+    class: 'config',
+    tier: 'precedence',
+    type: /AuthorizationException$/,
+    message: /Not authorized to access (?:topics|group|cluster)|Topic authorization failed|Group authorization failed|Cluster authorization failed/,
+    why: 'the Kafka principal lacks an ACL for the topic, group or cluster operation',
+    hint: 'Grant the connector\'s principal the ACLs it needs (topic read/write/create, consumer group read, cluster describe) or fix the topic name.',
+  },
+  {
+    name: 'http-unauthorized-forbidden',
+    class: 'config',
+    tier: 'precedence',
+    message: /HTTP Response code:?\s*40[13]\b|\bStatus Code:?\s*40[13]\b|"status"\s*:\s*40[13]\b|\b40[13] (?:Unauthorized|Forbidden)\b|\bUnauthorized; error code: 401\d{0,2}\b|error code: 403\d{2}\b|\bsecurity_exception\b|\bstatus(?:Code)?[=:]\s*40[13]\b/,
+    why: 'the remote service answered 401/403: the credentials or the permissions are wrong',
+    hint: 'Check the credentials or token the connector sends (user/password, API key, basic.auth.user.info for the schema registry) and the permissions granted to it.',
+  },
+  {
+    name: 'permission-denied',
+    class: 'config',
+    tier: 'precedence',
+    message: /permission denied for (?:table|relation|schema|database|sequence|function|view|publication)|must be superuser|must be owner of|insufficient privilege|Access Denied \(Service:|\bAccessDenied\b|does not have (?:the )?(?:required )?permission/,
+    why: 'the account is authenticated but lacks a privilege on the object it uses (SQLSTATE 42501 or an access-denied answer)',
+    hint: 'Grant the connector\'s account the privilege named in the root cause (or use an account that has it).',
+  },
+  {
+    name: 'file-access-denied',
+    class: 'config',
+    tier: 'precedence',
+    type: /(?:^|\.)AccessDeniedException$/,
+    why: 'the worker process may not read or write that path',
+    hint: 'Check the owner and mode of the path (and its directory) for the user the Connect worker runs as.',
+  },
+  {
+    name: 'cloud-credentials',
+    class: 'config',
+    tier: 'precedence',
+    message: /Unable to load (?:AWS )?credentials|The security token included in the request is (?:invalid|expired)|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken|The AWS Access Key Id you provided does not exist|invalid_grant|Request had invalid authentication credentials/,
+    why: 'the cloud SDK found no valid credentials',
+    hint: 'Provide valid cloud credentials to the worker or connector (access key, role, credentials file, workload identity) and check they have not expired.',
+  },
+
+  // ───────────── specific: concrete conditions named in a message ─────────────
+  // Schema registry and converters.
+  {
+    name: 'avro-unknown-magic-byte',
+    class: 'serialization',
+    tier: 'specific',
+    message: /Unknown magic byte/,
+    why: 'the record is not in the schema-registry wire format (magic byte 0 + schema id): it was written by another serializer, or the converter is the wrong one',
+    hint: 'Check which serializer produced the topic and set key.converter / value.converter to match (e.g. StringConverter or JsonConverter instead of AvroConverter), or route such records to a dead-letter topic with errors.tolerance=all and errors.deadletterqueue.topic.name.',
+  },
+  {
+    name: 'schema-registry-subject-not-found',
+    class: 'serialization',
+    tier: 'specific',
+    message: /Subject (?:'[^']*' |"[^"]*" )?not found|Schema (?:\d+ )?not found|error code: 4040[1-3]\b|Version \d+ not found/,
+    why: 'the schema registry has no such subject/schema (40401-40403): the subject name strategy, the registry, or the data does not match',
+    hint: 'Check the converter\'s schema.registry.url and key/value.subject.name.strategy against the subjects that exist, or whether the schema was deleted.',
+  },
+  {
+    name: 'schema-registry-incompatible',
+    class: 'serialization',
+    tier: 'specific',
+    message: /incompatible with (?:an earlier|the latest) schema|Schema being registered is incompatible|error code: 409\b|failed to register a new schema [^\n]{0,300}?incompatible/,
+    why: 'the schema registry refused the new schema as incompatible (409) with the subject\'s compatibility setting',
+    hint: 'Review the schema change against the subject\'s compatibility level (or evolve the schema compatibly); a restart will only hit the same 409.',
+  },
+  {
+    name: 'jsonconverter-envelope',
+    class: 'serialization',
+    tier: 'specific',
+    message: /JsonConverter with schemas\.enable requires "schema" and "payload"/,
+    why: 'JsonConverter with schemas.enable=true got JSON without the {schema, payload} envelope',
+    hint: 'Set value.converter.schemas.enable=false (and key.converter.schemas.enable) for plain JSON, or have producers write the envelope; errors.tolerance=all with errors.deadletterqueue.topic.name can park bad records.',
+  },
+  {
+    name: 'converter-failed',
+    class: 'serialization',
+    tier: 'specific',
+    message: /Converting byte\[\] to Kafka Connect data failed due to serialization error|Failed to (?:de)?serialize (?:data|Avro data|JSON data|Protobuf data)|Error (?:de)?serializing (?:Avro|JSON|Json|Protobuf) (?:message|data)|Failed to access (?:Avro|JSON|Protobuf) data|Converting Kafka Connect data to byte\[\] failed/,
+    why: 'the converter could not turn the record bytes into Connect data (or back), and no inner cause says a service was unreachable',
+    hint: SERIALIZATION_HINT,
+  },
+  {
+    name: 'schema-registry-lookup-failed',
+    class: 'serialization',
+    tier: 'specific',
+    message: /Error retrieving (?:Avro|JSON|Json|Protobuf) (?:schema|unknown schema)|Error registering (?:Avro|JSON|Protobuf) schema/,
+    why: 'the converter could not get the record\'s schema from the registry and no inner cause says the registry was unreachable (an unreachable registry is classed by that inner cause as connection)',
+    hint: 'Check that the schema id/subject exists in the registry the converter points at (schema.registry.url) and the subject name strategy.',
+  },
+  {
+    name: 'connect-struct-expected',
+    class: 'serialization',
+    tier: 'specific',
+    type: /ClassCastException$/,
+    message: /cannot be cast to (?:class )?org\.apache\.kafka\.connect\.data\.Struct/,
+    match: 'all',
+    why: 'the sink needs records with a schema (Struct) but got schemaless data (a Map): a converter or schemas.enable mismatch',
+    hint: 'Use a converter that carries a schema (AvroConverter, JsonConverter with schemas.enable=true and the envelope) for this sink, or route such records to a dead-letter topic.',
+  },
+  {
+    name: 'connect-schema-required',
+    class: 'serialization',
+    tier: 'specific',
+    message: /requires records with a non-null (?:Struct value and non-null Struct schema|schema)|doesn't have a mapping to the SQL database column type|Value schema must be of type Struct|Cannot list fields on non-struct type|Invalid value: null used for required field|Expected Struct but|schema is required/,
+    why: 'the record\'s schema does not fit what the sink or the target table needs',
+    hint: SERIALIZATION_HINT,
+  },
+  {
+    name: 'elasticsearch-mapping',
+    class: 'serialization',
+    tier: 'specific',
+    message: /mapper_parsing_exception|document_parsing_exception|strict_dynamic_mapping_exception|illegal_argument_exception[^\n]*mapper|Cannot create mapping/,
+    why: 'Elasticsearch/OpenSearch refused the document or mapping: the record does not fit the index mapping',
+    hint: 'Compare the record with the index mapping (or the mapping the connector generates, schema.ignore / key.ignore), or set behavior.on.malformed.documents=warn or route bad records to a dead-letter topic.',
+  },
+  {
+    name: 'kafka-record-too-large',
+    class: 'config',
+    tier: 'specific',
+    type: /RecordTooLargeException$/,
+    message: /when serialized which is larger than|max\.request\.size|message\.max\.bytes|max\.message\.bytes/,
+    why: 'the record exceeds the producer\'s max.request.size or the topic/broker message size limit; the same record fails again after a restart, so a size setting (or the data) must change',
+    hint: 'Raise producer.override.max.request.size (with max.message.bytes on the topic and the broker) or make the records smaller.',
+  },
+  // PostgreSQL.
+  {
+    name: 'postgres-connection',
+    class: 'connection',
+    tier: 'specific',
+    message: /The connection attempt failed|Connection to \S+ refused|terminating connection due to administrator command|Database connection failed when reading from copy|An I\/O error occurred while sending to the backend|This connection has been closed|the database system is (?:starting up|shutting down|in recovery mode|not yet accepting connections)|server closed the connection unexpectedly|Connection attempt timed out|terminating connection due to (?:idle-session timeout|conflict with recovery)|SQLSTATE[:=]?\s*\(?(?:08\d{3}|57P0[1-3])\b/,
+    why: 'PostgreSQL was unreachable or ended the session (SQLSTATE class 08 or 57P01-57P03: refused, reset, shut down, restarted)',
+    hint: 'Check that PostgreSQL is up and reachable from the worker (host, port, network policy); the watchdog restarts the task under backoff meanwhile.',
+  },
+  {
+    name: 'postgres-undefined-object',
+    class: 'config',
+    tier: 'specific',
+    message: /(?:relation|table|column|schema|database|role|function|publication|type) "[^"]+"(?: of relation "[^"]+")? does not exist/,
+    why: 'the database has no object by that name (SQLSTATE class 42/3D): a wrong name in the configuration or an object not created yet',
+    hint: 'Check the object named in the root cause against the connector configuration (table/schema/database/publication names, table.include.list, topic-to-table mapping) and create it if it is meant to exist.',
+  },
+  {
+    name: 'debezium-publication',
+    class: 'config',
+    tier: 'specific',
+    message: /Publication autocreation is disabled|must be superuser to create FOR ALL TABLES publication|Unable to (?:create|update) filtered publication/,
+    why: 'Debezium needs a publication that does not exist and may not create it (publication.autocreate.mode)',
+    hint: 'Create the publication named by publication.name (CREATE PUBLICATION ... FOR TABLE ...) or set publication.autocreate.mode=filtered/all_tables for a role allowed to create it.',
+  },
+  {
+    name: 'debezium-replication-slot-conflict',
+    class: 'config',
+    tier: 'specific',
+    message: /replication slot "[^"]+" already exists|Creation of replication slot failed/,
+    why: 'the replication slot name is already taken, typically by another connector on the same database',
+    hint: 'Give each connector its own slot.name, or drop the stale slot (SELECT pg_drop_replication_slot(...)) if nothing uses it.',
+  },
+  {
+    name: 'postgres-replication-slot-active',
+    class: 'connection',
+    tier: 'specific',
+    message: /replication slot "[^"]+" is active for PID/,
+    why: 'another backend still holds the replication slot. Classed as connection: most often it is the task\'s own previous walsender that PostgreSQL has not reaped yet (wal_sender_timeout), which clears by itself; a second connector sharing the slot fails every restart and is caught by escalation after the restart budget',
+    hint: 'If restarts keep failing, look at pg_replication_slots / pg_stat_replication for the active_pid holding the slot and make sure only one connector uses this slot.name.',
+  },
+  {
+    name: 'database-server-settings',
+    class: 'config',
+    tier: 'specific',
+    message: /requires GTID_MODE to be ON|binlog_format|binlog_row_image|The MySQL server is not configured to use a (?:ROW|FULL)|logical decoding requires wal_level|wal_level must be|is not configured for CDC|Change data capture is not enabled|supplemental logging/i,
+    why: 'the database server is not set up for change data capture (binlog format/GTID, wal_level, CDC/supplemental logging)',
+    hint: 'Enable the database setting named in the root cause (MySQL binlog_format=ROW/binlog_row_image=FULL/GTID, PostgreSQL wal_level=logical, SQL Server CDC, Oracle supplemental logging).',
+  },
+  {
+    name: 'debezium-schema-history-missing',
+    class: 'config',
+    tier: 'specific',
+    message: /db history topic is missing|(?:db|schema) history topic or its content is fully or partially missing|The db history topic or its content|database schema history (?:topic )?(?:is )?(?:missing|not present)/i,
+    why: 'Debezium\'s schema history topic is missing or incomplete; it cannot resume without it and a restart reads the same topic',
+    hint: 'Check schema.history.internal.kafka.topic (database.history.kafka.topic) and its retention (it must be infinite), then recover with a schema-only/recovery snapshot as the Debezium docs describe.',
+  },
+  {
+    name: 'mysql-duplicate-server-id',
+    class: 'config',
+    tier: 'specific',
+    message: /A (?:slave|replica) with the same server_uuid\/server_id/,
+    why: 'another binlog client uses the same database.server.id, so MySQL drops one of them (error 1236)',
+    hint: 'Give every MySQL connector (and any other replica client) a unique database.server.id.',
+  },
+  {
+    name: 'debezium-ddl-unparseable',
+    class: 'unknown',
+    tier: 'specific',
+    message: /DDL statement couldn't be parsed|Parsing failed for DDL|Cannot parse DDL/i,
+    why: 'Debezium could not parse a DDL statement from the log: a parser limitation, neither a connection nor a setting the operator got wrong',
+    hint: 'Report the statement to Debezium; schema.history.internal.skip.unparseable.ddl=true skips it at the risk of a wrong schema.',
+  },
+  // MySQL / MariaDB, SQL Server, Oracle, generic JDBC.
+  {
+    name: 'mysql-communications-failure',
+    class: 'connection',
+    tier: 'specific',
+    type: /CommunicationsException$/,
+    message: /Communications link failure|The last packet sent successfully to the server|Could not create connection to database server|Lost connection to MySQL server|MySQL server has gone away/,
+    why: 'the MySQL/MariaDB driver lost or could not open its connection',
+    hint: 'Check that the MySQL/MariaDB server is up and reachable from the worker (host, port, firewall, max_connections).',
+  },
+  {
+    name: 'sqlserver-tcp-connection',
+    class: 'connection',
+    tier: 'specific',
+    message: /The TCP\/IP connection to the host .{0,200}has failed|SQL Server did not return a response|Connection reset ClientConnectionId|The connection is closed\./,
+    why: 'the SQL Server driver could not reach the server or lost the connection',
+    hint: 'Check that SQL Server is up and accepts TCP/IP connections on the configured host and port (firewall, instance name).',
+  },
+  {
+    name: 'oracle-connection',
+    class: 'connection',
+    tier: 'specific',
+    type: /SQLRecoverableException$/,
+    message: /IO Error:|ORA-03113|ORA-03114|ORA-12541|ORA-12170|ORA-12537|ORA-01033|ORA-01089|Closed Connection|No more data to read from socket/,
+    why: 'the Oracle driver lost or could not open its connection (a recoverable SQL exception, listener/network errors)',
+    hint: 'Check that the Oracle listener and instance are up and reachable from the worker.',
+  },
+  {
+    name: 'jdbc-object-missing',
+    class: 'config',
+    tier: 'specific',
+    message: /ORA-00942|ORA-00904|Unknown database '[^']*'|Table '[^']+' doesn't exist|Unknown column '[^']+'|Invalid object name '[^']+'|Invalid column name '[^']+'/,
+    why: 'the database has no table, column or database by that name: a wrong name in the configuration or a missing object',
+    hint: 'Check the table/database/column named in the root cause against the connector configuration and the database.',
+  },
+  {
+    name: 'jdbc-sql-syntax',
+    class: 'config',
+    tier: 'specific',
+    type: /SQLSyntaxErrorException$/,
+    message: /syntax error at or near|You have an error in your SQL syntax|ORA-00933|Incorrect syntax near/,
+    why: 'the database rejected the SQL (SQLSTATE class 42): a query or a name in the connector configuration is wrong for this database',
+    hint: 'Check the query / table names in the connector configuration (query, table.whitelist, quote.sql.identifiers, dialect) against the database.',
+  },
+  {
+    name: 'jdbc-no-driver',
+    class: 'config',
+    tier: 'specific',
+    message: /No suitable driver found for/,
+    why: 'no JDBC driver on the plugin path accepts that connection URL',
+    hint: 'Put the database\'s JDBC driver jar next to the connector in plugin.path (and restart the worker) or fix the connection URL.',
+  },
+  // Kafka Connect and Kafka client conditions.
+  {
+    name: 'connect-missing-configuration',
+    class: 'config',
+    tier: 'specific',
+    message: /Missing required configuration|Missing (?:[\w.]+ )?config\b|Connector configuration is invalid|The '[^']+' value is invalid|Invalid value [^\n]{0,300}? for configuration|Unknown configuration '[^']+'/,
+    why: 'the connector or worker configuration is missing a setting or has an invalid value',
+    hint: 'Set the configuration key named in the root cause (GET /connector-plugins/<class>/config/validate lists every problem).',
+  },
+  {
+    name: 'connect-plugin-missing',
+    class: 'config',
+    tier: 'specific',
+    message: /Failed to find any class that implements (?:Connector|Converter|Transformation|HeaderConverter|Predicate)|Class [\w.$]+ could not be found|Could not initialize class/,
+    why: 'a connector, converter or transform class (or a library it needs) is not on the worker\'s plugin path',
+    hint: 'Install the plugin with all its jars in a directory on plugin.path on every worker, then restart the workers.',
+  },
+  {
+    name: 'filesystem-missing-path',
+    class: 'config',
+    tier: 'specific',
+    type: /(?:^|\.)(?:NoSuchFileException|NotDirectoryException|FileNotFoundException|FileSystemNotFoundException)$/,
+    message: /Couldn't find or create file/,
+    why: 'a configured file or directory does not exist (or cannot be created)',
+    hint: 'Check the path in the connector configuration (file, topics.dir, keystore/truststore locations) and that it exists on every worker.',
+  },
+  {
+    name: 'tls-certificate',
+    class: 'config',
+    tier: 'specific',
+    type: /(?:SunCertPathBuilderException|CertPathValidatorException|CertificateExpiredException|CertificateNotYetValidException)$/,
+    message: /PKIX path building failed|unable to find valid certification path|No subject alternative (?:DNS )?names? |No name matching [^\n]{0,300}? found|certificate_unknown|bad_certificate|unknown_ca|certificate (?:has )?expired|CertificateExpired|No appropriate protocol|Received fatal alert: handshake_failure|Unrecognized SSL message, plaintext connection|Keystore was tampered with|keystore password was incorrect/,
+    why: 'the TLS handshake failed on the certificate, the trust store or the protocol: a configuration problem that a restart repeats',
+    hint: 'Check the truststore/keystore the client uses (ssl.truststore.location, the CA that signed the server certificate, host name in the certificate, allowed TLS versions).',
+  },
+  {
+    name: 'kafka-ssl-handshake',
+    class: 'config',
+    tier: 'specific',
+    type: /(?:^|\.)SslAuthenticationException$/,
+    why: 'the SSL handshake with the broker failed and no inner cause says the connection was merely cut',
+    hint: 'Check security.protocol and the ssl.* settings of the worker and of the connector\'s client overrides against the broker listener.',
+  },
+  {
+    name: 'tls-handshake-interrupted',
+    class: 'connection',
+    tier: 'specific',
+    type: /(?:SSLHandshakeException|SSLException)$/,
+    message: /Remote host terminated the handshake|SSL peer shut down incorrectly|Connection reset|Broken pipe|Read timed out/,
+    match: 'all',
+    why: 'the TLS handshake was cut by the network (EOF/reset/timeout) rather than refused on a certificate',
+    hint: CLASS_HINTS.connection,
+  },
+  {
+    name: 'kafka-producer-send-unrecoverable',
+    class: 'config',
+    tier: 'specific',
+    message: /Unrecoverable exception from producer send callback/,
+    why: 'Connect gives its producer infinite retries, so only non-retriable send errors reach this callback (KAFKA-8586): authorization, a missing or invalid topic, a record too large; a restart re-sends the same record',
+    hint: 'Look in the worker log for the producer error just before this (TopicAuthorizationException, UnknownTopicOrPartition, RecordTooLargeException) and fix the ACL, topic or size setting.',
+  },
+  {
+    name: 'kafka-client-construction',
+    class: 'config',
+    tier: 'specific',
+    message: /Failed to construct kafka (?:producer|consumer|admin client)|Failed to create new KafkaAdminClient|No resolvable bootstrap urls given in bootstrap\.servers/,
+    why: 'a Kafka client could not even be built from its configuration (bootstrap.servers, serializers, security settings)',
+    hint: 'Check the client settings the connector uses (bootstrap.servers and the security.* / sasl.* / ssl.* overrides).',
+  },
+  {
+    name: 'kafka-broker-unavailable',
+    class: 'connection',
+    tier: 'specific',
+    message: /Timeout expired while fetching topic metadata|Failed to update metadata after|not present in metadata after|Broker may not be available|Failed to connect to and describe Kafka cluster|Disconnected from node|Node -?\d+ disconnected|Connection to node -?\d+ .{0,80}could not be established/,
+    why: 'the Kafka brokers were unreachable or did not answer in time',
+    hint: 'Check the Kafka brokers and the network between them and the Connect worker.',
+  },
+  // HTTP clients (Elasticsearch/OpenSearch, REST sinks, cloud SDKs).
+  {
+    name: 'http-server-error',
+    class: 'connection',
+    tier: 'specific',
+    message: /\bHTTP(?:\/\d(?:\.\d)?)?\s+5\d\d\b|\b(?:Status Code|Response code|status code):?\s*5\d\d\b|"status"\s*:\s*5\d\d\b|\b50[234] (?:Bad Gateway|Service Unavailable|Gateway Time-?out)\b|es_rejected_execution_exception|\b429 Too Many Requests\b|SlowDown/,
+    why: 'the remote service answered 5xx/429: it is failing or overloaded on its side',
+    hint: 'Check the health and load of the remote service; the watchdog restarts the task under backoff meanwhile.',
+  },
+  {
+    name: 'http-client-connection',
+    class: 'connection',
+    tier: 'specific',
+    type: /(?:ConnectionClosedException|NoHttpResponseException|ConnectTimeoutException|HttpHostConnectException|ConnectionPoolTimeoutException|ConnectionRequestTimeoutException|HttpTimeoutException)$/,
+    message: /failed to respond|Connection is closed|Unable to execute HTTP request|Connection pool shut down/,
+    why: 'the HTTP client could not connect, timed out, or the server closed the connection without an answer',
+    hint: CLASS_HINTS.connection,
+  },
+  {
+    name: 'unreachable-service',
+    class: 'connection',
+    tier: 'specific',
+    message: /due to connection error|Could not reach any contact point|All host\(s\) tried for query failed|NoNodeAvailableException|No (?:live|available) (?:nodes|hosts|connections)|Could not connect to (?:Elasticsearch|OpenSearch|server)|Failed to connect to |Unable to connect to |Connection is not available, request timed out|Cannot get a connection/,
+    why: 'the task could not reach the system it reads from or writes to',
+    hint: CLASS_HINTS.connection,
+  },
+  // java.net / java.io.
+  {
+    name: 'unknown-host',
+    class: 'connection',
+    tier: 'specific',
+    type: /UnknownHostException$/,
+    message: /UnknownHostException|Name or service not known|Temporary failure in name resolution|nodename nor servname provided|No address associated with hostname/,
+    why: 'the host name did not resolve. Classed as connection: DNS blips and services not yet registered are common in Kubernetes and cloud networks and clear by themselves; a misspelt host fails every restart the same way and is escalated once the restart budget is spent',
+    hint: 'If restarts keep failing, check the host name in the connector configuration and the worker\'s DNS.',
+  },
+  {
+    name: 'connection-refused',
+    class: 'connection',
+    tier: 'specific',
+    message: /Connection refused|ECONNREFUSED|No route to host|Network is unreachable|Host is unreachable/,
+    why: 'nothing accepted the connection: the service is down, restarting, or not reachable from the worker',
+    hint: CLASS_HINTS.connection,
+  },
+  {
+    name: 'socket-timeout',
+    class: 'connection',
+    tier: 'specific',
+    type: /(?:SocketTimeoutException|InterruptedIOException|HttpConnectTimeoutException)$/,
+    message: /Read timed out|connect timed out|Connection timed out|timeout on connection|timed out waiting for/,
+    why: 'the connection or a read on it timed out',
+    hint: CLASS_HINTS.connection,
+  },
+  {
+    name: 'connection-dropped',
+    class: 'connection',
+    tier: 'specific',
+    type: /^(?:java\.io\.)?EOFException$|(?:^|\.)(?:SocketException|ClosedChannelException|AsynchronousCloseException|ConnectionResetException)$/,
+    message: /Connection reset|reset by peer|Broken pipe|Socket closed|Connection closed by|connection was closed|Connection is closed|SSL peer shut down incorrectly/,
+    why: 'the connection was cut mid-use (EOF, reset, broken pipe)',
+    hint: CLASS_HINTS.connection,
+  },
+  {
+    name: 'java-net-connect',
+    class: 'connection',
+    tier: 'specific',
+    type: /^java\.net\.(?:ConnectException|NoRouteToHostException|PortUnreachableException|SocketException|HttpRetryException)$/,
+    why: 'a java.net connection failure',
+    hint: CLASS_HINTS.connection,
+  },
+  {
+    name: 'jdbc-transient-connection',
+    class: 'connection',
+    tier: 'specific',
+    type: /(?:SQLTransientConnectionException|SQLRecoverableException|SQLTimeoutException)$/,
+    why: 'the JDBC driver reports a transient or recoverable connection failure',
+    hint: CLASS_HINTS.connection,
+  },
+  {
+    name: 'kafka-retriable-broker-error',
+    class: 'connection',
+    tier: 'specific',
+    type: /(?:NetworkException|DisconnectException|NotEnoughReplicasException|NotEnoughReplicasAfterAppendException|LeaderNotAvailableException|NotLeaderOrFollowerException|NotLeaderForPartitionException|CoordinatorNotAvailableException|BrokerNotAvailableException|NotCoordinatorException)$/,
+    why: 'a transient broker-side condition (leader election, replicas catching up, disconnect)',
+    hint: 'Check the Kafka brokers\' health (under-replicated partitions, leader elections); the watchdog restarts under backoff meanwhile.',
+  },
+
+  // ───────────── specific: exception types alone ─────────────
+  {
+    name: 'jvm-out-of-memory',
+    class: 'unknown',
+    tier: 'specific',
+    type: /OutOfMemoryError$/,
+    why: 'the worker JVM ran out of memory: not a property of the connector\'s inputs that the classes above describe; a restart may relieve it for a while',
+    hint: 'Check the worker heap (KAFKA_HEAP_OPTS), the batch/buffer sizes of the connector (batch.size, max.poll.records, flush sizes) and how many tasks share the worker.',
+  },
+  {
+    name: 'plugin-class-missing',
+    class: 'config',
+    tier: 'specific',
+    type: /(?:ClassNotFoundException|NoClassDefFoundError|NoSuchMethodError|AbstractMethodError|IncompatibleClassChangeError|UnsatisfiedLinkError|ServiceConfigurationError)$/,
+    why: 'a class the plugin needs is missing or a different version is on the class path: a missing jar or a version clash in plugin.path',
+    hint: 'Install the plugin with all its dependency jars in its own directory on plugin.path (no copies of Kafka or Connect jars inside it), on every worker, then restart the workers.',
+  },
+  {
+    name: 'kafka-config-exception',
+    class: 'config',
+    tier: 'specific',
+    type: /(?:^|\.)(?:ConfigException|InvalidConfigurationException|InvalidTopicException|UnknownTopicOrPartitionException|TopicExistsException|PolicyViolationException)$/,
+    why: 'Kafka or Connect rejected a configuration value or a topic',
+    hint: 'Fix the setting or topic named in the root cause (GET /connector-plugins/<class>/config/validate lists configuration problems).',
+  },
+  {
+    name: 'avro-schema-error',
+    class: 'serialization',
+    tier: 'specific',
+    type: /^org\.apache\.avro\.(?:AvroRuntimeException|AvroTypeException|SchemaParseException|UnresolvedUnionException)$/,
+    why: 'Avro could not read or write the record with the schema at hand',
+    hint: SERIALIZATION_HINT,
+  },
+  {
+    name: 'json-parse',
+    class: 'serialization',
+    tier: 'specific',
+    type: /(?:JsonParseException|JsonMappingException|MismatchedInputException|JsonEOFException|InvalidFormatException|JsonProcessingException)$/,
+    why: 'the record bytes are not the JSON the converter expects',
+    hint: 'Check what produces the topic: value.converter=JsonConverter needs JSON (use StringConverter or ByteArrayConverter otherwise), or route bad records to a dead-letter topic with errors.tolerance=all and errors.deadletterqueue.topic.name.',
+  },
+  {
+    name: 'connect-data-exception',
+    class: 'serialization',
+    tier: 'specific',
+    type: /(?:^|\.)DataException$/,
+    why: 'Kafka Connect\'s DataException: a record or its schema could not be converted or validated',
+    hint: SERIALIZATION_HINT,
+  },
+  {
+    name: 'kafka-serialization-exception',
+    class: 'serialization',
+    tier: 'specific',
+    type: /(?:^|\.)(?:SerializationException|RecordDeserializationException)$/,
+    why: 'a serializer/deserializer failed on the record and no inner cause says a service was unreachable',
+    hint: SERIALIZATION_HINT,
+  },
+
+  // ───────────── fallback: weak signals, used only when nothing specific matched ─────────────
+  {
+    name: 'kafka-retriable',
+    class: 'connection',
+    tier: 'fallback',
+    type: /(?:^|\.)RetriableException$/,
+    why: 'the exception is marked retriable (a transient condition) and nothing more specific was found',
+    hint: CLASS_HINTS.connection,
+  },
+  {
+    name: 'kafka-timeout',
+    class: 'connection',
+    tier: 'fallback',
+    type: /(?:^|\.)TimeoutException$/,
+    why: 'an operation timed out (a broker or service too slow or unreachable) and nothing more specific was found',
+    hint: CLASS_HINTS.connection,
+  },
+  {
+    name: 'connect-error-handler-exhausted',
+    class: 'serialization',
+    tier: 'fallback',
+    message: /^Tolerance exceeded in error handler/,
+    why: 'Connect\'s error handler gave up on a record and the trace does not show why. Its operator only wraps the conversion and transformation stages, so this is a record that could not be converted or transformed; the same record fails again after a restart',
+    hint: SERIALIZATION_HINT,
+  },
+];
+
+/** Rules of one tier, in table order. */
+export function rulesOfTier(tier: RuleTier): readonly BuiltinRule[] {
+  return BUILTIN_RULES.filter((r) => r.tier === tier);
+}

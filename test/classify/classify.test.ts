@@ -1,0 +1,414 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { innermost, innermostFirst, parseChain } from '../../src/classify/chain.js';
+import { classify, compileRules, createClassifier, ruleNameOf } from '../../src/classify/classify.js';
+import { BUILTIN_RULES, CLASS_HINTS } from '../../src/classify/rules.js';
+import type { CustomRule } from '../../src/classify/types.js';
+
+const T = '\t';
+/** Join lines with \n (traces below are written line by line, tabs explicit). */
+const lines = (...ls: string[]) => ls.join('\n');
+
+describe('parseChain', () => {
+  it('reads the headline, every Caused by, multi-line messages, frames and depths', () => {
+    const chain = parseChain(
+      lines(
+        'org.apache.kafka.connect.errors.ConnectException: Non-retriable failure obtaining database encoding; failing task.',
+        `${T}at io.debezium.connector.postgresql.PostgresConnectorTask.start(PostgresConnectorTask.java:120)`,
+        `${T}at java.base/java.lang.Thread.run(Thread.java:840)`,
+        'Caused by: io.debezium.DebeziumException: Couldn\'t obtain encoding for database shop',
+        'second line of the message',
+        `${T}at io.debezium.connector.postgresql.connection.PostgresConnection.getDatabaseCharset(PostgresConnection.java:645)`,
+        `${T}... 13 more`,
+        'Caused by: org.postgresql.util.PSQLException: FATAL: password authentication failed for user "app"',
+        `${T}at org.postgresql.core.v3.ConnectionFactoryImpl.doAuthentication(ConnectionFactoryImpl.java:837)`,
+        `${T}... 14 more`,
+      ),
+    );
+    expect(chain.links.map((l) => [l.type, l.depth, l.relation])).toEqual([
+      ['org.apache.kafka.connect.errors.ConnectException', 0, 'headline'],
+      ['io.debezium.DebeziumException', 1, 'cause'],
+      ['org.postgresql.util.PSQLException', 2, 'cause'],
+    ]);
+    expect(chain.links[1]?.message).toBe("Couldn't obtain encoding for database shop\nsecond line of the message");
+    expect(chain.links[1]?.simpleName).toBe('DebeziumException');
+    expect(chain.links[0]?.frames).toHaveLength(2);
+    expect(chain.links[1]?.frames).toHaveLength(1); // "... 13 more" is not a frame
+    expect(innermost(chain)?.line).toBe('org.postgresql.util.PSQLException: FATAL: password authentication failed for user "app"');
+    expect(chain.main.map((l) => l.index)).toEqual([0, 1, 2]);
+  });
+
+  it('reads Suppressed blocks (tab-indented, with their own nested Caused by) beside the main chain', () => {
+    const chain = parseChain(
+      lines(
+        'java.io.IOException: write failed',
+        `${T}at com.example.Sink.put(Sink.java:10)`,
+        `${T}Suppressed: java.lang.IllegalStateException: close failed`,
+        `${T}${T}at com.example.Sink.close(Sink.java:20)`,
+        `${T}Caused by: java.net.SocketException: Broken pipe`,
+        `${T}${T}at java.base/sun.nio.ch.NioSocketImpl.write(NioSocketImpl.java:1)`,
+        `${T}${T}... 3 more`,
+        `${T}${T}Suppressed: java.lang.RuntimeException: nested suppressed`,
+        `${T}${T}${T}at com.example.Deep.x(Deep.java:1)`,
+        'Caused by: java.nio.file.NoSuchFileException: /data/out.txt',
+        `${T}at java.base/sun.nio.fs.UnixException.translateToIOException(UnixException.java:92)`,
+      ),
+    );
+    const byType = Object.fromEntries(chain.links.map((l) => [l.simpleName, l]));
+    expect(byType.IllegalStateException).toMatchObject({ relation: 'suppressed', parent: 0, depth: 1 });
+    expect(byType.SocketException).toMatchObject({ relation: 'cause', parent: byType.IllegalStateException?.index, depth: 2 });
+    expect(byType.RuntimeException).toMatchObject({ relation: 'suppressed', parent: byType.SocketException?.index, depth: 3 });
+    expect(byType.NoSuchFileException).toMatchObject({ relation: 'cause', parent: 0, depth: 1 });
+    // The main chain is headline -> Caused by, not through the suppressed branch.
+    expect(chain.main.map((l) => l.simpleName)).toEqual(['IOException', 'NoSuchFileException']);
+    // Weighing order: main chain innermost first, then the side branches.
+    expect(innermostFirst(chain).map((l) => l.simpleName).slice(0, 2)).toEqual(['NoSuchFileException', 'IOException']);
+  });
+
+  it('reads one-line nesting "Type: Type: msg" as a chain, but not host names as types', () => {
+    const chain = parseChain(
+      'org.apache.kafka.connect.errors.ConnectException: java.sql.SQLRecoverableException: IO Error: Connection reset by peer, Authentication lapse 196586 ms.',
+    );
+    expect(chain.main.map((l) => l.type)).toEqual([
+      'org.apache.kafka.connect.errors.ConnectException',
+      'java.sql.SQLRecoverableException',
+    ]);
+    expect(chain.main[1]).toMatchObject({ inline: true, depth: 1, message: 'IO Error: Connection reset by peer, Authentication lapse 196586 ms.' });
+
+    const host = parseChain('Caused by: java.net.UnknownHostException: pgrunner.blob.core.windows.net: Name or service not known');
+    expect(host.links).toHaveLength(1);
+    expect(host.links[0]?.message).toBe('pgrunner.blob.core.windows.net: Name or service not known');
+  });
+
+  it('prefers an explicit Caused by over the inline copy of the same cause', () => {
+    const chain = parseChain(
+      lines(
+        'org.apache.kafka.connect.errors.ConnectException: java.net.SocketTimeoutException: Read timed out',
+        `${T}at a.B.c(B.java:1)`,
+        'Caused by: java.net.SocketTimeoutException: Read timed out',
+        `${T}at java.base/java.net.SocketInputStream.read(SocketInputStream.java:1)`,
+      ),
+    );
+    expect(chain.main.map((l) => [l.simpleName, l.inline])).toEqual([
+      ['ConnectException', false],
+      ['SocketTimeoutException', false],
+    ]);
+  });
+
+  it('tolerates Windows newlines, no at lines, a cut "Caused by", log text before the headline and undecoded JSON escapes', () => {
+    const crlf = parseChain('org.apache.kafka.connect.errors.DataException: bad\r\n\tat x.Y.z(Y.java:1)\r\nCaused by: java.io.EOFException\r\n');
+    expect(crlf.main.map((l) => l.line)).toEqual(['org.apache.kafka.connect.errors.DataException: bad', 'java.io.EOFException']);
+
+    const noFrames = parseChain('Caused by: a.B: one\nCaused by: c.DException: two');
+    expect(noFrames.main.map((l) => l.type)).toEqual(['a.B', 'c.DException']);
+
+    const cut = parseChain('org.apache.kafka.connect.errors.ConnectException: Exiting\nat x.Y.z(Y.java:1)\nused by: java.lang.ClassCastException: java.util.HashMap cannot be cast to org.apache.kafka.connect.data.Struct');
+    expect(innermost(cut)?.type).toBe('java.lang.ClassCastException');
+
+    const logged = parseChain('[2017-06-03 13:44:41,895] ERROR Task threw (org.apache.kafka.connect.runtime.WorkerTask:142)\norg.apache.kafka.connect.errors.DataException: topic-x\n\tat a.B.c(B.java:1)');
+    expect(logged.links[0]?.type).toBe('org.apache.kafka.connect.errors.DataException');
+
+    const atLeast = parseChain('com.example.SchemaException: table must have\nat least one column\n\tat a.B.c(B.java:1)');
+    expect(atLeast.links[0]?.message).toBe('table must have\nat least one column');
+    expect(atLeast.links[0]?.frames).toEqual(['a.B.c(B.java:1)']);
+
+    const escaped = parseChain(String.raw`org.apache.kafka.connect.errors.ConnectException: Exiting\n\tat a.B.c(B.java:1)\nCaused by: java.net.ConnectException: Connection refused\n\tat d.E.f(E.java:2)`);
+    expect(escaped.main.map((l) => l.simpleName)).toEqual(['ConnectException', 'ConnectException']);
+    expect(innermost(escaped)?.type).toBe('java.net.ConnectException');
+  });
+
+  it('returns an empty chain for empty input and one untyped link for text without an exception', () => {
+    expect(parseChain('').links).toEqual([]);
+    expect(parseChain('   \n\t\n').links).toEqual([]);
+    const garbage = parseChain('something went wrong\nplease retry');
+    expect(garbage.links).toHaveLength(1);
+    expect(garbage.links[0]).toMatchObject({ type: '', line: 'something went wrong', message: 'something went wrong\nplease retry' });
+  });
+});
+
+describe('classify: built-in rules', () => {
+  it('weighs the chain innermost-first: the innermost cause a rule recognises decides', () => {
+    const unreachableRegistry = classify(
+      lines(
+        'org.apache.kafka.connect.errors.DataException: Failed to deserialize data for topic t to Avro:',
+        `${T}at io.confluent.connect.avro.AvroConverter.toConnectData(AvroConverter.java:148)`,
+        'Caused by: org.apache.kafka.common.errors.SerializationException: Error retrieving Avro schema for id 3',
+        'Caused by: java.net.SocketTimeoutException: Read timed out',
+        `${T}at java.base/java.net.SocketInputStream.socketRead0(Native Method)`,
+      ),
+    );
+    expect(unreachableRegistry.class).toBe('connection');
+    expect(ruleNameOf(unreachableRegistry)).toBe('socket-timeout');
+
+    const missingSubject = classify(
+      lines(
+        'org.apache.kafka.connect.errors.DataException: Failed to deserialize data for topic t to Avro:',
+        'Caused by: org.apache.kafka.common.errors.SerializationException: Error retrieving Avro schema for id 3',
+        'Caused by: io.confluent.kafka.schemaregistry.client.rest.exceptions.RestClientException: Subject not found.; error code: 40401',
+      ),
+    );
+    expect(missingSubject.class).toBe('serialization');
+    expect(ruleNameOf(missingSubject)).toBe('schema-registry-subject-not-found');
+
+    // An unrecognised innermost cause does not stop the walk: the next link outwards decides.
+    const truncated = classify('org.apache.kafka.connect.errors.DataException: x\nCaused by: org.apache.kafka.common.errors.SerializationException: Error retrieving Avro schema for id 4511\nCaused by: io.confluent.kafk');
+    expect(truncated.class).toBe('serialization');
+  });
+
+  it('classes authentication and permission failures as config even when worded or wrapped as connection failures', () => {
+    const wrapped = classify(
+      lines(
+        'io.debezium.DebeziumException: Unexpected error while connecting to MySQL and looking at BINLOG_FORMAT mode: ',
+        `${T}at io.debezium.connector.mysql.MySqlConnection.isBinlogFormatRow(MySqlConnection.java:385)`,
+        "Caused by: java.sql.SQLException: Access denied for user 'app'@'10.0.0.1' (using password: YES)",
+      ),
+    );
+    expect(wrapped.class).toBe('config');
+    expect(ruleNameOf(wrapped)).toBe('mysql-access-denied');
+
+    const worded = classify(
+      'org.apache.kafka.connect.errors.ConnectException: java.sql.SQLException: [Simba][SparkJDBCDriver](500593) Communication link failure. Failed to connect to server. Reason: HTTP Response code: 403, Error message: Unknown.',
+    );
+    expect(worded.class).toBe('config');
+
+    // The auth failure wins even over a connection-looking innermost cause.
+    const authOverEof = classify(
+      'org.postgresql.util.PSQLException: FATAL: password authentication failed for user "app"\nCaused by: java.io.EOFException',
+    );
+    expect(authOverEof.class).toBe('config');
+
+    const sasl = classify(
+      lines(
+        "org.apache.kafka.connect.errors.ConnectException: Failed to connect to and describe Kafka cluster. Check worker's broker connection and security properties.",
+        'Caused by: java.util.concurrent.ExecutionException: org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512',
+      ),
+    );
+    expect(sasl.class).toBe('config');
+    expect(ruleNameOf(sasl)).toBe('kafka-sasl-authentication');
+  });
+
+  it('does not mistake Oracle\'s "Authentication lapse" timing note for an authentication failure', () => {
+    const c = classify('org.apache.kafka.connect.errors.ConnectException: java.sql.SQLRecoverableException: IO Error: Connection reset by peer, Authentication lapse 196586 ms.');
+    expect(c.class).toBe('connection');
+  });
+
+  it('classes a ConnectException wrapping a SerializationException or DataException as serialization', () => {
+    expect(classify('org.apache.kafka.connect.errors.ConnectException: org.apache.kafka.common.errors.SerializationException: Unknown magic byte!').class).toBe('serialization');
+    const dataInside = classify(
+      lines(
+        'org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler',
+        `${T}at org.apache.kafka.connect.runtime.errors.RetryWithToleranceOperator.execAndHandleError(RetryWithToleranceOperator.java:259)`,
+        'Caused by: org.apache.kafka.connect.errors.DataException: Struct schemas do not match.',
+        `${T}at org.apache.kafka.connect.data.ConnectSchema.validateValue(ConnectSchema.java:252)`,
+      ),
+    );
+    expect(dataInside.class).toBe('serialization');
+    expect(ruleNameOf(dataInside)).toBe('connect-data-exception');
+  });
+
+  it('lets generic wrappers decide nothing by themselves', () => {
+    const producer = 'org.apache.kafka.connect.errors.ConnectException: An exception occurred in the change event producer. This connector will be stopped.';
+    const bare = classify(`${producer}\n${T}at io.debezium.pipeline.ErrorHandler.setProducerThrowable(ErrorHandler.java:67)`);
+    expect(bare.class).toBe('unknown');
+    expect(bare.rule).toMatch(/^no-rule-matched: the chain holds only generic wrappers/);
+
+    expect(classify(`${producer}\nCaused by: java.io.EOFException`).class).toBe('connection');
+    expect(classify(`${producer}\nCaused by: org.postgresql.util.PSQLException: ERROR: publication "dbz" does not exist`).class).toBe('config');
+    expect(classify('org.apache.kafka.connect.errors.ConnectException: Exiting WorkerSinkTask due to unrecoverable exception.\nCaused by: java.lang.NullPointerException').class).toBe('unknown');
+
+    // "Tolerance exceeded" with a cause: the cause decides.
+    expect(classify('org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler\nCaused by: java.net.ConnectException: Connection refused').class).toBe('connection');
+  });
+
+  it('falls back: bare Retriable/Timeout exceptions are connection, a bare "Tolerance exceeded" is serialization', () => {
+    expect(classify('org.apache.kafka.connect.errors.RetriableException: something odd').class).toBe('connection');
+    expect(classify('org.apache.kafka.common.errors.TimeoutException: Expiring 3 record(s) for t-0').class).toBe('connection');
+    // ...but only when nothing more specific is in the chain.
+    expect(classify('org.apache.kafka.connect.errors.RetriableException: x\nCaused by: org.postgresql.util.PSQLException: FATAL: password authentication failed for user "a"').class).toBe('config');
+    expect(classify('org.apache.kafka.connect.errors.RetriableException: x\nCaused by: java.lang.ClassNotFoundException: com.example.Missing').class).toBe('config');
+
+    const tolerance = classify('org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler\n\tat org.apache.kafka.connect.runtime.WorkerSourceTask.convertTransformedRecord(WorkerSourceTask.java:314)');
+    expect(tolerance.class).toBe('serialization');
+    expect(ruleNameOf(tolerance)).toBe('connect-error-handler-exhausted');
+  });
+
+  it('decides the ambiguous causes as documented', () => {
+    const dns = classify('org.apache.kafka.connect.errors.ConnectException: x\nCaused by: java.net.UnknownHostException: postgres.db.svc.cluster.local');
+    expect(dns.class).toBe('connection');
+    expect(dns.rule).toMatch(/^unknown-host: .*escalated once the restart budget is spent/);
+
+    const slotActive = classify('org.postgresql.util.PSQLException: ERROR: replication slot "debezium" is active for PID 974');
+    expect(slotActive.class).toBe('connection');
+    expect(classify('org.postgresql.util.PSQLException: ERROR: replication slot "debezium" already exists').class).toBe('config');
+
+    const tooLarge = classify('org.apache.kafka.common.errors.RecordTooLargeException: The message is 7222162 bytes when serialized which is larger than 1048576, which is the value of the max.request.size configuration.');
+    expect(tooLarge.class).toBe('config');
+
+    expect(classify('org.apache.kafka.connect.errors.ConnectException: Unrecoverable exception from producer send callback').class).toBe('config');
+    expect(classify('java.lang.OutOfMemoryError: Java heap space').class).toBe('unknown');
+  });
+
+  it('tells certificate problems (config) from handshakes cut by the network (connection)', () => {
+    expect(classify('org.apache.kafka.common.errors.SslAuthenticationException: SSL handshake failed\nCaused by: javax.net.ssl.SSLHandshakeException: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target').class).toBe('config');
+    expect(classify('org.apache.kafka.common.errors.SslAuthenticationException: SSL handshake failed\nCaused by: javax.net.ssl.SSLHandshakeException: Remote host terminated the handshake\nCaused by: java.io.EOFException: SSL peer shut down incorrectly').class).toBe('connection');
+    // TLS spoken to a plaintext port: the protocol setting is wrong, not the network.
+    expect(classify('javax.net.ssl.SSLException: Unrecognized SSL message, plaintext connection?').class).toBe('config');
+  });
+
+  it('knows the common database, plugin and file-system failures', () => {
+    const cases: [string, string][] = [
+      ['org.postgresql.util.PSQLException: Connection to db:5432 refused. Check that the hostname and port are correct and that the postmaster is accepting TCP/IP connections.', 'connection'],
+      ['org.postgresql.util.PSQLException: ERROR: permission denied for table orders', 'config'],
+      ['org.postgresql.util.PSQLException: ERROR: relation "public.orders" does not exist', 'config'],
+      ['com.mysql.cj.jdbc.exceptions.CommunicationsException: Communications link failure', 'connection'],
+      ["java.sql.SQLSyntaxErrorException: Unknown database 'inventory'", 'config'],
+      ["com.microsoft.sqlserver.jdbc.SQLServerException: Login failed for user 'sa'. ClientConnectionId:1", 'config'],
+      ['com.microsoft.sqlserver.jdbc.SQLServerException: The TCP/IP connection to the host mssql, port 1433 has failed. Error: "Connection refused".', 'connection'],
+      ['org.apache.kafka.connect.errors.ConnectException: The db history topic is missing. You may attempt to recover it by reconfiguring the connector to SCHEMA_ONLY_RECOVERY', 'config'],
+      ['java.lang.ClassNotFoundException: io.confluent.connect.avro.AvroConverter', 'config'],
+      ['java.lang.NoClassDefFoundError: org/apache/avro/Schema', 'config'],
+      ['java.nio.file.AccessDeniedException: /var/lib/out.txt', 'config'],
+      ['org.apache.http.NoHttpResponseException: es:9200 failed to respond', 'connection'],
+      ['org.elasticsearch.client.ResponseException: method [POST], host [http://es:9200], URI [/_bulk], status line [HTTP/1.1 503 Service Unavailable]', 'connection'],
+      ['org.elasticsearch.client.ResponseException: method [POST], host [http://es:9200], URI [/_bulk], status line [HTTP/1.1 401 Unauthorized]', 'config'],
+      ['java.net.SocketException: Connection reset', 'connection'],
+      ['java.net.NoRouteToHostException: No route to host (Host unreachable)', 'connection'],
+      ['org.apache.kafka.connect.errors.DataException: JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional fields.', 'serialization'],
+    ];
+    for (const [trace, expected] of cases) expect(classify(trace).class, trace).toBe(expected);
+  });
+});
+
+describe('classify: result contents', () => {
+  const trace = lines(
+    'org.apache.kafka.connect.errors.ConnectException: An exception occurred in the change event producer. This connector will be stopped.',
+    `${T}at io.debezium.pipeline.ErrorHandler.setProducerThrowable(ErrorHandler.java:67)`,
+    'Caused by: org.postgresql.util.PSQLException: Database connection failed when reading from copy',
+    `${T}at org.postgresql.core.v3.QueryExecutorImpl.readFromCopy(QueryExecutorImpl.java:1368)`,
+    'Caused by: java.io.EOFException',
+    `${T}at org.postgresql.core.PGStream.receiveChar(PGStream.java:482)`,
+  );
+
+  it('gives the innermost exception as rootCause and "<rule>: <why> (matched: "<line>")" as rule', () => {
+    const c = classify(trace);
+    expect(c).toMatchObject({ class: 'connection', rootCause: 'java.io.EOFException' });
+    expect(c.rule).toBe(
+      'connection-dropped: the connection was cut mid-use (EOF, reset, broken pipe) (matched: "java.io.EOFException")',
+    );
+    expect(c.hint).toBe(CLASS_HINTS.connection);
+  });
+
+  it('quotes the line a message rule matched, even past the first line of a message', () => {
+    const c = classify(
+      'io.debezium.DebeziumException: Error while starting\nMySQL said: A slave with the same server_uuid/server_id as this slave has connected to the master',
+    );
+    expect(c.class).toBe('config');
+    expect(c.rule).toMatch(/\(matched: "MySQL said: A slave with the same server_uuid\/server_id as this slave has connected to the master"\)$/);
+  });
+
+  it('keeps rootCause to the first line of the message, trimmed, at most 300 characters, and the matched line to 160', () => {
+    const long = 'x'.repeat(1000);
+    const c = classify(`org.apache.kafka.connect.errors.DataException:   Failed to deserialize data ${long}  \nsecond line\n${T}at a.B.c(B.java:1)`);
+    expect(c.rootCause.startsWith('org.apache.kafka.connect.errors.DataException: Failed to deserialize data xxx')).toBe(true);
+    expect(c.rootCause.length).toBeLessThanOrEqual(300);
+    expect(c.rootCause.endsWith('…')).toBe(true);
+    const matched = /\(matched: "(.*)"\)$/.exec(c.rule)?.[1] ?? '';
+    expect(matched.length).toBeLessThanOrEqual(160);
+    expect(c.rootCause).not.toContain('second line');
+  });
+
+  it('gives a serialization hint about schema, converters and the dead-letter topic, and a config hint about what to check', () => {
+    const ser = classify('org.apache.kafka.connect.errors.DataException: Converting byte[] to Kafka Connect data failed due to serialization error: ');
+    expect(ser.hint).toMatch(/schema/);
+    expect(ser.hint).toMatch(/value\.converter/);
+    expect(ser.hint).toMatch(/schemas\.enable/);
+    expect(ser.hint).toMatch(/errors\.tolerance=all/);
+    expect(ser.hint).toMatch(/errors\.deadletterqueue\.topic\.name/);
+    const cfg = classify('org.postgresql.util.PSQLException: FATAL: password authentication failed for user "a"');
+    expect(cfg.hint).toMatch(/password/);
+  });
+
+  it('returns unknown with a sensible rootCause for empty, blank and garbage input', () => {
+    for (const empty of ['', '   ', '\n\n']) {
+      const c = classify(empty);
+      expect(c.class).toBe('unknown');
+      expect(c.rootCause).toBe('(empty trace)');
+      expect(c.rule).toMatch(/^empty-trace: /);
+    }
+    const garbage = classify('the task died, no idea why');
+    expect(garbage).toMatchObject({ class: 'unknown', rootCause: 'the task died, no idea why' });
+    expect(garbage.rule).toMatch(/^no-rule-matched: no exception type could be read/);
+    // Not a string at run time (a caller bypassing the types) is treated as empty.
+    expect(classify(undefined as unknown as string).class).toBe('unknown');
+  });
+
+  it('is pure: the same trace gives the same result, whatever came before', () => {
+    const first = classify(trace);
+    classify('java.lang.ClassNotFoundException: x.Y');
+    expect(classify(trace)).toEqual(first);
+  });
+
+  it('has unique built-in rule names with a why and a hint each', () => {
+    const names = BUILTIN_RULES.map((r) => r.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const r of BUILTIN_RULES) {
+      expect(r.type ?? r.message, r.name).toBeDefined();
+      expect(r.why.length, r.name).toBeGreaterThan(10);
+      expect(r.hint.length, r.name).toBeGreaterThan(10);
+      expect(r.type?.global ?? false, r.name).toBe(false);
+      expect(r.message?.global ?? false, r.name).toBe(false);
+    }
+  });
+});
+
+describe('custom rules', () => {
+  const refused = 'org.apache.kafka.connect.errors.ConnectException: x\nCaused by: java.net.ConnectException: Connection refused';
+
+  it('are tried before the built-in rules, in order, on the whole trace', () => {
+    const rules: CustomRule[] = [
+      { name: 'legacy-db-decommissioned', pattern: 'Caused by: java\\.net\\.ConnectException', class: 'config', hint: 'The legacy DB is gone; delete this connector.' },
+      { name: 'never-reached', pattern: 'Connection refused', class: 'unknown' },
+    ];
+    const c = classify(refused, compileRules(rules));
+    expect(c.class).toBe('config');
+    expect(c.hint).toBe('The legacy DB is gone; delete this connector.');
+    expect(c.rule).toBe(
+      'legacy-db-decommissioned: custom rule from the configuration, pattern /Caused by: java\\.net\\.ConnectException/ (matched: "Caused by: java.net.ConnectException: Connection refused")',
+    );
+    expect(c.rootCause).toBe('java.net.ConnectException: Connection refused');
+  });
+
+  it('fall through to the built-in rules when they do not match, use the class hint when they have none, and support (?i) and ^', () => {
+    const classifier = createClassifier([
+      { name: 'acme-quota', pattern: '(?i)acme quota exceeded', class: 'config' },
+      { name: 'line-start', pattern: '^Caused by: com\\.acme\\.', class: 'serialization' },
+    ]);
+    expect(classifier(refused).class).toBe('connection');
+    const quota = classifier('com.acme.ApiException: ACME QUOTA EXCEEDED for tenant 7');
+    expect(quota.class).toBe('config');
+    expect(quota.hint).toBe(CLASS_HINTS.config);
+    expect(classifier('java.lang.RuntimeException: x\nCaused by: com.acme.Broken: y').class).toBe('serialization');
+  });
+
+  it('reject an invalid regex with an error naming the rule', () => {
+    expect(() => compileRules([{ name: 'ok', pattern: 'fine', class: 'config' }, { name: 'broken-one', pattern: 'unclosed(group', class: 'config' }]))
+      .toThrow(/classifier rule "broken-one": pattern "unclosed\(group" is not a valid regular expression/);
+    expect(() => createClassifier([{ name: 'broken-two', pattern: '[z-a]', class: 'unknown' }])).toThrow(/"broken-two"/);
+  });
+
+  it('reject other malformed rules, naming them', () => {
+    expect(() => compileRules([{ name: 'bad-class', pattern: 'x', class: 'fatal' as never }])).toThrow(/"bad-class": "class" must be one of connection, serialization, config, unknown/);
+    expect(() => compileRules([{ name: 'matches-all', pattern: '.*', class: 'config' }])).toThrow(/"matches-all".*matches the empty string/);
+    expect(() => compileRules([{ name: 'dup', pattern: 'a', class: 'config' }, { name: 'dup', pattern: 'b', class: 'config' }])).toThrow(/"dup": duplicate/);
+    expect(() => compileRules([{ name: '', pattern: 'a', class: 'config' }])).toThrow(/#1: "name"/);
+    expect(() => compileRules([{ name: 'no-pattern', pattern: '', class: 'config' }])).toThrow(/"no-pattern": "pattern"/);
+  });
+});
+
+describe('docs/classifier.md', () => {
+  it('lists every built-in rule', () => {
+    const doc = readFileSync(new URL('../../docs/classifier.md', import.meta.url), 'utf8');
+    const missing = BUILTIN_RULES.map((r) => r.name).filter((name) => !doc.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
+  });
+});
