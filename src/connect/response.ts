@@ -1,0 +1,157 @@
+/**
+ * Pure interpretation of one HTTP exchange: a response into JSON or a typed ConnectError, and a
+ * transport failure (undici error, abort, timeout) into a ConnectError. No I/O here.
+ */
+import { ConnectError, ShapeError } from './errors.js';
+
+export interface RequestLine {
+  readonly cluster: string;
+  readonly method: string;
+  /** Path and query as sent, never the origin or credentials. */
+  readonly path: string;
+}
+
+const EXCERPT_MAX = 200;
+
+function looksLikeJson(text: string): boolean {
+  return /^\s*[[{]/.test(text);
+}
+
+function looksLikeHtml(text: string, contentType: string | undefined): boolean {
+  return /\bhtml\b/i.test(contentType ?? '') || /^\s*</.test(text);
+}
+
+/**
+ * At most 200 characters of a body for an error message. In JSON-looking bodies every string value is
+ * masked first: an expand body carries `info.config` with clear-text passwords and JDBC URLs.
+ */
+export function bodyExcerpt(text: string): string {
+  const masked = looksLikeJson(text)
+    ? text.replace(/:\s*"(?:[^"\\]|\\.)*("|$)/gs, ':"…"') // closed or cut-off string values
+    : text;
+  const flat = masked.replace(/\s+/g, ' ').trim();
+  return flat.length > EXCERPT_MAX ? `${flat.slice(0, EXCERPT_MAX - 1)}…` : flat;
+}
+
+interface ConnectErrorBody {
+  readonly errorCode?: number;
+  readonly message?: string;
+}
+
+/** Connect's `{"error_code": 404, "message": "..."}`, or undefined for any other body. */
+function connectErrorBody(text: string): ConnectErrorBody | undefined {
+  if (!looksLikeJson(text)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const code: unknown = (parsed as Record<string, unknown>)['error_code'];
+  const message: unknown = (parsed as Record<string, unknown>)['message'];
+  if (typeof code !== 'number' && typeof message !== 'string') return undefined;
+  return {
+    ...(typeof code === 'number' && { errorCode: code }),
+    ...(typeof message === 'string' && { message }),
+  };
+}
+
+function clip(text: string): string {
+  return text.length > EXCERPT_MAX ? `${text.slice(0, EXCERPT_MAX - 1)}…` : text;
+}
+
+/**
+ * A response into its JSON body (undefined when empty), or a ConnectError:
+ * - non-2xx with Connect's error body, an empty body or plain text: HTTP (status, error_code, message kept);
+ * - non-2xx with an HTML page: BAD_BODY with the status (a starting worker's Jetty 404 is not Connect's
+ *   404, so it must not read as "connector deleted");
+ * - 2xx that is not JSON (HTML, truncated): BAD_BODY with an excerpt.
+ */
+export function interpretResponse(req: RequestLine, status: number, contentType: string | undefined, text: string): unknown {
+  const empty = text.trim() === '';
+  if (status < 200 || status > 299) {
+    const body = connectErrorBody(text);
+    if (body !== undefined) {
+      throw new ConnectError({
+        ...req,
+        code: 'HTTP',
+        status,
+        ...(body.errorCode !== undefined && { errorCode: body.errorCode }),
+        ...(body.message !== undefined && { connectMessage: body.message }),
+        detail: `HTTP ${status}${body.message !== undefined ? `: ${clip(body.message)}` : ''}`,
+      });
+    }
+    if (!empty && looksLikeHtml(text, contentType)) {
+      throw new ConnectError({ ...req, code: 'BAD_BODY', status, detail: `HTTP ${status} with a non-Connect body: ${bodyExcerpt(text)}` });
+    }
+    throw new ConnectError({ ...req, code: 'HTTP', status, detail: `HTTP ${status}${empty ? '' : `: ${bodyExcerpt(text)}`}` });
+  }
+  if (empty) return undefined;
+  if (!looksLikeJson(text)) {
+    throw new ConnectError({ ...req, code: 'BAD_BODY', status, detail: `expected JSON, got: ${bodyExcerpt(text)}` });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // JSON.parse's own message quotes the body around the error: it could quote a password.
+    throw new ConnectError({ ...req, code: 'BAD_BODY', status, detail: `invalid or truncated JSON (${text.length} chars): ${bodyExcerpt(text)}` });
+  }
+}
+
+/** A ShapeError from the parsers into the request's BAD_BODY. */
+export function shapeToConnectError(req: RequestLine, err: ShapeError, status?: number): ConnectError {
+  return new ConnectError({
+    ...req,
+    code: 'BAD_BODY',
+    ...(status !== undefined && { status }),
+    field: err.field,
+    detail: `unexpected body at ${err.field}: ${err.reason}`,
+    cause: err,
+  });
+}
+
+/** Runs a pure parser on a body, turning its ShapeError into the request's BAD_BODY. */
+export function parseWith<T>(req: RequestLine, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ShapeError) throw shapeToConnectError(req, err);
+    throw err;
+  }
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+function errorCode(err: unknown): string | undefined {
+  const code: unknown = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export interface FailureContext {
+  /** The caller's own signal fired: a cancellation, not a failure of the cluster. */
+  readonly callerAborted: boolean;
+  /** Our overall per-request deadline fired. */
+  readonly deadlineExceeded: boolean;
+  /** The timeout used, for the message. */
+  readonly timeoutMs: number;
+}
+
+/** An exception from the HTTP layer (connect, headers, body) into a ConnectError. */
+export function transportError(req: RequestLine, err: unknown, ctx: FailureContext): ConnectError {
+  if (err instanceof ConnectError) return err;
+  if (ctx.callerAborted) return new ConnectError({ ...req, code: 'ABORTED', detail: 'aborted by the caller', cause: err });
+  const code = errorCode(err);
+  if (ctx.deadlineExceeded || (code !== undefined && TIMEOUT_CODES.has(code))) {
+    return new ConnectError({ ...req, code: 'TIMEOUT', detail: `timed out (${code ?? 'deadline'}, timeout ${ctx.timeoutMs} ms)`, cause: err });
+  }
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+    return new ConnectError({ ...req, code: 'BAD_BODY', detail: 'response body too large', cause: err });
+  }
+  // Messages of network errors name host:port at most (the origin never holds credentials).
+  return new ConnectError({ ...req, code: 'NETWORK', detail: clip(`${code ?? 'error'}: ${errorMessage(err)}`), cause: err });
+}

@@ -1,0 +1,170 @@
+/**
+ * Pure validation of Connect response bodies into snapshots. Bodies are never trusted: a wrong shape is a
+ * ShapeError naming the field path (e.g. `connectors["x"].status.tasks[0].state`). Error messages never
+ * echo config values (they hold clear-text passwords); `info.config` is reduced to what the watchdog
+ * needs (tasks.max, connector.class, the derived endpoint) and then dropped.
+ */
+import { ShapeError } from './errors.js';
+import { deriveEndpoint } from './endpoint.js';
+import { STATES, type ConnectorSnapshot, type ConnectorType, type Endpoint, type State, type TaskStatus } from './types.js';
+
+type Json = Readonly<Record<string, unknown>>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+function expectObject(v: unknown, at: string): Json {
+  if (!isObject(v)) throw new ShapeError(at, `expected an object, got ${describe(v)}`);
+  return v;
+}
+
+/** Short, quoted excerpt of a value we are about to reject (states and types, never config values). */
+function excerpt(v: string): string {
+  return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+}
+
+function parseState(v: unknown, at: string): State {
+  if (typeof v !== 'string') throw new ShapeError(at, `expected a state string, got ${describe(v)}`);
+  if (!(STATES as readonly string[]).includes(v)) throw new ShapeError(at, `unknown state ${excerpt(v)} (expected one of ${STATES.join(', ')})`);
+  return v as State;
+}
+
+/** `worker_id`: a string; null or missing is tolerated as '' (nothing to act on, but not a reason to fail a poll). */
+function parseWorkerId(v: unknown, at: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new ShapeError(at, `expected a string, got ${describe(v)}`);
+  return v;
+}
+
+function parseTrace(v: unknown, at: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new ShapeError(at, `expected a string, got ${describe(v)}`);
+  return v;
+}
+
+function parseType(v: unknown, at: string): ConnectorType {
+  // Missing on very old workers; an unknown value is not worth failing a poll over.
+  if (v === undefined || v === null) return 'unknown';
+  if (typeof v !== 'string') throw new ShapeError(at, `expected a string, got ${describe(v)}`);
+  return v === 'source' || v === 'sink' ? v : 'unknown';
+}
+
+function parseTask(v: unknown, at: string): TaskStatus {
+  const task = expectObject(v, at);
+  const id = task['id'];
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new ShapeError(`${at}.id`, `expected a task number, got ${describe(id)}`);
+  const trace = parseTrace(task['trace'], `${at}.trace`);
+  return {
+    id,
+    state: parseState(task['state'], `${at}.state`),
+    workerId: parseWorkerId(task['worker_id'], `${at}.worker_id`),
+    ...(trace !== undefined && { trace }),
+  };
+}
+
+/**
+ * A status body (`GET /connectors/{name}/status`, the restart 202 body, `status` of the expand body)
+ * into a snapshot without the info parts. `at` is the path of the body for error messages.
+ */
+export function parseStatus(body: unknown, at = 'status'): ConnectorSnapshot {
+  const status = expectObject(body, at);
+  const name = status['name'];
+  if (typeof name !== 'string' || name === '') throw new ShapeError(`${at}.name`, `expected a connector name, got ${describe(name)}`);
+  const connector = expectObject(status['connector'], `${at}.connector`);
+  const tasks = status['tasks'];
+  if (!Array.isArray(tasks)) throw new ShapeError(`${at}.tasks`, `expected an array, got ${describe(tasks)}`);
+  const trace = parseTrace(connector['trace'], `${at}.connector.trace`);
+  return {
+    name,
+    type: parseType(status['type'], `${at}.type`),
+    state: parseState(connector['state'], `${at}.connector.state`),
+    workerId: parseWorkerId(connector['worker_id'], `${at}.connector.worker_id`),
+    ...(trace !== undefined && { trace }),
+    tasks: tasks.map((t: unknown, i) => parseTask(t, `${at}.tasks[${i}]`)),
+  };
+}
+
+export interface InfoParts {
+  readonly tasksMax?: number;
+  readonly connectorClass?: string;
+  readonly endpoint?: Endpoint;
+}
+
+/** `info` of the expand body: keeps tasks.max, connector.class and the endpoint; the config itself is dropped. */
+export function parseInfo(body: unknown, at = 'info'): InfoParts {
+  const info = expectObject(body, at);
+  const rawConfig = expectObject(info['config'], `${at}.config`);
+  // Connect's configs are string → string; anything else is ignored rather than echoed.
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rawConfig)) if (typeof v === 'string') config[k] = v;
+  const tasksMaxText = config['tasks.max']?.trim();
+  const tasksMax = tasksMaxText !== undefined && /^\d+$/.test(tasksMaxText) ? Number(tasksMaxText) : undefined;
+  const connectorClass = config['connector.class']?.trim();
+  const endpoint = deriveEndpoint(config);
+  return {
+    ...(tasksMax !== undefined && tasksMax > 0 && { tasksMax }),
+    ...(connectorClass !== undefined && connectorClass !== '' && { connectorClass }),
+    ...(endpoint !== undefined && { endpoint }),
+  };
+}
+
+/** What `GET /connectors?expand=status&expand=info` answered. */
+export type Listing =
+  /** KIP-465 workers (2.3+): full snapshots in one request. */
+  | { readonly kind: 'expanded'; readonly connectors: readonly ConnectorSnapshot[] }
+  /** Older workers ignore `expand` and list names only: statuses must be fetched one by one. */
+  | { readonly kind: 'names'; readonly names: readonly string[] };
+
+function key(name: string): string {
+  return `connectors[${JSON.stringify(name)}]`;
+}
+
+/** The body of `GET /connectors?expand=status&expand=info`, or the plain array of an old worker. */
+export function parseListing(body: unknown): Listing {
+  if (Array.isArray(body)) {
+    const names = body.map((n: unknown, i) => {
+      if (typeof n !== 'string' || n === '') throw new ShapeError(`connectors[${i}]`, `expected a connector name, got ${describe(n)}`);
+      return n;
+    });
+    return { kind: 'names', names };
+  }
+  const listing = expectObject(body, 'connectors');
+  const connectors: ConnectorSnapshot[] = [];
+  for (const [name, value] of Object.entries(listing)) {
+    const at = key(name);
+    const entry = expectObject(value, at);
+    // `{}` is what a worker answers when it ignored our expand values (as `?expand=bogus` shows):
+    // without statuses this body cannot be used, and an empty poll would read as "all deleted".
+    if (Object.keys(entry).length === 0) throw new ShapeError(`${at}.status`, 'missing (the worker ignored expand=status)');
+    const rawStatus = entry['status'];
+    // Listed, but its status vanished meanwhile: deleted during the listing.
+    if (rawStatus === undefined || rawStatus === null) continue;
+    const status = parseStatus(rawStatus, `${at}.status`);
+    const info = entry['info'] === undefined || entry['info'] === null ? {} : parseInfo(entry['info'], `${at}.info`);
+    // The key is what the worker listed; a status naming another connector is a body we cannot trust.
+    if (status.name !== name) throw new ShapeError(`${at}.status.name`, 'does not match the connector it is listed under');
+    connectors.push({ ...status, ...info });
+  }
+  return { kind: 'expanded', connectors };
+}
+
+/** `GET /` → the Connect version, or undefined when the body carries none. */
+export function parseVersion(body: unknown): string | undefined {
+  const root = expectObject(body, 'root');
+  const version = root['version'];
+  if (version === undefined || version === null) return undefined;
+  if (typeof version !== 'string') throw new ShapeError('root.version', `expected a string, got ${describe(version)}`);
+  return version.trim() === '' ? undefined : version;
+}
+
+/** The 202 body of `POST /connectors/{name}/restart?includeTasks=..&onlyFailed=..`: a status body. */
+export function parseRestartBody(body: unknown): ConnectorSnapshot {
+  return parseStatus(body, 'restart');
+}

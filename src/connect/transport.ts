@@ -1,0 +1,130 @@
+/**
+ * The HTTP plumbing of one cluster: one keep-alive undici Pool, auth header, TLS, timeouts on every
+ * phase plus an overall deadline, and the mapping of everything that can go wrong into ConnectError.
+ * Credentials live only in the header map here: never in the origin, a path, a log line or an error.
+ */
+import { Pool } from 'undici';
+import type { Logger } from 'pino';
+import type { ClusterConfig } from '../config/types.js';
+import { interpretResponse, transportError, type RequestLine } from './response.js';
+
+/** A response body larger than this is refused (a few thousand connectors with traces fit easily). */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** Below Jetty's default 30 s idle timeout, so a socket kept between polls is not closed under a request. */
+const KEEP_ALIVE_MS = 20_000;
+/** Overall deadline of one request, in units of cluster.timeout: connect, headers and body each get one. */
+const DEADLINE_FACTOR = 3;
+
+export type Method = 'GET' | 'POST';
+
+export interface Target {
+  /** scheme://host:port, without credentials. */
+  readonly origin: string;
+  /** Path prefix of the Connect REST API behind a proxy ('' when at the root). */
+  readonly basePath: string;
+  /** `Authorization` header value, if any. */
+  readonly authorization?: string;
+}
+
+function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+}
+
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/**
+ * Where and how to reach a cluster. User info in the URL (`https://user:pw@host`) is taken out of the
+ * URL and sent as basic auth instead; explicit username/password or token win over it.
+ */
+export function resolveTarget(cluster: Pick<ClusterConfig, 'url' | 'username' | 'password' | 'token'>): Target {
+  const url = new URL(cluster.url);
+  const basePath = url.pathname.replace(/\/+$/, '');
+  let authorization: string | undefined;
+  if (cluster.token !== undefined) authorization = `Bearer ${cluster.token}`;
+  else if (cluster.username !== undefined) authorization = basic(cluster.username, cluster.password ?? '');
+  else if (url.username !== '' || url.password !== '') authorization = basic(decode(url.username), decode(url.password));
+  // URL.origin never includes user info.
+  return { origin: url.origin, basePath, ...(authorization !== undefined && { authorization }) };
+}
+
+export interface TransportOptions {
+  /** Upper bound of sockets to the cluster. */
+  readonly connections: number;
+  readonly logger?: Logger;
+}
+
+export class Transport {
+  private readonly pool: Pool;
+  private readonly target: Target;
+  private readonly headers: Readonly<Record<string, string>>;
+  private readonly timeout: number;
+  private readonly cluster: string;
+  private readonly logger: Logger | undefined;
+
+  constructor(cluster: ClusterConfig, options: TransportOptions) {
+    this.cluster = cluster.name;
+    this.timeout = cluster.timeout;
+    this.target = resolveTarget(cluster);
+    this.logger = options.logger;
+    this.headers = {
+      accept: 'application/json',
+      ...(this.target.authorization !== undefined && { authorization: this.target.authorization }),
+    };
+    const tls = this.target.origin.startsWith('https:')
+      ? {
+          rejectUnauthorized: cluster.rejectUnauthorized,
+          ...(cluster.ca !== undefined && { ca: cluster.ca }),
+          ...(cluster.cert !== undefined && { cert: cluster.cert }),
+          ...(cluster.key !== undefined && { key: cluster.key }),
+        }
+      : {};
+    this.pool = new Pool(this.target.origin, {
+      connections: Math.max(1, options.connections),
+      connectTimeout: cluster.timeout,
+      headersTimeout: cluster.timeout,
+      bodyTimeout: cluster.timeout,
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      maxResponseSize: MAX_RESPONSE_BYTES,
+      connect: tls,
+    });
+  }
+
+  /** Path as sent on the wire (base path included), for errors and logs. */
+  pathOf(path: string): string {
+    return `${this.target.basePath}${path}`;
+  }
+
+  /** One request, no retry: the status and parsed JSON body (undefined when empty), or a ConnectError. */
+  async send(method: Method, path: string, signal?: AbortSignal): Promise<{ readonly status: number; readonly body: unknown }> {
+    const req: RequestLine = { cluster: this.cluster, method, path: this.pathOf(path) };
+    const deadline = AbortSignal.timeout(this.timeout * DEADLINE_FACTOR);
+    const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+    const context = () => ({ callerAborted: signal?.aborted === true, deadlineExceeded: deadline.aborted, timeoutMs: this.timeout });
+    let status: number;
+    let contentType: string | undefined;
+    let text: string;
+    try {
+      const res = await this.pool.request({ method, path: req.path, headers: this.headers, signal: combined });
+      status = res.statusCode;
+      const ct = res.headers['content-type'];
+      contentType = Array.isArray(ct) ? ct[0] : ct;
+      text = await res.body.text();
+    } catch (err) {
+      const error = transportError(req, err, context());
+      this.logger?.debug({ method, path: req.path, code: error.code }, 'connect request failed');
+      throw error;
+    }
+    this.logger?.debug({ method, path: req.path, status }, 'connect response');
+    return { status, body: interpretResponse(req, status, contentType, text) };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,25 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The real Connect 4.3.1 bodies in test/fixtures/connect (see its README). */
+export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/connect/', import.meta.url));
+
+export function fixtureText(name: string): string {
+  return readFileSync(`${FIXTURE_DIR}${name}`, 'utf8');
+}
+
+export function fixture(name: string): unknown {
+  return JSON.parse(fixtureText(name)) as unknown;
+}
+
+export function fixtureNames(): string[] {
+  return readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.json'));
+}
+
+/** Every `database.password` value in the expand fixture: none may survive into a snapshot. */
+export function expandPasswords(): string[] {
+  const body = fixture('connectors-expand-status-info-mixed.json') as Record<string, { info: { config: Record<string, string> } }>;
+  return Object.values(body)
+    .map((e) => e.info.config['database.password'])
+    .filter((p): p is string => p !== undefined);
+}

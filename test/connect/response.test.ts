@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { ConnectError, ShapeError } from '../../src/connect/errors.js';
+import { bodyExcerpt, interpretResponse, parseWith, transportError } from '../../src/connect/response.js';
+
+const req = { cluster: 'c1', method: 'GET', path: '/connectors?expand=status&expand=info' };
+const ctx = { callerAborted: false, deadlineExceeded: false, timeoutMs: 5000 };
+
+function thrown(fn: () => unknown): ConnectError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConnectError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConnectError');
+}
+
+describe('bodyExcerpt', () => {
+  it('masks every string value of JSON-looking text, keeps keys, and cuts at 200 chars', () => {
+    const text = JSON.stringify({ a: { info: { config: { 'database.password': 'hunter2', 'connection.url': 'jdbc:mysql://u:pw@h/db' } } }, pad: 'y'.repeat(500) });
+    const ex = bodyExcerpt(text);
+    expect(ex).not.toMatch(/hunter2|u:pw/);
+    expect(ex).toContain('"database.password":"…"');
+    expect(ex.length).toBeLessThanOrEqual(200);
+  });
+
+  it('masks a string value cut off by truncation', () => {
+    expect(bodyExcerpt('{"database.password":"hunt')).toBe('{"database.password":"…"');
+  });
+
+  it('masks values holding escaped quotes', () => {
+    expect(bodyExcerpt('{"k":"a\\"b secret","n":1}')).toBe('{"k":"…","n":1}');
+  });
+
+  it('keeps HTML as is, whitespace collapsed', () => {
+    expect(bodyExcerpt('<html>\n  <title>Error 404</title>\n</html>')).toBe('<html> <title>Error 404</title> </html>');
+  });
+});
+
+describe('interpretResponse', () => {
+  it('parses JSON, and an empty 2xx body is undefined', () => {
+    expect(interpretResponse(req, 200, 'application/json', '{"a":1}')).toEqual({ a: 1 });
+    expect(interpretResponse(req, 204, undefined, '')).toBeUndefined();
+  });
+
+  it('a non-JSON 2xx body is BAD_BODY', () => {
+    expect(thrown(() => interpretResponse(req, 200, 'text/plain', 'ok'))).toMatchObject({ code: 'BAD_BODY', status: 200 });
+  });
+
+  it('invalid JSON does not quote the body through JSON.parse', () => {
+    const err = thrown(() => interpretResponse(req, 200, 'application/json', '{"x":{"config":{"database.password":"hunter2"}'));
+    expect(err.code).toBe('BAD_BODY');
+    expect(err.message).not.toContain('hunter2');
+  });
+
+  it('plain-text errors are HTTP with an excerpt', () => {
+    const err = thrown(() => interpretResponse(req, 401, 'text/plain', 'User cannot access the resource.'));
+    expect(err).toMatchObject({ code: 'HTTP', status: 401 });
+    expect(err.connectMessage).toBeUndefined();
+    expect(err.message).toContain('User cannot access the resource.');
+  });
+
+  it('a JSON error body of another shape is HTTP without a Connect message', () => {
+    const err = thrown(() => interpretResponse(req, 503, 'application/json', '{"status":"unhealthy"}'));
+    expect(err).toMatchObject({ code: 'HTTP', status: 503 });
+    expect(err.errorCode).toBeUndefined();
+  });
+});
+
+describe('parseWith', () => {
+  it('turns a ShapeError into BAD_BODY with the field', () => {
+    const err = thrown(() =>
+      parseWith(req, () => {
+        throw new ShapeError('connectors["x"].status.tasks[0].state', 'unknown state "BOGUS"');
+      }),
+    );
+    expect(err).toMatchObject({ code: 'BAD_BODY', field: 'connectors["x"].status.tasks[0].state', path: req.path });
+    expect(err.message).toContain('connectors["x"].status.tasks[0].state');
+    expect(err.cause).toBeInstanceOf(ShapeError);
+  });
+
+  it('lets other errors through', () => {
+    expect(() =>
+      parseWith(req, () => {
+        throw new TypeError('bug');
+      }),
+    ).toThrow(TypeError);
+  });
+});
+
+describe('transportError', () => {
+  const undiciError = (code: string, message = code): Error => Object.assign(new Error(message), { code });
+
+  it.each(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])('%s is TIMEOUT', (code) => {
+    expect(transportError(req, undiciError(code), ctx).code).toBe('TIMEOUT');
+  });
+
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'ENOTFOUND', 'CERT_HAS_EXPIRED'])('%s is NETWORK', (code) => {
+    expect(transportError(req, undiciError(code), ctx).code).toBe('NETWORK');
+  });
+
+  it('the caller aborting wins over everything', () => {
+    expect(transportError(req, undiciError('UND_ERR_HEADERS_TIMEOUT'), { ...ctx, callerAborted: true, deadlineExceeded: true }).code).toBe('ABORTED');
+  });
+
+  it('our own deadline is TIMEOUT', () => {
+    expect(transportError(req, new DOMException('The operation was aborted due to timeout', 'TimeoutError'), { ...ctx, deadlineExceeded: true }).code).toBe('TIMEOUT');
+  });
+
+  it('an oversized body is BAD_BODY', () => {
+    expect(transportError(req, undiciError('UND_ERR_RES_EXCEEDED_MAX_SIZE'), ctx).code).toBe('BAD_BODY');
+  });
+
+  it('keeps a ConnectError as it is', () => {
+    const e = new ConnectError({ ...req, code: 'HTTP', status: 500, detail: 'x' });
+    expect(transportError(req, e, ctx)).toBe(e);
+  });
+});

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { ShapeError } from '../../src/connect/errors.js';
+import { parseInfo, parseListing, parseRestartBody, parseStatus, parseVersion } from '../../src/connect/shapes.js';
+import { expandPasswords, fixture, fixtureNames } from './fixtures.js';
+
+function shapeError(fn: () => unknown): ShapeError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ShapeError) return err;
+    throw err;
+  }
+  throw new Error('expected a ShapeError');
+}
+
+const running = (): Record<string, unknown> => fixture('status-running-debezium-postgres.json') as Record<string, unknown>;
+
+describe('status bodies', () => {
+  it('parses a FAILED task with its trace (real body)', () => {
+    const s = parseStatus(fixture('status-failed-connection-terminated-backend-debezium-postgres.json'));
+    expect(s.name).toBe('pg-orders');
+    expect(s.type).toBe('source');
+    expect(s.state).toBe('RUNNING');
+    expect(s.workerId).toBe('127.0.0.1:8083');
+    expect(s.trace).toBeUndefined();
+    expect(s.tasks).toHaveLength(1);
+    expect(s.tasks[0]).toMatchObject({ id: 0, state: 'FAILED', workerId: '127.0.0.1:8083' });
+    expect(s.tasks[0]?.trace).toMatch(/^org\.apache\.kafka\.connect\.errors\.ConnectException/);
+    expect(s.tasks[0]?.trace).toContain('Caused by: org.postgresql.util.PSQLException');
+  });
+
+  it('parses every real status body captured from the worker', () => {
+    const statuses = fixtureNames().filter((f) => f.startsWith('status-') && !f.startsWith('status-404'));
+    expect(statuses.length).toBeGreaterThan(10);
+    for (const f of statuses) expect(() => parseStatus(fixture(f)), f).not.toThrow();
+  });
+
+  it('reads STOPPED with no tasks, UNASSIGNED with a null version, and type unknown', () => {
+    expect(parseStatus(fixture('status-stopped-debezium-postgres.json'))).toMatchObject({ state: 'STOPPED', tasks: [] });
+    const deleted = parseStatus(fixture('status-right-after-delete-unassigned-type-unknown.json'));
+    expect(deleted).toMatchObject({ state: 'UNASSIGNED', type: 'unknown' });
+    const joining = parseStatus(fixture('status-task-unassigned-during-join-rebalance.json'));
+    expect(joining.tasks[0]).toEqual({ id: 0, state: 'UNASSIGNED', workerId: '127.0.0.1:8083' });
+  });
+
+  it('keeps no field beyond the snapshot (the worker-side version is dropped)', () => {
+    expect(Object.keys(parseStatus(running())).sort()).toEqual(['name', 'state', 'tasks', 'type', 'workerId']);
+  });
+
+  it('rejects an unknown state, naming the field', () => {
+    const body = running();
+    (body['tasks'] as Record<string, unknown>[])[0]!['state'] = 'BOGUS';
+    const err = shapeError(() => parseStatus(body));
+    expect(err.code).toBe('BAD_BODY');
+    expect(err.field).toBe('status.tasks[0].state');
+    expect(err.message).toContain('"BOGUS"');
+  });
+
+  it('rejects tasks that are not an array', () => {
+    const body = { ...running(), tasks: { 0: {} } };
+    expect(shapeError(() => parseStatus(body)).field).toBe('status.tasks');
+  });
+
+  it.each([
+    [{ ...running(), connector: null }, 'status.connector'],
+    [{ ...running(), name: 7 }, 'status.name'],
+    [{ ...running(), connector: { state: 1, worker_id: 'w' } }, 'status.connector.state'],
+    [{ ...running(), connector: { state: 'FAILED', worker_id: 'w', trace: 42 } }, 'status.connector.trace'],
+    [{ ...running(), tasks: [{ id: '0', state: 'RUNNING', worker_id: 'w' }] }, 'status.tasks[0].id'],
+    [{ ...running(), tasks: [{ id: 0, state: 'RUNNING', worker_id: 5 }] }, 'status.tasks[0].worker_id'],
+    [{ ...running(), tasks: ['RUNNING'] }, 'status.tasks[0]'],
+    [{ ...running(), type: 3 }, 'status.type'],
+    ['<html>', 'status'],
+    [undefined, 'status'],
+  ])('rejects a wrong shape at %#', (body, field) => {
+    expect(shapeError(() => parseStatus(body)).field).toBe(field);
+  });
+
+  it('tolerates a missing type and a null worker id', () => {
+    const { type: _type, ...rest } = running();
+    const s = parseStatus({ ...rest, connector: { state: 'UNASSIGNED', worker_id: null } });
+    expect(s.type).toBe('unknown');
+    expect(s.workerId).toBe('');
+  });
+
+  it('parses the restart 202 bodies', () => {
+    const onlyFailed = parseRestartBody(fixture('restart-includeTasks-onlyFailed-202-response.json'));
+    expect(onlyFailed.state).toBe('RUNNING');
+    expect(onlyFailed.tasks[0]?.state).toBe('RESTARTING');
+    expect(onlyFailed.tasks[0]?.trace).toBeDefined();
+    const all = parseRestartBody(fixture('restart-includeTasks-only-202-response.json'));
+    expect(all).toMatchObject({ name: 'sink-baddir', type: 'sink', state: 'RESTARTING' });
+    expect(shapeError(() => parseRestartBody({})).field).toBe('restart.name');
+  });
+});
+
+describe('the expand listing', () => {
+  it('parses the real expand body into snapshots with tasks.max, class and endpoint', () => {
+    const listing = parseListing(fixture('connectors-expand-status-info-mixed.json'));
+    if (listing.kind !== 'expanded') throw new Error('expected an expanded listing');
+    expect(listing.connectors.map((c) => c.name)).toEqual(['pg-nopub', 'sink-baddir', 'pg-orders', 'pg-pwrot', 'sink-noenvelope', 'sink-garbage']);
+    const pg = listing.connectors.find((c) => c.name === 'pg-pwrot');
+    expect(pg).toMatchObject({
+      type: 'source',
+      tasksMax: 1,
+      connectorClass: 'io.debezium.connector.postgresql.PostgresConnector',
+      endpoint: { host: '127.0.0.1', port: 5432 },
+    });
+    expect(pg?.tasks[0]?.state).toBe('FAILED');
+    const sink = listing.connectors.find((c) => c.name === 'sink-baddir');
+    expect(sink).toMatchObject({ type: 'sink', connectorClass: 'org.apache.kafka.connect.file.FileStreamSinkConnector' });
+    expect(sink?.endpoint).toBeUndefined();
+  });
+
+  it('keeps no password and no config', () => {
+    const text = JSON.stringify(parseListing(fixture('connectors-expand-status-info-mixed.json')));
+    const passwords = expandPasswords();
+    expect(passwords).toEqual(expect.arrayContaining(['e2e_cdc', 'right-password']));
+    for (const p of passwords) expect(text).not.toContain(p);
+    expect(text).not.toMatch(/database\.password|database\.user|"config"/);
+  });
+
+  it('reads the plain array of a worker that ignores expand', () => {
+    expect(parseListing(['a', 'b c'])).toEqual({ kind: 'names', names: ['a', 'b c'] });
+    expect(parseListing([])).toEqual({ kind: 'names', names: [] });
+    expect(shapeError(() => parseListing(['a', 3])).field).toBe('connectors[1]');
+  });
+
+  it('rejects the {} entries of an ignored expand (?expand=bogus)', () => {
+    const err = shapeError(() => parseListing(fixture('connectors-expand-unknown-value.json')));
+    expect(err.field).toBe('connectors["pg-nopub"].status');
+  });
+
+  it('skips a connector listed without a status (deleted during the listing)', () => {
+    const listing = parseListing({ gone: { info: { name: 'gone', config: {}, tasks: [], type: 'source' } }, kept: { status: { ...running(), name: 'kept' } } });
+    expect(listing).toMatchObject({ kind: 'expanded', connectors: [{ name: 'kept' }] });
+    // An empty object is an empty cluster, not an error.
+    expect(parseListing({})).toEqual({ kind: 'expanded', connectors: [] });
+  });
+
+  it('names the connector and field of a wrong shape', () => {
+    const status = running();
+    (status['tasks'] as Record<string, unknown>[])[0]!['state'] = 'BOGUS';
+    expect(shapeError(() => parseListing({ x: { status: { ...status, name: 'x' } } })).field).toBe('connectors["x"].status.tasks[0].state');
+    expect(shapeError(() => parseListing({ 'a"b': { status: 'nope' } })).field).toBe('connectors["a\\"b"].status');
+    expect(shapeError(() => parseListing({ y: 5 })).field).toBe('connectors["y"]');
+    expect(shapeError(() => parseListing({ 'pg-orders': { status: running(), info: { config: 'x' } } })).field).toBe('connectors["pg-orders"].info.config');
+    expect(shapeError(() => parseListing('nope')).field).toBe('connectors');
+  });
+
+  it('rejects a status that names another connector than its key', () => {
+    expect(shapeError(() => parseListing({ other: { status: running() } })).field).toBe('connectors["other"].status.name');
+  });
+});
+
+describe('info', () => {
+  it('ignores a tasks.max that is not a positive integer and non-string config values', () => {
+    expect(parseInfo({ config: { 'tasks.max': 'lots', 'connector.class': 5 } })).toEqual({});
+    expect(parseInfo({ config: { 'tasks.max': '0' } })).toEqual({});
+    expect(parseInfo({ config: { 'tasks.max': ' 4 ' } })).toEqual({ tasksMax: 4 });
+  });
+
+  it('never echoes a config value in an error', () => {
+    const err = shapeError(() => parseInfo({ config: ['database.password=hunter2'] }));
+    expect(err.message).not.toContain('hunter2');
+  });
+});
+
+describe('GET /', () => {
+  it('reads the version', () => {
+    expect(parseVersion({ version: '4.3.1', commit: 'abc', kafka_cluster_id: 'id' })).toBe('4.3.1');
+    expect(parseVersion({ commit: 'abc' })).toBeUndefined();
+    expect(shapeError(() => parseVersion({ version: 4 })).field).toBe('root.version');
+    expect(shapeError(() => parseVersion([])).field).toBe('root');
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { connectorPath, encodeSegment } from '../../src/connect/client.js';
+import { resolveTarget } from '../../src/connect/transport.js';
+
+describe('resolveTarget', () => {
+  it('takes user info out of the URL and sends it as basic auth', () => {
+    const t = resolveTarget({ url: 'https://ops:p%40ss@connect.example:8443/kc/' });
+    expect(t).toEqual({ origin: 'https://connect.example:8443', basePath: '/kc', authorization: `Basic ${Buffer.from('ops:p@ss').toString('base64')}` });
+  });
+
+  it('explicit credentials win over URL user info', () => {
+    expect(resolveTarget({ url: 'http://a:b@h:8083', username: 'u', password: 'p' }).authorization).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
+    expect(resolveTarget({ url: 'http://a:b@h:8083', token: 't' }).authorization).toBe('Bearer t');
+  });
+
+  it('has no authorization and no base path for a plain URL', () => {
+    expect(resolveTarget({ url: 'http://h:8083' })).toEqual({ origin: 'http://h:8083', basePath: '' });
+  });
+});
+
+describe('connector paths', () => {
+  it.each([
+    ['plain', '/connectors/plain'],
+    ['with space', '/connectors/with%20space'],
+    ['a/b', '/connectors/a%2Fb'],
+    ['50%', '/connectors/50%25'],
+    ['q?x=1#f', '/connectors/q%3Fx%3D1%23f'],
+    ['é', '/connectors/%C3%A9'],
+    ['.', '/connectors/%2E'],
+    ['..', '/connectors/%2E%2E'],
+    ['...', '/connectors/...'],
+  ])('%s → %s', (name, path) => {
+    expect(connectorPath(name)).toBe(path);
+  });
+
+  it('round-trips through decodeURIComponent', () => {
+    for (const name of ['a b/c%d?e#f', 'é€😀', '..']) expect(decodeURIComponent(encodeSegment(name))).toBe(name);
+  });
+});
