@@ -1,0 +1,191 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeConnect } from '../helpers/fake-connect.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const MAIN = join(ROOT, 'src/cli/main.ts');
+const dir = mkdtempSync(join(tmpdir(), 'cw-cli-'));
+const SERIALIZATION_TRACE = JSON.parse(
+  readFileSync(join(ROOT, 'test/fixtures/connect/status-failed-serialization-not-json-filestream-sink.json'), 'utf8'),
+).tasks[0].trace as string;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], opts: { env?: Record<string, string>; stdin?: string; onSpawn?: (p: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN, ...args], {
+      cwd: dir,
+      env: { PATH: process.env['PATH'] ?? '', CONNECT_WATCHDOG_STATE_FILE: join(dir, `state-${Math.random()}.json`), CONNECT_WATCHDOG_METRICS_PORT: '0', ...opts.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(opts.stdin ?? '');
+    opts.onSpawn?.(child);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function configFile(content: unknown): string {
+  const p = join(dir, `config-${Math.random()}.json`);
+  writeFileSync(p, JSON.stringify(content));
+  return p;
+}
+
+describe('check-config', () => {
+  it('exits 78 with one line naming the key', async () => {
+    const r = await cli(['check-config', '--config', configFile({ clusters: [{ name: 'a', url: 'http://a' }, { name: 'a', url: 'http://b' }] })]);
+    expect(r.code).toBe(78);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('clusters[1].name');
+  });
+
+  it('exits 78 for a bad variable too, and for run', async () => {
+    const r = await cli(['run', '--once'], { env: { CONNECT_WATCHDOG_POLL_INTERVAL: '0' } });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain('pollInterval');
+  });
+
+  it('prints the effective config with secrets redacted', async () => {
+    const r = await cli(['check-config', '--config', configFile({ clusters: [{ name: 'a', url: 'http://a:8083', username: 'u', password: 'hunter2' }] })]);
+    expect(r.code).toBe(0);
+    const printed = JSON.parse(r.stdout) as { clusters: { name: string; password: string }[] };
+    expect(printed.clusters[0]).toMatchObject({ name: 'a', password: '[redacted]' });
+    expect(r.stdout).not.toContain('hunter2');
+  });
+});
+
+describe('classify', () => {
+  const trace = 'org.apache.kafka.connect.errors.ConnectException: boom\nCaused by: java.net.ConnectException: Connection refused\n';
+  it('reads a file', async () => {
+    const f = join(dir, 'trace.txt');
+    writeFileSync(f, trace);
+    const r = await cli(['classify', f]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ class: 'connection' });
+  });
+  it('reads stdin, with - or no argument', async () => {
+    for (const args of [['classify', '-'], ['classify']]) {
+      const r = await cli(args, { stdin: SERIALIZATION_TRACE });
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+      expect(JSON.parse(r.stdout).class).toBe('serialization');
+    }
+  });
+});
+
+describe('status', () => {
+  let fake: FakeConnect;
+  beforeEach(async () => {
+    fake = await new FakeConnect().start();
+  });
+  afterEach(async () => {
+    await fake.stop();
+  });
+
+  it('exits 0 when everything is RUNNING', async () => {
+    fake.add('pg-orders', {});
+    const r = await cli(['status'], { env: { CONNECT_URL: fake.url } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('pg-orders');
+    expect(r.stdout).toContain('1/1 RUNNING');
+  });
+
+  it('exits 2 and shows the root cause when something is FAILED', async () => {
+    fake.add('sink a/b', { type: 'sink', tasks: [{ id: 0, state: 'RUNNING', worker_id: 'w1:8083' }, { id: 1, state: 'RUNNING', worker_id: 'w2:8083' }] });
+    fake.failTask('sink a/b', 1, SERIALIZATION_TRACE);
+    const r = await cli(['status'], { env: { CONNECT_URL: fake.url } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('1/2 RUNNING, 1 FAILED');
+    expect(r.stdout).toMatch(/FAILED sink a\/b task 1 on w2:8083 \[serialization\]: com.fasterxml.jackson.core.JsonParseException: Unrecognized token/);
+    const json = await cli(['status', '--json'], { env: { CONNECT_URL: fake.url } });
+    expect(json.code).toBe(2);
+    const view = JSON.parse(json.stdout) as { clusters: { connectors: { name: string; failures: { task: number; class: string }[] }[] }[] };
+    expect(view.clusters[0]!.connectors[0]).toMatchObject({ name: 'sink a/b', failures: [{ task: 1, class: 'serialization' }] });
+  });
+
+  it('exits 1 when a cluster cannot be reached', async () => {
+    const r = await cli(['status', '--json'], { env: { CONNECT_URL: 'http://127.0.0.1:1', CONNECT_WATCHDOG_REQUEST_RETRIES: '0' } });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).clusters[0].reachable).toBe(false);
+  });
+});
+
+describe('run', () => {
+  let fake: FakeConnect;
+  beforeEach(async () => {
+    fake = await new FakeConnect().start();
+  });
+  afterEach(async () => {
+    await fake.stop();
+  });
+
+  it('--once exits 0 when every cluster answered, 1 otherwise', async () => {
+    fake.add('a', {});
+    expect((await cli(['run', '--once'], { env: { CONNECT_URL: fake.url } })).code).toBe(0);
+    expect((await cli(['run', '--once'], { env: { CONNECT_URL: 'http://127.0.0.1:1', CONNECT_WATCHDOG_REQUEST_RETRIES: '0' } })).code).toBe(1);
+  });
+
+  it('--dry-run sends no restart', async () => {
+    fake.add('a', {});
+    fake.failTask('a', 0, 'org.apache.kafka.connect.errors.ConnectException: x\nCaused by: java.net.ConnectException: Connection refused');
+    const r = await cli(['run', '--once', '--dry-run'], { env: { CONNECT_URL: fake.url, CONNECT_WATCHDOG_HEAL_PROBE_ENABLED: 'false' } });
+    expect(r.code).toBe(0);
+    expect(fake.posts).toEqual([]);
+    expect(r.stdout).toContain('"dryRun":true');
+  });
+
+  it('stops on SIGTERM with a poll in flight, letting it finish, and exits 0', async () => {
+    fake.add('a', {});
+    let held = 0;
+    fake.interceptors.push((req, res) => {
+      if (!req.url?.startsWith('/connectors?')) return false;
+      held++;
+      // Answer late: the poll is in flight when SIGTERM arrives.
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 1500);
+      return true;
+    });
+    const r = await cli(['run'], {
+      env: { CONNECT_URL: fake.url, CONNECT_WATCHDOG_POLL_JITTER: '0' },
+      onSpawn: (child) => {
+        const timer = setInterval(() => {
+          if (held > 0) {
+            clearInterval(timer);
+            child.kill('SIGTERM');
+          }
+        }, 20);
+      },
+    });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    const msgs = lines.map((l) => l.msg);
+    expect(msgs).toContain('signal received');
+    expect(msgs.indexOf('stopped')).toBeGreaterThan(msgs.indexOf('signal received'));
+    expect(msgs).not.toContain('poll failed');
+  });
+});
+
+describe('help and version', () => {
+  it('prints the version', async () => {
+    const r = await cli(['--version']);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+  it.each(['run', 'status', 'classify', 'check-config'])('%s --help', async (verb) => {
+    const r = await cli([verb, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`connect-watchdog ${verb}`);
+  });
+  it('an unknown command is a usage error', async () => {
+    const r = await cli(['restart-everything']);
+    expect(r.code).toBe(64);
+  });
+});
