@@ -10,16 +10,35 @@ export interface SubjectRef {
 
 export type RestartTarget = 'connector' | 'task';
 
-/** Why a restart was not sent although the subject is FAILED. */
+/**
+ * Why a restart was not sent although the subject is FAILED. A skip is emitted when the reason changes
+ * (at most once per reason and failure streak, and once per wait after a restart), not on every poll.
+ */
 export type SkipReason = 'backoff' | 'budget' | 'maintenance' | 'dependency-down' | 'not-owner' | 'escalate-only';
+
+/** Why an incident was resolved. */
+export type ResolveReason =
+  | 'recovered' // the subject has been RUNNING for heal.stablePeriod
+  | 'assigned' // an UNASSIGNED subject was assigned to a worker
+  | 'settled' // no worker change for heal.stablePeriod
+  | 'outage-over' // no connector of the cluster is failing with connection any more
+  | 'deleted' // the connector (or task) no longer exists
+  | 'cluster-removed'; // the cluster was removed from the configuration
 
 export type Action =
   | {
       readonly kind: 'restart-connector';
       readonly cluster: string;
       readonly connector: string;
-      /** Restart the connector's FAILED tasks with it (KIP-745); older workers: one call per task. */
+      /** The FAILED tasks to restart with the connector; each counts as an attempt of that task. */
       readonly failedTasks: readonly number[];
+      /**
+       * true: failedTasks are all of the connector's FAILED tasks, so
+       * `POST /connectors/{name}/restart?includeTasks=true&onlyFailed=true` does exactly this (KIP-745).
+       * false: some FAILED task must not be restarted (its class escalates only): restart the connector
+       * alone, then each of failedTasks.
+       */
+      readonly includeTasks: boolean;
       readonly connectorFailed: boolean;
       readonly class: FailureClass;
       readonly attempt: number;
@@ -33,7 +52,7 @@ export type Action =
       readonly attempt: number;
     }
   | { readonly kind: 'escalate'; readonly incident: Incident }
-  | { readonly kind: 'resolve'; readonly incident: Incident }
+  | { readonly kind: 'resolve'; readonly incident: Incident; readonly resolution?: ResolveReason }
   | {
       readonly kind: 'skip';
       readonly subject: SubjectRef;
@@ -44,6 +63,23 @@ export type Action =
       readonly nextAt?: number;
     };
 
+export type RestartAction = Extract<Action, { kind: 'restart-connector' | 'restart-task' }>;
+
+/**
+ * What the executor got back from one restart action.
+ * - ok / failed: the attempt stands (decide() committed it when it emitted the action).
+ * - rebalance: a 409, or a 500 "rebalance is expected"/forwarding error: the attempt is rolled back and
+ *   the restart is due again on the next poll.
+ * - not-found: the connector (task null) or task is gone: forgotten.
+ */
+export type RestartResult = 'ok' | 'rebalance' | 'not-found' | 'failed';
+
+export interface RestartOutcome {
+  /** The action's subject: task null for restart-connector (its tasks restarted with it follow). */
+  readonly subject: SubjectRef;
+  readonly result: RestartResult;
+}
+
 /** Per-subject memory of the policy. Plain data, persisted. */
 export interface SubjectState {
   readonly cluster: string;
@@ -52,9 +88,9 @@ export interface SubjectState {
   /** Last state seen. */
   readonly state: string;
   readonly workerId: string;
-  /** The failure class of the current or last failure. */
+  /** The failure class of the current or last failure; undefined once the subject is stable again. */
   readonly class?: FailureClass;
-  /** Epoch ms the current FAILED streak was first seen. */
+  /** Epoch ms the current FAILED streak was first seen (a RESTARTING in between does not end it). */
   readonly failedSince?: number;
   /** Restarts since the last reset. */
   readonly attempts: number;
@@ -65,8 +101,14 @@ export interface SubjectState {
   /** Epoch ms the subject was first seen RUNNING again after a failure (counters reset stablePeriod later). */
   readonly recoveredAt?: number;
   readonly unassignedSince?: number;
-  /** Epoch ms of each worker change within the rebalance window. */
+  /** Epoch ms of each worker change within max(rebalance.window, stablePeriod). */
   readonly moves: readonly number[];
+  /** The last skip reason emitted in this FAILED streak (skips are emitted when it changes). */
+  readonly lastSkip?: SkipReason;
+  /** Epoch ms the dependency probe first refused in this FAILED streak (connection class only). */
+  readonly dependencyDownSince?: number;
+  /** Epoch ms of the last restart committed by decide(); applyOutcome rolls it back on a rebalance. */
+  readonly lastRestartAt?: number;
 }
 
 export interface BudgetState {
@@ -85,9 +127,6 @@ export interface HealState {
 
 export const EMPTY_HEAL_STATE: HealState = { subjects: {}, incidents: {}, budgets: {} };
 
-/** The executor's answer to a restart action, given back to the policy (applyOutcome). */
-export interface RestartOutcome {
-  readonly subject: SubjectRef;
-  /** rebalance: a 409 or a rebalance 500; does not count as an attempt, retried next poll. not-found: the connector was deleted. */
-  readonly result: 'ok' | 'rebalance' | 'not-found' | 'failed';
+export function subjectKey(ref: SubjectRef): string {
+  return `${ref.cluster}/${ref.connector}/${ref.task ?? 'connector'}`;
 }

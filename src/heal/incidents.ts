@@ -1,0 +1,79 @@
+/**
+ * Building the incidents the policy opens. Severity by class:
+ *   cluster-outage                         critical  many connectors down at once: a person now
+ *   serialization, config, connection,     error     a subject that restarts cannot (or did not) fix
+ *   unknown
+ *   unassigned, rebalancing                warning   Connect's own scheduling; often resolves itself
+ */
+import type { Classification } from '../classify/types.js';
+import type { Severity } from '../config/schema.js';
+import { scrubSecrets, traceExcerpt } from '../escalate/scrub.js';
+import { incidentKey, type Incident, type IncidentClass } from '../escalate/types.js';
+import type { SubjectState } from './types.js';
+
+export function severityOf(cls: IncidentClass): Severity {
+  switch (cls) {
+    case 'cluster-outage':
+      return 'critical';
+    case 'serialization':
+    case 'config':
+    case 'connection':
+    case 'unknown':
+      return 'error';
+    case 'unassigned':
+    case 'rebalancing':
+      return 'warning';
+  }
+}
+
+export interface IncidentDetails {
+  readonly reason: string;
+  readonly rootCause: string;
+  readonly hint: string;
+  readonly trace: string;
+}
+
+export function detailsOf(c: Classification, trace: string, reason: string): IncidentDetails {
+  return { reason, rootCause: c.rootCause, hint: c.hint, trace };
+}
+
+export function openIncident(
+  cls: IncidentClass,
+  subject: Pick<SubjectState, 'cluster' | 'connector' | 'task' | 'attempts' | 'workerId'>,
+  details: IncidentDetails,
+  firstSeen: number,
+  now: number,
+): Incident {
+  return {
+    key: incidentKey(subject.cluster, subject.connector, subject.task, cls),
+    cluster: subject.cluster,
+    connector: subject.connector,
+    task: subject.task,
+    class: cls,
+    severity: severityOf(cls),
+    reason: details.reason,
+    // Incidents are persisted: nothing secret may reach the state file either.
+    rootCause: scrubSecrets(details.rootCause),
+    hint: scrubSecrets(details.hint),
+    attempts: subject.attempts,
+    firstSeen,
+    lastSeen: now,
+    workerId: subject.workerId,
+    traceExcerpt: details.trace === '' ? '' : traceExcerpt(details.trace, details.rootCause),
+  };
+}
+
+/** An open incident whose condition still holds: refreshed in state, no new page. */
+export function touchIncident(incident: Incident, now: number, attempts: number, workerId: string): Incident {
+  if (incident.lastSeen === now && incident.attempts === attempts && incident.workerId === workerId) return incident;
+  return { ...incident, lastSeen: now, attempts, workerId: workerId === '' ? incident.workerId : workerId };
+}
+
+export const HINTS = {
+  unassigned:
+    'Connect has not assigned this to any worker: check that workers are up and in the same group; a departed worker\'s work moves only after scheduled.rebalance.max.delay.ms.',
+  rebalancing:
+    'The task keeps moving between workers: look for workers that leave and rejoin (GC pauses, session timeouts, crash loops) in the worker logs.',
+  clusterOutage:
+    'Many connectors lost their connections at once: check the network and any dependency they share (Kafka brokers, a database, a proxy) before looking at connectors one by one.',
+} as const;

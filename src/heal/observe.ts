@@ -1,0 +1,107 @@
+/**
+ * What one poll teaches about one subject: its new SubjectState before any decision. Pure.
+ *
+ * Streaks: failedSince marks the start of a FAILED streak, which a RESTARTING in between does not end
+ * (that is our restart in flight) but any other state does. recoveredAt marks the first RUNNING after a
+ * failure; the restart counters reset only once the subject has been RUNNING continuously for
+ * heal.stablePeriod from there (not from the last restart), so a flapping subject keeps its backoff.
+ */
+import type { Classification, Classifier } from '../classify/types.js';
+import type { State } from '../connect/types.js';
+import type { HealConfig } from '../config/types.js';
+import type { SubjectRef, SubjectState } from './types.js';
+
+export interface Seen {
+  readonly state: State;
+  readonly workerId: string;
+  readonly trace?: string;
+}
+
+export interface Observation {
+  readonly subject: SubjectState;
+  /** Present when the subject is FAILED. */
+  readonly classification?: Classification;
+  /** FAILED now, and not FAILED (or RESTARTING within a FAILED streak) at the previous observation. */
+  readonly newlyFailed: boolean;
+}
+
+type ObserveConfig = Pick<HealConfig, 'stablePeriod' | 'escalateAfter' | 'rebalance'>;
+
+/** Drops keys whose value is undefined so that state is the same before and after a JSON round trip. */
+export function compact<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function freshSubject(ref: SubjectRef, seen: Seen): SubjectState {
+  return { cluster: ref.cluster, connector: ref.connector, task: ref.task, state: seen.state, workerId: seen.workerId, attempts: 0, restartTimes: [], moves: [] };
+}
+
+export function observe(
+  prev: SubjectState | undefined,
+  ref: SubjectRef,
+  seen: Seen,
+  classify: Classifier,
+  config: ObserveConfig,
+  now: number,
+): Observation {
+  const base = prev ?? freshSubject(ref, seen);
+  const moved = prev !== undefined && prev.workerId !== '' && seen.workerId !== '' && prev.workerId !== seen.workerId;
+  const keepMoves = Math.max(config.rebalance.window, config.stablePeriod);
+  const moves = [...base.moves.filter((t) => t > now - keepMoves), ...(moved ? [now] : [])];
+  const restartTimes = base.restartTimes.filter((t) => t > now - config.escalateAfter.window);
+  const common = { ...base, state: seen.state, workerId: seen.workerId === '' ? base.workerId : seen.workerId, moves, restartTimes };
+
+  switch (seen.state) {
+    case 'FAILED': {
+      const classification = classify(seen.trace ?? '');
+      const since = prev?.failedSince;
+      const continuing = since !== undefined;
+      const subject = compact({
+        ...common,
+        class: classification.class,
+        failedSince: since ?? now,
+        recoveredAt: undefined,
+        unassignedSince: undefined,
+        lastSkip: continuing ? prev?.lastSkip : undefined,
+        dependencyDownSince: continuing ? prev?.dependencyDownSince : undefined,
+      });
+      return { subject, classification, newlyFailed: !continuing };
+    }
+    case 'RESTARTING':
+      return { subject: compact({ ...common, recoveredAt: undefined, unassignedSince: undefined }), newlyFailed: false };
+    case 'RUNNING': {
+      const running = { ...common, failedSince: undefined, unassignedSince: undefined, lastSkip: undefined, dependencyDownSince: undefined };
+      const inEpisode = base.class !== undefined || base.attempts > 0;
+      if (!inEpisode) return { subject: compact({ ...running, recoveredAt: undefined }), newlyFailed: false };
+      const recoveredAt = base.recoveredAt ?? now;
+      if (now - recoveredAt < config.stablePeriod) return { subject: compact({ ...running, recoveredAt }), newlyFailed: false };
+      const reset = { ...running, attempts: 0, restartTimes: [], nextRestartAt: undefined, recoveredAt: undefined, class: undefined, lastRestartAt: undefined };
+      return { subject: compact(reset), newlyFailed: false };
+    }
+    case 'UNASSIGNED':
+      return {
+        subject: compact({
+          ...common,
+          unassignedSince: base.unassignedSince ?? now,
+          failedSince: undefined,
+          recoveredAt: undefined,
+          lastSkip: undefined,
+          dependencyDownSince: undefined,
+        }),
+        newlyFailed: false,
+      };
+    case 'PAUSED':
+    case 'STOPPED':
+      return {
+        subject: compact({
+          ...common,
+          failedSince: undefined,
+          recoveredAt: undefined,
+          unassignedSince: undefined,
+          lastSkip: undefined,
+          dependencyDownSince: undefined,
+        }),
+        newlyFailed: false,
+      };
+  }
+}

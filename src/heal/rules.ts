@@ -1,0 +1,73 @@
+/**
+ * The escalation rules: when a condition is one restarts do not fix. Each returns the reason to page
+ * with, or undefined. Pure.
+ *
+ * Reading of the issue's "escalate what restarts do not fix" per heal.actions value:
+ * - escalate: at once, and never restart.
+ * - restart: when escalateAfter.restarts restarts within escalateAfter.window have been spent and the
+ *   subject is still (again) FAILED; restarts go on under backoff.
+ * - restart-then-escalate: at the first failure a restart did not fix (FAILED again after one restart);
+ *   restarts go on under backoff.
+ * And for both restart kinds: when heal.maxAttempts (> 0) restarts have been spent (restarts go on at the
+ * backoff cap), and when the dependency probe has refused for escalateAfter.window (restarts are held
+ * back then, so the restart count alone would never page).
+ */
+import type { FailureClass } from '../classify/types.js';
+import type { HealAction } from '../config/schema.js';
+import type { HealConfig } from '../config/types.js';
+import type { SubjectState } from './types.js';
+
+export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  const h = Math.floor(ms / 3_600_000);
+  const min = Math.round((ms % 3_600_000) / 60_000);
+  return min === 0 ? `${h} h` : `${h} h ${min} min`;
+}
+
+const NOT_FIXED_BY_RESTART: Readonly<Record<FailureClass, string>> = {
+  serialization: 'serialization failures (bad records) are not fixed by a restart',
+  config: 'configuration failures are not fixed by a restart',
+  connection: 'heal.actions.connection is escalate: connection failures are paged, not restarted',
+  unknown: 'heal.actions.unknown is escalate: unclassified failures are paged, not restarted',
+};
+
+export function failureEscalation(
+  s: SubjectState,
+  cls: FailureClass,
+  action: HealAction,
+  config: Pick<HealConfig, 'escalateAfter' | 'maxAttempts'>,
+  now: number,
+  endpoint: string | undefined,
+): string | undefined {
+  if (action === 'escalate') return NOT_FIXED_BY_RESTART[cls];
+  const { restarts, window } = config.escalateAfter;
+  const inWindow = s.restartTimes.filter((t) => t > now - window).length;
+  if (action === 'restart-then-escalate' && s.attempts >= 1) return `still failing after ${s.attempts === 1 ? 'a restart' : `${s.attempts} restarts`}`;
+  if (action === 'restart' && inWindow >= restarts) return `still failing after ${inWindow} restarts within ${formatDuration(window)}`;
+  if (config.maxAttempts > 0 && s.attempts >= config.maxAttempts) {
+    return `still failing after ${s.attempts} restarts (heal.maxAttempts ${config.maxAttempts}); restarts go on at the backoff cap`;
+  }
+  if (s.dependencyDownSince !== undefined && now - s.dependencyDownSince >= window) {
+    return `${endpoint ?? 'its endpoint'} has refused connections for ${formatDuration(now - s.dependencyDownSince)}; restarts are held back until it accepts`;
+  }
+  return undefined;
+}
+
+export function unassignedEscalation(s: SubjectState, config: Pick<HealConfig, 'unassignedAfter'>, now: number): string | undefined {
+  if (s.state !== 'UNASSIGNED' || s.unassignedSince === undefined) return undefined;
+  const since = now - s.unassignedSince;
+  return since >= config.unassignedAfter ? `UNASSIGNED for ${formatDuration(since)} (heal.unassignedAfter ${formatDuration(config.unassignedAfter)})` : undefined;
+}
+
+export function rebalancingEscalation(s: SubjectState, config: Pick<HealConfig, 'rebalance'>, now: number): string | undefined {
+  const { maxMoves, window } = config.rebalance;
+  const moves = s.moves.filter((t) => t > now - window).length;
+  return moves > maxMoves ? `moved between workers ${moves} times within ${formatDuration(window)} (heal.rebalance.maxMoves ${maxMoves})` : undefined;
+}
+
+/** A rebalancing incident is over once the subject has stayed on one worker for the stable period. */
+export function settled(s: SubjectState, stablePeriod: number, now: number): boolean {
+  const last = s.moves.at(-1);
+  return last === undefined || now - last >= stablePeriod;
+}

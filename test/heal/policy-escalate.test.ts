@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { connector, DEFAULTS, kinds, MINUTE, oneTask, SECOND, Sim, task, W1, W2, withConfig } from './helpers.js';
+
+const POLL = 10 * SECOND;
+
+describe('a serialization failure', () => {
+  it('is never restarted and pages exactly once, with a scrubbed, bounded trace excerpt', () => {
+    const sim = new Sim();
+    const failing = [oneTask('sink-json', 'FAILED', 'serialization')];
+    expect(kinds(sim.poll(failing))).toEqual(['escalate', 'skip:escalate-only']);
+    sim.advance(POLL).run(2 * 60 * MINUTE, POLL, failing);
+    expect(sim.actionsOf('restart-task')).toEqual([]);
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
+    expect(sim.actionsOf('skip')).toHaveLength(1);
+    const incident = sim.actionsOf('escalate')[0]!.action.incident;
+    expect(incident).toMatchObject({
+      key: 'prod/sink-json/0/serialization',
+      severity: 'error',
+      attempts: 0,
+      reason: 'serialization failures (bad records) are not fixed by a restart',
+      workerId: W1,
+      hint: 'check the serialization',
+    });
+    expect(incident.traceExcerpt).toContain('Tolerance exceeded in error handler');
+    expect(incident.traceExcerpt).toContain("Unrecognized token 'this'");
+    // while it lasts, the open incident is refreshed in state, not re-sent
+    expect(sim.state.incidents[incident.key]).toMatchObject({ firstSeen: incident.firstSeen, lastSeen: sim.now - POLL });
+  });
+
+  it('keeps secrets out of the incident', () => {
+    const sim = new Sim();
+    const trace =
+      'org.apache.kafka.connect.errors.DataException: bad record from jdbc:postgresql://app:hunter2@db:5432/shop\nCaused by: org.apache.kafka.common.errors.SerializationException: password=hunter2\n';
+    sim.poll([connector('c', 'RUNNING', [task(0, 'FAILED', { trace })])]);
+    const incident = sim.actionsOf('escalate')[0]!.action.incident;
+    expect(JSON.stringify(incident)).not.toContain('hunter2');
+  });
+
+  it('resolves once fixed and RUNNING for the stable period', () => {
+    const sim = new Sim();
+    sim.poll([oneTask('sink-json', 'FAILED', 'serialization')]);
+    sim.advance(MINUTE).run(10 * MINUTE, POLL, [oneTask('sink-json', 'RUNNING')]);
+    expect(sim.actionsOf('resolve')).toEqual([]);
+    expect(kinds(sim.poll([oneTask('sink-json', 'RUNNING')]))).toEqual(['resolve']);
+  });
+});
+
+describe('a config failure', () => {
+  it('of a FAILED connector pages at once and is not restarted', () => {
+    const sim = new Sim();
+    const c = connector('pg-nopub', 'FAILED', [], { cls: 'config' });
+    expect(kinds(sim.poll([c]))).toEqual(['escalate', 'skip:escalate-only']);
+    expect(sim.actionsOf('escalate')[0]!.action.incident).toMatchObject({ key: 'prod/pg-nopub/connector/config', task: null, severity: 'error' });
+  });
+});
+
+describe('a task UNASSIGNED too long', () => {
+  it('pages a warning after heal.unassignedAfter (10 min), and resolves when it is assigned', () => {
+    const sim = new Sim();
+    const unassigned = [connector('pg', 'RUNNING', [task(0, 'UNASSIGNED')])];
+    sim.run(10 * MINUTE, POLL, unassigned);
+    expect(sim.log).toEqual([]);
+    const page = sim.poll(unassigned);
+    expect(page).toEqual([
+      expect.objectContaining({
+        kind: 'escalate',
+        incident: expect.objectContaining({ key: 'prod/pg/0/unassigned', severity: 'warning', firstSeen: sim.now - 10 * MINUTE, reason: 'UNASSIGNED for 10 min (heal.unassignedAfter 10 min)' }),
+      }),
+    ]);
+    sim.advance(POLL).run(5 * MINUTE, POLL, unassigned);
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
+    expect(sim.poll([connector('pg', 'RUNNING', [task(0, 'RUNNING', { workerId: W2 })])])).toEqual([
+      expect.objectContaining({ kind: 'resolve', resolution: 'assigned' }),
+    ]);
+  });
+
+  it('an UNASSIGNED connector (worker left) pages for the connector, never restarts its stale FAILED task', () => {
+    const sim = new Sim();
+    const c = connector('pg-nopub', 'UNASSIGNED', [task(0, 'FAILED', { cls: 'connection', workerId: W2 })], { workerId: W2 });
+    sim.run(11 * MINUTE, POLL, [c]);
+    expect(kinds(sim.log.map((e) => e.action))).toEqual(['escalate']);
+    expect(sim.actionsOf('escalate')[0]!.action.incident.key).toBe('prod/pg-nopub/connector/unassigned');
+  });
+});
+
+describe('repeated rebalancing', () => {
+  it("pages a warning when a task's worker changes more than maxMoves times in the window, then settles", () => {
+    const sim = new Sim(withConfig({ rebalance: { maxMoves: 3, window: 30 * MINUTE } }));
+    const on = (w: string) => [connector('pg', 'RUNNING', [task(0, 'RUNNING', { workerId: w })])];
+    sim.poll(on(W1));
+    for (let i = 1; i <= 3; i++) sim.advance(2 * MINUTE).poll(on(i % 2 ? W2 : W1));
+    expect(sim.log).toEqual([]); // 3 moves: not more than maxMoves
+    expect(sim.advance(2 * MINUTE).poll(on(W1))).toEqual([
+      expect.objectContaining({ kind: 'escalate', incident: expect.objectContaining({ key: 'prod/pg/0/rebalancing', severity: 'warning' }) }),
+    ]);
+    sim.advance(POLL).run(10 * MINUTE, POLL, on(W1));
+    expect(sim.actionsOf('resolve')).toEqual([expect.objectContaining({ action: expect.objectContaining({ resolution: 'settled' }) })]);
+  });
+});
+
+describe('a cluster-wide outage', () => {
+  const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+  const all = (state: 'FAILED' | 'RUNNING') => names.map((n) => oneTask(n, state, state === 'FAILED' ? 'connection' : undefined));
+
+  it('pages one critical incident instead of one per connector; restarts go on', () => {
+    const sim = new Sim();
+    const first = sim.poll(all('FAILED'));
+    expect(kinds(first)).toEqual(['escalate', ...names.map(() => 'restart-task')]);
+    expect(first[0]).toMatchObject({
+      kind: 'escalate',
+      incident: { key: 'prod/*/connector/cluster-outage', connector: '*', task: null, class: 'cluster-outage', severity: 'critical' },
+    });
+    expect((first[0] as { incident: { reason: string } }).incident.reason).toBe('6 connectors failed with connection errors in the same poll (a, b, c, d, e, …)');
+    sim.advance(POLL).run(30 * MINUTE, POLL, all('FAILED'));
+    // no per-connector page although each is past escalateAfter
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
+    expect(sim.actionsOf('restart-task').length).toBeGreaterThan(names.length * 3);
+  });
+
+  it('resolves when no connector has failed with connection for the stable period', () => {
+    const sim = new Sim();
+    sim.run(5 * MINUTE, POLL, all('FAILED'));
+    sim.run(10 * MINUTE, POLL, all('RUNNING'));
+    expect(sim.actionsOf('resolve')).toEqual([]);
+    expect(sim.poll(all('RUNNING'))).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'outage-over' })]);
+  });
+
+  it('is not declared for failures spread over several polls, or below the threshold', () => {
+    const sim = new Sim();
+    const failing: string[] = [];
+    for (const n of names) {
+      failing.push(n);
+      sim.poll(names.map((m) => oneTask(m, failing.includes(m) ? 'FAILED' : 'RUNNING', failing.includes(m) ? 'connection' : undefined)));
+      sim.advance(POLL);
+    }
+    expect(sim.actionsOf('escalate').filter((e) => e.action.incident.class === 'cluster-outage')).toEqual([]);
+    const few = new Sim(withConfig({ clusterOutageThreshold: 7 }));
+    few.poll(all('FAILED'));
+    expect(few.actionsOf('escalate')).toEqual([]);
+  });
+
+  it('counts neither connectors in maintenance nor connectors failing with another class', () => {
+    const sim = new Sim(withConfig({ clusterOutageThreshold: 3 }));
+    sim.poll([oneTask('a', 'FAILED', 'connection'), oneTask('b', 'FAILED', 'connection'), oneTask('c', 'FAILED', 'unknown'), oneTask('d', 'FAILED', 'connection')], {
+      inMaintenance: (c) => c === 'd',
+    });
+    expect(sim.actionsOf('escalate')).toEqual([]);
+  });
+});
+
+describe('defaults', () => {
+  it('are the schema defaults the issue asks for', () => {
+    expect(DEFAULTS).toMatchObject({
+      actions: { connection: 'restart', unknown: 'restart', serialization: 'escalate', config: 'escalate' },
+      backoff: { initial: 10_000, factor: 2, max: 600_000 },
+      maxAttempts: 0,
+      stablePeriod: 600_000,
+      escalateAfter: { restarts: 3, window: 1_800_000 },
+      unassignedAfter: 600_000,
+      budget: { perMinute: 10 },
+    });
+  });
+});

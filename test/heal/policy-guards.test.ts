@@ -1,0 +1,232 @@
+import { describe, expect, it } from 'vitest';
+import { endpointsToProbe, forgetCluster } from '../../src/heal/policy.js';
+import { connector, DEFAULTS, kinds, MINUTE, oneTask, PG, SECOND, Sim, snapshot, task, W1, W2, withConfig } from './helpers.js';
+
+const POLL = 10 * SECOND;
+
+describe('subjects the watchdog must not touch', () => {
+  it('a PAUSED connector with a FAILED task, and a STOPPED connector: no action, ever', () => {
+    const sim = new Sim();
+    const paused = connector('sink-paused', 'PAUSED', [task(0, 'FAILED', { cls: 'connection' })]);
+    const stopped = connector('pg-stopped', 'STOPPED', []);
+    sim.run(2 * 60 * MINUTE, POLL, [paused, stopped]);
+    expect(sim.log).toEqual([]);
+  });
+
+  it('a connector that is resumed while its task is still FAILED is restarted then', () => {
+    const sim = new Sim();
+    sim.run(MINUTE, POLL, [connector('s', 'PAUSED', [task(0, 'FAILED', { cls: 'connection' })])]);
+    expect(kinds(sim.poll([connector('s', 'RUNNING', [task(0, 'FAILED', { cls: 'connection' })])]))).toEqual(['restart-task']);
+  });
+
+  it('a RESTARTING connector or task is not failed; an UNASSIGNED connector keeps its stale tasks untouched', () => {
+    const sim = new Sim();
+    sim.run(5 * MINUTE, POLL, [
+      connector('a', 'RESTARTING', [task(0, 'FAILED', { cls: 'connection' })]),
+      connector('b', 'RUNNING', [task(0, 'RESTARTING', { trace: 'old trace' })]),
+      connector('c', 'UNASSIGNED', [task(0, 'FAILED', { cls: 'connection', workerId: W2 })], { workerId: W2 }),
+    ]);
+    expect(sim.log).toEqual([]);
+  });
+
+  it('a connector right after delete (UNASSIGNED, type unknown, stale FAILED task) is not restarted, then forgotten', () => {
+    const sim = new Sim();
+    sim.poll([oneTask('sink-noenvelope', 'FAILED', 'serialization')]);
+    const ghost = connector('sink-noenvelope', 'UNASSIGNED', [task(0, 'FAILED', { cls: 'serialization' })], { type: 'unknown' });
+    expect(sim.advance(POLL).poll([ghost])).toEqual([]);
+    expect(sim.advance(POLL).poll([])).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'deleted' })]);
+    expect(Object.keys(sim.state.subjects)).toEqual([]);
+  });
+});
+
+describe('a 409 during a rebalance', () => {
+  it('is retried on the next poll and does not count as an attempt', () => {
+    const sim = new Sim(DEFAULTS, { random: () => 0 });
+    const failing = [oneTask('pg', 'FAILED', 'connection')];
+    for (let i = 0; i < 10; i++) sim.poll(failing, { outcome: () => 'rebalance' }) && sim.advance(POLL);
+    const attempts = sim.actionsOf('restart-task').map((e) => e.action.attempt);
+    expect(attempts).toEqual(Array.from({ length: 10 }, () => 1)); // every poll, always attempt 1
+    expect(sim.actionsOf('escalate')).toEqual([]);
+    expect(sim.state.subjects['prod/pg/0']).toMatchObject({ attempts: 0, restartTimes: [] });
+    // once the rebalance is over, the backoff starts from the first attempt
+    expect(sim.poll(failing)).toEqual([expect.objectContaining({ attempt: 1 })]);
+    expect(kinds(sim.advance(5 * SECOND).poll(failing))).toEqual(['skip:backoff']);
+  });
+
+  it('rolls back the tasks restarted with a connector too', () => {
+    const sim = new Sim();
+    const c = connector('pg', 'FAILED', [task(0, 'FAILED', { cls: 'connection' })], { cls: 'connection' });
+    sim.poll([c], { outcome: () => 'rebalance' });
+    expect(sim.state.subjects['prod/pg/connector']).toMatchObject({ attempts: 0, restartTimes: [] });
+    expect(sim.state.subjects['prod/pg/0']).toMatchObject({ attempts: 0, restartTimes: [] });
+  });
+
+  it('a failed request (500, timeout) counts as an attempt', () => {
+    const sim = new Sim();
+    sim.poll([oneTask('pg', 'FAILED', 'connection')], { outcome: () => 'failed' });
+    expect(sim.state.subjects['prod/pg/0']).toMatchObject({ attempts: 1 });
+  });
+});
+
+describe('a connector deleted meanwhile', () => {
+  it('is forgotten on a 404 to its restart, and its incident resolved when the listing no longer has it', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, connection: 'restart-then-escalate' } }));
+    sim.poll([oneTask('pg', 'FAILED', 'connection')]);
+    sim.advance(POLL).poll([oneTask('pg', 'FAILED', 'connection')], { outcome: () => 'not-found' });
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
+    // a 404 to a task restart forgets the task; the listing tells whether the connector is gone too
+    expect(sim.state.subjects['prod/pg/0']).toBeUndefined();
+    expect(sim.advance(POLL).poll([])).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'deleted' })]);
+    expect(sim.state.incidents).toEqual({});
+  });
+
+  it('tasks beyond a lowered tasks.max are forgotten', () => {
+    const sim = new Sim();
+    sim.poll([connector('pg', 'RUNNING', [task(0, 'RUNNING'), task(1, 'FAILED', { cls: 'serialization' })], { tasksMax: 2 })]);
+    expect(kinds(sim.advance(POLL).poll([connector('pg', 'RUNNING', [task(0, 'RUNNING')], { tasksMax: 1 })]))).toEqual(['resolve']);
+    expect(sim.state.subjects['prod/pg/1']).toBeUndefined();
+  });
+});
+
+describe('the restart budget', () => {
+  const many = (n: number) => Array.from({ length: n }, (_, i) => oneTask(`c${String(i).padStart(2, '0')}`, 'FAILED', 'connection'));
+
+  it('sends at most perMinute restarts at once; the rest wait their turn, oldest first', () => {
+    const sim = new Sim(withConfig({ clusterOutageThreshold: 100 }));
+    const first = sim.poll(many(15));
+    expect(first.filter((a) => a.kind === 'restart-task')).toHaveLength(10);
+    expect(first.filter((a) => a.kind === 'skip' && a.reason === 'budget').map((a) => (a.kind === 'skip' ? a.subject.connector : ''))).toEqual(['c10', 'c11', 'c12', 'c13', 'c14']);
+    // one token every 6 s: the held-back ones go first, before any second attempt
+    const order: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      sim.advance(6 * SECOND);
+      for (const a of sim.poll(many(15))) if (a.kind === 'restart-task') order.push(`${a.connector}#${a.attempt}`);
+    }
+    expect(order).toEqual(['c10#1', 'c11#1', 'c12#1', 'c13#1', 'c14#1']);
+    // a held-back restart is skipped once, not on every poll
+    const firstRestart = (c: string) => sim.actionsOf('restart-task').find((e) => e.action.connector === c)!.at;
+    const heldBack = sim.actionsOf('skip').filter((e) => e.action.reason === 'budget' && e.at < firstRestart(e.action.subject.connector));
+    expect(heldBack.map((e) => e.action.subject.connector)).toEqual(['c10', 'c11', 'c12', 'c13', 'c14']);
+  });
+
+  it('is per cluster', () => {
+    const sim = new Sim(withConfig({ budget: { perMinute: 1 }, clusterOutageThreshold: 100 }));
+    expect(kinds(sim.poll(many(2)))).toEqual(['restart-task', 'skip:budget']);
+    expect(kinds(sim.poll(many(2), { cluster: 'staging' }))).toEqual(['restart-task', 'skip:budget']);
+  });
+});
+
+describe('a maintenance window', () => {
+  it('observes and records but neither restarts nor pages; after it, decides from the recorded state', () => {
+    const sim = new Sim();
+    const failing = [oneTask('pg', 'FAILED', 'connection'), oneTask('sink', 'FAILED', 'serialization')];
+    const inside = { inMaintenance: () => true };
+    expect(kinds(sim.poll(failing, inside))).toEqual(['skip:maintenance', 'skip:maintenance']);
+    sim.advance(POLL).run(59 * MINUTE, POLL, failing, inside);
+    expect(kinds(sim.log.map((e) => e.action))).toEqual(['skip:maintenance', 'skip:maintenance']);
+    expect(sim.state.subjects['prod/pg/0']).toMatchObject({ state: 'FAILED', class: 'connection', failedSince: sim.log[0]!.at, attempts: 0 });
+    // the window closes
+    expect(kinds(sim.poll(failing)).sort()).toEqual(['escalate', 'restart-task', 'skip:escalate-only']);
+  });
+
+  it('holds back a resolve until it ends', () => {
+    const sim = new Sim();
+    sim.poll([oneTask('sink', 'FAILED', 'serialization')]);
+    sim.advance(POLL).run(11 * MINUTE, POLL, [oneTask('sink', 'RUNNING')], { inMaintenance: () => true });
+    expect(sim.actionsOf('resolve')).toEqual([]);
+    expect(kinds(sim.poll([oneTask('sink', 'RUNNING')]))).toEqual(['resolve']);
+  });
+
+  it('only covers the connectors it names', () => {
+    const sim = new Sim();
+    const actions = sim.poll([oneTask('pg', 'FAILED', 'connection'), oneTask('es', 'FAILED', 'connection')], { inMaintenance: (c) => c === 'pg' });
+    expect(actions).toEqual([
+      expect.objectContaining({ kind: 'skip', reason: 'maintenance', subject: expect.objectContaining({ connector: 'pg' }) }),
+      expect.objectContaining({ kind: 'restart-task', connector: 'es' }),
+    ]);
+  });
+});
+
+describe('a dependency that refuses connections', () => {
+  const failing = [oneTask('pg', 'FAILED', 'connection', { endpoint: PG })];
+  const down = { probes: new Map([['db.internal:5432', false]]) };
+  const up = { probes: new Map([['db.internal:5432', true]]) };
+
+  it('spends no restart while it is down, and restarts on the first poll after it accepts', () => {
+    const sim = new Sim();
+    expect(sim.poll(failing, down)).toEqual([expect.objectContaining({ kind: 'skip', reason: 'dependency-down' })]);
+    sim.advance(POLL).run(10 * MINUTE, POLL, failing, down);
+    expect(sim.actionsOf('restart-task')).toEqual([]);
+    expect(sim.actionsOf('skip')).toHaveLength(1);
+    expect(sim.poll(failing, up)).toEqual([expect.objectContaining({ kind: 'restart-task', attempt: 1 })]);
+  });
+
+  it('restarts as soon as it accepts again even if the backoff would wait longer', () => {
+    const sim = new Sim(DEFAULTS, { random: () => 0 });
+    // three restarts: the next would wait 40 s
+    sim.run(31 * SECOND, POLL, failing, up);
+    expect(sim.state.subjects['prod/pg/0']!.attempts).toBe(3);
+    expect(sim.poll(failing, down)).toContainEqual(expect.objectContaining({ kind: 'skip', reason: 'dependency-down' }));
+    expect(sim.advance(POLL).poll(failing, up)).toEqual([expect.objectContaining({ kind: 'restart-task', attempt: 4 })]);
+    expect(sim.now).toBeLessThan(sim.state.subjects['prod/pg/0']!.restartTimes[2]! + 40 * SECOND);
+  });
+
+  it('pages when it has refused for the escalation window', () => {
+    const sim = new Sim();
+    sim.run(30 * MINUTE, POLL, failing, down);
+    expect(sim.actionsOf('escalate')).toEqual([]);
+    expect(sim.poll(failing, down)).toEqual([
+      expect.objectContaining({
+        kind: 'escalate',
+        incident: expect.objectContaining({ reason: 'db.internal:5432 has refused connections for 30 min; restarts are held back until it accepts' }),
+      }),
+    ]);
+  });
+
+  it('is probed only for connection failures that would be restarted now (or are held back by it)', () => {
+    const sim = new Sim(DEFAULTS, { random: () => 0 });
+    const snap = (cs: Parameters<Sim['poll']>[0]) => snapshot(cs, sim.now);
+    const mixed = [oneTask('pg', 'FAILED', 'connection', { endpoint: PG }), oneTask('es', 'FAILED', 'serialization', { endpoint: { host: 'es', port: 9200 } })];
+    const filter = () => ({ config: DEFAULTS, now: sim.now });
+    expect(endpointsToProbe(sim.state, snap(mixed), sim.classify, filter())).toEqual([PG]);
+    sim.poll(mixed, up); // restarted: backoff 10 s
+    expect(endpointsToProbe(sim.state, snap(mixed), sim.classify, filter())).toEqual([]);
+    expect(endpointsToProbe(sim.state, snap(mixed), sim.classify)).toEqual([PG]); // unfiltered: every connection failure's
+    sim.advance(POLL).poll(mixed, down);
+    sim.advance(POLL);
+    expect(endpointsToProbe(sim.state, snap(mixed), sim.classify, filter())).toEqual([PG]); // held back: keep probing
+    expect(endpointsToProbe(sim.state, snap(mixed), sim.classify, { ...filter(), owns: () => false })).toEqual([]);
+    expect(endpointsToProbe(sim.state, snap(mixed), sim.classify, { ...filter(), inMaintenance: () => true })).toEqual([]);
+  });
+});
+
+describe('sidecar ownership', () => {
+  it('observes what another worker runs: no restart, no page, one not-owner skip', () => {
+    const sim = new Sim();
+    const mine = (w: string) => w === W1;
+    sim.run(60 * MINUTE, POLL, [oneTask('theirs', 'FAILED', 'serialization', { workerId: W2 }), oneTask('other', 'FAILED', 'connection', { workerId: W2 })], { owns: mine });
+    expect(kinds(sim.log.map((e) => e.action))).toEqual(['skip:not-owner', 'skip:not-owner']);
+  });
+});
+
+describe('several clusters', () => {
+  it("decide leaves other clusters' subjects, incidents and budgets as they are", () => {
+    const sim = new Sim();
+    sim.poll([oneTask('pg', 'FAILED', 'serialization')], { cluster: 'staging' });
+    const staging = sim.state;
+    expect(Object.keys(staging.incidents)).toEqual(['staging/pg/0/serialization']);
+    sim.advance(POLL).poll([], { cluster: 'prod' });
+    expect(sim.log.map((e) => e.action.kind)).toEqual(['escalate', 'skip']);
+    expect(sim.state.subjects).toEqual(staging.subjects);
+    expect(sim.state.incidents).toEqual(staging.incidents);
+    expect(sim.state.budgets['staging']).toEqual(staging.budgets['staging']);
+  });
+
+  it('forgetCluster drops a removed cluster and resolves its incidents', () => {
+    const sim = new Sim();
+    sim.poll([oneTask('pg', 'FAILED', 'serialization')]);
+    const { actions, state } = forgetCluster(sim.state, 'prod', sim.now);
+    expect(actions).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'cluster-removed' })]);
+    expect(state).toEqual({ subjects: {}, incidents: {}, budgets: {} });
+  });
+});
