@@ -11,7 +11,19 @@ import { createLogger } from '../log/logger.js';
 import { EXIT } from './exit-codes.js';
 import { buildStatusView, renderStatus } from './status-view.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** From src/cli (tsx) or dist/src/cli (built): the nearest package.json above is ours. */
+function readVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'connect-watchdog' && pkg.version) return pkg.version;
+    } catch {
+      // try the next level up
+    }
+  }
+  return 'unknown';
+}
+const VERSION = readVersion();
 
 const COMMON = {
   config: { type: 'string', short: 'c' },

@@ -297,6 +297,13 @@ function resolveWindows(raw: unknown[], clusterNames: readonly string[]): Mainte
     const connector = optString(item, 'connector', path);
     if (connector !== undefined) checkRegExp(connector, `${path}.connector`);
     const timezone = optString(item, 'timezone', path);
+    if (timezone !== undefined) {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: timezone });
+      } catch {
+        throw new ConfigError(`${path}.timezone`, `unknown time zone "${timezone}"`);
+      }
+    }
     return { cron, duration: d, ...(cluster && { cluster }), ...(connector && { connector }), ...(timezone && { timezone }) };
   });
 }

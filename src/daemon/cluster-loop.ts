@@ -5,7 +5,7 @@ import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { redactUrl } from '../config/load.js';
 import type { EscalationEvent, Incident } from '../escalate/types.js';
 import { applyOutcome, decide, endpointsToProbe } from '../heal/policy.js';
-import { isInWindow } from '../heal/windows.js';
+import { maintenanceMatcher } from '../heal/windows.js';
 import type { Action, HealState, SubjectRef } from '../heal/types.js';
 import type { Logger } from '../log/logger.js';
 import type { WatchdogMetrics } from '../metrics/metrics.js';
@@ -52,14 +52,12 @@ const subjectOf = (a: RestartAction): SubjectRef => ({ cluster: a.cluster, conne
 export class ClusterLoop {
   private state: HealState;
   private version: string | undefined;
-  private readonly windowsHere;
 
   constructor(
     private readonly deps: ClusterLoopDeps,
     initial: HealState,
   ) {
     this.state = initial;
-    this.windowsHere = deps.config.maintenance.filter((w) => w.cluster === undefined || w.cluster === deps.cluster.name);
   }
 
   get name(): string {
@@ -88,7 +86,12 @@ export class ClusterLoop {
     const classes = failedClasses(snapshot, classify);
     metrics.observeSnapshot(snapshot, classes);
 
-    const toProbe = cluster.probe ? endpointsToProbe(this.state, snapshot, classify) : [];
+    const owns = (workerId: string) => config.ownership.mode === 'all' || workerId === config.ownership.workerId;
+    const probeAt = this.deps.now();
+    const toProbe = cluster.probe
+      ? endpointsToProbe(this.state, snapshot, classify, { config: config.heal, now: probeAt, owns, inMaintenance: maintenanceMatcher(config.maintenance, cluster.name, probeAt) })
+      : [];
+    // No answer for an endpoint (probe off) means: restart under backoff alone.
     const probes = toProbe.length > 0 ? await probeAll(toProbe, config.heal.probe.timeout, this.deps.probe) : new Map<string, boolean>();
     const now = this.deps.now();
     const { actions, state } = decide({
@@ -99,9 +102,8 @@ export class ClusterLoop {
       now,
       random: this.deps.random,
       probes,
-      inMaintenance: (connector) => this.windowsHere.some((w) => isInWindow(w, cluster.name, connector, now)),
-      owns: (workerId) => config.ownership.mode === 'all' || workerId === config.ownership.workerId,
-      clusterUrl: redactUrl(cluster.url),
+      inMaintenance: maintenanceMatcher(config.maintenance, cluster.name, now),
+      owns,
     });
     this.state = state;
 

@@ -18,10 +18,7 @@ function resultOf(err: unknown): RestartOutcome['result'] {
   return 'failed';
 }
 
-/**
- * Turns restart actions into Connect requests. On workers older than 3.0 (no KIP-745 flags) a connector
- * restart is the connector alone, then each FAILED task.
- */
+/** Turns restart actions into Connect requests. */
 export async function executeRestart(
   action: RestartAction,
   deps: { client: ConnectClient; version: string | undefined; dryRun: boolean; logger: Logger; signal?: AbortSignal },
@@ -38,9 +35,11 @@ export async function executeRestart(
   try {
     if (action.kind === 'restart-task') {
       await client.restartTask(action.connector, action.task, deps.signal);
-    } else if (supportsRestartFlags(deps.version)) {
+    } else if (action.includeTasks && supportsRestartFlags(deps.version)) {
       await client.restartConnector(action.connector, { includeTasks: true, onlyFailed: true }, deps.signal);
     } else {
+      // Older workers ignore the KIP-745 flags; and when some FAILED task must not be restarted
+      // (its class escalates), the flags would restart it anyway: restart one by one instead.
       if (action.connectorFailed) await client.restartConnector(action.connector, { includeTasks: false, onlyFailed: false }, deps.signal);
       for (const task of action.failedTasks) await client.restartTask(action.connector, task, deps.signal);
     }

@@ -1,7 +1,6 @@
 import { connect } from 'node:net';
 import type { Endpoint } from '../connect/types.js';
-
-export const endpointKey = (e: Endpoint): string => `${e.host}:${e.port}`;
+import { endpointKey } from '../heal/policy.js';
 
 /** Does the endpoint accept a TCP connection within the timeout? Never throws. */
 export function probeTcp(endpoint: Endpoint, timeoutMs: number): Promise<boolean> {

@@ -76,6 +76,7 @@ describe('loadConfig', () => {
     ['bad CONNECT_URL', {}, { CONNECT_URL: 'not a url' }, 'connectUrl', /http\(s\) URL/],
     ['invalid rule regex', { rules: [{ name: 'mine', pattern: '([', class: 'config' }] }, {}, 'rules[0].pattern', /invalid regular expression/],
     ['bad rule class', { rules: [{ pattern: 'x', class: 'network' }] }, {}, 'rules[0].class', /one of/],
+    ['bad time zone', { maintenance: [{ cron: '0 2 * * 6', duration: 3600000, timezone: 'Mars/Olympus' }] }, {}, 'maintenance[0].timezone', /time zone/],
     ['bad cron', { maintenance: [{ cron: 'every day', duration: 1000 }] }, {}, 'maintenance[0].cron', /cron/],
     ['pagerduty without key', { sinks: [{ type: 'pagerduty' }] }, {}, 'sinks[0].routingKey', /required/],
     ['bad sink type', { sinks: [{ type: 'email', url: 'http://x' }] }, {}, 'sinks[0].type', /one of/],
