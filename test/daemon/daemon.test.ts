@@ -1,0 +1,217 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { Daemon } from '../../src/daemon/daemon.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { FakeConnect } from '../helpers/fake-connect.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const fixtureTrace = (file: string): string =>
+  (JSON.parse(readFileSync(join(ROOT, 'test/fixtures/connect', file), 'utf8')) as { tasks: { trace?: string }[] }).tasks.find((t) => t.trace)!.trace!;
+const CONNECTION = fixtureTrace('status-failed-connection-terminated-backend-debezium-postgres.json');
+const SERIALIZATION = fixtureTrace('status-failed-serialization-not-json-filestream-sink.json');
+const CONFIG = fixtureTrace('status-failed-config-missing-publication-debezium-postgres.json');
+
+interface Hook {
+  event: string;
+  connector: string;
+  task: number | null;
+  class: string;
+  traceExcerpt: string;
+}
+
+/** A webhook sink on loopback that records what it receives. */
+async function receiver(): Promise<{ url: string; received: Hook[]; server: Server }> {
+  const received: Hook[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      received.push(JSON.parse(body) as Hook);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
+}
+
+describe('the daemon against a stand-in Connect worker', () => {
+  let fake: FakeConnect;
+  let hook: Awaited<ReturnType<typeof receiver>>;
+  let dir: string;
+  let clock: number;
+
+  beforeEach(async () => {
+    fake = await new FakeConnect().start();
+    hook = await receiver();
+    dir = mkdtempSync(join(tmpdir(), 'cw-daemon-'));
+    clock = Date.parse('2026-11-25T10:00:00Z');
+  });
+  afterEach(async () => {
+    await fake.stop();
+    hook.server.close();
+  });
+
+  function daemon(extra: Record<string, unknown> = {}, env: Record<string, string> = {}): Daemon {
+    const file = join(dir, 'config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        clusters: [{ name: 'prod', url: fake.url, probe: false }],
+        stateFile: join(dir, 'state.json'),
+        metrics: { enabled: false },
+        heal: { confirmDelay: 0 },
+        sinks: [{ type: 'webhook', name: 'hook', url: hook.url }],
+        ...extra,
+      }),
+    );
+    const config = loadConfig({ configFile: file, env });
+    return new Daemon({ config, logger: silentLogger(), now: () => clock, random: () => 0.5 });
+  }
+
+  async function once(d: Daemon): Promise<boolean> {
+    return d.runOnce();
+  }
+
+  it('restarts exactly the FAILED task of a RUNNING connector, and the FAILED connector with its failed tasks', async () => {
+    fake.add('pg orders/eu', { tasks: [0, 1, 2].map((id) => ({ id, state: 'RUNNING', worker_id: 'w1:8083' })) });
+    fake.failTask('pg orders/eu', 2, CONNECTION);
+    fake.add('jdbc-sink', { type: 'sink', state: 'FAILED', trace: CONNECTION, tasks: [{ id: 0, state: 'FAILED', worker_id: 'w1:8083', trace: CONNECTION }] });
+    fake.add('healthy', {});
+    const d = daemon();
+    await d.init();
+    expect(await once(d)).toBe(true);
+    expect(fake.posts.sort()).toEqual([
+      'POST /connectors/jdbc-sink/restart?includeTasks=true&onlyFailed=true',
+      'POST /connectors/pg%20orders%2Feu/tasks/2/restart',
+    ]);
+    const metrics = await d.metrics.metrics();
+    expect(metrics).toContain('connect_watchdog_restarts_total{cluster="prod",connector="pg orders/eu",target="task",class="connection",outcome="ok"} 1');
+    expect(metrics).toContain('connect_watchdog_restarts_total{cluster="prod",connector="jdbc-sink",target="connector",class="connection",outcome="ok"} 1');
+    // The stand-in healed them: the next poll sends nothing.
+    fake.requests.length = 0;
+    clock += 10_000;
+    await once(d);
+    expect(fake.posts).toEqual([]);
+  });
+
+  it('on a worker older than 3.0 restarts the connector, then each FAILED task', async () => {
+    fake.version = '2.8.1';
+    fake.add('old', { state: 'FAILED', trace: CONNECTION, tasks: [{ id: 0, state: 'FAILED', worker_id: 'w', trace: CONNECTION }, { id: 1, state: 'RUNNING', worker_id: 'w' }] });
+    const d = daemon();
+    await d.init();
+    await once(d);
+    expect(fake.posts).toEqual(['POST /connectors/old/restart?includeTasks=false&onlyFailed=false', 'POST /connectors/old/tasks/0/restart']);
+  });
+
+  it('falls back to one status request per connector on a worker that ignores expand', async () => {
+    fake.legacy = true;
+    fake.add('a', {}).add('b', {});
+    fake.failTask('b', 0, CONNECTION);
+    const d = daemon();
+    await d.init();
+    await once(d);
+    const gets = fake.requests.filter((r) => r.method === 'GET').map((r) => r.url);
+    expect(gets).toEqual(expect.arrayContaining(['/connectors?expand=status&expand=info', '/connectors/a/status', '/connectors/b/status']));
+    expect(fake.posts).toEqual(['POST /connectors/b/tasks/0/restart']);
+  });
+
+  it('escalates serialization and config failures once, without restarting, and resolves after recovery', async () => {
+    fake.add('sink-json', { type: 'sink' });
+    fake.failTask('sink-json', 0, SERIALIZATION);
+    fake.add('pg-nopub', {});
+    fake.failTask('pg-nopub', 0, CONFIG);
+    const d = daemon({ heal: { confirmDelay: 0, stablePeriod: 60_000 } });
+    await d.init();
+    for (let i = 0; i < 4; i++) {
+      await once(d);
+      clock += 10_000;
+    }
+    expect(fake.posts).toEqual([]);
+    const triggers = hook.received.filter((h) => h.event === 'trigger');
+    expect(triggers.map((h) => [h.connector, h.task, h.class]).sort()).toEqual([
+      ['pg-nopub', 0, 'config'],
+      ['sink-json', 0, 'serialization'],
+    ]);
+    // An operator fixes the sink; once RUNNING for the stable period the incident resolves.
+    const task = fake.connectors.get('sink-json')!.tasks[0]!;
+    task.state = 'RUNNING';
+    delete task.trace;
+    for (let i = 0; i < 8; i++) {
+      await once(d);
+      clock += 10_000;
+    }
+    expect(hook.received.filter((h) => h.event === 'resolve').map((h) => h.connector)).toEqual(['sink-json']);
+  });
+
+  it('retries a restart refused with 409 on the next poll without counting it', async () => {
+    fake.add('a', {});
+    fake.failTask('a', 0, CONNECTION);
+    let refuse = true;
+    fake.interceptors.push((req, res) => {
+      if (req.method !== 'POST' || !refuse) return false;
+      res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 409, message: 'Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)' }));
+      return true;
+    });
+    const d = daemon();
+    await d.init();
+    await once(d);
+    expect(fake.posts).toEqual(['POST /connectors/a/tasks/0/restart']);
+    refuse = false;
+    clock += 10_000;
+    await once(d);
+    expect(fake.posts).toEqual(['POST /connectors/a/tasks/0/restart', 'POST /connectors/a/tasks/0/restart']);
+    expect(fake.connectors.get('a')!.tasks[0]!.state).toBe('RUNNING');
+  });
+
+  it('never touches PAUSED or STOPPED connectors', async () => {
+    fake.add('paused', { state: 'PAUSED', tasks: [{ id: 0, state: 'FAILED', worker_id: 'w', trace: CONNECTION }] });
+    fake.add('stopped', { state: 'STOPPED', tasks: [] });
+    const d = daemon();
+    await d.init();
+    await once(d);
+    expect(fake.posts).toEqual([]);
+  });
+
+  it('keeps its memory across a restart of the daemon (state file)', async () => {
+    fake.add('a', {});
+    fake.failTask('a', 0, CONNECTION);
+    fake.restartEffect = 'failed';
+    const first = daemon();
+    await first.init();
+    await once(first);
+    expect(fake.posts).toHaveLength(1);
+    // A new daemon 5 s later: the backoff (10 s) remembered from the state file holds the next restart.
+    clock += 5_000;
+    const second = daemon();
+    await second.init();
+    await once(second);
+    expect(fake.posts).toHaveLength(1);
+    const saved = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { heal: { subjects: Record<string, { attempts: number }> } };
+    expect(Object.values(saved.heal.subjects).map((s) => s.attempts)).toContain(1);
+  });
+
+  it('sends nothing in dry-run mode but counts what it would do', async () => {
+    fake.add('a', {});
+    fake.failTask('a', 0, CONNECTION);
+    const d = daemon({ dryRun: true });
+    await d.init();
+    await once(d);
+    expect(fake.posts).toEqual([]);
+    expect(await d.metrics.metrics()).toContain('outcome="dry_run"} 1');
+  });
+
+  it('a secret in a trace never reaches the webhook', async () => {
+    fake.add('jdbc', { type: 'sink' });
+    fake.failTask('jdbc', 0, `org.apache.kafka.connect.errors.ConnectException: java.sql.SQLException: Access denied for user 'app' connecting to jdbc:postgresql://app:s3cret@db/x?password=s3cret\n\tat x.y(Z.java:1)`);
+    const d = daemon();
+    await d.init();
+    await once(d);
+    expect(hook.received).toHaveLength(1);
+    expect(JSON.stringify(hook.received)).not.toContain('s3cret');
+  });
+});
