@@ -118,7 +118,7 @@ async function runCommand(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-/** One-shot commands answer within this bound even when a cluster does not. */
+/** status answers within this bound even when a cluster does not. */
 const ONE_SHOT_DEADLINE_MS = 25_000;
 
 async function statusCommand(argv: string[]): Promise<number> {

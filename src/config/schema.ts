@@ -32,7 +32,7 @@ const durationDoc = '(milliseconds)';
 export const schema = {
   clusters: {
     doc:
-      'The Kafka Connect clusters to watch: a list of objects {name, url, username?, password?, passwordFile?, token?, tokenFile?, ca?, cert?, key?, rejectUnauthorized?, timeout?, probe?, ownership?, workerId?}. ' +
+      'The Kafka Connect clusters to watch: a list of objects {name, url, username?, password?, passwordFile?, token?, tokenFile?, ca?, cert?, key?, rejectUnauthorized?, timeout?, probe?} (ca, cert and key are PEM file paths). ' +
       'Empty: watch one cluster named "default" at connectUrl.',
     format: FORMAT.clusterList,
     default: [] as unknown[],

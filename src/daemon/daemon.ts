@@ -37,6 +37,10 @@ function merge(states: Iterable<HealState>): HealState {
   return out as unknown as HealState;
 }
 
+/** run --once: polls, then deliveries, together under 30 s. */
+const ONE_SHOT_POLL_BOUND_MS = 20_000;
+const ONE_SHOT_DRAIN_BOUND_MS = 8_000;
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
@@ -148,16 +152,20 @@ export class Daemon {
     );
   }
 
-  /** Every cluster once, the outbox drained once (bounded): `run --once`. True when every cluster answered. */
+  /**
+   * Every cluster once, then the outbox drained once: `run --once`. True when every cluster answered.
+   * Bounded so that the answer comes within 30 s even when a cluster does not answer.
+   */
   async runOnce(): Promise<boolean> {
+    const pollSignal = AbortSignal.any([this.abortWork.signal, AbortSignal.timeout(ONE_SHOT_POLL_BOUND_MS)]);
     const results = await Promise.all(
       this.loops.map(async (loop) => {
-        const r = await loop.poll(this.abortWork.signal);
+        const r = await loop.poll(pollSignal);
         this.afterPoll(loop, r.ok);
         return r.ok;
       }),
     );
-    await this.outbox.drain(AbortSignal.timeout(this.options.config.shutdownTimeout));
+    await this.outbox.drain(AbortSignal.timeout(Math.min(this.options.config.shutdownTimeout, ONE_SHOT_DRAIN_BOUND_MS)));
     this.persist();
     await this.store.flush();
     return results.every(Boolean);

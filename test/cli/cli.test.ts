@@ -189,3 +189,21 @@ describe('help and version', () => {
     expect(r.code).toBe(64);
   });
 });
+
+describe('one-shot commands against a cluster that never answers', () => {
+  it('status and run --once answer within 30 s with the default timeouts and retries', { timeout: 30_000 }, async () => {
+    const { createServer } = await import('node:net');
+    // Accepts connections and never says a word.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      const [status, once] = await Promise.all([cli(['status'], { env: { CONNECT_URL: url } }), cli(['run', '--once'], { env: { CONNECT_URL: url } })]);
+      expect(status.code).toBe(1);
+      expect(status.stdout).toContain('UNREACHABLE');
+      expect(once.code).toBe(1);
+    } finally {
+      silent.close();
+    }
+  });
+});
