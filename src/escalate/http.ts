@@ -1,0 +1,58 @@
+import { request, type Dispatcher } from 'undici';
+
+export interface SendRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** Aborts the attempt: delivery.timeout and shutdown. */
+  readonly signal: AbortSignal;
+}
+
+export interface SendResponse {
+  readonly status: number;
+  /** Lower-case names, as undici gives them. */
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** The start of a non-2xx response body, for a log line (scrubbed before it is logged). */
+  readonly body?: string;
+}
+
+/** One HTTP exchange; injectable so tests and other transports can stand in. */
+export type Send = (req: SendRequest) => Promise<SendResponse>;
+
+const MAX_ERROR_BODY = 1024;
+
+/** The default transport: undici `request` with headers and body timeouts of `timeout` ms each. */
+export function createSend(opts: { readonly timeout: number; readonly dispatcher?: Dispatcher }): Send {
+  return async (req) => {
+    const res = await request(req.url, {
+      method: req.method,
+      headers: { ...req.headers },
+      ...(req.body !== undefined && { body: req.body }),
+      signal: req.signal,
+      headersTimeout: opts.timeout,
+      bodyTimeout: opts.timeout,
+      ...(opts.dispatcher && { dispatcher: opts.dispatcher }),
+    });
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      // The body must be consumed or the connection is not reused.
+      await res.body.dump();
+      return { status: res.statusCode, headers: res.headers };
+    }
+    let body = '';
+    for await (const chunk of res.body) {
+      body += (chunk as Buffer).toString('utf8');
+      if (body.length >= MAX_ERROR_BODY) break;
+    }
+    return { status: res.statusCode, headers: res.headers, body: body.slice(0, MAX_ERROR_BODY) };
+  };
+}
+
+/** The part of a URL that may be logged: sink URLs (Slack, tokens in paths and queries) are secrets. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'invalid-url';
+  }
+}

@@ -1,0 +1,465 @@
+import pRetry, { AbortError } from 'p-retry';
+import type { Logger } from 'pino';
+import type { SinkConfig } from '../config/types.js';
+import { resendsDue } from './alertmanager.js';
+import { buildRequest } from './build.js';
+import { DeliveryError } from './errors.js';
+import { safeBaseUrl } from './fields.js';
+import { matches } from './filter.js';
+import { createSend, hostOf, type Send, type SendResponse } from './http.js';
+import { deliveryId, parsePending, type PendingDelivery } from './pending.js';
+import { parseRetryAfter, statusVerdict } from './response.js';
+import { scrubSecrets, truncate } from './scrub.js';
+import type { EscalationEvent, Incident } from './types.js';
+
+export type { PendingDelivery } from './pending.js';
+
+export type DeliveryOutcome = 'ok' | 'failed' | 'rejected' | 'expired';
+
+export interface DeliverySettings {
+  /** Retries of one delivery within one drain. */
+  readonly retries: number;
+  /** Background drain period (ms). */
+  readonly interval: number;
+  /** An event older than this (ms since EscalationEvent.at) is dropped as expired. */
+  readonly maxAge: number;
+  /** Bound of one attempt (ms). */
+  readonly timeout: number;
+}
+
+export interface OutboxOptions {
+  readonly sinks: readonly SinkConfig[];
+  readonly logger: Logger;
+  readonly delivery: DeliverySettings;
+  /** Default: undici `request` with headers/body timeouts of delivery.timeout. */
+  readonly send?: Send;
+  readonly now?: () => number;
+  /** Called once per delivery outcome (metrics). 'failed' = a drain gave up for now; the item stays pending. */
+  readonly onDelivery?: (sink: string, outcome: DeliveryOutcome) => void;
+  /** Called after every change of the pending list (persist it). */
+  readonly onChange?: (pending: readonly PendingDelivery[]) => void;
+  /** p-retry's exponential backoff between attempts within a drain (ms; jittered ×1–2). Default 1 s to 30 s. */
+  readonly backoff?: { readonly min: number; readonly max: number };
+  /** Waits out a Retry-After; rejects when the signal aborts. Injectable so tests observe the wait without spending it. */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+const DEFAULT_BACKOFF = { min: 1_000, max: 30_000 };
+/** A sink whose drain failed pauses for delivery.interval, doubling per failed drain, up to this (or its Retry-After). */
+const MAX_SINK_PAUSE_MS = 60_000;
+/** Delivered/dropped ids remembered so that an event enqueued twice is still delivered once. */
+const RECENT_LIMIT = 4_096;
+const MAX_DETAIL = 300;
+
+type AttemptResult =
+  | { readonly kind: 'ok'; readonly failures: number }
+  | { readonly kind: 'rejected'; readonly failures: number; readonly error: DeliveryError }
+  | { readonly kind: 'failed'; readonly failures: number; readonly error: DeliveryError }
+  | { readonly kind: 'aborted'; readonly failures: number };
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Resolves when `work` settles or `signal` aborts, whichever is first; never rejects. */
+function untilDoneOrAborted(work: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  const done = work.then(
+    () => undefined,
+    () => undefined,
+  );
+  if (!signal) return done;
+  if (signal.aborted) return Promise.resolve();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // A long-lived signal passed to many drains must not collect a listener per drain.
+  return Promise.race([done, aborted]).finally(() => signal.removeEventListener('abort', onAbort!));
+}
+
+/**
+ * The event as it is kept (and persisted): free text scrubbed and the cluster URL without credentials.
+ * Producers should already send it so; the outbox does not rely on that.
+ */
+function sanitize(event: EscalationEvent): EscalationEvent {
+  const i = event.incident;
+  return {
+    ...event,
+    clusterUrl: safeBaseUrl(event.clusterUrl),
+    incident: { ...i, reason: scrubSecrets(i.reason), rootCause: scrubSecrets(i.rootCause), hint: scrubSecrets(i.hint), traceExcerpt: scrubSecrets(i.traceExcerpt) },
+  };
+}
+
+/** A code for logs: never an error message, which may quote a URL. */
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  return err instanceof Error ? err.name : 'Error';
+}
+
+/** For PendingDelivery.lastError: "HTTP 503", "TIMEOUT", "NETWORK ECONNREFUSED". Our own words only. */
+function describe(e: DeliveryError): string {
+  if (e.status !== undefined) return `HTTP ${e.status}`;
+  return e.code === 'NETWORK' ? `NETWORK ${e.message}` : e.code;
+}
+
+const isTimeoutCode = (code: string): boolean => code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
+
+/**
+ * The escalation outbox: every event × every sink whose filter matches, delivered once per sink.
+ *
+ * - Per sink, FIFO: an item is tried only after every earlier item for that sink was delivered, rejected or
+ *   expired, so a resolve never reaches a sink before its trigger.
+ * - Sinks are independent: a pager that is down or asks to wait never delays another sink.
+ * - An item that still fails after delivery.retries stays pending for a later drain (and in the state file);
+ *   4xx other than 408/429 drop it as "rejected"; older than delivery.maxAge drops it as "expired".
+ * - Nothing here throws to the caller; sink URLs, routing keys and secrets are never logged.
+ */
+export class Outbox {
+  private queue: PendingDelivery[] = [];
+  private readonly queued = new Set<string>();
+  private readonly recent = new Set<string>();
+  private readonly sinks: ReadonlyMap<string, SinkConfig>;
+  /** The one drain in flight per sink. */
+  private readonly lanes = new Map<string, Promise<void>>();
+  private readonly pausedUntil = new Map<string, number>();
+  private readonly failedDrains = new Map<string, number>();
+  private lifecycle = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly log: Logger;
+  private readonly send: Send;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly backoff: { readonly min: number; readonly max: number };
+
+  constructor(private readonly opts: OutboxOptions) {
+    this.sinks = new Map(opts.sinks.map((s) => [s.name, s]));
+    this.log = opts.logger.child({ component: 'outbox' });
+    this.send = opts.send ?? createSend({ timeout: opts.delivery.timeout });
+    this.now = opts.now ?? Date.now;
+    this.sleep = opts.sleep ?? abortableSleep;
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  /** A new outbox holding a persisted pending list (see load). */
+  static restore(pending: unknown, opts: OutboxOptions): Outbox {
+    const outbox = new Outbox(opts);
+    outbox.load(pending);
+    return outbox;
+  }
+
+  /** The undelivered items, oldest first: what to persist. */
+  pending(): readonly PendingDelivery[] {
+    return [...this.queue];
+  }
+
+  /**
+   * Takes back a persisted pending list, ahead of anything enqueued since (it is older). Malformed entries,
+   * entries for sinks no longer configured and duplicates are dropped with a warning. Returns how many were kept.
+   */
+  load(pending: unknown): number {
+    const { items, invalid } = parsePending(pending);
+    const restored: PendingDelivery[] = [];
+    const unknownSinks = new Set<string>();
+    for (const item of items) {
+      const id = deliveryId(item.sink, item.event.id);
+      if (!this.sinks.has(item.sink)) unknownSinks.add(item.sink);
+      else if (!this.queued.has(id) && !this.recent.has(id)) {
+        this.queued.add(id);
+        restored.push(item);
+      }
+    }
+    if (invalid > 0) this.log.warn({ dropped: invalid }, 'malformed outbox entries dropped from the state file');
+    if (unknownSinks.size > 0) this.log.warn({ sinks: [...unknownSinks] }, 'outbox entries for sinks no longer configured dropped');
+    if (restored.length > 0) {
+      this.queue = [...restored, ...this.queue];
+      this.log.info({ pending: restored.length }, 'outbox restored');
+      this.changed();
+    }
+    return restored.length;
+  }
+
+  /** Queues the event for every sink whose filter matches it; an event already queued or delivered for a sink is ignored. */
+  enqueue(incoming: EscalationEvent): void {
+    const event = sanitize(incoming);
+    let added = 0;
+    for (const sink of this.sinks.values()) {
+      if (matches(sink.filter, event.incident) && this.add({ sink: sink.name, event, attempts: 0 })) added += 1;
+    }
+    this.log.debug({ event: event.event, key: event.incident.key, id: event.id, sinks: added }, 'escalation queued');
+    if (added > 0) {
+      this.changed();
+      // Page now rather than at the next tick; a no-op until start().
+      if (this.timer) this.tick();
+    }
+  }
+
+  /**
+   * Re-sends open incidents to Alertmanager sinks, which forget alerts that are not re-sent. The caller paces
+   * this (alertmanager.resendInterval). Skips a sink that still has a delivery of that incident pending.
+   * Returns how many deliveries were queued.
+   */
+  resendOpen(open: readonly Incident[], now: number, clusterUrl: (cluster: string) => string): number {
+    const due = resendsDue(open, [...this.sinks.values()], (sink, key) => this.queue.some((p) => p.sink === sink && p.event.incident.key === key));
+    let added = 0;
+    for (const { sink, incident } of due) {
+      const event = sanitize({
+        id: `${incident.key}#${incident.firstSeen}#resend#${now}`,
+        event: 'trigger',
+        incident,
+        at: now,
+        clusterUrl: clusterUrl(incident.cluster),
+      });
+      if (this.add({ sink, event, attempts: 0 })) added += 1;
+    }
+    if (added > 0) {
+      this.log.debug({ deliveries: added }, 'open incidents re-sent to alertmanager');
+      this.changed();
+      if (this.timer) this.tick();
+    }
+    return added;
+  }
+
+  /**
+   * Delivers what is due: one lane per sink, sinks in parallel, joining lanes already in flight. Resolves when
+   * they are done or `signal` aborts (items not delivered stay pending); never rejects.
+   */
+  async drain(signal?: AbortSignal): Promise<void> {
+    this.expire();
+    const lanes = this.kick(signal);
+    if (lanes.length > 0) await untilDoneOrAborted(Promise.all(lanes), signal);
+  }
+
+  /** Drains in the background every delivery.interval (and at once when an event is queued). Never blocks the caller. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), this.opts.delivery.interval);
+    // Polling keeps the daemon alive; this timer alone should not.
+    this.timer.unref();
+    this.tick();
+  }
+
+  /** Stops the background loop, aborts in-flight attempts and waits (items stay pending). drain() first to flush. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.lifecycle.abort(new Error('outbox stopped'));
+    await Promise.allSettled([...this.lanes.values()]);
+    this.lifecycle = new AbortController();
+  }
+
+  private tick(): void {
+    this.expire();
+    this.kick(undefined);
+  }
+
+  private add(item: PendingDelivery): boolean {
+    const id = deliveryId(item.sink, item.event.id);
+    if (this.queued.has(id) || this.recent.has(id)) return false;
+    this.queued.add(id);
+    this.queue.push(item);
+    return true;
+  }
+
+  private changed(): void {
+    try {
+      this.opts.onChange?.(this.pending());
+    } catch (err) {
+      this.log.error({ error: errorCode(err) }, 'outbox onChange hook failed');
+    }
+  }
+
+  private isExpired(item: PendingDelivery): boolean {
+    return this.now() - item.event.at > this.opts.delivery.maxAge;
+  }
+
+  /** Drops expired items of sinks that are not being drained (a lane checks its own items). */
+  private expire(): void {
+    for (const item of this.queue) {
+      if (!this.lanes.has(item.sink) && this.isExpired(item)) this.finish(item, 'expired');
+    }
+  }
+
+  /** Starts a lane for each sink with pending items, not in flight and not paused; returns all relevant lanes. */
+  private kick(signal: AbortSignal | undefined): Promise<void>[] {
+    const now = this.now();
+    const runs: Promise<void>[] = [];
+    for (const name of new Set(this.queue.map((p) => p.sink))) {
+      const running = this.lanes.get(name);
+      if (running) {
+        runs.push(running);
+        continue;
+      }
+      const sink = this.sinks.get(name);
+      if (!sink || (this.pausedUntil.get(name) ?? 0) > now) continue;
+      const laneSignal = signal ? AbortSignal.any([signal, this.lifecycle.signal]) : this.lifecycle.signal;
+      const run = this.runLane(sink, laneSignal)
+        .catch((err: unknown) => this.log.error({ sink: name, error: errorCode(err) }, 'outbox lane crashed'))
+        .finally(() => this.lanes.delete(name));
+      this.lanes.set(name, run);
+      runs.push(run);
+    }
+    return runs;
+  }
+
+  private async runLane(sink: SinkConfig, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const item = this.queue.find((p) => p.sink === sink.name);
+      if (!item) return;
+      if (this.isExpired(item)) {
+        this.finish(item, 'expired');
+        continue;
+      }
+      const result = await this.attempt(item, sink, signal);
+      switch (result.kind) {
+        case 'ok':
+          this.failedDrains.delete(sink.name);
+          this.pausedUntil.delete(sink.name);
+          this.finish(item, 'ok', { attempts: item.attempts + result.failures + 1 });
+          break;
+        case 'rejected':
+          this.finish(item, 'rejected', { attempts: item.attempts + result.failures + 1, error: result.error });
+          break;
+        case 'failed':
+          this.keep(item, result.failures, result.error);
+          this.pause(sink.name, result.error);
+          this.opts.onDelivery?.(sink.name, 'failed');
+          return;
+        case 'aborted':
+          if (result.failures > 0) this.keep(item, result.failures, undefined);
+          return;
+        default: {
+          const unknown: never = result;
+          throw new Error(`unexpected attempt result ${String(unknown)}`);
+        }
+      }
+    }
+  }
+
+  /** One item to one sink with retries (exponential, jittered, Retry-After honoured). */
+  private async attempt(item: PendingDelivery, sink: SinkConfig, signal: AbortSignal): Promise<AttemptResult> {
+    let failures = 0;
+    try {
+      await pRetry(
+        async () => {
+          try {
+            await this.once(item, sink, signal);
+          } catch (err) {
+            const e = err instanceof DeliveryError ? err : new DeliveryError('INTERNAL', errorCode(err));
+            if (!e.retriable && !signal.aborted) throw new AbortError(e);
+            throw e;
+          }
+        },
+        {
+          retries: this.opts.delivery.retries,
+          factor: 2,
+          minTimeout: this.backoff.min,
+          maxTimeout: this.backoff.max,
+          randomize: true,
+          signal,
+          onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+            failures = attemptNumber;
+            const e = error as DeliveryError;
+            this.log.debug(
+              { ...this.fields(item, sink), outcome: 'retry', status: e.status, error: e.code, reason: e.message, attempt: attemptNumber, retriesLeft, retryAfterMs: e.retryAfterMs },
+              'delivery attempt failed',
+            );
+            // Wait at least what the sink asked for; p-retry's own backoff comes on top.
+            if (retriesLeft > 0 && e.retryAfterMs !== undefined && e.retryAfterMs > 0) await this.sleep(e.retryAfterMs, signal);
+          },
+        },
+      );
+      return { kind: 'ok', failures };
+    } catch (err) {
+      if (signal.aborted) return { kind: 'aborted', failures };
+      const e = err instanceof DeliveryError ? err : new DeliveryError('INTERNAL', errorCode(err));
+      return e.retriable ? { kind: 'failed', failures, error: e } : { kind: 'rejected', failures, error: e };
+    }
+  }
+
+  private async once(item: PendingDelivery, sink: SinkConfig, signal: AbortSignal): Promise<void> {
+    const req = buildRequest(item.event, sink, this.now());
+    const timeout = this.opts.delivery.timeout;
+    const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(timeout)]);
+    let res: SendResponse;
+    try {
+      res = await this.send({ ...req, signal: attemptSignal });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const code = errorCode(err);
+      if (attemptSignal.aborted || isTimeoutCode(code)) throw new DeliveryError('TIMEOUT', `no answer within ${timeout} ms`);
+      throw new DeliveryError('NETWORK', code);
+    }
+    const verdict = statusVerdict(res.status);
+    if (verdict === 'ok') return;
+    const retryAfterMs = res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers['retry-after'], this.now()) : undefined;
+    throw new DeliveryError(verdict === 'retry' ? 'HTTP_RETRIABLE' : 'HTTP_REJECTED', `HTTP ${res.status}`, res.status, retryAfterMs, this.detail(res.body, sink));
+  }
+
+  /** The sink's answer for a log line: scrubbed, and cleared of anything of ours a sink might echo back. */
+  private detail(body: string | undefined, sink: SinkConfig): string | undefined {
+    if (body === undefined || body.trim() === '') return undefined;
+    let text = body;
+    for (const secret of [sink.url, sink.secret, sink.routingKey]) if (secret) text = text.split(secret).join('***');
+    return truncate(scrubSecrets(text).replace(/\s+/g, ' ').trim(), MAX_DETAIL);
+  }
+
+  /** Stable log fields. The sink's host only: its URL, routing key and secret are credentials. */
+  private fields(item: PendingDelivery, sink: SinkConfig) {
+    return { sink: sink.name, host: hostOf(sink.url), event: item.event.event, key: item.event.incident.key, id: item.event.id };
+  }
+
+  private finish(item: PendingDelivery, outcome: 'ok' | 'rejected' | 'expired', info: { attempts?: number; error?: DeliveryError } = {}): void {
+    const id = deliveryId(item.sink, item.event.id);
+    this.queue = this.queue.filter((p) => deliveryId(p.sink, p.event.id) !== id);
+    this.queued.delete(id);
+    this.recent.add(id);
+    if (this.recent.size > RECENT_LIMIT) this.recent.delete(this.recent.values().next().value as string);
+    const sink = this.sinks.get(item.sink);
+    const base = sink ? this.fields(item, sink) : { sink: item.sink, event: item.event.event, key: item.event.incident.key, id: item.event.id };
+    const e = info.error;
+    if (outcome === 'ok') this.log.info({ ...base, outcome, attempts: info.attempts }, 'escalation delivered');
+    else if (outcome === 'rejected') {
+      this.log.error(
+        { ...base, outcome, status: e?.status, error: e?.code, detail: e?.detail, attempts: info.attempts },
+        'escalation rejected by the sink; dropped (retrying cannot help)',
+      );
+    } else this.log.warn({ ...base, outcome, ageMs: this.now() - item.event.at }, 'escalation expired undelivered; dropped');
+    this.opts.onDelivery?.(item.sink, outcome);
+    this.changed();
+  }
+
+  private keep(item: PendingDelivery, failures: number, error: DeliveryError | undefined): void {
+    const id = deliveryId(item.sink, item.event.id);
+    const lastError = error ? describe(error) : item.lastError;
+    const updated: PendingDelivery = { ...item, attempts: item.attempts + failures, ...(lastError !== undefined && { lastError }) };
+    this.queue = this.queue.map((p) => (deliveryId(p.sink, p.event.id) === id ? updated : p));
+    if (error) {
+      const sink = this.sinks.get(item.sink);
+      this.log.warn(
+        { ...(sink ? this.fields(item, sink) : { sink: item.sink }), outcome: 'failed', status: error.status, error: error.code, reason: error.message, attempts: updated.attempts },
+        'escalation not delivered; kept for the next drain',
+      );
+    }
+    this.changed();
+  }
+
+  private pause(sink: string, error: DeliveryError): void {
+    const n = (this.failedDrains.get(sink) ?? 0) + 1;
+    this.failedDrains.set(sink, n);
+    const wait = Math.max(Math.min(this.opts.delivery.interval * 2 ** (n - 1), MAX_SINK_PAUSE_MS), error.retryAfterMs ?? 0);
+    this.pausedUntil.set(sink, this.now() + wait);
+  }
+}

@@ -1,0 +1,86 @@
+import { FAILURE_CLASSES } from '../classify/types.js';
+import { SEVERITIES, type Severity } from '../config/schema.js';
+import type { EscalationEvent, Incident, IncidentClass } from './types.js';
+
+/** One event still to deliver to one sink. Plain data: persisted in the state file as an array of these. */
+export interface PendingDelivery {
+  /** The sink's name. */
+  readonly sink: string;
+  readonly event: EscalationEvent;
+  /** Failed attempts so far, across drains and restarts. */
+  readonly attempts: number;
+  /** A short, secret-free reason for the last failure: "HTTP 503", "TIMEOUT", "ECONNREFUSED". */
+  readonly lastError?: string;
+}
+
+/** Identity of a delivery: an event goes once to each sink. */
+export const deliveryId = (sink: string, eventId: string): string => `${sink}\u0000${eventId}`;
+
+const INCIDENT_CLASSES: readonly IncidentClass[] = [...FAILURE_CLASSES, 'unassigned', 'rebalancing', 'cluster-outage'];
+
+type Rec = Record<string, unknown>;
+const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 8.64e15;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+function parseIncident(v: unknown): Incident | undefined {
+  if (!isRec(v)) return undefined;
+  const { key, cluster, connector, task, reason, rootCause, hint, attempts, firstSeen, lastSeen, workerId, traceExcerpt, resolvedAt } = v;
+  const cls = v['class'];
+  const severity = v['severity'];
+  if (!isStr(key) || !isStr(cluster) || !isStr(connector) || !isStr(reason) || !isStr(rootCause) || !isStr(hint)) return undefined;
+  if (!isStr(workerId) || !isStr(traceExcerpt)) return undefined;
+  if (!(task === null || isCount(task))) return undefined;
+  if (!INCIDENT_CLASSES.includes(cls as IncidentClass) || !SEVERITIES.includes(severity as Severity)) return undefined;
+  if (!isCount(attempts) || !isTime(firstSeen) || !isTime(lastSeen)) return undefined;
+  if (resolvedAt !== undefined && !isTime(resolvedAt)) return undefined;
+  // Rebuilt field by field so that nothing unexpected rides along into payloads.
+  return {
+    key,
+    cluster,
+    connector,
+    task,
+    class: cls as IncidentClass,
+    severity: severity as Severity,
+    reason,
+    rootCause,
+    hint,
+    attempts,
+    firstSeen,
+    lastSeen,
+    workerId,
+    traceExcerpt,
+    ...(resolvedAt !== undefined && { resolvedAt }),
+  };
+}
+
+function parseEvent(v: unknown): EscalationEvent | undefined {
+  if (!isRec(v)) return undefined;
+  const { id, event, at, clusterUrl } = v;
+  const incident = parseIncident(v['incident']);
+  if (!incident || !isStr(id) || id === '' || (event !== 'trigger' && event !== 'resolve') || !isTime(at) || !isStr(clusterUrl)) return undefined;
+  return { id, event, incident, at, clusterUrl };
+}
+
+export function parsePendingDelivery(v: unknown): PendingDelivery | undefined {
+  if (!isRec(v)) return undefined;
+  const { sink, attempts, lastError } = v;
+  const event = parseEvent(v['event']);
+  if (!event || !isStr(sink) || !isCount(attempts) || (lastError !== undefined && !isStr(lastError))) return undefined;
+  return { sink, event, attempts, ...(lastError !== undefined && { lastError }) };
+}
+
+/** Validates a persisted outbox: well-formed entries in their order, and how many were not. */
+export function parsePending(raw: unknown): { readonly items: PendingDelivery[]; readonly invalid: number } {
+  if (raw === undefined || raw === null) return { items: [], invalid: 0 };
+  if (!Array.isArray(raw)) return { items: [], invalid: 1 };
+  const items: PendingDelivery[] = [];
+  let invalid = 0;
+  for (const entry of raw) {
+    const item = parsePendingDelivery(entry);
+    if (item) items.push(item);
+    else invalid += 1;
+  }
+  return { items, invalid };
+}

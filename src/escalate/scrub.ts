@@ -1,0 +1,160 @@
+/**
+ * Secret scrubbing for text that leaves the process (payloads, logs). pino's redact works on object
+ * paths only, so traces, URLs and messages are cleaned here. Over-masking is accepted; leaking is not.
+ */
+
+export const MASK = '***';
+
+// A URL scheme starts where no scheme character precedes it (so "jdbc:postgresql://" yields "postgresql://"),
+// which keeps the scan linear on long runs of letters and dots.
+const SCHEME = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\//gi;
+const TOKEN_END = /[\s"'<>]/g;
+const NOT_IN_USER = /[/?#@]/;
+
+/**
+ * scheme://user:password@host → scheme://user:***@host. The password runs to the last "@" of the URL token
+ * (a password may hold "@" or "/"); a path holding "@" after a port is over-masked, which is the safe side.
+ * A hand-written scan: the equivalent regular expression backtracks quadratically on hostile input.
+ */
+function scrubUrlPasswords(text: string): string {
+  let out = '';
+  let copied = 0;
+  let tokenEnd = -1;
+  let lastAt = -1;
+  let tokenDone = false;
+  for (const m of text.matchAll(SCHEME)) {
+    const start = m.index + m[0].length;
+    if (start > tokenEnd) {
+      TOKEN_END.lastIndex = start;
+      tokenEnd = TOKEN_END.exec(text)?.index ?? text.length;
+      lastAt = text.lastIndexOf('@', tokenEnd - 1);
+      tokenDone = false;
+    }
+    if (tokenDone || start < copied || lastAt < start) continue;
+    const colon = text.indexOf(':', start);
+    if (colon < 0 || colon > lastAt) {
+      // No later scheme in this token can have a ':' before lastAt either.
+      tokenDone = true;
+      continue;
+    }
+    const user = text.slice(start, colon);
+    if (NOT_IN_USER.test(user)) continue;
+    out += `${text.slice(copied, colon)}:${MASK}@`;
+    copied = lastAt + 1;
+    tokenDone = true;
+  }
+  return out + text.slice(copied);
+}
+
+// Key names ending in one of these words: password=, database.password = , "password": "...", token:,
+// client_secret=, X-Api-Key: ... A key must end right before the separator, so "password authentication
+// failed" and "Unrecognized token 'x'" are left alone. Values: quoted (JSON, JAAS, escaped JSON), [bracketed]
+// (Kafka's "[hidden]"), or bare up to a delimiter. A key starts only where a word starts: otherwise every
+// position of a long run (a base64 blob) would start a scan, which is quadratic.
+const SECRET_WORDS = String.raw`(?:password|passwd|passphrase|pwd|token|secret|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|user[_.-]?info|credentials?)`;
+// "credentials: check the user" is prose in hints and messages: this word alone before ": " does not mask.
+const PROSE_KEY = /^credentials?$/i;
+const KEY_VALUE = new RegExp(
+  String.raw`(?<![\w.-])([\w.-]*?${SECRET_WORDS})(\\?["']?)(\s*[=:]\s*)(?:(\\?["'])(.*?)\4|\[[^\]\r\n]*\]|\\?["']?[^\s,;&"'<>)\]}]+)`,
+  'gi',
+);
+
+const AUTH_HEADER = /\b((?:proxy-)?authorization\\?["']?\s*[:=]\s*\\?["']?)(?:(basic|bearer|digest|negotiate|token|apikey|geniekey)\s+)?([^\s"',;\\]+)/gi;
+const BARE_BEARER = /\b(bearer)\s+[A-Za-z0-9._~+/=-]+/gi;
+const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+/g;
+const PEM_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
+
+/** Masks credentials in free text: URL passwords, key=value and JSON secrets, Authorization headers, JWTs, private keys. */
+export function scrubSecrets(text: string): string {
+  return scrubUrlPasswords(text.replace(PEM_PRIVATE_KEY, `-----PRIVATE KEY ${MASK}-----`))
+    .replace(AUTH_HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`)
+    .replace(BARE_BEARER, (_m, word: string) => `${word} ${MASK}`)
+    .replace(KEY_VALUE, (m: string, key: string, close: string, sep: string, quote: string | undefined) => {
+      if (quote !== undefined) return `${key}${close}${sep}${quote}${MASK}${quote}`;
+      if (close === '' && sep.trim() === ':' && PROSE_KEY.test(key)) return m;
+      return `${key}${close}${sep}${MASK}`;
+    })
+    .replace(JWT, MASK);
+}
+
+const ELLIPSIS = '…';
+
+/** Cuts `text` to at most `max` UTF-16 units, ending with "…" when cut, never splitting a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 0) return '';
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return text.slice(0, end) + ELLIPSIS;
+}
+
+/** Cuts `text` to at most `maxBytes` UTF-8 bytes, ending with "…" when cut, on a code point boundary. */
+export function truncateBytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  const budget = maxBytes - Buffer.byteLength(ELLIPSIS, 'utf8');
+  if (budget < 0) return '';
+  let used = 0;
+  let out = '';
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (used + n > budget) break;
+    used += n;
+    out += ch;
+  }
+  return out + ELLIPSIS;
+}
+
+const HEAD_LINES = 4;
+const GAP = '…';
+const CAUSED_BY = /^\s*Caused by:/;
+const MIN_CHOICE_BYTES = 64;
+
+/**
+ * A bounded, scrubbed excerpt of a trace for a page: the exception line, the root cause and the cause chain
+ * between them, then the first frames, in that priority and in trace order, with "…" where lines were left
+ * out. At most `maxBytes` UTF-8 bytes. Scrubbed before cutting, so a cut can never expose part of a secret.
+ */
+export function traceExcerpt(trace: string, rootCause: string, maxBytes = 2048): string {
+  // Each line gets at most about half the budget, so the first line and the root cause always fit together.
+  const lineCap = Math.max(0, Math.floor(maxBytes / 2) - 8);
+  const whole = scrubSecrets(trace)
+    .split(/\r?\n/)
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '');
+  const rootLine = scrubSecrets(rootCause).trim().split(/\r?\n/)[0] ?? '';
+  // Too small for a choice of lines: the first line, cut.
+  if (maxBytes < MIN_CHOICE_BYTES) return truncateBytes(whole[0] ?? rootLine, maxBytes);
+  const lines = whole.map((l) => truncateBytes(l, lineCap));
+  const root = truncateBytes(rootLine, lineCap);
+  const rootIdx = root === '' ? -1 : lines.findIndex((l) => l.includes(root));
+  const extra = rootIdx < 0 && root !== '' ? root : undefined;
+
+  const render = (chosen: ReadonlySet<number>): string => {
+    const out: string[] = [];
+    let prev = -1;
+    for (let i = 0; i < lines.length; i++) {
+      if (!chosen.has(i)) continue;
+      if (i > prev + 1) out.push(GAP);
+      out.push(lines[i]!);
+      prev = i;
+    }
+    if (prev < lines.length - 1 && out.length > 0) out.push(GAP);
+    if (extra !== undefined) {
+      if (out.length > 0 && out[out.length - 1] !== GAP) out.push(GAP);
+      out.push(extra);
+    }
+    return out.join('\n');
+  };
+
+  const priority = [0, ...(rootIdx > 0 ? [rootIdx] : [])];
+  lines.forEach((l, i) => CAUSED_BY.test(l) && priority.push(i));
+  for (let i = 1; i < Math.min(HEAD_LINES, lines.length); i++) priority.push(i);
+  const chosen = new Set<number>();
+  for (const i of priority) {
+    if (i >= lines.length || chosen.has(i)) continue;
+    chosen.add(i);
+    if (Buffer.byteLength(render(chosen), 'utf8') > maxBytes) chosen.delete(i);
+  }
+  return truncateBytes(render(chosen), maxBytes);
+}

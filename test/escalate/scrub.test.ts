@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { scrubSecrets, traceExcerpt, truncate, truncateBytes } from '../../src/escalate/scrub.js';
+import { SECRET_TRACE } from './fixtures.js';
+
+describe('scrubSecrets', () => {
+  it.each([
+    ['jdbc:postgresql://app:s3cret@db/x', 'jdbc:postgresql://app:***@db/x'],
+    ['mongodb+srv://admin:s3cret@cluster0.example.net/db', 'mongodb+srv://admin:***@cluster0.example.net/db'],
+    ['http://u:p@s3cret@host:8080/x', 'http://u:***@host:8080/x'],
+    ['http://u:s3/cret@host/x and https://v:s3cret@h2/y', 'http://u:***@host/x and https://v:***@h2/y'],
+    ['jdbc:mysql://db:3306/x?user=app&password=s3cret', 'jdbc:mysql://db:3306/x?user=app&password=***'],
+    ['"url":"http://app:s3cret@db:1/x","to":"a@b"', '"url":"http://app:***@db:1/x","to":"a@b"'],
+    ['password=s3cret', 'password=***'],
+    ['passwd=s3cret pwd=s3cret', 'passwd=*** pwd=***'],
+    ['https://h/cb?token=s3cret&x=1', 'https://h/cb?token=***&x=1'],
+    ['secret=s3cret, client_secret=s3cret', 'secret=***, client_secret=***'],
+    ['apikey=s3cret api_key=s3cret access_key=s3cret', 'apikey=*** api_key=*** access_key=***'],
+    ['aws.secret.access.key=s3cret', 'aws.secret.access.key=***'],
+    ['database.password = s3cret, database.user = app', 'database.password = ***, database.user = app'],
+    ['database.password = [hidden]', 'database.password = ***'],
+    ['{"password":"s3cret","user":"app"}', '{"password":"***","user":"app"}'],
+    ['{"database.password": "s3 cret"}', '{"database.password": "***"}'],
+    ['{\\"password\\":\\"s3cret\\"}', '{\\"password\\":\\"***\\"}'],
+    ["password='s3cret'", "password='***'"],
+    ['password="s3cret', 'password=***'],
+    [
+      'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="app" password="s3cret";',
+      'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="app" password="***";',
+    ],
+    ['Authorization: Basic czNjcmV0OnMzY3JldA==', 'Authorization: Basic ***'],
+    ['authorization: Bearer s3cret.abc', 'authorization: Bearer ***'],
+    ['"Authorization":"Bearer s3cret"', '"Authorization":"Bearer ***"'],
+    ['sent Bearer s3cret to the registry', 'sent Bearer *** to the registry'],
+    ['X-Api-Key: s3cret', 'X-Api-Key: ***'],
+    ['basic.auth.user.info=app:s3cret', 'basic.auth.user.info=***'],
+    ['gcs.credentials=s3cret "credentials": "s3cret"', 'gcs.credentials=*** "credentials": "***"'],
+    ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzM2NyZXQifQ.c2lnbmF0dXJl end', 'jwt *** end'],
+  ])('masks %s', (input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
+  });
+
+  it('masks a PEM private key whole', () => {
+    const pem = 'key: -----BEGIN PRIVATE KEY-----\nMIIEs3cret\n-----END PRIVATE KEY----- done';
+    expect(scrubSecrets(pem)).toBe('key: -----PRIVATE KEY ***----- done');
+  });
+
+  it('leaves the wording of real failures alone', () => {
+    const texts = [
+      'org.postgresql.util.PSQLException: FATAL: password authentication failed for user "e2e_cdc"',
+      "com.fasterxml.jackson.core.JsonParseException: Unrecognized token 'this': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+      '\tat org.apache.kafka.common.config.types.Password.value(Password.java:42)',
+      'org.apache.kafka.common.errors.TopicAuthorizationException: Not authorized to access topics: [orders]',
+      'Connection to node -1 (localhost/127.0.0.1:9092) could not be established. Broker may not be available.',
+      'http://connect-1:8083/connectors/orders-sink/status',
+      'ssh://git@github.com/org/repo.git',
+      'The database refused the credentials: check database.user and database.password.',
+    ];
+    for (const t of texts) expect(scrubSecrets(t)).toBe(t);
+  });
+
+  it('is idempotent', () => {
+    const once = scrubSecrets(SECRET_TRACE);
+    expect(scrubSecrets(once)).toBe(once);
+  });
+
+  it('leaves no secret of the multi-shape trace', () => {
+    expect(scrubSecrets(SECRET_TRACE)).not.toContain('s3cret');
+  });
+
+  it('cleans the real worker bodies that carry credentials', () => {
+    // Captured from a real Connect worker: info.config carries database.password in clear text.
+    const file = '/work/shared/reference/real-bodies/connectors-expand-status-info-mixed.json';
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return; // reference material not present on this machine
+    }
+    const passwords = [...text.matchAll(/"database\.password":"([^"]+)"/g)].map((m) => m[1]!);
+    expect(passwords.length).toBeGreaterThan(0);
+    const scrubbed = scrubSecrets(text);
+    for (const p of passwords) expect(scrubbed).not.toContain(`"database.password":"${p}"`);
+    expect(scrubbed).toContain('"database.password":"***"');
+  });
+});
+
+describe('truncate helpers', () => {
+  it('cuts by UTF-16 units with an ellipsis and never splits a surrogate pair', () => {
+    expect(truncate('abcdef', 4)).toBe('abc…');
+    expect(truncate('abc', 3)).toBe('abc');
+    const cut = truncate('ab😀cd', 4);
+    expect(cut).toBe('ab…');
+  });
+
+  it('cuts by UTF-8 bytes on a code point boundary', () => {
+    const s = 'ééééé'; // 10 bytes
+    const cut = truncateBytes(s, 7);
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(7);
+    expect(cut).toBe('éé…');
+  });
+});
+
+describe('traceExcerpt', () => {
+  const deep = [
+    'org.apache.kafka.connect.errors.ConnectException: task failed',
+    ...Array.from({ length: 200 }, (_, i) => `\tat com.example.Frame${i}.run(Frame${i}.java:${i})`),
+    'Caused by: org.postgresql.util.PSQLException: Connection to db:5432 refused; url jdbc:postgresql://app:s3cret@db/x',
+    '\tat org.postgresql.core.v3.ConnectionFactoryImpl.openConnectionImpl(ConnectionFactoryImpl.java:319)',
+  ].join('\n');
+  const root = 'org.postgresql.util.PSQLException: Connection to db:5432 refused; url jdbc:postgresql://app:s3cret@db/x';
+
+  it('keeps the first line and the root cause, within the byte bound, scrubbed', () => {
+    const ex = traceExcerpt(deep, root);
+    expect(Buffer.byteLength(ex)).toBeLessThanOrEqual(2048);
+    expect(ex.startsWith('org.apache.kafka.connect.errors.ConnectException: task failed\n')).toBe(true);
+    expect(ex).toContain('\n…\nCaused by: org.postgresql.util.PSQLException: Connection to db:5432 refused; url jdbc:postgresql://app:***@db/x\n…');
+    expect(ex).not.toContain('s3cret');
+  });
+
+  it('respects a small bound', () => {
+    for (const max of [40, 100, 300]) {
+      const ex = traceExcerpt(deep, root, max);
+      expect(Buffer.byteLength(ex)).toBeLessThanOrEqual(max);
+      expect(ex).not.toContain('s3cret');
+    }
+  });
+
+  it('keeps the cause chain between the exception and the root cause, in trace order', () => {
+    const chain = [
+      'org.apache.kafka.connect.errors.ConnectException: Non-retriable failure obtaining database encoding; failing task.',
+      ...Array.from({ length: 40 }, (_, i) => `\tat io.debezium.Frame${i}.run(Frame${i}.java:${i})`),
+      "Caused by: io.debezium.DebeziumException: Couldn't obtain encoding for database e2e_shop",
+      ...Array.from({ length: 40 }, (_, i) => `\tat io.debezium.Inner${i}.run(Inner${i}.java:${i})`),
+      'Caused by: org.postgresql.util.PSQLException: FATAL: password authentication failed for user "e2e_pwcheck"',
+      '\tat org.postgresql.core.v3.ConnectionFactoryImpl.doAuthentication(ConnectionFactoryImpl.java:693)',
+    ].join('\n');
+    const ex = traceExcerpt(chain, 'org.postgresql.util.PSQLException: FATAL: password authentication failed for user "e2e_pwcheck"', 700);
+    const lines = ex.split('\n');
+    expect(lines[0]).toBe('org.apache.kafka.connect.errors.ConnectException: Non-retriable failure obtaining database encoding; failing task.');
+    const enc = lines.indexOf("Caused by: io.debezium.DebeziumException: Couldn't obtain encoding for database e2e_shop");
+    const auth = lines.indexOf('Caused by: org.postgresql.util.PSQLException: FATAL: password authentication failed for user "e2e_pwcheck"');
+    expect(enc).toBeGreaterThan(0);
+    expect(auth).toBeGreaterThan(enc);
+    expect(lines[enc - 1]).toBe('…');
+    expect(Buffer.byteLength(ex)).toBeLessThanOrEqual(700);
+  });
+
+  it('keeps the first line and a root cause missing from the trace even when one line is huge', () => {
+    const ex = traceExcerpt(`boom ${'x'.repeat(10_000)}\n\tat a.B(B.java:1)`, 'java.io.IOException: the real cause', 512);
+    expect(Buffer.byteLength(ex)).toBeLessThanOrEqual(512);
+    expect(ex.startsWith('boom xxx')).toBe(true);
+    expect(ex.endsWith('\n…\njava.io.IOException: the real cause')).toBe(true);
+  });
+
+  it('does not repeat a root cause already among the first lines', () => {
+    const short = 'org.apache.kafka.connect.errors.DataException: bad bytes\n\tat a.B(B.java:1)';
+    expect(traceExcerpt(short, 'org.apache.kafka.connect.errors.DataException: bad bytes')).toBe(short);
+  });
+
+  it('never exposes part of a secret that straddles the cut', () => {
+    const trace = `${'x'.repeat(60)} jdbc:postgresql://app:s3cretlongpassword@db/x`;
+    for (let max = 20; max < 120; max += 3) expect(traceExcerpt(trace, '', max)).not.toMatch(/s3c/);
+  });
+
+  it('falls back to the root cause when the trace is empty', () => {
+    expect(traceExcerpt('', 'java.net.ConnectException: refused password=s3cret')).toBe('java.net.ConnectException: refused password=***');
+  });
+});
