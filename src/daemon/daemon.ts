@@ -228,8 +228,8 @@ export class Daemon {
       await inFlight;
     }
     // Give pending pages a bounded last chance; what is left stays in the state file for next time.
-    await this.outbox.stop();
     await this.outbox.drain(AbortSignal.timeout(Math.min(config.shutdownTimeout, ONE_SHOT_DRAIN_BOUND_MS)));
+    await this.outbox.stop();
     this.persist();
     await this.store.flush();
     await this.server?.close();
