@@ -149,9 +149,9 @@ function optBoolean(obj: Raw, key: string, path: string, fallback: boolean): boo
 
 const CLUSTER_KEYS = ['name', 'url', 'username', 'password', 'passwordFile', 'token', 'tokenFile', 'ca', 'cert', 'key', 'rejectUnauthorized', 'timeout', 'probe'] as const;
 
-function resolveClusters(raw: unknown[], connectUrl: string, defaults: { timeout: number; probe: boolean }): ClusterConfig[] {
+function resolveClusters(raw: unknown[], shortcut: { url: string; name: string }, defaults: { timeout: number; probe: boolean }): ClusterConfig[] {
   if (raw.length === 0) {
-    return [{ name: 'default', url: connectUrl, rejectUnauthorized: true, timeout: defaults.timeout, probe: defaults.probe }];
+    return [{ name: shortcut.name, url: shortcut.url, rejectUnauthorized: true, timeout: defaults.timeout, probe: defaults.probe }];
   }
   const seen = new Set<string>();
   return raw.map((item, i) => {
@@ -354,7 +354,8 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
     throw convictError(err as Error);
   }
   const props = conf.getProperties();
-  const clusters = resolveClusters(props.clusters, props.connectUrl, { timeout: props.requestTimeout, probe: props.heal.probe.enabled });
+  if (props.clusterName === '') throw new ConfigError('clusterName', 'must not be empty');
+  const clusters = resolveClusters(props.clusters, { url: props.connectUrl, name: props.clusterName }, { timeout: props.requestTimeout, probe: props.heal.probe.enabled });
   if (props.ownership.mode === 'worker' && props.ownership.workerId === '') {
     throw new ConfigError('ownership.workerId', 'is required when ownership.mode is worker');
   }

@@ -43,6 +43,12 @@ export const schema = {
     default: 'http://localhost:8083',
     env: 'CONNECT_URL',
   },
+  clusterName: {
+    doc: 'The name of the connectUrl cluster: it is in every incident key, metric label and pager dedup key, so give each cluster its own.',
+    format: String,
+    default: 'default',
+    env: `${ENV_PREFIX}CLUSTER_NAME`,
+  },
   pollInterval: {
     doc: `How often each cluster is polled ${durationDoc}.`,
     format: FORMAT.positiveDuration,
@@ -273,8 +279,8 @@ export const schema = {
   },
   maintenance: {
     doc:
-      'Maintenance windows: a list of {cron, duration, cluster?, connector?}. cron is a node-cron expression for the start (5 or 6 fields), duration in milliseconds, ' +
-      'cluster a cluster name and connector a regular expression on connector names (both optional: global). Inside a window the watchdog observes but neither restarts nor pages.',
+      'Maintenance windows: a list of {cron, duration, cluster?, connector?, timezone?}. cron is a node-cron expression for the start (5 or 6 fields), duration in milliseconds, ' +
+      'cluster a cluster name and connector a regular expression on connector names (both optional: global), timezone an IANA zone for the cron (default UTC). Inside a window the watchdog observes but neither restarts nor pages.',
     format: FORMAT.windowList,
     default: [] as unknown[],
   },

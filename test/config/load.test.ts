@@ -44,6 +44,11 @@ describe('loadConfig', () => {
     expect(c.heal.actions.unknown).toBe('escalate');
   });
 
+  it('names the CONNECT_URL cluster from CONNECT_WATCHDOG_CLUSTER_NAME', () => {
+    const c = loadConfig({ env: { CONNECT_URL: 'http://10.0.0.5:8083', CONNECT_WATCHDOG_CLUSTER_NAME: 'eu-prod' } });
+    expect(c.clusters.map((x) => x.name)).toEqual(['eu-prod']);
+  });
+
   it('reads the file named by CONNECT_WATCHDOG_CONFIG', () => {
     const configFile = file({ clusters: [{ name: 'prod', url: 'https://connect.example:8083/' }] });
     const c = loadConfig({ env: { CONNECT_WATCHDOG_CONFIG: configFile } });

@@ -1,0 +1,29 @@
+/**
+ * Loads an example configuration with the real loader. Secret files are named by their production
+ * paths (/etc/connect-watchdog/secrets/NAME); here each is pointed at a dummy file `dummy-NAME` in a
+ * scratch directory.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import type { WatchdogConfig } from '../../src/config/types.js';
+
+export const SECRET_PATH = /\/etc\/connect-watchdog\/secrets\/([\w.-]+)/g;
+
+export function loadExample(text: string, env: NodeJS.ProcessEnv = {}): { config: WatchdogConfig; secrets: Map<string, string> } {
+  const dir = mkdtempSync(join(tmpdir(), 'cw-example-'));
+  const secretsDir = join(dir, 'secrets');
+  mkdirSync(secretsDir);
+  const secrets = new Map<string, string>();
+  const rewritten = text.replace(SECRET_PATH, (_m, name: string) => {
+    const file = join(secretsDir, name);
+    const content = `dummy-${name}`;
+    writeFileSync(file, `${content}\n`);
+    secrets.set(name, content);
+    return file;
+  });
+  const configFile = join(dir, 'config.json');
+  writeFileSync(configFile, rewritten);
+  return { config: loadConfig({ configFile, env }), secrets };
+}
