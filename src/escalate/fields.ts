@@ -1,3 +1,4 @@
+import { redactUrl } from '../config/load.js';
 import type { Severity } from '../config/schema.js';
 import { scrubSecrets } from './scrub.js';
 import type { EscalationEvent, Incident, IncidentClass } from './types.js';
@@ -33,14 +34,7 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The cluster's base URL without credentials or trailing slash (defence in depth: it should have none). */
 export function safeBaseUrl(clusterUrl: string): string {
-  try {
-    const u = new URL(clusterUrl);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/+$/, '');
-  } catch {
-    return scrubSecrets(clusterUrl).replace(/\/+$/, '');
-  }
+  return redactUrl(clusterUrl).replace(/\/+$/, '');
 }
 
 /** Where a person can see the subject's live state: the connector's status, or the connector list for `*`. */

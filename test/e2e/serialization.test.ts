@@ -1,0 +1,104 @@
+/**
+ * Scenario 2 — serialization: a FileStreamSink with JsonConverter (schemas.enable=true) reads a record
+ * that is not JSON. The task FAILS with a real DataException; a restart cannot fix a bad record, so the
+ * watchdog must page exactly once (class serialization) and never restart — not over many polls, and
+ * not after the watchdog itself is restarted (the incident is persisted in its state file).
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { M, RUN_ID, capture, createConnector, deleteConnector, killAllDaemons, startDaemon, status, tempDir, waitForTask } from './daemon.js';
+import { startConnectProxy, startReceiver, type ConnectProxy, type Receiver } from './receiver.js';
+import { produce, waitFor } from './stack.js';
+
+const NAME = `e2e-serde-${RUN_ID}`;
+const TOPIC = `e2e-garbage-${RUN_ID}`;
+
+let receiver: Receiver;
+let proxy: ConnectProxy;
+const dir = tempDir();
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+  proxy = await startConnectProxy('http://127.0.0.1:8083');
+  await produce(TOPIC, ['this is not json']);
+});
+
+afterEach(() => killAllDaemons());
+
+afterAll(async () => {
+  await deleteConnector(NAME).catch(() => undefined);
+  await proxy?.close();
+  await receiver?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('serialization failure of a FileStreamSink', () => {
+  it('pages once (serialization), never restarts, and does not page again after its own restart', async () => {
+    const stateDir = tempDir('cw-e2e-state-');
+    const daemon = await startDaemon({ connectUrl: proxy.url, webhookUrl: receiver.url, dir: stateDir });
+
+    await createConnector(NAME, {
+      'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+      'tasks.max': '1',
+      topics: TOPIC,
+      file: join(dir, 'out.txt'),
+      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'value.converter.schemas.enable': 'true',
+    });
+    const failed = await waitForTask(NAME, 'FAILED', { timeoutMs: 30_000 });
+    expect(failed.connector.state).toBe('RUNNING');
+    expect(failed.tasks[0]!.trace).toContain('org.apache.kafka.connect.errors.DataException');
+    capture('real-e2e-status-failed-serialization-not-json-filestream-sink.json', failed);
+
+    const page = await receiver.waitFor((p) => p.connector === NAME && p.event === 'trigger', 15_000, `a trigger for ${NAME}`);
+    expect(page).toMatchObject({
+      schema: 'connect-watchdog/incident/v1',
+      event: 'trigger',
+      cluster: 'e2e',
+      connector: NAME,
+      task: 0,
+      class: 'serialization',
+      severity: 'error',
+      attempts: 0,
+      workerId: '127.0.0.1:8083',
+      statusUrl: `${proxy.url}/connectors/${NAME}/status`,
+    });
+    expect(page.rootCause).toMatch(/JsonParseException|DataException|SerializationException/);
+    expect(page.hint.length).toBeGreaterThan(0);
+    expect(page.traceExcerpt).toContain('Unrecognized token');
+    expect(Date.parse(page.firstSeen)).toBeLessThanOrEqual(Date.parse(page.lastSeen));
+    capture('real-e2e-webhook-trigger-serialization-filestream-sink.json', page);
+
+    // Many polls later: still FAILED, still one page, not one restart request.
+    await daemon.polls(6);
+    const m = await daemon.metrics();
+    expect(m.sum(M.taskFailed, { connector: NAME, task: '0', class: 'serialization' })).toBe(1);
+    expect(m.sum(M.escalations, { connector: NAME, class: 'serialization' })).toBe(1);
+    expect(m.sum(M.escalations, { connector: NAME })).toBe(1);
+    expect(m.sum(M.restarts, { connector: NAME, outcome: 'ok' })).toBe(0);
+    expect(m.sum(M.restarts, { connector: NAME, outcome: 'failed' })).toBe(0);
+    expect(m.sum(M.restarts, { connector: NAME, outcome: 'skipped', class: 'serialization' })).toBeGreaterThanOrEqual(1);
+    expect(m.sum(M.incidentsOpen, { cluster: 'e2e', class: 'serialization' })).toBe(1);
+    expect(m.sum(M.deliveries, { sink: 'e2e', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(receiver.about(NAME)).toHaveLength(1);
+    expect(proxy.writes()).toEqual([]);
+    expect((await status(NAME))?.tasks[0]?.state).toBe('FAILED');
+    expect(await daemon.stop()).toBe(0);
+
+    // The watchdog restarts (deploy, crash): the incident is in its state file, so no second page.
+    const again = await startDaemon({ connectUrl: proxy.url, webhookUrl: receiver.url, dir: stateDir });
+    await again.polls(4);
+    const m2 = await again.metrics();
+    expect(m2.sum(M.escalations, { connector: NAME })).toBe(0);
+    expect(m2.sum(M.incidentsOpen, { cluster: 'e2e', class: 'serialization' })).toBe(1);
+    expect(m2.sum(M.taskFailed, { connector: NAME, class: 'serialization' })).toBe(1);
+    expect(receiver.about(NAME)).toHaveLength(1);
+    expect(proxy.writes()).toEqual([]);
+    expect(await again.stop()).toBe(0);
+    expect(daemon.stderr() + again.stderr()).toBe('');
+    rmSync(stateDir, { recursive: true, force: true });
+
+    await waitFor(async () => (await status(NAME))?.tasks[0]?.state === 'FAILED', { what: `${NAME} still FAILED` });
+  });
+});
