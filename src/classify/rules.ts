@@ -299,6 +299,14 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Check schema.history.internal.kafka.topic (database.history.kafka.topic) and its retention (it must be infinite), then recover with a schema-only/recovery snapshot as the Debezium docs describe.',
   },
   {
+    name: 'debezium-offset-no-longer-available',
+    class: 'config',
+    tier: 'specific',
+    message: /is trying to read (?:change stream|binlog|the transaction log)[\s\S]*no longer available on the server|no longer available on the server\. Reconfigure the connector/i,
+    why: 'the stored source offset points at a log position the database no longer has (purged binlog/WAL, or a connector name reused with old offsets); every restart reads the same offset',
+    hint: 'Reconfigure the connector with a snapshot mode that can recover (e.g. snapshot.mode=when_needed), or give a recreated connector a new name so it does not inherit the old offsets.',
+  },
+  {
     name: 'mysql-duplicate-server-id',
     class: 'config',
     tier: 'specific',
