@@ -123,8 +123,10 @@ export class ClusterLoop {
           );
           break;
         case 'escalate':
+          this.sendEscalation('trigger', action.incident, now, log);
+          break;
         case 'resolve':
-          this.sendEscalation(action.kind === 'escalate' ? 'trigger' : 'resolve', action.incident, now, log);
+          this.sendEscalation('resolve', action.incident, now, log, action.resolution);
           break;
         case 'skip':
           metrics.countRestart({ cluster: cluster.name, connector: action.subject.connector, target: action.target, class: action.class, outcome: 'skipped' });
@@ -154,19 +156,33 @@ export class ClusterLoop {
     return { ok: true, snapshot, actions };
   }
 
-  private sendEscalation(event: 'trigger' | 'resolve', incident: Incident, now: number, log: Logger): void {
-    const { cluster, metrics } = this.deps;
+  private sendEscalation(event: 'trigger' | 'resolve', incident: Incident, now: number, log: Logger, resolution?: string): void {
+    const { cluster, metrics, config } = this.deps;
     if (event === 'trigger') metrics.countEscalation(cluster.name, incident.connector, incident.class);
-    log[event === 'trigger' ? 'warn' : 'info'](
-      { connector: incident.connector, task: incident.task, class: incident.class, severity: incident.severity, key: incident.key, rootCause: incident.rootCause },
-      event === 'trigger' ? 'incident opened' : 'incident resolved',
-    );
+    const fields = {
+      connector: incident.connector,
+      task: incident.task,
+      class: incident.class,
+      severity: incident.severity,
+      key: incident.key,
+      reason: incident.reason,
+      rootCause: incident.rootCause,
+      ...(resolution !== undefined && { resolution }),
+      ...(config.dryRun && { dryRun: true }),
+    };
+    // A dry run POSTs nothing, pages included: it says what it would send.
+    if (config.dryRun) {
+      log.warn(fields, event === 'trigger' ? 'would open an incident (dry run: not sent)' : 'would resolve an incident (dry run: not sent)');
+      return;
+    }
+    log[event === 'trigger' ? 'warn' : 'info'](fields, event === 'trigger' ? 'incident opened' : 'incident resolved');
     this.deps.escalate({
       id: `${incident.key}#${incident.firstSeen}#${event}`,
       event,
       incident,
       at: now,
       clusterUrl: redactUrl(cluster.url),
+      ...(resolution !== undefined && { resolution }),
     });
   }
 

@@ -57,10 +57,10 @@ function parseIncident(v: unknown): Incident | undefined {
 
 function parseEvent(v: unknown): EscalationEvent | undefined {
   if (!isRec(v)) return undefined;
-  const { id, event, at, clusterUrl } = v;
+  const { id, event, at, clusterUrl, resolution } = v;
   const incident = parseIncident(v['incident']);
   if (!incident || !isStr(id) || id === '' || (event !== 'trigger' && event !== 'resolve') || !isTime(at) || !isStr(clusterUrl)) return undefined;
-  return { id, event, incident, at, clusterUrl };
+  return { id, event, incident, at, clusterUrl, ...(isStr(resolution) && { resolution }) };
 }
 
 export function parsePendingDelivery(v: unknown): PendingDelivery | undefined {

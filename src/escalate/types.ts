@@ -45,6 +45,8 @@ export interface EscalationEvent {
   readonly at: number;
   /** The Connect worker's base URL of this cluster, without credentials, for statusUrl. */
   readonly clusterUrl: string;
+  /** Resolve events: why it is over (recovered, deleted, assigned, settled, outage-over, cluster-removed). */
+  readonly resolution?: string;
 }
 
 export function incidentKey(cluster: string, connector: string, task: number | null, cls: IncidentClass): string {

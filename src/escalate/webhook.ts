@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { SinkConfig } from '../config/types.js';
-import { incidentFields, type IncidentFields, type SinkRequest } from './fields.js';
+import { incidentFields, iso, type IncidentFields, type SinkRequest } from './fields.js';
 import type { EscalationEvent, EscalationEventKind } from './types.js';
 
 export const WEBHOOK_SCHEMA = 'connect-watchdog/incident/v1';
@@ -12,6 +12,9 @@ export interface WebhookBody extends IncidentFields {
   readonly schema: typeof WEBHOOK_SCHEMA;
   readonly event: EscalationEventKind;
   readonly id: string;
+  /** Resolve events only: why it is over, and when. */
+  readonly resolution?: string;
+  readonly resolvedAt?: string;
 }
 
 /** `sha256=<hex HMAC-SHA256 of the exact body bytes>`: what a receiver recomputes to authenticate us. */
@@ -20,7 +23,13 @@ export function signature(secret: string, body: string): string {
 }
 
 export function webhookRequest(event: EscalationEvent, sink: SinkConfig, now: number): SinkRequest {
-  const payload: WebhookBody = { schema: WEBHOOK_SCHEMA, event: event.event, id: event.id, ...incidentFields(event) };
+  const payload: WebhookBody = {
+    schema: WEBHOOK_SCHEMA,
+    event: event.event,
+    id: event.id,
+    ...incidentFields(event),
+    ...(event.event === 'resolve' && { resolution: event.resolution ?? 'recovered', resolvedAt: iso(event.incident.resolvedAt ?? event.at) }),
+  };
   const body = JSON.stringify(payload);
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',

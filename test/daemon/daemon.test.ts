@@ -145,7 +145,8 @@ describe('the daemon against a stand-in Connect worker', () => {
       await once(d);
       clock += 10_000;
     }
-    expect(hook.received.filter((h) => h.event === 'resolve').map((h) => h.connector)).toEqual(['sink-json']);
+    const resolves = hook.received.filter((h) => h.event === 'resolve') as unknown as { connector: string; resolution: string }[];
+    expect(resolves.map((h) => [h.connector, h.resolution])).toEqual([['sink-json', 'recovered']]);
   });
 
   it('retries a restart refused with 409 on the next poll without counting it', async () => {
@@ -195,14 +196,19 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(Object.values(saved.heal.subjects).map((s) => s.attempts)).toContain(1);
   });
 
-  it('sends nothing in dry-run mode but counts what it would do', async () => {
+  it('sends nothing in dry-run mode, neither restarts nor pages, but counts what it would do', async () => {
     fake.add('a', {});
     fake.failTask('a', 0, CONNECTION);
+    fake.add('sink-json', { type: 'sink' });
+    fake.failTask('sink-json', 0, SERIALIZATION);
     const d = daemon({ dryRun: true });
     await d.init();
     await once(d);
     expect(fake.posts).toEqual([]);
-    expect(await d.metrics.metrics()).toContain('outcome="dry_run"} 1');
+    expect(hook.received).toEqual([]);
+    const metrics = await d.metrics.metrics();
+    expect(metrics).toContain('outcome="dry_run"} 1');
+    expect(metrics).toContain('connect_watchdog_escalations_total{cluster="prod",connector="sink-json",class="serialization"} 1');
   });
 
   it('a secret in a trace never reaches the webhook', async () => {

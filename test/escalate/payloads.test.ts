@@ -59,13 +59,15 @@ describe('generic webhook payload', () => {
     expect(verifySignature('hmac-key', req.body.replace('"attempts":2', '"attempts":3'), req.headers['X-Connect-Watchdog-Signature'])).toBe(false);
   });
 
-  it('resolve: the same fields with event "resolve" and its own id', () => {
-    const req = webhookRequest(event('resolve', inc), sinks.webhook, NOW);
+  it('resolve: the same fields with event "resolve", its own id, and why and when it is over', () => {
+    const req = webhookRequest(event('resolve', inc, { resolution: 'deleted' }), sinks.webhook, NOW);
     expect(JSON.parse(req.body)).toEqual({
       schema: 'connect-watchdog/incident/v1',
       event: 'resolve',
       id: 'prod/orders-sink/0/serialization#1795598880000#resolve',
       ...fields,
+      resolution: 'deleted',
+      resolvedAt: new Date(T0 + 60_000).toISOString(),
     });
     expect(req.headers['Idempotency-Key']).toBe('prod/orders-sink/0/serialization#1795598880000#resolve');
     expect(verifySignature('hmac-key', req.body, req.headers['X-Connect-Watchdog-Signature'])).toBe(true);
