@@ -4,7 +4,7 @@
 #   2. deploy/prometheus/scrape.yml: check config;
 #   3. a live exposition: scrapes /metrics and lints it with `promtool check metrics`, and checks that
 #      /healthz and /readyz answer 200.
-# By default (3) starts test/metrics/serve-sample.ts (a WatchdogMetrics with sample data on a free
+# By default (3) starts test/metrics/serve-daemon.ts (the real daemon healing a stand-in worker, on a free
 # 127.0.0.1 port); set METRICS_URL=http://host:port to lint a running watchdog instead.
 # Exits non-zero on any problem. Needs promtool (apt-get install prometheus) and curl.
 set -euo pipefail
@@ -26,24 +26,24 @@ promtool check config deploy/prometheus/scrape.yml
 TMP=$(mktemp -d)
 SERVER_PID=
 cleanup() {
-  # The sample server runs in its own process group (setsid): end that group, npx and node with it.
+  # The daemon runs in its own process group (setsid): end that group, npx and node with it.
   if [[ -n "$SERVER_PID" ]]; then kill -TERM -- "-$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 if [[ -z "${METRICS_URL:-}" ]]; then
-  echo "== starting the sample metrics server (test/metrics/serve-sample.ts)"
-  setsid npx --no-install tsx test/metrics/serve-sample.ts >"$TMP/server.out" 2>"$TMP/server.err" &
+  echo "== starting the daemon (test/metrics/serve-daemon.ts)"
+  setsid npx --no-install tsx test/metrics/serve-daemon.ts >"$TMP/server.out" 2>"$TMP/server.err" &
   SERVER_PID=$!
   port=
   for _ in $(seq 1 300); do
     port=$(sed -n 's/^listening \([0-9][0-9]*\)$/\1/p' "$TMP/server.out")
     [[ -n "$port" ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.err" >&2; fail "the sample metrics server exited"; }
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.err" >&2; fail "the daemon exited"; }
     sleep 0.1
   done
-  [[ -n "$port" ]] || { cat "$TMP/server.err" >&2; fail "the sample metrics server did not start within 30 s"; }
+  [[ -n "$port" ]] || { cat "$TMP/server.err" >&2; fail "the daemon did not start within 30 s"; }
   METRICS_URL="http://127.0.0.1:$port"
 fi
 METRICS_URL=${METRICS_URL%/}
