@@ -1,0 +1,101 @@
+/** What bench/scale/run.ts and its poller child processes exchange (argv JSON in, one IPC message out). */
+import { get } from 'node:http';
+
+export type PollerName = 'watchdog' | 'naive' | 'naive-no-keepalive' | 'runbook';
+
+export interface PollerArgs {
+  readonly url: string;
+  readonly warmup: number;
+  readonly polls: number;
+  /** Idle time between polls (the daemon sleeps pollInterval; a short gap is enough to separate them). */
+  readonly gapMs: number;
+}
+
+export interface PollSample {
+  readonly poll: number;
+  readonly warmup: boolean;
+  /** Requests the sim answered during the poll. */
+  readonly requests: number;
+  /** Response body bytes the sim sent during the poll. */
+  readonly bytes: number;
+  /** process.cpuUsage() delta (user + system, all threads of the poller process). */
+  readonly cpuMs: number;
+  readonly wallMs: number;
+  /** RSS right after the poll. */
+  readonly rssMb: number;
+  readonly heapUsedMb: number;
+  /** Watchdog only: CPU or wall ms by phase, and what the poll decided. */
+  readonly phases?: Readonly<Record<string, number>>;
+  readonly actions?: Readonly<Record<string, number>>;
+}
+
+export interface PollerResult {
+  readonly type: 'result';
+  readonly poller: PollerName;
+  /** RSS after start-up and imports, before the first poll. */
+  readonly baselineRssMb: number;
+  /** process.resourceUsage().maxRSS at the end: the peak over the process's life. */
+  readonly peakRssMb: number;
+  readonly samples: readonly PollSample[];
+  readonly notes?: Readonly<Record<string, number | string>>;
+}
+
+export const MB = 1024 * 1024;
+
+export function parseArgs(): PollerArgs {
+  const raw = process.argv[2];
+  if (raw === undefined) throw new Error('usage: poller <json args>');
+  return JSON.parse(raw) as PollerArgs;
+}
+
+/** The sim's counters, on a connection of its own (not counted by the sim, not inside a measured window). */
+export function simStats(url: string): Promise<{ requests: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    get(`${url}/__bench/stats`, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve(JSON.parse(text) as { requests: number; bytes: number }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Runs `poll` warmup + polls times, measuring each the same way for every poller. */
+export async function measure(
+  args: PollerArgs,
+  poll: () => Promise<{ phases?: Record<string, number>; actions?: Record<string, number> } | void>,
+): Promise<PollSample[]> {
+  const samples: PollSample[] = [];
+  for (let i = 0; i < args.warmup + args.polls; i += 1) {
+    await sleep(args.gapMs);
+    const before = await simStats(args.url);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const extra = await poll();
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const after = await simStats(args.url);
+    const mem = process.memoryUsage();
+    samples.push({
+      poll: i + 1,
+      warmup: i < args.warmup,
+      requests: after.requests - before.requests,
+      bytes: after.bytes - before.bytes,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      wallMs,
+      rssMb: mem.rss / MB,
+      heapUsedMb: mem.heapUsed / MB,
+      ...(extra?.phases !== undefined && { phases: extra.phases }),
+      ...(extra?.actions !== undefined && { actions: extra.actions }),
+    });
+  }
+  return samples;
+}
+
+export function finish(result: Omit<PollerResult, 'type' | 'peakRssMb'>): void {
+  const message: PollerResult = { type: 'result', ...result, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  process.send?.(message, () => process.exit(0));
+}

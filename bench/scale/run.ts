@@ -1,0 +1,256 @@
+/**
+ * Scale bench: for each size, a simulated Connect worker (child process) and, one after the other, each
+ * poller in a child process of its own (compiled JS, as the daemon runs in production), measured the
+ * same way per poll. `npx tsx bench/scale/run.ts [tasks...]` runs it alone; bench/run.ts runs it with the
+ * policy bench and writes bench/RESULTS.md.
+ */
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BENCH_DIR, BUILD_DIR, repoPath } from '../lib/paths.js';
+import { fixed, max, median, percentile, table } from '../lib/stats.js';
+import type { PollerArgs, PollerName, PollerResult, PollSample } from './protocol.js';
+
+export interface SizePlan {
+  readonly tasks: number;
+  readonly warmup: number;
+  readonly polls: number;
+  /** The runbook poller spawns ~3 processes per connector: fewer polls, or none (undefined). */
+  readonly runbook?: { readonly warmup: number; readonly polls: number };
+}
+
+export const DEFAULT_PLAN: readonly SizePlan[] = [
+  { tasks: 1_000, warmup: 3, polls: 20, runbook: { warmup: 0, polls: 3 } },
+  { tasks: 10_000, warmup: 3, polls: 20, runbook: { warmup: 0, polls: 1 } },
+  { tasks: 50_000, warmup: 2, polls: 8 },
+];
+
+export const POLLERS: readonly PollerName[] = ['watchdog', 'naive', 'naive-no-keepalive', 'runbook'];
+
+function hasShellTools(): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v curl && command -v jq && command -v xargs'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface SimInfo {
+  readonly port: number;
+  readonly connectors: number;
+  readonly tasks: number;
+  readonly failedTasks: number;
+  readonly failedByClass: Record<string, number>;
+  readonly expandBytes: number;
+  readonly statusBytes: number;
+}
+
+export interface SizeResult {
+  readonly plan: SizePlan;
+  readonly sim: SimInfo;
+  readonly results: readonly PollerResult[];
+}
+
+/** Compiles src + bench into bench/.build (tsc emits even with type errors; those are reported). */
+export function build(log: (line: string) => void): void {
+  const tsc = repoPath('node_modules', 'typescript', 'bin', 'tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '-p', join(BENCH_DIR, 'tsconfig.json')], { stdio: 'pipe' });
+  } catch (err) {
+    const out = String((err as { stdout?: Buffer }).stdout ?? '');
+    log(`tsc reported type errors (JS emitted anyway):\n${out.split('\n').slice(0, 10).join('\n')}`);
+  }
+  if (!existsSync(join(BUILD_DIR, 'bench', 'scale', 'sim-worker.js'))) throw new Error('bench build failed');
+}
+
+function once<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: unknown) => {
+      if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type) {
+        child.off('exit', onExit);
+        child.off('message', onMessage);
+        resolve(m as T);
+      }
+    };
+    const onExit = (code: number | null) => reject(new Error(`child exited (${code}) before sending ${type}`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+const compiled = (name: string) => join(BUILD_DIR, 'bench', 'scale', `${name}.js`);
+
+/** Extra node flags for the watchdog child: BENCH_CPU_PROF=dir (a .cpuprofile per size), BENCH_WATCHDOG_FLAGS="--max-semi-space-size=4 ...". */
+function watchdogFlags(poller: PollerName, tasks: number): string[] {
+  if (poller !== 'watchdog') return [];
+  const flags = (process.env['BENCH_WATCHDOG_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
+  const dir = process.env['BENCH_CPU_PROF'];
+  if (dir === undefined || dir === '') return flags;
+  mkdirSync(dir, { recursive: true });
+  return [...flags, '--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `watchdog-${tasks}.cpuprofile`];
+}
+
+async function runPoller(poller: PollerName, args: PollerArgs, tasks: number): Promise<PollerResult> {
+  const file = compiled(poller === 'watchdog' ? 'poller-watchdog' : poller === 'runbook' ? 'poller-runbook' : 'poller-naive');
+  const argv = [JSON.stringify(args), ...(poller === 'naive-no-keepalive' ? ['no-keepalive'] : [])];
+  const child = fork(file, argv, { execArgv: watchdogFlags(poller, tasks), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const result = await once<PollerResult>(child, 'result');
+  await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+  return result;
+}
+
+export async function runScale(plan: readonly SizePlan[], log: (line: string) => void, gapMs = 100): Promise<SizeResult[]> {
+  build(log);
+  const shellTools = hasShellTools();
+  if (!shellTools) log('curl, jq or xargs missing: the runbook poller is skipped');
+  const out: SizeResult[] = [];
+  for (const size of plan) {
+    const sim = fork(compiled('sim-worker'), [String(size.tasks)], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    try {
+      const info = await once<SimInfo>(sim, 'ready');
+      log(
+        `${size.tasks} tasks: ${info.connectors} connectors, ${info.failedTasks} FAILED (${Object.entries(info.failedByClass).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +
+          `expand body ${(info.expandBytes / 1e6).toFixed(2)} MB, status bodies ${(info.statusBytes / 1e6).toFixed(2)} MB in all`,
+      );
+      const results: PollerResult[] = [];
+      for (const poller of POLLERS) {
+        const counts = poller === 'runbook' ? size.runbook : size;
+        if (counts === undefined || (poller === 'runbook' && !shellTools)) continue;
+        const r = await runPoller(poller, { url: `http://127.0.0.1:${info.port}`, warmup: counts.warmup, polls: counts.polls, gapMs }, size.tasks);
+        results.push(r);
+        log(perPollText(r));
+      }
+      out.push({ plan: size, sim: info, results });
+    } finally {
+      sim.kill();
+    }
+  }
+  return out;
+}
+
+const measured = (r: PollerResult) => r.samples.filter((s) => !s.warmup);
+const col = (r: PollerResult, f: (s: PollSample) => number) => measured(r).map(f);
+
+function perPollText(r: PollerResult): string {
+  const lines = r.samples.map(
+    (s) =>
+      `  ${r.poller.padEnd(18)} poll ${String(s.poll).padStart(2)}${s.warmup ? ' (warm-up)' : '          '} requests ${String(s.requests).padStart(5)}  bytes ${String(s.bytes).padStart(9)}  ` +
+      `cpu ${s.cpuMs.toFixed(1).padStart(7)} ms  wall ${s.wallMs.toFixed(1).padStart(7)} ms  rss ${s.rssMb.toFixed(1).padStart(6)} MB`,
+  );
+  return [...lines, `  ${r.poller}: baseline RSS ${r.baselineRssMb.toFixed(1)} MB, peak RSS ${r.peakRssMb.toFixed(1)} MB`].join('\n');
+}
+
+/** Markdown: the summary per size, the ratios, the watchdog's phases, then every poll in a <details>. */
+export function scaleMarkdown(results: readonly SizeResult[]): string {
+  const parts: string[] = [];
+  const summaryRows: string[][] = [];
+  const ratioRows: string[][] = [];
+  for (const { plan, sim, results: rs } of results) {
+    for (const r of rs) {
+      summaryRows.push([
+        `${plan.tasks.toLocaleString('en-US')} tasks / ${sim.connectors} conn.`,
+        r.poller,
+        fixed(median(col(r, (s) => s.requests)), 0),
+        fixed(median(col(r, (s) => s.bytes)) / 1e6, 2),
+        fixed(median(col(r, (s) => s.cpuMs))),
+        fixed(percentile(col(r, (s) => s.cpuMs), 90)),
+        fixed(median(col(r, (s) => s.wallMs))),
+        fixed(percentile(col(r, (s) => s.wallMs), 90)),
+        ...(r.poller === 'runbook' ? ['—', '—', '—'] : [fixed(max(col(r, (s) => s.rssMb))), fixed(r.peakRssMb), fixed(r.baselineRssMb)]),
+      ]);
+    }
+    const ours = rs.find((r) => r.poller === 'watchdog');
+    for (const naive of rs.filter((r) => r.poller !== 'watchdog')) {
+      // The runbook's sample counts are small: its ratios are indicative.
+      if (ours === undefined) continue;
+      const ratio = (f: (s: PollSample) => number) => median(col(naive, f)) / median(col(ours, f));
+      ratioRows.push([
+        `${plan.tasks.toLocaleString('en-US')} tasks`,
+        naive.poller,
+        `${fixed(ratio((s) => s.requests), 0)}×`,
+        `${fixed(ratio((s) => s.bytes), 2)}×`,
+        `${fixed(ratio((s) => s.cpuMs), 2)}×`,
+        `${fixed(ratio((s) => s.wallMs), 2)}×`,
+        naive.poller === 'runbook' ? '—' : `${fixed(naive.peakRssMb / ours.peakRssMb, 2)}×`,
+      ]);
+    }
+  }
+  parts.push(
+    'Medians and 90th percentiles over the measured polls (warm-up polls excluded). CPU is the poller process\'s ' +
+      '`process.cpuUsage()` delta (user + system, all its threads, GC included); RSS after poll is the largest ' +
+      '`process.memoryUsage().rss` seen right after a poll; peak RSS is `process.resourceUsage().maxRSS` over the ' +
+      'process\'s life; baseline RSS is after start-up and imports, before the first poll.\n',
+    table(
+      ['size', 'poller', 'requests/poll', 'MB/poll', 'CPU ms med', 'CPU ms p90', 'wall ms med', 'wall ms p90', 'RSS after poll MB', 'peak RSS MB', 'baseline RSS MB'],
+      summaryRows,
+      ['l', 'l'],
+    ),
+    '\nRatios, naive ÷ watchdog (medians; >1 means the watchdog uses less):\n',
+    table(['size', 'naive poller', 'requests', 'bytes', 'CPU', 'wall', 'peak RSS'], ratioRows, ['l', 'l']),
+  );
+
+  const phaseRows: string[][] = [];
+  for (const { plan, results: rs } of results) {
+    const ours = rs.find((r) => r.poller === 'watchdog');
+    if (ours === undefined) continue;
+    const ph = (k: string) => median(col(ours, (s) => s.phases?.[k] ?? Number.NaN));
+    const cpu = median(col(ours, (s) => s.cpuMs));
+    const rest = median(
+      col(ours, (s) => s.cpuMs - (s.phases?.['snapshotCpuMs'] ?? 0) - (s.phases?.['classifyMs'] ?? 0) - (s.phases?.['observeSnapshotMs'] ?? 0) - (s.phases?.['persistCpuMs'] ?? 0)),
+    );
+    phaseRows.push([
+      `${plan.tasks.toLocaleString('en-US')} tasks`,
+      fixed(cpu),
+      fixed(ph('snapshotCpuMs')),
+      `${fixed(ph('classifyMs'))} (${fixed(ph('classifyCalls'), 0)} calls)`,
+      fixed(ph('observeSnapshotMs')),
+      fixed(ph('persistCpuMs')),
+      fixed(rest),
+      fixed(median(col(ours, (s) => s.actions?.['subjects'] ?? Number.NaN)), 0),
+      String(ours.notes?.['stateBytes'] ?? '—'),
+      fixed(Number(ours.notes?.['scrapeCpuMs'] ?? Number.NaN)),
+    ]);
+  }
+  parts.push(
+    '\nWhere the watchdog\'s CPU goes (medians of the measured polls, ms). snapshot = `ConnectClient.snapshot` ' +
+      '(HTTP, `JSON.parse`, shape validation, endpoint derivation); classify = every call of the classifier in the ' +
+      'poll (ClusterLoop\'s failedClasses, endpointsToProbe, and decide\'s observe each classify every FAILED trace); ' +
+      'persist = the state file (Daemon.persist → StateStore: JSON.stringify + write); rest = decide, executor, ' +
+      'logging, GC not inside the other phases. A Prometheus scrape is measured once after the polls, apart.\n',
+    table(['size', 'CPU/poll', 'snapshot', 'classify', 'observeSnapshot', 'persist', 'rest (decide …)', 'subjects in state', 'state file bytes', 'one scrape'], phaseRows),
+  );
+
+  const details: string[] = [];
+  for (const { plan, results: rs } of results) {
+    for (const r of rs) {
+      details.push(
+        `\n**${plan.tasks.toLocaleString('en-US')} tasks, ${r.poller}**${r.poller === 'runbook' ? ' (CPU includes the curl, jq, sh and xargs processes)' : ` (baseline RSS ${fixed(r.baselineRssMb)} MB, peak ${fixed(r.peakRssMb)} MB)`}\n`,
+        table(
+          ['poll', 'requests', 'bytes', 'CPU ms', 'wall ms', 'RSS MB', ...(r.poller === 'watchdog' ? ['actions'] : [])],
+          r.samples.map((s) => [
+            `${s.poll}${s.warmup ? ' (warm-up)' : ''}`,
+            String(s.requests),
+            String(s.bytes),
+            fixed(s.cpuMs),
+            fixed(s.wallMs),
+            fixed(s.rssMb),
+            ...(r.poller === 'watchdog'
+              ? [Object.entries(s.actions ?? {}).filter(([k, v]) => k !== 'subjects' && v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || '—']
+              : []),
+          ]),
+        ),
+      );
+    }
+  }
+  parts.push('\n<details><summary>Every poll</summary>\n', ...details, '\n</details>');
+  return parts.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const plan = sizes.length > 0 ? DEFAULT_PLAN.filter((p) => sizes.includes(p.tasks)).concat(sizes.filter((n) => !DEFAULT_PLAN.some((p) => p.tasks === n)).map((tasks) => ({ tasks, warmup: 3, polls: 10 }))) : DEFAULT_PLAN;
+  const results = await runScale(plan, (l) => console.log(l));
+  console.log(scaleMarkdown(results));
+}

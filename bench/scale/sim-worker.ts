@@ -1,0 +1,78 @@
+/**
+ * A simulated Kafka Connect worker, run as a child process (its CPU is not the watchdog's): serves the
+ * bodies of bench/scale/cluster.ts on 127.0.0.1 with keep-alive, counts requests and body bytes sent.
+ * Restarts are accepted and ignored (the cluster does not change). `GET /__bench/stats` (not counted)
+ * answers the counters. Started by bench/scale/run.ts: `fork(sim-worker.js, [tasks])`, then
+ * sends `{ type: 'ready', port, ... }` over IPC.
+ */
+import { createServer, type ServerResponse } from 'node:http';
+import { buildCluster } from './cluster.js';
+
+const tasks = Number(process.argv[2] ?? '10000');
+const cluster = buildCluster(tasks);
+const bufs = {
+  expand: Buffer.from(cluster.expandBody),
+  names: Buffer.from(cluster.namesBody),
+  root: Buffer.from(cluster.rootBody),
+  status: new Map([...cluster.statusBodies].map(([k, v]) => [k, Buffer.from(v)])),
+};
+const notFound = (name: string) => Buffer.from(JSON.stringify({ error_code: 404, message: `Connector ${name} not found` }));
+
+let requests = 0;
+let bytes = 0;
+
+function send(res: ServerResponse, status: number, body?: Buffer): void {
+  requests += 1;
+  if (body === undefined) {
+    res.writeHead(status, { 'content-length': 0 });
+    res.end();
+    return;
+  }
+  bytes += body.length;
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length });
+  res.end(body);
+}
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://sim');
+  const path = url.pathname;
+  if (path === '/__bench/stats') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ requests, bytes }));
+    return;
+  }
+  if (req.method === 'POST') {
+    // Restarts: accepted, ignored (KIP-745 connector restarts answer 202 with a body on a real worker).
+    send(res, 204);
+    return;
+  }
+  if (path === '/') return send(res, 200, bufs.root);
+  if (path === '/connectors') {
+    const expand = url.searchParams.getAll('expand');
+    return send(res, 200, expand.includes('status') && expand.includes('info') ? bufs.expand : bufs.names);
+  }
+  const m = /^\/connectors\/([^/]+)\/status$/.exec(path);
+  if (m !== null) {
+    const name = decodeURIComponent(m[1] as string);
+    const body = bufs.status.get(name);
+    return body === undefined ? send(res, 404, notFound(name)) : send(res, 200, body);
+  }
+  send(res, 404, notFound(path));
+});
+// Jetty's default idle timeout.
+server.keepAliveTimeout = 30_000;
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  process.send?.({
+    type: 'ready',
+    port,
+    connectors: cluster.connectors,
+    tasks: cluster.tasks,
+    failedTasks: cluster.failedTasks,
+    failedByClass: cluster.failedByClass,
+    expandBytes: bufs.expand.length,
+    statusBytes: [...bufs.status.values()].reduce((n, b) => n + b.length, 0),
+  });
+});
+process.on('disconnect', () => process.exit(0));
