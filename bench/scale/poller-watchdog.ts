@@ -16,6 +16,7 @@ import { ConnectClient } from '../../src/connect/client.js';
 import type { ClusterSnapshot } from '../../src/connect/types.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ClusterLoop } from '../../src/daemon/cluster-loop.js';
+import { merge } from '../../src/daemon/daemon.js';
 import { EMPTY_HEAL_STATE, type HealState } from '../../src/heal/types.js';
 import { REDACT_PATHS } from '../../src/log/logger.js';
 import { WatchdogMetrics } from '../../src/metrics/metrics.js';
@@ -77,13 +78,7 @@ const dir = mkdtempSync(join(tmpdir(), 'cw-bench-'));
 const store = new StateStore(join(dir, 'state.json'), logger);
 let latest: HealState = EMPTY_HEAL_STATE;
 // Daemon.persist(): merge() of every loop's state (one loop here), then StateStore.save.
-const persist = (state: HealState) => {
-  const out = { subjects: {}, incidents: {}, budgets: {} };
-  Object.assign(out.subjects, state.subjects);
-  Object.assign(out.incidents, state.incidents);
-  Object.assign(out.budgets, state.budgets);
-  store.save(out as HealState, []);
-};
+const persist = (state: HealState) => store.save(merge([state]), []);
 const loop = new ClusterLoop(
   {
     cluster,

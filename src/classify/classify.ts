@@ -195,9 +195,17 @@ export function compileRules(rules: readonly CustomRule[]): CompiledRule[] {
 }
 
 /** A classifier with `rules` compiled once (throws like `compileRules` on a bad rule). */
-export function createClassifier(rules: readonly CustomRule[] = []): Classifier {
+export function createClassifier(rules: readonly CustomRule[] = [], cacheSize = 4096): Classifier {
   const compiled = compileRules(rules);
-  return (trace: string) => classify(trace, compiled);
+  const cache = new Map<string, Classification>();
+  return (trace: string) => {
+    const hit = cache.get(trace);
+    if (hit !== undefined) return hit;
+    const result = Object.freeze(classify(trace, compiled));
+    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
+    cache.set(trace, result);
+    return result;
+  };
 }
 
 /** The rule name at the front of `Classification.rule` (a bounded value, e.g. for a metric label). */

@@ -3,6 +3,7 @@ import { ConnectClient } from '../connect/client.js';
 import type { WatchdogConfig } from '../config/types.js';
 import { Heartbeat } from '../escalate/heartbeat.js';
 import { Outbox } from '../escalate/outbox.js';
+import { isQuiet } from '../heal/observe.js';
 import { EMPTY_HEAL_STATE, type HealState } from '../heal/types.js';
 import type { Logger } from '../log/logger.js';
 import { WatchdogMetrics } from '../metrics/metrics.js';
@@ -27,10 +28,12 @@ function sliceFor(state: HealState, cluster: string): HealState {
   };
 }
 
-function merge(states: Iterable<HealState>): HealState {
+export function merge(states: Iterable<HealState>): HealState {
   const out = { subjects: {}, incidents: {}, budgets: {} } as { subjects: Record<string, unknown>; incidents: Record<string, unknown>; budgets: Record<string, unknown> };
   for (const s of states) {
-    Object.assign(out.subjects, s.subjects);
+    // Quiet subjects (RUNNING, nothing remembered) are left out: with thousands of healthy tasks they
+    // would be nearly all of the file, rewritten every poll, and a fresh subject decides the same.
+    for (const [k, v] of Object.entries(s.subjects)) if (!isQuiet(v)) out.subjects[k] = v;
     Object.assign(out.incidents, s.incidents);
     Object.assign(out.budgets, s.budgets);
   }

@@ -32,6 +32,27 @@ export function compact<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+/**
+ * RUNNING with nothing to remember but its worker: no failure streak or episode, no restarts, no moves.
+ * Such a subject need not be persisted (a fresh one from the next poll decides the same).
+ */
+export function isQuiet(s: SubjectState): boolean {
+  return (
+    s.state === 'RUNNING' &&
+    s.class === undefined &&
+    s.attempts === 0 &&
+    s.moves.length === 0 &&
+    s.restartTimes.length === 0 &&
+    s.failedSince === undefined &&
+    s.recoveredAt === undefined &&
+    s.unassignedSince === undefined &&
+    s.lastSkip === undefined &&
+    s.dependencyDownSince === undefined &&
+    s.nextRestartAt === undefined &&
+    s.lastRestartAt === undefined
+  );
+}
+
 export function freshSubject(ref: SubjectRef, seen: Seen): SubjectState {
   return { cluster: ref.cluster, connector: ref.connector, task: ref.task, state: seen.state, workerId: seen.workerId, attempts: 0, restartTimes: [], moves: [] };
 }
@@ -44,6 +65,11 @@ export function observe(
   config: ObserveConfig,
   now: number,
 ): Observation {
+  // Healthy before and now on the same worker with nothing remembered: the slow path would rebuild an
+  // equal object; returning prev keeps a poll of many healthy subjects free of allocation.
+  if (prev !== undefined && seen.state === 'RUNNING' && (seen.workerId === '' || seen.workerId === prev.workerId) && isQuiet(prev)) {
+    return { subject: prev, newlyFailed: false };
+  }
   const base = prev ?? freshSubject(ref, seen);
   const moved = prev !== undefined && prev.workerId !== '' && seen.workerId !== '' && prev.workerId !== seen.workerId;
   const keepMoves = Math.max(config.rebalance.window, config.stablePeriod);

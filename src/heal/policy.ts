@@ -18,7 +18,7 @@ import { incidentKey, type Incident, type IncidentClass } from '../escalate/type
 import { backoffWait, restartDueAt } from './backoff.js';
 import { refill, take } from './budget.js';
 import { HINTS, detailsOf, openIncident, touchIncident, type IncidentDetails } from './incidents.js';
-import { compact, observe, type Observation } from './observe.js';
+import { compact, isQuiet, observe, type Observation } from './observe.js';
 import { failureEscalation, rebalancingEscalation, settled, unassignedEscalation } from './rules.js';
 import {
   subjectKey,
@@ -132,18 +132,33 @@ export function decide(input: DecideInput): Decision {
     if (c === undefined) return true;
     return task !== null && c.state === 'RUNNING' && c.tasksMax !== undefined && task >= c.tasksMax;
   };
-  for (const [key, s] of Object.entries(subjects)) if (s.cluster === cluster && gone(s.connector, s.task)) delete subjects[key];
+  for (const key in subjects) {
+    const s = subjects[key] as SubjectState;
+    if (s.cluster === cluster && gone(s.connector, s.task)) delete subjects[key];
+  }
   for (const inc of Object.values(incidents)) {
     if (inc.cluster === cluster && inc.connector !== '*' && gone(inc.connector, inc.task) && !inMaintenance(inc.connector)) resolve(inc, 'deleted');
   }
 
   // 2. Observe every subject seen.
-  const evaluated: Evaluated[] = seenSubjects(snapshot).map(({ ref, connector, target, state, workerId, trace }) => {
-    const key = subjectKey(ref);
-    const observation = observe(subjects[key], ref, { state, workerId, trace }, input.classify, config, now);
-    subjects[key] = observation.subject;
-    return { key, ref, target, connector, trace, observation };
-  });
+  // A subject RUNNING on the same worker with nothing remembered (isQuiet) has nothing to observe or
+  // decide: skipped without allocation, since at 10k tasks nearly every subject is one.
+  const evaluated: Evaluated[] = [];
+  for (const c of snapshot.connectors) {
+    const visit = (target: RestartTarget, task: number | null, state: State, workerId: string, trace: string | undefined): void => {
+      const key = `${cluster}/${c.name}/${task ?? 'connector'}`;
+      const prev = subjects[key];
+      if (prev !== undefined && state === 'RUNNING' && (workerId === '' || workerId === prev.workerId) && isQuiet(prev)) return;
+      const ref: SubjectRef = { cluster, connector: c.name, task };
+      const observation = observe(prev, ref, { state, workerId, trace: trace ?? '' }, input.classify, config, now);
+      subjects[key] = observation.subject;
+      evaluated.push({ key, ref, target, connector: c, trace: trace ?? '', observation });
+    };
+    visit('connector', null, c.state, c.workerId, c.trace);
+    // Same rule as seenSubjects: task entries are trusted only under a RUNNING or FAILED connector.
+    if (c.state !== 'RUNNING' && c.state !== 'FAILED') continue;
+    for (const t of c.tasks) visit('task', t.id, t.state, t.workerId, t.trace);
+  }
   const current = (e: Evaluated): SubjectState => subjects[e.key] ?? e.observation.subject;
   const setSubject = (e: Evaluated, s: SubjectState) => {
     subjects[e.key] = compact(s);
@@ -276,14 +291,26 @@ export function decide(input: DecideInput): Decision {
   }
 
   // 6. Resolve what is over.
-  const inConnectionStreak = Object.values(subjects).some(
-    (s) => s.cluster === cluster && s.class === 'connection' && (s.failedSince !== undefined || s.recoveredAt !== undefined),
-  );
+  // Only a cluster-wide incident needs it: a scan of every subject, done once and only then.
+  let streak: boolean | undefined;
+  const inConnectionStreak = (): boolean => {
+    if (streak === undefined) {
+      streak = false;
+      for (const key in subjects) {
+        const s = subjects[key] as SubjectState;
+        if (s.cluster === cluster && s.class === 'connection' && (s.failedSince !== undefined || s.recoveredAt !== undefined)) {
+          streak = true;
+          break;
+        }
+      }
+    }
+    return streak;
+  };
   for (const inc of Object.values(incidents)) {
     if (inc.cluster !== cluster) continue;
     if (inc.connector === '*') {
-      if (inc.class === 'cluster-outage' && !inConnectionStreak && !inMaintenance('*')) resolve(inc, 'outage-over');
-      else if (inConnectionStreak) incidents[inc.key] = touchIncident(inc, now, inc.attempts, inc.workerId);
+      if (inc.class === 'cluster-outage' && !inConnectionStreak() && !inMaintenance('*')) resolve(inc, 'outage-over');
+      else if (inConnectionStreak()) incidents[inc.key] = touchIncident(inc, now, inc.attempts, inc.workerId);
       continue;
     }
     const s = subjects[subjectKey(inc)];

@@ -62,6 +62,7 @@ export function unassignedEscalation(s: SubjectState, config: Pick<HealConfig, '
 
 export function rebalancingEscalation(s: SubjectState, config: Pick<HealConfig, 'rebalance'>, now: number): string | undefined {
   const { maxMoves, window } = config.rebalance;
+  if (s.moves.length <= maxMoves) return undefined;
   const moves = s.moves.filter((t) => t > now - window).length;
   return moves > maxMoves ? `moved between workers ${moves} times within ${formatDuration(window)} (heal.rebalance.maxMoves ${maxMoves})` : undefined;
 }
