@@ -1,5 +1,6 @@
 import type { Classifier, FailureClass } from '../classify/types.js';
 import type { ClusterSnapshot, ConnectorSnapshot, State } from '../connect/types.js';
+import { scrubSecrets } from '../escalate/scrub.js';
 
 export interface FailureView {
   /** null for the connector itself. */
@@ -45,7 +46,8 @@ export function connectorView(c: ConnectorSnapshot, classify: Classifier): Conne
   const failures: FailureView[] = [];
   const failed = (task: number | null, workerId: string, trace: string | undefined) => {
     const r = classify(trace ?? '');
-    failures.push({ task, workerId, class: r.class, rootCause: r.rootCause });
+    // Traces carry credentials (JDBC URLs, password=...); the view is pasted into tickets.
+    failures.push({ task, workerId, class: r.class, rootCause: scrubSecrets(r.rootCause) });
   };
   if (c.state === 'FAILED') failed(null, c.workerId, c.trace);
   for (const t of c.tasks) if (t.state === 'FAILED') failed(t.id, t.workerId, t.trace);

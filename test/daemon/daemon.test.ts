@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon/daemon.js';
+import { pino } from 'pino';
 import { silentLogger } from '../../src/log/logger.js';
 import { FakeConnect } from '../helpers/fake-connect.js';
 
@@ -56,7 +57,7 @@ describe('the daemon against a stand-in Connect worker', () => {
     hook.server.close();
   });
 
-  function daemon(extra: Record<string, unknown> = {}, env: Record<string, string> = {}): Daemon {
+  function daemon(extra: Record<string, unknown> = {}, env: Record<string, string> = {}, logger = silentLogger()): Daemon {
     const file = join(dir, 'config.json');
     writeFileSync(
       file,
@@ -70,7 +71,7 @@ describe('the daemon against a stand-in Connect worker', () => {
       }),
     );
     const config = loadConfig({ configFile: file, env });
-    return new Daemon({ config, logger: silentLogger(), now: () => clock, random: () => 0.5 });
+    return new Daemon({ config, logger, now: () => clock, random: () => 0.5 });
   }
 
   async function once(d: Daemon): Promise<boolean> {
@@ -211,13 +212,21 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(metrics).toContain('connect_watchdog_escalations_total{cluster="prod",connector="sink-json",class="serialization"} 1');
   });
 
-  it('a secret in a trace never reaches the webhook', async () => {
+  it('a secret in a trace never reaches the webhook, the logs or the state file', async () => {
     fake.add('jdbc', { type: 'sink' });
     fake.failTask('jdbc', 0, `org.apache.kafka.connect.errors.ConnectException: java.sql.SQLException: Access denied for user 'app' connecting to jdbc:postgresql://app:s3cret@db/x?password=s3cret\n\tat x.y(Z.java:1)`);
-    const d = daemon();
+    fake.add('pg', {});
+    fake.failTask('pg', 0, 'org.apache.kafka.connect.errors.ConnectException: x\nCaused by: org.postgresql.util.PSQLException: Connection to db:5432 refused (url jdbc:postgresql://app:s3cret@db/x, password=s3cret)');
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (line: string) => lines.push(line) });
+    const d = daemon({ stateFile: join(dir, 'state.json') }, {}, logger);
     await d.init();
     await once(d);
     expect(hook.received).toHaveLength(1);
+    expect(fake.posts).toEqual(['POST /connectors/pg/tasks/0/restart']);
+    expect(lines.length).toBeGreaterThan(3);
     expect(JSON.stringify(hook.received)).not.toContain('s3cret');
+    expect(lines.join('\n')).not.toContain('s3cret');
+    expect(readFileSync(join(dir, 'state.json'), 'utf8')).not.toContain('s3cret');
   });
 });
