@@ -19,6 +19,10 @@ export interface SimCluster {
   readonly failedByClass: Readonly<Record<RealTrace['expected'], number>>;
   /** `GET /connectors?expand=status&expand=info` */
   readonly expandBody: string;
+  /** `GET /connectors?expand=status` (what the watchdog reads every poll) */
+  readonly statusExpandBody: string;
+  /** `GET /connectors?expand=info` (what the watchdog reads for new connectors and every few minutes) */
+  readonly infoExpandBody: string;
   /** `GET /connectors` */
   readonly namesBody: string;
   /** `GET /connectors/{name}/status`, by connector name. */
@@ -140,6 +144,8 @@ export function buildCluster(tasks: number, seed = 9): SimCluster {
   const failedByClass = { connection: 0, serialization: 0, config: 0 };
 
   const expand: Record<string, unknown> = {};
+  const statusExpand: Record<string, unknown> = {};
+  const infoExpand: Record<string, unknown> = {};
   const statusBodies = new Map<string, string>();
   const names: string[] = [];
   let taskIndex = 0;
@@ -163,6 +169,8 @@ export function buildCluster(tasks: number, seed = 9): SimCluster {
     const status = { name, connector: { state: 'RUNNING', worker_id: WORKERS[i % WORKERS.length], version }, tasks: statusTasks, type };
     const info = { name, config: configOf(kind, name, i, random), tasks: statusTasks.map((t) => ({ connector: name, task: t.id })), type };
     expand[name] = { status, info };
+    statusExpand[name] = { status };
+    infoExpand[name] = { info };
     statusBodies.set(name, JSON.stringify(status));
     names.push(name);
   }
@@ -172,6 +180,8 @@ export function buildCluster(tasks: number, seed = 9): SimCluster {
     failedTasks: failed.size,
     failedByClass,
     expandBody: JSON.stringify(expand),
+    statusExpandBody: JSON.stringify(statusExpand),
+    infoExpandBody: JSON.stringify(infoExpand),
     namesBody: JSON.stringify(names),
     statusBodies,
     rootBody: JSON.stringify({ version: '4.3.1', commit: 'c2b6b9e1a1e4f7d3', kafka_cluster_id: 'Jx7sQm0bT3u2y5Kp9w1ZcA' }),

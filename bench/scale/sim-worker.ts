@@ -12,6 +12,8 @@ const tasks = Number(process.argv[2] ?? '10000');
 const cluster = buildCluster(tasks);
 const bufs = {
   expand: Buffer.from(cluster.expandBody),
+  expandStatus: Buffer.from(cluster.statusExpandBody),
+  expandInfo: Buffer.from(cluster.infoExpandBody),
   names: Buffer.from(cluster.namesBody),
   root: Buffer.from(cluster.rootBody),
   status: new Map([...cluster.statusBodies].map(([k, v]) => [k, Buffer.from(v)])),
@@ -49,7 +51,9 @@ const server = createServer((req, res) => {
   if (path === '/') return send(res, 200, bufs.root);
   if (path === '/connectors') {
     const expand = url.searchParams.getAll('expand');
-    return send(res, 200, expand.includes('status') && expand.includes('info') ? bufs.expand : bufs.names);
+    const status = expand.includes('status');
+    const info = expand.includes('info');
+    return send(res, 200, status && info ? bufs.expand : status ? bufs.expandStatus : info ? bufs.expandInfo : bufs.names);
   }
   const m = /^\/connectors\/([^/]+)\/status$/.exec(path);
   if (m !== null) {

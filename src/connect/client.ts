@@ -2,13 +2,19 @@
  * The Kafka Connect REST client of one cluster: turns HTTP into typed snapshots and typed errors.
  * Idempotent GETs are retried (bounded, jittered); restarts (POST) are never retried here: whether and
  * when to try again is the policy's decision.
+ *
+ * A poll reads the statuses only (`GET /connectors?expand=status`). The info parts of a snapshot
+ * (tasks.max, connector class, endpoint) come from `info.config`, which is most of an `expand=info` body
+ * and holds clear-text passwords; configs rarely change, so those parts are cached per connector and read
+ * again (`GET /connectors?expand=info`, one request) only for a connector not seen yet, for a status
+ * showing a task beyond the cached tasks.max, and every `infoRefresh`.
  */
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { ClusterConfig } from '../config/types.js';
 import { mapBounded } from './bounded.js';
 import { ConnectError, isConnectError, isNotFound, isRebalance } from './errors.js';
-import { parseListing, parseRestartBody, parseStatus, parseVersion } from './shapes.js';
+import { parseInfoListing, parseListing, parseRestartBody, parseStatus, parseVersion, type InfoParts } from './shapes.js';
 import { Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot } from './types.js';
 import { parseWith, type RequestLine } from './response.js';
@@ -21,8 +27,14 @@ export interface ConnectClientOptions {
   /** Per-connector status requests in flight at once on workers that ignore `expand`. */
   readonly statusConcurrency: number;
   readonly logger?: Logger;
-  /** Epoch-millisecond clock for `ClusterSnapshot.at`. */
+  /** Epoch-millisecond clock for `ClusterSnapshot.at` and the age of the cached connector info. */
   readonly now?: () => number;
+  /**
+   * How long (ms) the connector info (tasks.max, class, endpoint) read by `GET /connectors?expand=info`
+   * is reused before it is read again: a config change (PUT config) shows after at most this long.
+   * Default {@link DEFAULT_INFO_REFRESH_MS}.
+   */
+  readonly infoRefresh?: number;
 }
 
 export interface RestartFlags {
@@ -36,7 +48,28 @@ export interface RestartResult {
   readonly body?: ConnectorSnapshot;
 }
 
-export const LISTING_PATH = '/connectors?expand=status&expand=info';
+/** The request of every poll: every connector's status. */
+export const LISTING_PATH = '/connectors?expand=status';
+/** Every connector's config (reduced to InfoParts), read when the cached info is missing or old. */
+export const INFO_LISTING_PATH = '/connectors?expand=info';
+export const DEFAULT_INFO_REFRESH_MS = 5 * 60_000;
+
+/** The cached info parts of one connector. */
+interface CachedInfo {
+  readonly info: InfoParts;
+  /**
+   * The task extent (highest task id + 1) its status showed when the info was read. A status showing a
+   * task beyond both this and the cached tasks.max hints that tasks.max was raised; remembering what was
+   * already seen keeps tasks lingering beyond a lowered tasks.max from re-reading the info every poll.
+   */
+  readonly tasksSeen: number;
+}
+
+function taskExtent(c: ConnectorSnapshot): number {
+  let extent = 0;
+  for (const t of c.tasks) if (t.id >= extent) extent = t.id + 1;
+  return extent;
+}
 
 /**
  * One path segment for a connector name. Names may hold spaces, `/`, `%`, `?`, `#` and non-ASCII;
@@ -78,6 +111,11 @@ export class ConnectClient {
   private readonly statusConcurrency: number;
   private readonly logger: Logger | undefined;
   private readonly now: () => number;
+  private readonly infoRefresh: number;
+  /** The info parts by connector name, from the last `expand=info` that succeeded. */
+  private readonly info = new Map<string, CachedInfo>();
+  /** When the last `expand=info` succeeded (`now()`), undefined before the first one. */
+  private infoReadAt: number | undefined;
   /** The version from `GET /`, once known; forgotten when a poll fails (the worker may have been upgraded). */
   private knownVersion: { readonly value: string | undefined } | undefined;
 
@@ -87,6 +125,7 @@ export class ConnectClient {
     this.statusConcurrency = Number.isFinite(options.statusConcurrency) ? Math.max(1, Math.floor(options.statusConcurrency)) : 1;
     this.logger = options.logger?.child({ cluster: cluster.name });
     this.now = options.now ?? Date.now;
+    this.infoRefresh = options.infoRefresh !== undefined && Number.isFinite(options.infoRefresh) ? Math.max(0, options.infoRefresh) : DEFAULT_INFO_REFRESH_MS;
     // Room for the status fan-out plus the version and a restart running beside a poll.
     this.transport = new Transport(cluster, {
       connections: this.statusConcurrency + 2,
@@ -104,9 +143,11 @@ export class ConnectClient {
   }
 
   /**
-   * Every connector and task of the cluster: one `GET /connectors?expand=status&expand=info`; on a worker
-   * that ignores expand (< 2.3), one status request per connector with bounded concurrency, skipping the
-   * connectors deleted in between (404).
+   * Every connector and task of the cluster: one `GET /connectors?expand=status`, plus one
+   * `GET /connectors?expand=info` when the cached info is missing or old (a failure of that one does not
+   * fail the poll: the info last read is kept, and it is tried again next poll). On a worker that ignores
+   * expand (< 2.3), one status request per connector with bounded concurrency, skipping the connectors
+   * deleted in between (404), and no info.
    */
   async snapshot(signal?: AbortSignal): Promise<ClusterSnapshot> {
     try {
@@ -153,7 +194,7 @@ export class ConnectClient {
   private async connectors(signal: AbortSignal | undefined): Promise<ConnectorSnapshot[]> {
     const body = await this.get(LISTING_PATH, signal);
     const listing = parseWith(this.line('GET', LISTING_PATH), () => parseListing(body));
-    if (listing.kind === 'expanded') return [...listing.connectors];
+    if (listing.kind === 'expanded') return this.withInfo(listing.connectors, signal);
     this.logger?.debug({ connectors: listing.names.length }, 'worker ignored expand: reading statuses one by one');
     const statuses = await mapBounded(listing.names, this.statusConcurrency, (name, s) => this.status(name, s), signal).catch(
       (err: unknown) => {
@@ -161,6 +202,60 @@ export class ConnectClient {
       },
     );
     return statuses.filter((s): s is ConnectorSnapshot => s !== undefined);
+  }
+
+  /** The statuses with their info parts merged in, from the cache, read first when missing or old. */
+  private async withInfo(connectors: readonly ConnectorSnapshot[], signal: AbortSignal | undefined): Promise<ConnectorSnapshot[]> {
+    const listed = new Set(connectors.map((c) => c.name));
+    for (const name of this.info.keys()) if (!listed.has(name)) this.info.delete(name);
+    const reason = this.infoReason(connectors);
+    if (reason !== undefined) await this.readInfo(connectors, reason, signal);
+    return connectors.map((c) => {
+      const cached = this.info.get(c.name);
+      return cached === undefined ? c : { ...c, ...cached.info };
+    });
+  }
+
+  /** Why the info must be read before this poll's snapshot, or undefined when the cache will do. */
+  private infoReason(connectors: readonly ConnectorSnapshot[]): string | undefined {
+    if (connectors.length === 0) return undefined;
+    if (this.infoReadAt === undefined) return 'first read';
+    const age = this.now() - this.infoReadAt;
+    // A clock that went back is no reason to trust the cache for longer.
+    if (age < 0 || age >= this.infoRefresh) return 'refresh';
+    for (const c of connectors) {
+      const cached = this.info.get(c.name);
+      if (cached === undefined) return 'new connector';
+      const { tasksMax } = cached.info;
+      if (tasksMax !== undefined && taskExtent(c) > Math.max(tasksMax, cached.tasksSeen)) return 'task beyond tasks.max';
+    }
+    return undefined;
+  }
+
+  /**
+   * One `GET /connectors?expand=info` into the cache. A connector listed by the status but not by the
+   * info (deleted in between) is cached without info. On failure the cache is left as it was and the
+   * poll goes on: the next poll tries again (its new connectors are still missing, its refresh still due).
+   */
+  private async readInfo(connectors: readonly ConnectorSnapshot[], reason: string, signal: AbortSignal | undefined): Promise<void> {
+    let infos: ReadonlyMap<string, InfoParts>;
+    try {
+      const body = await this.get(INFO_LISTING_PATH, signal);
+      infos = parseWith(this.line('GET', INFO_LISTING_PATH), () => parseInfoListing(body));
+    } catch (err) {
+      if (!isConnectError(err) || err.code === 'ABORTED') throw err;
+      // Code, status and field only: the messages of an expand=info failure are no place to risk a config value.
+      this.logger?.warn(
+        { reason, code: err.code, status: err.status, errorCode: err.errorCode, field: err.field, cached: this.info.size },
+        'could not read the connector info: keeping the info last read, trying again next poll',
+      );
+      return;
+    }
+    this.info.clear();
+    for (const [name, info] of infos) this.info.set(name, { info, tasksSeen: 0 });
+    for (const c of connectors) this.info.set(c.name, { info: infos.get(c.name) ?? {}, tasksSeen: taskExtent(c) });
+    this.infoReadAt = this.now();
+    this.logger?.debug({ reason, connectors: infos.size }, 'read the connector info');
   }
 
   /** The version for a snapshot: a failure to read it does not fail the poll (it is tried again next time). */

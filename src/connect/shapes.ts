@@ -115,9 +115,9 @@ export function parseInfo(body: unknown, at = 'info'): InfoParts {
   };
 }
 
-/** What `GET /connectors?expand=status&expand=info` answered. */
+/** What `GET /connectors?expand=status` answered. */
 export type Listing =
-  /** KIP-465 workers (2.3+): full snapshots in one request. */
+  /** KIP-465 workers (2.3+): every status in one request (with the info parts when `info` was expanded too). */
   | { readonly kind: 'expanded'; readonly connectors: readonly ConnectorSnapshot[] }
   /** Older workers ignore `expand` and list names only: statuses must be fetched one by one. */
   | { readonly kind: 'names'; readonly names: readonly string[] };
@@ -126,7 +126,10 @@ function key(name: string): string {
   return `connectors[${JSON.stringify(name)}]`;
 }
 
-/** The body of `GET /connectors?expand=status&expand=info`, or the plain array of an old worker. */
+/**
+ * The body of `GET /connectors?expand=status` (an `info` beside a status, as `&expand=info` adds, is
+ * reduced by parseInfo), or the plain array of an old worker.
+ */
 export function parseListing(body: unknown): Listing {
   if (Array.isArray(body)) {
     const names = body.map((n: unknown, i) => {
@@ -153,6 +156,22 @@ export function parseListing(body: unknown): Listing {
     connectors.push({ ...status, ...info });
   }
   return { kind: 'expanded', connectors };
+}
+
+/**
+ * The body of `GET /connectors?expand=info`: the info parts of every connector listed with an info.
+ * A connector listed without one (deleted during the listing) is left out.
+ */
+export function parseInfoListing(body: unknown): ReadonlyMap<string, InfoParts> {
+  const listing = expectObject(body, 'connectors');
+  const infos = new Map<string, InfoParts>();
+  for (const [name, value] of Object.entries(listing)) {
+    const at = key(name);
+    const raw = expectObject(value, at)['info'];
+    if (raw === undefined || raw === null) continue;
+    infos.set(name, parseInfo(raw, `${at}.info`));
+  }
+  return infos;
 }
 
 /** `GET /` → the Connect version, or undefined when the body carries none. */

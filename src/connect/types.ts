@@ -26,7 +26,7 @@ export interface ConnectorSnapshot {
   readonly workerId: string;
   readonly trace?: string;
   readonly tasks: readonly TaskStatus[];
-  /** From `info.config["tasks.max"]` when the worker answered `expand=info`. */
+  /** From `info.config["tasks.max"]` when the worker answered `expand=info` (cached by the client between reads). */
   readonly tasksMax?: number;
   /** The connector class, when info is present. */
   readonly connectorClass?: string;

@@ -23,3 +23,12 @@ export function expandPasswords(): string[] {
     .map((e) => e.info.config['database.password'])
     .filter((p): p is string => p !== undefined);
 }
+
+/**
+ * The real `?expand=status&expand=info` body split into what the worker answers to `?expand=status` alone
+ * and to `?expand=info` alone (Connect builds each expansion independently: the same entries, one key each).
+ */
+export function expandOnly(expansion: 'status' | 'info'): Record<string, unknown> {
+  const body = fixture('connectors-expand-status-info-mixed.json') as Record<string, Record<string, unknown>>;
+  return Object.fromEntries(Object.entries(body).map(([name, entry]) => [name, { [expansion]: entry[expansion] }]));
+}

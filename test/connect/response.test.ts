@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConnectError, ShapeError } from '../../src/connect/errors.js';
 import { bodyExcerpt, interpretResponse, parseWith, transportError } from '../../src/connect/response.js';
 
-const req = { cluster: 'c1', method: 'GET', path: '/connectors?expand=status&expand=info' };
+const req = { cluster: 'c1', method: 'GET', path: '/connectors?expand=info' };
 const ctx = { callerAborted: false, deadlineExceeded: false, timeoutMs: 5000 };
 
 function thrown(fn: () => unknown): ConnectError {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../../src/connect/errors.js';
-import { parseInfo, parseListing, parseRestartBody, parseStatus, parseVersion } from '../../src/connect/shapes.js';
-import { expandPasswords, fixture, fixtureNames } from './fixtures.js';
+import { parseInfo, parseInfoListing, parseListing, parseRestartBody, parseStatus, parseVersion } from '../../src/connect/shapes.js';
+import { expandOnly, expandPasswords, fixture, fixtureNames } from './fixtures.js';
 
 function shapeError(fn: () => unknown): ShapeError {
   try {
@@ -150,6 +150,48 @@ describe('the expand listing', () => {
 
   it('rejects a status that names another connector than its key', () => {
     expect(shapeError(() => parseListing({ other: { status: running() } })).field).toBe('connectors["other"].status.name');
+  });
+});
+
+describe('the info listing (?expand=info)', () => {
+  it('reduces each info of the real body to tasks.max, class and endpoint, keeping no config', () => {
+    const infos = parseInfoListing(expandOnly('info'));
+    expect([...infos.keys()]).toEqual(['pg-nopub', 'sink-baddir', 'pg-orders', 'pg-pwrot', 'sink-noenvelope', 'sink-garbage']);
+    expect(infos.get('pg-pwrot')).toEqual({ tasksMax: 1, connectorClass: 'io.debezium.connector.postgresql.PostgresConnector', endpoint: { host: '127.0.0.1', port: 5432 } });
+    const text = JSON.stringify([...infos]);
+    for (const p of expandPasswords()) expect(text).not.toContain(p);
+    expect(text).not.toMatch(/database\.password|"config"/);
+  });
+
+  it('gives the info parts the combined body gives', () => {
+    const listing = parseListing(fixture('connectors-expand-status-info-mixed.json'));
+    if (listing.kind !== 'expanded') throw new Error('expected an expanded listing');
+    const infos = parseInfoListing(expandOnly('info'));
+    for (const c of listing.connectors) {
+      const { tasksMax, connectorClass, endpoint } = c;
+      expect(infos.get(c.name)).toEqual({ tasksMax, connectorClass, endpoint });
+    }
+  });
+
+  it('leaves out a connector listed without info, and reads a status-only listing as one without info', () => {
+    expect(parseInfoListing({ gone: {}, nulled: { info: null }, kept: { info: { config: { 'tasks.max': '2' } } } })).toEqual(new Map([['kept', { tasksMax: 2 }]]));
+    expect(parseInfoListing({})).toEqual(new Map());
+  });
+
+  it('names the connector and field of a wrong shape', () => {
+    expect(shapeError(() => parseInfoListing(['a'])).field).toBe('connectors');
+    expect(shapeError(() => parseInfoListing({ x: 5 })).field).toBe('connectors["x"]');
+    expect(shapeError(() => parseInfoListing({ x: { info: { config: 'x' } } })).field).toBe('connectors["x"].info.config');
+  });
+});
+
+describe('the status listing (?expand=status)', () => {
+  it('parses the real body split to the status expansion, without info parts', () => {
+    const listing = parseListing(expandOnly('status'));
+    if (listing.kind !== 'expanded') throw new Error('expected an expanded listing');
+    expect(listing.connectors).toHaveLength(6);
+    for (const c of listing.connectors) expect(Object.keys(c)).not.toEqual(expect.arrayContaining(['tasksMax']));
+    expect(listing.connectors.some((c) => c.connectorClass !== undefined || c.endpoint !== undefined)).toBe(false);
   });
 });
 
