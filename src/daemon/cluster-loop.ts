@@ -4,7 +4,7 @@ import type { ClusterSnapshot } from '../connect/types.js';
 import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { redactUrl } from '../config/load.js';
 import type { EscalationEvent, Incident } from '../escalate/types.js';
-import { applyOutcome, decide, endpointsToProbe } from '../heal/policy.js';
+import { applyOutcome, applyOutcomeToPrevious, decide, endpointsToProbe } from '../heal/policy.js';
 import { maintenanceMatcher } from '../heal/windows.js';
 import type { Action, HealState, SubjectRef } from '../heal/types.js';
 import type { Logger } from '../log/logger.js';
@@ -52,6 +52,8 @@ const subjectOf = (a: RestartAction): SubjectRef => ({ cluster: a.cluster, conne
 export class ClusterLoop {
   private state: HealState;
   private version: string | undefined;
+  /** The snapshot of the last decide(): where decide() reads the worker of a quiet subject (not in state). */
+  private previous: ClusterSnapshot | undefined;
 
   constructor(
     private readonly deps: ClusterLoopDeps,
@@ -104,8 +106,10 @@ export class ClusterLoop {
       probes,
       inMaintenance: maintenanceMatcher(config.maintenance, cluster.name, now),
       owns,
+      ...(this.previous !== undefined && { previous: this.previous }),
     });
     this.state = state;
+    this.previous = snapshot;
 
     const restarts: Promise<ExecutedRestart>[] = [];
     for (const action of actions) {
@@ -144,7 +148,11 @@ export class ClusterLoop {
         class: action.class,
         outcome: outcome === 'ok' ? 'ok' : outcome === 'dry_run' ? 'dry_run' : 'failed',
       });
-      if (outcome !== 'dry_run') this.state = applyOutcome(this.state, { subject: subjectOf(action), result: outcome }, this.deps.now());
+      if (outcome !== 'dry_run') {
+        const result = { subject: subjectOf(action), result: outcome };
+        this.state = applyOutcome(this.state, result, this.deps.now());
+        this.previous = applyOutcomeToPrevious(this.previous ?? snapshot, result);
+      }
     }
     const sent = executed.filter((e) => e.outcome === 'ok').map((e) => e.action.connector);
     if (sent.length > 0) await this.confirm([...new Set(sent)], log, signal);

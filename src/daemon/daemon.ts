@@ -31,8 +31,10 @@ function sliceFor(state: HealState, cluster: string): HealState {
 export function merge(states: Iterable<HealState>): HealState {
   const out = { subjects: {}, incidents: {}, budgets: {} } as { subjects: Record<string, unknown>; incidents: Record<string, unknown>; budgets: Record<string, unknown> };
   for (const s of states) {
-    // Quiet subjects (RUNNING, nothing remembered) are left out: with thousands of healthy tasks they
-    // would be nearly all of the file, rewritten every poll, and a fresh subject decides the same.
+    // decide() keeps quiet subjects (RUNNING, nothing remembered) out of state while the previous snapshot
+    // lists their worker; the few it keeps (a task under a paused connector, one listed without a worker)
+    // stand for that snapshot, which a restart loses: they are left out of the file too, so that a
+    // restarted watchdog records every quiet subject afresh. A scan of the remembered subjects only.
     for (const [k, v] of Object.entries(s.subjects)) if (!isQuiet(v)) out.subjects[k] = v;
     Object.assign(out.incidents, s.incidents);
     Object.assign(out.budgets, s.budgets);

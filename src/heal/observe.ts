@@ -29,7 +29,9 @@ type ObserveConfig = Pick<HealConfig, 'stablePeriod' | 'escalateAfter' | 'rebala
 
 /** Drops keys whose value is undefined so that state is the same before and after a JSON round trip. */
 export function compact<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
 }
 
 /**
@@ -70,28 +72,44 @@ export function observe(
   if (prev !== undefined && seen.state === 'RUNNING' && (seen.workerId === '' || seen.workerId === prev.workerId) && isQuiet(prev)) {
     return { subject: prev, newlyFailed: false };
   }
+  // Still FAILED, on the same worker, with the same class, nothing aging out of its windows: the slow path
+  // would rebuild an equal object (the failing subjects of a large cluster are seen like this every poll).
+  const classification = seen.state === 'FAILED' ? classify(seen.trace ?? '') : undefined;
+  const keepMoves = Math.max(config.rebalance.window, config.stablePeriod);
+  if (
+    classification !== undefined &&
+    prev?.failedSince !== undefined &&
+    prev.state === 'FAILED' &&
+    prev.class === classification.class &&
+    (seen.workerId === '' || seen.workerId === prev.workerId) &&
+    prev.recoveredAt === undefined &&
+    prev.unassignedSince === undefined &&
+    prev.moves.every((t) => t > now - keepMoves) &&
+    prev.restartTimes.every((t) => t > now - config.escalateAfter.window)
+  ) {
+    return { subject: prev, classification, newlyFailed: false };
+  }
   const base = prev ?? freshSubject(ref, seen);
   const moved = prev !== undefined && prev.workerId !== '' && seen.workerId !== '' && prev.workerId !== seen.workerId;
-  const keepMoves = Math.max(config.rebalance.window, config.stablePeriod);
   const moves = [...base.moves.filter((t) => t > now - keepMoves), ...(moved ? [now] : [])];
   const restartTimes = base.restartTimes.filter((t) => t > now - config.escalateAfter.window);
   const common = { ...base, state: seen.state, workerId: seen.workerId === '' ? base.workerId : seen.workerId, moves, restartTimes };
 
   switch (seen.state) {
     case 'FAILED': {
-      const classification = classify(seen.trace ?? '');
+      const failure = classification ?? classify(seen.trace ?? ''); // set above: seen is FAILED
       const since = prev?.failedSince;
       const continuing = since !== undefined;
       const subject = compact({
         ...common,
-        class: classification.class,
+        class: failure.class,
         failedSince: since ?? now,
         recoveredAt: undefined,
         unassignedSince: undefined,
         lastSkip: continuing ? prev?.lastSkip : undefined,
         dependencyDownSince: continuing ? prev?.dependencyDownSince : undefined,
       });
-      return { subject, classification, newlyFailed: !continuing };
+      return { subject, classification: failure, newlyFailed: !continuing };
     }
     case 'RESTARTING':
       return { subject: compact({ ...common, recoveredAt: undefined, unassignedSince: undefined }), newlyFailed: false };

@@ -2,6 +2,7 @@
  * Feeding the executor's result of a restart back into the state. decide() commits each restart
  * optimistically (attempt, restart time, next restart time); here a rebalance undoes it.
  */
+import type { ClusterSnapshot } from '../connect/types.js';
 import { compact } from './observe.js';
 import { subjectKey, type HealState, type RestartOutcome, type SubjectState } from './types.js';
 
@@ -49,4 +50,20 @@ export function applyOutcome(state: HealState, outcome: RestartOutcome, now: num
       return { ...state, subjects };
     }
   }
+}
+
+/**
+ * The snapshot to pass as DecideInput.previous after an outcome. decide() reads a subject absent from
+ * state but listed in `previous` as quiet on the worker listed there; a subject applyOutcome forgot
+ * (not-found) must be new to the next decide(), so it goes from `previous` too. Otherwise `previous` is
+ * returned as it is.
+ */
+export function applyOutcomeToPrevious(previous: ClusterSnapshot, outcome: RestartOutcome): ClusterSnapshot {
+  const { cluster, connector, task } = outcome.subject;
+  if (outcome.result !== 'not-found' || previous.cluster !== cluster || !previous.connectors.some((c) => c.name === connector)) return previous;
+  const connectors =
+    task === null
+      ? previous.connectors.filter((c) => c.name !== connector)
+      : previous.connectors.map((c) => (c.name === connector ? { ...c, tasks: c.tasks.filter((t) => t.id !== task) } : c));
+  return { ...previous, connectors };
 }

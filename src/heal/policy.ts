@@ -9,16 +9,21 @@
  * attempt back on a rebalance (409) so that it is retried on the next poll and not counted. Outcomes
  * must be applied before the next decide() of the same cluster.
  *
+ * State holds only subjects with something to remember (failing, recovering, UNASSIGNED, moved, …): a
+ * subject RUNNING with nothing to remember (isQuiet) is left out once the snapshot lists its worker, and
+ * `previous` (the snapshot of the last decide()) stands in for its last worker. So the per-poll work on
+ * state is O(remembered subjects), not O(all subjects).
+ *
  * docs/heal.md has the table of "state seen → action".
  */
 import type { Classification, Classifier, FailureClass } from '../classify/types.js';
 import type { HealConfig } from '../config/types.js';
-import type { ClusterSnapshot, ConnectorSnapshot, Endpoint, State } from '../connect/types.js';
+import type { ClusterSnapshot, ConnectorSnapshot, Endpoint, State, TaskStatus } from '../connect/types.js';
 import { incidentKey, type Incident, type IncidentClass } from '../escalate/types.js';
 import { backoffWait, restartDueAt } from './backoff.js';
 import { refill, take } from './budget.js';
 import { HINTS, detailsOf, openIncident, touchIncident, type IncidentDetails } from './incidents.js';
-import { compact, isQuiet, observe, type Observation } from './observe.js';
+import { compact, freshSubject, isQuiet, observe, type Observation } from './observe.js';
 import { failureEscalation, rebalancingEscalation, settled, unassignedEscalation } from './rules.js';
 import {
   subjectKey,
@@ -31,7 +36,7 @@ import {
   type SubjectState,
 } from './types.js';
 
-export { applyOutcome } from './outcome.js';
+export { applyOutcome, applyOutcomeToPrevious } from './outcome.js';
 
 export interface DecideInput {
   readonly state: HealState;
@@ -52,6 +57,14 @@ export interface DecideInput {
   readonly owns: (workerId: string) => boolean;
   /** Not used by the policy (events carry the URL); accepted so that the shell can pass one object. */
   readonly clusterUrl?: string;
+  /**
+   * The snapshot given to the previous decide() of this cluster (after applyOutcomeToPrevious of that
+   * poll's outcomes); undefined on the first poll after a start, which then records without counting
+   * moves of quiet subjects. State keeps no quiet subject that this snapshot lists with its worker: a
+   * subject absent from state and listed here (under a RUNNING or FAILED connector) was quiet on the
+   * worker listed here, so a different worker now is a move. A snapshot of another cluster is ignored.
+   */
+  readonly previous?: ClusterSnapshot;
 }
 
 export interface Decision {
@@ -79,89 +92,143 @@ interface RestartCandidate {
 const isFailureClass = (c: IncidentClass): c is FailureClass =>
   c === 'connection' || c === 'serialization' || c === 'config' || c === 'unknown';
 
-interface SeenSubject {
-  readonly ref: SubjectRef;
-  readonly connector: ConnectorSnapshot;
-  readonly target: RestartTarget;
-  readonly state: State;
-  readonly workerId: string;
-  readonly trace: string;
-}
+/** Task entries are trusted only under a RUNNING or FAILED connector (see step 2 of decide). */
+const tasksTrusted = (c: ConnectorSnapshot): boolean => c.state === 'RUNNING' || c.state === 'FAILED';
 
-/** Subjects whose entries are trustworthy this poll: a connector and, when it is RUNNING or FAILED, its tasks. */
-function seenSubjects(snapshot: ClusterSnapshot): SeenSubject[] {
-  const out: SeenSubject[] = [];
-  for (const c of snapshot.connectors) {
-    out.push({ ref: { cluster: snapshot.cluster, connector: c.name, task: null }, connector: c, target: 'connector', state: c.state, workerId: c.workerId, trace: c.trace ?? '' });
-    // Under an UNASSIGNED or RESTARTING connector the task entries are stale (a departed worker's last
-    // word, or a restart in flight); under PAUSED/STOPPED nothing is ours to touch.
-    if (c.state !== 'RUNNING' && c.state !== 'FAILED') continue;
-    for (const t of c.tasks) {
-      out.push({ ref: { cluster: snapshot.cluster, connector: c.name, task: t.id }, connector: c, target: 'task', state: t.state, workerId: t.workerId, trace: t.trace ?? '' });
-    }
-  }
-  return out;
+/**
+ * A subject absent from state, seen RUNNING on the worker `previous` listed for it (`was`), or with
+ * nothing listed before: quiet, and quiet still. Nothing to observe or decide.
+ */
+const quietStill = (state: State, workerId: string, was: string | undefined): boolean =>
+  state === 'RUNNING' && workerId !== '' && (was === undefined || was === '' || was === workerId);
+
+/** Task `id` of `c`, looked up at index `i` first (Connect lists tasks by id). */
+function taskOf(c: ConnectorSnapshot, id: number, i: number): TaskStatus | undefined {
+  const t = c.tasks[i];
+  return t !== undefined && t.id === id ? t : c.tasks.find((x) => x.id === id);
 }
 
 export function decide(input: DecideInput): Decision {
   const { snapshot, config, now, owns, inMaintenance } = input;
   const cluster = snapshot.cluster;
-  const subjects: Record<string, SubjectState> = { ...input.state.subjects };
-  const incidents: Record<string, Incident> = { ...input.state.incidents };
+  // Incidents are few, but resolving deletes: a Map, not a copied object (insertion order is the same).
+  const incidents = new Map<string, Incident>(Object.entries(input.state.incidents));
   const actions: Action[] = [];
   const present = new Map(snapshot.connectors.map((c) => [c.name, c]));
+  const previous = input.previous !== undefined && input.previous.cluster === cluster ? new Map(input.previous.connectors.map((c) => [c.name, c])) : undefined;
 
   const resolve = (incident: Incident, resolution: ResolveReason) => {
-    delete incidents[incident.key];
+    incidents.delete(incident.key);
     actions.push({ kind: 'resolve', incident: { ...incident, lastSeen: now, resolvedAt: now }, resolution });
   };
   const escalateOrTouch = (cls: IncidentClass, s: SubjectState, details: IncidentDetails | undefined, allowed: boolean, firstSeen: number) => {
     const key = incidentKey(s.cluster, s.connector, s.task, cls);
-    const open = incidents[key];
-    if (open !== undefined) incidents[key] = touchIncident(open, now, s.attempts, s.workerId);
+    const open = incidents.get(key);
+    if (open !== undefined) incidents.set(key, touchIncident(open, now, s.attempts, s.workerId));
     else if (details !== undefined && allowed) {
       const incident = openIncident(cls, s, details, firstSeen, now);
-      incidents[key] = incident;
+      incidents.set(key, incident);
       actions.push({ kind: 'escalate', incident });
     }
   };
 
   // 1. Forget what was deleted: a connector missing from a successful listing, a task beyond tasks.max.
+  // State holds remembered subjects only (a few hundred where thousands run): copied into a Map, which
+  // the steps below update and the result is built from.
   const gone = (connector: string, task: number | null): boolean => {
     const c = present.get(connector);
     if (c === undefined) return true;
     return task !== null && c.state === 'RUNNING' && c.tasksMax !== undefined && task >= c.tasksMax;
   };
-  for (const key in subjects) {
-    const s = subjects[key] as SubjectState;
-    if (s.cluster === cluster && gone(s.connector, s.task)) delete subjects[key];
+  const subjects = new Map<string, SubjectState>();
+  /** Per connector of this cluster, its subjects in state (task ids, null for the connector): only those need a lookup. */
+  const remembered = new Map<string, Set<number | null>>();
+  for (const key in input.state.subjects) {
+    const s = input.state.subjects[key] as SubjectState;
+    if (s.cluster === cluster) {
+      if (gone(s.connector, s.task)) continue;
+      const tasks = remembered.get(s.connector);
+      if (tasks === undefined) remembered.set(s.connector, new Set([s.task]));
+      else tasks.add(s.task);
+    }
+    subjects.set(key, s);
   }
-  for (const inc of Object.values(incidents)) {
+  for (const inc of [...incidents.values()]) {
     if (inc.cluster === cluster && inc.connector !== '*' && gone(inc.connector, inc.task) && !inMaintenance(inc.connector)) resolve(inc, 'deleted');
   }
 
   // 2. Observe every subject seen.
-  // A subject RUNNING on the same worker with nothing remembered (isQuiet) has nothing to observe or
-  // decide: skipped without allocation, since at 10k tasks nearly every subject is one.
+  // A quiet subject (RUNNING, nothing remembered: isQuiet) is not kept in state once this snapshot lists
+  // its worker: the next poll reads that worker from `previous`. So a subject absent from state is either
+  // new or was quiet on the worker `previous` lists for it (`was`): RUNNING there again is nothing to
+  // observe or decide, and is skipped without allocation, since at 10k tasks nearly every subject is one.
   const evaluated: Evaluated[] = [];
+  const quietOn = (ref: SubjectRef, workerId: string): SubjectState => freshSubject(ref, { state: 'RUNNING', workerId });
+  /** Observes one subject; the callers have skipped those `quietStill` without state. */
+  const see = (c: ConnectorSnapshot, inState: boolean, target: RestartTarget, task: number | null, state: State, workerId: string, trace: string | undefined, was: string | undefined): void => {
+    const key = `${cluster}/${c.name}/${task ?? 'connector'}`;
+    const ref: SubjectRef = { cluster, connector: c.name, task };
+    const prev = inState ? subjects.get(key) : was !== undefined && was !== '' ? quietOn(ref, was) : undefined;
+    if (prev !== undefined && state === 'RUNNING' && (workerId === '' || workerId === prev.workerId) && isQuiet(prev)) {
+      // Still quiet on its worker: this snapshot carries it, unless it lists no worker.
+      if (workerId === '') subjects.set(key, prev);
+      else if (inState) subjects.delete(key);
+      return;
+    }
+    const observation = observe(prev, ref, { state, workerId, trace: trace ?? '' }, input.classify, config, now);
+    if (workerId !== '' && isQuiet(observation.subject)) {
+      if (inState) subjects.delete(key); // quiet (again): nothing to observe or decide, carried by this snapshot
+      return;
+    }
+    subjects.set(key, observation.subject);
+    evaluated.push({ key, ref, target, connector: c, trace: trace ?? '', observation });
+  };
+  // Quiet tasks that `previous` lists but this poll does not see (their connector is no longer RUNNING
+  // or FAILED, or the task is no longer listed) go back into state: no later snapshot carries them.
+  const keep = (c: ConnectorSnapshot, before: ConnectorSnapshot, seen: ReadonlySet<number> | undefined, goneFrom: number) => {
+    for (const t of before.tasks) {
+      if (t.workerId === '' || t.id >= goneFrom || seen?.has(t.id) === true) continue;
+      const key = `${cluster}/${c.name}/${t.id}`;
+      if (!subjects.has(key)) subjects.set(key, quietOn({ cluster, connector: c.name, task: t.id }, t.workerId));
+    }
+  };
   for (const c of snapshot.connectors) {
-    const visit = (target: RestartTarget, task: number | null, state: State, workerId: string, trace: string | undefined): void => {
-      const key = `${cluster}/${c.name}/${task ?? 'connector'}`;
-      const prev = subjects[key];
-      if (prev !== undefined && state === 'RUNNING' && (workerId === '' || workerId === prev.workerId) && isQuiet(prev)) return;
-      const ref: SubjectRef = { cluster, connector: c.name, task };
-      const observation = observe(prev, ref, { state, workerId, trace: trace ?? '' }, input.classify, config, now);
-      subjects[key] = observation.subject;
-      evaluated.push({ key, ref, target, connector: c, trace: trace ?? '', observation });
-    };
-    visit('connector', null, c.state, c.workerId, c.trace);
-    // Same rule as seenSubjects: task entries are trusted only under a RUNNING or FAILED connector.
-    if (c.state !== 'RUNNING' && c.state !== 'FAILED') continue;
-    for (const t of c.tasks) visit('task', t.id, t.state, t.workerId, t.trace);
+    const known = remembered.get(c.name);
+    const before = previous?.get(c.name);
+    const connectorInState = known !== undefined && known.has(null);
+    if (connectorInState || !quietStill(c.state, c.workerId, before?.workerId)) see(c, connectorInState, 'connector', null, c.state, c.workerId, c.trace, before?.workerId);
+    const beforeTrusted = before !== undefined && tasksTrusted(before);
+    // Same rule as the table in docs/heal.md: task entries are trusted only under a RUNNING or FAILED
+    // connector (under UNASSIGNED or RESTARTING they are stale, under PAUSED/STOPPED nothing is ours).
+    if (!tasksTrusted(c)) {
+      if (beforeTrusted) keep(c, before, undefined, Infinity);
+      continue;
+    }
+    // A task beyond tasks.max was forgotten in step 1: it is seen as new.
+    const goneFrom = c.state === 'RUNNING' && c.tasksMax !== undefined ? c.tasksMax : Infinity;
+    // The loop every task goes through: kept to reads and comparisons.
+    let matched = 0;
+    const tasks = c.tasks;
+    const beforeTasks = beforeTrusted ? before.tasks : undefined;
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i] as TaskStatus;
+      let was: string | undefined;
+      if (beforeTasks !== undefined) {
+        let b = beforeTasks[i];
+        if (b === undefined || b.id !== t.id) b = beforeTasks.find((x) => x.id === t.id);
+        if (b !== undefined) {
+          matched += 1;
+          if (t.id < goneFrom) was = b.workerId;
+        }
+      }
+      const inState = known !== undefined && known.has(t.id);
+      if (inState || !quietStill(t.state, t.workerId, was)) see(c, inState, 'task', t.id, t.state, t.workerId, t.trace, was);
+    }
+    if (beforeTrusted && matched !== before.tasks.length) keep(c, before, new Set(c.tasks.map((t) => t.id)), goneFrom);
   }
-  const current = (e: Evaluated): SubjectState => subjects[e.key] ?? e.observation.subject;
+  const current = (e: Evaluated): SubjectState => subjects.get(e.key) ?? e.observation.subject;
   const setSubject = (e: Evaluated, s: SubjectState) => {
-    subjects[e.key] = compact(s);
+    subjects.set(e.key, compact(s));
   };
   const failed = evaluated.filter((e) => e.observation.classification !== undefined);
   const classOf = (e: Evaluated): Classification => e.observation.classification as Classification;
@@ -174,7 +241,7 @@ export function decide(input: DecideInput): Decision {
     if (!owns(current(e).workerId) || inMaintenance(e.ref.connector) || newlyDown.has(e.ref.connector)) continue;
     newlyDown.set(e.ref.connector, e);
   }
-  if (incidents[outageKey] === undefined && newlyDown.size >= config.clusterOutageThreshold) {
+  if (!incidents.has(outageKey) && newlyDown.size >= config.clusterOutageThreshold) {
     const names = [...newlyDown.keys()];
     const first = [...newlyDown.values()][0] as Evaluated;
     const listed = names.slice(0, 5).join(', ') + (names.length > 5 ? ', …' : '');
@@ -185,10 +252,10 @@ export function decide(input: DecideInput): Decision {
       now,
       now,
     );
-    incidents[outageKey] = incident;
+    incidents.set(outageKey, incident);
     actions.push({ kind: 'escalate', incident });
   }
-  const outageOpen = incidents[outageKey] !== undefined;
+  const outageOpen = incidents.has(outageKey);
 
   // 4. Per subject: escalations, and what each FAILED subject's restart waits for.
   const candidates: RestartCandidate[] = [];
@@ -291,13 +358,21 @@ export function decide(input: DecideInput): Decision {
   }
 
   // 6. Resolve what is over.
-  // Only a cluster-wide incident needs it: a scan of every subject, done once and only then.
+  // A subject seen this poll and absent from state is quiet (RUNNING, nothing remembered).
+  const quietIfSeen = (inc: Incident): SubjectState | undefined => {
+    const c = present.get(inc.connector);
+    if (c === undefined) return undefined;
+    if (inc.task === null) return quietOn(inc, c.workerId);
+    if (!tasksTrusted(c)) return undefined;
+    const t = taskOf(c, inc.task, inc.task);
+    return t === undefined ? undefined : quietOn(inc, t.workerId);
+  };
+  // Only a cluster-wide incident needs it: a scan of the remembered subjects, done once and only then.
   let streak: boolean | undefined;
   const inConnectionStreak = (): boolean => {
     if (streak === undefined) {
       streak = false;
-      for (const key in subjects) {
-        const s = subjects[key] as SubjectState;
+      for (const s of subjects.values()) {
         if (s.cluster === cluster && s.class === 'connection' && (s.failedSince !== undefined || s.recoveredAt !== undefined)) {
           streak = true;
           break;
@@ -306,14 +381,14 @@ export function decide(input: DecideInput): Decision {
     }
     return streak;
   };
-  for (const inc of Object.values(incidents)) {
+  for (const inc of [...incidents.values()]) {
     if (inc.cluster !== cluster) continue;
     if (inc.connector === '*') {
       if (inc.class === 'cluster-outage' && !inConnectionStreak() && !inMaintenance('*')) resolve(inc, 'outage-over');
-      else if (inConnectionStreak()) incidents[inc.key] = touchIncident(inc, now, inc.attempts, inc.workerId);
+      else if (inConnectionStreak()) incidents.set(inc.key, touchIncident(inc, now, inc.attempts, inc.workerId));
       continue;
     }
-    const s = subjects[subjectKey(inc)];
+    const s = subjects.get(subjectKey(inc)) ?? quietIfSeen(inc);
     if (s === undefined || inMaintenance(inc.connector)) continue;
     const over = isOver(inc.class, s, config, now);
     if (over !== undefined) resolve(inc, over);
@@ -322,8 +397,8 @@ export function decide(input: DecideInput): Decision {
   return {
     actions,
     state: {
-      subjects,
-      incidents,
+      subjects: Object.fromEntries(subjects),
+      incidents: Object.fromEntries(incidents),
       budgets: { ...input.state.budgets, [cluster]: budget },
     },
   };
@@ -356,22 +431,40 @@ export interface ProbeFilter {
  */
 export function endpointsToProbe(state: HealState, snapshot: ClusterSnapshot, classify: Classifier, filter?: ProbeFilter): Endpoint[] {
   const out = new Map<string, Endpoint>();
-  for (const seen of seenSubjects(snapshot)) {
-    const endpoint = seen.connector.endpoint;
-    if (seen.state !== 'FAILED' || endpoint === undefined || out.has(endpointKey(endpoint))) continue;
-    if (seen.target === 'task' && seen.connector.state === 'FAILED') continue; // restarted with the connector
-    if (classify(seen.trace).class !== 'connection') continue;
-    if (filter !== undefined) {
-      const { config, now } = filter;
-      if (config.actions.connection === 'escalate') continue;
-      if (filter.owns !== undefined && !filter.owns(seen.workerId)) continue;
-      if (filter.inMaintenance?.(seen.ref.connector) === true) continue;
-      const prev = state.subjects[subjectKey(seen.ref)];
-      const streak = prev?.failedSince !== undefined ? prev : { attempts: prev?.attempts ?? 0, nextRestartAt: prev?.nextRestartAt, failedSince: now };
-      const deferred = prev?.failedSince !== undefined && prev.dependencyDownSince !== undefined;
-      if (!deferred && restartDueAt(compact(streak), config.firstRestartDelay, now) > now) continue;
+  const wanted = (c: ConnectorSnapshot, task: number | null, workerId: string, trace: string | undefined): boolean => {
+    if (classify(trace ?? '').class !== 'connection') return false;
+    if (filter === undefined) return true;
+    const { config, now } = filter;
+    if (config.actions.connection === 'escalate') return false;
+    if (filter.owns !== undefined && !filter.owns(workerId)) return false;
+    if (filter.inMaintenance?.(c.name) === true) return false;
+    // A subject absent from state is new or was quiet: the same to the backoff.
+    const prev = state.subjects[subjectKey({ cluster: snapshot.cluster, connector: c.name, task })];
+    const streak = prev?.failedSince !== undefined ? prev : { attempts: prev?.attempts ?? 0, nextRestartAt: prev?.nextRestartAt, failedSince: now };
+    const deferred = prev?.failedSince !== undefined && prev.dependencyDownSince !== undefined;
+    return deferred || restartDueAt(compact(streak), config.firstRestartDelay, now) <= now;
+  };
+  for (const c of snapshot.connectors) {
+    const endpoint = c.endpoint;
+    if (endpoint === undefined) continue;
+    // The subjects decide() would restart: a FAILED connector (its FAILED tasks go with it), or the
+    // FAILED tasks of a RUNNING one (task entries are trusted only under a RUNNING or FAILED connector).
+    if (c.state === 'FAILED') {
+      const key = endpointKey(endpoint);
+      if (!out.has(key) && wanted(c, null, c.workerId, c.trace)) out.set(key, endpoint);
+      continue;
     }
-    out.set(endpointKey(endpoint), endpoint);
+    if (c.state !== 'RUNNING') continue;
+    let key: string | undefined;
+    for (const t of c.tasks) {
+      if (t.state !== 'FAILED') continue;
+      key ??= endpointKey(endpoint);
+      if (out.has(key)) break;
+      if (wanted(c, t.id, t.workerId, t.trace)) {
+        out.set(key, endpoint);
+        break;
+      }
+    }
   }
   return [...out.values()];
 }

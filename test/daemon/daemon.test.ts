@@ -117,7 +117,7 @@ describe('the daemon against a stand-in Connect worker', () => {
     await d.init();
     await once(d);
     const gets = fake.requests.filter((r) => r.method === 'GET').map((r) => r.url);
-    expect(gets).toEqual(expect.arrayContaining(['/connectors?expand=status&expand=info', '/connectors/a/status', '/connectors/b/status']));
+    expect(gets).toEqual(expect.arrayContaining(['/connectors?expand=status', '/connectors/a/status', '/connectors/b/status']));
     expect(fake.posts).toEqual(['POST /connectors/b/tasks/0/restart']);
   });
 

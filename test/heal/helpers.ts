@@ -6,7 +6,8 @@ import type { Classification, Classifier, FailureClass } from '../../src/classif
 import { schema } from '../../src/config/schema.js';
 import type { HealConfig } from '../../src/config/types.js';
 import type { ClusterSnapshot, ConnectorSnapshot, Endpoint, State, TaskStatus } from '../../src/connect/types.js';
-import { applyOutcome, decide, type DecideInput } from '../../src/heal/policy.js';
+import { isQuiet } from '../../src/heal/observe.js';
+import { applyOutcome, applyOutcomeToPrevious, decide, type DecideInput } from '../../src/heal/policy.js';
 import { EMPTY_HEAL_STATE, type Action, type HealState, type RestartAction, type RestartResult } from '../../src/heal/types.js';
 
 export const CLUSTER = 'prod';
@@ -128,6 +129,8 @@ export interface PollOptions {
  */
 export class Sim {
   state: HealState = EMPTY_HEAL_STATE;
+  /** Per cluster, the snapshot of the last poll (DecideInput.previous), as ClusterLoop keeps it. */
+  readonly previous = new Map<string, ClusterSnapshot>();
   now = T0;
   readonly log: { at: number; action: Action }[] = [];
   readonly classify = stubClassifier();
@@ -139,9 +142,11 @@ export class Sim {
 
   poll(connectors: readonly ConnectorSnapshot[], o: PollOptions = {}): Action[] {
     if (this.opts.freeze === true) deepFreeze(this.state);
+    const snap = snapshot(connectors, this.now, o.cluster);
+    const previous = this.previous.get(snap.cluster);
     const input: DecideInput = {
       state: this.state,
-      snapshot: snapshot(connectors, this.now, o.cluster),
+      snapshot: snap,
       config: this.config,
       classify: this.classify,
       now: this.now,
@@ -149,9 +154,11 @@ export class Sim {
       probes: o.probes ?? new Map(),
       inMaintenance: o.inMaintenance ?? (() => false),
       owns: o.owns ?? (() => true),
+      ...(previous !== undefined && { previous }),
     };
     const { actions, state } = decide(input);
     this.state = state;
+    this.previous.set(snap.cluster, snap);
     for (const a of actions) {
       this.log.push({ at: this.now, action: a });
       if (a.kind === 'restart-connector' || a.kind === 'restart-task') {
@@ -159,10 +166,22 @@ export class Sim {
         const subject = { cluster: a.cluster, connector: a.connector, task: a.kind === 'restart-task' ? a.task : null };
         if (this.opts.freeze === true) deepFreeze(this.state);
         this.state = applyOutcome(this.state, { subject, result }, this.now);
+        this.previous.set(snap.cluster, applyOutcomeToPrevious(this.previous.get(snap.cluster) ?? snap, { subject, result }));
       }
     }
     if (this.opts.roundTrip === true) this.state = JSON.parse(JSON.stringify(this.state)) as HealState;
     return [...actions];
+  }
+
+  /**
+   * A daemon restart: the state as the state file holds it (Daemon.persist's merge leaves quiet subjects
+   * out; JSON), and no previous snapshot (ClusterLoop keeps it in memory only).
+   */
+  restart(): this {
+    const subjects = Object.fromEntries(Object.entries(this.state.subjects).filter(([, s]) => !isQuiet(s)));
+    this.state = JSON.parse(JSON.stringify({ ...this.state, subjects })) as HealState;
+    this.previous.clear();
+    return this;
   }
 
   advance(ms: number): this {

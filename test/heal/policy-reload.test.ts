@@ -106,9 +106,11 @@ describe('applyOutcome', () => {
 
   it('forgets the connector and its tasks on a 404 to a connector restart', () => {
     const sim = new Sim();
-    sim.poll([connector('pg', 'FAILED', [task(0, 'FAILED', { cls: 'connection' })], { cls: 'connection' }), oneTask('other', 'RUNNING')]);
+    // other's task is FAILED so that it is in state (a RUNNING subject with nothing to remember is not)
+    sim.poll([connector('pg', 'FAILED', [task(0, 'FAILED', { cls: 'connection' })], { cls: 'connection' }), oneTask('other', 'FAILED', 'serialization')]);
+    expect(Object.keys(sim.state.subjects).sort()).toEqual(['prod/other/0', 'prod/pg/0', 'prod/pg/connector']);
     const after = applyOutcome(sim.state, { subject: { cluster: 'prod', connector: 'pg', task: null }, result: 'not-found' }, sim.now);
-    expect(Object.keys(after.subjects).sort()).toEqual(['prod/other/0', 'prod/other/connector']);
+    expect(Object.keys(after.subjects).sort()).toEqual(['prod/other/0']);
   });
 
   it('ignores an outcome for a subject it does not know', () => {

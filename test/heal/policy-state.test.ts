@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import type { ConnectorSnapshot, State } from '../../src/connect/types.js';
+import { isQuiet } from '../../src/heal/observe.js';
+import type { RestartResult } from '../../src/heal/types.js';
+import { connector, MINUTE, oneTask, PG, SECOND, Sim, task, TRACES, W1, W2, withConfig } from './helpers.js';
+
+const POLL = 10 * SECOND;
+const REBALANCE = withConfig({ rebalance: { maxMoves: 3, window: 30 * MINUTE } });
+
+describe('state holds only subjects with something to remember', () => {
+  it('a cluster of RUNNING tasks leaves state empty; only the failing ones are remembered', () => {
+    const sim = new Sim();
+    const failing = (i: number, t: number) => i % 25 === 0 && t === 1;
+    const cs = Array.from({ length: 100 }, (_, i) => connector(`c${i}`, 'RUNNING', [0, 1, 2].map((t) => (failing(i, t) ? task(t, 'FAILED', { cls: 'serialization' }) : task(t, 'RUNNING')))));
+    sim.run(5 * MINUTE, POLL, cs);
+    expect(Object.keys(sim.state.subjects).sort()).toEqual(['prod/c0/1', 'prod/c25/1', 'prod/c50/1', 'prod/c75/1']);
+  });
+
+  it('a task moving between workers, RUNNING each time, is still paged as rebalancing, then settles and leaves state', () => {
+    const run = (roundTrip: boolean) => {
+      const sim = new Sim(REBALANCE, { roundTrip });
+      const on = (w: string): ConnectorSnapshot[] => [connector('pg', 'RUNNING', [task(0, 'RUNNING', { workerId: w }), task(1, 'RUNNING')]), oneTask('steady', 'RUNNING')];
+      expect(sim.poll(on(W1))).toEqual([]);
+      expect(sim.state.subjects).toEqual({}); // all quiet: the snapshot carries their workers
+      for (let i = 1; i <= 3; i++) {
+        expect(sim.advance(2 * MINUTE).poll(on(i % 2 ? W2 : W1))).toEqual([]);
+        // the moving task is remembered (its moves); the others are not
+        expect(Object.keys(sim.state.subjects)).toEqual(['prod/pg/0']);
+        expect(sim.state.subjects['prod/pg/0']).toMatchObject({ state: 'RUNNING', workerId: i % 2 ? W2 : W1, moves: expect.any(Array) });
+        expect(sim.state.subjects['prod/pg/0']!.moves).toHaveLength(i);
+      }
+      expect(sim.advance(2 * MINUTE).poll(on(W1))).toEqual([
+        expect.objectContaining({
+          kind: 'escalate',
+          incident: expect.objectContaining({ key: 'prod/pg/0/rebalancing', severity: 'warning', reason: 'moved between workers 4 times within 30 min (heal.rebalance.maxMoves 3)' }),
+        }),
+      ]);
+      // stays on W1: settled after the stable period (10 min) ...
+      sim.advance(POLL).run(10 * MINUTE, POLL, on(W1));
+      expect(sim.actionsOf('resolve')).toEqual([expect.objectContaining({ action: expect.objectContaining({ resolution: 'settled' }) })]);
+      expect(Object.keys(sim.state.subjects)).toEqual(['prod/pg/0']);
+      // ... and out of state once its moves are older than max(rebalance.window, stablePeriod)
+      sim.run(20 * MINUTE, POLL, on(W1));
+      expect(sim.state.subjects).toEqual({});
+      return sim;
+    };
+    expect(run(true).log).toEqual(run(false).log);
+  });
+
+  it('a task whose connector is paused is remembered meanwhile: resumed on another worker, it has moved', () => {
+    const sim = new Sim(REBALANCE);
+    const pg = (state: State, w: string) => [connector('pg', state, [task(0, 'RUNNING', { workerId: w })])];
+    sim.poll(pg('RUNNING', W1));
+    expect(sim.state.subjects).toEqual({});
+    // no snapshot carries the task's worker while its entries are not trusted: state keeps it
+    sim.advance(POLL).run(5 * MINUTE, POLL, pg('PAUSED', W2));
+    expect(sim.state.subjects['prod/pg/0']).toMatchObject({ state: 'RUNNING', workerId: W1, moves: [] });
+    sim.poll(pg('RUNNING', W2));
+    expect(sim.state.subjects['prod/pg/0']).toMatchObject({ workerId: W2, moves: [sim.now] });
+    expect(sim.log).toEqual([]);
+  });
+
+  it('a connector forgotten on a 404 is new when listed again: its tasks on other workers have not moved', () => {
+    const sim = new Sim(REBALANCE);
+    const failing = connector('pg', 'FAILED', [task(0, 'RUNNING', { workerId: W1 })], { cls: 'connection' });
+    sim.poll([failing], { outcome: () => 'not-found' });
+    expect(sim.state.subjects).toEqual({});
+    sim.advance(POLL).poll([connector('pg', 'RUNNING', [task(0, 'RUNNING', { workerId: W2 })])]);
+    expect(sim.state.subjects).toEqual({});
+    // without the 404 the same change is a move
+    const other = new Sim(REBALANCE);
+    other.poll([failing]);
+    other.advance(POLL).poll([connector('pg', 'RUNNING', [task(0, 'RUNNING', { workerId: W2 })])]);
+    expect(other.state.subjects['prod/pg/0']).toMatchObject({ moves: [other.now] });
+  });
+
+  it('after a restart (state from the file, no previous snapshot) recorded moves count on; a quiet task is recorded afresh', () => {
+    const sim = new Sim(REBALANCE);
+    const on = (w: string, steady: string) => [connector('pg', 'RUNNING', [task(0, 'RUNNING', { workerId: w })]), oneTask('steady', 'RUNNING', undefined, { workerId: steady })];
+    sim.poll(on(W1, W1));
+    for (let i = 1; i <= 3; i++) sim.advance(2 * MINUTE).poll(on(i % 2 ? W2 : W1, W1));
+    sim.restart();
+    expect(Object.keys(sim.state.subjects)).toEqual(['prod/pg/0']);
+    // the first poll after the restart: pg/0 moves a 4th time (its last worker is in state); steady
+    // changed worker too, but nothing remembered it: recorded, not counted
+    expect(sim.advance(2 * MINUTE).poll(on(W1, W2))).toEqual([expect.objectContaining({ kind: 'escalate', incident: expect.objectContaining({ key: 'prod/pg/0/rebalancing' }) })]);
+    expect(Object.keys(sim.state.subjects)).toEqual(['prod/pg/0']);
+    // from then on the snapshot carries steady's worker: its next change is a move
+    sim.advance(POLL).poll(on(W1, W1));
+    expect(sim.state.subjects['prod/steady/0']).toMatchObject({ workerId: W1, moves: [sim.now] });
+  });
+});
+
+/** A seeded random source. */
+function lcg(seed: number): () => number {
+  let x = seed;
+  return () => (x = (x * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+}
+
+/**
+ * Two hours of a restless cluster, the same for every run of one seed: tasks moving between workers
+ * (sometimes with no worker listed), connectors paused, restarting, UNASSIGNED, deleted and re-created,
+ * tasks.max lowered and raised, failures of every class; restarts answered ok, failed, 409 or 404.
+ */
+function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean }) {
+  const r = lcg(seed);
+  const pick = <T,>(a: readonly T[]): T => a[Math.floor(r() * a.length)] as T;
+  const workers = [W1, W2, W1, W2, ''];
+  type Task = { id: number; state: State; workerId: string; cls?: keyof typeof TRACES };
+  const world = Array.from({ length: 8 }, (_, i) => ({
+    name: `c${i}`,
+    state: 'RUNNING' as State,
+    workerId: pick(workers.slice(0, 2)),
+    tasksMax: undefined as number | undefined,
+    listed: true,
+    tasks: Array.from({ length: 1 + (i % 3) }, (_, id): Task => ({ id, state: 'RUNNING', workerId: pick(workers.slice(0, 2)) })),
+  }));
+  const sim = new Sim(withConfig({ rebalance: { maxMoves: 2, window: 20 * MINUTE }, stablePeriod: 5 * MINUTE, unassignedAfter: 3 * MINUTE }), {
+    ...opts,
+    random: lcg(seed + 1),
+  });
+  const start = sim.now;
+  const outcomes: RestartResult[] = ['ok', 'ok', 'ok', 'failed', 'rebalance', 'not-found'];
+  let snap: ConnectorSnapshot[] = [];
+  while (sim.now < start + 2 * 60 * MINUTE) {
+    for (const c of world) {
+      if (r() < 0.04) c.state = pick<State>(['RUNNING', 'RUNNING', 'FAILED', 'PAUSED', 'RESTARTING', 'UNASSIGNED']);
+      if (r() < 0.02) c.listed = !c.listed;
+      if (r() < 0.02) c.tasksMax = pick([undefined, 1, 2, 3]);
+      if (r() < 0.03) c.workerId = pick(workers);
+      for (const t of c.tasks) {
+        if (r() < 0.08) t.workerId = pick(workers);
+        if (r() < 0.05) {
+          t.state = pick<State>(['RUNNING', 'RUNNING', 'FAILED', 'FAILED', 'UNASSIGNED', 'RESTARTING']);
+          t.cls = pick(['connection', 'connection', 'unknown', 'serialization', 'config'] as const);
+        }
+      }
+    }
+    snap = world
+      .filter((c) => c.listed)
+      .map((c) =>
+        connector(
+          c.name,
+          c.state,
+          c.tasks.map((t) => task(t.id, t.state, { workerId: t.workerId, ...(t.state === 'FAILED' && { cls: t.cls ?? 'connection' }) })),
+          { workerId: c.workerId, ...(c.state === 'FAILED' && { cls: 'connection' }), ...(c.tasksMax !== undefined && { tasksMax: c.tasksMax }), ...(c.name < 'c3' && { endpoint: PG }) },
+        ),
+      );
+    const m = (sim.now - start) / MINUTE;
+    sim.poll(snap, {
+      outcome: () => pick(outcomes),
+      probes: new Map([['db.internal:5432', !(m > 20 && m < 30)]]),
+      inMaintenance: (c) => m >= 60 && m < 70 && c !== 'c1',
+    });
+    sim.advance(POLL);
+  }
+  return { sim, last: snap };
+}
+
+describe('decisions without quiet subjects in state', () => {
+  const seeds = [1, 2, 3, 4, 5, 6, 7, 8];
+
+  it('are identical with and without a JSON round trip of the state, and never mutate it', () => {
+    const escalated = new Set<string>();
+    for (const seed of seeds) {
+      const kept = restless(seed, {});
+      const reloaded = restless(seed, { roundTrip: true });
+      expect(reloaded.sim.log).toEqual(kept.sim.log);
+      expect(reloaded.sim.state).toEqual(JSON.parse(JSON.stringify(kept.sim.state)));
+      expect(restless(seed, { freeze: true }).sim.log).toEqual(kept.sim.log);
+      for (const e of kept.sim.actionsOf('escalate')) escalated.add(e.action.incident.class);
+    }
+    // moves, UNASSIGNED and failures of each class were all exercised
+    expect([...escalated].sort()).toEqual(['config', 'connection', 'rebalancing', 'serialization', 'unassigned', 'unknown']);
+  });
+
+  it('leave out of state every quiet subject the last snapshot lists with its worker', () => {
+    for (const seed of seeds) {
+      const { sim, last } = restless(seed, {});
+      const carried = new Set<string>();
+      for (const c of last) {
+        if (c.workerId !== '') carried.add(`prod/${c.name}/connector`);
+        if (c.state === 'RUNNING' || c.state === 'FAILED') for (const t of c.tasks) if (t.workerId !== '') carried.add(`prod/${c.name}/${t.id}`);
+      }
+      const quietCarried = Object.entries(sim.state.subjects).filter(([k, s]) => isQuiet(s) && carried.has(k));
+      expect(quietCarried).toEqual([]);
+    }
+  });
+});
