@@ -87,6 +87,8 @@ interface Evaluated {
 interface RestartCandidate {
   readonly e: Evaluated;
   readonly dueAt: number;
+  /** The endpoint that accepts again after refusing, when that is why the restart is due. */
+  readonly back?: string;
 }
 
 const isFailureClass = (c: IncidentClass): c is FailureClass =>
@@ -307,7 +309,8 @@ export function decide(input: DecideInput): Decision {
       const dependencyBack = accepting === true && after.dependencyDownSince !== undefined;
       const dueAt = restartDueAt(after, config.firstRestartDelay, now);
       if (dueAt > now && !dependencyBack) skipOnce(e, cls, 'backoff', dueAt);
-      else candidates.push({ e, dueAt: dependencyBack ? Math.min(dueAt, after.dependencyDownSince ?? now) : dueAt });
+      else if (dependencyBack) candidates.push({ e, dueAt: Math.min(dueAt, after.dependencyDownSince ?? now), ...(endpoint !== undefined && { back: endpoint }) });
+      else candidates.push({ e, dueAt });
     }
   }
 
@@ -328,13 +331,19 @@ export function decide(input: DecideInput): Decision {
     });
     return attempt;
   };
-  for (const { e } of candidates) {
+  // The first restart per endpoint that has just come back is not charged to the budget: the probe says
+  // it will likely work, so after a partition every database gets its connector back at once, while
+  // connectors sharing one endpoint are still paced (one free restart per endpoint per poll).
+  const freeFor = new Set<string>();
+  for (const { e, back } of candidates) {
     const cls = classOf(e).class;
-    const after = take(budget);
+    const free = back !== undefined && !freeFor.has(back);
+    const after = free ? budget : take(budget);
     if (after === undefined) {
       skipOnce(e, cls, 'budget');
       continue;
     }
+    if (free) freeFor.add(back);
     budget = after;
     if (e.target === 'task' && e.ref.task !== null) {
       actions.push({ kind: 'restart-task', cluster, connector: e.ref.connector, task: e.ref.task, class: cls, attempt: commit(e) });

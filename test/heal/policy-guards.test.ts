@@ -171,6 +171,21 @@ describe('a dependency that refuses connections', () => {
     expect(sim.now).toBeLessThan(sim.state.subjects['prod/pg/0']!.restartTimes[2]! + 40 * SECOND);
   });
 
+  it('after a partition, each endpoint that accepts again gets one restart outside the budget; a shared endpoint is still paced', () => {
+    const sim = new Sim(withConfig({ clusterOutageThreshold: 1000 }));
+    const own = Array.from({ length: 20 }, (_, i) => oneTask(`own-${i}`, 'FAILED', 'connection', { endpoint: { host: `db-${i}`, port: 5432 } }));
+    const shared = Array.from({ length: 15 }, (_, i) => oneTask(`shared-${i}`, 'FAILED', 'connection', { endpoint: PG }));
+    const probes = (accepting: boolean) => ({ probes: new Map([...own.map((_, i) => [`db-${i}:5432`, accepting] as const), ['db.internal:5432', accepting]]) });
+    sim.run(5 * MINUTE, POLL, [...own, ...shared], probes(false));
+    expect(sim.actionsOf('restart-task')).toEqual([]);
+    const back = sim.advance(POLL).poll([...own, ...shared], probes(true));
+    const restarted = back.filter((a) => a.kind === 'restart-task').map((a) => (a.kind === 'restart-task' ? a.connector : ''));
+    // all 20 own endpoints (free), one shared (free), then 10 more shared from the budget of 10
+    expect(restarted.filter((c) => c.startsWith('own-'))).toHaveLength(20);
+    expect(restarted.filter((c) => c.startsWith('shared-'))).toHaveLength(11);
+    expect(back.filter((a) => a.kind === 'skip' && a.reason === 'budget')).toHaveLength(4);
+  });
+
   it('pages when it has refused for the escalation window', () => {
     const sim = new Sim();
     sim.run(30 * MINUTE, POLL, failing, down);
