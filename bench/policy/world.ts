@@ -106,7 +106,7 @@ export class World {
     if (cause.kind === 'flap' && now + cause.every < cause.until) t.nextFailAt = now + cause.every;
   }
 
-  /** What `GET /connectors?expand=status&expand=info` would give, as the client parses it. */
+  /** What the client's snapshot would give (statuses with the cached info parts merged in). */
   snapshot(now: number): ClusterSnapshot {
     this.advance(now);
     const connectors: ConnectorSnapshot[] = [...this.tasks.values()].map((t) => ({
