@@ -1,7 +1,6 @@
 import { redactUrl } from '../config/load.js';
-import type { Severity } from '../config/schema.js';
 import { scrubSecrets } from './scrub.js';
-import type { EscalationEvent, Incident, IncidentClass } from './types.js';
+import type { EscalationEvent, Incident } from './types.js';
 
 /** One HTTP request to a sink, built by a pure payload builder. `body` is the exact bytes to send (and sign). */
 export interface SinkRequest {
@@ -12,21 +11,9 @@ export interface SinkRequest {
 }
 
 /** The incident as every sink shows it: text fields scrubbed, times ISO 8601, a link to the Connect status. */
-export interface IncidentFields {
-  readonly key: string;
-  readonly cluster: string;
-  readonly connector: string;
-  readonly task: number | null;
-  readonly class: IncidentClass;
-  readonly severity: Severity;
-  readonly reason: string;
-  readonly rootCause: string;
-  readonly hint: string;
-  readonly attempts: number;
+export interface IncidentFields extends Omit<Incident, 'firstSeen' | 'lastSeen' | 'resolvedAt'> {
   readonly firstSeen: string;
   readonly lastSeen: string;
-  readonly workerId: string;
-  readonly traceExcerpt: string;
   readonly statusUrl: string;
 }
 
