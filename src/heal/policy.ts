@@ -55,8 +55,6 @@ export interface DecideInput {
   readonly inMaintenance: (connector: string) => boolean;
   /** Sidecar ownership: act on a subject only when its worker is ours; observe it otherwise. */
   readonly owns: (workerId: string) => boolean;
-  /** Not used by the policy (events carry the URL); accepted so that the shell can pass one object. */
-  readonly clusterUrl?: string;
   /**
    * The snapshot given to the previous decide() of this cluster (after applyOutcomeToPrevious of that
    * poll's outcomes); undefined on the first poll after a start, which then records without counting
