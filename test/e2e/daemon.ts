@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { REPO_ROOT, STACK_SCRIPT, connect, psql, run, waitFor } from './stack.js';
+import { REPO_ROOT, STACK_SCRIPT, connect, debeziumOrdersConfig, psql, run, waitFor } from './stack.js';
 
 // ------------------------------------------------------------------------------------------ config
 
@@ -394,6 +394,18 @@ export async function waitForSlotActive(slot: string, timeoutMs = 30_000): Promi
     timeoutMs,
     what: `slot ${slot} active`,
   });
+}
+
+/**
+ * A streaming Debezium source (`errors.max.retries=0`) whose task is then failed for real, by terminating
+ * its replication backend: the FAILED-with-a-connection-trace starting point of several scenarios.
+ */
+export async function createFailedDebeziumTask(name: string, slot: string, topicPrefix: string): Promise<void> {
+  await createConnector(name, debeziumOrdersConfig({ 'slot.name': slot, 'topic.prefix': topicPrefix, 'errors.max.retries': '0' }));
+  await waitForTask(name, 'RUNNING');
+  await waitForSlotActive(slot);
+  await terminateSlotBackend(slot);
+  await waitForTask(name, 'FAILED', { timeoutMs: 30_000 });
 }
 
 /** A unique suffix per suite run: Connect keeps a deleted connector's offsets, so names are never reused. */

@@ -8,19 +8,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   M,
   RUN_ID,
-  createConnector,
+  createFailedDebeziumTask,
   deleteConnector,
   dropSlot,
   holds,
   killAllDaemons,
   startDaemon,
   status,
-  terminateSlotBackend,
-  waitForSlotActive,
-  waitForTask,
 } from './daemon.js';
 import { startConnectProxy, startReceiver, type ConnectProxy, type Receiver } from './receiver.js';
-import { debeziumOrdersConfig, waitFor } from './stack.js';
+import { waitFor } from './stack.js';
 
 const NAME = `e2e-dry-${RUN_ID}`;
 const SLOT = `e2e_slot_dry_${RUN_ID}`;
@@ -44,11 +41,7 @@ afterAll(async () => {
 
 describe('run --dry-run', () => {
   it('counts the restarts it would make and sends none', async () => {
-    await createConnector(NAME, debeziumOrdersConfig({ 'slot.name': SLOT, 'topic.prefix': `e2edry${RUN_ID}`, 'errors.max.retries': '0' }));
-    await waitForTask(NAME, 'RUNNING');
-    await waitForSlotActive(SLOT);
-    await terminateSlotBackend(SLOT);
-    await waitForTask(NAME, 'FAILED', { timeoutMs: 30_000 });
+    await createFailedDebeziumTask(NAME, SLOT, `e2edry${RUN_ID}`);
 
     const daemon = await startDaemon({ connectUrl: proxy.url, webhookUrl: receiver.url, args: ['--dry-run'] });
     await waitFor(async () => (await daemon.metrics()).sum(M.restarts, { connector: NAME, outcome: 'dry_run' }) > 0, {

@@ -12,18 +12,17 @@ import {
   RUN_ID,
   capture,
   createConnector,
+  createFailedDebeziumTask,
   deleteConnector,
   dropSlot,
   holds,
   killAllDaemons,
   startDaemon,
   status,
-  terminateSlotBackend,
-  waitForSlotActive,
   waitForTask,
 } from './daemon.js';
 import { startConnectProxy, startReceiver, type ConnectProxy, type Receiver } from './receiver.js';
-import { connect, debeziumOrdersConfig, produce, waitFor } from './stack.js';
+import { connect, produce, waitFor } from './stack.js';
 
 const PAUSED = `e2e-paused-${RUN_ID}`;
 const SLOT = `e2e_slot_paused_${RUN_ID}`;
@@ -51,11 +50,7 @@ afterAll(async () => {
 describe('paused and deleted connectors', () => {
   it('leaves a paused connector with a FAILED task alone, and heals it once a person resumes it', async () => {
     // Made FAILED and paused before the watchdog runs, as a person would find it in the morning.
-    await createConnector(PAUSED, debeziumOrdersConfig({ 'slot.name': SLOT, 'topic.prefix': `e2epaused${RUN_ID}`, 'errors.max.retries': '0' }));
-    await waitForTask(PAUSED, 'RUNNING');
-    await waitForSlotActive(SLOT);
-    await terminateSlotBackend(SLOT);
-    await waitForTask(PAUSED, 'FAILED', { timeoutMs: 30_000 });
+    await createFailedDebeziumTask(PAUSED, SLOT, `e2epaused${RUN_ID}`);
     expect((await connect('PUT', `/connectors/${PAUSED}/pause`)).status).toBe(202);
     const paused = await waitFor(async () => ((await status(PAUSED))?.connector.state === 'PAUSED' ? status(PAUSED) : undefined), { what: `${PAUSED} PAUSED` });
     expect(paused!.tasks[0]!.state).toBe('FAILED');
