@@ -87,3 +87,12 @@ export function isRebalance(err: unknown): boolean {
 export function isNotFound(err: unknown): boolean {
   return isConnectError(err) && err.code === 'HTTP' && err.status === 404;
 }
+
+/**
+ * Kafka Connect 4.x serves REST with Jetty 12, which answers 400 "Ambiguous URI path separator/encoding"
+ * to an encoded `/` or `%` in a path (seen on the real 4.3.1 worker): a connector so named can be listed,
+ * but not read, restarted or deleted one by one. A person has to act; retrying cannot help.
+ */
+export function isUnaddressableName(err: unknown, connector: string): boolean {
+  return isConnectError(err) && err.status === 400 && /[/%]/.test(connector);
+}

@@ -1,5 +1,5 @@
 import type { ConnectClient } from '../connect/client.js';
-import { isNotFound, isRebalance } from '../connect/errors.js';
+import { isNotFound, isRebalance, isUnaddressableName } from '../connect/errors.js';
 import { supportsRestartFlags } from '../connect/client.js';
 import type { Logger } from '../log/logger.js';
 import type { Action, RestartOutcome } from '../heal/types.js';
@@ -47,6 +47,13 @@ export async function executeRestart(
     return { action, outcome: 'ok' };
   } catch (err) {
     const outcome = resultOf(err);
+    if (isUnaddressableName(err, action.connector)) {
+      logger.error(
+        { ...fields, outcome, status: 400 },
+        "Kafka Connect refuses '/' and '%' in a connector name in REST paths (Jetty 12: Ambiguous URI path); restart this connector by hand or recreate it under another name",
+      );
+      return { action, outcome };
+    }
     const log = outcome === 'failed' ? logger.warn.bind(logger) : logger.info.bind(logger);
     log({ ...fields, outcome, err: (err as Error).message }, outcome === 'rebalance' ? 'restart refused during a rebalance; retrying next poll' : 'restart not done');
     return { action, outcome };

@@ -170,6 +170,24 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(fake.connectors.get('a')!.tasks[0]!.state).toBe('RUNNING');
   });
 
+  it("says why a connector named with '/' cannot be restarted (Jetty 12 answers 400 to %2F, as the real 4.3 worker does)", async () => {
+    fake.add('orders/eu', {});
+    fake.failTask('orders/eu', 0, CONNECTION);
+    fake.interceptors.push((req, res) => {
+      if (!/%2F|%25/i.test(req.url ?? '')) return false;
+      res.writeHead(400, { 'content-type': 'text/html' }).end('<html><title>Error 400 Ambiguous URI path separator</title></html>');
+      return true;
+    });
+    const lines: string[] = [];
+    const d = daemon({}, {}, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }));
+    await d.init();
+    await once(d);
+    expect(fake.posts).toEqual(['POST /connectors/orders%2Feu/tasks/0/restart']);
+    const errors = lines.map((l) => JSON.parse(l) as { level: number; msg: string; connector?: string }).filter((l) => l.level === 50);
+    expect(errors).toEqual([expect.objectContaining({ connector: 'orders/eu', msg: expect.stringContaining("refuses '/' and '%'") })]);
+    expect(await d.metrics.metrics()).toContain('connect_watchdog_restarts_total{cluster="prod",connector="orders/eu",target="task",class="connection",outcome="failed"} 1');
+  });
+
   it('never touches PAUSED or STOPPED connectors', async () => {
     fake.add('paused', { state: 'PAUSED', tasks: [{ id: 0, state: 'FAILED', worker_id: 'w', trace: CONNECTION }] });
     fake.add('stopped', { state: 'STOPPED', tasks: [] });
