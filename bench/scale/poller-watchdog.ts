@@ -77,8 +77,9 @@ client.snapshot = async (signal?: AbortSignal): Promise<ClusterSnapshot> => {
 const dir = mkdtempSync(join(tmpdir(), 'cw-bench-'));
 const store = new StateStore(join(dir, 'state.json'), logger);
 let latest: HealState = EMPTY_HEAL_STATE;
-// Daemon.persist(): merge() of every loop's state (one loop here), then StateStore.save.
-const persist = (state: HealState) => store.save(merge([state]), []);
+// Daemon.persist(): merge() of every loop's state (one loop here), then StateStore.save (a routine save,
+// after a poll that decided nothing, is written at most every 30 s, as in the daemon).
+const persist = (state: HealState, routine: boolean) => store.save(merge([state]), [], { routine });
 const loop = new ClusterLoop(
   {
     cluster,
@@ -91,9 +92,9 @@ const loop = new ClusterLoop(
     random: seeded(1),
     // Not called in a dry run (ClusterLoop logs what it would page); the actions count the escalations.
     escalate: () => {},
-    onState: (state) => {
+    onState: (state, routine) => {
       latest = state;
-      persist(state);
+      persist(state, routine);
     },
     probe: async () => true,
   },
@@ -109,7 +110,7 @@ const samples = await measure(args, async () => {
   metrics.setIncidentsOpen(loop.openIncidents());
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  await store.flush();
+  await store.settled();
   const c = process.cpuUsage(c0);
   phase.persistCpuMs = (c.user + c.system) / 1000;
   phase.persistMs = performance.now() - t0;

@@ -23,8 +23,11 @@ export interface ClusterLoopDeps {
   readonly random: () => number;
   /** Hands an escalation event to the outbox. */
   readonly escalate: (event: EscalationEvent) => void;
-  /** Called after each poll with this cluster's new policy state (persisted by the daemon). */
-  readonly onState: (state: HealState) => void;
+  /**
+   * Called after each poll with this cluster's new policy state (persisted by the daemon); `routine` when
+   * the poll decided nothing but skips (only observations moved).
+   */
+  readonly onState: (state: HealState, routine: boolean) => void;
   readonly probe?: Parameters<typeof probeAll>[2];
 }
 
@@ -156,7 +159,10 @@ export class ClusterLoop {
     }
     const sent = executed.filter((e) => e.outcome === 'ok').map((e) => e.action.connector);
     if (sent.length > 0) await this.confirm([...new Set(sent)], log, signal);
-    this.deps.onState(this.state);
+    this.deps.onState(
+      this.state,
+      actions.every((a) => a.kind === 'skip'),
+    );
     log.debug(
       { connectors: snapshot.connectors.length, failed: classes.size, actions: actions.length, ms: this.deps.now() - started },
       'poll done',

@@ -103,8 +103,8 @@ export class Daemon {
     return this.server?.port;
   }
 
-  private persist(): void {
-    this.store.save(merge(this.loops.map((l) => l.healState)), this.outbox.pending());
+  private persist(routine = false): void {
+    this.store.save(merge(this.loops.map((l) => l.healState)), this.outbox.pending(), { routine });
   }
 
   /** Loads state, builds one loop per cluster. */
@@ -128,7 +128,7 @@ export class Daemon {
             now: this.now,
             random: this.random,
             escalate: (event) => this.outbox.enqueue(event),
-            onState: () => this.persist(),
+            onState: (_state, routine) => this.persist(routine),
           },
           sliceFor(saved.heal ?? EMPTY_HEAL_STATE, cluster.name),
         ),

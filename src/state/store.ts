@@ -37,19 +37,37 @@ export function parseState(text: string): { heal: HealState; outbox: unknown } {
   return { heal: parseHealState(data['heal']), outbox: data['outbox'] ?? [] };
 }
 
+/** Without a restart, an escalation or a delivery to record, the state file is rewritten at most this often. */
+export const ROUTINE_WRITE_INTERVAL_MS = 30_000;
+
+export interface StateStoreOptions {
+  readonly routineInterval?: number;
+  readonly now?: () => number;
+}
+
 /**
  * The state file: read tolerantly at start, written atomically (temp file + rename) in the background.
  * Saves are coalesced: while one write is in flight, later saves only mark the newest state to write next,
- * so a slow disk never blocks polling and never reorders writes.
+ * so a slow disk never blocks polling and never reorders writes. A routine save (timestamps moved, nothing
+ * acted on) is written at most every routineInterval: losing it in a crash costs nothing that matters,
+ * while rewriting hundreds of KB of incidents every poll costs CPU and disk.
  */
 export class StateStore {
   private pending: PersistedState | undefined;
+  private deferred: PersistedState | undefined;
   private writing: Promise<void> | undefined;
+  private lastWriteAt: number | undefined;
+  private readonly routineInterval: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly path: string,
     private readonly logger: Logger,
-  ) {}
+    options: StateStoreOptions = {},
+  ) {
+    this.routineInterval = options.routineInterval ?? ROUTINE_WRITE_INTERVAL_MS;
+    this.now = options.now ?? Date.now;
+  }
 
   async load(): Promise<{ heal: HealState; outbox: unknown }> {
     let text: string;
@@ -73,17 +91,38 @@ export class StateStore {
     }
   }
 
-  /** Schedules a write of this state; returns at once. */
-  save(heal: HealState, outbox: unknown): void {
-    this.pending = { version: STATE_VERSION, savedAt: new Date().toISOString(), heal, outbox };
+  /**
+   * Schedules a write of this state and returns at once. `routine`: only observations moved (no restart,
+   * page or delivery to record), so it may wait until routineInterval has passed since the last write.
+   */
+  save(heal: HealState, outbox: unknown, options: { routine?: boolean } = {}): void {
+    const state: PersistedState = { version: STATE_VERSION, savedAt: new Date(this.now()).toISOString(), heal, outbox };
+    const now = this.now();
+    if (options.routine && this.lastWriteAt !== undefined && now - this.lastWriteAt < this.routineInterval) {
+      this.deferred = state;
+      return;
+    }
+    this.write(state);
+  }
+
+  /** Writes what a routine save deferred, and resolves when every scheduled write is on disk (shutdown). */
+  async flush(): Promise<void> {
+    if (this.deferred) this.write(this.deferred);
+    await this.settled();
+  }
+
+  /** Resolves when the writes scheduled so far are on disk. */
+  async settled(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private write(state: PersistedState): void {
+    this.deferred = undefined;
+    this.pending = state;
+    this.lastWriteAt = this.now();
     this.writing ??= this.writeLoop().finally(() => {
       this.writing = undefined;
     });
-  }
-
-  /** Resolves when every scheduled write is on disk (shutdown, tests). */
-  async flush(): Promise<void> {
-    while (this.writing) await this.writing;
   }
 
   private async writeLoop(): Promise<void> {

@@ -1,0 +1,76 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { EMPTY_HEAL_STATE, type HealState } from '../../src/heal/types.js';
+import { StateStore } from '../../src/state/store.js';
+
+function capture() {
+  const lines: { level: number; msg: string }[] = [];
+  return { lines, logger: pino({ level: 'debug' }, { write: (l: string) => lines.push(JSON.parse(l) as { level: number; msg: string }) }) };
+}
+
+const heal = (attempts: number): HealState => ({
+  subjects: { 'prod/a/0': { cluster: 'prod', connector: 'a', task: 0, state: 'FAILED', workerId: 'w', attempts, restartTimes: [], moves: [] } },
+  incidents: {},
+  budgets: {},
+});
+
+describe('the state file', () => {
+  it('starts fresh when missing, and warns when corrupt or of another version', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
+    const { lines, logger } = capture();
+    expect(await new StateStore(join(dir, 'none.json'), logger).load()).toEqual({ heal: EMPTY_HEAL_STATE, outbox: [] });
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    writeFileSync(join(dir, 'bad.json'), '{"version":1,"heal":');
+    expect((await new StateStore(join(dir, 'bad.json'), logger).load()).heal).toEqual(EMPTY_HEAL_STATE);
+    writeFileSync(join(dir, 'v9.json'), '{"version":9}');
+    expect((await new StateStore(join(dir, 'v9.json'), logger).load()).heal).toEqual(EMPTY_HEAL_STATE);
+    expect(lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual(['state file corrupt; starting fresh', 'state file corrupt; starting fresh']);
+  });
+
+  it('writes atomically and reads back what it wrote, dropping malformed entries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
+    const file = join(dir, 'state.json');
+    const store = new StateStore(file, capture().logger);
+    store.save(heal(2), [{ some: 'delivery' }]);
+    await store.flush();
+    expect(readdirSync(dir)).toEqual(['state.json']);
+    const back = await new StateStore(file, capture().logger).load();
+    expect(back).toEqual({ heal: heal(2), outbox: [{ some: 'delivery' }] });
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as { heal: { subjects: Record<string, unknown> } };
+    raw.heal.subjects['prod/b/0'] = { cluster: 'prod' };
+    writeFileSync(file, JSON.stringify(raw));
+    expect(Object.keys((await new StateStore(file, capture().logger).load()).heal.subjects)).toEqual(['prod/a/0']);
+  });
+
+  it('writes a routine save at most every routineInterval, an acting one at once, and the deferred one on flush', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
+    const file = join(dir, 'state.json');
+    let now = 0;
+    const store = new StateStore(file, capture().logger, { routineInterval: 30_000, now: () => now });
+    const attemptsOnDisk = () => (JSON.parse(readFileSync(file, 'utf8')) as { heal: HealState }).heal.subjects['prod/a/0']!.attempts;
+    store.save(heal(1), [], { routine: true });
+    await store.settled();
+    expect(attemptsOnDisk()).toBe(1);
+    now = 10_000;
+    store.save(heal(2), [], { routine: true });
+    await store.settled();
+    expect(attemptsOnDisk()).toBe(1);
+    now = 20_000;
+    store.save(heal(3), []);
+    await store.settled();
+    expect(attemptsOnDisk()).toBe(3);
+    now = 25_000;
+    store.save(heal(4), [], { routine: true });
+    await store.settled();
+    expect(attemptsOnDisk()).toBe(3);
+    await store.flush();
+    expect(attemptsOnDisk()).toBe(4);
+    now = 60_000;
+    store.save(heal(5), [], { routine: true });
+    await store.settled();
+    expect(attemptsOnDisk()).toBe(5);
+  });
+});
