@@ -6,10 +6,10 @@ import { redactUrl } from '../config/load.js';
 import type { EscalationEvent, Incident } from '../escalate/types.js';
 import { applyOutcome, applyOutcomeToPrevious, decide, endpointsToProbe } from '../heal/policy.js';
 import { maintenanceMatcher } from '../heal/windows.js';
-import type { Action, HealState, SubjectRef } from '../heal/types.js';
+import type { Action, HealState, RestartAction, SubjectRef } from '../heal/types.js';
 import type { Logger } from '../log/logger.js';
 import type { WatchdogMetrics } from '../metrics/metrics.js';
-import { executeRestart, type ExecutedRestart, type RestartAction } from './executor.js';
+import { executeRestart, type ExecutedRestart } from './executor.js';
 import { probeAll } from './probe.js';
 
 export interface ClusterLoopDeps {

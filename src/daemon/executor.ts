@@ -2,9 +2,8 @@ import type { ConnectClient } from '../connect/client.js';
 import { isNotFound, isRebalance, isUnaddressableName } from '../connect/errors.js';
 import { supportsRestartFlags } from '../connect/client.js';
 import type { Logger } from '../log/logger.js';
-import type { Action, RestartOutcome } from '../heal/types.js';
+import type { RestartAction, RestartOutcome } from '../heal/types.js';
 
-export type RestartAction = Extract<Action, { kind: 'restart-connector' | 'restart-task' }>;
 
 /** What happened to one restart request; fed back to the policy and to the metrics. */
 export interface ExecutedRestart {
