@@ -4,6 +4,7 @@ import { validate as validateCron } from 'node-cron';
 import { FAILURE_CLASSES, type CustomRule, type FailureClass } from '../classify/types.js';
 import { ENV_PREFIX, FORMAT, SEVERITIES, SINK_TYPES, schema, type Severity, type SinkType } from './schema.js';
 import type { ClusterConfig, MaintenanceWindow, SinkConfig, SinkFilter, WatchdogConfig } from './types.js';
+import { isJsonObject } from '../util/json.js';
 
 /** A configuration problem: always names the key, never echoes a secret. Exit code 78 (EX_CONFIG). */
 export class ConfigError extends Error {
@@ -25,10 +26,6 @@ export interface LoadOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Values set on the command line (e.g. --dry-run), applied last. */
   readonly overrides?: { readonly dryRun?: boolean; readonly logLevel?: string };
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function toNumber(v: unknown): unknown {
@@ -156,7 +153,7 @@ function resolveClusters(raw: unknown[], shortcut: { url: string; name: string }
   const seen = new Set<string>();
   return raw.map((item, i) => {
     const path = `clusters[${i}]`;
-    if (!isPlainObject(item)) throw new ConfigError(path, 'must be an object');
+    if (!isJsonObject(item)) throw new ConfigError(path, 'must be an object');
     allowOnly(item, path, CLUSTER_KEYS);
     const name = optString(item, 'name', path);
     if (name === undefined) throw new ConfigError(`${path}.name`, 'is required');
@@ -204,7 +201,7 @@ function checkRegExp(pattern: string, key: string): void {
 function resolveRules(raw: unknown[]): CustomRule[] {
   return raw.map((item, i) => {
     const path = `rules[${i}]`;
-    if (!isPlainObject(item)) throw new ConfigError(path, 'must be an object');
+    if (!isJsonObject(item)) throw new ConfigError(path, 'must be an object');
     allowOnly(item, path, ['name', 'pattern', 'class', 'hint']);
     const pattern = optString(item, 'pattern', path);
     if (pattern === undefined) throw new ConfigError(`${path}.pattern`, 'is required');
@@ -233,7 +230,7 @@ const PAGERDUTY_URL = 'https://events.pagerduty.com/v2/enqueue';
 function resolveSinks(raw: unknown[], webhookUrl: string, webhookSecret: string): SinkConfig[] {
   const sinks = raw.map((item, i): SinkConfig => {
     const path = `sinks[${i}]`;
-    if (!isPlainObject(item)) throw new ConfigError(path, 'must be an object');
+    if (!isJsonObject(item)) throw new ConfigError(path, 'must be an object');
     allowOnly(item, path, ['type', 'name', 'url', 'secret', 'secretFile', 'routingKey', 'routingKeyFile', 'filter']);
     const type = item['type'];
     if (!SINK_TYPES.includes(type as SinkType)) throw new ConfigError(`${path}.type`, `must be one of ${SINK_TYPES.join(', ')}`);
@@ -248,7 +245,7 @@ function resolveSinks(raw: unknown[], webhookUrl: string, webhookSecret: string)
     const sec = secret(item, 'secret', path);
     const rawFilter = item['filter'] ?? {};
     const fpath = `${path}.filter`;
-    if (!isPlainObject(rawFilter)) throw new ConfigError(fpath, 'must be an object');
+    if (!isJsonObject(rawFilter)) throw new ConfigError(fpath, 'must be an object');
     allowOnly(rawFilter, fpath, ['classes', 'severities', 'clusters', 'connector']);
     const connector = optString(rawFilter, 'connector', fpath);
     if (connector !== undefined) checkRegExp(connector, `${fpath}.connector`);
@@ -284,7 +281,7 @@ function resolveSinks(raw: unknown[], webhookUrl: string, webhookSecret: string)
 function resolveWindows(raw: unknown[], clusterNames: readonly string[]): MaintenanceWindow[] {
   return raw.map((item, i) => {
     const path = `maintenance[${i}]`;
-    if (!isPlainObject(item)) throw new ConfigError(path, 'must be an object');
+    if (!isJsonObject(item)) throw new ConfigError(path, 'must be an object');
     allowOnly(item, path, ['cron', 'duration', 'cluster', 'connector', 'timezone']);
     const cron = optString(item, 'cron', path);
     if (cron === undefined) throw new ConfigError(`${path}.cron`, 'is required');
@@ -339,7 +336,7 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
   const file = options.configFile ?? env[CONFIG_FILE_ENV];
   if (file) {
     const data = readConfigFile(file);
-    if (!isPlainObject(data)) throw new ConfigError('config', `${file} must hold a JSON object`);
+    if (!isJsonObject(data)) throw new ConfigError('config', `${file} must hold a JSON object`);
     try {
       conf.load(data);
     } catch (err) {

@@ -7,12 +7,9 @@
 import { ShapeError } from './errors.js';
 import { deriveEndpoint } from './endpoint.js';
 import { STATES, type ConnectorSnapshot, type ConnectorType, type Endpoint, type State, type TaskStatus } from './types.js';
+import { isJsonObject } from '../util/json.js';
 
 type Json = Readonly<Record<string, unknown>>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
@@ -21,7 +18,7 @@ function describe(v: unknown): string {
 }
 
 function expectObject(v: unknown, at: string): Json {
-  if (!isObject(v)) throw new ShapeError(at, `expected an object, got ${describe(v)}`);
+  if (!isJsonObject(v)) throw new ShapeError(at, `expected an object, got ${describe(v)}`);
   return v;
 }
 

@@ -1,6 +1,7 @@
 import { FAILURE_CLASSES } from '../classify/types.js';
 import { SEVERITIES, type Severity } from '../config/schema.js';
 import type { EscalationEvent, Incident, IncidentClass } from './types.js';
+import { isJsonObject } from '../util/json.js';
 
 /** One event still to deliver to one sink. Plain data: persisted in the state file as an array of these. */
 export interface PendingDelivery {
@@ -18,14 +19,12 @@ export const deliveryId = (sink: string, eventId: string): string => `${sink}\u0
 
 const INCIDENT_CLASSES: readonly IncidentClass[] = [...FAILURE_CLASSES, 'unassigned', 'rebalancing', 'cluster-outage'];
 
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 8.64e15;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
 function parseIncident(v: unknown): Incident | undefined {
-  if (!isRec(v)) return undefined;
+  if (!isJsonObject(v)) return undefined;
   const { key, cluster, connector, task, reason, rootCause, hint, attempts, firstSeen, lastSeen, workerId, traceExcerpt, resolvedAt } = v;
   const cls = v['class'];
   const severity = v['severity'];
@@ -56,7 +55,7 @@ function parseIncident(v: unknown): Incident | undefined {
 }
 
 function parseEvent(v: unknown): EscalationEvent | undefined {
-  if (!isRec(v)) return undefined;
+  if (!isJsonObject(v)) return undefined;
   const { id, event, at, clusterUrl, resolution } = v;
   const incident = parseIncident(v['incident']);
   if (!incident || !isStr(id) || id === '' || (event !== 'trigger' && event !== 'resolve') || !isTime(at) || !isStr(clusterUrl)) return undefined;
@@ -64,7 +63,7 @@ function parseEvent(v: unknown): EscalationEvent | undefined {
 }
 
 export function parsePendingDelivery(v: unknown): PendingDelivery | undefined {
-  if (!isRec(v)) return undefined;
+  if (!isJsonObject(v)) return undefined;
   const { sink, attempts, lastError } = v;
   const event = parseEvent(v['event']);
   if (!event || !isStr(sink) || !isCount(attempts) || (lastError !== undefined && !isStr(lastError))) return undefined;

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { EMPTY_HEAL_STATE, type HealState } from '../heal/types.js';
+import { isJsonObject } from '../util/json.js';
 
 export const STATE_VERSION = 1;
 
@@ -14,15 +15,11 @@ export interface PersistedState {
   readonly outbox: unknown;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Keeps only well-formed entries; a state file is input like any other. */
 function parseHealState(v: unknown): HealState {
-  if (!isRecord(v)) return EMPTY_HEAL_STATE;
+  if (!isJsonObject(v)) return EMPTY_HEAL_STATE;
   const pick = (x: unknown, ok: (e: Record<string, unknown>) => boolean) =>
-    isRecord(x) ? Object.fromEntries(Object.entries(x).filter(([, e]) => isRecord(e) && ok(e))) : {};
+    isJsonObject(x) ? Object.fromEntries(Object.entries(x).filter(([, e]) => isJsonObject(e) && ok(e))) : {};
   return {
     subjects: pick(v['subjects'], (e) => typeof e['cluster'] === 'string' && typeof e['connector'] === 'string' && typeof e['attempts'] === 'number') as HealState['subjects'],
     incidents: pick(v['incidents'], (e) => typeof e['key'] === 'string' && typeof e['cluster'] === 'string') as HealState['incidents'],
@@ -32,7 +29,7 @@ function parseHealState(v: unknown): HealState {
 
 export function parseState(text: string): { heal: HealState; outbox: unknown } {
   const data: unknown = JSON.parse(text);
-  if (!isRecord(data)) throw new Error('not a JSON object');
+  if (!isJsonObject(data)) throw new Error('not a JSON object');
   if (data['version'] !== STATE_VERSION) throw new Error(`unsupported state version ${String(data['version'])}`);
   return { heal: parseHealState(data['heal']), outbox: data['outbox'] ?? [] };
 }
