@@ -28,6 +28,12 @@ export const DEFAULT_PLAN: readonly SizePlan[] = [
 
 export const POLLERS: readonly PollerName[] = ['watchdog', 'naive', 'naive-no-keepalive', 'runbook'];
 
+/** BENCH_POLLERS="watchdog naive" runs only those (quicker iterations); default: all of them. */
+function pollersToRun(): readonly PollerName[] {
+  const wanted = (process.env['BENCH_POLLERS'] ?? '').split(/[\s,]+/).filter((p) => p !== '');
+  return wanted.length === 0 ? POLLERS : POLLERS.filter((p) => wanted.includes(p));
+}
+
 function hasShellTools(): boolean {
   try {
     execFileSync('sh', ['-c', 'command -v curl && command -v jq && command -v xargs'], { stdio: 'ignore' });
@@ -116,7 +122,7 @@ export async function runScale(plan: readonly SizePlan[], log: (line: string) =>
           `expand body ${(info.expandBytes / 1e6).toFixed(2)} MB, status bodies ${(info.statusBytes / 1e6).toFixed(2)} MB in all`,
       );
       const results: PollerResult[] = [];
-      for (const poller of POLLERS) {
+      for (const poller of pollersToRun()) {
         const counts = poller === 'runbook' ? size.runbook : size;
         if (counts === undefined || (poller === 'runbook' && !shellTools)) continue;
         const r = await runPoller(poller, { url: `http://127.0.0.1:${info.port}`, warmup: counts.warmup, polls: counts.polls, gapMs }, size.tasks);

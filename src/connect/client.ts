@@ -101,6 +101,9 @@ export function isRetryable(err: unknown): boolean {
   }
 }
 
+/** getExchange's answer for a body identical to the one given. */
+const UNCHANGED: unique symbol = Symbol('unchanged');
+
 const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 1_000;
 
@@ -116,6 +119,13 @@ export class ConnectClient {
   private readonly info = new Map<string, CachedInfo>();
   /** When the last `expand=info` succeeded (`now()`), undefined before the first one. */
   private infoReadAt: number | undefined;
+  /**
+   * The last listing's body bytes and the connectors made of it (info merged in). In a steady cluster
+   * the listing is byte-identical poll after poll: then it is neither decoded nor parsed again, and the
+   * poll's snapshot reuses the same connectors array (ClusterLoop skips the work that depends on it
+   * alone). Kept only while the info cache is fresh and complete for it.
+   */
+  private lastListing: { readonly bytes: Buffer; readonly connectors: readonly ConnectorSnapshot[] } | undefined;
   /** The version from `GET /`, once known; forgotten when a poll fails (the worker may have been upgraded). */
   private knownVersion: { readonly value: string | undefined } | undefined;
 
@@ -191,10 +201,22 @@ export class ConnectClient {
     await this.transport.close();
   }
 
-  private async connectors(signal: AbortSignal | undefined): Promise<ConnectorSnapshot[]> {
-    const body = await this.get(LISTING_PATH, signal);
+  private async connectors(signal: AbortSignal | undefined): Promise<readonly ConnectorSnapshot[]> {
+    const last = this.lastListing;
+    this.lastListing = undefined;
+    const reusable = last !== undefined && this.infoFresh() ? last.bytes : undefined;
+    const { body, bytes } = await this.getExchange(LISTING_PATH, signal, reusable);
+    if (last !== undefined && body === UNCHANGED) {
+      this.lastListing = last;
+      return last.connectors;
+    }
     const listing = parseWith(this.line('GET', LISTING_PATH), () => parseListing(body));
-    if (listing.kind === 'expanded') return this.withInfo(listing.connectors, signal);
+    if (listing.kind === 'expanded') {
+      const connectors = await this.withInfo(listing.connectors, signal);
+      // Reusable next poll only when the info cache had nothing left to read for these statuses.
+      if (this.infoReason(listing.connectors) === undefined) this.lastListing = { bytes, connectors };
+      return connectors;
+    }
     this.logger?.debug({ connectors: listing.names.length }, 'worker ignored expand: reading statuses one by one');
     const statuses = await mapBounded(listing.names, this.statusConcurrency, (name, s) => this.status(name, s), signal).catch(
       (err: unknown) => {
@@ -220,9 +242,7 @@ export class ConnectClient {
   private infoReason(connectors: readonly ConnectorSnapshot[]): string | undefined {
     if (connectors.length === 0) return undefined;
     if (this.infoReadAt === undefined) return 'first read';
-    const age = this.now() - this.infoReadAt;
-    // A clock that went back is no reason to trust the cache for longer.
-    if (age < 0 || age >= this.infoRefresh) return 'refresh';
+    if (!this.infoFresh()) return 'refresh';
     for (const c of connectors) {
       const cached = this.info.get(c.name);
       if (cached === undefined) return 'new connector';
@@ -230,6 +250,13 @@ export class ConnectClient {
       if (tasksMax !== undefined && taskExtent(c) > Math.max(tasksMax, cached.tasksSeen)) return 'task beyond tasks.max';
     }
     return undefined;
+  }
+
+  /** Read, and younger than infoRefresh (a clock that went back is no reason to trust the cache for longer). */
+  private infoFresh(): boolean {
+    if (this.infoReadAt === undefined) return false;
+    const age = this.now() - this.infoReadAt;
+    return age >= 0 && age < this.infoRefresh;
   }
 
   /**
@@ -280,8 +307,21 @@ export class ConnectClient {
   }
 
   private async get(path: string, signal: AbortSignal | undefined): Promise<unknown> {
+    return (await this.getExchange(path, signal)).body;
+  }
+
+  /**
+   * A GET, retried, into its JSON body; or UNCHANGED, without decoding or parsing, when the 2xx body is
+   * byte for byte `unchangedFrom`.
+   */
+  private async getExchange(path: string, signal: AbortSignal | undefined, unchangedFrom?: Buffer): Promise<{ readonly body: unknown; readonly bytes: Buffer }> {
+    const once = async () => {
+      const raw = await this.transport.receive('GET', path, signal, unchangedFrom);
+      const same = raw.unchanged && raw.status >= 200 && raw.status <= 299;
+      return { body: same ? UNCHANGED : this.transport.interpret(raw), bytes: raw.bytes };
+    };
     try {
-      const { body } = await pRetry(() => this.transport.send('GET', path, signal), {
+      return await pRetry(once, {
         retries: this.retries,
         minTimeout: RETRY_MIN_MS,
         maxTimeout: RETRY_MAX_MS,
@@ -296,7 +336,6 @@ export class ConnectClient {
           return retry;
         },
       });
-      return body;
     } catch (err) {
       // p-retry rejects with the signal's reason when aborted between attempts.
       throw this.asAbort(err, signal, path);

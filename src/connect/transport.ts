@@ -17,6 +17,40 @@ const DEADLINE_FACTOR = 3;
 
 export type Method = 'GET' | 'POST';
 
+/** A response as received: status and body bytes, before any interpretation. */
+export interface RawResponse {
+  readonly req: RequestLine;
+  readonly status: number;
+  readonly contentType?: string;
+  readonly bytes: Buffer;
+  /** The body equals the `previous` given to receive() (and `bytes` is that buffer). */
+  readonly unchanged: boolean;
+}
+
+/** A body's bytes, compared chunk by chunk with `previous` while they match (see Transport.receive). */
+export async function readBody(body: AsyncIterable<Buffer>, previous?: Buffer): Promise<{ readonly bytes: Buffer; readonly unchanged: boolean }> {
+  const chunks: Buffer[] = [];
+  let matched = 0; // bytes equal to previous so far, not copied
+  let matching = previous !== undefined;
+  for await (const chunk of body) {
+    if (matching && previous !== undefined) {
+      const end = matched + chunk.length;
+      if (end <= previous.length && previous.compare(chunk, 0, chunk.length, matched, end) === 0) {
+        matched = end;
+        continue;
+      }
+      matching = false;
+      if (matched > 0) chunks.push(previous.subarray(0, matched));
+    }
+    chunks.push(chunk);
+  }
+  if (matching && previous !== undefined) {
+    if (matched === previous.length) return { bytes: previous, unchanged: true };
+    chunks.push(previous.subarray(0, matched)); // a body that is a prefix of the previous one
+  }
+  return { bytes: Buffer.concat(chunks), unchanged: false };
+}
+
 export interface Target {
   /** scheme://host:port, without credentials. */
   readonly origin: string;
@@ -102,26 +136,38 @@ export class Transport {
 
   /** One request, no retry: the status and parsed JSON body (undefined when empty), or a ConnectError. */
   async send(method: Method, path: string, signal?: AbortSignal): Promise<{ readonly status: number; readonly body: unknown }> {
+    const raw = await this.receive(method, path, signal);
+    return { status: raw.status, body: this.interpret(raw) };
+  }
+
+  /**
+   * One request, no retry, its body not yet decoded: a transport failure is a ConnectError, an HTTP error
+   * status is not. With `previous`, the body is compared with it as it arrives: when equal to the byte,
+   * `bytes` is `previous` itself and no copy of the body is made (a steady listing of thousands of tasks
+   * would otherwise allocate megabytes every poll).
+   */
+  async receive(method: Method, path: string, signal?: AbortSignal, previous?: Buffer): Promise<RawResponse> {
     const req: RequestLine = { cluster: this.cluster, method, path: this.pathOf(path) };
     const deadline = AbortSignal.timeout(this.timeout * DEADLINE_FACTOR);
     const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
     const context = () => ({ callerAborted: signal?.aborted === true, deadlineExceeded: deadline.aborted, timeoutMs: this.timeout });
-    let status: number;
-    let contentType: string | undefined;
-    let text: string;
     try {
       const res = await this.pool.request({ method, path: req.path, headers: this.headers, signal: combined });
-      status = res.statusCode;
       const ct = res.headers['content-type'];
-      contentType = Array.isArray(ct) ? ct[0] : ct;
-      text = await res.body.text();
+      const contentType = Array.isArray(ct) ? ct[0] : ct;
+      const { bytes, unchanged } = await readBody(res.body, previous);
+      this.logger?.debug({ method, path: req.path, status: res.statusCode }, 'connect response');
+      return { req, status: res.statusCode, ...(contentType !== undefined && { contentType }), bytes, unchanged };
     } catch (err) {
       const error = transportError(req, err, context());
       this.logger?.debug({ method, path: req.path, code: error.code }, 'connect request failed');
       throw error;
     }
-    this.logger?.debug({ method, path: req.path, status }, 'connect response');
-    return { status, body: interpretResponse(req, status, contentType, text) };
+  }
+
+  /** A received response into its JSON body (undefined when empty), or a ConnectError (see interpretResponse). */
+  interpret(raw: RawResponse): unknown {
+    return interpretResponse(raw.req, raw.status, raw.contentType, raw.bytes.toString('utf8'));
   }
 
   async close(): Promise<void> {

@@ -57,6 +57,8 @@ export class ClusterLoop {
   private version: string | undefined;
   /** The snapshot of the last decide(): where decide() reads the worker of a quiet subject (not in state). */
   private previous: ClusterSnapshot | undefined;
+  /** The connectors last given to the metrics, and their FAILED subjects' classes. */
+  private observed: { readonly connectors: ClusterSnapshot['connectors']; readonly classes: ReadonlyMap<string, FailureClass> } | undefined;
 
   constructor(
     private readonly deps: ClusterLoopDeps,
@@ -88,8 +90,14 @@ export class ClusterLoop {
       return { ok: false, actions: [] };
     }
     metrics.observePoll(cluster.name, 'ok', (this.deps.now() - started) / 1000, this.deps.now());
-    const classes = failedClasses(snapshot, classify);
-    metrics.observeSnapshot(snapshot, classes);
+    // The client hands back the same connectors array when the worker's listing did not change by a byte:
+    // the classes and the gauges made of it are still right.
+    let classes = this.observed?.connectors === snapshot.connectors ? this.observed.classes : undefined;
+    if (classes === undefined) {
+      classes = failedClasses(snapshot, classify);
+      metrics.observeSnapshot(snapshot, classes);
+      this.observed = { connectors: snapshot.connectors, classes };
+    }
 
     const owns = (workerId: string) => config.ownership.mode === 'all' || workerId === config.ownership.workerId;
     const probeAt = this.deps.now();

@@ -108,14 +108,53 @@ function taskOf(c: ConnectorSnapshot, id: number, i: number): TaskStatus | undef
   return t !== undefined && t.id === id ? t : c.tasks.find((x) => x.id === id);
 }
 
+/** What decide() and endpointsToProbe() look up in a list of connectors, computed once per list. */
+interface ConnectorIndex {
+  readonly byName: ReadonlyMap<string, ConnectorSnapshot>;
+  /** Connectors with a subject not RUNNING, or RUNNING on no listed worker: all others are quiet through and through. */
+  readonly notable: ReadonlySet<ConnectorSnapshot>;
+  /** Connectors that are FAILED or have a FAILED task, in listing order. */
+  readonly failing: readonly ConnectorSnapshot[];
+}
+
+// Snapshots are never mutated, and the client hands back the same connectors array while the worker's
+// listing does not change: the index of a steady cluster is computed once, not every poll.
+const indexes = new WeakMap<readonly ConnectorSnapshot[], ConnectorIndex>();
+
+function indexOf(connectors: readonly ConnectorSnapshot[]): ConnectorIndex {
+  let index = indexes.get(connectors);
+  if (index !== undefined) return index;
+  const byName = new Map<string, ConnectorSnapshot>();
+  const notable = new Set<ConnectorSnapshot>();
+  const failing: ConnectorSnapshot[] = [];
+  for (const c of connectors) {
+    byName.set(c.name, c);
+    let quiet = c.state === 'RUNNING' && c.workerId !== '';
+    let failed = c.state === 'FAILED';
+    for (const t of c.tasks) {
+      if (t.state !== 'RUNNING' || t.workerId === '') quiet = false;
+      if (t.state === 'FAILED') failed = true;
+    }
+    if (!quiet) notable.add(c);
+    if (failed) failing.push(c);
+  }
+  index = { byName, notable, failing };
+  indexes.set(connectors, index);
+  return index;
+}
+
 export function decide(input: DecideInput): Decision {
   const { snapshot, config, now, owns, inMaintenance } = input;
   const cluster = snapshot.cluster;
   // Incidents are few, but resolving deletes: a Map, not a copied object (insertion order is the same).
   const incidents = new Map<string, Incident>(Object.entries(input.state.incidents));
   const actions: Action[] = [];
-  const present = new Map(snapshot.connectors.map((c) => [c.name, c]));
-  const previous = input.previous !== undefined && input.previous.cluster === cluster ? new Map(input.previous.connectors.map((c) => [c.name, c])) : undefined;
+  const index = indexOf(snapshot.connectors);
+  const present = index.byName;
+  const samePrevious = input.previous !== undefined && input.previous.cluster === cluster ? input.previous : undefined;
+  const previous = samePrevious === undefined ? undefined : indexOf(samePrevious.connectors).byName;
+  // The very listing the last decide() saw: a connector quiet through and through was quiet then too.
+  const unchanged = samePrevious?.connectors === snapshot.connectors;
 
   const resolve = (incident: Incident, resolution: ResolveReason) => {
     incidents.delete(incident.key);
@@ -194,6 +233,8 @@ export function decide(input: DecideInput): Decision {
   };
   for (const c of snapshot.connectors) {
     const known = remembered.get(c.name);
+    // Unchanged listing, nothing remembered, every subject RUNNING where it was: the loop below would find nothing.
+    if (unchanged && known === undefined && !index.notable.has(c)) continue;
     const before = previous?.get(c.name);
     const connectorInState = known !== undefined && known.has(null);
     if (connectorInState || !quietStill(c.state, c.workerId, before?.workerId)) see(c, connectorInState, 'connector', null, c.state, c.workerId, c.trace, before?.workerId);
@@ -451,7 +492,7 @@ export function endpointsToProbe(state: HealState, snapshot: ClusterSnapshot, cl
     const deferred = prev?.failedSince !== undefined && prev.dependencyDownSince !== undefined;
     return deferred || restartDueAt(compact(streak), config.firstRestartDelay, now) <= now;
   };
-  for (const c of snapshot.connectors) {
+  for (const c of indexOf(snapshot.connectors).failing) {
     const endpoint = c.endpoint;
     if (endpoint === undefined) continue;
     // The subjects decide() would restart: a FAILED connector (its FAILED tasks go with it), or the

@@ -445,6 +445,75 @@ describe('connector info, cached between polls', () => {
   });
 });
 
+describe('a listing identical to the last one', () => {
+  let clock = 1_700_000_000_000;
+  const now = (): number => clock;
+  beforeEach(() => {
+    clock = 1_700_000_000_000;
+  });
+
+  it('is not parsed again: the snapshot reuses the same connectors array until a byte changes', async () => {
+    const world = new World().add('a').add('b', { tasks: 3, tasksMax: 3 });
+    const c = client({}, { now });
+    const first = (await c.snapshot()).connectors;
+    clock += 10_000;
+    const second = await c.snapshot();
+    expect(second.connectors).toBe(first);
+    expect(second.at).toBe(clock); // the snapshot itself is new
+    world.connectors.get('b')!.tasks = 2;
+    clock += 10_000;
+    const changed = (await c.snapshot()).connectors;
+    expect(changed).not.toBe(first);
+    expect(changed.find((x) => x.name === 'b')?.tasks.map((t) => t.id)).toEqual([0, 1]);
+    clock += 10_000;
+    expect((await c.snapshot()).connectors).toBe(changed);
+    expect(world.take().filter((g) => g === INFO)).toHaveLength(1);
+  });
+
+  it('is parsed again when the info is due for a refresh, and after a failed poll', async () => {
+    const world = new World().add('a', { host: 'old.db.internal' });
+    const c = client({}, { now });
+    const first = (await c.snapshot()).connectors;
+    world.connectors.get('a')!.host = 'new.db.internal';
+    clock += DEFAULT_INFO_REFRESH_MS;
+    const refreshed = (await c.snapshot()).connectors;
+    expect(refreshed).not.toBe(first);
+    expect(refreshed[0]?.endpoint?.host).toBe('new.db.internal');
+    nock.cleanAll();
+    nock(URL_).get(LISTING).reply(503, { error_code: 503, message: 'unavailable' });
+    await failure(c.snapshot());
+    const again = new World().add('a', { host: 'new.db.internal' });
+    const afterFailure = (await c.snapshot()).connectors;
+    expect(afterFailure).not.toBe(refreshed);
+    expect(afterFailure).toEqual(refreshed);
+    expect(again.take()).toContain(LISTING);
+  });
+
+  it('is not reused while a new connector still lacks its info (the info read failed)', async () => {
+    const world = new World().add('a');
+    world.infoFailures = 2;
+    const c = client({}, { now });
+    const first = (await c.snapshot()).connectors;
+    const second = (await c.snapshot()).connectors;
+    expect(second).not.toBe(first);
+    expect(second[0]).not.toHaveProperty('tasksMax');
+    const third = (await c.snapshot()).connectors;
+    expect(third[0]).toHaveProperty('tasksMax', 1);
+    expect((await c.snapshot()).connectors).toBe(third);
+    expect(world.take().filter((g) => g === INFO)).toHaveLength(3);
+  });
+
+  it('an error answer with the same bytes as the last listing is still an error', async () => {
+    const body = JSON.stringify({ a: { status: status('a') } });
+    nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, body).get(INFO).reply(200, { a: { info: { config: { 'tasks.max': '1' } } } });
+    const c = client({}, { now });
+    await c.snapshot();
+    nock(URL_).get(LISTING).reply(500, body);
+    const err = await failure(c.snapshot());
+    expect(err).toMatchObject({ code: 'HTTP', status: 500 });
+  });
+});
+
 describe('snapshot fallback for workers that ignore expand (< 2.3)', () => {
   it('reads each status with bounded concurrency and skips connectors deleted meanwhile (404)', async () => {
     const names = Array.from({ length: 12 }, (_, i) => `c${i}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectorPath, encodeSegment } from '../../src/connect/client.js';
-import { resolveTarget } from '../../src/connect/transport.js';
+import { readBody, resolveTarget } from '../../src/connect/transport.js';
 
 describe('resolveTarget', () => {
   it('takes user info out of the URL and sends it as basic auth', () => {
@@ -35,5 +35,43 @@ describe('connector paths', () => {
 
   it('round-trips through decodeURIComponent', () => {
     for (const name of ['a b/c%d?e#f', 'é€😀', '..']) expect(decodeURIComponent(encodeSegment(name))).toBe(name);
+  });
+});
+
+describe('readBody', () => {
+  async function* chunks(text: string, size: number): AsyncGenerator<Buffer> {
+    for (let i = 0; i < text.length; i += size) yield Buffer.from(text.slice(i, i + size));
+  }
+  const previous = Buffer.from('{"a":{"status":"RUNNING"},"b":{"status":"FAILED"}}');
+
+  it('hands back the previous buffer itself when every chunk matches it', async () => {
+    const r = await readBody(chunks(previous.toString(), 7), previous);
+    expect(r.unchanged).toBe(true);
+    expect(r.bytes).toBe(previous);
+  });
+
+  it.each([
+    ['a byte changed in a middle chunk', '{"a":{"status":"RUNNING"},"b":{"status":"PAUSED!"}}'],
+    ['a byte changed in the first chunk', '{"x":{"status":"RUNNING"},"b":{"status":"FAILED"}}'],
+    ['shorter: a prefix of the previous body', '{"a":{"status":"RUNNING"}'],
+    ['longer: the previous body and more', '{"a":{"status":"RUNNING"},"b":{"status":"FAILED"}}   '],
+    ['empty', ''],
+  ])('%s: the new bytes, whole', async (_, text) => {
+    for (const size of [1, 5, 7, 64]) {
+      const r = await readBody(chunks(text, size), previous);
+      expect(r.unchanged).toBe(false);
+      expect(r.bytes.toString()).toBe(text);
+    }
+  });
+
+  it('without a previous body, concatenates the chunks', async () => {
+    const r = await readBody(chunks('{"a":1}', 3));
+    expect(r).toEqual({ bytes: Buffer.from('{"a":1}'), unchanged: false });
+  });
+
+  it('does not write into the previous buffer', async () => {
+    const copy = Buffer.from(previous);
+    await readBody(chunks('{"a":{"status":"RUNNING"},"b":{"status":"PAUSED!"}}', 9), previous);
+    expect(previous.equals(copy)).toBe(true);
   });
 });

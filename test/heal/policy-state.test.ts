@@ -102,7 +102,7 @@ function lcg(seed: number): () => number {
  * (sometimes with no worker listed), connectors paused, restarting, UNASSIGNED, deleted and re-created,
  * tasks.max lowered and raised, failures of every class; restarts answered ok, failed, 409 or 404.
  */
-function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean }) {
+function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean; calm?: boolean; reuse?: boolean }) {
   const r = lcg(seed);
   const pick = <T,>(a: readonly T[]): T => a[Math.floor(r() * a.length)] as T;
   const workers = [W1, W2, W1, W2, ''];
@@ -122,8 +122,10 @@ function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean })
   const start = sim.now;
   const outcomes: RestartResult[] = ['ok', 'ok', 'ok', 'failed', 'rebalance', 'not-found'];
   let snap: ConnectorSnapshot[] = [];
+  let reused = 0;
   while (sim.now < start + 2 * 60 * MINUTE) {
-    for (const c of world) {
+    // Calm: the world changes in one poll out of four (a listing identical to the last one is the common poll).
+    if (opts.calm !== true || r() < 0.25) for (const c of world) {
       if (r() < 0.04) c.state = pick<State>(['RUNNING', 'RUNNING', 'FAILED', 'PAUSED', 'RESTARTING', 'UNASSIGNED']);
       if (r() < 0.02) c.listed = !c.listed;
       if (r() < 0.02) c.tasksMax = pick([undefined, 1, 2, 3]);
@@ -136,7 +138,7 @@ function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean })
         }
       }
     }
-    snap = world
+    const next = world
       .filter((c) => c.listed)
       .map((c) =>
         connector(
@@ -146,6 +148,9 @@ function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean })
           { workerId: c.workerId, ...(c.state === 'FAILED' && { cls: 'connection' }), ...(c.tasksMax !== undefined && { tasksMax: c.tasksMax }), ...(c.name < 'c3' && { endpoint: PG }) },
         ),
       );
+    // As the client does for a byte-identical listing: the very same array again.
+    if (opts.reuse === true && JSON.stringify(next) === JSON.stringify(snap)) reused += 1;
+    else snap = next;
     const m = (sim.now - start) / MINUTE;
     sim.poll(snap, {
       outcome: () => pick(outcomes),
@@ -154,7 +159,7 @@ function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean })
     });
     sim.advance(POLL);
   }
-  return { sim, last: snap };
+  return { sim, last: snap, reused };
 }
 
 describe('decisions without quiet subjects in state', () => {
@@ -172,6 +177,19 @@ describe('decisions without quiet subjects in state', () => {
     }
     // moves, UNASSIGNED and failures of each class were all exercised
     expect([...escalated].sort()).toEqual(['config', 'connection', 'rebalancing', 'serialization', 'unassigned', 'unknown']);
+  });
+
+  it('are identical when an unchanged listing comes back as the very same array (the fast path of decide)', () => {
+    let reusedPolls = 0;
+    for (const seed of seeds) {
+      const fresh = restless(seed, { calm: true });
+      const reused = restless(seed, { calm: true, reuse: true });
+      expect(reused.sim.log).toEqual(fresh.sim.log);
+      expect(reused.sim.state).toEqual(fresh.sim.state);
+      reusedPolls += reused.reused;
+    }
+    // The fast path was taken, often: most calm polls list the same array as the poll before.
+    expect(reusedPolls).toBeGreaterThan(seeds.length * 100);
   });
 
   it('leave out of state every quiet subject the last snapshot lists with its worker', () => {

@@ -1,0 +1,71 @@
+/**
+ * ClusterLoop with a stand-in client that hands back the same connectors array while "the worker's
+ * listing" does not change, as ConnectClient does: the work that depends on the listing alone is done
+ * once per listing, and a change shows at once.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import type { ConnectClient } from '../../src/connect/client.js';
+import type { ClusterSnapshot, ConnectorSnapshot } from '../../src/connect/types.js';
+import { loadConfig } from '../../src/config/load.js';
+import { ClusterLoop } from '../../src/daemon/cluster-loop.js';
+import { EMPTY_HEAL_STATE } from '../../src/heal/types.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { WatchdogMetrics } from '../../src/metrics/metrics.js';
+import { stubClassifier, TRACES, W1 } from '../heal/helpers.js';
+
+function listing(taskState: 'RUNNING' | 'FAILED'): readonly ConnectorSnapshot[] {
+  return [
+    { name: 'sink', type: 'sink', state: 'RUNNING', workerId: W1, tasks: [{ id: 0, state: taskState, workerId: W1, ...(taskState === 'FAILED' && { trace: TRACES.serialization }) }] },
+    { name: 'quiet', type: 'source', state: 'RUNNING', workerId: W1, tasks: [{ id: 0, state: 'RUNNING', workerId: W1 }] },
+  ];
+}
+
+async function gauge(metrics: WatchdogMetrics, name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const metric = await metrics.registry.getSingleMetric(name)?.get();
+  return metric?.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
+}
+
+describe('ClusterLoop with an unchanged listing', () => {
+  it('observes a listing into the metrics once, and a changed one at once', async () => {
+    const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1' }, overrides: { dryRun: true } });
+    const cluster = config.clusters[0]!;
+    let connectors = listing('FAILED');
+    let clock = Date.parse('2026-11-25T10:00:00Z');
+    const client = { snapshot: async (): Promise<ClusterSnapshot> => ({ cluster: cluster.name, at: clock, connectors }) } as unknown as ConnectClient;
+    const metrics = new WatchdogMetrics({ defaultMetrics: false, clusters: [cluster.name] });
+    const observe = vi.spyOn(metrics, 'observeSnapshot');
+    const loop = new ClusterLoop(
+      {
+        cluster,
+        config,
+        client,
+        classify: stubClassifier(),
+        metrics,
+        logger: silentLogger(),
+        now: () => clock,
+        random: () => 0.5,
+        escalate: () => {},
+        onState: () => {},
+      },
+      EMPTY_HEAL_STATE,
+    );
+    const escalations = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await loop.poll();
+      expect(r.ok).toBe(true);
+      escalations.push(...r.actions.filter((a) => a.kind === 'escalate'));
+      clock += 10_000;
+    }
+    expect(observe).toHaveBeenCalledTimes(1);
+    expect(escalations).toHaveLength(1);
+    expect(await gauge(metrics, 'connect_watchdog_tasks', { state: 'FAILED' })).toBe(1);
+    expect(await gauge(metrics, 'connect_watchdog_task_failed', { connector: 'sink', class: 'serialization' })).toBe(1);
+
+    connectors = listing('RUNNING');
+    await loop.poll();
+    expect(observe).toHaveBeenCalledTimes(2);
+    expect(await gauge(metrics, 'connect_watchdog_tasks', { state: 'FAILED' })).toBe(0);
+    expect(await gauge(metrics, 'connect_watchdog_tasks', { state: 'RUNNING' })).toBe(2);
+    expect(await gauge(metrics, 'connect_watchdog_task_failed', { connector: 'sink' })).toBeUndefined();
+  });
+});
