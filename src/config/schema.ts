@@ -195,6 +195,12 @@ export const schema = {
         default: 0.2,
         env: `${ENV_PREFIX}HEAL_BACKOFF_JITTER`,
       },
+      heldAfter: {
+        doc: `A restart after which the subject ran this long worked: its next failure is restarted without the backoff wait (after heal.firstRestartDelay), while its counters still count toward escalation and reset only after heal.stablePeriod; 0 = always wait ${durationDoc}.`,
+        format: FORMAT.nonNegativeDuration,
+        default: 60_000,
+        env: `${ENV_PREFIX}HEAL_BACKOFF_HELD_AFTER`,
+      },
     },
     maxAttempts: {
       doc: 'Restarts of one subject before escalating (0 = unlimited); past it, restarts go on at the backoff cap.',

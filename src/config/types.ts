@@ -46,7 +46,7 @@ export interface MaintenanceWindow {
 export interface HealConfig {
   readonly actions: Readonly<Record<FailureClass, HealAction>>;
   readonly firstRestartDelay: number;
-  readonly backoff: { readonly initial: number; readonly factor: number; readonly max: number; readonly jitter: number };
+  readonly backoff: { readonly initial: number; readonly factor: number; readonly max: number; readonly jitter: number; readonly heldAfter: number };
   readonly maxAttempts: number;
   readonly stablePeriod: number;
   readonly escalateAfter: { readonly restarts: number; readonly window: number };

@@ -4,7 +4,10 @@
  * Streaks: failedSince marks the start of a FAILED streak, which a RESTARTING in between does not end
  * (that is our restart in flight) but any other state does. recoveredAt marks the first RUNNING after a
  * failure; the restart counters reset only once the subject has been RUNNING continuously for
- * heal.stablePeriod from there (not from the last restart), so a flapping subject keeps its backoff.
+ * heal.stablePeriod from there (not from the last restart), so a flapping subject keeps its counters:
+ * it is paged after escalateAfter restarts, and a crash loop keeps backing off. But a subject that ran
+ * for heal.backoff.heldAfter before failing again was fixed by its last restart: its new failure is
+ * restarted without the backoff wait (waiting would only add downtime to each flap).
  */
 import type { Classification, Classifier } from '../classify/types.js';
 import type { State } from '../connect/types.js';
@@ -25,7 +28,18 @@ export interface Observation {
   readonly newlyFailed: boolean;
 }
 
-type ObserveConfig = Pick<HealConfig, 'stablePeriod' | 'escalateAfter' | 'rebalance'>;
+type ObserveConfig = Pick<HealConfig, 'stablePeriod' | 'escalateAfter' | 'rebalance' | 'backoff' | 'firstRestartDelay'>;
+
+/**
+ * When the restart of a failure that begins `now` is due, if the subject's last restart held (it ran
+ * for heal.backoff.heldAfter since its recovery): heal.firstRestartDelay from now, as for a first failure.
+ * Undefined when it did not hold: the backoff wait set at that restart stands.
+ */
+export function heldRestartDueAt(prev: Pick<SubjectState, 'recoveredAt'> | undefined, config: Pick<HealConfig, 'backoff' | 'firstRestartDelay'>, now: number): number | undefined {
+  const { heldAfter } = config.backoff;
+  if (prev?.recoveredAt === undefined || heldAfter <= 0 || now - prev.recoveredAt < heldAfter) return undefined;
+  return now + config.firstRestartDelay;
+}
 
 /** Drops keys whose value is undefined so that state is the same before and after a JSON round trip. */
 export function compact<T extends object>(o: T): T {
@@ -100,8 +114,10 @@ export function observe(
       const failure = classification ?? classify(seen.trace ?? ''); // set above: seen is FAILED
       const since = prev?.failedSince;
       const continuing = since !== undefined;
+      const held = continuing ? undefined : heldRestartDueAt(prev, config, now);
       const subject = compact({
         ...common,
+        ...(held !== undefined && { nextRestartAt: held }),
         class: failure.class,
         failedSince: since ?? now,
         recoveredAt: undefined,

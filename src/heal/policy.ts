@@ -23,7 +23,7 @@ import { incidentKey, type Incident, type IncidentClass } from '../escalate/type
 import { backoffWait, restartDueAt } from './backoff.js';
 import { refill, take } from './budget.js';
 import { HINTS, detailsOf, openIncident, touchIncident, type IncidentDetails } from './incidents.js';
-import { compact, freshSubject, isQuiet, observe, type Observation } from './observe.js';
+import { compact, freshSubject, heldRestartDueAt, isQuiet, observe, type Observation } from './observe.js';
 import { failureEscalation, rebalancingEscalation, settled, unassignedEscalation } from './rules.js';
 import {
   subjectKey,
@@ -488,7 +488,7 @@ export function endpointsToProbe(state: HealState, snapshot: ClusterSnapshot, cl
     if (filter.inMaintenance?.(c.name) === true) return false;
     // A subject absent from state is new or was quiet: the same to the backoff.
     const prev = state.subjects[subjectKey({ cluster: snapshot.cluster, connector: c.name, task })];
-    const streak = prev?.failedSince !== undefined ? prev : { attempts: prev?.attempts ?? 0, nextRestartAt: prev?.nextRestartAt, failedSince: now };
+    const streak = prev?.failedSince !== undefined ? prev : { attempts: prev?.attempts ?? 0, nextRestartAt: heldRestartDueAt(prev, config, now) ?? prev?.nextRestartAt, failedSince: now };
     const deferred = prev?.failedSince !== undefined && prev.dependencyDownSince !== undefined;
     return deferred || restartDueAt(compact(streak), config.firstRestartDelay, now) <= now;
   };

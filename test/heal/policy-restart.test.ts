@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../src/heal/types.js';
-import { connector, DEFAULTS, kinds, MINUTE, oneTask, SECOND, Sim, task, withConfig } from './helpers.js';
+import { endpointsToProbe } from '../../src/heal/policy.js';
+import { connector, DEFAULTS, kinds, MINUTE, oneTask, PG, SECOND, Sim, snapshot, task, withConfig } from './helpers.js';
 
 const POLL = 10 * SECOND;
 const restarts = (actions: readonly Action[]) => actions.filter((a) => a.kind === 'restart-task' || a.kind === 'restart-connector');
@@ -114,6 +115,50 @@ describe('a flapping task', () => {
     sim.advance(every).poll([oneTask('t', 'RUNNING')]);
     expect(sim.advance(every).poll([oneTask('t', 'FAILED', 'connection')])).toEqual([
       expect.objectContaining({ kind: 'skip', reason: 'backoff', nextAt: sim.now + 10 * SECOND }),
+    ]);
+  });
+});
+
+describe('a restart that held (the subject ran for heal.backoff.heldAfter)', () => {
+  // A 5 min backoff after the first restart makes "restarted at once" and "waited" easy to tell apart.
+  const slow = withConfig({ backoff: { ...DEFAULTS.backoff, initial: 5 * MINUTE } });
+  const failing = [oneTask('pg-orders', 'FAILED', 'connection', { endpoint: PG })];
+  const running = [oneTask('pg-orders', 'RUNNING', undefined, { endpoint: PG })];
+
+  it('lets the next failure be restarted at once, while the counters go on toward the page', () => {
+    const sim = new Sim(slow, { random: () => 0 });
+    expect(restarts(sim.poll(failing))).toEqual([expect.objectContaining({ attempt: 1 })]); // waits 5 min from here
+    sim.advance(POLL).run(2 * MINUTE, POLL, running); // ran 2 min ≥ heldAfter (1 min)
+    expect(sim.poll(failing)).toEqual([expect.objectContaining({ kind: 'restart-task', attempt: 2 })]);
+    expect(sim.state.subjects['prod/pg-orders/0']).toMatchObject({ attempts: 2, restartTimes: [expect.any(Number), sim.now] });
+    // The same flap again: a third restart at once, and the counters reach escalateAfter (3 in 30 min).
+    sim.advance(POLL).run(2 * MINUTE, POLL, running);
+    expect(sim.poll(failing)).toEqual([expect.objectContaining({ kind: 'restart-task', attempt: 3 })]);
+    sim.advance(POLL).run(2 * MINUTE, POLL, running);
+    expect(kinds(sim.poll(failing))).toEqual(['escalate', 'restart-task']);
+  });
+
+  it('does not skip the backoff after a shorter run (a crash loop), nor when heldAfter is 0', () => {
+    for (const [config, ran] of [
+      [slow, 30 * SECOND],
+      [withConfig({ backoff: { ...slow.backoff, heldAfter: 0 } }), 2 * MINUTE],
+    ] as const) {
+      const sim = new Sim(config, { random: () => 0 });
+      sim.poll(failing);
+      const due = sim.now + 5 * MINUTE;
+      sim.advance(POLL).run(ran, POLL, running);
+      expect(sim.poll(failing)).toEqual([expect.objectContaining({ kind: 'skip', reason: 'backoff', nextAt: due })]);
+    }
+  });
+
+  it('the endpoint of such a failure is probed (the restart is due), and a refusal still holds it back', () => {
+    const sim = new Sim(slow, { random: () => 0 });
+    sim.poll(failing);
+    sim.advance(POLL).run(2 * MINUTE, POLL, running);
+    const filter = { config: slow, now: sim.now };
+    expect(endpointsToProbe(sim.state, snapshot(failing, sim.now), sim.classify, filter)).toEqual([PG]);
+    expect(sim.poll(failing, { probes: new Map([['db.internal:5432', false]]) })).toEqual([
+      expect.objectContaining({ kind: 'skip', reason: 'dependency-down' }),
     ]);
   });
 });
