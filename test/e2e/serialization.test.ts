@@ -51,6 +51,14 @@ describe('serialization failure of a FileStreamSink', () => {
     expect(failed.tasks[0]!.trace).toContain('org.apache.kafka.connect.errors.DataException');
     capture('real-e2e-status-failed-serialization-not-json-filestream-sink.json', failed);
 
+    // What the client's unchanged-listing shortcut rests on (src/connect/client.ts): while nothing
+    // changes, the real worker lists the statuses byte for byte the same, FAILED traces included.
+    const listing = async () => Buffer.from(await (await fetch('http://127.0.0.1:8083/connectors?expand=status')).arrayBuffer());
+    const before = await listing();
+    expect(before.toString()).toContain('DataException');
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect((await listing()).equals(before)).toBe(true);
+
     const page = await receiver.waitFor((p) => p.connector === NAME && p.event === 'trigger', 15_000, `a trigger for ${NAME}`);
     expect(page).toMatchObject({
       schema: 'connect-watchdog/incident/v1',
