@@ -9,6 +9,7 @@
  * again (`GET /connectors?expand=info`, one request) only for a connector not seen yet, for a status
  * showing a task beyond the cached tasks.max, and every `infoRefresh`.
  */
+import { createHash } from 'node:crypto';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { ClusterConfig } from '../config/types.js';
@@ -101,6 +102,15 @@ export function isRetryable(err: unknown): boolean {
   }
 }
 
+const sha256 = (bytes: Buffer): Buffer => createHash('sha256').update(bytes).digest();
+
+/** The same info parts (the very objects: an unchanged info body reuses them), connector by connector. */
+function sameInfo(a: ReadonlyMap<string, CachedInfo>, b: ReadonlyMap<string, CachedInfo>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, x] of a) if (b.get(name)?.info !== x.info) return false;
+  return true;
+}
+
 /** getExchange's answer for a body identical to the one given. */
 const UNCHANGED: unique symbol = Symbol('unchanged');
 
@@ -125,7 +135,9 @@ export class ConnectClient {
    * poll's snapshot reuses the same connectors array (ClusterLoop skips the work that depends on it
    * alone). Kept only while the info cache is fresh and complete for it.
    */
-  private lastListing: { readonly bytes: Buffer; readonly connectors: readonly ConnectorSnapshot[] } | undefined;
+  private lastListing: { readonly bytes: Buffer; readonly statuses: readonly ConnectorSnapshot[]; readonly connectors: readonly ConnectorSnapshot[] } | undefined;
+  /** The SHA-256 of the last `expand=info` body parsed, and what it gave (the configs themselves are not kept). */
+  private lastInfo: { readonly digest: Buffer; readonly infos: ReadonlyMap<string, InfoParts> } | undefined;
   /** The version from `GET /`, once known; forgotten when a poll fails (the worker may have been upgraded). */
   private knownVersion: { readonly value: string | undefined } | undefined;
 
@@ -204,17 +216,23 @@ export class ConnectClient {
   private async connectors(signal: AbortSignal | undefined): Promise<readonly ConnectorSnapshot[]> {
     const last = this.lastListing;
     this.lastListing = undefined;
-    const reusable = last !== undefined && this.infoFresh() ? last.bytes : undefined;
-    const { body, bytes } = await this.getExchange(LISTING_PATH, signal, reusable);
+    const { body, bytes } = await this.getExchange(LISTING_PATH, signal, last === undefined ? undefined : { bytes: last.bytes });
     if (last !== undefined && body === UNCHANGED) {
-      this.lastListing = last;
-      return last.connectors;
+      // The same statuses: the connectors made of them stand, unless an info refresh is due and finds a change.
+      const infoChanged = !this.infoFresh() && (await this.readInfo(last.statuses, 'refresh', signal));
+      this.lastListing = infoChanged ? { ...last, connectors: this.withCachedInfo(last.statuses) } : last;
+      return this.lastListing.connectors;
     }
     const listing = parseWith(this.line('GET', LISTING_PATH), () => parseListing(body));
     if (listing.kind === 'expanded') {
-      const connectors = await this.withInfo(listing.connectors, signal);
+      const statuses = listing.connectors;
+      const listed = new Set(statuses.map((c) => c.name));
+      for (const name of this.info.keys()) if (!listed.has(name)) this.info.delete(name);
+      const reason = this.infoReason(statuses);
+      if (reason !== undefined) await this.readInfo(statuses, reason, signal);
+      const connectors = this.withCachedInfo(statuses);
       // Reusable next poll only when the info cache had nothing left to read for these statuses.
-      if (this.infoReason(listing.connectors) === undefined) this.lastListing = { bytes, connectors };
+      if (this.infoReason(statuses) === undefined) this.lastListing = { bytes, statuses, connectors };
       return connectors;
     }
     this.logger?.debug({ connectors: listing.names.length }, 'worker ignored expand: reading statuses one by one');
@@ -226,13 +244,9 @@ export class ConnectClient {
     return statuses.filter((s): s is ConnectorSnapshot => s !== undefined);
   }
 
-  /** The statuses with their info parts merged in, from the cache, read first when missing or old. */
-  private async withInfo(connectors: readonly ConnectorSnapshot[], signal: AbortSignal | undefined): Promise<ConnectorSnapshot[]> {
-    const listed = new Set(connectors.map((c) => c.name));
-    for (const name of this.info.keys()) if (!listed.has(name)) this.info.delete(name);
-    const reason = this.infoReason(connectors);
-    if (reason !== undefined) await this.readInfo(connectors, reason, signal);
-    return connectors.map((c) => {
+  /** The statuses with their cached info parts merged in. */
+  private withCachedInfo(statuses: readonly ConnectorSnapshot[]): readonly ConnectorSnapshot[] {
+    return statuses.map((c) => {
       const cached = this.info.get(c.name);
       return cached === undefined ? c : { ...c, ...cached.info };
     });
@@ -260,15 +274,21 @@ export class ConnectClient {
   }
 
   /**
-   * One `GET /connectors?expand=info` into the cache. A connector listed by the status but not by the
-   * info (deleted in between) is cached without info. On failure the cache is left as it was and the
-   * poll goes on: the next poll tries again (its new connectors are still missing, its refresh still due).
+   * One `GET /connectors?expand=info` into the cache; true when the cache changed. A connector listed by
+   * the status but not by the info (deleted in between) is cached without info. A body identical to the
+   * last one read (same SHA-256: configs rarely change) is not parsed again. On failure the cache is left
+   * as it was and the poll goes on: the next poll tries again (its new connectors are still missing, its
+   * refresh still due).
    */
-  private async readInfo(connectors: readonly ConnectorSnapshot[], reason: string, signal: AbortSignal | undefined): Promise<void> {
+  private async readInfo(connectors: readonly ConnectorSnapshot[], reason: string, signal: AbortSignal | undefined): Promise<boolean> {
     let infos: ReadonlyMap<string, InfoParts>;
+    let digest: Buffer;
+    let same: boolean;
     try {
-      const body = await this.get(INFO_LISTING_PATH, signal);
-      infos = parseWith(this.line('GET', INFO_LISTING_PATH), () => parseInfoListing(body));
+      const exchange = await this.getExchange(INFO_LISTING_PATH, signal, this.lastInfo === undefined ? undefined : { digest: this.lastInfo.digest });
+      digest = exchange.digest ?? sha256(exchange.bytes);
+      same = exchange.body === UNCHANGED && this.lastInfo !== undefined;
+      infos = same && this.lastInfo !== undefined ? this.lastInfo.infos : parseWith(this.line('GET', INFO_LISTING_PATH), () => parseInfoListing(exchange.body));
     } catch (err) {
       if (!isConnectError(err) || err.code === 'ABORTED') throw err;
       // Code, status and field only: the messages of an expand=info failure are no place to risk a config value.
@@ -276,13 +296,16 @@ export class ConnectClient {
         { reason, code: err.code, status: err.status, errorCode: err.errorCode, field: err.field, cached: this.info.size },
         'could not read the connector info: keeping the info last read, trying again next poll',
       );
-      return;
+      return false;
     }
+    const before = this.info.size === 0 ? undefined : new Map(this.info);
     this.info.clear();
     for (const [name, info] of infos) this.info.set(name, { info, tasksSeen: 0 });
     for (const c of connectors) this.info.set(c.name, { info: infos.get(c.name) ?? {}, tasksSeen: taskExtent(c) });
+    this.lastInfo = { digest, infos };
     this.infoReadAt = this.now();
-    this.logger?.debug({ reason, connectors: infos.size }, 'read the connector info');
+    this.logger?.debug({ reason, connectors: infos.size, unchanged: same }, 'read the connector info');
+    return !same || before === undefined || !sameInfo(before, this.info);
   }
 
   /** The version for a snapshot: a failure to read it does not fail the poll (it is tried again next time). */
@@ -312,13 +335,20 @@ export class ConnectClient {
 
   /**
    * A GET, retried, into its JSON body; or UNCHANGED, without decoding or parsing, when the 2xx body is
-   * byte for byte `unchangedFrom`.
+   * byte for byte `unchanged.bytes` (compared as it arrives) or has the SHA-256 `unchanged.digest` (then
+   * returned as `digest`).
    */
-  private async getExchange(path: string, signal: AbortSignal | undefined, unchangedFrom?: Buffer): Promise<{ readonly body: unknown; readonly bytes: Buffer }> {
+  private async getExchange(
+    path: string,
+    signal: AbortSignal | undefined,
+    unchanged?: { readonly bytes?: Buffer; readonly digest?: Buffer },
+  ): Promise<{ readonly body: unknown; readonly bytes: Buffer; readonly digest?: Buffer }> {
     const once = async () => {
-      const raw = await this.transport.receive('GET', path, signal, unchangedFrom);
-      const same = raw.unchanged && raw.status >= 200 && raw.status <= 299;
-      return { body: same ? UNCHANGED : this.transport.interpret(raw), bytes: raw.bytes };
+      const raw = await this.transport.receive('GET', path, signal, unchanged?.bytes);
+      const ok = raw.status >= 200 && raw.status <= 299;
+      const digest = ok && unchanged?.digest !== undefined ? sha256(raw.bytes) : undefined;
+      const same = ok && (raw.unchanged || (digest !== undefined && unchanged?.digest !== undefined && digest.equals(unchanged.digest)));
+      return { body: same ? UNCHANGED : this.transport.interpret(raw), bytes: raw.bytes, ...(digest !== undefined && { digest }) };
     };
     try {
       return await pRetry(once, {

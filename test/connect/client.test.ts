@@ -489,6 +489,27 @@ describe('a listing identical to the last one', () => {
     expect(again.take()).toContain(LISTING);
   });
 
+  it('an info refresh that finds the same configs (same SHA-256) parses nothing and keeps the connectors array', async () => {
+    const { logger, lines } = capture();
+    const world = new World().add('a').add('b');
+    const c = client({}, { now, logger });
+    const first = (await c.snapshot()).connectors;
+    clock += DEFAULT_INFO_REFRESH_MS;
+    expect((await c.snapshot()).connectors).toBe(first);
+    expect(world.take().filter((g) => g === INFO)).toHaveLength(2);
+    const reads = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'read the connector info');
+    expect(reads.map((l) => [l['reason'], l['unchanged']])).toEqual([
+      ['first read', false],
+      ['refresh', true],
+    ]);
+    // A config change after that refresh shows at the next one, on the same listing.
+    world.connectors.get('b')!.host = 'moved.db.internal';
+    clock += DEFAULT_INFO_REFRESH_MS;
+    const moved = (await c.snapshot()).connectors;
+    expect(moved).not.toBe(first);
+    expect(moved.find((x) => x.name === 'b')?.endpoint?.host).toBe('moved.db.internal');
+  });
+
   it('is not reused while a new connector still lacks its info (the info read failed)', async () => {
     const world = new World().add('a');
     world.infoFailures = 2;
