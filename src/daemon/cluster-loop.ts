@@ -25,7 +25,7 @@ export interface ClusterLoopDeps {
   readonly escalate: (event: EscalationEvent) => void;
   /**
    * Called after each poll with this cluster's new policy state (persisted by the daemon); `routine` when
-   * the poll decided nothing but skips (only observations moved).
+   * the poll neither paged nor resolved anything (only restarts, skips and observations moved).
    */
   readonly onState: (state: HealState, routine: boolean) => void;
   readonly probe?: Parameters<typeof probeAll>[2];
@@ -167,9 +167,11 @@ export class ClusterLoop {
     }
     const sent = executed.filter((e) => e.outcome === 'ok').map((e) => e.action.connector);
     if (sent.length > 0) await this.confirm([...new Set(sent)], log, signal);
+    // Only a page or a resolution must reach the state file at once (lost, it would page again after a
+    // crash); restart bookkeeping can wait for the next routine write (lost, a backoff restarts once early).
     this.deps.onState(
       this.state,
-      actions.every((a) => a.kind === 'skip'),
+      actions.every((a) => a.kind !== 'escalate' && a.kind !== 'resolve'),
     );
     log.debug(
       { connectors: snapshot.connectors.length, failed: classes.size, actions: actions.length, ms: this.deps.now() - started },

@@ -13,9 +13,9 @@ import { silentLogger } from '../../src/log/logger.js';
 import { WatchdogMetrics } from '../../src/metrics/metrics.js';
 import { stubClassifier, TRACES, W1 } from '../heal/helpers.js';
 
-function listing(taskState: 'RUNNING' | 'FAILED'): readonly ConnectorSnapshot[] {
+function listing(taskState: 'RUNNING' | 'FAILED', trace: string = TRACES.serialization): readonly ConnectorSnapshot[] {
   return [
-    { name: 'sink', type: 'sink', state: 'RUNNING', workerId: W1, tasks: [{ id: 0, state: taskState, workerId: W1, ...(taskState === 'FAILED' && { trace: TRACES.serialization }) }] },
+    { name: 'sink', type: 'sink', state: 'RUNNING', workerId: W1, tasks: [{ id: 0, state: taskState, workerId: W1, ...(taskState === 'FAILED' && { trace }) }] },
     { name: 'quiet', type: 'source', state: 'RUNNING', workerId: W1, tasks: [{ id: 0, state: 'RUNNING', workerId: W1 }] },
   ];
 }
@@ -25,36 +25,56 @@ async function gauge(metrics: WatchdogMetrics, name: string, labels: Record<stri
   return metric?.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
 }
 
+function loopOver(connectors: () => readonly ConnectorSnapshot[], onState: (routine: boolean) => void = () => {}) {
+  const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1' }, overrides: { dryRun: true } });
+  const cluster = config.clusters[0]!;
+  let clock = Date.parse('2026-11-25T10:00:00Z');
+  const client = { snapshot: async (): Promise<ClusterSnapshot> => ({ cluster: cluster.name, at: clock, connectors: connectors() }) } as unknown as ConnectClient;
+  const metrics = new WatchdogMetrics({ defaultMetrics: false, clusters: [cluster.name] });
+  const loop = new ClusterLoop(
+    {
+      cluster,
+      config,
+      client,
+      classify: stubClassifier(),
+      metrics,
+      logger: silentLogger(),
+      now: () => clock,
+      random: () => 0.5,
+      escalate: () => {},
+      onState: (_state, routine) => onState(routine),
+    },
+    EMPTY_HEAL_STATE,
+  );
+  return { loop, metrics, advance: (ms: number) => (clock += ms) };
+}
+
+describe('ClusterLoop state saves', () => {
+  it('are routine (written at most every 30 s) unless the poll paged or resolved something', async () => {
+    const routine: boolean[] = [];
+    let connectors = listing('FAILED', TRACES.connection);
+    const { loop, advance } = loopOver(() => connectors, (r) => routine.push(r));
+    await loop.poll(); // a restart
+    advance(10_000);
+    connectors = listing('FAILED', TRACES.serialization);
+    await loop.poll(); // a page
+    advance(10_000);
+    await loop.poll(); // nothing new
+    expect(routine).toEqual([true, false, true]);
+  });
+});
+
 describe('ClusterLoop with an unchanged listing', () => {
   it('observes a listing into the metrics once, and a changed one at once', async () => {
-    const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1' }, overrides: { dryRun: true } });
-    const cluster = config.clusters[0]!;
     let connectors = listing('FAILED');
-    let clock = Date.parse('2026-11-25T10:00:00Z');
-    const client = { snapshot: async (): Promise<ClusterSnapshot> => ({ cluster: cluster.name, at: clock, connectors }) } as unknown as ConnectClient;
-    const metrics = new WatchdogMetrics({ defaultMetrics: false, clusters: [cluster.name] });
+    const { loop, metrics, advance } = loopOver(() => connectors);
     const observe = vi.spyOn(metrics, 'observeSnapshot');
-    const loop = new ClusterLoop(
-      {
-        cluster,
-        config,
-        client,
-        classify: stubClassifier(),
-        metrics,
-        logger: silentLogger(),
-        now: () => clock,
-        random: () => 0.5,
-        escalate: () => {},
-        onState: () => {},
-      },
-      EMPTY_HEAL_STATE,
-    );
     const escalations = [];
     for (let i = 0; i < 3; i++) {
       const r = await loop.poll();
       expect(r.ok).toBe(true);
       escalations.push(...r.actions.filter((a) => a.kind === 'escalate'));
-      clock += 10_000;
+      advance(10_000);
     }
     expect(observe).toHaveBeenCalledTimes(1);
     expect(escalations).toHaveLength(1);
