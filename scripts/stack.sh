@@ -200,7 +200,8 @@ pg_up() {
   pg_detect
   if ! pg_running; then
     log "postgres: starting cluster $PG_VERSION/$PG_CLUSTER"
-    pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" start
+    # 9>&-: the server must not inherit the stack lock, or it would hold it for as long as it runs.
+    pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" start 9>&-
   fi
   wait_pg_ready
   local wal
@@ -208,7 +209,7 @@ pg_up() {
   if [ "$wal" != logical ]; then
     log "postgres: wal_level is '$wal': ALTER SYSTEM SET wal_level = logical + restart $PG_VERSION/$PG_CLUSTER"
     psql_q "ALTER SYSTEM SET wal_level = logical"
-    pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" restart
+    pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" restart 9>&-
     wait_pg_ready
     wal=$(psql_q "SHOW wal_level")
     [ "$wal" = logical ] || die "wal_level is still '$wal' after the restart"
