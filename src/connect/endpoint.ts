@@ -162,7 +162,7 @@ export function parseJdbcUrl(text: string): Endpoint | undefined {
   return parseHostPort(firstOfList(authority), defaultPort);
 }
 
-function str(config: Readonly<Record<string, string>>, key: string): string | undefined {
+function str(config: Readonly<Record<string, unknown>>, key: string): string | undefined {
   const v = config[key];
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 }
@@ -172,7 +172,7 @@ function str(config: Readonly<Record<string, string>>, key: string): string | un
  * (`database.hostname`/`database.port`, `database.url`), JDBC or HTTP `connection.url`, MongoDB URIs,
  * Debezium MongoDB `mongodb.hosts`, HTTP sinks (`http.api.url`, `http.url`).
  */
-export function deriveEndpoint(config: Readonly<Record<string, string>>): Endpoint | undefined {
+export function deriveEndpoint(config: Readonly<Record<string, unknown>>): Endpoint | undefined {
   const connectorClass = str(config, 'connector.class');
   const dbHost = str(config, 'database.hostname');
   if (dbHost !== undefined) {

@@ -97,13 +97,16 @@ export interface InfoParts {
 /** `info` of the expand body: keeps tasks.max, connector.class and the endpoint; the config itself is dropped. */
 export function parseInfo(body: unknown, at = 'info'): InfoParts {
   const info = expectObject(body, at);
-  const rawConfig = expectObject(info['config'], `${at}.config`);
-  // Connect's configs are string → string; anything else is ignored rather than echoed.
-  const config: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rawConfig)) if (typeof v === 'string') config[k] = v;
-  const tasksMaxText = config['tasks.max']?.trim();
+  // Connect's configs are string → string; a key read here with any other value is ignored rather than
+  // echoed. Only the keys needed are read: no copy of a config (thousands of them on a big cluster).
+  const config = expectObject(info['config'], `${at}.config`);
+  const text = (key: string): string | undefined => {
+    const v = config[key];
+    return typeof v === 'string' ? v.trim() : undefined;
+  };
+  const tasksMaxText = text('tasks.max');
   const tasksMax = tasksMaxText !== undefined && /^\d+$/.test(tasksMaxText) ? Number(tasksMaxText) : undefined;
-  const connectorClass = config['connector.class']?.trim();
+  const connectorClass = text('connector.class');
   const endpoint = deriveEndpoint(config);
   return {
     ...(tasksMax !== undefined && tasksMax > 0 && { tasksMax }),

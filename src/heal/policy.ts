@@ -490,7 +490,7 @@ export function endpointsToProbe(state: HealState, snapshot: ClusterSnapshot, cl
     const prev = state.subjects[subjectKey({ cluster: snapshot.cluster, connector: c.name, task })];
     const streak = prev?.failedSince !== undefined ? prev : { attempts: prev?.attempts ?? 0, nextRestartAt: heldRestartDueAt(prev, config, now) ?? prev?.nextRestartAt, failedSince: now };
     const deferred = prev?.failedSince !== undefined && prev.dependencyDownSince !== undefined;
-    return deferred || restartDueAt(compact(streak), config.firstRestartDelay, now) <= now;
+    return deferred || restartDueAt(streak, config.firstRestartDelay, now) <= now;
   };
   for (const c of indexOf(snapshot.connectors).failing) {
     const endpoint = c.endpoint;
