@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { repoPath } from './lib/paths.js';
-import { duration, fixed, max, median, percentile, table } from './lib/stats.js';
+import { duration, fixed, max, mean, median, percentile, table } from './lib/stats.js';
 import { DEFAULT_CONFIG } from './policy/policies.js';
 import { policyMarkdown, runPolicy, type Cell } from './policy/run.js';
 import { DEFAULT_PLAN, runScale, scaleMarkdown, type SizeResult } from './scale/run.js';
@@ -59,20 +59,40 @@ const at10k = scale.find((s) => s.plan.tasks === 10_000);
 const poller = (s: SizeResult | undefined, name: string): PollerResult | undefined => s?.results.find((r) => r.poller === name);
 const measured = (r: PollerResult | undefined) => (r === undefined ? [] : r.samples.filter((s) => !s.warmup));
 const ours10k = poller(at10k, 'watchdog');
+const churn10k = poller(at10k, 'watchdog-churn');
 const naive10k = poller(at10k, 'naive');
 const runbook10k = poller(at10k, 'runbook');
+const cpuOf = (r: PollerResult | undefined) => measured(r).map((s) => s.cpuMs);
 if (ours10k !== undefined) {
   const req = measured(ours10k).map((s) => s.requests);
-  verdicts.push(['10k tasks: 1 request per poll', `${max(req)} (max over ${req.length} polls; the first poll of a process also reads GET / once)`, max(req) === 1]);
-  const cpu = measured(ours10k).map((s) => s.cpuMs);
-  verdicts.push(['10k tasks: ≤ 25 ms CPU per poll', `median ${fixed(median(cpu))} ms, p90 ${fixed(percentile(cpu, 90))} ms`, median(cpu) <= 25]);
-  verdicts.push(['10k tasks: ≤ 120 MB RSS', `peak ${fixed(ours10k.peakRssMb)} MB (baseline after imports ${fixed(ours10k.baselineRssMb)} MB)`, ours10k.peakRssMb <= 120]);
+  verdicts.push([
+    '10k tasks: 1 request per poll',
+    `median ${median(req)}, mean ${fixed(mean(req), 2)} over ${req.length} polls (5 min of the watchdog's clock: the poll that refreshes the connector info every 5 min makes 2; the first poll of a process also reads GET / once)`,
+    median(req) === 1 && max(req) <= 2,
+  ]);
+  const cpu = cpuOf(ours10k);
+  const churnCpu = cpuOf(churn10k);
+  verdicts.push([
+    '10k tasks: ≤ 25 ms CPU per poll',
+    `mean ${fixed(mean(cpu))} ms (median ${fixed(median(cpu))}, p90 ${fixed(percentile(cpu, 90))})` +
+      (churn10k === undefined ? '' : `; with a change in the listing at every poll (watchdog-churn): mean ${fixed(mean(churnCpu))} ms (median ${fixed(median(churnCpu))}, p90 ${fixed(percentile(churnCpu, 90))})`),
+    mean(cpu) <= 25,
+  ]);
+  verdicts.push([
+    '10k tasks: ≤ 120 MB RSS',
+    `peak ${fixed(ours10k.peakRssMb)} MB (baseline after imports ${fixed(ours10k.baselineRssMb)} MB)` +
+      (churn10k === undefined ? '' : `; watchdog-churn: peak ${fixed(churn10k.peakRssMb)} MB`),
+    ours10k.peakRssMb <= 120,
+  ]);
   if (naive10k !== undefined) {
-    const ratio = median(measured(naive10k).map((s) => s.cpuMs)) / median(cpu);
-    const rb = runbook10k === undefined ? undefined : median(measured(runbook10k).map((s) => s.cpuMs)) / median(cpu);
+    const naiveMean = mean(cpuOf(naive10k));
+    const ratio = naiveMean / mean(cpu);
+    const rb = runbook10k === undefined ? undefined : median(cpuOf(runbook10k)) / median(cpu);
     verdicts.push([
       '10k tasks: ≥ 20× less CPU than the naive poller',
-      `${fixed(ratio, 2)}× vs the Node.js naive poller (keep-alive, 8 in flight)${rb === undefined ? '' : `; ${fixed(rb, 0)}× vs the curl | jq runbook loop`}`,
+      `${fixed(ratio, 1)}× vs the Node.js naive poller (keep-alive, 8 in flight; ratio of means, ${fixed(naiveMean)} ms)` +
+        (churn10k === undefined ? '' : `; watchdog-churn: ${fixed(naiveMean / mean(churnCpu), 1)}×`) +
+        (rb === undefined ? '' : `; ${fixed(rb, 0)}× vs the curl | jq runbook loop`),
       ratio >= 20,
     ]);
   }

@@ -21,6 +21,10 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 export const median = (values: readonly number[]): number => percentile(values, 50);
+export const mean = (values: readonly number[]): number => {
+  const v = values.filter((x) => !Number.isNaN(x));
+  return v.length === 0 ? Number.NaN : v.reduce((a, b) => a + b, 0) / v.length;
+};
 export const max = (values: readonly number[]): number => (values.length === 0 ? Number.NaN : Math.max(...values));
 
 export function fixed(n: number, digits = 1): string {

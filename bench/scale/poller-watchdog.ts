@@ -60,7 +60,11 @@ metrics.observeSnapshot = (snapshot, classes) => {
   observeSnapshot(snapshot, classes);
   phase.observeSnapshotMs += performance.now() - t0;
 };
-const client = new ConnectClient(cluster, { retries: config.requestRetries, statusConcurrency: config.statusConcurrency, logger });
+// The watchdog's clock moves one poll interval per poll, as in the daemon, while the bench polls back to
+// back: backoff timers, the 30 s state-write throttle and the 5 min info refresh fall where they would.
+let clock = Date.now();
+const now = () => clock;
+const client = new ConnectClient(cluster, { retries: config.requestRetries, statusConcurrency: config.statusConcurrency, logger, now });
 const snapshot = client.snapshot.bind(client);
 client.snapshot = async (signal?: AbortSignal): Promise<ClusterSnapshot> => {
   const t0 = performance.now();
@@ -75,7 +79,7 @@ client.snapshot = async (signal?: AbortSignal): Promise<ClusterSnapshot> => {
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'cw-bench-'));
-const store = new StateStore(join(dir, 'state.json'), logger);
+const store = new StateStore(join(dir, 'state.json'), logger, { now });
 let latest: HealState = EMPTY_HEAL_STATE;
 // Daemon.persist(): merge() of every loop's state (one loop here), then StateStore.save (a routine save,
 // after a poll that decided nothing, is written at most every 30 s, as in the daemon).
@@ -88,7 +92,7 @@ const loop = new ClusterLoop(
     classify,
     metrics,
     logger,
-    now: Date.now,
+    now,
     random: seeded(1),
     // Not called in a dry run (ClusterLoop logs what it would page); the actions count the escalations.
     escalate: () => {},
@@ -104,6 +108,7 @@ const loop = new ClusterLoop(
 const baselineRssMb = process.memoryUsage().rss / MB;
 const samples = await measure(args, async () => {
   for (const k of Object.keys(phase) as (keyof typeof phase)[]) phase[k] = 0;
+  clock += config.pollInterval;
   const r = await loop.poll();
   if (!r.ok) throw new Error('poll failed');
   // Daemon.afterPoll: the incidents gauge.

@@ -1,7 +1,8 @@
 /** What bench/scale/run.ts and its poller child processes exchange (argv JSON in, one IPC message out). */
 import { get } from 'node:http';
 
-export type PollerName = 'watchdog' | 'naive' | 'naive-no-keepalive' | 'runbook';
+/** watchdog-churn: the watchdog while the sim's listing changes on every request (see sim-worker.ts). */
+export type PollerName = 'watchdog' | 'watchdog-churn' | 'naive' | 'naive-no-keepalive' | 'runbook';
 
 export interface PollerArgs {
   readonly url: string;
@@ -57,6 +58,16 @@ export function simStats(url: string): Promise<{ requests: number; bytes: number
       res.on('data', (c: string) => (text += c));
       res.on('end', () => resolve(JSON.parse(text) as { requests: number; bytes: number }));
       res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+/** Turns the sim's churn on or off (`GET /__bench/churn?on=1|0`, not counted). */
+export function setChurn(url: string, on: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    get(`${url}/__bench/churn?on=${on ? 1 : 0}`, { agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 204 ? resolve() : reject(new Error(`churn: HTTP ${res.statusCode}`))));
     }).on('error', reject);
   });
 }

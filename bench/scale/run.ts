@@ -9,8 +9,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BENCH_DIR, BUILD_DIR, repoPath } from '../lib/paths.js';
-import { fixed, max, median, percentile, table } from '../lib/stats.js';
-import type { PollerArgs, PollerName, PollerResult, PollSample } from './protocol.js';
+import { fixed, max, mean, median, percentile, table } from '../lib/stats.js';
+import { setChurn, type PollerArgs, type PollerName, type PollerResult, type PollSample } from './protocol.js';
 
 export interface SizePlan {
   readonly tasks: number;
@@ -20,13 +20,17 @@ export interface SizePlan {
   readonly runbook?: { readonly warmup: number; readonly polls: number };
 }
 
+// 30 measured polls = 5 min of the watchdog's clock (10 s a poll): one connector-info refresh falls in them,
+// so the mean is the amortized cost of a poll.
 export const DEFAULT_PLAN: readonly SizePlan[] = [
-  { tasks: 1_000, warmup: 3, polls: 20, runbook: { warmup: 0, polls: 3 } },
-  { tasks: 10_000, warmup: 3, polls: 20, runbook: { warmup: 0, polls: 1 } },
-  { tasks: 50_000, warmup: 2, polls: 8 },
+  { tasks: 1_000, warmup: 3, polls: 30, runbook: { warmup: 0, polls: 3 } },
+  { tasks: 10_000, warmup: 3, polls: 30, runbook: { warmup: 0, polls: 1 } },
+  { tasks: 50_000, warmup: 2, polls: 30 },
 ];
 
-export const POLLERS: readonly PollerName[] = ['watchdog', 'naive', 'naive-no-keepalive', 'runbook'];
+export const POLLERS: readonly PollerName[] = ['watchdog', 'watchdog-churn', 'naive', 'naive-no-keepalive', 'runbook'];
+const OURS: readonly PollerName[] = ['watchdog', 'watchdog-churn'];
+const isOurs = (p: PollerName) => OURS.includes(p);
 
 /** BENCH_POLLERS="watchdog naive" runs only those (quicker iterations); default: all of them. */
 function pollersToRun(): readonly PollerName[] {
@@ -90,22 +94,40 @@ const compiled = (name: string) => join(BUILD_DIR, 'bench', 'scale', `${name}.js
 
 /** Extra node flags for the watchdog child: BENCH_CPU_PROF=dir (a .cpuprofile per size), BENCH_WATCHDOG_FLAGS="--max-semi-space-size=4 ...". */
 function watchdogFlags(poller: PollerName, tasks: number): string[] {
-  if (poller !== 'watchdog') return [];
+  if (!isOurs(poller)) return [];
   // As deployed (Dockerfile, systemd unit, npm start): a 4 MB young generation.
   const flags = (process.env['BENCH_WATCHDOG_FLAGS'] ?? '--max-semi-space-size=4').split(/\s+/).filter((f) => f !== '');
   const dir = process.env['BENCH_CPU_PROF'];
   if (dir === undefined || dir === '') return flags;
   mkdirSync(dir, { recursive: true });
-  return [...flags, '--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `watchdog-${tasks}.cpuprofile`];
+  return [...flags, '--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${poller}-${tasks}.cpuprofile`];
+}
+
+/**
+ * The watchdog child's environment as deployed (Dockerfile, systemd unit, npm start): MALLOC_ARENA_MAX=2;
+ * BENCH_MALLOC_ARENA_MAX replaces the value ('' for glibc's default). The other pollers get glibc's default.
+ */
+function pollerEnv(poller: PollerName): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env['MALLOC_ARENA_MAX'];
+  const arenas = process.env['BENCH_MALLOC_ARENA_MAX'] ?? '2';
+  if (isOurs(poller) && arenas !== '') env['MALLOC_ARENA_MAX'] = arenas;
+  return env;
 }
 
 async function runPoller(poller: PollerName, args: PollerArgs, tasks: number): Promise<PollerResult> {
-  const file = compiled(poller === 'watchdog' ? 'poller-watchdog' : poller === 'runbook' ? 'poller-runbook' : 'poller-naive');
+  const file = compiled(isOurs(poller) ? 'poller-watchdog' : poller === 'runbook' ? 'poller-runbook' : 'poller-naive');
   const argv = [JSON.stringify(args), ...(poller === 'naive-no-keepalive' ? ['no-keepalive'] : [])];
-  const child = fork(file, argv, { execArgv: watchdogFlags(poller, tasks), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const result = await once<PollerResult>(child, 'result');
-  await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
-  return result;
+  const churn = poller === 'watchdog-churn';
+  if (churn) await setChurn(args.url, true);
+  try {
+    const child = fork(file, argv, { execArgv: watchdogFlags(poller, tasks), env: pollerEnv(poller), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const result = await once<PollerResult>(child, 'result');
+    await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+    return { ...result, poller };
+  } finally {
+    if (churn) await setChurn(args.url, false);
+  }
 }
 
 export async function runScale(plan: readonly SizePlan[], log: (line: string) => void, gapMs = 100): Promise<SizeResult[]> {
@@ -163,45 +185,46 @@ export function scaleMarkdown(results: readonly SizeResult[]): string {
         fixed(median(col(r, (s) => s.bytes)) / 1e6, 2),
         fixed(median(col(r, (s) => s.cpuMs))),
         fixed(percentile(col(r, (s) => s.cpuMs), 90)),
+        fixed(mean(col(r, (s) => s.cpuMs))),
         fixed(median(col(r, (s) => s.wallMs))),
         fixed(percentile(col(r, (s) => s.wallMs), 90)),
         ...(r.poller === 'runbook' ? ['—', '—', '—'] : [fixed(max(col(r, (s) => s.rssMb))), fixed(r.peakRssMb), fixed(r.baselineRssMb)]),
       ]);
     }
-    const ours = rs.find((r) => r.poller === 'watchdog');
-    for (const naive of rs.filter((r) => r.poller !== 'watchdog')) {
+    for (const ours of rs.filter((r) => isOurs(r.poller))) for (const naive of rs.filter((r) => !isOurs(r.poller))) {
       // The runbook's sample counts are small: its ratios are indicative.
-      if (ours === undefined) continue;
       const ratio = (f: (s: PollSample) => number) => median(col(naive, f)) / median(col(ours, f));
       ratioRows.push([
         `${plan.tasks.toLocaleString('en-US')} tasks`,
+        ours.poller,
         naive.poller,
         `${fixed(ratio((s) => s.requests), 0)}×`,
         `${fixed(ratio((s) => s.bytes), 2)}×`,
         `${fixed(ratio((s) => s.cpuMs), 2)}×`,
+        `${fixed(mean(col(naive, (s) => s.cpuMs)) / mean(col(ours, (s) => s.cpuMs)), 2)}×`,
         `${fixed(ratio((s) => s.wallMs), 2)}×`,
         naive.poller === 'runbook' ? '—' : `${fixed(naive.peakRssMb / ours.peakRssMb, 2)}×`,
       ]);
     }
   }
   parts.push(
-    'Medians and 90th percentiles over the measured polls (warm-up polls excluded). CPU is the poller process\'s ' +
-      '`process.cpuUsage()` delta (user + system, all its threads, GC included); RSS after poll is the largest ' +
-      '`process.memoryUsage().rss` seen right after a poll; peak RSS is `process.resourceUsage().maxRSS` over the ' +
-      'process\'s life; baseline RSS is after start-up and imports, before the first poll.\n',
+    'Medians, 90th percentiles and means over the measured polls (warm-up polls excluded; 30 polls = 5 min of the ' +
+      'watchdog\'s clock, which moves 10 s per poll, so the means carry one connector-info refresh and a state-file ' +
+      'write every third poll). CPU is the poller process\'s `process.cpuUsage()` delta (user + system, all its ' +
+      'threads, GC included); RSS after poll is the largest `process.memoryUsage().rss` seen right after a poll; ' +
+      'peak RSS is `process.resourceUsage().maxRSS` over the process\'s life; baseline RSS is after start-up and ' +
+      'imports, before the first poll. watchdog-churn is the watchdog while the listing changes at every poll.\n',
     table(
-      ['size', 'poller', 'requests/poll', 'MB/poll', 'CPU ms med', 'CPU ms p90', 'wall ms med', 'wall ms p90', 'RSS after poll MB', 'peak RSS MB', 'baseline RSS MB'],
+      ['size', 'poller', 'requests/poll', 'MB/poll', 'CPU ms med', 'CPU ms p90', 'CPU ms mean', 'wall ms med', 'wall ms p90', 'RSS after poll MB', 'peak RSS MB', 'baseline RSS MB'],
       summaryRows,
       ['l', 'l'],
     ),
-    '\nRatios, naive ÷ watchdog (medians; >1 means the watchdog uses less):\n',
-    table(['size', 'naive poller', 'requests', 'bytes', 'CPU', 'wall', 'peak RSS'], ratioRows, ['l', 'l']),
+    '\nRatios, naive ÷ ours (>1 means ours uses less; medians except where it says means):\n',
+    table(['size', 'ours', 'naive poller', 'requests', 'bytes', 'CPU (medians)', 'CPU (means)', 'wall', 'peak RSS'], ratioRows, ['l', 'l', 'l']),
   );
 
   const phaseRows: string[][] = [];
-  for (const { plan, results: rs } of results) {
-    const ours = rs.find((r) => r.poller === 'watchdog');
-    if (ours === undefined) continue;
+  for (const { plan, results: rs } of results) for (const ours of rs.filter((r) => isOurs(r.poller))) {
     const ph = (k: string) => median(col(ours, (s) => s.phases?.[k] ?? Number.NaN));
     const cpu = median(col(ours, (s) => s.cpuMs));
     const rest = median(
@@ -209,6 +232,7 @@ export function scaleMarkdown(results: readonly SizeResult[]): string {
     );
     phaseRows.push([
       `${plan.tasks.toLocaleString('en-US')} tasks`,
+      ours.poller,
       fixed(cpu),
       fixed(ph('snapshotCpuMs')),
       `${fixed(ph('classifyMs'))} (${fixed(ph('classifyCalls'), 0)} calls)`,
@@ -222,11 +246,11 @@ export function scaleMarkdown(results: readonly SizeResult[]): string {
   }
   parts.push(
     '\nWhere the watchdog\'s CPU goes (medians of the measured polls, ms). snapshot = `ConnectClient.snapshot` ' +
-      '(HTTP, `JSON.parse`, shape validation, endpoint derivation); classify = every call of the classifier in the ' +
-      'poll (ClusterLoop\'s failedClasses, endpointsToProbe, and decide\'s observe each classify every FAILED trace); ' +
-      'persist = the state file (Daemon.persist → StateStore: JSON.stringify + write); rest = decide, executor, ' +
-      'logging, GC not inside the other phases. A Prometheus scrape is measured once after the polls, apart.\n',
-    table(['size', 'CPU/poll', 'snapshot', 'classify', 'observeSnapshot', 'persist', 'rest (decide …)', 'subjects in state', 'state file bytes', 'one scrape'], phaseRows),
+      '(HTTP, the comparison with the last listing; when it changed, `JSON.parse`, shape validation, the info merge); ' +
+      'classify = every call of the classifier in the poll (cached per trace); persist = the state file ' +
+      '(Daemon.persist → StateStore: JSON.stringify + write, in one poll in three: 0 at the median); rest = decide, ' +
+      'executor, logging, GC not inside the other phases. A Prometheus scrape is measured once after the polls, apart.\n',
+    table(['size', 'poller', 'CPU/poll', 'snapshot', 'classify', 'observeSnapshot', 'persist', 'rest (decide …)', 'subjects in state', 'state file bytes', 'one scrape'], phaseRows),
   );
 
   const details: string[] = [];
@@ -235,7 +259,7 @@ export function scaleMarkdown(results: readonly SizeResult[]): string {
       details.push(
         `\n**${plan.tasks.toLocaleString('en-US')} tasks, ${r.poller}**${r.poller === 'runbook' ? ' (CPU includes the curl, jq, sh and xargs processes)' : ` (baseline RSS ${fixed(r.baselineRssMb)} MB, peak ${fixed(r.peakRssMb)} MB)`}\n`,
         table(
-          ['poll', 'requests', 'bytes', 'CPU ms', 'wall ms', 'RSS MB', ...(r.poller === 'watchdog' ? ['actions'] : [])],
+          ['poll', 'requests', 'bytes', 'CPU ms', 'wall ms', 'RSS MB', ...(isOurs(r.poller) ? ['actions'] : [])],
           r.samples.map((s) => [
             `${s.poll}${s.warmup ? ' (warm-up)' : ''}`,
             String(s.requests),
@@ -243,7 +267,7 @@ export function scaleMarkdown(results: readonly SizeResult[]): string {
             fixed(s.cpuMs),
             fixed(s.wallMs),
             fixed(s.rssMb),
-            ...(r.poller === 'watchdog'
+            ...(isOurs(r.poller)
               ? [Object.entries(s.actions ?? {}).filter(([k, v]) => k !== 'subjects' && v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || '—']
               : []),
           ]),
@@ -258,6 +282,10 @@ export function scaleMarkdown(results: readonly SizeResult[]): string {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
   const plan = sizes.length > 0 ? DEFAULT_PLAN.filter((p) => sizes.includes(p.tasks)).concat(sizes.filter((n) => !DEFAULT_PLAN.some((p) => p.tasks === n)).map((tasks) => ({ tasks, warmup: 3, polls: 10 }))) : DEFAULT_PLAN;
-  const results = await runScale(plan, (l) => console.log(l));
+  // BENCH_POLLS=200: more measured polls per poller (steadier medians, profiles dominated by the steady polls).
+  const polls = Number(process.env['BENCH_POLLS'] ?? '');
+  // BENCH_GAP_MS=10000: idle time between polls (default 100 ms; the daemon's interval is 10 s).
+  const gap = Number(process.env['BENCH_GAP_MS'] ?? '');
+  const results = await runScale(polls > 0 ? plan.map((p) => ({ ...p, polls })) : plan, (l) => console.log(l), gap > 0 ? gap : undefined);
   console.log(scaleMarkdown(results));
 }

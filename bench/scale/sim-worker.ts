@@ -2,10 +2,13 @@
  * A simulated Kafka Connect worker, run as a child process (its CPU is not the watchdog's): serves the
  * bodies of bench/scale/cluster.ts on 127.0.0.1 with keep-alive, counts requests and body bytes sent.
  * Restarts are accepted and ignored (the cluster does not change). `GET /__bench/stats` (not counted)
- * answers the counters. Started by bench/scale/run.ts: `fork(sim-worker.js, [tasks])`, then
+ * answers the counters. `GET /__bench/churn?on=1` (not counted) makes every status listing differ from
+ * the one before: each fails one more RUNNING task (a real connection trace) and lets the one failed by
+ * the listing before recover, the worst case for a poller that skips unchanged listings. Started by bench/scale/run.ts: `fork(sim-worker.js, [tasks])`, then
  * sends `{ type: 'ready', port, ... }` over IPC.
  */
 import { createServer, type ServerResponse } from 'node:http';
+import { SOURCE_TRACES, traceFor, type RealTrace } from '../lib/real.js';
 import { buildCluster } from './cluster.js';
 
 const tasks = Number(process.argv[2] ?? '10000');
@@ -19,6 +22,30 @@ const bufs = {
   status: new Map([...cluster.statusBodies].map(([k, v]) => [k, Buffer.from(v)])),
 };
 const notFound = (name: string) => Buffer.from(JSON.stringify({ error_code: 404, message: `Connector ${name} not found` }));
+
+type Listing = Record<string, { status: { tasks: { id: number; state: string; trace?: string }[] } }>;
+const statusListing = JSON.parse(cluster.statusExpandBody) as Listing;
+/** Every RUNNING task, as [connector, index]: churn walks through them. */
+const runningTasks = Object.entries(statusListing).flatMap(([name, c]) =>
+  c.status.tasks.flatMap((t, i) => (t.state === 'RUNNING' ? [[name, i] as const] : [])),
+);
+const CHURN_TRACE = SOURCE_TRACES.find((t) => t.expected === 'connection') as RealTrace;
+let churn = false;
+let churned = 0;
+
+/** The listing with the next RUNNING task FAILED (and the one before it back to RUNNING). */
+function churnedListing(): Buffer {
+  const [name, index] = runningTasks[churned % runningTasks.length] as readonly [string, number];
+  churned += 1;
+  const task = statusListing[name]?.status.tasks[index];
+  if (task === undefined) throw new Error('churn: no such task');
+  task.state = 'FAILED';
+  task.trace = traceFor(CHURN_TRACE.text, name);
+  const body = Buffer.from(JSON.stringify(statusListing));
+  task.state = 'RUNNING';
+  delete task.trace;
+  return body;
+}
 
 let requests = 0;
 let bytes = 0;
@@ -38,6 +65,12 @@ function send(res: ServerResponse, status: number, body?: Buffer): void {
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://sim');
   const path = url.pathname;
+  if (path === '/__bench/churn') {
+    churn = url.searchParams.get('on') === '1';
+    res.writeHead(204);
+    res.end();
+    return;
+  }
   if (path === '/__bench/stats') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ requests, bytes }));
@@ -53,6 +86,7 @@ const server = createServer((req, res) => {
     const expand = url.searchParams.getAll('expand');
     const status = expand.includes('status');
     const info = expand.includes('info');
+    if (status && !info && churn) return send(res, 200, churnedListing());
     return send(res, 200, status && info ? bufs.expand : status ? bufs.expandStatus : info ? bufs.expandInfo : bufs.names);
   }
   const m = /^\/connectors\/([^/]+)\/status$/.exec(path);
