@@ -3,7 +3,7 @@
  * phase plus an overall deadline, and the mapping of everything that can go wrong into ConnectError.
  * Credentials live only in the header map here: never in the origin, a path, a log line or an error.
  */
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { ClusterConfig } from '../config/types.js';
 import { interpretResponse, transportError, type RequestLine } from './response.js';
@@ -27,28 +27,42 @@ export interface RawResponse {
   readonly unchanged: boolean;
 }
 
-/** A body's bytes, compared chunk by chunk with `previous` while they match (see Transport.receive). */
-export async function readBody(body: AsyncIterable<Buffer>, previous?: Buffer): Promise<{ readonly bytes: Buffer; readonly unchanged: boolean }> {
-  const chunks: Buffer[] = [];
-  let matched = 0; // bytes equal to previous so far, not copied
-  let matching = previous !== undefined;
-  for await (const chunk of body) {
-    if (matching && previous !== undefined) {
-      const end = matched + chunk.length;
-      if (end <= previous.length && previous.compare(chunk, 0, chunk.length, matched, end) === 0) {
-        matched = end;
-        continue;
+/**
+ * Collects a body's chunks as they arrive, comparing them with `previous` while they match: a body equal
+ * to it byte for byte is never copied, and `bytes` is then `previous` itself (see Transport.receive).
+ */
+export class BodyCollector {
+  private readonly chunks: Buffer[] = [];
+  /** Bytes equal to previous so far, not copied. */
+  private matched = 0;
+  private matching: boolean;
+
+  constructor(private readonly previous?: Buffer) {
+    this.matching = previous !== undefined;
+  }
+
+  push(chunk: Buffer): void {
+    const previous = this.previous;
+    if (this.matching && previous !== undefined) {
+      const end = this.matched + chunk.length;
+      if (end <= previous.length && previous.compare(chunk, 0, chunk.length, this.matched, end) === 0) {
+        this.matched = end;
+        return;
       }
-      matching = false;
-      if (matched > 0) chunks.push(previous.subarray(0, matched));
+      this.matching = false;
+      if (this.matched > 0) this.chunks.push(previous.subarray(0, this.matched));
     }
-    chunks.push(chunk);
+    this.chunks.push(chunk);
   }
-  if (matching && previous !== undefined) {
-    if (matched === previous.length) return { bytes: previous, unchanged: true };
-    chunks.push(previous.subarray(0, matched)); // a body that is a prefix of the previous one
+
+  finish(): { readonly bytes: Buffer; readonly unchanged: boolean } {
+    const previous = this.previous;
+    if (this.matching && previous !== undefined) {
+      if (this.matched === previous.length) return { bytes: previous, unchanged: true };
+      this.chunks.push(previous.subarray(0, this.matched)); // a body that is a prefix of the previous one
+    }
+    return { bytes: Buffer.concat(this.chunks), unchanged: false };
   }
-  return { bytes: Buffer.concat(chunks), unchanged: false };
 }
 
 export interface Target {
@@ -152,12 +166,45 @@ export class Transport {
     const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
     const context = () => ({ callerAborted: signal?.aborted === true, deadlineExceeded: deadline.aborted, timeoutMs: this.timeout });
     try {
-      const res = await this.pool.request({ method, path: req.path, headers: this.headers, signal: combined });
-      const ct = res.headers['content-type'];
-      const contentType = Array.isArray(ct) ? ct[0] : ct;
-      const { bytes, unchanged } = await readBody(res.body, previous);
-      this.logger?.debug({ method, path: req.path, status: res.statusCode }, 'connect response');
-      return { req, status: res.statusCode, ...(contentType !== undefined && { contentType }), bytes, unchanged };
+      // undici's dispatch API rather than request(): the chunks come to a callback, with no stream in
+      // between (a 1.5 MB listing costs ~0.8 ms less CPU: bench/scale).
+      const raw = await new Promise<RawResponse>((resolve, reject) => {
+        combined.throwIfAborted();
+        const body = new BodyCollector(previous);
+        let status = 0;
+        let contentType: string | undefined;
+        let controller: Dispatcher.DispatchController | undefined;
+        // Aborted while still queued in the pool: fail now, and cancel the request when it starts.
+        const onAbort = () => (controller === undefined ? reject(combined.reason) : controller.abort(combined.reason as Error));
+        combined.addEventListener('abort', onAbort, { once: true });
+        const settle = (outcome: () => void) => {
+          combined.removeEventListener('abort', onAbort);
+          outcome();
+        };
+        this.pool.dispatch(
+          { method, path: req.path, headers: this.headers, origin: this.target.origin },
+          {
+            onRequestStart: (c) => {
+              controller = c;
+              if (combined.aborted) c.abort(combined.reason as Error);
+            },
+            onResponseStart: (_c, statusCode, headers) => {
+              status = statusCode;
+              const ct = headers['content-type'];
+              contentType = Array.isArray(ct) ? ct[0] : ct;
+            },
+            onResponseData: (_c, chunk) => body.push(chunk),
+            onResponseEnd: () =>
+              settle(() => {
+                const { bytes, unchanged } = body.finish();
+                resolve({ req, status, ...(contentType !== undefined && { contentType }), bytes, unchanged });
+              }),
+            onResponseError: (_c, err) => settle(() => reject(err)),
+          },
+        );
+      });
+      this.logger?.debug({ method, path: req.path, status: raw.status }, 'connect response');
+      return raw;
     } catch (err) {
       const error = transportError(req, err, context());
       this.logger?.debug({ method, path: req.path, code: error.code }, 'connect request failed');

@@ -129,6 +129,28 @@ describe('timeouts', () => {
   });
 });
 
+describe('cancellation of requests still queued', () => {
+  it('the caller aborting fails a request waiting for a connection at once', async () => {
+    const controller = new AbortController();
+    const s = await server(() => {
+      /* never answers: every connection stays busy */
+    });
+    // statusConcurrency 1 gives a pool of 3 connections: three requests hold them, two more wait.
+    const c = client(s.url, { timeout: 10_000 }, { statusConcurrency: 1 });
+    const holding = ['a', 'b', 'c'].map((name) => c.status(name).catch((err: unknown) => err));
+    await new Promise((r) => setTimeout(r, 100));
+    const queued = ['d', 'e'].map((name) => failure(c.status(name, controller.signal)));
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    // ABORTED now, not once a connection frees up (the three holding them time out after 10 s).
+    expect((await Promise.all(queued)).map((e) => e.code)).toEqual(['ABORTED', 'ABORTED']);
+    expect(s.seen.map((r) => r.url)).toEqual(['/connectors/a/status', '/connectors/b/status', '/connectors/c/status']);
+    // Cut the three that hold their connections, or closing the client would wait for their timeout.
+    await s.stop();
+    await Promise.all(holding);
+  }, 5_000); // below the 10 s request timeout: a queued request left to wait for a free connection fails this
+});
+
 describe('network failures', () => {
   it('a refused connection is NETWORK', async () => {
     const err = await failure(client(`http://127.0.0.1:${await closedPort()}`).status('a'));

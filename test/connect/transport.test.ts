@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectorPath, encodeSegment } from '../../src/connect/client.js';
-import { readBody, resolveTarget } from '../../src/connect/transport.js';
+import { BodyCollector, resolveTarget } from '../../src/connect/transport.js';
 
 describe('resolveTarget', () => {
   it('takes user info out of the URL and sends it as basic auth', () => {
@@ -38,14 +38,16 @@ describe('connector paths', () => {
   });
 });
 
-describe('readBody', () => {
-  async function* chunks(text: string, size: number): AsyncGenerator<Buffer> {
-    for (let i = 0; i < text.length; i += size) yield Buffer.from(text.slice(i, i + size));
+describe('BodyCollector', () => {
+  function collect(text: string, size: number, previous?: Buffer) {
+    const body = new BodyCollector(previous);
+    for (let i = 0; i < text.length; i += size) body.push(Buffer.from(text.slice(i, i + size)));
+    return body.finish();
   }
   const previous = Buffer.from('{"a":{"status":"RUNNING"},"b":{"status":"FAILED"}}');
 
-  it('hands back the previous buffer itself when every chunk matches it', async () => {
-    const r = await readBody(chunks(previous.toString(), 7), previous);
+  it('hands back the previous buffer itself when every chunk matches it', () => {
+    const r = collect(previous.toString(), 7, previous);
     expect(r.unchanged).toBe(true);
     expect(r.bytes).toBe(previous);
   });
@@ -56,22 +58,21 @@ describe('readBody', () => {
     ['shorter: a prefix of the previous body', '{"a":{"status":"RUNNING"}'],
     ['longer: the previous body and more', '{"a":{"status":"RUNNING"},"b":{"status":"FAILED"}}   '],
     ['empty', ''],
-  ])('%s: the new bytes, whole', async (_, text) => {
+  ])('%s: the new bytes, whole', (_, text) => {
     for (const size of [1, 5, 7, 64]) {
-      const r = await readBody(chunks(text, size), previous);
+      const r = collect(text, size, previous);
       expect(r.unchanged).toBe(false);
       expect(r.bytes.toString()).toBe(text);
     }
   });
 
-  it('without a previous body, concatenates the chunks', async () => {
-    const r = await readBody(chunks('{"a":1}', 3));
-    expect(r).toEqual({ bytes: Buffer.from('{"a":1}'), unchanged: false });
+  it('without a previous body, concatenates the chunks', () => {
+    expect(collect('{"a":1}', 3)).toEqual({ bytes: Buffer.from('{"a":1}'), unchanged: false });
   });
 
-  it('does not write into the previous buffer', async () => {
+  it('does not write into the previous buffer', () => {
     const copy = Buffer.from(previous);
-    await readBody(chunks('{"a":{"status":"RUNNING"},"b":{"status":"PAUSED!"}}', 9), previous);
+    collect('{"a":{"status":"RUNNING"},"b":{"status":"PAUSED!"}}', 9, previous);
     expect(previous.equals(copy)).toBe(true);
   });
 });
