@@ -104,13 +104,13 @@ function watchdogFlags(poller: PollerName, tasks: number): string[] {
 }
 
 /**
- * The watchdog child's environment as deployed (Dockerfile, systemd unit, npm start): MALLOC_ARENA_MAX=2;
+ * The watchdog child's environment as deployed (Dockerfile, systemd unit, npm start): MALLOC_ARENA_MAX=1;
  * BENCH_MALLOC_ARENA_MAX replaces the value ('' for glibc's default). The other pollers get glibc's default.
  */
 function pollerEnv(poller: PollerName): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env['MALLOC_ARENA_MAX'];
-  const arenas = process.env['BENCH_MALLOC_ARENA_MAX'] ?? '2';
+  const arenas = process.env['BENCH_MALLOC_ARENA_MAX'] ?? '1';
   if (isOurs(poller) && arenas !== '') env['MALLOC_ARENA_MAX'] = arenas;
   return env;
 }
