@@ -281,14 +281,19 @@ export class ConnectClient {
    * refresh still due).
    */
   private async readInfo(connectors: readonly ConnectorSnapshot[], reason: string, signal: AbortSignal | undefined): Promise<boolean> {
+    const last = this.lastInfo;
     let infos: ReadonlyMap<string, InfoParts>;
     let digest: Buffer;
-    let same: boolean;
+    let same = false;
     try {
-      const exchange = await this.getExchange(INFO_LISTING_PATH, signal, this.lastInfo === undefined ? undefined : { digest: this.lastInfo.digest });
+      const exchange = await this.getExchange(INFO_LISTING_PATH, signal, last === undefined ? undefined : { digest: last.digest });
       digest = exchange.digest ?? sha256(exchange.bytes);
-      same = exchange.body === UNCHANGED && this.lastInfo !== undefined;
-      infos = same && this.lastInfo !== undefined ? this.lastInfo.infos : parseWith(this.line('GET', INFO_LISTING_PATH), () => parseInfoListing(exchange.body));
+      if (last !== undefined && exchange.body === UNCHANGED) {
+        same = true;
+        infos = last.infos;
+      } else {
+        infos = parseWith(this.line('GET', INFO_LISTING_PATH), () => parseInfoListing(exchange.body));
+      }
     } catch (err) {
       if (!isConnectError(err) || err.code === 'ABORTED') throw err;
       // Code, status and field only: the messages of an expand=info failure are no place to risk a config value.
