@@ -5,7 +5,7 @@
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectClient, type ConnectClientOptions } from '../../src/connect/client.js';
-import { ConnectError } from '../../src/connect/errors.js';
+import { failure } from './fixtures.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 import { LocalServer, closedPort } from './local-server.js';
 
@@ -21,16 +21,6 @@ async function server(handler: Parameters<typeof LocalServer.start>[0]): Promise
   const s = await LocalServer.start(handler);
   resources.push(s);
   return s;
-}
-
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ConnectError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConnectError');
 }
 
 function status(name: string): string {

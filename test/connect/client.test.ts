@@ -5,7 +5,7 @@ import { ConnectClient, DEFAULT_INFO_REFRESH_MS, INFO_LISTING_PATH, LISTING_PATH
 import { ConnectError, isNotFound, isRebalance } from '../../src/connect/errors.js';
 import { parseListing } from '../../src/connect/shapes.js';
 import type { ClusterConfig } from '../../src/config/types.js';
-import { expandOnly, expandPasswords, fixture, fixtureText } from './fixtures.js';
+import { expandOnly, expandPasswords, failure, fixture, fixtureText } from './fixtures.js';
 
 const URL_ = 'http://connect.test:8083';
 const LISTING = '/connectors?expand=status';
@@ -21,16 +21,6 @@ function client(over: Partial<ClusterConfig> = {}, options: Partial<ConnectClien
   const c = new ConnectClient(cluster(over), { retries: 0, statusConcurrency: 4, now: () => 1_700_000_000_000, ...options });
   clients.push(c);
   return c;
-}
-
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ConnectError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConnectError');
 }
 
 function status(name: string, taskState = 'RUNNING'): Record<string, unknown> {
@@ -123,8 +113,14 @@ beforeAll(() => {
   nock.disableNetConnect();
 });
 
+/** The clock of the tests that move time (info refresh, reuse of a listing); reset before each test. */
+const T0 = 1_700_000_000_000;
+let clock = T0;
+const now = (): number => clock;
+
 beforeEach(() => {
   nock.cleanAll();
+  clock = T0;
 });
 
 afterEach(async () => {
@@ -237,12 +233,6 @@ describe('snapshot with expand (Connect >= 2.3)', () => {
 });
 
 describe('connector info, cached between polls', () => {
-  let clock = 1_700_000_000_000;
-  const now = (): number => clock;
-  beforeEach(() => {
-    clock = 1_700_000_000_000;
-  });
-
   it('in steady state a poll is one request (the statuses); the info is read on the first poll only', async () => {
     const world = new World().add('a').add('b', { tasks: 3, tasksMax: 3 }).add('c');
     const c = client({}, { now });
@@ -446,12 +436,6 @@ describe('connector info, cached between polls', () => {
 });
 
 describe('a listing identical to the last one', () => {
-  let clock = 1_700_000_000_000;
-  const now = (): number => clock;
-  beforeEach(() => {
-    clock = 1_700_000_000_000;
-  });
-
   it('is not parsed again: the snapshot reuses the same connectors array until a byte changes', async () => {
     const world = new World().add('a').add('b', { tasks: 3, tasksMax: 3 });
     const c = client({}, { now });

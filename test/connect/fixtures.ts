@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ConnectError } from '../../src/connect/errors.js';
 
 /** The real Connect 4.3.1 bodies in test/fixtures/connect (see its README). */
 export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/connect/', import.meta.url));
@@ -31,4 +32,15 @@ export function expandPasswords(): string[] {
 export function expandOnly(expansion: 'status' | 'info'): Record<string, unknown> {
   const body = fixture('connectors-expand-status-info-mixed.json') as Record<string, Record<string, unknown>>;
   return Object.fromEntries(Object.entries(body).map(([name, entry]) => [name, { [expansion]: entry[expansion] }]));
+}
+
+/** The ConnectError `p` rejects with; fails the test if it resolves or rejects with anything else. */
+export async function failure(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ConnectError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConnectError');
 }
