@@ -7,6 +7,7 @@ import type { Incident, IncidentClass } from '../../src/escalate/types.js';
 import { INCIDENT_CLASSES, OMITTED_DEFAULT_METRICS, POLL_DURATION_BUCKETS, WatchdogMetrics } from '../../src/metrics/metrics.js';
 import { find, parseExposition, typesOf } from './exposition.js';
 import type { Sample } from './exposition.js';
+import { incident as sharedIncident } from '../escalate/fixtures.js';
 
 const P = 'connect_watchdog_';
 
@@ -25,23 +26,7 @@ function snap(cluster: string, connectors: readonly ConnectorSnapshot[]): Cluste
 }
 
 function incident(cluster: string, connector: string, cls: IncidentClass, resolvedAt?: number): Incident {
-  return {
-    key: `${cluster}/${connector}/connector/${cls}`,
-    cluster,
-    connector,
-    task: null,
-    class: cls,
-    severity: 'error',
-    reason: 'r',
-    rootCause: 'rc',
-    hint: 'h',
-    attempts: 0,
-    firstSeen: 1,
-    lastSeen: 2,
-    workerId: 'w1:8083',
-    traceExcerpt: '',
-    ...(resolvedAt !== undefined ? { resolvedAt } : {}),
-  };
+  return sharedIncident({ cluster, connector, task: null, class: cls, ...(resolvedAt !== undefined && { resolvedAt }) });
 }
 
 async function samples(m: WatchdogMetrics): Promise<Sample[]> {

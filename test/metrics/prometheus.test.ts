@@ -6,13 +6,13 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import type { Incident } from '../../src/escalate/types.js';
 import { WatchdogMetrics } from '../../src/metrics/metrics.js';
 import { startMetricsServer } from '../../src/metrics/server.js';
 import type { MetricsServer } from '../../src/metrics/server.js';
 import { dashboardExprs } from './dashboard.js';
 import { findOnPath, startPrometheus } from './prometheus-harness.js';
 import type { PrometheusHandle } from './prometheus-harness.js';
+import { incident as sharedIncident } from '../escalate/fixtures.js';
 
 const binary = findOnPath('prometheus');
 const title = binary
@@ -20,22 +20,7 @@ const title = binary
   : 'real Prometheus scraping WatchdogMetrics (SKIPPED: prometheus not on PATH; CI installs it with apt-get install prometheus)';
 if (!binary) console.warn(`[test/metrics/prometheus.test.ts] ${title}`);
 
-const incident: Incident = {
-  key: 'prod/orders/0/serialization',
-  cluster: 'prod',
-  connector: 'orders',
-  task: 0,
-  class: 'serialization',
-  severity: 'error',
-  reason: 'serialization failures are not fixed by a restart',
-  rootCause: 'SerializationException',
-  hint: 'check the converter',
-  attempts: 0,
-  firstSeen: 1,
-  lastSeen: 2,
-  workerId: 'w1:8083',
-  traceExcerpt: '',
-};
+const incident = sharedIncident({ connector: 'orders' });
 
 describe.skipIf(!binary)(title, () => {
   const metrics = new WatchdogMetrics({ clusters: ['prod'], sinks: ['pager'] });

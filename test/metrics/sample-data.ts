@@ -1,5 +1,5 @@
 /** Sample data touching every watchdog metric, for lints of the exposition (promtool, check-metrics.sh). */
-import type { Incident } from '../../src/escalate/types.js';
+import { incident } from '../escalate/fixtures.js';
 import { WatchdogMetrics } from '../../src/metrics/metrics.js';
 import type { WatchdogMetricsOptions } from '../../src/metrics/metrics.js';
 
@@ -33,22 +33,7 @@ export function sampleMetrics(options: Pick<WatchdogMetricsOptions, 'defaultMetr
   m.countRestart({ cluster: 'prod', connector: 'users-sink', target: 'connector', class: 'unknown', outcome: 'dry_run' });
   m.countEscalation('prod', 'orders-cdc', 'serialization');
   m.countEscalation('stage', '*', 'cluster-outage');
-  const open: Incident = {
-    key: 'prod/orders-cdc/1/serialization',
-    cluster: 'prod',
-    connector: 'orders-cdc',
-    task: 1,
-    class: 'serialization',
-    severity: 'error',
-    reason: 'serialization failures are not fixed by a restart',
-    rootCause: 'SerializationException',
-    hint: 'check the converter',
-    attempts: 0,
-    firstSeen: at,
-    lastSeen: at,
-    workerId: 'w2:8083',
-    traceExcerpt: '',
-  };
+  const open = incident({ connector: 'orders-cdc', task: 1, firstSeen: at, lastSeen: at });
   m.setIncidentsOpen([open]);
   m.countDelivery('pagerduty', 'ok');
   m.countDelivery('slack', 'rejected');
