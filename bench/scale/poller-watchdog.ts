@@ -81,9 +81,9 @@ client.snapshot = async (signal?: AbortSignal): Promise<ClusterSnapshot> => {
 const dir = mkdtempSync(join(tmpdir(), 'cw-bench-'));
 const store = new StateStore(join(dir, 'state.json'), logger, { now });
 let latest: HealState = EMPTY_HEAL_STATE;
-// Daemon.persist(): merge() of every loop's state (one loop here), then StateStore.save (a routine save,
-// after a poll that decided nothing, is written at most every 30 s, as in the daemon).
-const persist = (state: HealState, routine: boolean) => store.save(merge([state]), [], { routine });
+// Daemon.persist(): StateStore.save of merge() of every loop's state (one loop here), merged when the write
+// starts; a routine save, after a poll that paged nothing, is written at most every 30 s, as in the daemon.
+const persist = (routine: boolean) => store.save(() => ({ heal: merge([latest]), outbox: [] }), { routine });
 const loop = new ClusterLoop(
   {
     cluster,
@@ -98,7 +98,7 @@ const loop = new ClusterLoop(
     escalate: () => {},
     onState: (state, routine) => {
       latest = state;
-      persist(state, routine);
+      persist(routine);
     },
     probe: async () => true,
   },

@@ -104,7 +104,7 @@ export class Daemon {
   }
 
   private persist(routine = false): void {
-    this.store.save(merge(this.loops.map((l) => l.healState)), this.outbox.pending(), { routine });
+    this.store.save(() => ({ heal: merge(this.loops.map((l) => l.healState)), outbox: this.outbox.pending() }), { routine });
   }
 
   /** Loads state, builds one loop per cluster. */

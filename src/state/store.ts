@@ -1,8 +1,9 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { EMPTY_HEAL_STATE, type HealState } from '../heal/types.js';
 import { isJsonObject } from '../util/json.js';
+import { StateEncoder } from './serialize.js';
 
 export const STATE_VERSION = 1;
 
@@ -37,25 +38,47 @@ export function parseState(text: string): { heal: HealState; outbox: unknown } {
 /** Without a restart, an escalation or a delivery to record, the state file is rewritten at most this often. */
 export const ROUTINE_WRITE_INTERVAL_MS = 30_000;
 
+/** What a save writes: the policy state and the escalation outbox, read when the write starts. */
+export interface StateContent {
+  readonly heal: HealState;
+  readonly outbox: unknown;
+}
+
 export interface StateStoreOptions {
   readonly routineInterval?: number;
   readonly now?: () => number;
 }
 
+/** Writes every buffer, whatever the kernel took per call. */
+export async function writeAll(file: Pick<FileHandle, 'writev'>, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    let { bytesWritten } = await file.writev(rest);
+    let i = 0;
+    while (i < rest.length && bytesWritten >= (rest[i] as Buffer).length) bytesWritten -= (rest[i++] as Buffer).length;
+    rest = rest.slice(i);
+    if (bytesWritten > 0) rest[0] = (rest[0] as Buffer).subarray(bytesWritten);
+  }
+}
+
 /**
  * The state file: read tolerantly at start, written atomically (temp file + rename) in the background.
- * Saves are coalesced: while one write is in flight, later saves only mark the newest state to write next,
- * so a slow disk never blocks polling and never reorders writes. A routine save (timestamps moved, nothing
- * acted on) is written at most every routineInterval: losing it in a crash costs nothing that matters,
- * while rewriting hundreds of KB of incidents every poll costs CPU and disk.
+ * Saves are coalesced: a save schedules a write of the state as it is when the write starts, so a slow
+ * disk never blocks polling and never reorders writes, and a burst of saves costs one write. A routine
+ * save (timestamps moved, nothing paged) is written at most every routineInterval: losing it in a crash
+ * costs nothing that matters, while rewriting hundreds of KB of incidents every poll costs CPU and disk.
+ * Entries unchanged since the last write are not encoded again (serialize.ts).
  */
 export class StateStore {
-  private pending: PersistedState | undefined;
-  private deferred: PersistedState | undefined;
+  /** A write is due: the content is read when it starts. */
+  private due: (() => StateContent) | undefined;
+  /** A routine save waiting for routineInterval to pass since the last write. */
+  private deferred: (() => StateContent) | undefined;
   private writing: Promise<void> | undefined;
   private lastWriteAt: number | undefined;
   private readonly routineInterval: number;
   private readonly now: () => number;
+  private readonly encoder = new StateEncoder();
 
   constructor(
     private readonly path: string,
@@ -89,17 +112,16 @@ export class StateStore {
   }
 
   /**
-   * Schedules a write of this state and returns at once. `routine`: only observations moved (no restart,
-   * page or delivery to record), so it may wait until routineInterval has passed since the last write.
+   * Schedules a write and returns at once; `read` gives the content when the write starts (the newest
+   * state then, not the one of this call). `routine`: only observations moved (no page or delivery to
+   * record), so it may wait until routineInterval has passed since the last write.
    */
-  save(heal: HealState, outbox: unknown, options: { routine?: boolean } = {}): void {
-    const state: PersistedState = { version: STATE_VERSION, savedAt: new Date(this.now()).toISOString(), heal, outbox };
-    const now = this.now();
-    if (options.routine && this.lastWriteAt !== undefined && now - this.lastWriteAt < this.routineInterval) {
-      this.deferred = state;
+  save(read: () => StateContent, options: { routine?: boolean } = {}): void {
+    if (options.routine && this.lastWriteAt !== undefined && this.now() - this.lastWriteAt < this.routineInterval) {
+      this.deferred = read;
       return;
     }
-    this.write(state);
+    this.write(read);
   }
 
   /** Writes what a routine save deferred, and resolves when every scheduled write is on disk (shutdown). */
@@ -113,9 +135,9 @@ export class StateStore {
     while (this.writing) await this.writing;
   }
 
-  private write(state: PersistedState): void {
+  private write(read: () => StateContent): void {
     this.deferred = undefined;
-    this.pending = state;
+    this.due = read;
     this.lastWriteAt = this.now();
     this.writing ??= this.writeLoop().finally(() => {
       this.writing = undefined;
@@ -123,17 +145,34 @@ export class StateStore {
   }
 
   private async writeLoop(): Promise<void> {
-    while (this.pending) {
-      const state = this.pending;
-      this.pending = undefined;
+    while (this.due) {
+      const read = this.due;
+      this.due = undefined;
       const tmp = `${this.path}.${process.pid}.tmp`;
       try {
-        await mkdir(dirname(this.path), { recursive: true });
-        await writeFile(tmp, JSON.stringify(state), { mode: 0o600 });
+        const { heal, outbox } = read();
+        const buffers = this.encoder.encode({ version: STATE_VERSION, savedAt: new Date(this.now()).toISOString(), heal, outbox });
+        const file = await this.openTemp(tmp);
+        try {
+          await writeAll(file, buffers);
+        } finally {
+          await file.close();
+        }
         await rename(tmp, this.path);
       } catch (err) {
         this.logger.error({ stateFile: this.path, code: (err as NodeJS.ErrnoException).code }, 'state file write failed');
       }
+    }
+  }
+
+  /** The temp file, truncated; its directory is created when missing (checked only then: one call less per write). */
+  private async openTemp(tmp: string): Promise<FileHandle> {
+    try {
+      return await open(tmp, 'w', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dirname(this.path), { recursive: true });
+      return await open(tmp, 'w', 0o600);
     }
   }
 }

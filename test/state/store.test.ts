@@ -34,7 +34,7 @@ describe('the state file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
     const file = join(dir, 'state.json');
     const store = new StateStore(file, capture().logger);
-    store.save(heal(2), [{ some: 'delivery' }]);
+    store.save(() => ({ heal: heal(2), outbox: [{ some: 'delivery' }] }));
     await store.flush();
     expect(readdirSync(dir)).toEqual(['state.json']);
     const back = await new StateStore(file, capture().logger).load();
@@ -45,31 +45,58 @@ describe('the state file', () => {
     expect(Object.keys((await new StateStore(file, capture().logger).load()).heal.subjects)).toEqual(['prod/a/0']);
   });
 
+  it('creates the directory of the state file when it is missing', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cw-state-')), 'not', 'yet', 'state.json');
+    const store = new StateStore(file, capture().logger);
+    store.save(() => ({ heal: heal(1), outbox: [] }));
+    await store.flush();
+    expect((await new StateStore(file, capture().logger).load()).heal).toEqual(heal(1));
+  });
+
+  it('writes the content as it is when the write starts, once for a burst of saves', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cw-state-')), 'state.json');
+    const store = new StateStore(file, capture().logger);
+    let current = heal(1);
+    let reads = 0;
+    const read = () => {
+      reads += 1;
+      return { heal: current, outbox: [] };
+    };
+    store.save(read); // starts a write at once
+    current = heal(2);
+    store.save(read);
+    current = heal(3);
+    store.save(read);
+    await store.settled();
+    expect(reads).toBe(2);
+    expect((await new StateStore(file, capture().logger).load()).heal).toEqual(heal(3));
+  });
+
   it('writes a routine save at most every routineInterval, an acting one at once, and the deferred one on flush', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
     const file = join(dir, 'state.json');
     let now = 0;
     const store = new StateStore(file, capture().logger, { routineInterval: 30_000, now: () => now });
     const attemptsOnDisk = () => (JSON.parse(readFileSync(file, 'utf8')) as { heal: HealState }).heal.subjects['prod/a/0']!.attempts;
-    store.save(heal(1), [], { routine: true });
+    store.save(() => ({ heal: heal(1), outbox: [] }), { routine: true });
     await store.settled();
     expect(attemptsOnDisk()).toBe(1);
     now = 10_000;
-    store.save(heal(2), [], { routine: true });
+    store.save(() => ({ heal: heal(2), outbox: [] }), { routine: true });
     await store.settled();
     expect(attemptsOnDisk()).toBe(1);
     now = 20_000;
-    store.save(heal(3), []);
+    store.save(() => ({ heal: heal(3), outbox: [] }));
     await store.settled();
     expect(attemptsOnDisk()).toBe(3);
     now = 25_000;
-    store.save(heal(4), [], { routine: true });
+    store.save(() => ({ heal: heal(4), outbox: [] }), { routine: true });
     await store.settled();
     expect(attemptsOnDisk()).toBe(3);
     await store.flush();
     expect(attemptsOnDisk()).toBe(4);
     now = 60_000;
-    store.save(heal(5), [], { routine: true });
+    store.save(() => ({ heal: heal(5), outbox: [] }), { routine: true });
     await store.settled();
     expect(attemptsOnDisk()).toBe(5);
   });

@@ -1,0 +1,113 @@
+/**
+ * The state file's bytes, entry by entry, reusing the bytes of entries that did not change since the last
+ * write. A large cluster keeps hundreds of failing subjects and their incidents (traces included) in
+ * state, and between two writes only a few of them change: encoding the whole file every time was most
+ * of the cost of a write (bench/scale). State entries are immutable (the policy replaces an entry to
+ * change it), so an entry whose fields are the very values last encoded encodes the same.
+ */
+import type { PersistedState } from './store.js';
+
+/** Fields that change on every poll while the rest of the entry stays: encoded anew each time. */
+export interface VolatileFields {
+  readonly subjects: readonly string[];
+  readonly incidents: readonly string[];
+}
+
+/** An incident's touch (touchIncident) moves these three and nothing else. */
+export const VOLATILE: VolatileFields = { subjects: [], incidents: ['lastSeen', 'attempts', 'workerId'] };
+
+type Entry = Readonly<Record<string, unknown>>;
+
+interface Encoded {
+  readonly source: Entry;
+  /** `"key":{…stable fields…` without the closing brace (and with a trailing comma when fields follow). */
+  readonly head: Buffer;
+  /** The head held no field at all (`"key":{`). */
+  readonly emptyHead: boolean;
+}
+
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from('}');
+
+/** Same fields, same values (by identity), volatile ones aside. */
+function sameStable(a: Entry, b: Entry, volatile: readonly string[]): boolean {
+  let count = 0;
+  for (const k in a) {
+    count += 1;
+    if (a[k] !== b[k] && !volatile.includes(k)) return false;
+  }
+  for (const _ in b) count -= 1;
+  return count === 0;
+}
+
+/** The entries of one record of the state (subjects or incidents), cached by entry key. */
+class RecordEncoder {
+  private cache = new Map<string, Encoded>();
+
+  constructor(private readonly volatile: readonly string[]) {}
+
+  /** Appends `"key":{…},"key":{…}` to out. */
+  encode(record: Readonly<Record<string, Entry>>, out: Buffer[]): void {
+    const next = new Map<string, Encoded>();
+    let first = true;
+    for (const key in record) {
+      const entry = record[key] as Entry;
+      let encoded = this.cache.get(key);
+      if (encoded === undefined || !sameStable(entry, encoded.source, this.volatile)) encoded = this.head(key, entry);
+      next.set(key, encoded);
+      if (!first) out.push(COMMA);
+      first = false;
+      out.push(encoded.head);
+      const tail = this.tail(entry, encoded.emptyHead);
+      if (tail !== '') out.push(Buffer.from(tail));
+      out.push(CLOSE);
+    }
+    // Only the entries of this write are kept: the cache never outgrows one state.
+    this.cache = next;
+  }
+
+  private head(key: string, entry: Entry): Encoded {
+    const stable: Record<string, unknown> = {};
+    for (const k in entry) if (!this.volatile.includes(k)) stable[k] = entry[k];
+    const json = JSON.stringify(stable);
+    const emptyHead = json === '{}';
+    // Drop the closing brace; a comma goes before the volatile fields that follow stable ones.
+    const text = `${JSON.stringify(key)}:${json.slice(0, -1)}`;
+    return { source: entry, head: Buffer.from(text), emptyHead };
+  }
+
+  private tail(entry: Entry, emptyHead: boolean): string {
+    let tail = '';
+    let needComma = !emptyHead;
+    for (const k of this.volatile) {
+      const v = entry[k];
+      if (v === undefined) continue;
+      tail += `${needComma ? ',' : ''}${JSON.stringify(k)}:${JSON.stringify(v)}`;
+      needComma = true;
+    }
+    return tail;
+  }
+}
+
+/**
+ * Encodes state documents to the JSON the state file holds (what JSON.stringify gives, up to the order of
+ * an entry's volatile fields), as a list of buffers for one vectored write. Keep one per state file.
+ */
+export class StateEncoder {
+  private readonly subjects: RecordEncoder;
+  private readonly incidents: RecordEncoder;
+
+  constructor(volatile: VolatileFields = VOLATILE) {
+    this.subjects = new RecordEncoder(volatile.subjects);
+    this.incidents = new RecordEncoder(volatile.incidents);
+  }
+
+  encode(doc: PersistedState): Buffer[] {
+    const out: Buffer[] = [Buffer.from(`{"version":${JSON.stringify(doc.version)},"savedAt":${JSON.stringify(doc.savedAt)},"heal":{"subjects":{`)];
+    this.subjects.encode(doc.heal.subjects as unknown as Readonly<Record<string, Entry>>, out);
+    out.push(Buffer.from('},"incidents":{'));
+    this.incidents.encode(doc.heal.incidents as unknown as Readonly<Record<string, Entry>>, out);
+    out.push(Buffer.from(`},"budgets":${JSON.stringify(doc.heal.budgets)}},"outbox":${JSON.stringify(doc.outbox ?? [])}}`));
+    return out;
+  }
+}
