@@ -471,6 +471,38 @@ export interface ProbeFilter {
   readonly inMaintenance?: (connector: string) => boolean;
 }
 
+/** A FAILED subject that decide() would restart, failing with connection, under a connector with an endpoint. */
+interface ConnectionFailure {
+  readonly connector: ConnectorSnapshot;
+  readonly task: number | null;
+  readonly workerId: string;
+  readonly endpoint: Endpoint;
+  readonly key: string;
+}
+
+// Like the index: computed once per list of connectors (and classifier), so that a steady cluster's
+// polls classify nothing and build no endpoint key to find what to probe.
+const connectionFailures = new WeakMap<readonly ConnectorSnapshot[], { readonly classify: Classifier; readonly failures: readonly ConnectionFailure[] }>();
+
+function connectionFailuresOf(connectors: readonly ConnectorSnapshot[], classify: Classifier): readonly ConnectionFailure[] {
+  const cached = connectionFailures.get(connectors);
+  if (cached !== undefined && cached.classify === classify) return cached.failures;
+  const failures: ConnectionFailure[] = [];
+  const add = (c: ConnectorSnapshot, endpoint: Endpoint, task: number | null, workerId: string, trace: string | undefined) => {
+    if (classify(trace ?? '').class === 'connection') failures.push({ connector: c, task, workerId, endpoint, key: endpointKey(endpoint) });
+  };
+  for (const c of indexOf(connectors).failing) {
+    const endpoint = c.endpoint;
+    if (endpoint === undefined) continue;
+    // The subjects decide() would restart: a FAILED connector (its FAILED tasks go with it), or the
+    // FAILED tasks of a RUNNING one (task entries are trusted only under a RUNNING or FAILED connector).
+    if (c.state === 'FAILED') add(c, endpoint, null, c.workerId, c.trace);
+    else if (c.state === 'RUNNING') for (const t of c.tasks) if (t.state === 'FAILED') add(c, endpoint, t.id, t.workerId, t.trace);
+  }
+  connectionFailures.set(connectors, { classify, failures });
+  return failures;
+}
+
 /**
  * The endpoints to probe before decide(): those of connection-class FAILED subjects that decide() would
  * restart. Without `filter`, every such subject's endpoint (a superset: probing more only informs more);
@@ -479,40 +511,20 @@ export interface ProbeFilter {
  */
 export function endpointsToProbe(state: HealState, snapshot: ClusterSnapshot, classify: Classifier, filter?: ProbeFilter): Endpoint[] {
   const out = new Map<string, Endpoint>();
-  const wanted = (c: ConnectorSnapshot, task: number | null, workerId: string, trace: string | undefined): boolean => {
-    if (classify(trace ?? '').class !== 'connection') return false;
+  const wanted = (f: ConnectionFailure): boolean => {
     if (filter === undefined) return true;
     const { config, now } = filter;
     if (config.actions.connection === 'escalate') return false;
-    if (filter.owns !== undefined && !filter.owns(workerId)) return false;
-    if (filter.inMaintenance?.(c.name) === true) return false;
+    if (filter.owns !== undefined && !filter.owns(f.workerId)) return false;
+    if (filter.inMaintenance?.(f.connector.name) === true) return false;
     // A subject absent from state is new or was quiet: the same to the backoff.
-    const prev = state.subjects[subjectKey({ cluster: snapshot.cluster, connector: c.name, task })];
+    const prev = state.subjects[subjectKey({ cluster: snapshot.cluster, connector: f.connector.name, task: f.task })];
     const streak = prev?.failedSince !== undefined ? prev : { attempts: prev?.attempts ?? 0, nextRestartAt: heldRestartDueAt(prev, config, now) ?? prev?.nextRestartAt, failedSince: now };
     const deferred = prev?.failedSince !== undefined && prev.dependencyDownSince !== undefined;
     return deferred || restartDueAt(streak, config.firstRestartDelay, now) <= now;
   };
-  for (const c of indexOf(snapshot.connectors).failing) {
-    const endpoint = c.endpoint;
-    if (endpoint === undefined) continue;
-    // The subjects decide() would restart: a FAILED connector (its FAILED tasks go with it), or the
-    // FAILED tasks of a RUNNING one (task entries are trusted only under a RUNNING or FAILED connector).
-    if (c.state === 'FAILED') {
-      const key = endpointKey(endpoint);
-      if (!out.has(key) && wanted(c, null, c.workerId, c.trace)) out.set(key, endpoint);
-      continue;
-    }
-    if (c.state !== 'RUNNING') continue;
-    let key: string | undefined;
-    for (const t of c.tasks) {
-      if (t.state !== 'FAILED') continue;
-      key ??= endpointKey(endpoint);
-      if (out.has(key)) break;
-      if (wanted(c, t.id, t.workerId, t.trace)) {
-        out.set(key, endpoint);
-        break;
-      }
-    }
+  for (const f of connectionFailuresOf(snapshot.connectors, classify)) {
+    if (!out.has(f.key) && wanted(f)) out.set(f.key, f.endpoint);
   }
   return [...out.values()];
 }
