@@ -81,8 +81,9 @@ export async function measure(
 ): Promise<PollSample[]> {
   const samples: PollSample[] = [];
   for (let i = 0; i < args.warmup + args.polls; i += 1) {
-    await sleep(args.gapMs);
     const before = await simStats(args.url);
+    // The gap after the stats request, so that its socket's teardown is not counted in the poll.
+    await sleep(args.gapMs);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const extra = await poll();
