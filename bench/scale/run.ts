@@ -247,9 +247,9 @@ export function scaleMarkdown(results: readonly SizeResult[]): string {
   parts.push(
     '\nWhere the watchdog\'s CPU goes (medians of the measured polls, ms). snapshot = `ConnectClient.snapshot` ' +
       '(HTTP, the comparison with the last listing; when it changed, `JSON.parse`, shape validation, the info merge); ' +
-      'classify = every call of the classifier in the poll (cached per trace); persist = the state file ' +
-      '(Daemon.persist → StateStore: JSON.stringify + write, in one poll in three: 0 at the median); rest = decide, ' +
-      'executor, logging, GC not inside the other phases. A Prometheus scrape is measured once after the polls, apart.\n',
+      'classify = every call of the classifier in the poll (cached per trace); persist = writing the state file ' +
+      '(open, vectored write, close, rename), in one poll in three: 0 at the median; rest = decide, the executor, ' +
+      'the encoding of the state file (StateEncoder, on the polls that write it), logging, GC not inside the other phases. A Prometheus scrape is measured once after the polls, apart.\n',
     table(['size', 'poller', 'CPU/poll', 'snapshot', 'classify', 'observeSnapshot', 'persist', 'rest (decide …)', 'subjects in state', 'state file bytes', 'one scrape'], phaseRows),
   );
 
