@@ -70,7 +70,18 @@ export interface Decision {
   readonly state: HealState;
 }
 
-export const endpointKey = (e: Endpoint): string => `${e.host}:${e.port}`;
+// Endpoints come from the client's info cache, the same objects poll after poll: their key is built once
+// (and a string used again keeps its hash, so the probe map lookups do not hash it again).
+const endpointKeys = new WeakMap<Endpoint, string>();
+
+export function endpointKey(e: Endpoint): string {
+  let key = endpointKeys.get(e);
+  if (key === undefined) {
+    key = `${e.host}:${e.port}`;
+    endpointKeys.set(e, key);
+  }
+  return key;
+}
 
 /** One subject as this poll saw it, after observation. */
 interface Evaluated {
@@ -113,6 +124,10 @@ interface ConnectorIndex {
   readonly byName: ReadonlyMap<string, ConnectorSnapshot>;
   /** Connectors with a subject not RUNNING, or RUNNING on no listed worker: all others are quiet through and through. */
   readonly notable: ReadonlySet<ConnectorSnapshot>;
+  /** The same, in listing order. */
+  readonly notableInOrder: readonly ConnectorSnapshot[];
+  /** Per notable connector, its tasks not RUNNING or RUNNING on no listed worker, in listing order. */
+  readonly notableTasks: ReadonlyMap<ConnectorSnapshot, readonly TaskStatus[]>;
   /** Connectors that are FAILED or have a FAILED task, in listing order. */
   readonly failing: readonly ConnectorSnapshot[];
 }
@@ -126,19 +141,20 @@ function indexOf(connectors: readonly ConnectorSnapshot[]): ConnectorIndex {
   if (index !== undefined) return index;
   const byName = new Map<string, ConnectorSnapshot>();
   const notable = new Set<ConnectorSnapshot>();
+  const notableInOrder: ConnectorSnapshot[] = [];
+  const notableTasks = new Map<ConnectorSnapshot, readonly TaskStatus[]>();
   const failing: ConnectorSnapshot[] = [];
   for (const c of connectors) {
     byName.set(c.name, c);
-    let quiet = c.state === 'RUNNING' && c.workerId !== '';
-    let failed = c.state === 'FAILED';
-    for (const t of c.tasks) {
-      if (t.state !== 'RUNNING' || t.workerId === '') quiet = false;
-      if (t.state === 'FAILED') failed = true;
+    const tasks = c.tasks.filter((t) => t.state !== 'RUNNING' || t.workerId === '');
+    if (tasks.length > 0 || c.state !== 'RUNNING' || c.workerId === '') {
+      notable.add(c);
+      notableInOrder.push(c);
+      notableTasks.set(c, tasks);
     }
-    if (!quiet) notable.add(c);
-    if (failed) failing.push(c);
+    if (c.state === 'FAILED' || tasks.some((t) => t.state === 'FAILED')) failing.push(c);
   }
-  index = { byName, notable, failing };
+  index = { byName, notable, notableInOrder, notableTasks, failing };
   indexes.set(connectors, index);
   return index;
 }
@@ -147,7 +163,8 @@ export function decide(input: DecideInput): Decision {
   const { snapshot, config, now, owns, inMaintenance } = input;
   const cluster = snapshot.cluster;
   // Incidents are few, but resolving deletes: a Map, not a copied object (insertion order is the same).
-  const incidents = new Map<string, Incident>(Object.entries(input.state.incidents));
+  const incidents = new Map<string, Incident>();
+  for (const key in input.state.incidents) incidents.set(key, input.state.incidents[key] as Incident);
   const actions: Action[] = [];
   const index = indexOf(snapshot.connectors);
   const present = index.byName;
@@ -160,7 +177,9 @@ export function decide(input: DecideInput): Decision {
     incidents.delete(incident.key);
     actions.push({ kind: 'resolve', incident: { ...incident, lastSeen: now, resolvedAt: now }, resolution });
   };
-  const escalateOrTouch = (cls: IncidentClass, s: SubjectState, details: IncidentDetails | undefined, allowed: boolean, firstSeen: number) => {
+  /** Incident key → the key of its subject, for the incidents of subjects evaluated this poll (step 6 looks them up). */
+  const subjectOfIncident = new Map<string, string>();
+  const escalateOrTouch = (cls: IncidentClass, s: SubjectState, subject: string, details: IncidentDetails | undefined, allowed: boolean, firstSeen: number) => {
     const key = incidentKey(s.cluster, s.connector, s.task, cls);
     const open = incidents.get(key);
     if (open !== undefined) incidents.set(key, touchIncident(open, now, s.attempts, s.workerId));
@@ -168,7 +187,8 @@ export function decide(input: DecideInput): Decision {
       const incident = openIncident(cls, s, details, firstSeen, now);
       incidents.set(key, incident);
       actions.push({ kind: 'escalate', incident });
-    }
+    } else return;
+    subjectOfIncident.set(key, subject);
   };
 
   // 1. Forget what was deleted: a connector missing from a successful listing, a task beyond tasks.max.
@@ -180,19 +200,23 @@ export function decide(input: DecideInput): Decision {
     return task !== null && c.state === 'RUNNING' && c.tasksMax !== undefined && task >= c.tasksMax;
   };
   const subjects = new Map<string, SubjectState>();
-  /** Per connector of this cluster, its subjects in state (task ids, null for the connector): only those need a lookup. */
-  const remembered = new Map<string, Set<number | null>>();
+  /**
+   * Per connector of this cluster, its subjects in state (task id, null for the connector) and their keys
+   * in state: only those need a lookup, under a key that need not be built again.
+   */
+  const remembered = new Map<string, Map<number | null, string>>();
   for (const key in input.state.subjects) {
     const s = input.state.subjects[key] as SubjectState;
     if (s.cluster === cluster) {
       if (gone(s.connector, s.task)) continue;
       const tasks = remembered.get(s.connector);
-      if (tasks === undefined) remembered.set(s.connector, new Set([s.task]));
-      else tasks.add(s.task);
+      if (tasks === undefined) remembered.set(s.connector, new Map<number | null, string>().set(s.task, key));
+      else tasks.set(s.task, key);
     }
     subjects.set(key, s);
   }
-  for (const inc of [...incidents.values()]) {
+  // Deleting from a Map while iterating it is well defined (what is deleted is not visited): no copy.
+  for (const inc of incidents.values()) {
     if (inc.cluster === cluster && inc.connector !== '*' && gone(inc.connector, inc.task) && !inMaintenance(inc.connector)) resolve(inc, 'deleted');
   }
 
@@ -203,9 +227,10 @@ export function decide(input: DecideInput): Decision {
   // observe or decide, and is skipped without allocation, since at 10k tasks nearly every subject is one.
   const evaluated: Evaluated[] = [];
   const quietOn = (ref: SubjectRef, workerId: string): SubjectState => freshSubject(ref, { state: 'RUNNING', workerId });
-  /** Observes one subject; the callers have skipped those `quietStill` without state. */
-  const see = (c: ConnectorSnapshot, inState: boolean, target: RestartTarget, task: number | null, state: State, workerId: string, trace: string | undefined, was: string | undefined): void => {
-    const key = `${cluster}/${c.name}/${task ?? 'connector'}`;
+  /** Observes one subject (stateKey: its key in state, when remembered); the callers have skipped those `quietStill` without state. */
+  const see = (c: ConnectorSnapshot, stateKey: string | undefined, target: RestartTarget, task: number | null, state: State, workerId: string, trace: string | undefined, was: string | undefined): void => {
+    const inState = stateKey !== undefined;
+    const key = stateKey ?? `${cluster}/${c.name}/${task ?? 'connector'}`;
     const ref: SubjectRef = { cluster, connector: c.name, task };
     const prev = inState ? subjects.get(key) : was !== undefined && was !== '' ? quietOn(ref, was) : undefined;
     if (prev !== undefined && state === 'RUNNING' && (workerId === '' || workerId === prev.workerId) && isQuiet(prev)) {
@@ -231,13 +256,34 @@ export function decide(input: DecideInput): Decision {
       if (!subjects.has(key)) subjects.set(key, quietOn({ cluster, connector: c.name, task: t.id }, t.workerId));
     }
   };
-  for (const c of snapshot.connectors) {
+  // The connectors to look at, in listing order. With the listing the last decide() saw, a connector with
+  // nothing remembered whose subjects all run on a worker was quiet then and is now: it would yield nothing,
+  // so only the notable and the remembered ones are visited (in a steady cluster, the notable ones).
+  const visit = (): readonly ConnectorSnapshot[] => {
+    if (!unchanged) return snapshot.connectors;
+    for (const name of remembered.keys()) {
+      const c = present.get(name);
+      if (c !== undefined && !index.notable.has(c)) return snapshot.connectors.filter((x) => index.notable.has(x) || remembered.has(x.name));
+    }
+    return index.notableInOrder;
+  };
+  // A connector of the listing the last decide() saw: the tasks the loop below would see are its notable
+  // ones (a task RUNNING where it was, and not remembered, is quiet still), unless a remembered task is
+  // quiet (recovering, say): then undefined, and every task is looked at.
+  const steadyTasks = (c: ConnectorSnapshot, known: ReadonlyMap<number | null, string> | undefined): readonly TaskStatus[] | undefined => {
+    if (known !== undefined) {
+      for (const id of known.keys()) {
+        const t = id === null ? undefined : taskOf(c, id, id);
+        if (t !== undefined && t.state === 'RUNNING' && t.workerId !== '') return undefined;
+      }
+    }
+    return index.notableTasks.get(c) ?? [];
+  };
+  for (const c of visit()) {
     const known = remembered.get(c.name);
-    // Unchanged listing, nothing remembered, every subject RUNNING where it was: the loop below would find nothing.
-    if (unchanged && known === undefined && !index.notable.has(c)) continue;
     const before = previous?.get(c.name);
-    const connectorInState = known !== undefined && known.has(null);
-    if (connectorInState || !quietStill(c.state, c.workerId, before?.workerId)) see(c, connectorInState, 'connector', null, c.state, c.workerId, c.trace, before?.workerId);
+    const connectorKey = known?.get(null);
+    if (connectorKey !== undefined || !quietStill(c.state, c.workerId, before?.workerId)) see(c, connectorKey, 'connector', null, c.state, c.workerId, c.trace, before?.workerId);
     const beforeTrusted = before !== undefined && tasksTrusted(before);
     // Same rule as the table in docs/heal.md: task entries are trusted only under a RUNNING or FAILED
     // connector (under UNASSIGNED or RESTARTING they are stale, under PAUSED/STOPPED nothing is ours).
@@ -247,6 +293,12 @@ export function decide(input: DecideInput): Decision {
     }
     // A task beyond tasks.max was forgotten in step 1: it is seen as new.
     const goneFrom = c.state === 'RUNNING' && c.tasksMax !== undefined ? c.tasksMax : Infinity;
+    const steady = unchanged && before === c ? steadyTasks(c, known) : undefined;
+    if (steady !== undefined) {
+      // The very statuses the last decide() saw: every task is where it was (its `was` is its own worker).
+      for (const t of steady) see(c, known?.get(t.id), 'task', t.id, t.state, t.workerId, t.trace, t.id < goneFrom ? t.workerId : undefined);
+      continue;
+    }
     // The loop every task goes through: kept to reads and comparisons.
     let matched = 0;
     const tasks = c.tasks;
@@ -262,8 +314,8 @@ export function decide(input: DecideInput): Decision {
           if (t.id < goneFrom) was = b.workerId;
         }
       }
-      const inState = known !== undefined && known.has(t.id);
-      if (inState || !quietStill(t.state, t.workerId, was)) see(c, inState, 'task', t.id, t.state, t.workerId, t.trace, was);
+      const stateKey = known?.get(t.id);
+      if (stateKey !== undefined || !quietStill(t.state, t.workerId, was)) see(c, stateKey, 'task', t.id, t.state, t.workerId, t.trace, was);
     }
     if (beforeTrusted && matched !== before.tasks.length) keep(c, before, new Set(c.tasks.map((t) => t.id)), goneFrom);
   }
@@ -314,10 +366,10 @@ export function decide(input: DecideInput): Decision {
 
     // Nobody owns an UNASSIGNED subject, so every watchdog may page it (the incident key dedups).
     const unassigned = unassignedEscalation(s, config, now);
-    if (unassigned !== undefined) escalateOrTouch('unassigned', s, { reason: unassigned, rootCause: '', hint: HINTS.unassigned, trace: '' }, !maintenance, s.unassignedSince ?? now);
+    if (unassigned !== undefined) escalateOrTouch('unassigned', s, e.key, { reason: unassigned, rootCause: '', hint: HINTS.unassigned, trace: '' }, !maintenance, s.unassignedSince ?? now);
     if (e.target === 'task') {
       const moves = rebalancingEscalation(s, config, now);
-      if (moves !== undefined) escalateOrTouch('rebalancing', s, { reason: moves, rootCause: '', hint: HINTS.rebalancing, trace: '' }, owned && !maintenance, s.moves[0] ?? now);
+      if (moves !== undefined) escalateOrTouch('rebalancing', s, e.key, { reason: moves, rootCause: '', hint: HINTS.rebalancing, trace: '' }, owned && !maintenance, s.moves[0] ?? now);
     }
 
     const classification = e.observation.classification;
@@ -329,7 +381,7 @@ export function decide(input: DecideInput): Decision {
     // Escalation is judged on restarts already made (and confirmed by applyOutcome), before this poll's.
     const reason = failureEscalation(s, cls, action, config, now, endpoint);
     const suppressed = cls === 'connection' && outageOpen; // the cluster-wide incident speaks for them
-    escalateOrTouch(cls, s, reason === undefined ? undefined : detailsOf(classification, e.trace, reason), owned && !maintenance && !suppressed, s.failedSince ?? now);
+    escalateOrTouch(cls, s, e.key, reason === undefined ? undefined : detailsOf(classification, e.trace, reason), owned && !maintenance && !suppressed, s.failedSince ?? now);
 
     // Tasks of a FAILED connector are restarted with it (step 5), never on their own.
     if (e.target === 'task' && e.connector.state === 'FAILED') continue;
@@ -429,14 +481,14 @@ export function decide(input: DecideInput): Decision {
     }
     return streak;
   };
-  for (const inc of [...incidents.values()]) {
+  for (const inc of incidents.values()) {
     if (inc.cluster !== cluster) continue;
     if (inc.connector === '*') {
       if (inc.class === 'cluster-outage' && !inConnectionStreak() && !inMaintenance('*')) resolve(inc, 'outage-over');
       else if (inConnectionStreak()) incidents.set(inc.key, touchIncident(inc, now, inc.attempts, inc.workerId));
       continue;
     }
-    const s = subjects.get(subjectKey(inc)) ?? quietIfSeen(inc);
+    const s = subjects.get(subjectOfIncident.get(inc.key) ?? subjectKey(inc)) ?? quietIfSeen(inc);
     if (s === undefined || inMaintenance(inc.connector)) continue;
     const over = isOver(inc.class, s, config, now);
     if (over !== undefined) resolve(inc, over);
