@@ -18,6 +18,8 @@ export interface Seen {
   readonly state: State;
   readonly workerId: string;
   readonly trace?: string;
+  /** classify(trace), when the caller has it already. */
+  readonly classification?: Classification;
 }
 
 export interface Observation {
@@ -88,7 +90,7 @@ export function observe(
   }
   // Still FAILED, on the same worker, with the same class, nothing aging out of its windows: the slow path
   // would rebuild an equal object (the failing subjects of a large cluster are seen like this every poll).
-  const classification = seen.state === 'FAILED' ? classify(seen.trace ?? '') : undefined;
+  const classification = seen.state === 'FAILED' ? (seen.classification ?? classify(seen.trace ?? '')) : undefined;
   const keepMoves = Math.max(config.rebalance.window, config.stablePeriod);
   if (
     classification !== undefined &&

@@ -23,7 +23,7 @@ import { incidentKey, type Incident, type IncidentClass } from '../escalate/type
 import { backoffWait, restartDueAt } from './backoff.js';
 import { refill, take } from './budget.js';
 import { HINTS, detailsOf, openIncident, touchIncident, type IncidentDetails } from './incidents.js';
-import { compact, freshSubject, heldRestartDueAt, isQuiet, observe, type Observation } from './observe.js';
+import { compact, freshSubject, heldRestartDueAt, isQuiet, observe, type Observation, type Seen } from './observe.js';
 import { failureEscalation, rebalancingEscalation, settled, unassignedEscalation } from './rules.js';
 import {
   subjectKey,
@@ -126,8 +126,6 @@ interface ConnectorIndex {
   readonly notable: ReadonlySet<ConnectorSnapshot>;
   /** The same, in listing order. */
   readonly notableInOrder: readonly ConnectorSnapshot[];
-  /** Per notable connector, its tasks not RUNNING or RUNNING on no listed worker, in listing order. */
-  readonly notableTasks: ReadonlyMap<ConnectorSnapshot, readonly TaskStatus[]>;
   /** Connectors that are FAILED or have a FAILED task, in listing order. */
   readonly failing: readonly ConnectorSnapshot[];
 }
@@ -142,21 +140,48 @@ function indexOf(connectors: readonly ConnectorSnapshot[]): ConnectorIndex {
   const byName = new Map<string, ConnectorSnapshot>();
   const notable = new Set<ConnectorSnapshot>();
   const notableInOrder: ConnectorSnapshot[] = [];
-  const notableTasks = new Map<ConnectorSnapshot, readonly TaskStatus[]>();
   const failing: ConnectorSnapshot[] = [];
   for (const c of connectors) {
     byName.set(c.name, c);
-    const tasks = c.tasks.filter((t) => t.state !== 'RUNNING' || t.workerId === '');
-    if (tasks.length > 0 || c.state !== 'RUNNING' || c.workerId === '') {
+    let quiet = c.state === 'RUNNING' && c.workerId !== '';
+    let failed = c.state === 'FAILED';
+    for (const t of c.tasks) {
+      if (t.state !== 'RUNNING' || t.workerId === '') quiet = false;
+      if (t.state === 'FAILED') failed = true;
+    }
+    if (!quiet) {
       notable.add(c);
       notableInOrder.push(c);
-      notableTasks.set(c, tasks);
     }
-    if (c.state === 'FAILED' || tasks.some((t) => t.state === 'FAILED')) failing.push(c);
+    if (failed) failing.push(c);
   }
-  index = { byName, notable, notableInOrder, notableTasks, failing };
+  index = { byName, notable, notableInOrder, failing };
   indexes.set(connectors, index);
   return index;
+}
+
+/** A notable connector as decide() sees it while the listing does not change. */
+interface SteadyConnector {
+  /** classify(trace) of the connector, when FAILED. */
+  readonly classification?: Classification;
+  /** Its tasks not RUNNING or RUNNING on no listed worker, in listing order, with classify(trace) when FAILED. */
+  readonly tasks: readonly { readonly task: TaskStatus; readonly classification?: Classification }[];
+}
+
+// Per list of connectors and classifier, like the index: a steady cluster's polls classify nothing.
+const steadyViews = new WeakMap<readonly ConnectorSnapshot[], { readonly classify: Classifier; readonly view: ReadonlyMap<ConnectorSnapshot, SteadyConnector> }>();
+
+function steadyViewOf(connectors: readonly ConnectorSnapshot[], classify: Classifier): ReadonlyMap<ConnectorSnapshot, SteadyConnector> {
+  const cached = steadyViews.get(connectors);
+  if (cached !== undefined && cached.classify === classify) return cached.view;
+  const classified = (state: State, trace: string | undefined) => (state === 'FAILED' ? { classification: classify(trace ?? '') } : {});
+  const view = new Map<ConnectorSnapshot, SteadyConnector>();
+  for (const c of indexOf(connectors).notableInOrder) {
+    const tasks = c.tasks.filter((t) => t.state !== 'RUNNING' || t.workerId === '').map((task) => ({ task, ...classified(task.state, task.trace) }));
+    view.set(c, { ...classified(c.state, c.trace), tasks });
+  }
+  steadyViews.set(connectors, { classify, view });
+  return view;
 }
 
 export function decide(input: DecideInput): Decision {
@@ -228,7 +253,17 @@ export function decide(input: DecideInput): Decision {
   const evaluated: Evaluated[] = [];
   const quietOn = (ref: SubjectRef, workerId: string): SubjectState => freshSubject(ref, { state: 'RUNNING', workerId });
   /** Observes one subject (stateKey: its key in state, when remembered); the callers have skipped those `quietStill` without state. */
-  const see = (c: ConnectorSnapshot, stateKey: string | undefined, target: RestartTarget, task: number | null, state: State, workerId: string, trace: string | undefined, was: string | undefined): void => {
+  const see = (
+    c: ConnectorSnapshot,
+    stateKey: string | undefined,
+    target: RestartTarget,
+    task: number | null,
+    state: State,
+    workerId: string,
+    trace: string | undefined,
+    was: string | undefined,
+    classification?: Classification,
+  ): void => {
     const inState = stateKey !== undefined;
     const key = stateKey ?? `${cluster}/${c.name}/${task ?? 'connector'}`;
     const ref: SubjectRef = { cluster, connector: c.name, task };
@@ -239,7 +274,8 @@ export function decide(input: DecideInput): Decision {
       else if (inState) subjects.delete(key);
       return;
     }
-    const observation = observe(prev, ref, { state, workerId, trace: trace ?? '' }, input.classify, config, now);
+    const seen: Seen = classification === undefined ? { state, workerId, trace: trace ?? '' } : { state, workerId, trace: trace ?? '', classification };
+    const observation = observe(prev, ref, seen, input.classify, config, now);
     if (workerId !== '' && isQuiet(observation.subject)) {
       if (inState) subjects.delete(key); // quiet (again): nothing to observe or decide, carried by this snapshot
       return;
@@ -267,23 +303,25 @@ export function decide(input: DecideInput): Decision {
     }
     return index.notableInOrder;
   };
+  const steadyView = unchanged ? steadyViewOf(snapshot.connectors, input.classify) : undefined;
   // A connector of the listing the last decide() saw: the tasks the loop below would see are its notable
   // ones (a task RUNNING where it was, and not remembered, is quiet still), unless a remembered task is
   // quiet (recovering, say): then undefined, and every task is looked at.
-  const steadyTasks = (c: ConnectorSnapshot, known: ReadonlyMap<number | null, string> | undefined): readonly TaskStatus[] | undefined => {
+  const steadyTasks = (steady: SteadyConnector, c: ConnectorSnapshot, known: ReadonlyMap<number | null, string> | undefined): SteadyConnector['tasks'] | undefined => {
     if (known !== undefined) {
       for (const id of known.keys()) {
         const t = id === null ? undefined : taskOf(c, id, id);
         if (t !== undefined && t.state === 'RUNNING' && t.workerId !== '') return undefined;
       }
     }
-    return index.notableTasks.get(c) ?? [];
+    return steady.tasks;
   };
   for (const c of visit()) {
     const known = remembered.get(c.name);
     const before = previous?.get(c.name);
+    const steady = before === c ? steadyView?.get(c) : undefined;
     const connectorKey = known?.get(null);
-    if (connectorKey !== undefined || !quietStill(c.state, c.workerId, before?.workerId)) see(c, connectorKey, 'connector', null, c.state, c.workerId, c.trace, before?.workerId);
+    if (connectorKey !== undefined || !quietStill(c.state, c.workerId, before?.workerId)) see(c, connectorKey, 'connector', null, c.state, c.workerId, c.trace, before?.workerId, steady?.classification);
     const beforeTrusted = before !== undefined && tasksTrusted(before);
     // Same rule as the table in docs/heal.md: task entries are trusted only under a RUNNING or FAILED
     // connector (under UNASSIGNED or RESTARTING they are stale, under PAUSED/STOPPED nothing is ours).
@@ -293,10 +331,12 @@ export function decide(input: DecideInput): Decision {
     }
     // A task beyond tasks.max was forgotten in step 1: it is seen as new.
     const goneFrom = c.state === 'RUNNING' && c.tasksMax !== undefined ? c.tasksMax : Infinity;
-    const steady = unchanged && before === c ? steadyTasks(c, known) : undefined;
-    if (steady !== undefined) {
+    const steadyList = steady === undefined ? undefined : steadyTasks(steady, c, known);
+    if (steadyList !== undefined) {
       // The very statuses the last decide() saw: every task is where it was (its `was` is its own worker).
-      for (const t of steady) see(c, known?.get(t.id), 'task', t.id, t.state, t.workerId, t.trace, t.id < goneFrom ? t.workerId : undefined);
+      for (const { task: t, classification } of steadyList) {
+        see(c, known?.get(t.id), 'task', t.id, t.state, t.workerId, t.trace, t.id < goneFrom ? t.workerId : undefined, classification);
+      }
       continue;
     }
     // The loop every task goes through: kept to reads and comparisons.
