@@ -218,6 +218,8 @@ export function isInWindow(window: MaintenanceWindow, cluster: string, connector
   return windowCovers(window, cluster, connector) && isWindowOpen(window, now);
 }
 
+const outsideEveryWindow = (): boolean => false;
+
 /**
  * The `inMaintenance` input of decide() for one cluster and one instant: which windows are open is
  * worked out once, then each connector is only matched against their scopes. The cluster-wide incident
@@ -225,5 +227,7 @@ export function isInWindow(window: MaintenanceWindow, cluster: string, connector
  */
 export function maintenanceMatcher(windows: readonly MaintenanceWindow[], cluster: string, now: number): (connector: string) => boolean {
   const open = windows.filter((w) => (w.cluster === undefined || w.cluster === cluster) && isWindowOpen(w, now));
+  // Asked for every failing subject and incident each poll: with no window open, not even a closure.
+  if (open.length === 0) return outsideEveryWindow;
   return (connector) => open.some((w) => windowCovers(w, cluster, connector));
 }
