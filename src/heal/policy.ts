@@ -110,6 +110,9 @@ const tasksTrusted = (c: ConnectorSnapshot): boolean => c.state === 'RUNNING' ||
  * A subject absent from state, seen RUNNING on the worker `previous` listed for it (`was`), or with
  * nothing listed before: quiet, and quiet still. Nothing to observe or decide.
  */
+/** RUNNING on a listed worker: a connector or task with nothing to observe unless remembered or moved. */
+const onAWorker = (s: { readonly state: State; readonly workerId: string }): boolean => s.state === 'RUNNING' && s.workerId !== '';
+
 const quietStill = (state: State, workerId: string, was: string | undefined): boolean =>
   state === 'RUNNING' && workerId !== '' && (was === undefined || was === '' || was === workerId);
 
@@ -143,10 +146,10 @@ function indexOf(connectors: readonly ConnectorSnapshot[]): ConnectorIndex {
   const failing: ConnectorSnapshot[] = [];
   for (const c of connectors) {
     byName.set(c.name, c);
-    let quiet = c.state === 'RUNNING' && c.workerId !== '';
+    let quiet = onAWorker(c);
     let failed = c.state === 'FAILED';
     for (const t of c.tasks) {
-      if (t.state !== 'RUNNING' || t.workerId === '') quiet = false;
+      if (!onAWorker(t)) quiet = false;
       if (t.state === 'FAILED') failed = true;
     }
     if (!quiet) {
@@ -168,20 +171,45 @@ interface SteadyConnector {
   readonly tasks: readonly { readonly task: TaskStatus; readonly classification?: Classification }[];
 }
 
-// Per list of connectors and classifier, like the index: a steady cluster's polls classify nothing.
-const steadyViews = new WeakMap<readonly ConnectorSnapshot[], { readonly classify: Classifier; readonly view: ReadonlyMap<ConnectorSnapshot, SteadyConnector> }>();
+/**
+ * `compute` memoized per list of connectors, for the classifier it was last asked with. Like the index: the
+ * client hands back the same array while the listing does not change, so a steady cluster's polls
+ * classify nothing.
+ */
+function perListing<T>(compute: (connectors: readonly ConnectorSnapshot[], classify: Classifier) => T): (connectors: readonly ConnectorSnapshot[], classify: Classifier) => T {
+  const cache = new WeakMap<readonly ConnectorSnapshot[], { readonly classify: Classifier; readonly value: T }>();
+  return (connectors, classify) => {
+    const cached = cache.get(connectors);
+    if (cached !== undefined && cached.classify === classify) return cached.value;
+    const value = compute(connectors, classify);
+    cache.set(connectors, { classify, value });
+    return value;
+  };
+}
 
-function steadyViewOf(connectors: readonly ConnectorSnapshot[], classify: Classifier): ReadonlyMap<ConnectorSnapshot, SteadyConnector> {
-  const cached = steadyViews.get(connectors);
-  if (cached !== undefined && cached.classify === classify) return cached.view;
+const steadyViewOf = perListing((connectors, classify): ReadonlyMap<ConnectorSnapshot, SteadyConnector> => {
   const classified = (state: State, trace: string | undefined) => (state === 'FAILED' ? { classification: classify(trace ?? '') } : {});
   const view = new Map<ConnectorSnapshot, SteadyConnector>();
   for (const c of indexOf(connectors).notableInOrder) {
-    const tasks = c.tasks.filter((t) => t.state !== 'RUNNING' || t.workerId === '').map((task) => ({ task, ...classified(task.state, task.trace) }));
+    const tasks = c.tasks.filter((t) => !onAWorker(t)).map((task) => ({ task, ...classified(task.state, task.trace) }));
     view.set(c, { ...classified(c.state, c.trace), tasks });
   }
-  steadyViews.set(connectors, { classify, view });
   return view;
+});
+
+/**
+ * A connector of the listing the last decide() saw: the tasks decide() would see are its notable ones (a
+ * task RUNNING where it was, and not remembered, is quiet still), unless a remembered task is RUNNING on a
+ * worker (recovering, say): then undefined, and every task is looked at.
+ */
+function steadyTasks(steady: SteadyConnector, c: ConnectorSnapshot, known: ReadonlyMap<number | null, string> | undefined): SteadyConnector['tasks'] | undefined {
+  if (known !== undefined) {
+    for (const id of known.keys()) {
+      const t = id === null ? undefined : taskOf(c, id, id);
+      if (t !== undefined && onAWorker(t)) return undefined;
+    }
+  }
+  return steady.tasks;
 }
 
 export function decide(input: DecideInput): Decision {
@@ -304,18 +332,6 @@ export function decide(input: DecideInput): Decision {
     return index.notableInOrder;
   };
   const steadyView = unchanged ? steadyViewOf(snapshot.connectors, input.classify) : undefined;
-  // A connector of the listing the last decide() saw: the tasks the loop below would see are its notable
-  // ones (a task RUNNING where it was, and not remembered, is quiet still), unless a remembered task is
-  // quiet (recovering, say): then undefined, and every task is looked at.
-  const steadyTasks = (steady: SteadyConnector, c: ConnectorSnapshot, known: ReadonlyMap<number | null, string> | undefined): SteadyConnector['tasks'] | undefined => {
-    if (known !== undefined) {
-      for (const id of known.keys()) {
-        const t = id === null ? undefined : taskOf(c, id, id);
-        if (t !== undefined && t.state === 'RUNNING' && t.workerId !== '') return undefined;
-      }
-    }
-    return steady.tasks;
-  };
   for (const c of visit()) {
     const known = remembered.get(c.name);
     const before = previous?.get(c.name);
@@ -572,13 +588,8 @@ interface ConnectionFailure {
   readonly key: string;
 }
 
-// Like the index: computed once per list of connectors (and classifier), so that a steady cluster's
-// polls classify nothing and build no endpoint key to find what to probe.
-const connectionFailures = new WeakMap<readonly ConnectorSnapshot[], { readonly classify: Classifier; readonly failures: readonly ConnectionFailure[] }>();
-
-function connectionFailuresOf(connectors: readonly ConnectorSnapshot[], classify: Classifier): readonly ConnectionFailure[] {
-  const cached = connectionFailures.get(connectors);
-  if (cached !== undefined && cached.classify === classify) return cached.failures;
+// Per listing: a steady cluster's polls classify nothing and build no endpoint key to find what to probe.
+const connectionFailuresOf = perListing((connectors, classify): readonly ConnectionFailure[] => {
   const failures: ConnectionFailure[] = [];
   const add = (c: ConnectorSnapshot, endpoint: Endpoint, task: number | null, workerId: string, trace: string | undefined) => {
     if (classify(trace ?? '').class === 'connection') failures.push({ connector: c, task, workerId, endpoint, key: endpointKey(endpoint) });
@@ -591,9 +602,8 @@ function connectionFailuresOf(connectors: readonly ConnectorSnapshot[], classify
     if (c.state === 'FAILED') add(c, endpoint, null, c.workerId, c.trace);
     else if (c.state === 'RUNNING') for (const t of c.tasks) if (t.state === 'FAILED') add(c, endpoint, t.id, t.workerId, t.trace);
   }
-  connectionFailures.set(connectors, { classify, failures });
   return failures;
-}
+});
 
 /**
  * The endpoints to probe before decide(): those of connection-class FAILED subjects that decide() would
