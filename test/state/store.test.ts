@@ -73,31 +73,23 @@ describe('the state file', () => {
   });
 
   it('writes a routine save at most every routineInterval, an acting one at once, and the deferred one on flush', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
-    const file = join(dir, 'state.json');
+    const file = join(mkdtempSync(join(tmpdir(), 'cw-state-')), 'state.json');
     let now = 0;
     const store = new StateStore(file, capture().logger, { routineInterval: 30_000, now: () => now });
     const attemptsOnDisk = () => (JSON.parse(readFileSync(file, 'utf8')) as { heal: HealState }).heal.subjects['prod/a/0']!.attempts;
-    store.save(() => ({ heal: heal(1), outbox: [] }), { routine: true });
-    await store.settled();
-    expect(attemptsOnDisk()).toBe(1);
-    now = 10_000;
-    store.save(() => ({ heal: heal(2), outbox: [] }), { routine: true });
-    await store.settled();
-    expect(attemptsOnDisk()).toBe(1);
-    now = 20_000;
-    store.save(() => ({ heal: heal(3), outbox: [] }));
-    await store.settled();
-    expect(attemptsOnDisk()).toBe(3);
-    now = 25_000;
-    store.save(() => ({ heal: heal(4), outbox: [] }), { routine: true });
-    await store.settled();
-    expect(attemptsOnDisk()).toBe(3);
+    /** Saves heal(attempts) at `at`, waits for any write, and answers the attempts the file then holds. */
+    const saveAt = async (at: number, attempts: number, routine: boolean) => {
+      now = at;
+      store.save(() => ({ heal: heal(attempts), outbox: [] }), { routine });
+      await store.settled();
+      return attemptsOnDisk();
+    };
+    expect(await saveAt(0, 1, true)).toBe(1); // the first save is written, routine or not
+    expect(await saveAt(10_000, 2, true)).toBe(1); // 10 s after the last write: deferred
+    expect(await saveAt(20_000, 3, false)).toBe(3); // acting: at once
+    expect(await saveAt(25_000, 4, true)).toBe(3); // 5 s after: deferred
     await store.flush();
     expect(attemptsOnDisk()).toBe(4);
-    now = 60_000;
-    store.save(() => ({ heal: heal(5), outbox: [] }), { routine: true });
-    await store.settled();
-    expect(attemptsOnDisk()).toBe(5);
+    expect(await saveAt(60_000, 5, true)).toBe(5); // 35 s after the last write
   });
 });
