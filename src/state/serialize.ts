@@ -7,14 +7,11 @@
  */
 import type { PersistedState } from './store.js';
 
-/** Fields that change on every poll while the rest of the entry stays: encoded anew each time. */
-export interface VolatileFields {
-  readonly subjects: readonly string[];
-  readonly incidents: readonly string[];
-}
-
-/** An incident's touch (touchIncident) moves these three and nothing else. */
-export const VOLATILE: VolatileFields = { subjects: [], incidents: ['lastSeen', 'attempts', 'workerId'] };
+/**
+ * An incident's fields that change on every poll while the rest stays (touchIncident moves these three and
+ * nothing else): encoded anew each time. A subject has none: it is replaced when it changes.
+ */
+const INCIDENT_VOLATILE: readonly string[] = ['lastSeen', 'attempts', 'workerId'];
 
 type Entry = Readonly<Record<string, unknown>>;
 
@@ -94,13 +91,8 @@ class RecordEncoder {
  * an entry's volatile fields), as a list of buffers for one vectored write. Keep one per state file.
  */
 export class StateEncoder {
-  private readonly subjects: RecordEncoder;
-  private readonly incidents: RecordEncoder;
-
-  constructor(volatile: VolatileFields = VOLATILE) {
-    this.subjects = new RecordEncoder(volatile.subjects);
-    this.incidents = new RecordEncoder(volatile.incidents);
-  }
+  private readonly subjects = new RecordEncoder([]);
+  private readonly incidents = new RecordEncoder(INCIDENT_VOLATILE);
 
   encode(doc: PersistedState): Buffer[] {
     const out: Buffer[] = [Buffer.from(`{"version":${JSON.stringify(doc.version)},"savedAt":${JSON.stringify(doc.savedAt)},"heal":{"subjects":{`)];

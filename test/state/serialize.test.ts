@@ -43,7 +43,7 @@ describe('StateEncoder', () => {
   });
 
   it('writes empty records and an entry made of volatile fields only', () => {
-    const encoder = new StateEncoder({ subjects: [], incidents: ['lastSeen', 'attempts'] });
+    const encoder = new StateEncoder();
     const empty: HealState = { subjects: {}, incidents: {}, budgets: {} };
     expect(JSON.parse(text(encoder.encode(doc(empty))))).toEqual(JSON.parse(JSON.stringify(doc(empty))));
     const odd = { subjects: {}, incidents: { only: { lastSeen: 3, attempts: 1 }, none: {} }, budgets: {} } as unknown as HealState;
