@@ -170,6 +170,7 @@ function resolveClusters(raw: unknown[], shortcut: { url: string; name: string }
     const token = secret(item, 'token', path);
     if ((username === undefined) !== (password === undefined)) throw new ConfigError(`${path}.username`, 'basic auth needs both username and password');
     if (token !== undefined && username !== undefined) throw new ConfigError(`${path}.token`, 'give basic auth or a bearer token, not both');
+    const ca = pemFile(item, 'ca', path);
     const cert = pemFile(item, 'cert', path);
     const key = pemFile(item, 'key', path);
     if ((cert === undefined) !== (key === undefined)) throw new ConfigError(`${path}.cert`, 'a client certificate needs both cert and key');
@@ -179,7 +180,7 @@ function resolveClusters(raw: unknown[], shortcut: { url: string; name: string }
       ...(username !== undefined && { username }),
       ...(password !== undefined && { password }),
       ...(token !== undefined && { token }),
-      ...(pemFile(item, 'ca', path) !== undefined && { ca: pemFile(item, 'ca', path) }),
+      ...(ca !== undefined && { ca }),
       ...(cert !== undefined && { cert }),
       ...(key !== undefined && { key }),
       rejectUnauthorized: optBoolean(item, 'rejectUnauthorized', path, true),

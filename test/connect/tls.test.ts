@@ -1,0 +1,135 @@
+/**
+ * HTTPS to Connect against a real TLS server on 127.0.0.1 (certificates from test/fixtures/tls/make.sh):
+ * a private CA, a client certificate for a worker that requires one (mTLS), and what an operator sees
+ * when the trust is wrong: a NETWORK error naming the TLS failure, never a credential.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import type { TLSSocket } from 'node:tls';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConnectClient } from '../../src/connect/client.js';
+import { ConnectError } from '../../src/connect/errors.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { ClusterConfig } from '../../src/config/types.js';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'tls');
+const pem = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
+const CA = pem('ca.pem');
+
+const LISTING = JSON.stringify({
+  orders: { status: { name: 'orders', connector: { state: 'RUNNING', worker_id: 'w1:8083' }, tasks: [{ id: 0, state: 'RUNNING', worker_id: 'w1:8083' }], type: 'source' } },
+});
+const INFO = JSON.stringify({ orders: { info: { name: 'orders', config: { 'connector.class': 'x.Source', 'tasks.max': '1' }, tasks: [{ connector: 'orders', task: 0 }], type: 'source' } } });
+
+interface Seen {
+  readonly url: string;
+  readonly authorization: string | undefined;
+  /** The client certificate's subject CN, when one was presented and verified. */
+  readonly clientCn: string | undefined;
+}
+
+const open: { close(): Promise<void> }[] = [];
+
+afterEach(async () => {
+  for (const r of open.splice(0).reverse()) await r.close();
+});
+
+/** An HTTPS Connect worker; `requireClientCert` makes it refuse a handshake without a certificate signed by the test CA. */
+async function worker(requireClientCert = false): Promise<{ url: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server: Server = createServer(
+    { key: pem('server.key'), cert: pem('server.pem'), ...(requireClientCert && { ca: CA, requestCert: true, rejectUnauthorized: true }) },
+    (req, res) => {
+      const cn: unknown = (req.socket as TLSSocket).getPeerCertificate().subject?.CN;
+      seen.push({ url: req.url ?? '', authorization: req.headers.authorization, clientCn: typeof cn === 'string' ? cn : undefined });
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/') return void res.end('{"version":"4.3.1","commit":"c","kafka_cluster_id":"k"}');
+      if (req.url === '/connectors?expand=status') return void res.end(LISTING);
+      if (req.url === '/connectors?expand=info') return void res.end(INFO);
+      res.statusCode = 404;
+      res.end('{"error_code":404,"message":"not found"}');
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  open.push({
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
+  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+function client(cluster: Partial<ClusterConfig> & { url: string }): ConnectClient {
+  const c = new ConnectClient({ name: 'tls', rejectUnauthorized: true, timeout: 2000, probe: false, ...cluster }, { retries: 0, statusConcurrency: 4 });
+  open.push({ close: () => c.close() });
+  return c;
+}
+
+async function failureOf(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ConnectError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConnectError');
+}
+
+describe('HTTPS to Connect', () => {
+  it('trusts a worker whose certificate the configured CA signed, and sends basic auth inside TLS', async () => {
+    const w = await worker();
+    const snap = await client({ url: w.url, ca: CA, username: 'ops', password: 'hunter2' }).snapshot();
+    expect(snap.connectors.map((c) => [c.name, c.state, c.tasksMax])).toEqual([['orders', 'RUNNING', 1]]);
+    expect(w.seen.map((s) => s.authorization)).toContain(`Basic ${Buffer.from('ops:hunter2').toString('base64')}`);
+  });
+
+  it('refuses a certificate no trusted CA signed: a NETWORK error that names the TLS failure and no credential', async () => {
+    const w = await worker();
+    for (const ca of [undefined, pem('other-ca.pem')]) {
+      const err = await failureOf(client({ url: w.url, ...(ca !== undefined && { ca }), username: 'ops', password: 'hunter2' }).snapshot());
+      expect(err.code).toBe('NETWORK');
+      expect(err.message).toMatch(/certificate/i);
+      expect(err.message).not.toContain('hunter2');
+    }
+    expect(w.seen).toEqual([]); // no request got through
+  });
+
+  it('skips verification only when rejectUnauthorized is false', async () => {
+    const w = await worker();
+    const snap = await client({ url: w.url, rejectUnauthorized: false }).snapshot();
+    expect(snap.connectors).toHaveLength(1);
+  });
+
+  it('presents the client certificate to a worker that requires one (mTLS), and fails clearly without it', async () => {
+    const w = await worker(true);
+    const snap = await client({ url: w.url, ca: CA, cert: pem('client.pem'), key: pem('client.key') }).snapshot();
+    expect(snap.connectors).toHaveLength(1);
+    expect(new Set(w.seen.map((s) => s.clientCn))).toEqual(new Set(['connect-watchdog']));
+
+    const before = w.seen.length;
+    const err = await failureOf(client({ url: w.url, ca: CA }).snapshot());
+    expect(err.code).toBe('NETWORK');
+    expect(w.seen).toHaveLength(before);
+  });
+
+  it('reads ca, cert and key as PEM file paths from the config file', async () => {
+    const w = await worker(true);
+    const dir = mkdtempSync(join(tmpdir(), 'cw-tls-'));
+    const configFile = join(dir, 'config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({ clusters: [{ name: 'secure', url: w.url, ca: join(FIXTURES, 'ca.pem'), cert: join(FIXTURES, 'client.pem'), key: join(FIXTURES, 'client.key') }] }),
+    );
+    const [cluster] = loadConfig({ env: { CONNECT_WATCHDOG_CONFIG: configFile } }).clusters;
+    if (cluster === undefined) throw new Error('no cluster');
+    expect(cluster.ca).toBe(CA.trim());
+    const snap = await client(cluster).snapshot();
+    expect(snap.connectors.map((c) => c.name)).toEqual(['orders']);
+    expect(w.seen.every((s) => s.clientCn === 'connect-watchdog')).toBe(true);
+  });
+});
