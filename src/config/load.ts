@@ -4,6 +4,7 @@ import { validate as validateCron } from 'node-cron';
 import { FAILURE_CLASSES, type CustomRule, type FailureClass } from '../classify/types.js';
 import { ENV_PREFIX, FORMAT, SEVERITIES, SINK_TYPES, schema, type Severity, type SinkType } from './schema.js';
 import type { ClusterConfig, MaintenanceWindow, SinkConfig, SinkFilter, WatchdogConfig } from './types.js';
+import { tlsProblem } from './tls.js';
 import { isJsonObject } from '../util/json.js';
 
 /** A configuration problem: always names the key, never echoes a secret. Exit code 78 (EX_CONFIG). */
@@ -174,6 +175,8 @@ function resolveClusters(raw: unknown[], shortcut: { url: string; name: string }
     const cert = pemFile(item, 'cert', path);
     const key = pemFile(item, 'key', path);
     if ((cert === undefined) !== (key === undefined)) throw new ConfigError(`${path}.cert`, 'a client certificate needs both cert and key');
+    const tls = tlsProblem({ ...(ca !== undefined && { ca }), ...(cert !== undefined && { cert }), ...(key !== undefined && { key }) });
+    if (tls !== undefined) throw new ConfigError(`${path}.${tls.key}`, tls.reason);
     const cluster: ClusterConfig = {
       name,
       url: (url as string).replace(/\/+$/, ''),

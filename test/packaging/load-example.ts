@@ -1,9 +1,9 @@
 /**
  * Loads an example configuration with the real loader. Secret files are named by their production
  * paths (/etc/connect-watchdog/secrets/NAME); here each is pointed at a dummy file `dummy-NAME` in a
- * scratch directory.
+ * scratch directory, or, for a PEM file (which the loader parses), at the test CA of test/fixtures/tls.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
@@ -18,7 +18,7 @@ export function loadExample(text: string, env: NodeJS.ProcessEnv = {}): { config
   const secrets = new Map<string, string>();
   const rewritten = text.replace(SECRET_PATH, (_m, name: string) => {
     const file = join(secretsDir, name);
-    const content = `dummy-${name}`;
+    const content = name.endsWith('.pem') ? readFileSync(join(import.meta.dirname, '..', 'fixtures', 'tls', 'ca.pem'), 'utf8').trim() : `dummy-${name}`;
     writeFileSync(file, `${content}\n`);
     secrets.set(name, content);
     return file;

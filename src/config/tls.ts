@@ -1,0 +1,59 @@
+/**
+ * The TLS files of a cluster, checked when the config loads. Node skips a CA certificate it cannot parse
+ * without a word, and reads a client key only at the first handshake: a wrong file would otherwise show
+ * up as a certificate error on every poll, far from its cause.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/** What went wrong with one key of the cluster ('ca', 'cert' or 'key'); the reason never quotes the file. */
+export interface TlsProblem {
+  readonly key: 'ca' | 'cert' | 'key';
+  readonly reason: string;
+}
+
+const codeOf = (err: unknown): string => {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'unreadable';
+};
+
+function certificates(pem: string, key: 'ca' | 'cert'): TlsProblem | undefined {
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) return { key, reason: 'no PEM certificate (-----BEGIN CERTIFICATE-----) in the file' };
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      return { key, reason: `certificate ${i + 1} of the file does not parse (${codeOf(err)})` };
+    }
+  }
+  return undefined;
+}
+
+/** The first problem of a cluster's PEM contents, or undefined when they would load. */
+export function tlsProblem(files: { readonly ca?: string; readonly cert?: string; readonly key?: string }): TlsProblem | undefined {
+  if (files.ca !== undefined) {
+    const problem = certificates(files.ca, 'ca');
+    if (problem !== undefined) return problem;
+  }
+  if (files.cert === undefined || files.key === undefined) return undefined;
+  const problem = certificates(files.cert, 'cert');
+  if (problem !== undefined) return problem;
+  // Checked from the text: asked to decrypt without a passphrase, OpenSSL may try to prompt for one.
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(files.key)) {
+    return { key: 'key', reason: 'an encrypted private key is not supported: give it unencrypted, in a file only the watchdog can read' };
+  }
+  try {
+    createPrivateKey(files.key);
+  } catch (err) {
+    return { key: 'key', reason: `not a usable PEM private key (${codeOf(err)})` };
+  }
+  try {
+    createSecureContext({ cert: files.cert, key: files.key });
+  } catch (err) {
+    return { key: 'key', reason: `does not go with the certificate in cert (${codeOf(err)})` };
+  }
+  return undefined;
+}

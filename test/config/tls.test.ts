@@ -1,0 +1,77 @@
+import { createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { tlsProblem } from '../../src/config/tls.js';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'tls');
+const pem = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
+const CA = pem('ca.pem');
+const CERT = pem('client.pem');
+const KEY = pem('client.key');
+
+describe('tlsProblem', () => {
+  it('accepts a CA, a CA bundle and a client certificate with its key', () => {
+    expect(tlsProblem({ ca: CA })).toBeUndefined();
+    expect(tlsProblem({ ca: CA + pem('other-ca.pem') })).toBeUndefined();
+    expect(tlsProblem({ ca: CA, cert: CERT, key: KEY })).toBeUndefined();
+    expect(tlsProblem({})).toBeUndefined();
+  });
+
+  it('refuses a ca file without a certificate (Node would ignore it and fail every handshake)', () => {
+    expect(tlsProblem({ ca: 'garbage' })).toEqual({ key: 'ca', reason: expect.stringContaining('no PEM certificate') });
+    expect(tlsProblem({ ca: KEY })).toMatchObject({ key: 'ca' });
+  });
+
+  it('refuses a certificate whose base64 is damaged, saying which one of the bundle', () => {
+    const damaged = CA.replace(/\n([A-Za-z0-9+/]{20})/, '\n!!!!$1');
+    expect(tlsProblem({ ca: `${pem('other-ca.pem')}\n${damaged}` })).toEqual({ key: 'ca', reason: expect.stringMatching(/^certificate 2 of the file does not parse/) });
+  });
+
+  it('names cert or key for a client pair that would not load, without quoting the files', () => {
+    expect(tlsProblem({ cert: 'garbage', key: KEY })).toMatchObject({ key: 'cert' });
+    expect(tlsProblem({ cert: CERT, key: 'garbage' })).toMatchObject({ key: 'key', reason: expect.stringContaining('not a usable PEM private key') });
+    const mismatch = tlsProblem({ cert: CERT, key: pem('server.key') });
+    expect(mismatch).toEqual({ key: 'key', reason: expect.stringContaining('does not go with the certificate') });
+    expect(JSON.stringify(mismatch)).not.toContain('PRIVATE KEY');
+  });
+
+  it('refuses an encrypted key: there is no passphrase setting', () => {
+    const encrypted = createPrivateKey(KEY).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string;
+    expect(tlsProblem({ cert: CERT, key: encrypted })).toEqual({ key: 'key', reason: expect.stringContaining('encrypted private key is not supported') });
+  });
+});
+
+describe('loadConfig with TLS files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cw-tls-config-'));
+  const file = (name: string, content: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, content);
+    return p;
+  };
+  const load = (cluster: Record<string, unknown>) => {
+    const config = file(`c-${Math.random().toString(36).slice(2)}.json`, JSON.stringify({ clusters: [{ name: 'secure', url: 'https://127.0.0.1:8443', ...cluster }] }));
+    return loadConfig({ env: { CONNECT_WATCHDOG_CONFIG: config } });
+  };
+  const errorOf = (fn: () => unknown): ConfigError => {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof ConfigError) return err;
+      throw err;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('fails at start naming the key of the wrong file', () => {
+    expect(errorOf(() => load({ ca: file('not-a-ca.pem', 'hello') })).message).toMatch(/^clusters\[0\]\.ca: no PEM certificate/);
+    expect(errorOf(() => load({ cert: file('c.pem', CERT), key: file('k.pem', pem('server.key')) })).message).toMatch(/^clusters\[0\]\.key: does not go with the certificate/);
+  });
+
+  it('loads good files as they are', () => {
+    const [cluster] = load({ ca: file('ca.pem', CA), cert: file('c2.pem', CERT), key: file('k2.pem', KEY) }).clusters;
+    expect(cluster).toMatchObject({ ca: CA.trim(), cert: CERT.trim(), key: KEY.trim() });
+  });
+});
