@@ -55,19 +55,11 @@ describe('loadConfig with TLS files', () => {
     const config = file(`c-${Math.random().toString(36).slice(2)}.json`, JSON.stringify({ clusters: [{ name: 'secure', url: 'https://127.0.0.1:8443', ...cluster }] }));
     return loadConfig({ env: { CONNECT_WATCHDOG_CONFIG: config } });
   };
-  const errorOf = (fn: () => unknown): ConfigError => {
-    try {
-      fn();
-    } catch (err) {
-      if (err instanceof ConfigError) return err;
-      throw err;
-    }
-    throw new Error('expected a ConfigError');
-  };
-
   it('fails at start naming the key of the wrong file', () => {
-    expect(errorOf(() => load({ ca: file('not-a-ca.pem', 'hello') })).message).toMatch(/^clusters\[0\]\.ca: no PEM certificate/);
-    expect(errorOf(() => load({ cert: file('c.pem', CERT), key: file('k.pem', pem('server.key')) })).message).toMatch(/^clusters\[0\]\.key: does not go with the certificate/);
+    const badCa = () => load({ ca: file('not-a-ca.pem', 'hello') });
+    expect(badCa).toThrow(ConfigError);
+    expect(badCa).toThrow(/^clusters\[0\]\.ca: no PEM certificate/);
+    expect(() => load({ cert: file('c.pem', CERT), key: file('k.pem', pem('server.key')) })).toThrow(/^clusters\[0\]\.key: does not go with the certificate/);
   });
 
   it('loads good files as they are', () => {

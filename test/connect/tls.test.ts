@@ -11,9 +11,9 @@ import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectClient } from '../../src/connect/client.js';
-import { ConnectError } from '../../src/connect/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/types.js';
+import { failure } from './fixtures.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'tls');
 const pem = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
@@ -70,16 +70,6 @@ function client(cluster: Partial<ClusterConfig> & { url: string }): ConnectClien
   return c;
 }
 
-async function failureOf(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ConnectError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConnectError');
-}
-
 describe('HTTPS to Connect', () => {
   it('trusts a worker whose certificate the configured CA signed, and sends basic auth inside TLS', async () => {
     const w = await worker();
@@ -91,7 +81,7 @@ describe('HTTPS to Connect', () => {
   it('refuses a certificate no trusted CA signed: a NETWORK error that names the TLS failure and no credential', async () => {
     const w = await worker();
     for (const ca of [undefined, pem('other-ca.pem')]) {
-      const err = await failureOf(client({ url: w.url, ...(ca !== undefined && { ca }), username: 'ops', password: 'hunter2' }).snapshot());
+      const err = await failure(client({ url: w.url, ...(ca !== undefined && { ca }), username: 'ops', password: 'hunter2' }).snapshot());
       expect(err.code).toBe('NETWORK');
       expect(err.message).toMatch(/certificate/i);
       expect(err.message).not.toContain('hunter2');
@@ -112,7 +102,7 @@ describe('HTTPS to Connect', () => {
     expect(new Set(w.seen.map((s) => s.clientCn))).toEqual(new Set(['connect-watchdog']));
 
     const before = w.seen.length;
-    const err = await failureOf(client({ url: w.url, ca: CA }).snapshot());
+    const err = await failure(client({ url: w.url, ca: CA }).snapshot());
     expect(err.code).toBe('NETWORK');
     expect(w.seen).toHaveLength(before);
   });
