@@ -64,7 +64,7 @@ metrics.observeSnapshot = (snapshot, classes) => {
 // back: backoff timers, the 30 s state-write throttle and the 5 min info refresh fall where they would.
 let clock = Date.now();
 const now = () => clock;
-const client = new ConnectClient(cluster, { retries: config.requestRetries, statusConcurrency: config.statusConcurrency, logger, now });
+const client = new ConnectClient(cluster, { retries: config.requestRetries, statusConcurrency: config.statusConcurrency, infoRefresh: config.infoRefresh, logger, now });
 const snapshot = client.snapshot.bind(client);
 client.snapshot = async (signal?: AbortSignal): Promise<ClusterSnapshot> => {
   const t0 = performance.now();

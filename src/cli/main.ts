@@ -132,7 +132,7 @@ async function statusCommand(argv: string[]): Promise<number> {
   const signal = AbortSignal.timeout(ONE_SHOT_DEADLINE_MS);
   const results = await Promise.all(
     clusters.map(async (cluster) => {
-      const client = new ConnectClient(cluster, { retries: config.requestRetries, statusConcurrency: config.statusConcurrency, logger });
+      const client = new ConnectClient(cluster, { retries: config.requestRetries, statusConcurrency: config.statusConcurrency, infoRefresh: config.infoRefresh, logger });
       try {
         return { cluster: cluster.name, snapshot: await client.snapshot(signal) };
       } catch (err) {

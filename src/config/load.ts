@@ -368,6 +368,7 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
     requestTimeout: props.requestTimeout,
     requestRetries: props.requestRetries,
     statusConcurrency: props.statusConcurrency,
+    infoRefresh: props.infoRefresh,
     logLevel: props.logLevel,
     stateFile: props.stateFile,
     dryRun: props.dryRun,

@@ -73,6 +73,12 @@ export const schema = {
     default: 2,
     env: `${ENV_PREFIX}REQUEST_RETRIES`,
   },
+  infoRefresh: {
+    doc: `How often the connector configs a decision needs (tasks.max, connector class, endpoint) are read again with GET /connectors?expand=info ${durationDoc}; a new connector, or a task beyond the cached tasks.max, has them read at once.`,
+    format: FORMAT.positiveDuration,
+    default: 300_000,
+    env: `${ENV_PREFIX}INFO_REFRESH`,
+  },
   statusConcurrency: {
     doc: 'How many per-connector status requests run at once on workers that ignore expand (Connect < 2.3).',
     format: FORMAT.positiveNumber,

@@ -65,6 +65,8 @@ export interface WatchdogConfig {
   readonly requestTimeout: number;
   readonly requestRetries: number;
   readonly statusConcurrency: number;
+  /** ms between two reads of the connector configs (GET /connectors?expand=info). */
+  readonly infoRefresh: number;
   readonly logLevel: string;
   readonly stateFile: string;
   readonly dryRun: boolean;

@@ -114,7 +114,7 @@ export class Daemon {
     this.outbox.load(saved.outbox);
     const classify = createClassifier(config.rules);
     for (const cluster of config.clusters) {
-      const client = new ConnectClient(cluster, { retries: config.requestRetries, statusConcurrency: config.statusConcurrency, logger });
+      const client = new ConnectClient(cluster, { retries: config.requestRetries, statusConcurrency: config.statusConcurrency, infoRefresh: config.infoRefresh, logger, now: this.now });
       this.clients.push(client);
       this.loops.push(
         new ClusterLoop(

@@ -49,6 +49,12 @@ describe('loadConfig', () => {
     expect(c.clusters.map((x) => x.name)).toEqual(['eu-prod']);
   });
 
+  it('refreshes the connector configs every 5 min unless infoRefresh says otherwise', () => {
+    expect(loadConfig({ env: {} }).infoRefresh).toBe(300_000);
+    expect(loadConfig({ env: { CONNECT_WATCHDOG_INFO_REFRESH: '60000' } }).infoRefresh).toBe(60_000);
+    expect(errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_INFO_REFRESH: '0' } })).message).toMatch(/^infoRefresh: /);
+  });
+
   it('reads the file named by CONNECT_WATCHDOG_CONFIG', () => {
     const configFile = file({ clusters: [{ name: 'prod', url: 'https://connect.example:8083/' }] });
     const c = loadConfig({ env: { CONNECT_WATCHDOG_CONFIG: configFile } });

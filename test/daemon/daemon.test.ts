@@ -100,6 +100,21 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(fake.posts).toEqual([]);
   });
 
+  it('reads the connector configs again every infoRefresh, not every poll', async () => {
+    fake.add('orders', {});
+    const d = daemon({ infoRefresh: 60_000 });
+    await d.init();
+    const infoReads = () => fake.requests.filter((r) => r.url === '/connectors?expand=info').length;
+    const reads: number[] = [];
+    for (let poll = 0; poll < 13; poll++) {
+      await once(d);
+      reads.push(infoReads());
+      clock += 10_000;
+    }
+    // Polls at 0, 10 … 120 s: read at the first poll, at 60 s and at 120 s.
+    expect(reads).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3]);
+  });
+
   it('on a worker older than 3.0 restarts the connector, then each FAILED task', async () => {
     fake.version = '2.8.1';
     fake.add('old', { state: 'FAILED', trace: CONNECTION, tasks: [{ id: 0, state: 'FAILED', worker_id: 'w', trace: CONNECTION }, { id: 1, state: 'RUNNING', worker_id: 'w' }] });
