@@ -8,7 +8,7 @@
  *   3. the runtime stage's COPY --from=build, RUN, ENV, USER, ENTRYPOINT, CMD and HEALTHCHECK are taken
  *      as written, absolute image paths (/app, /etc/..., /var/...) mapped into the scratch root;
  *   4. then: no devDependency is left in node_modules; `check-config` exits 0 with the image's
- *      environment; the default command, as the image's USER, polls a stub Connect worker, writes its
+ *      environment; the default command, as the image's USER, polls a stand-in Connect worker (test/helpers/fake-connect.ts), writes its
  *      state file into the state volume, passes the HEALTHCHECK command, and exits 0 on STOPSIGNAL.
  *
  * Not rehearsed: the base image's own contents (its Node 24 and the `node` user are assumed).
@@ -17,10 +17,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { FakeConnect } from '../test/helpers/fake-connect.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DOCKERFILE = resolve(process.argv[2] ?? join(ROOT, 'Dockerfile'));
@@ -115,19 +115,6 @@ function freePort(): Promise<number> {
   });
 }
 
-/** A Connect worker with no connector, enough for the daemon to poll. */
-async function stubConnect(): Promise<Server> {
-  const server = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/') return void res.end('{"version":"4.3.1","commit":"rehearsal","kafka_cluster_id":"rehearsal"}');
-    if (req.url?.startsWith('/connectors')) return void res.end(req.url.includes('expand') ? '{}' : '[]');
-    res.statusCode = 404;
-    res.end('{"error_code":404,"message":"not found"}');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return server;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
@@ -213,10 +200,10 @@ async function main(): Promise<void> {
   if (check.status === 0 && check.stdout.trim().startsWith('{')) ok('check-config: exit 0 with the image environment');
   else fail(`check-config: exit ${check.status}\n${check.stdout}${check.stderr}`);
 
-  // The default command, as the image's user, against a stub worker; the HEALTHCHECK until it passes.
-  const connect = await stubConnect();
+  // The default command, as the image's user, against a stand-in worker; the HEALTHCHECK until it passes.
+  const connect = await new FakeConnect().start();
   const metricsPort = String(await freePort());
-  const daemonEnv = imageEnv({ CONNECT_URL: `http://127.0.0.1:${(connect.address() as AddressInfo).port}`, CONNECT_WATCHDOG_METRICS_PORT: metricsPort, CONNECT_WATCHDOG_POLL_INTERVAL: '1000' });
+  const daemonEnv = imageEnv({ CONNECT_URL: connect.url, CONNECT_WATCHDOG_METRICS_PORT: metricsPort, CONNECT_WATCHDOG_POLL_INTERVAL: '1000' });
   const daemon: ChildProcess = spawn(NODE24, [...entryArgs, ...cmd], { env: daemonEnv, ...asUser, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   daemon.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -244,7 +231,7 @@ async function main(): Promise<void> {
       daemon.kill('SIGKILL');
       fail(`on ${stopSignal}: ${String(code)}\n${output}`);
     }
-    connect.close();
+    await connect.stop();
   }
 }
 
