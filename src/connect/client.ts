@@ -15,7 +15,8 @@ import type { Logger } from 'pino';
 import type { ClusterConfig } from '../config/types.js';
 import { mapBounded } from './bounded.js';
 import { ConnectError, isConnectError, isNotFound, isRebalance } from './errors.js';
-import { parseInfoListing, parseListing, parseRestartBody, parseStatus, parseVersion, type InfoParts } from './shapes.js';
+import { indexListing, type ListingIndex } from './listing-index.js';
+import { parseInfoListing, parseListing, parseRestartBody, parseStatus, parseVersion, type InfoParts, type Listing } from './shapes.js';
 import { Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot } from './types.js';
 import { parseWith, type RequestLine } from './response.js';
@@ -114,6 +115,11 @@ function sameInfo(a: ReadonlyMap<string, CachedInfo>, b: ReadonlyMap<string, Cac
 /** getExchange's answer for a body identical to the one given. */
 const UNCHANGED: unique symbol = Symbol('unchanged');
 
+/** getExchange's answer for a listing read by indexListing (not a JSON body). */
+class Indexed {
+  constructor(readonly index: ListingIndex) {}
+}
+
 const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 1_000;
 
@@ -136,6 +142,10 @@ export class ConnectClient {
    * alone). Kept only while the info cache is fresh and complete for it.
    */
   private lastListing: { readonly bytes: Buffer; readonly statuses: readonly ConnectorSnapshot[]; readonly connectors: readonly ConnectorSnapshot[] } | undefined;
+  /** A status with its cached info merged in, by status (statuses are reused while their bytes do not change). */
+  private readonly withInfo = new WeakMap<ConnectorSnapshot, { readonly info: InfoParts; readonly connector: ConnectorSnapshot }>();
+  /** Where the connectors of the last changed listing lie in its bytes: the next change reuses those it leaves alone. */
+  private listingIndex: ListingIndex | undefined;
   /** The SHA-256 of the last `expand=info` body parsed, and what it gave (the configs themselves are not kept). */
   private lastInfo: { readonly digest: Buffer; readonly infos: ReadonlyMap<string, InfoParts> } | undefined;
   /** The version from `GET /`, once known; forgotten when a poll fails (the worker may have been upgraded). */
@@ -216,14 +226,24 @@ export class ConnectClient {
   private async connectors(signal: AbortSignal | undefined): Promise<readonly ConnectorSnapshot[]> {
     const last = this.lastListing;
     this.lastListing = undefined;
-    const { body, bytes } = await this.getExchange(LISTING_PATH, signal, last === undefined ? undefined : { bytes: last.bytes });
+    const { body, bytes } = await this.getExchange(LISTING_PATH, signal, {
+      ...(last !== undefined && { bytes: last.bytes }),
+      read: (changed) => {
+        const index = indexListing(changed, this.listingIndex);
+        return index === undefined ? undefined : new Indexed(index);
+      },
+    });
     if (last !== undefined && body === UNCHANGED) {
       // The same statuses: the connectors made of them stand, unless an info refresh is due and finds a change.
       const infoChanged = !this.infoFresh() && (await this.readInfo(last.statuses, 'refresh', signal));
       this.lastListing = infoChanged ? { ...last, connectors: this.withCachedInfo(last.statuses) } : last;
       return this.lastListing.connectors;
     }
-    const listing = parseWith(this.line('GET', LISTING_PATH), () => parseListing(body));
+    let listing: Listing;
+    if (body instanceof Indexed) {
+      this.listingIndex = body.index;
+      listing = { kind: 'expanded', connectors: body.index.connectors };
+    } else listing = parseWith(this.line('GET', LISTING_PATH), () => parseListing(body));
     if (listing.kind === 'expanded') {
       const statuses = listing.connectors;
       const listed = new Set(statuses.map((c) => c.name));
@@ -232,7 +252,7 @@ export class ConnectClient {
       if (reason !== undefined) await this.readInfo(statuses, reason, signal);
       const connectors = this.withCachedInfo(statuses);
       // Reusable next poll only when the info cache had nothing left to read for these statuses.
-      if (this.infoReason(statuses) === undefined) this.lastListing = { bytes, statuses, connectors };
+      if (reason === undefined || this.infoReason(statuses) === undefined) this.lastListing = { bytes, statuses, connectors };
       return connectors;
     }
     this.logger?.debug({ connectors: listing.names.length }, 'worker ignored expand: reading statuses one by one');
@@ -248,7 +268,13 @@ export class ConnectClient {
   private withCachedInfo(statuses: readonly ConnectorSnapshot[]): readonly ConnectorSnapshot[] {
     return statuses.map((c) => {
       const cached = this.info.get(c.name);
-      return cached === undefined ? c : { ...c, ...cached.info };
+      if (cached === undefined) return c;
+      // A status reused from the last listing, with the same info: the very connector made of them then.
+      const made = this.withInfo.get(c);
+      if (made !== undefined && made.info === cached.info) return made.connector;
+      const connector = { ...c, ...cached.info };
+      this.withInfo.set(c, { info: cached.info, connector });
+      return connector;
     });
   }
 
@@ -340,20 +366,22 @@ export class ConnectClient {
 
   /**
    * A GET, retried, into its JSON body; or UNCHANGED, without decoding or parsing, when the 2xx body is
-   * byte for byte `unchanged.bytes` (compared as it arrives) or has the SHA-256 `unchanged.digest` (then
-   * returned as `digest`).
+   * byte for byte `options.bytes` (compared as it arrives) or has the SHA-256 `options.digest` (then
+   * returned as `digest`); or what `options.read` makes of a changed 2xx body, when it makes something of
+   * it (the body is decoded and parsed as JSON otherwise).
    */
   private async getExchange(
     path: string,
     signal: AbortSignal | undefined,
-    unchanged?: { readonly bytes?: Buffer; readonly digest?: Buffer },
+    options?: { readonly bytes?: Buffer; readonly digest?: Buffer; readonly read?: (bytes: Buffer) => unknown },
   ): Promise<{ readonly body: unknown; readonly bytes: Buffer; readonly digest?: Buffer }> {
     const once = async () => {
-      const raw = await this.transport.receive('GET', path, signal, unchanged?.bytes);
+      const raw = await this.transport.receive('GET', path, signal, options?.bytes);
       const ok = raw.status >= 200 && raw.status <= 299;
-      const digest = ok && unchanged?.digest !== undefined ? sha256(raw.bytes) : undefined;
-      const same = ok && (raw.unchanged || (digest !== undefined && unchanged?.digest !== undefined && digest.equals(unchanged.digest)));
-      return { body: same ? UNCHANGED : this.transport.interpret(raw), bytes: raw.bytes, ...(digest !== undefined && { digest }) };
+      const digest = ok && options?.digest !== undefined ? sha256(raw.bytes) : undefined;
+      const same = ok && (raw.unchanged || (digest !== undefined && options?.digest !== undefined && digest.equals(options.digest)));
+      const body = same ? UNCHANGED : ((ok ? options?.read?.(raw.bytes) : undefined) ?? this.transport.interpret(raw));
+      return { body, bytes: raw.bytes, ...(digest !== undefined && { digest }) };
     };
     try {
       return await pRetry(once, {

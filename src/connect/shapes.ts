@@ -127,6 +127,25 @@ function key(name: string): string {
 }
 
 /**
+ * One member of an expanded listing: the connector `name` lists, or undefined when it was listed without
+ * a status (deleted during the listing).
+ */
+export function parseListingEntry(name: string, value: unknown): ConnectorSnapshot | undefined {
+  const at = key(name);
+  const entry = expectObject(value, at);
+  // `{}` is what a worker answers when it ignored our expand values (as `?expand=bogus` shows):
+  // without statuses this body cannot be used, and an empty poll would read as "all deleted".
+  if (Object.keys(entry).length === 0) throw new ShapeError(`${at}.status`, 'missing (the worker ignored expand=status)');
+  const rawStatus = entry['status'];
+  if (rawStatus === undefined || rawStatus === null) return undefined;
+  const status = parseStatus(rawStatus, `${at}.status`);
+  const info = entry['info'] === undefined || entry['info'] === null ? {} : parseInfo(entry['info'], `${at}.info`);
+  // The key is what the worker listed; a status naming another connector is a body we cannot trust.
+  if (status.name !== name) throw new ShapeError(`${at}.status.name`, 'does not match the connector it is listed under');
+  return { ...status, ...info };
+}
+
+/**
  * The body of `GET /connectors?expand=status` (an `info` beside a status, as `&expand=info` adds, is
  * reduced by parseInfo), or the plain array of an old worker.
  */
@@ -141,19 +160,8 @@ export function parseListing(body: unknown): Listing {
   const listing = expectObject(body, 'connectors');
   const connectors: ConnectorSnapshot[] = [];
   for (const [name, value] of Object.entries(listing)) {
-    const at = key(name);
-    const entry = expectObject(value, at);
-    // `{}` is what a worker answers when it ignored our expand values (as `?expand=bogus` shows):
-    // without statuses this body cannot be used, and an empty poll would read as "all deleted".
-    if (Object.keys(entry).length === 0) throw new ShapeError(`${at}.status`, 'missing (the worker ignored expand=status)');
-    const rawStatus = entry['status'];
-    // Listed, but its status vanished meanwhile: deleted during the listing.
-    if (rawStatus === undefined || rawStatus === null) continue;
-    const status = parseStatus(rawStatus, `${at}.status`);
-    const info = entry['info'] === undefined || entry['info'] === null ? {} : parseInfo(entry['info'], `${at}.info`);
-    // The key is what the worker listed; a status naming another connector is a body we cannot trust.
-    if (status.name !== name) throw new ShapeError(`${at}.status.name`, 'does not match the connector it is listed under');
-    connectors.push({ ...status, ...info });
+    const connector = parseListingEntry(name, value);
+    if (connector !== undefined) connectors.push(connector);
   }
   return { kind: 'expanded', connectors };
 }

@@ -519,6 +519,45 @@ describe('a listing identical to the last one', () => {
   });
 });
 
+describe('a listing that changed', () => {
+  it('keeps the connectors whose statuses did not change, info included, as the very same objects', async () => {
+    const world = new World().add('a').add('b', { tasks: 3, tasksMax: 3 }).add('c');
+    const c = client({}, { now });
+    const first = (await c.snapshot()).connectors;
+    world.connectors.get('b')!.tasks = 2;
+    clock += 10_000;
+    const second = (await c.snapshot()).connectors;
+    expect(second).not.toBe(first);
+    expect(second[0]).toBe(first[0]);
+    expect(second[2]).toBe(first[2]);
+    expect(second[1]).not.toBe(first[1]);
+    expect(second[1]).toMatchObject({ name: 'b', tasksMax: 3, endpoint: { host: 'b.db.internal', port: 5432 } });
+    expect(second[1]?.tasks.map((t) => t.id)).toEqual([0, 1]);
+    // The info read for a new connector parses every config again: a changed one shows on its unchanged status.
+    world.connectors.get('a')!.host = 'moved.db.internal';
+    world.add('d');
+    clock += 10_000;
+    const third = (await c.snapshot()).connectors;
+    expect(third[0]).not.toBe(second[0]);
+    expect(third[0]?.endpoint?.host).toBe('moved.db.internal');
+    expect(third.map((x) => x.name)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('a changed connector with a wrong shape is the same BAD_BODY as on a first read', async () => {
+    const good = { a: { status: status('a') }, b: { status: status('b') } };
+    const bad = { a: { status: status('a') }, b: { status: { ...status('b'), name: 'x' } } };
+    nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, good).get(INFO).reply(200, { a: { info: { config: {} } }, b: { info: { config: {} } } });
+    const c = client({}, { now });
+    await c.snapshot();
+    nock(URL_).get(LISTING).reply(200, bad);
+    const changed = await failure(c.snapshot());
+    nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, bad);
+    const fresh = await failure(client({}, { now }).snapshot());
+    expect(changed).toMatchObject({ code: 'BAD_BODY', field: 'connectors["b"].status.name' });
+    expect(changed.message).toBe(fresh.message);
+  });
+});
+
 describe('snapshot fallback for workers that ignore expand (< 2.3)', () => {
   it('reads each status with bounded concurrency and skips connectors deleted meanwhile (404)', async () => {
     const names = Array.from({ length: 12 }, (_, i) => `c${i}`);

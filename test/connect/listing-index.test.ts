@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import { indexListing, type ListingIndex } from '../../src/connect/listing-index.js';
+import { parseListing } from '../../src/connect/shapes.js';
+import type { ConnectorSnapshot } from '../../src/connect/types.js';
+import { expandOnly, fixtureText } from './fixtures.js';
+
+type Body = Record<string, unknown>;
+
+/** What parseListing gives for the whole body: the oracle every walk must match. */
+function whole(text: string): readonly ConnectorSnapshot[] {
+  const listing = parseListing(JSON.parse(text));
+  if (listing.kind !== 'expanded') throw new Error('not an expanded listing');
+  return listing.connectors;
+}
+
+function walk(text: string, previous?: ListingIndex): ListingIndex | undefined {
+  return indexListing(Buffer.from(text), previous);
+}
+
+/** Walks `text` (after `previous`) and checks it against the whole-body parse. */
+function same(text: string, previous?: ListingIndex): ListingIndex {
+  const index = walk(text, previous);
+  expect(index, 'the walk gave up').toBeDefined();
+  expect(index?.connectors).toEqual(whole(text));
+  return index as ListingIndex;
+}
+
+function entry(name: string, tasks: { state: string; trace?: string }[], connector = 'RUNNING'): Body {
+  return {
+    status: {
+      name,
+      connector: { state: connector, worker_id: '10.0.0.1:8083' },
+      tasks: tasks.map((t, id) => ({ id, worker_id: `10.0.0.${id % 3}:8083`, ...t })),
+      type: 'sink',
+    },
+  };
+}
+
+/** The body with its members in this order (JSON.stringify of an object would list array-index names first). */
+const serialize = (members: readonly (readonly [string, unknown])[], indent?: number): string =>
+  `{${members.map(([n, v]) => `${JSON.stringify(n)}:${JSON.stringify(v, null, indent)}`).join(',')}}`;
+
+const byName = (index: ListingIndex, name: string) => index.connectors.find((c) => c.name === name);
+
+describe('indexListing on real bodies', () => {
+  it('reads the real expand bodies (status alone, and status with info) as parseListing does', () => {
+    same(fixtureText('connectors-expand-status-info-mixed.json'));
+    same(JSON.stringify(expandOnly('status')));
+  });
+
+  it('reads an empty cluster, and a body with whitespace anywhere JSON allows it', () => {
+    expect(walk('{}')?.connectors).toEqual([]);
+    expect(walk(' \n{ }\r\n')?.connectors).toEqual([]);
+    same(JSON.stringify({ a: entry('a', [{ state: 'RUNNING' }]), b: entry('b', []) }, null, 2));
+  });
+});
+
+describe('a changed listing', () => {
+  const body = (failing: string | undefined, names = ['a', 'b', 'c', 'd']): string =>
+    JSON.stringify(Object.fromEntries(names.map((n) => [n, entry(n, [{ state: 'RUNNING' }, n === failing ? { state: 'FAILED', trace: 'boom' } : { state: 'RUNNING' }])])));
+
+  it('reuses the very connectors whose bytes did not change, and parses the others', () => {
+    const first = same(body(undefined));
+    const second = same(body('b'), first);
+    expect(byName(second, 'a')).toBe(byName(first, 'a'));
+    expect(byName(second, 'c')).toBe(byName(first, 'c'));
+    expect(byName(second, 'b')).not.toBe(byName(first, 'b'));
+    expect(byName(second, 'b')?.tasks[1]).toEqual({ id: 1, state: 'FAILED', workerId: '10.0.0.1:8083', trace: 'boom' });
+    const third = same(body('c'), second);
+    expect(byName(third, 'b')).not.toBe(byName(second, 'b'));
+    expect(byName(third, 'd')).toBe(byName(first, 'd'));
+  });
+
+  it('follows connectors that moved because one was added or deleted before them', () => {
+    const first = same(body(undefined));
+    const added = same(body(undefined, ['z', 'a', 'b', 'c', 'd']), first);
+    for (const n of ['a', 'b', 'c', 'd']) expect(byName(added, n)).toBe(byName(first, n));
+    const deleted = same(body(undefined, ['z', 'b', 'd']), added);
+    expect(byName(deleted, 'd')).toBe(byName(first, 'd'));
+    expect(deleted.connectors.map((c) => c.name)).toEqual(['z', 'b', 'd']);
+    const reordered = same(body(undefined, ['d', 'b', 'z']), deleted);
+    expect(byName(reordered, 'z')).toBe(byName(added, 'z'));
+  });
+
+  it('leaves out a connector listed without a status, as parseListing does', () => {
+    const first = same(body(undefined));
+    const text = JSON.stringify({ ...JSON.parse(body(undefined)), b: { status: null } });
+    const index = same(text, first);
+    expect(index.connectors.map((c) => c.name)).toEqual(['a', 'c', 'd']);
+    expect(same(text, index).connectors.map((c) => c.name)).toEqual(['a', 'c', 'd']);
+  });
+
+  it('does not confuse a member with one whose bytes merely begin the same', () => {
+    // `"a":1` is a prefix of `"a":12`: the walk must not take the old member (a shape error either way).
+    expect(walk('{"a":12}', walk('{"b":{"status":null}}'))).toBeUndefined();
+    const first = same(JSON.stringify({ a: entry('a', [{ state: 'RUNNING' }]) }));
+    const longer = JSON.stringify({ a: entry('a', [{ state: 'RUNNING' }, { state: 'RUNNING' }]) });
+    expect(same(longer, first).connectors[0]?.tasks).toHaveLength(2);
+  });
+});
+
+describe('names and strings that look like JSON', () => {
+  it('reads traces full of quotes, backslashes, braces and escapes', () => {
+    const trace = 'Caused by: x "}},\\"y\\":{" \\ \\\\ \u0022 {"a":[1,2]} ] } \u00e9\u4e2d\ud83d\ude00 \t\n';
+    const text = JSON.stringify({ 'n"}': entry('n"}', [{ state: 'FAILED', trace }]), 'b\\': entry('b\\', [{ state: 'RUNNING' }]) });
+    const first = same(text);
+    expect(first.connectors[0]?.tasks[0]?.trace).toBe(trace);
+    // The same content with the escapes JSON allows for any character: read to the same values.
+    const escaped = text.replace('Caused by', '\\u0043aused by');
+    const second = same(escaped, first);
+    expect(second.connectors[1]).toBe(first.connectors[1]);
+  });
+
+  it('lists array-index names first, ascending, as JSON.parse does', () => {
+    const names = ['orders', '10', '2', '007', '4294967295', '0', 'x'];
+    const index = same(serialize(names.map((n) => [n, entry(n, [])])));
+    expect(index.connectors.map((c) => c.name)).toEqual(['0', '2', '10', 'orders', '007', '4294967295', 'x']);
+    expect(index.names).toEqual(names); // the members themselves, in body order
+  });
+});
+
+describe('what the walk leaves to the whole-body parse', () => {
+  it('anything but an object of members, and a name given twice', () => {
+    for (const text of ['', '[]', '["a"]', 'null', '\ufeff{}', '{} x', '{"a":{"status":null},}', '{"a" {}}', '{"a":{"status":null}', '{"a":{"status":"x}']) {
+      expect(walk(text), JSON.stringify(text)).toBeUndefined();
+    }
+    expect(walk('{"a":{"status":null},"a":{"status":null}}')).toBeUndefined();
+  });
+
+  it('a member that does not parse or has the wrong shape (parseListing names the error)', () => {
+    expect(walk('{"a":{"status":{"name":"a"}}}')).toBeUndefined();
+    expect(walk('{"a":{}}')).toBeUndefined();
+    expect(walk('{"a":{"status":nul}}')).toBeUndefined();
+    const first = same(JSON.stringify({ a: entry('a', []), b: entry('b', []) }));
+    expect(walk(JSON.stringify({ a: entry('a', []), b: entry('x', []) }), first)).toBeUndefined();
+  });
+});
+
+/** Deterministic pseudo-random numbers (a test must fail the same way twice). */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('random listings and random changes', () => {
+  it('always read as parseListing reads the whole body, reusing every member left alone', () => {
+    const random = seeded(20261204);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+    const pieces = ['a', 'Z', ' ', '"', '\\', '{', '}', '[', ']', ',', ':', '\n', '\t', '\u00e9', '\ud83d\ude00', '\\"', '"},"', '0'];
+    const text = (n: number) => Array.from({ length: n }, () => pick(pieces)).join('');
+    const names = ['a', 'b', 'pg-orders', '10', '2', '0', 'x"y', 'back\\slash', 'brace}', 'sp ace', '\u00e9t\u00e9', 'n:1'];
+    const states = ['RUNNING', 'FAILED', 'PAUSED', 'UNASSIGNED', 'RESTARTING', 'STOPPED'];
+    const task = () => {
+      const state = pick(states);
+      return state === 'FAILED' || random() < 0.1 ? { state, trace: text(Math.floor(random() * 40)) } : { state };
+    };
+    const connector = (name: string) => (random() < 0.05 ? { status: null } : entry(name, Array.from({ length: Math.floor(random() * 4) }, task), pick(states)));
+
+    let reusedTotal = 0;
+    for (let run = 0; run < 40; run += 1) {
+      let cluster: [string, Body][] = names.filter(() => random() < 0.7).map((n) => [n, connector(n)]);
+      let previous: ListingIndex | undefined;
+      let previousBytes = Buffer.alloc(0);
+      for (let poll = 0; poll < 15; poll += 1) {
+        const edits = Math.floor(random() * 3);
+        for (let e = 0; e < edits; e += 1) {
+          const r = random();
+          if (r < 0.4 && cluster.length > 0) {
+            const i = Math.floor(random() * cluster.length);
+            cluster[i] = [cluster[i]![0], connector(cluster[i]![0])];
+          } else if (r < 0.6) {
+            const name = pick(names);
+            if (!cluster.some(([n]) => n === name)) cluster.splice(Math.floor(random() * (cluster.length + 1)), 0, [name, connector(name)]);
+          } else if (r < 0.8 && cluster.length > 0) {
+            cluster.splice(Math.floor(random() * cluster.length), 1);
+          } else if (cluster.length > 1) {
+            cluster = [...cluster.slice(1), cluster[0]!];
+          }
+        }
+        const body = serialize(cluster, random() < 0.2 ? 1 : undefined);
+        const index = same(body, previous);
+        if (previous !== undefined) {
+          // A member whose bytes were in the last body keeps its connector object.
+          const bytes = Buffer.from(body);
+          const last = previous;
+          index.names.forEach((n, i) => {
+            const k = last.names.indexOf(n);
+            const was = last.entries[k];
+            const unchanged = k !== -1 && previousBytes.subarray(last.starts[k], last.ends[k]).equals(bytes.subarray(index.starts[i], index.ends[i]));
+            if (unchanged && was !== undefined) {
+              expect(index.entries[i]).toBe(was);
+              reusedTotal += 1;
+            }
+          });
+        }
+        previous = index;
+        previousBytes = Buffer.from(body);
+      }
+    }
+    expect(reusedTotal).toBeGreaterThan(1000);
+  });
+});
