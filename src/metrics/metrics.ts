@@ -207,6 +207,7 @@ export class WatchdogMetrics {
     const connectorCounts = zeroByState();
     const taskCounts = zeroByState();
     const present = new Set<string>();
+    const before = this.failedTasks.get(cluster) ?? new Map<string, TaskFailedLabels>();
     const nowFailed = new Map<string, TaskFailedLabels>();
     for (const c of snapshot.connectors) {
       present.add(c.name);
@@ -215,7 +216,10 @@ export class WatchdogMetrics {
         taskCounts.set(t.state, (taskCounts.get(t.state) ?? 0) + 1);
         if (t.state !== 'FAILED') continue;
         const key = `${c.name}/${t.id}`;
-        nowFailed.set(key, { cluster, connector: c.name, task: String(t.id), class: failedClasses.get(key) ?? 'unknown' });
+        const cls = failedClasses.get(key) ?? 'unknown';
+        const was = before.get(key);
+        // Still FAILED with the same class: the series set then still reads 1.
+        nowFailed.set(key, was !== undefined && was.class === cls ? was : { cluster, connector: c.name, task: String(t.id), class: cls });
       }
     }
     for (const state of STATES) {
@@ -223,15 +227,14 @@ export class WatchdogMetrics {
       this.tasks.set({ cluster, state }, taskCounts.get(state) ?? 0);
     }
 
-    const before = this.failedTasks.get(cluster) ?? new Map<string, TaskFailedLabels>();
-    for (const [key, labels] of before) {
-      const now = nowFailed.get(key);
-      // A class change is a different label set: drop the old one or both would read 1.
-      if (now === undefined || now.class !== labels.class) this.taskFailed.remove(labels);
+    // A class change is a different label set: the old one goes, or both would read 1.
+    for (const [key, labels] of before) if (nowFailed.get(key) !== labels) this.taskFailed.remove(labels);
+    for (const [key, labels] of nowFailed) {
+      if (before.get(key) === labels) continue;
+      this.taskFailed.set(labels, 1);
+      this.seeConnector(cluster, labels.connector);
     }
-    for (const labels of nowFailed.values()) this.taskFailed.set(labels, 1);
     this.failedTasks.set(cluster, nowFailed);
-    for (const labels of nowFailed.values()) this.seeConnector(cluster, labels.connector);
 
     for (const connector of [...(this.connectorsSeen.get(cluster) ?? [])]) {
       if (!present.has(connector)) this.forgetConnector(cluster, connector);

@@ -180,6 +180,23 @@ describe('task_failed', () => {
   });
 });
 
+describe('task_failed across polls', () => {
+  it('a task FAILED poll after poll keeps one series at 1, and gets it back after its connector was forgotten', async () => {
+    const m = new WatchdogMetrics({ defaultMetrics: false });
+    const classes = new Map<string, FailureClass>([['orders/0', 'connection']]);
+    const failing = snap('prod', [connector('orders', 'RUNNING', ['FAILED']), connector('users', 'RUNNING', ['RUNNING'])]);
+    for (let poll = 0; poll < 3; poll += 1) m.observeSnapshot(failing, classes);
+    expect(find(await samples(m), `${P}task_failed`).map((s) => [s.labels.connector, s.labels.class, s.value])).toEqual([['orders', 'connection', 1]]);
+    m.forgetConnector('prod', 'orders');
+    expect(find(await samples(m), `${P}task_failed`)).toEqual([]);
+    m.observeSnapshot(failing, classes);
+    expect(find(await samples(m), `${P}task_failed`).map((s) => [s.labels.connector, s.value])).toEqual([['orders', 1]]);
+    // Its connector counts as seen again: the cluster dropped from the config, its series go.
+    m.forgetCluster('prod');
+    expect(find(await samples(m), `${P}task_failed`)).toEqual([]);
+  });
+});
+
 describe('per-connector series lifecycle', () => {
   function seeded(): WatchdogMetrics {
     const m = new WatchdogMetrics({ defaultMetrics: false });
