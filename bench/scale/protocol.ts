@@ -24,6 +24,8 @@ export interface PollSample {
   readonly wallMs: number;
   /** RSS right after the poll. */
   readonly rssMb: number;
+  /** Minor page faults of the poller process during the poll (fresh memory touched: ~10 µs each on a VM). */
+  readonly minorFaults: number;
   readonly heapUsedMb: number;
   /** Watchdog only: CPU or wall ms by phase, and what the poll decided. */
   readonly phases?: Readonly<Record<string, number>>;
@@ -84,11 +86,13 @@ export async function measure(
     const before = await simStats(args.url);
     // The gap after the stats request, so that its socket's teardown is not counted in the poll.
     await sleep(args.gapMs);
+    const faults0 = process.resourceUsage().minorPageFault;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const extra = await poll();
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
+    const minorFaults = process.resourceUsage().minorPageFault - faults0;
     const after = await simStats(args.url);
     const mem = process.memoryUsage();
     samples.push({
@@ -99,6 +103,7 @@ export async function measure(
       cpuMs: (cpu.user + cpu.system) / 1000,
       wallMs,
       rssMb: mem.rss / MB,
+      minorFaults,
       heapUsedMb: mem.heapUsed / MB,
       ...(extra?.phases !== undefined && { phases: extra.phases }),
       ...(extra?.actions !== undefined && { actions: extra.actions }),
