@@ -3,6 +3,7 @@ import { indexListing, type ListingIndex } from '../../src/connect/listing-index
 import { parseListing } from '../../src/connect/shapes.js';
 import type { ConnectorSnapshot } from '../../src/connect/types.js';
 import { expandOnly, fixtureText } from './fixtures.js';
+import { seeded } from '../../bench/lib/stats.js';
 
 type Body = Record<string, unknown>;
 
@@ -135,18 +136,6 @@ describe('what the walk leaves to the whole-body parse', () => {
     expect(walk(JSON.stringify({ a: entry('a', []), b: entry('x', []) }), first)).toBeUndefined();
   });
 });
-
-/** Deterministic pseudo-random numbers (a test must fail the same way twice). */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('random listings and random changes', () => {
   it('always read as parseListing reads the whole body, reusing every member left alone', () => {

@@ -3,14 +3,9 @@ import type { ConnectorSnapshot } from '../../src/connect/types.js';
 import { applyOutcome } from '../../src/heal/policy.js';
 import type { RestartResult } from '../../src/heal/types.js';
 import { connector, MINUTE, oneTask, PG, SECOND, Sim, task, W1, W2, withConfig } from './helpers.js';
+import { seeded } from '../../bench/lib/stats.js';
 
 const POLL = 10 * SECOND;
-
-/** A seeded random source: both runs draw the same jitter. */
-function lcg(seed: number): () => number {
-  let x = seed;
-  return () => (x = (x * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-}
 
 /** Two hours of a busy cluster: an outage, flapping, a bad record, a rebalance, a window, a probe. */
 function world(now: number, start: number): ConnectorSnapshot[] {
@@ -32,7 +27,7 @@ function world(now: number, start: number): ConnectorSnapshot[] {
 }
 
 function scenario(roundTrip: boolean, freeze = false): Sim {
-  const sim = new Sim(withConfig({ rebalance: { maxMoves: 2, window: 30 * MINUTE } }), { roundTrip, freeze, random: lcg(7) });
+  const sim = new Sim(withConfig({ rebalance: { maxMoves: 2, window: 30 * MINUTE } }), { roundTrip, freeze, random: seeded(7) });
   const start = sim.now;
   let restarts = 0;
   const outcome = (): RestartResult => (++restarts % 5 === 0 ? 'rebalance' : restarts % 7 === 0 ? 'failed' : 'ok');

@@ -3,6 +3,7 @@ import type { ConnectorSnapshot, State } from '../../src/connect/types.js';
 import { isQuiet } from '../../src/heal/observe.js';
 import type { RestartResult } from '../../src/heal/types.js';
 import { connector, MINUTE, oneTask, PG, SECOND, Sim, task, TRACES, W1, W2, withConfig } from './helpers.js';
+import { seeded } from '../../bench/lib/stats.js';
 
 const POLL = 10 * SECOND;
 const REBALANCE = withConfig({ rebalance: { maxMoves: 3, window: 30 * MINUTE } });
@@ -91,19 +92,13 @@ describe('state holds only subjects with something to remember', () => {
   });
 });
 
-/** A seeded random source. */
-function lcg(seed: number): () => number {
-  let x = seed;
-  return () => (x = (x * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-}
-
 /**
  * Two hours of a restless cluster, the same for every run of one seed: tasks moving between workers
  * (sometimes with no worker listed), connectors paused, restarting, UNASSIGNED, deleted and re-created,
  * tasks.max lowered and raised, failures of every class; restarts answered ok, failed, 409 or 404.
  */
 function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean; calm?: boolean; reuse?: boolean }) {
-  const r = lcg(seed);
+  const r = seeded(seed);
   const pick = <T,>(a: readonly T[]): T => a[Math.floor(r() * a.length)] as T;
   const workers = [W1, W2, W1, W2, ''];
   type Task = { id: number; state: State; workerId: string; cls?: keyof typeof TRACES };
@@ -117,7 +112,7 @@ function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean; c
   }));
   const sim = new Sim(withConfig({ rebalance: { maxMoves: 2, window: 20 * MINUTE }, stablePeriod: 5 * MINUTE, unassignedAfter: 3 * MINUTE }), {
     ...opts,
-    random: lcg(seed + 1),
+    random: seeded(seed + 1),
   });
   const start = sim.now;
   const outcomes: RestartResult[] = ['ok', 'ok', 'ok', 'failed', 'rebalance', 'not-found'];

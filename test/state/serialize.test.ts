@@ -5,21 +5,13 @@ import type { HealState, SubjectState } from '../../src/heal/types.js';
 import { StateEncoder } from '../../src/state/serialize.js';
 import { STATE_VERSION, parseState, writeAll, type PersistedState } from '../../src/state/store.js';
 import { incident } from '../escalate/fixtures.js';
+import { seeded } from '../../bench/lib/stats.js';
 
 const doc = (heal: HealState, outbox: unknown = []): PersistedState => ({ version: STATE_VERSION, savedAt: '2026-11-25T10:00:00.000Z', heal, outbox });
 const text = (buffers: readonly Buffer[]) => Buffer.concat(buffers).toString('utf8');
 
 function subject(connector: string, task: number | null, over: Partial<SubjectState> = {}): SubjectState {
   return { cluster: 'prod', connector, task, state: 'FAILED', workerId: 'w1:8083', attempts: 0, restartTimes: [], moves: [], class: 'serialization', failedSince: 1, ...over };
-}
-
-/** A small deterministic generator (tests only). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 describe('StateEncoder', () => {
@@ -71,7 +63,7 @@ describe('StateEncoder', () => {
   });
 
   it('never writes a stale entry over a run of random changes (seeded)', () => {
-    const random = lcg(42);
+    const random = seeded(42);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
     const encoder = new StateEncoder();
     let subjects: Record<string, SubjectState> = {};
