@@ -7,6 +7,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { indexListing } from '../../src/connect/listing-index.js';
+import { parseListing } from '../../src/connect/shapes.js';
 import { M, RUN_ID, capture, createConnector, deleteConnector, killAllDaemons, startDaemon, status, tempDir, waitForTask } from './daemon.js';
 import { startConnectProxy, startReceiver, type ConnectProxy, type Receiver } from './receiver.js';
 import { produce, waitFor } from './stack.js';
@@ -35,6 +37,8 @@ afterAll(async () => {
 
 describe('serialization failure of a FileStreamSink', () => {
   it('pages once (serialization), never restarts, and does not page again after its own restart', async () => {
+    const listing = async () => Buffer.from(await (await fetch('http://127.0.0.1:8083/connectors?expand=status')).arrayBuffer());
+    const beforeCreate = await listing();
     const stateDir = tempDir('cw-e2e-state-');
     const daemon = await startDaemon({ connectUrl: proxy.url, webhookUrl: receiver.url, dir: stateDir });
 
@@ -53,11 +57,17 @@ describe('serialization failure of a FileStreamSink', () => {
 
     // What the client's unchanged-listing shortcut rests on (src/connect/client.ts): while nothing
     // changes, the real worker lists the statuses byte for byte the same, FAILED traces included.
-    const listing = async () => Buffer.from(await (await fetch('http://127.0.0.1:8083/connectors?expand=status')).arrayBuffer());
     const before = await listing();
     expect(before.toString()).toContain('DataException');
     await new Promise((r) => setTimeout(r, 2_000));
     expect((await listing()).equals(before)).toBe(true);
+    // And what the changed-listing walk rests on (src/connect/listing-index.ts): the real worker's bytes,
+    // before and after a connector appeared and failed, read connector by connector as parseListing reads them.
+    const whole = (body: Buffer) => parseListing(JSON.parse(body.toString('utf8')));
+    const first = indexListing(beforeCreate);
+    expect(first && { kind: 'expanded', connectors: first.connectors }).toEqual(whole(beforeCreate));
+    const changed = indexListing(before, first);
+    expect(changed && { kind: 'expanded', connectors: changed.connectors }).toEqual(whole(before));
 
     const page = await receiver.waitFor((p) => p.connector === NAME && p.event === 'trigger', 15_000, `a trigger for ${NAME}`);
     expect(page).toMatchObject({
