@@ -17,7 +17,7 @@ import { mapBounded } from './bounded.js';
 import { ConnectError, isConnectError, isNotFound, isRebalance } from './errors.js';
 import { indexListing, type ListingIndex } from './listing-index.js';
 import { parseInfoListing, parseListing, parseRestartBody, parseStatus, parseVersion, type InfoParts, type Listing } from './shapes.js';
-import { Transport, type Method } from './transport.js';
+import { BodyBuffers, Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot } from './types.js';
 import { parseWith, type RequestLine } from './response.js';
 
@@ -146,6 +146,8 @@ export class ConnectClient {
   private readonly withInfo = new WeakMap<ConnectorSnapshot, { readonly info: InfoParts; readonly connector: ConnectorSnapshot }>();
   /** Where the connectors of the last changed listing lie in its bytes: the next change reuses those it leaves alone. */
   private listingIndex: ListingIndex | undefined;
+  /** The memory of the listing bodies: a changed listing is written over the one before the last. */
+  private readonly listingBuffers = new BodyBuffers();
   /** The SHA-256 of the last `expand=info` body parsed, and what it gave (the configs themselves are not kept). */
   private lastInfo: { readonly digest: Buffer; readonly infos: ReadonlyMap<string, InfoParts> } | undefined;
   /** The version from `GET /`, once known; forgotten when a poll fails (the worker may have been upgraded). */
@@ -225,9 +227,11 @@ export class ConnectClient {
 
   private async connectors(signal: AbortSignal | undefined): Promise<readonly ConnectorSnapshot[]> {
     const last = this.lastListing;
+    const lastIndexed = this.listingIndex?.bytes;
     this.lastListing = undefined;
     const { body, bytes } = await this.getExchange(LISTING_PATH, signal, {
       ...(last !== undefined && { bytes: last.bytes }),
+      buffers: this.listingBuffers,
       read: (changed) => {
         const index = indexListing(changed, this.listingIndex);
         return index === undefined ? undefined : new Indexed(index);
@@ -253,6 +257,11 @@ export class ConnectClient {
       const connectors = this.withCachedInfo(statuses);
       // Reusable next poll only when the info cache had nothing left to read for these statuses.
       if (reason === undefined || this.infoReason(statuses) === undefined) this.lastListing = { bytes, statuses, connectors };
+      // The body this one replaces is read by nothing any more (neither compared with nor walked against): its memory takes the next.
+      const retired = last?.bytes ?? lastIndexed;
+      if (retired !== undefined && retired.buffer !== this.lastListing?.bytes.buffer && retired.buffer !== this.listingIndex?.bytes.buffer) {
+        this.listingBuffers.recycle(retired);
+      }
       return connectors;
     }
     this.logger?.debug({ connectors: listing.names.length }, 'worker ignored expand: reading statuses one by one');
@@ -373,10 +382,10 @@ export class ConnectClient {
   private async getExchange(
     path: string,
     signal: AbortSignal | undefined,
-    options?: { readonly bytes?: Buffer; readonly digest?: Buffer; readonly read?: (bytes: Buffer) => unknown },
+    options?: { readonly bytes?: Buffer; readonly digest?: Buffer; readonly read?: (bytes: Buffer) => unknown; readonly buffers?: BodyBuffers },
   ): Promise<{ readonly body: unknown; readonly bytes: Buffer; readonly digest?: Buffer }> {
     const once = async () => {
-      const raw = await this.transport.receive('GET', path, signal, options?.bytes);
+      const raw = await this.transport.receive('GET', path, signal, options?.bytes, options?.buffers);
       const ok = raw.status >= 200 && raw.status <= 299;
       const digest = ok && options?.digest !== undefined ? sha256(raw.bytes) : undefined;
       const same = ok && (raw.unchanged || (digest !== undefined && options?.digest !== undefined && digest.equals(options.digest)));

@@ -1,10 +1,12 @@
 import nock from 'nock';
 import { pino, type Logger } from 'pino';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { seeded } from '../../bench/lib/stats.js';
 import { ConnectClient, DEFAULT_INFO_REFRESH_MS, INFO_LISTING_PATH, LISTING_PATH, type ConnectClientOptions } from '../../src/connect/client.js';
 import { ConnectError, isNotFound, isRebalance } from '../../src/connect/errors.js';
 import { parseListing } from '../../src/connect/shapes.js';
 import type { ClusterConfig } from '../../src/config/types.js';
+import { BodyBuffers } from '../../src/connect/transport.js';
 import { expandOnly, expandPasswords, failure, fixture, fixtureText } from './fixtures.js';
 
 const URL_ = 'http://connect.test:8083';
@@ -541,6 +543,28 @@ describe('a listing that changed', () => {
     expect(third[0]).not.toBe(second[0]);
     expect(third[0]?.endpoint?.host).toBe('moved.db.internal');
     expect(third.map((x) => x.name)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('writes each changed listing over the memory of the one before the last, and reads every one right', async () => {
+    const take = vi.spyOn(BodyBuffers.prototype, 'take');
+    const world = new World().add('a').add('b', { tasks: 2, tasksMax: 4 }).add('c');
+    const c = client({}, { now });
+    const random = seeded(9);
+    for (let poll = 0; poll < 24; poll += 1) {
+      const r = random();
+      const names = [...world.connectors.keys()];
+      const name = names[Math.floor(random() * names.length)] as string;
+      if (r < 0.4) world.connectors.get(name)!.tasks = 1 + Math.floor(random() * 4);
+      else if (r < 0.55 && names.length > 1) world.connectors.delete(name);
+      else if (r < 0.7) world.add(`n${poll}`);
+      clock += 10_000;
+      const got = (await c.snapshot()).connectors;
+      const fresh = (await client({}, { now }).snapshot()).connectors;
+      expect(got, `poll ${poll}`).toEqual(fresh);
+    }
+    const memories = take.mock.results.map((t) => (t.value as Buffer).buffer);
+    expect(new Set(memories).size).toBeLessThan(memories.length - 5);
+    take.mockRestore();
   });
 
   it('a changed connector with a wrong shape is the same BAD_BODY as on a first read', async () => {

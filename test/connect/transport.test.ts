@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectorPath, encodeSegment } from '../../src/connect/client.js';
-import { BodyCollector, resolveTarget } from '../../src/connect/transport.js';
+import { BodyBuffers, BodyCollector, resolveTarget } from '../../src/connect/transport.js';
 
 describe('resolveTarget', () => {
   it('takes user info out of the URL and sends it as basic auth', () => {
@@ -74,5 +74,53 @@ describe('BodyCollector', () => {
     const copy = Buffer.from(previous);
     collect('{"a":{"status":"RUNNING"},"b":{"status":"PAUSED!"}}', 9, previous);
     expect(previous.equals(copy)).toBe(true);
+  });
+});
+
+describe('BodyBuffers', () => {
+  it('writes a body into the memory of one recycled before, never into the body it is compared with', () => {
+    const buffers = new BodyBuffers();
+    const first = buffers.take(100, undefined);
+    expect(first.length).toBe(100);
+    buffers.recycle(first);
+    const second = buffers.take(90, undefined);
+    expect(second.buffer).toBe(first.buffer);
+    buffers.recycle(second);
+    // The recycled memory is the body being compared with: new memory instead.
+    const third = buffers.take(50, second);
+    expect(third.buffer).not.toBe(second.buffer);
+    // Too small for the next body: new memory, with room to grow.
+    buffers.recycle(third);
+    const fourth = buffers.take(200, undefined);
+    expect(fourth.buffer).not.toBe(third.buffer);
+    expect(fourth.buffer.byteLength).toBeGreaterThan(200);
+    // Taken once: not handed out twice.
+    buffers.recycle(fourth);
+    expect(buffers.take(10, undefined).buffer).toBe(fourth.buffer);
+    expect(buffers.take(10, undefined).buffer).not.toBe(fourth.buffer);
+  });
+
+  it('recycles only memory it made (a pooled small Buffer is shared with others)', () => {
+    const buffers = new BodyBuffers();
+    const pooled = Buffer.from('{"a":1}');
+    buffers.recycle(pooled);
+    expect(buffers.take(4, undefined).buffer).not.toBe(pooled.buffer);
+  });
+
+  it('a changed body collected into recycled memory holds the new bytes, the previous one untouched', () => {
+    const buffers = new BodyBuffers();
+    const collect = (text: string, previous?: Buffer) => {
+      const body = new BodyCollector(previous, buffers);
+      for (let i = 0; i < text.length; i += 5) body.push(Buffer.from(text.slice(i, i + 5)));
+      return body.finish();
+    };
+    const a = collect('{"a":{"status":"RUNNING"}}');
+    const b = collect('{"a":{"status":"FAILED!"}}', a.bytes);
+    buffers.recycle(a.bytes);
+    const c = collect('{"a":{"status":"STOPPED"}}', b.bytes);
+    expect(c.bytes.buffer).toBe(a.bytes.buffer);
+    expect(c.bytes.toString()).toBe('{"a":{"status":"STOPPED"}}');
+    expect(b.bytes.toString()).toBe('{"a":{"status":"FAILED!"}}');
+    expect(collect(b.bytes.toString(), b.bytes)).toEqual({ bytes: b.bytes, unchanged: true });
   });
 });
