@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { createClassifier } from '../../src/classify/classify.js';
 import type { Classifier } from '../../src/classify/types.js';
-import { ConnectClient } from '../../src/connect/client.js';
+import { ConnectClient, clientOptions } from '../../src/connect/client.js';
 import type { ClusterSnapshot } from '../../src/connect/types.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ClusterLoop } from '../../src/daemon/cluster-loop.js';
@@ -64,7 +64,7 @@ metrics.observeSnapshot = (snapshot, classes) => {
 // back: backoff timers, the 30 s state-write throttle and the 5 min info refresh fall where they would.
 let clock = Date.now();
 const now = () => clock;
-const client = new ConnectClient(cluster, { retries: config.requestRetries, statusConcurrency: config.statusConcurrency, infoRefresh: config.infoRefresh, logger, now });
+const client = new ConnectClient(cluster, { ...clientOptions(config), logger, now });
 const snapshot = client.snapshot.bind(client);
 client.snapshot = async (signal?: AbortSignal): Promise<ClusterSnapshot> => {
   const t0 = performance.now();

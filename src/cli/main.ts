@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createClassifier } from '../classify/classify.js';
-import { ConnectClient } from '../connect/client.js';
+import { ConnectClient, clientOptions } from '../connect/client.js';
 import { ConfigError, loadConfig, redactConfig } from '../config/load.js';
 import type { WatchdogConfig } from '../config/types.js';
 import { Daemon } from '../daemon/daemon.js';
@@ -132,7 +132,7 @@ async function statusCommand(argv: string[]): Promise<number> {
   const signal = AbortSignal.timeout(ONE_SHOT_DEADLINE_MS);
   const results = await Promise.all(
     clusters.map(async (cluster) => {
-      const client = new ConnectClient(cluster, { retries: config.requestRetries, statusConcurrency: config.statusConcurrency, infoRefresh: config.infoRefresh, logger });
+      const client = new ConnectClient(cluster, { ...clientOptions(config), logger });
       try {
         return { cluster: cluster.name, snapshot: await client.snapshot(signal) };
       } catch (err) {

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
-import type { ClusterConfig } from '../config/types.js';
+import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { mapBounded } from './bounded.js';
 import { ConnectError, isConnectError, isNotFound, isRebalance } from './errors.js';
 import { indexListing, type ListingIndex } from './listing-index.js';
@@ -37,6 +37,11 @@ export interface ConnectClientOptions {
    * Default {@link DEFAULT_INFO_REFRESH_MS}.
    */
   readonly infoRefresh?: number;
+}
+
+/** The options a watchdog config sets, the same for every client built from it (daemon, CLI, bench). */
+export function clientOptions(config: Pick<WatchdogConfig, 'requestRetries' | 'statusConcurrency' | 'infoRefresh'>): Pick<ConnectClientOptions, 'retries' | 'statusConcurrency' | 'infoRefresh'> {
+  return { retries: config.requestRetries, statusConcurrency: config.statusConcurrency, infoRefresh: config.infoRefresh };
 }
 
 export interface RestartFlags {

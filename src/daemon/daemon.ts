@@ -1,5 +1,5 @@
 import { createClassifier } from '../classify/classify.js';
-import { ConnectClient } from '../connect/client.js';
+import { ConnectClient, clientOptions } from '../connect/client.js';
 import type { WatchdogConfig } from '../config/types.js';
 import { Heartbeat } from '../escalate/heartbeat.js';
 import { Outbox } from '../escalate/outbox.js';
@@ -114,7 +114,7 @@ export class Daemon {
     this.outbox.load(saved.outbox);
     const classify = createClassifier(config.rules);
     for (const cluster of config.clusters) {
-      const client = new ConnectClient(cluster, { retries: config.requestRetries, statusConcurrency: config.statusConcurrency, infoRefresh: config.infoRefresh, logger, now: this.now });
+      const client = new ConnectClient(cluster, { ...clientOptions(config), logger, now: this.now });
       this.clients.push(client);
       this.loops.push(
         new ClusterLoop(
