@@ -41,12 +41,11 @@ const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 
+/** JSON's whitespace: space, line feed, carriage return, tab. */
+const isSpace = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
 function skipSpace(b: Buffer, i: number): number {
-  while (i < b.length) {
-    const c = b[i];
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-    i += 1;
-  }
+  while (i < b.length && isSpace(b[i])) i += 1;
   return i;
 }
 
@@ -72,7 +71,7 @@ function skipValue(b: Buffer, i: number): number {
     let j = i;
     while (j < b.length) {
       const c = b[j];
-      if (c === COMMA || c === CLOSE_OBJECT || c === CLOSE_ARRAY || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) break;
+      if (c === COMMA || c === CLOSE_OBJECT || c === CLOSE_ARRAY || isSpace(c)) break;
       j += 1;
     }
     return j;
