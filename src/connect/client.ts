@@ -15,8 +15,8 @@ import type { Logger } from 'pino';
 import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { mapBounded } from './bounded.js';
 import { ConnectError, isConnectError, isNotFound, isRebalance } from './errors.js';
-import { indexListing, type ListingIndex } from './listing-index.js';
-import { parseInfoListing, parseListing, parseRestartBody, parseStatus, parseVersion, type InfoParts, type Listing } from './shapes.js';
+import { indexListing, indexMembers, type ListingIndex } from './listing-index.js';
+import { parseInfoEntry, parseInfoListing, parseListing, parseRestartBody, parseStatus, parseVersion, type InfoParts, type Listing } from './shapes.js';
 import { BodyBuffers, Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot } from './types.js';
 import { parseWith, type RequestLine } from './response.js';
@@ -123,6 +123,23 @@ const UNCHANGED: unique symbol = Symbol('unchanged');
 /** getExchange's answer for a listing read by indexListing (not a JSON body). */
 class Indexed {
   constructor(readonly index: ListingIndex) {}
+}
+
+/** getExchange's answer for an info listing read member by member (not a JSON body). */
+class WalkedInfo {
+  constructor(readonly infos: ReadonlyMap<string, InfoParts>) {}
+}
+
+/**
+ * The info listing read member by member: one connector's config parsed at a time, not the whole body's
+ * (a 1.7 MB body at 10k tasks was most of the first poll's peak memory). Undefined: parse it whole.
+ */
+function walkInfo(bytes: Buffer): WalkedInfo | undefined {
+  const walked = indexMembers(bytes, parseInfoEntry);
+  if (walked === undefined) return undefined;
+  const infos = new Map<string, InfoParts>();
+  walked.entries.forEach((info, k) => info !== undefined && infos.set(walked.names[k] as string, info));
+  return new WalkedInfo(infos);
 }
 
 const RETRY_MIN_MS = 200;
@@ -326,12 +343,13 @@ export class ConnectClient {
     let digest: Buffer;
     let same = false;
     try {
-      const exchange = await this.getExchange(INFO_LISTING_PATH, signal, last === undefined ? undefined : { digest: last.digest });
+      const exchange = await this.getExchange(INFO_LISTING_PATH, signal, { ...(last !== undefined && { digest: last.digest }), read: walkInfo });
       digest = exchange.digest ?? sha256(exchange.bytes);
       if (last !== undefined && exchange.body === UNCHANGED) {
         same = true;
         infos = last.infos;
-      } else {
+      } else if (exchange.body instanceof WalkedInfo) infos = exchange.body.infos;
+      else {
         infos = parseWith(this.line('GET', INFO_LISTING_PATH), () => parseInfoListing(exchange.body));
       }
     } catch (err) {

@@ -20,14 +20,18 @@ import { parseListingEntry } from './shapes.js';
 import type { ConnectorSnapshot } from './types.js';
 
 /** A listing body and where each of its members lies, for the next body to reuse. */
-export interface ListingIndex {
+export interface MemberIndex<T> {
   readonly bytes: Buffer;
   /** Per member, in body order: its name, its bytes [start, end) (`"name":{…}`), and what it parsed to. */
   readonly names: readonly string[];
   readonly starts: readonly number[];
   readonly ends: readonly number[];
-  /** undefined: listed without a status (deleted during the listing), left out of `connectors`. */
-  readonly entries: readonly (ConnectorSnapshot | undefined)[];
+  /** undefined: a member that parsed to nothing (a connector listed without a status or an info). */
+  readonly entries: readonly (T | undefined)[];
+}
+
+/** The status listing, walked. */
+export interface ListingIndex extends MemberIndex<ConnectorSnapshot> {
   /** The listing's connectors, in the order parseListing gives them. */
   readonly connectors: readonly ConnectorSnapshot[];
 }
@@ -107,10 +111,11 @@ function parseJson(b: Buffer, start: number, end: number): { readonly value: unk
 }
 
 /**
- * The listing in `bytes` (a 2xx body), reusing the members `previous` parsed; undefined when the body is
- * not one the walk handles (see the module comment): parse it whole then.
+ * The members of the JSON object in `bytes` (a 2xx body), each parsed alone by `parseEntry` (which throws
+ * on a shape error), reusing what `previous` parsed of the members whose bytes did not change; undefined
+ * when the body is not one the walk handles (see the module comment): parse it whole then.
  */
-export function indexListing(bytes: Buffer, previous?: ListingIndex): ListingIndex | undefined {
+export function indexMembers<T>(bytes: Buffer, parseEntry: (name: string, value: unknown) => T | undefined, previous?: MemberIndex<T>): MemberIndex<T> | undefined {
   const b = bytes;
   let i = skipSpace(b, 0);
   if (b[i] !== OPEN_OBJECT) return undefined;
@@ -118,7 +123,7 @@ export function indexListing(bytes: Buffer, previous?: ListingIndex): ListingInd
 
   // The last body's members by name, built only when a member is not where it was.
   let previousByName: Map<string, number> | undefined;
-  const byName = (last: ListingIndex): Map<string, number> => (previousByName ??= new Map(last.names.map((n, k) => [n, k])));
+  const byName = (last: MemberIndex<T>): Map<string, number> => (previousByName ??= new Map(last.names.map((n, k) => [n, k])));
   /** The last body's member k, when b holds its very bytes at i (the walk then checks what follows them). */
   const sameAs = (k: number | undefined): boolean => {
     if (previous === undefined || k === undefined || k >= previous.names.length) return false;
@@ -130,9 +135,8 @@ export function indexListing(bytes: Buffer, previous?: ListingIndex): ListingInd
   const names: string[] = [];
   const starts: number[] = [];
   const ends: number[] = [];
-  const entries: (ConnectorSnapshot | undefined)[] = [];
+  const entries: (T | undefined)[] = [];
   const seen = new Set<string>();
-  let indexNames = false;
 
   if (b[i] !== CLOSE_OBJECT) {
     for (;;) {
@@ -151,7 +155,7 @@ export function indexListing(bytes: Buffer, previous?: ListingIndex): ListingInd
         if (sameAs(k)) reused = k;
       }
       let name: string;
-      let entry: ConnectorSnapshot | undefined;
+      let entry: T | undefined;
       if (reused !== undefined && previous !== undefined) {
         name = previous.names[reused] as string;
         entry = previous.entries[reused];
@@ -165,7 +169,7 @@ export function indexListing(bytes: Buffer, previous?: ListingIndex): ListingInd
         const value = valueEnd === -1 ? undefined : parseJson(b, valueStart, valueEnd);
         if (value === undefined) return undefined;
         try {
-          entry = parseListingEntry(name, value.value);
+          entry = parseEntry(name, value.value);
         } catch {
           return undefined; // the whole-body parse reports it, as it always has
         }
@@ -174,7 +178,6 @@ export function indexListing(bytes: Buffer, previous?: ListingIndex): ListingInd
       // JSON.parse keeps the last of two equal names, where the first was: not worth copying.
       if (seen.has(name)) return undefined;
       seen.add(name);
-      if (isArrayIndex(name)) indexNames = true;
       names.push(name);
       starts.push(start);
       ends.push(i);
@@ -189,11 +192,20 @@ export function indexListing(bytes: Buffer, previous?: ListingIndex): ListingInd
     }
   }
   if (skipSpace(b, i + 1) !== b.length) return undefined;
+  return { bytes, names, starts, ends, entries };
+}
 
-  let connectors = entries.filter((c): c is ConnectorSnapshot => c !== undefined);
-  if (indexNames) {
+/**
+ * The status listing in `bytes` (a 2xx body), reusing the members `previous` parsed; undefined when the
+ * body is not one the walk handles (see the module comment): parse it whole then.
+ */
+export function indexListing(bytes: Buffer, previous?: ListingIndex): ListingIndex | undefined {
+  const walked = indexMembers(bytes, parseListingEntry, previous);
+  if (walked === undefined) return undefined;
+  let connectors = walked.entries.filter((c): c is ConnectorSnapshot => c !== undefined);
+  if (walked.names.some(isArrayIndex)) {
     const index = connectors.filter((c) => isArrayIndex(c.name)).sort((x, y) => Number(x.name) - Number(y.name));
     connectors = [...index, ...connectors.filter((c) => !isArrayIndex(c.name))];
   }
-  return { bytes, names, starts, ends, entries, connectors };
+  return { ...walked, connectors };
 }

@@ -166,6 +166,13 @@ export function parseListing(body: unknown): Listing {
   return { kind: 'expanded', connectors };
 }
 
+/** One member of the `GET /connectors?expand=info` listing: its info parts, or undefined when listed without an info. */
+export function parseInfoEntry(name: string, value: unknown): InfoParts | undefined {
+  const at = key(name);
+  const raw = expectObject(value, at)['info'];
+  return raw === undefined || raw === null ? undefined : parseInfo(raw, `${at}.info`);
+}
+
 /**
  * The body of `GET /connectors?expand=info`: the info parts of every connector listed with an info.
  * A connector listed without one (deleted during the listing) is left out.
@@ -174,10 +181,8 @@ export function parseInfoListing(body: unknown): ReadonlyMap<string, InfoParts> 
   const listing = expectObject(body, 'connectors');
   const infos = new Map<string, InfoParts>();
   for (const [name, value] of Object.entries(listing)) {
-    const at = key(name);
-    const raw = expectObject(value, at)['info'];
-    if (raw === undefined || raw === null) continue;
-    infos.set(name, parseInfo(raw, `${at}.info`));
+    const info = parseInfoEntry(name, value);
+    if (info !== undefined) infos.set(name, info);
   }
   return infos;
 }

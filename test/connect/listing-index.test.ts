@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { indexListing, type ListingIndex } from '../../src/connect/listing-index.js';
-import { parseListing } from '../../src/connect/shapes.js';
+import { indexListing, indexMembers, type ListingIndex } from '../../src/connect/listing-index.js';
+import { parseInfoEntry, parseInfoListing, parseListing } from '../../src/connect/shapes.js';
 import type { ConnectorSnapshot } from '../../src/connect/types.js';
 import { expandOnly, fixtureText } from './fixtures.js';
 import { seeded } from '../../bench/lib/stats.js';
@@ -134,6 +134,27 @@ describe('what the walk leaves to the whole-body parse', () => {
     expect(walk('{"a":{"status":nul}}')).toBeUndefined();
     const first = same(JSON.stringify({ a: entry('a', []), b: entry('b', []) }));
     expect(walk(JSON.stringify({ a: entry('a', []), b: entry('x', []) }), first)).toBeUndefined();
+  });
+});
+
+describe('indexMembers with another entry parser: the info listing', () => {
+  const infos = (text: string) => {
+    const walked = indexMembers(Buffer.from(text), parseInfoEntry);
+    if (walked === undefined) return undefined;
+    return new Map(walked.names.flatMap((name, k) => (walked.entries[k] === undefined ? [] : [[name, walked.entries[k]] as const])));
+  };
+
+  it('reads the real expand=info body member by member as parseInfoListing reads the whole', () => {
+    const text = JSON.stringify(expandOnly('info'));
+    const walked = infos(text);
+    expect(walked?.size).toBeGreaterThan(0);
+    expect(walked).toEqual(parseInfoListing(JSON.parse(text)));
+  });
+
+  it('leaves out a connector listed without an info, and gives up where parseInfoListing must name the error', () => {
+    expect(infos('{"gone":{"info":null},"a":{"info":{"config":{"tasks.max":"2"}}}}')).toEqual(new Map([['a', { tasksMax: 2 }]]));
+    expect(infos('{"a":{"info":{"config":"x"}}}')).toBeUndefined();
+    expect(infos('{"a":{"info":{}},"a":{"info":{}}}')).toBeUndefined();
   });
 });
 
