@@ -15,6 +15,9 @@
  * the whole body, order included (JSON.parse lists array-index names first, ascending); anything the walk
  * does not handle (not an object, a name twice, bytes that do not parse, a shape error) answers undefined,
  * and the caller parses the whole body the usual way, which gives the canonical result or error.
+ *
+ * The walk itself (indexMembers) takes the parser of one member: the client reads the `expand=info`
+ * listing with it too, so that one connector's config is materialized at a time, not the whole body's.
  */
 import { parseListingEntry } from './shapes.js';
 import type { ConnectorSnapshot } from './types.js';
