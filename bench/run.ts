@@ -62,6 +62,7 @@ const ours10k = poller(at10k, 'watchdog');
 const churn10k = poller(at10k, 'watchdog-churn');
 const naive10k = poller(at10k, 'naive');
 const runbook10k = poller(at10k, 'runbook');
+const floor10k = poller(at10k, 'receive-only');
 const cpuOf = (r: PollerResult | undefined) => measured(r).map((s) => s.cpuMs);
 if (ours10k !== undefined) {
   const req = measured(ours10k).map((s) => s.requests);
@@ -92,7 +93,12 @@ if (ours10k !== undefined) {
       '10k tasks: ≥ 20× less CPU than the naive poller',
       `${fixed(ratio, 1)}× vs the Node.js naive poller (keep-alive, 8 in flight; ratio of means, ${fixed(naiveMean)} ms)` +
         (churn10k === undefined ? '' : `; watchdog-churn: ${fixed(naiveMean / mean(churnCpu), 1)}×`) +
-        (rb === undefined ? '' : `; ${fixed(rb, 0)}× vs the curl | jq runbook loop`),
+        (rb === undefined ? '' : `; ${fixed(rb, 0)}× vs the curl | jq runbook loop`) +
+        (floor10k === undefined
+          ? ''
+          : `. The floor: receiving the listing alone (receive-only: a raw socket, no HTTP library, nothing parsed) costs ${fixed(mean(cpuOf(floor10k)))} ms ` +
+            `(median ${fixed(median(cpuOf(floor10k)))}), so 20× (≤ ${fixed(naiveMean / 20)} ms) would leave ${fixed(naiveMean / 20 - mean(cpuOf(floor10k)))} ms ` +
+            'for the HTTP client, the comparison with the last listing, decide, metrics, the state file and GC'),
       ratio >= 20,
     ]);
   }

@@ -1,8 +1,11 @@
 /** What bench/scale/run.ts and its poller child processes exchange (argv JSON in, one IPC message out). */
 import { get } from 'node:http';
 
-/** watchdog-churn: the watchdog while the sim's listing changes on every request (see sim-worker.ts). */
-export type PollerName = 'watchdog' | 'watchdog-churn' | 'naive' | 'naive-no-keepalive' | 'runbook';
+/**
+ * watchdog-churn: the watchdog while the sim's listing changes on every request (see sim-worker.ts);
+ * receive-only: the listing's bytes received and nothing else, the floor under any poller that reads it.
+ */
+export type PollerName = 'watchdog' | 'watchdog-churn' | 'naive' | 'naive-no-keepalive' | 'runbook' | 'receive-only';
 
 export interface PollerArgs {
   readonly url: string;

@@ -31,9 +31,11 @@ export const DEFAULT_PLAN: readonly SizePlan[] = [
   { tasks: 50_000, warmup: 10, polls: 30 },
 ];
 
-export const POLLERS: readonly PollerName[] = ['watchdog', 'watchdog-churn', 'naive', 'naive-no-keepalive', 'runbook'];
+export const POLLERS: readonly PollerName[] = ['watchdog', 'watchdog-churn', 'naive', 'naive-no-keepalive', 'runbook', 'receive-only'];
 const OURS: readonly PollerName[] = ['watchdog', 'watchdog-churn'];
 const isOurs = (p: PollerName) => OURS.includes(p);
+/** What the watchdog is compared with (receive-only is the floor under all of them, not a way to poll). */
+const isNaive = (p: PollerName) => !isOurs(p) && p !== 'receive-only';
 
 /** BENCH_POLLERS="watchdog naive" runs only those (quicker iterations); default: all of them. */
 function pollersToRun(): readonly PollerName[] {
@@ -119,7 +121,7 @@ function pollerEnv(poller: PollerName): NodeJS.ProcessEnv {
 }
 
 async function runPoller(poller: PollerName, args: PollerArgs, tasks: number): Promise<PollerResult> {
-  const file = compiled(isOurs(poller) ? 'poller-watchdog' : poller === 'runbook' ? 'poller-runbook' : 'poller-naive');
+  const file = compiled(isOurs(poller) ? 'poller-watchdog' : poller === 'runbook' ? 'poller-runbook' : poller === 'receive-only' ? 'poller-receive' : 'poller-naive');
   const argv = [JSON.stringify(args), ...(poller === 'naive-no-keepalive' ? ['no-keepalive'] : [])];
   const churn = poller === 'watchdog-churn';
   if (churn) await setChurn(args.url, true);
@@ -194,7 +196,7 @@ export function scaleMarkdown(results: readonly SizeResult[]): string {
         ...(r.poller === 'runbook' ? ['—', '—', '—', '—'] : [fixed(mean(col(r, (s) => s.minorFaults)), 0), fixed(max(col(r, (s) => s.rssMb))), fixed(r.peakRssMb), fixed(r.baselineRssMb)]),
       ]);
     }
-    for (const ours of rs.filter((r) => isOurs(r.poller))) for (const naive of rs.filter((r) => !isOurs(r.poller))) {
+    for (const ours of rs.filter((r) => isOurs(r.poller))) for (const naive of rs.filter((r) => isNaive(r.poller))) {
       // The runbook's sample counts are small: its ratios are indicative.
       const ratio = (f: (s: PollSample) => number) => median(col(naive, f)) / median(col(ours, f));
       ratioRows.push([
@@ -217,7 +219,8 @@ export function scaleMarkdown(results: readonly SizeResult[]): string {
       'threads, GC included); RSS after poll is the largest `process.memoryUsage().rss` seen right after a poll; ' +
       'peak RSS is `process.resourceUsage().maxRSS` over the process\'s life; baseline RSS is after start-up and ' +
       'imports, before the first poll; page faults are the mean of the minor page faults during a poll (fresh memory ' +
-      'touched, about 10 µs each on this VM). watchdog-churn is the watchdog while the listing changes at every poll.\n',
+      'touched, about 10 µs each on this VM). watchdog-churn is the watchdog while the listing changes at every poll; ' +
+      'receive-only is no poller but the floor under them all: the listing\'s bytes received on a raw socket, nothing parsed.\n',
     table(
       ['size', 'poller', 'requests/poll', 'MB/poll', 'CPU ms med', 'CPU ms p90', 'CPU ms mean', 'wall ms med', 'wall ms p90', 'page faults/poll', 'RSS after poll MB', 'peak RSS MB', 'baseline RSS MB'],
       summaryRows,
