@@ -1,4 +1,4 @@
-import { request, type Dispatcher } from 'undici';
+import { request } from 'undici';
 
 export interface SendRequest {
   readonly method: 'GET' | 'POST';
@@ -23,7 +23,7 @@ export type Send = (req: SendRequest) => Promise<SendResponse>;
 const MAX_ERROR_BODY = 1024;
 
 /** The default transport: undici `request` with headers and body timeouts of `timeout` ms each. */
-export function createSend(opts: { readonly timeout: number; readonly dispatcher?: Dispatcher }): Send {
+export function createSend(opts: { readonly timeout: number }): Send {
   return async (req) => {
     const res = await request(req.url, {
       method: req.method,
@@ -32,7 +32,6 @@ export function createSend(opts: { readonly timeout: number; readonly dispatcher
       signal: req.signal,
       headersTimeout: opts.timeout,
       bodyTimeout: opts.timeout,
-      ...(opts.dispatcher && { dispatcher: opts.dispatcher }),
     });
     if (res.statusCode >= 200 && res.statusCode < 300) {
       // The body must be consumed or the connection is not reused.
