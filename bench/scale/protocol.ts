@@ -13,6 +13,12 @@ export interface PollerArgs {
   readonly polls: number;
   /** Idle time between polls (the daemon sleeps pollInterval; a short gap is enough to separate them). */
   readonly gapMs: number;
+  /**
+   * The parent paces the polls: one poll per `{ type: 'poll' }` message, answered `{ type: 'polled' }`,
+   * until `{ type: 'done' }`. So the pollers of a size take turns, and a machine that slows down or speeds
+   * up during the run does so for all of them alike (their ratios are what the bench is for).
+   */
+  readonly paced?: boolean;
 }
 
 export interface PollSample {
@@ -79,13 +85,36 @@ export function setChurn(url: string, on: boolean): Promise<void> {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Runs `poll` warmup + polls times, measuring each the same way for every poller. */
+/** The parent's messages to a paced poller, kept from the start so that none arrives before its reader. */
+function inbox(): () => Promise<string> {
+  const queued: string[] = [];
+  let waiting: ((type: string) => void) | undefined;
+  process.on('message', (m: unknown) => {
+    const type = typeof m === 'object' && m !== null ? (m as { type?: unknown }).type : undefined;
+    if (typeof type !== 'string') return;
+    if (waiting === undefined) queued.push(type);
+    else {
+      const w = waiting;
+      waiting = undefined;
+      w(type);
+    }
+  });
+  return () => {
+    const type = queued.shift();
+    return type !== undefined ? Promise.resolve(type) : new Promise((resolve) => (waiting = resolve));
+  };
+}
+
+/**
+ * Runs `poll` warmup + polls times (or, paced, as often as the parent asks), measuring each the same way
+ * for every poller.
+ */
 export async function measure(
   args: PollerArgs,
   poll: () => Promise<{ phases?: Record<string, number>; actions?: Record<string, number> } | void>,
 ): Promise<PollSample[]> {
   const samples: PollSample[] = [];
-  for (let i = 0; i < args.warmup + args.polls; i += 1) {
+  const one = async (i: number): Promise<void> => {
     const before = await simStats(args.url);
     // The gap after the stats request, so that its socket's teardown is not counted in the poll.
     await sleep(args.gapMs);
@@ -111,6 +140,17 @@ export async function measure(
       ...(extra?.phases !== undefined && { phases: extra.phases }),
       ...(extra?.actions !== undefined && { actions: extra.actions }),
     });
+  };
+  if (!args.paced) {
+    for (let i = 0; i < args.warmup + args.polls; i += 1) await one(i);
+    return samples;
+  }
+  const next = inbox();
+  const send = (type: string) => new Promise<void>((resolve) => process.send?.({ type }, () => resolve()));
+  await send('ready');
+  for (let i = 0; (await next()) === 'poll'; i += 1) {
+    await one(i);
+    await send('polled');
   }
   return samples;
 }

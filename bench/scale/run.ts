@@ -1,7 +1,7 @@
 /**
- * Scale bench: for each size, a simulated Connect worker (child process) and, one after the other, each
- * poller in a child process of its own (compiled JS, as the daemon runs in production), measured the
- * same way per poll. `npx tsx bench/scale/run.ts [tasks...]` runs it alone; bench/run.ts runs it with the
+ * Scale bench: for each size, a simulated Connect worker (child process) and each poller in a child
+ * process of its own (compiled JS, as the daemon runs in production), polling in turns (the runbook alone,
+ * after them), measured the same way per poll. `npx tsx bench/scale/run.ts [tasks...]` runs it alone; bench/run.ts runs it with the
  * policy bench and writes bench/RESULTS.md.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
@@ -120,19 +120,51 @@ function pollerEnv(poller: PollerName): NodeJS.ProcessEnv {
   return env;
 }
 
-async function runPoller(poller: PollerName, args: PollerArgs, tasks: number): Promise<PollerResult> {
+/** A poller's child process, started: `fork` of its compiled file with its flags and environment. */
+function startPoller(poller: PollerName, args: PollerArgs, tasks: number): ChildProcess {
   const file = compiled(isOurs(poller) ? 'poller-watchdog' : poller === 'runbook' ? 'poller-runbook' : poller === 'receive-only' ? 'poller-receive' : 'poller-naive');
   const argv = [JSON.stringify(args), ...(poller === 'naive-no-keepalive' ? ['no-keepalive'] : [])];
-  const churn = poller === 'watchdog-churn';
-  if (churn) await setChurn(args.url, true);
-  try {
-    const child = fork(file, argv, { execArgv: watchdogFlags(poller, tasks), env: pollerEnv(poller), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const result = await once<PollerResult>(child, 'result');
-    await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
-    return { ...result, poller };
-  } finally {
-    if (churn) await setChurn(args.url, false);
+  return fork(file, argv, { execArgv: watchdogFlags(poller, tasks), env: pollerEnv(poller), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+async function resultOf(child: ChildProcess, poller: PollerName): Promise<PollerResult> {
+  const result = await once<PollerResult>(child, 'result');
+  await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+  return { ...result, poller };
+}
+
+/**
+ * The pollers of one size, all started at once and polling in turns: poll i of each, in an order that
+ * rotates from one turn to the next, then poll i + 1. So every poller's polls are spread over the whole
+ * run, and a machine whose speed drifts (another VM on the host, frequency scaling) moves them all alike
+ * instead of the one that happened to run then. The sim churns only during watchdog-churn's polls.
+ */
+async function runInTurns(pollers: readonly PollerName[], args: PollerArgs, tasks: number): Promise<PollerResult[]> {
+  const children = pollers.map((poller) => ({ poller, child: startPoller(poller, { ...args, paced: true }, tasks) }));
+  const results = children.map(({ poller, child }) => resultOf(child, poller));
+  // A child that dies rejects its result: the bench stops with that error instead of waiting for it.
+  const died = Promise.race(results).then(() => new Promise<never>(() => {}));
+  died.catch(() => {}); // observed through the races below
+  const ask = async (child: ChildProcess, type: 'poll' | 'done', reply?: string) => {
+    const answered = reply === undefined ? undefined : once(child, reply);
+    child.send({ type });
+    if (answered !== undefined) await Promise.race([answered, died]);
+  };
+  await Promise.race([Promise.all(children.map(({ child }) => once(child, 'ready'))), died]);
+  for (let turn = 0; turn < args.warmup + args.polls; turn += 1) {
+    for (let k = 0; k < children.length; k += 1) {
+      const { poller, child } = children[(turn + k) % children.length] as (typeof children)[number];
+      const churn = poller === 'watchdog-churn';
+      if (churn) await setChurn(args.url, true);
+      try {
+        await ask(child, 'poll', 'polled');
+      } finally {
+        if (churn) await setChurn(args.url, false);
+      }
+    }
   }
+  for (const { child } of children) await ask(child, 'done');
+  return Promise.all(results);
 }
 
 export async function runScale(plan: readonly SizePlan[], log: (line: string) => void, gapMs = 100): Promise<SizeResult[]> {
@@ -148,14 +180,19 @@ export async function runScale(plan: readonly SizePlan[], log: (line: string) =>
         `${size.tasks} tasks: ${info.connectors} connectors, ${info.failedTasks} FAILED (${Object.entries(info.failedByClass).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +
           `expand body ${(info.expandBytes / 1e6).toFixed(2)} MB, status bodies ${(info.statusBytes / 1e6).toFixed(2)} MB in all`,
       );
-      const results: PollerResult[] = [];
-      for (const poller of pollersToRun()) {
-        const counts = poller === 'runbook' ? size.runbook : size;
-        if (counts === undefined || (poller === 'runbook' && !shellTools)) continue;
-        const r = await runPoller(poller, { url: `http://127.0.0.1:${info.port}`, warmup: counts.warmup, polls: counts.polls, gapMs }, size.tasks);
-        results.push(r);
-        log(perPollText(r));
+      const url = `http://127.0.0.1:${info.port}`;
+      const wanted = pollersToRun();
+      const results = await runInTurns(
+        wanted.filter((p) => p !== 'runbook'),
+        { url, warmup: size.warmup, polls: size.polls, gapMs },
+        size.tasks,
+      );
+      // The runbook alone, after the others: its polls take seconds and spawn thousands of processes.
+      if (wanted.includes('runbook') && size.runbook !== undefined && shellTools) {
+        const runbook = { url, warmup: size.runbook.warmup, polls: size.runbook.polls, gapMs };
+        results.push(await resultOf(startPoller('runbook', runbook, size.tasks), 'runbook'));
       }
+      for (const r of results) log(perPollText(r));
       out.push({ plan: size, sim: info, results });
     } finally {
       sim.kill();
@@ -213,7 +250,8 @@ export function scaleMarkdown(results: readonly SizeResult[]): string {
     }
   }
   parts.push(
-    'Medians, 90th percentiles and means over the measured polls (the warm-up polls before them, 30 or 10 at 50k, excluded; 30 polls = 5 min of the ' +
+    'The pollers of a size poll in turns, one poll of each, then the next (the runbook alone, after them): see docs/bench.md. ' +
+      'Medians, 90th percentiles and means over the measured polls (the warm-up polls before them, 30 or 10 at 50k, excluded; 30 polls = 5 min of the ' +
       'watchdog\'s clock, which moves 10 s per poll, so the means carry one connector-info refresh and a state-file ' +
       'write every third poll). CPU is the poller process\'s `process.cpuUsage()` delta (user + system, all its ' +
       'threads, GC included); RSS after poll is the largest `process.memoryUsage().rss` seen right after a poll; ' +
