@@ -1,7 +1,7 @@
 /**
  * Scale bench: for each size, a simulated Connect worker (child process) and each poller in a child
- * process of its own (compiled JS, as the daemon runs in production), polling in turns (the runbook alone,
- * after them), measured the same way per poll. `npx tsx bench/scale/run.ts [tasks...]` runs it alone; bench/run.ts runs it with the
+ * process of its own (compiled JS, as the daemon runs in production), polling in turns of 10 polls (the
+ * runbook alone, after them), measured the same way per poll. `npx tsx bench/scale/run.ts [tasks...]` runs it alone; bench/run.ts runs it with the
  * policy bench and writes bench/RESULTS.md.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
@@ -133,11 +133,14 @@ async function resultOf(child: ChildProcess, poller: PollerName): Promise<Poller
   return { ...result, poller };
 }
 
+/** Polls a poller makes in a row, in its turn: most of them with warm caches, as polls back to back are. */
+const TURN_POLLS = 10;
+
 /**
- * The pollers of one size, all started at once and polling in turns: poll i of each, in an order that
- * rotates from one turn to the next, then poll i + 1. So every poller's polls are spread over the whole
+ * The pollers of one size, all started at once and polling in turns of TURN_POLLS polls each, in an order
+ * that rotates from one round of turns to the next. So every poller's polls are spread over the whole
  * run, and a machine whose speed drifts (another VM on the host, frequency scaling) moves them all alike
- * instead of the one that happened to run then. The sim churns only during watchdog-churn's polls.
+ * instead of the one that happened to run then. The sim churns only during watchdog-churn's turns.
  */
 async function runInTurns(pollers: readonly PollerName[], args: PollerArgs, tasks: number): Promise<PollerResult[]> {
   const children = pollers.map((poller) => ({ poller, child: startPoller(poller, { ...args, paced: true }, tasks) }));
@@ -151,13 +154,14 @@ async function runInTurns(pollers: readonly PollerName[], args: PollerArgs, task
     if (answered !== undefined) await Promise.race([answered, died]);
   };
   await Promise.race([Promise.all(children.map(({ child }) => once(child, 'ready'))), died]);
-  for (let turn = 0; turn < args.warmup + args.polls; turn += 1) {
+  const total = args.warmup + args.polls;
+  for (let round = 0, done = 0; done < total; round += 1, done += TURN_POLLS) {
     for (let k = 0; k < children.length; k += 1) {
-      const { poller, child } = children[(turn + k) % children.length] as (typeof children)[number];
+      const { poller, child } = children[(round + k) % children.length] as (typeof children)[number];
       const churn = poller === 'watchdog-churn';
       if (churn) await setChurn(args.url, true);
       try {
-        await ask(child, 'poll', 'polled');
+        for (let i = done; i < Math.min(total, done + TURN_POLLS); i += 1) await ask(child, 'poll', 'polled');
       } finally {
         if (churn) await setChurn(args.url, false);
       }
@@ -250,7 +254,7 @@ export function scaleMarkdown(results: readonly SizeResult[]): string {
     }
   }
   parts.push(
-    'The pollers of a size poll in turns, one poll of each, then the next (the runbook alone, after them): see docs/bench.md. ' +
+    `The pollers of a size poll in turns of ${TURN_POLLS} polls each, round after round (the runbook alone, after them): see docs/bench.md. ` +
       'Medians, 90th percentiles and means over the measured polls (the warm-up polls before them, 30 or 10 at 50k, excluded; 30 polls = 5 min of the ' +
       'watchdog\'s clock, which moves 10 s per poll, so the means carry one connector-info refresh and a state-file ' +
       'write every third poll). CPU is the poller process\'s `process.cpuUsage()` delta (user + system, all its ' +
