@@ -1,8 +1,8 @@
 /**
  * Scale bench: for each size, a simulated Connect worker (child process) and each poller in a child
  * process of its own (compiled JS, as the daemon runs in production), polling in turns of 10 polls (the
- * runbook alone, after them), measured the same way per poll. `npx tsx bench/scale/run.ts [tasks...]` runs it alone; bench/run.ts runs it with the
- * policy bench and writes bench/RESULTS.md.
+ * runbook alone, after them), measured the same way per poll. `npx tsx bench/scale/run.ts [tasks...]`
+ * runs it alone; bench/run.ts runs it with the policy bench and writes bench/RESULTS.md.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
