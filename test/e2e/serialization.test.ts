@@ -7,8 +7,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { indexListing } from '../../src/connect/listing-index.js';
-import { parseListing } from '../../src/connect/shapes.js';
+import { indexListing, indexMembers } from '../../src/connect/listing-index.js';
+import { parseInfoEntry, parseInfoListing, parseListing } from '../../src/connect/shapes.js';
 import { M, RUN_ID, capture, createConnector, deleteConnector, killAllDaemons, startDaemon, status, tempDir, waitForTask } from './daemon.js';
 import { startConnectProxy, startReceiver, type ConnectProxy, type Receiver } from './receiver.js';
 import { produce, waitFor } from './stack.js';
@@ -68,6 +68,13 @@ describe('serialization failure of a FileStreamSink', () => {
     expect(first && { kind: 'expanded', connectors: first.connectors }).toEqual(whole(beforeCreate));
     const changed = indexListing(before, first);
     expect(changed && { kind: 'expanded', connectors: changed.connectors }).toEqual(whole(before));
+    // The info listing goes through the same walk, one connector's config at a time (ConnectClient.readInfo).
+    const info = Buffer.from(await (await fetch('http://127.0.0.1:8083/connectors?expand=info')).arrayBuffer());
+    const walked = indexMembers(info, parseInfoEntry);
+    expect(walked?.names).toContain(NAME);
+    const infos = new Map(walked?.names.flatMap((name, k) => (walked.entries[k] === undefined ? [] : [[name, walked.entries[k]] as const])));
+    expect(infos).toEqual(parseInfoListing(JSON.parse(info.toString('utf8'))));
+    expect(infos.get(NAME)).toMatchObject({ tasksMax: 1, connectorClass: 'org.apache.kafka.connect.file.FileStreamSinkConnector' });
 
     const page = await receiver.waitFor((p) => p.connector === NAME && p.event === 'trigger', 15_000, `a trigger for ${NAME}`);
     expect(page).toMatchObject({
