@@ -120,27 +120,17 @@ function sameInfo(a: ReadonlyMap<string, CachedInfo>, b: ReadonlyMap<string, Cac
 /** getExchange's answer for a body identical to the one given. */
 const UNCHANGED: unique symbol = Symbol('unchanged');
 
-/** getExchange's answer for a listing read by indexListing (not a JSON body). */
-class Indexed {
-  constructor(readonly index: ListingIndex) {}
-}
-
-/** getExchange's answer for an info listing read member by member (not a JSON body). */
-class WalkedInfo {
-  constructor(readonly infos: ReadonlyMap<string, InfoParts>) {}
-}
-
 /**
  * The info listing read member by member: one connector's config parsed at a time, not the whole body's
  * (parsed whole, the 1.7 MB body of 10k tasks put the first poll's peak RSS about 4 MB higher: bench/scale).
  * Undefined: parse it whole.
  */
-function walkInfo(bytes: Buffer): WalkedInfo | undefined {
+function walkInfo(bytes: Buffer): ReadonlyMap<string, InfoParts> | undefined {
   const walked = indexMembers(bytes, parseInfoEntry);
   if (walked === undefined) return undefined;
   const infos = new Map<string, InfoParts>();
   walked.entries.forEach((info, k) => info !== undefined && infos.set(walked.names[k] as string, info));
-  return new WalkedInfo(infos);
+  return infos;
 }
 
 const RETRY_MIN_MS = 200;
@@ -252,13 +242,10 @@ export class ConnectClient {
     const last = this.lastListing;
     const lastIndexed = this.listingIndex?.bytes;
     this.lastListing = undefined;
-    const { body, bytes } = await this.getExchange(LISTING_PATH, signal, {
+    const { body, read, bytes } = await this.getExchange(LISTING_PATH, signal, {
       ...(last !== undefined && { bytes: last.bytes }),
       buffers: this.listingBuffers,
-      read: (changed) => {
-        const index = indexListing(changed, this.listingIndex);
-        return index === undefined ? undefined : new Indexed(index);
-      },
+      read: (changed) => indexListing(changed, this.listingIndex),
     });
     if (last !== undefined && body === UNCHANGED) {
       // The same statuses: the connectors made of them stand, unless an info refresh is due and finds a change.
@@ -267,9 +254,9 @@ export class ConnectClient {
       return this.lastListing.connectors;
     }
     let listing: Listing;
-    if (body instanceof Indexed) {
-      this.listingIndex = body.index;
-      listing = { kind: 'expanded', connectors: body.index.connectors };
+    if (read !== undefined) {
+      this.listingIndex = read;
+      listing = { kind: 'expanded', connectors: read.connectors };
     } else listing = parseWith(this.line('GET', LISTING_PATH), () => parseListing(body));
     if (listing.kind === 'expanded') {
       const statuses = listing.connectors;
@@ -349,7 +336,7 @@ export class ConnectClient {
       if (last !== undefined && exchange.body === UNCHANGED) {
         same = true;
         infos = last.infos;
-      } else if (exchange.body instanceof WalkedInfo) infos = exchange.body.infos;
+      } else if (exchange.read !== undefined) infos = exchange.read;
       else {
         infos = parseWith(this.line('GET', INFO_LISTING_PATH), () => parseInfoListing(exchange.body));
       }
@@ -400,21 +387,22 @@ export class ConnectClient {
   /**
    * A GET, retried, into its JSON body; or UNCHANGED, without decoding or parsing, when the 2xx body is
    * byte for byte `options.bytes` (compared as it arrives) or has the SHA-256 `options.digest` (then
-   * returned as `digest`); or what `options.read` makes of a changed 2xx body, when it makes something of
-   * it (the body is decoded and parsed as JSON otherwise).
+   * returned as `digest`); or, as `read` (and no body), what `options.read` makes of a changed 2xx body,
+   * when it makes something of it (the body is decoded and parsed as JSON otherwise).
    */
-  private async getExchange(
+  private async getExchange<T = never>(
     path: string,
     signal: AbortSignal | undefined,
-    options?: { readonly bytes?: Buffer; readonly digest?: Buffer; readonly read?: (bytes: Buffer) => unknown; readonly buffers?: BodyBuffers },
-  ): Promise<{ readonly body: unknown; readonly bytes: Buffer; readonly digest?: Buffer }> {
+    options?: { readonly bytes?: Buffer; readonly digest?: Buffer; readonly read?: (bytes: Buffer) => T | undefined; readonly buffers?: BodyBuffers },
+  ): Promise<{ readonly body: unknown; readonly read?: T; readonly bytes: Buffer; readonly digest?: Buffer }> {
     const once = async () => {
       const raw = await this.transport.receive('GET', path, signal, options?.bytes, options?.buffers);
       const ok = raw.status >= 200 && raw.status <= 299;
       const digest = ok && options?.digest !== undefined ? sha256(raw.bytes) : undefined;
       const same = ok && (raw.unchanged || (digest !== undefined && options?.digest !== undefined && digest.equals(options.digest)));
-      const body = same ? UNCHANGED : ((ok ? options?.read?.(raw.bytes) : undefined) ?? this.transport.interpret(raw));
-      return { body, bytes: raw.bytes, ...(digest !== undefined && { digest }) };
+      const read = ok && !same ? options?.read?.(raw.bytes) : undefined;
+      const body = same ? UNCHANGED : read === undefined ? this.transport.interpret(raw) : undefined;
+      return { body, ...(read !== undefined && { read }), bytes: raw.bytes, ...(digest !== undefined && { digest }) };
     };
     try {
       return await pRetry(once, {
