@@ -62,6 +62,7 @@ const ours10k = poller(at10k, 'watchdog');
 const churn10k = poller(at10k, 'watchdog-churn');
 const naive10k = poller(at10k, 'naive');
 const runbook10k = poller(at10k, 'runbook');
+const client10k = poller(at10k, 'client-only');
 const floor10k = poller(at10k, 'receive-only');
 const cpuOf = (r: PollerResult | undefined) => measured(r).map((s) => s.cpuMs);
 if (ours10k !== undefined) {
@@ -98,7 +99,11 @@ if (ours10k !== undefined) {
           ? ''
           : `. The floor: receiving the listing alone (receive-only: a raw socket, no HTTP library, nothing parsed) costs ${fixed(mean(cpuOf(floor10k)))} ms ` +
             `(median ${fixed(median(cpuOf(floor10k)))}), so 20× (≤ ${fixed(naiveMean / 20)} ms) would leave ${fixed(naiveMean / 20 - mean(cpuOf(floor10k)))} ms ` +
-            'for the HTTP client, the comparison with the last listing, decide, metrics, the state file and GC'),
+            'for the HTTP client, the comparison with the last listing, decide, metrics, the state file and GC') +
+        (client10k === undefined
+          ? ''
+          : `. The watchdog's Connect client alone (client-only: its snapshot, nothing decided or written) costs ${fixed(mean(cpuOf(client10k)))} ms ` +
+            `(median ${fixed(median(cpuOf(client10k)))}): ${fixed(naiveMean / mean(cpuOf(client10k)), 1)}× on means, the most any policy and state file on top of it could reach`),
       ratio >= 20,
     ]);
   }

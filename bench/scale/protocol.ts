@@ -3,9 +3,10 @@ import { get } from 'node:http';
 
 /**
  * watchdog-churn: the watchdog while the sim's listing changes on every request (see sim-worker.ts);
- * receive-only: the listing's bytes received and nothing else, the floor under any poller that reads it.
+ * client-only: the watchdog's Connect client and nothing more; receive-only: the listing's bytes received
+ * and nothing else, the floor under any poller that reads it.
  */
-export type PollerName = 'watchdog' | 'watchdog-churn' | 'naive' | 'naive-no-keepalive' | 'runbook' | 'receive-only';
+export type PollerName = 'watchdog' | 'watchdog-churn' | 'naive' | 'naive-no-keepalive' | 'runbook' | 'client-only' | 'receive-only';
 
 export interface PollerArgs {
   readonly url: string;

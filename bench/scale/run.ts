@@ -31,11 +31,15 @@ export const DEFAULT_PLAN: readonly SizePlan[] = [
   { tasks: 50_000, warmup: 10, polls: 30 },
 ];
 
-export const POLLERS: readonly PollerName[] = ['watchdog', 'watchdog-churn', 'naive', 'naive-no-keepalive', 'runbook', 'receive-only'];
+export const POLLERS: readonly PollerName[] = ['watchdog', 'watchdog-churn', 'naive', 'naive-no-keepalive', 'runbook', 'client-only', 'receive-only'];
 const OURS: readonly PollerName[] = ['watchdog', 'watchdog-churn'];
 const isOurs = (p: PollerName) => OURS.includes(p);
-/** What the watchdog is compared with (receive-only is the floor under all of them, not a way to poll). */
-const isNaive = (p: PollerName) => !isOurs(p) && p !== 'receive-only';
+/** Neither ours nor a way to poll: what parts of a poll cost by themselves. */
+const isPart = (p: PollerName) => p === 'client-only' || p === 'receive-only';
+/** What the watchdog is compared with. */
+const isNaive = (p: PollerName) => !isOurs(p) && !isPart(p);
+/** Started as the watchdog is deployed (its node flags and allocator setting). */
+const runsAsDeployed = (p: PollerName) => isOurs(p) || p === 'client-only';
 
 /** BENCH_POLLERS="watchdog naive" runs only those (quicker iterations); default: all of them. */
 function pollersToRun(): readonly PollerName[] {
@@ -97,9 +101,9 @@ function once<T>(child: ChildProcess, type: string): Promise<T> {
 
 const compiled = (name: string) => join(BUILD_DIR, 'bench', 'scale', `${name}.js`);
 
-/** Extra node flags for the watchdog child: BENCH_CPU_PROF=dir (a .cpuprofile per size), BENCH_WATCHDOG_FLAGS="--max-semi-space-size=4 ...". */
+/** Extra node flags for the watchdog child (and client-only): BENCH_CPU_PROF=dir (a .cpuprofile per size), BENCH_WATCHDOG_FLAGS="--max-semi-space-size=4 ...". */
 function watchdogFlags(poller: PollerName, tasks: number): string[] {
-  if (!isOurs(poller)) return [];
+  if (!runsAsDeployed(poller)) return [];
   // As deployed (Dockerfile, systemd unit, npm start): a 4 MB young generation.
   const flags = (process.env['BENCH_WATCHDOG_FLAGS'] ?? '--max-semi-space-size=4').split(/\s+/).filter((f) => f !== '');
   const dir = process.env['BENCH_CPU_PROF'];
@@ -109,20 +113,22 @@ function watchdogFlags(poller: PollerName, tasks: number): string[] {
 }
 
 /**
- * The watchdog child's environment as deployed (Dockerfile, systemd unit, npm start): MALLOC_ARENA_MAX=1;
+ * The watchdog child's (and client-only's) environment as deployed (Dockerfile, systemd unit, npm start): MALLOC_ARENA_MAX=1;
  * BENCH_MALLOC_ARENA_MAX replaces the value ('' for glibc's default). The other pollers get glibc's default.
  */
 function pollerEnv(poller: PollerName): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env['MALLOC_ARENA_MAX'];
   const arenas = process.env['BENCH_MALLOC_ARENA_MAX'] ?? '1';
-  if (isOurs(poller) && arenas !== '') env['MALLOC_ARENA_MAX'] = arenas;
+  if (runsAsDeployed(poller) && arenas !== '') env['MALLOC_ARENA_MAX'] = arenas;
   return env;
 }
 
 /** A poller's child process, started: `fork` of its compiled file with its flags and environment. */
 function startPoller(poller: PollerName, args: PollerArgs, tasks: number): ChildProcess {
-  const file = compiled(isOurs(poller) ? 'poller-watchdog' : poller === 'runbook' ? 'poller-runbook' : poller === 'receive-only' ? 'poller-receive' : 'poller-naive');
+  const file = compiled(
+    isOurs(poller) ? 'poller-watchdog' : poller === 'runbook' ? 'poller-runbook' : poller === 'client-only' ? 'poller-client' : poller === 'receive-only' ? 'poller-receive' : 'poller-naive',
+  );
   const argv = [JSON.stringify(args), ...(poller === 'naive-no-keepalive' ? ['no-keepalive'] : [])];
   return fork(file, argv, { execArgv: watchdogFlags(poller, tasks), env: pollerEnv(poller), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
@@ -262,6 +268,7 @@ export function scaleMarkdown(results: readonly SizeResult[]): string {
       'peak RSS is `process.resourceUsage().maxRSS` over the process\'s life; baseline RSS is after start-up and ' +
       'imports, before the first poll; page faults are the mean of the minor page faults during a poll (fresh memory ' +
       'touched, about 10 µs each on this VM). watchdog-churn is the watchdog while the listing changes at every poll; ' +
+      'client-only is the watchdog\'s Connect client alone (its snapshot: HTTP, the comparison with the last listing, the info refresh), nothing decided or written; ' +
       'receive-only is no poller but the floor under them all: the listing\'s bytes received on a raw socket, nothing parsed.\n',
     table(
       ['size', 'poller', 'requests/poll', 'MB/poll', 'CPU ms med', 'CPU ms p90', 'CPU ms mean', 'wall ms med', 'wall ms p90', 'page faults/poll', 'RSS after poll MB', 'peak RSS MB', 'baseline RSS MB'],
