@@ -323,13 +323,26 @@ function readConfigFile(file: string): unknown {
   }
 }
 
-/** convict's messages look like "key: reason: value was ..."; keep the first problem on one line. */
-function convictError(err: Error): ConfigError {
+/** The environment variable that sets a schema key, when it has one. */
+function envVarOf(key: string): string | undefined {
+  let node: unknown = schema;
+  for (const part of key.split('.')) node = isJsonObject(node) ? node[part] : undefined;
+  return isJsonObject(node) && typeof node['env'] === 'string' ? node['env'] : undefined;
+}
+
+/**
+ * convict's messages look like "key: reason: value was ..."; keep the first problem on one line. A value
+ * that came from the environment (which wins over the file) is traced to its variable: that is what the
+ * operator wrote, not the key.
+ */
+function convictError(err: Error, env: Readonly<Record<string, string | undefined>>): ConfigError {
   const first = err.message.split('\n').find((l) => l.trim() !== '') ?? err.message;
   const undeclared = /configuration param '([^']+)' not declared in the schema/.exec(first);
   if (undeclared) return new ConfigError(undeclared[1]!, 'unknown key');
   const m = /^([\w.[\]]+): (.*)$/.exec(first.trim());
-  return m ? new ConfigError(m[1]!, m[2]!) : new ConfigError('config', first.trim());
+  if (!m) return new ConfigError('config', first.trim());
+  const variable = envVarOf(m[1]!);
+  return new ConfigError(m[1]!, variable !== undefined && env[variable] !== undefined ? `${m[2]!} (set by ${variable})` : m[2]!);
 }
 
 /** Loads, validates and resolves the configuration. Throws ConfigError on the first problem. */
@@ -344,7 +357,7 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
     try {
       conf.load(data);
     } catch (err) {
-      throw convictError(err as Error);
+      throw convictError(err as Error, env);
     }
   }
   if (options.overrides?.dryRun) conf.set('dryRun', true);
@@ -352,7 +365,7 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
   try {
     conf.validate({ allowed: 'strict' });
   } catch (err) {
-    throw convictError(err as Error);
+    throw convictError(err as Error, env);
   }
   const props = conf.getProperties();
   if (props.clusterName === '') throw new ConfigError('clusterName', 'must not be empty');

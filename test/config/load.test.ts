@@ -103,6 +103,15 @@ describe('loadConfig', () => {
     expect(err.message).not.toContain('\n');
   });
 
+  it('names the environment variable when the bad value came from it, and only then', () => {
+    const fromEnv = errorOf(() => loadConfig({ configFile: file({ heal: { backoff: { initial: 1000 } } }), env: { CONNECT_WATCHDOG_POLL_INTERVAL: 'abc' } }));
+    expect(fromEnv.key).toBe('pollInterval');
+    expect(fromEnv.message).toMatch(/\(set by CONNECT_WATCHDOG_POLL_INTERVAL\)$/);
+    const fromFile = errorOf(() => loadConfig({ configFile: file({ pollInterval: 'abc' }), env: {} }));
+    expect(fromFile.key).toBe('pollInterval');
+    expect(fromFile.message).not.toContain('CONNECT_WATCHDOG_');
+  });
+
   it('never echoes a secret in an error', () => {
     const err = errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_WEBHOOK_URL: 'ftp://user:hunter2@x' } }));
     expect(err.key).toBe('webhookUrl');
