@@ -394,10 +394,16 @@ export function decide(input: DecideInput): Decision {
     const names = [...newlyDown.keys()];
     const first = [...newlyDown.values()][0] as Evaluated;
     const listed = names.slice(0, 5).join(', ') + (names.length > 5 ? ', …' : '');
+    // With no snapshot before this one (the watchdog just started), "newly" means "first seen": they may
+    // have failed at different times. Still one incident (not a page per connector), but it says so.
+    const reason =
+      samePrevious === undefined
+        ? `${names.length} connectors are failing with connection errors at the watchdog's first poll of this cluster (${listed})`
+        : `${names.length} connectors failed with connection errors in the same poll (${listed})`;
     const incident = openIncident(
       'cluster-outage',
       { cluster, connector: '*', task: null, attempts: 0, workerId: '' },
-      { reason: `${names.length} connectors failed with connection errors in the same poll (${listed})`, rootCause: classOf(first).rootCause, hint: HINTS.clusterOutage, trace: first.trace },
+      { reason, rootCause: classOf(first).rootCause, hint: HINTS.clusterOutage, trace: first.trace },
       now,
       now,
     );

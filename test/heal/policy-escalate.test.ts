@@ -104,7 +104,8 @@ describe('a cluster-wide outage', () => {
 
   it('pages one critical incident instead of one per connector; restarts go on', () => {
     const sim = new Sim();
-    const first = sim.poll(all('FAILED'));
+    sim.advance(POLL).poll(all('RUNNING'));
+    const first = sim.advance(POLL).poll(all('FAILED'));
     expect(kinds(first)).toEqual(['escalate', ...names.map(() => 'restart-task')]);
     expect(first[0]).toMatchObject({
       kind: 'escalate',
@@ -115,6 +116,15 @@ describe('a cluster-wide outage', () => {
     // no per-connector page although each is past escalateAfter
     expect(sim.actionsOf('escalate')).toHaveLength(1);
     expect(sim.actionsOf('restart-task').length).toBeGreaterThan(names.length * 3);
+  });
+
+  it("at the watchdog's first poll, groups the failures it finds without claiming they began together", () => {
+    const sim = new Sim();
+    const first = sim.poll(all('FAILED'));
+    expect(kinds(first)).toEqual(['escalate', ...names.map(() => 'restart-task')]);
+    expect((first[0] as { incident: { reason: string } }).incident.reason).toBe(
+      "6 connectors are failing with connection errors at the watchdog's first poll of this cluster (a, b, c, d, e, …)",
+    );
   });
 
   it('resolves when no connector has failed with connection for the stable period', () => {
