@@ -101,8 +101,8 @@ function once<T>(child: ChildProcess, type: string): Promise<T> {
 
 const compiled = (name: string) => join(BUILD_DIR, 'bench', 'scale', `${name}.js`);
 
-/** Extra node flags for the watchdog child (and client-only): BENCH_CPU_PROF=dir (a .cpuprofile per size), BENCH_WATCHDOG_FLAGS="--max-semi-space-size=4 ...". */
-function watchdogFlags(poller: PollerName, tasks: number): string[] {
+/** Extra node flags for the pollers that run as deployed (the watchdog's, client-only's): BENCH_CPU_PROF=dir (a .cpuprofile per size), BENCH_WATCHDOG_FLAGS="--max-semi-space-size=4 ...". */
+function deployedFlags(poller: PollerName, tasks: number): string[] {
   if (!runsAsDeployed(poller)) return [];
   // As deployed (Dockerfile, systemd unit, npm start): a 4 MB young generation.
   const flags = (process.env['BENCH_WATCHDOG_FLAGS'] ?? '--max-semi-space-size=4').split(/\s+/).filter((f) => f !== '');
@@ -124,13 +124,22 @@ function pollerEnv(poller: PollerName): NodeJS.ProcessEnv {
   return env;
 }
 
+/** The file each poller runs (bench/scale/<file>.ts); variants of one poller share it. */
+const POLLER_FILES: Readonly<Record<PollerName, string>> = {
+  watchdog: 'poller-watchdog',
+  'watchdog-churn': 'poller-watchdog',
+  naive: 'poller-naive',
+  'naive-no-keepalive': 'poller-naive',
+  runbook: 'poller-runbook',
+  'client-only': 'poller-client',
+  'receive-only': 'poller-receive',
+};
+
 /** A poller's child process, started: `fork` of its compiled file with its flags and environment. */
 function startPoller(poller: PollerName, args: PollerArgs, tasks: number): ChildProcess {
-  const file = compiled(
-    isOurs(poller) ? 'poller-watchdog' : poller === 'runbook' ? 'poller-runbook' : poller === 'client-only' ? 'poller-client' : poller === 'receive-only' ? 'poller-receive' : 'poller-naive',
-  );
+  const file = compiled(POLLER_FILES[poller]);
   const argv = [JSON.stringify(args), ...(poller === 'naive-no-keepalive' ? ['no-keepalive'] : [])];
-  return fork(file, argv, { execArgv: watchdogFlags(poller, tasks), env: pollerEnv(poller), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return fork(file, argv, { execArgv: deployedFlags(poller, tasks), env: pollerEnv(poller), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 async function resultOf(child: ChildProcess, poller: PollerName): Promise<PollerResult> {
