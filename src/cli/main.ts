@@ -7,7 +7,9 @@ import { ConnectClient, clientOptions } from '../connect/client.js';
 import { ConfigError, loadConfig, redactConfig } from '../config/load.js';
 import type { WatchdogConfig } from '../config/types.js';
 import { Daemon } from '../daemon/daemon.js';
+import { scrubSecrets } from '../escalate/scrub.js';
 import { createLogger } from '../log/logger.js';
+import { ClassifyInputError, readClassifyInput, type ClassifyInput } from './classify-input.js';
 import { EXIT } from './exit-codes.js';
 import { buildStatusView, renderStatus } from './status-view.js';
 
@@ -62,7 +64,14 @@ Exit codes: 0 everything RUNNING, 2 something FAILED, 1 a cluster could not be r
 
 Reads one Java stack trace (the 'trace' of a Connect status) from FILE, or from stdin with '-' or no
 argument, and prints {"class","rootCause","rule","hint"} as one JSON object. Custom rules from the
-config are tried first.`,
+config are tried first. Credentials in the trace are masked in the output.
+
+It also reads Connect's JSON as curl prints it: a JSON string (the trace itself), a status body
+(GET /connectors/NAME/status) or a listing (GET /connectors?expand=status). For a status or a listing
+it prints one line per FAILED connector or task, {"connector","task",...}, task null for a connector;
+nothing when nothing is FAILED.
+  curl -s http://localhost:8083/connectors/pg-orders/status | connect-watchdog classify
+Exit codes: 0 classified, 64 unreadable input, 78 bad config.`,
   'check-config': `Usage: connect-watchdog check-config [--config FILE]
 
 Validates the configuration (file, CONNECT_WATCHDOG_* variables, CONNECT_URL) and prints the effective
@@ -159,14 +168,31 @@ async function classifyCommand(argv: string[]): Promise<number> {
   if (values.help) return help('classify');
   const config = configFrom(values);
   const file = positionals[0];
-  let trace: string;
+  let text: string;
   try {
-    trace = file === undefined || file === '-' ? await readStdin() : await readFile(file, 'utf8');
+    text = file === undefined || file === '-' ? await readStdin() : await readFile(file, 'utf8');
   } catch (err) {
     fail(EXIT.usage, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const result = createClassifier(config.rules)(trace);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  let input: ClassifyInput;
+  try {
+    input = readClassifyInput(text);
+  } catch (err) {
+    if (!(err instanceof ClassifyInputError)) throw err;
+    fail(EXIT.usage, err.message);
+  }
+  const classify = createClassifier(config.rules);
+  // The output is pasted into tickets and chats: no password of the trace goes with it.
+  const scrubbed = (trace: string) => {
+    const c = classify(trace);
+    return { ...c, rootCause: scrubSecrets(c.rootCause), rule: scrubSecrets(c.rule) };
+  };
+  if (input.kind === 'trace') {
+    process.stdout.write(`${JSON.stringify(scrubbed(input.trace))}\n`);
+    return EXIT.ok;
+  }
+  if (input.failed.length === 0) process.stderr.write('connect-watchdog: nothing is FAILED in this input: nothing to classify\n');
+  for (const { connector, task, trace } of input.failed) process.stdout.write(`${JSON.stringify({ connector, task, ...scrubbed(trace) })}\n`);
   return EXIT.ok;
 }
 

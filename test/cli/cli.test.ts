@@ -81,6 +81,38 @@ describe('classify', () => {
       expect(JSON.parse(r.stdout).class).toBe('serialization');
     }
   });
+  it('reads a status body as curl prints it: one line per FAILED subject, its trace decoded', async () => {
+    const body = readFileSync(join(ROOT, 'test/fixtures/connect/real-e2e-status-failed-config-missing-publication-debezium-postgres.json'), 'utf8');
+    const r = await cli(['classify'], { stdin: body });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    // Read as text, the root cause would run on with a literal "\n\tat io.debezium…".
+    expect(lines[0]).toMatchObject({
+      connector: 'e2e-cfg-pub-48gv8',
+      task: 0,
+      class: 'config',
+      rootCause: 'org.apache.kafka.connect.errors.ConnectException: Publication autocreation is disabled, please create one and restart the connector.',
+    });
+  });
+  it('says on stderr, not stdout, that nothing is FAILED', async () => {
+    const r = await cli(['classify'], { stdin: JSON.stringify({ name: 'a', connector: { state: 'RUNNING', worker_id: 'w' }, tasks: [] }) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('nothing is FAILED');
+  });
+  it('masks credentials of the trace in what it prints', async () => {
+    const r = await cli(['classify'], { stdin: 'org.apache.kafka.connect.errors.ConnectException: cannot open jdbc:postgresql://app:hunter2@db:5432/orders?password=hunter2\n' });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).rootCause).toContain('app:***@db');
+    expect(r.stdout).not.toContain('hunter2');
+  });
+  it('exits 64 on JSON it cannot read, naming why', async () => {
+    const r = await cli(['classify'], { stdin: '{"tasks": [' });
+    expect(r.code).toBe(64);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('starts like JSON but is not JSON');
+  });
 });
 
 describe('status', () => {

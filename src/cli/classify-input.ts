@@ -1,0 +1,53 @@
+/**
+ * What `classify` reads. A Java trace as Connect's `trace` field holds it, or what an operator pipes from
+ * curl: a status body (`GET /connectors/{name}/status`), a `GET /connectors?expand=status` listing, or a
+ * JSON string (`jq '.tasks[0].trace'` without -r). JSON is decoded here: read as a trace, its text is one
+ * line with a literal "\n\tat", and the cause chain the classifier reads is lost.
+ */
+import { ShapeError } from '../connect/errors.js';
+import { parseListing, parseStatus } from '../connect/shapes.js';
+import type { ConnectorSnapshot } from '../connect/types.js';
+import { isJsonObject } from '../util/json.js';
+
+/** One FAILED connector (task null) or task, with its trace ('' when the worker gave none). */
+export interface FailedSubject {
+  readonly connector: string;
+  readonly task: number | null;
+  readonly trace: string;
+}
+
+export type ClassifyInput = { readonly kind: 'trace'; readonly trace: string } | { readonly kind: 'failed'; readonly failed: readonly FailedSubject[] };
+
+/** Input that looks like JSON but is neither a JSON string, a status body nor a status listing. */
+export class ClassifyInputError extends Error {}
+
+function failedOf(connectors: readonly ConnectorSnapshot[]): FailedSubject[] {
+  const failed: FailedSubject[] = [];
+  for (const c of connectors) {
+    if (c.state === 'FAILED') failed.push({ connector: c.name, task: null, trace: c.trace ?? '' });
+    for (const t of c.tasks) if (t.state === 'FAILED') failed.push({ connector: c.name, task: t.id, trace: t.trace ?? '' });
+  }
+  return failed;
+}
+
+export function readClassifyInput(text: string): ClassifyInput {
+  const start = text.trimStart()[0];
+  // A Java trace starts with a class name; JSON that reaches here starts with one of these.
+  if (start !== '{' && start !== '"') return { kind: 'trace', trace: text };
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new ClassifyInputError(`the input starts like JSON but is not JSON (${(err as Error).message})`);
+  }
+  if (typeof body === 'string') return { kind: 'trace', trace: body };
+  try {
+    if (isJsonObject(body) && 'connector' in body && 'tasks' in body) return { kind: 'failed', failed: failedOf([parseStatus(body)]) };
+    // Input starting with "{" is an object: parseListing reads it as an expanded listing (never "names").
+    const listing = parseListing(body);
+    return { kind: 'failed', failed: listing.kind === 'expanded' ? failedOf(listing.connectors) : [] };
+  } catch (err) {
+    if (!(err instanceof ShapeError)) throw err;
+    throw new ClassifyInputError(`the input is JSON but not a Connect status or ?expand=status listing: ${err.message}`);
+  }
+}
