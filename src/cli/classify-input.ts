@@ -31,12 +31,13 @@ function failedOf(connectors: readonly ConnectorSnapshot[]): FailedSubject[] {
 }
 
 export function readClassifyInput(text: string): ClassifyInput {
-  const start = text.trimStart()[0];
+  // trimStart also drops a byte-order mark, which JSON.parse rejects (files saved by Windows editors).
+  const json = text.trimStart();
   // A Java trace starts with a class name; JSON that reaches here starts with one of these.
-  if (start !== '{' && start !== '"') return { kind: 'trace', trace: text };
+  if (json[0] !== '{' && json[0] !== '"') return { kind: 'trace', trace: text };
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(json);
   } catch (err) {
     throw new ClassifyInputError(`the input starts like JSON but is not JSON (${(err as Error).message})`);
   }

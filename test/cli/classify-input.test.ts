@@ -14,6 +14,10 @@ describe('readClassifyInput', () => {
     expect(readClassifyInput(`  ${JSON.stringify(TRACE)}\n`)).toEqual({ kind: 'trace', trace: TRACE });
   });
 
+  it('reads JSON saved with a byte-order mark', () => {
+    expect(readClassifyInput(`\uFEFF${JSON.stringify(TRACE)}`)).toEqual({ kind: 'trace', trace: TRACE });
+  });
+
   it('lists the FAILED tasks of a status body with their decoded traces', () => {
     const text = fixtureText('real-e2e-status-failed-config-missing-publication-debezium-postgres.json');
     const input = readClassifyInput(text);
