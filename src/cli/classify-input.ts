@@ -5,29 +5,25 @@
  * line with a literal "\n\tat", and the cause chain the classifier reads is lost.
  */
 import { ShapeError } from '../connect/errors.js';
+import { failedSubjects } from '../connect/failed.js';
 import { parseListing, parseStatus } from '../connect/shapes.js';
 import type { ConnectorSnapshot } from '../connect/types.js';
 import { isJsonObject } from '../util/json.js';
 
 /** One FAILED connector (task null) or task, with its trace ('' when the worker gave none). */
-export interface FailedSubject {
+export interface FailedInput {
   readonly connector: string;
   readonly task: number | null;
   readonly trace: string;
 }
 
-export type ClassifyInput = { readonly kind: 'trace'; readonly trace: string } | { readonly kind: 'failed'; readonly failed: readonly FailedSubject[] };
+export type ClassifyInput = { readonly kind: 'trace'; readonly trace: string } | { readonly kind: 'failed'; readonly failed: readonly FailedInput[] };
 
 /** Input that looks like JSON but is neither a JSON string, a status body nor a status listing. */
 export class ClassifyInputError extends Error {}
 
-function failedOf(connectors: readonly ConnectorSnapshot[]): FailedSubject[] {
-  const failed: FailedSubject[] = [];
-  for (const c of connectors) {
-    if (c.state === 'FAILED') failed.push({ connector: c.name, task: null, trace: c.trace ?? '' });
-    for (const t of c.tasks) if (t.state === 'FAILED') failed.push({ connector: c.name, task: t.id, trace: t.trace ?? '' });
-  }
-  return failed;
+function failedOf(connectors: readonly ConnectorSnapshot[]): FailedInput[] {
+  return connectors.flatMap((c) => failedSubjects(c).map(({ task, trace }) => ({ connector: c.name, task, trace })));
 }
 
 export function readClassifyInput(text: string): ClassifyInput {

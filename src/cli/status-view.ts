@@ -1,4 +1,5 @@
 import type { Classifier, FailureClass } from '../classify/types.js';
+import { failedSubjects } from '../connect/failed.js';
 import type { ClusterSnapshot, ConnectorSnapshot, State } from '../connect/types.js';
 import { scrubSecrets } from '../escalate/scrub.js';
 
@@ -43,14 +44,11 @@ function summarizeTasks(c: ConnectorSnapshot): ConnectorView['tasks'] & { text: 
 }
 
 export function connectorView(c: ConnectorSnapshot, classify: Classifier): ConnectorView {
-  const failures: FailureView[] = [];
-  const failed = (task: number | null, workerId: string, trace: string | undefined) => {
-    const r = classify(trace ?? '');
+  const failures = failedSubjects(c).map(({ task, workerId, trace }): FailureView => {
+    const r = classify(trace);
     // Traces carry credentials (JDBC URLs, password=...); the view is pasted into tickets.
-    failures.push({ task, workerId, class: r.class, rootCause: scrubSecrets(r.rootCause) });
-  };
-  if (c.state === 'FAILED') failed(null, c.workerId, c.trace);
-  for (const t of c.tasks) if (t.state === 'FAILED') failed(t.id, t.workerId, t.trace);
+    return { task, workerId, class: r.class, rootCause: scrubSecrets(r.rootCause) };
+  });
   const tasks = summarizeTasks(c);
   return {
     name: c.name,
