@@ -54,7 +54,7 @@ restart can fix (under backoff, budget and maintenance windows) and escalates th
   --once       poll every cluster once, deliver escalations, exit 0 if every cluster answered, 1 otherwise
   --dry-run    decide, log and count everything, but send no restart
   --pretty     human-readable logs (default when stdout is a terminal)
-Logs are JSON lines on stdout. SIGTERM/SIGINT stop it cleanly (exit 0).`,
+Logs are JSON lines on stdout. SIGTERM, SIGINT and SIGHUP stop it cleanly (exit 0).`,
   status: `Usage: connect-watchdog status [--config FILE] [--cluster NAME] [--json]
 
 Prints, per cluster, each connector with its type, state, task states, worker, and the root cause and
@@ -120,8 +120,9 @@ async function runCommand(argv: string[]): Promise<number> {
       logger.info({ signal }, 'signal received');
       resolve();
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    // SIGHUP too (a closed terminal, `nohup` forgotten): Node's default would exit at once, losing the
+    // deferred state write and pages in flight. There is no configuration reload to give it.
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => stop(signal));
   });
   await daemon.shutdown();
   return EXIT.ok;

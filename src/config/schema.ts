@@ -104,7 +104,7 @@ export const schema = {
     env: `${ENV_PREFIX}DRY_RUN`,
   },
   shutdownTimeout: {
-    doc: `How long in-flight polls and deliveries may take after SIGTERM/SIGINT ${durationDoc}.`,
+    doc: `How long in-flight polls and deliveries may take after SIGTERM, SIGINT or SIGHUP ${durationDoc}.`,
     format: FORMAT.positiveDuration,
     default: 10_000,
     env: `${ENV_PREFIX}SHUTDOWN_TIMEOUT`,

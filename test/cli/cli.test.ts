@@ -176,7 +176,7 @@ describe('run', () => {
     expect(r.stdout).toContain('"dryRun":true');
   });
 
-  it('stops on SIGTERM with a poll in flight, letting it finish, and exits 0', async () => {
+  it.each(['SIGTERM', 'SIGHUP'] as const)('stops on %s with a poll in flight, letting it finish, and exits 0', async (signal) => {
     fake.add('a', {});
     let held = 0;
     fake.interceptors.push((req, res) => {
@@ -192,15 +192,15 @@ describe('run', () => {
         const timer = setInterval(() => {
           if (held > 0) {
             clearInterval(timer);
-            child.kill('SIGTERM');
+            child.kill(signal);
           }
         }, 20);
       },
     });
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; signal?: string });
     const msgs = lines.map((l) => l.msg);
-    expect(msgs).toContain('signal received');
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'signal received', signal }));
     expect(msgs.indexOf('stopped')).toBeGreaterThan(msgs.indexOf('signal received'));
     expect(msgs).not.toContain('poll failed');
   });
