@@ -244,13 +244,16 @@ export function decide(input: DecideInput): Decision {
     subjectOfIncident.set(key, subject);
   };
 
-  // 1. Forget what was deleted: a connector missing from a successful listing, a task beyond tasks.max.
+  // 1. Forget what was deleted: a connector missing from a successful listing, a task beyond a lowered
+  // tasks.max once the listing drops it. A task the listing still shows is there, whatever tasks.max says
+  // (Connect before 3.8 does not enforce it, KIP-1004): forgotten here, it would be seen as new below and
+  // paged again at every poll.
   // State holds remembered subjects only (a few hundred where thousands run): copied into a Map, which
   // the steps below update and the result is built from.
   const gone = (connector: string, task: number | null): boolean => {
     const c = present.get(connector);
     if (c === undefined) return true;
-    return task !== null && c.state === 'RUNNING' && c.tasksMax !== undefined && task >= c.tasksMax;
+    return task !== null && c.state === 'RUNNING' && c.tasksMax !== undefined && task >= c.tasksMax && taskOf(c, task, task) === undefined;
   };
   const subjects = new Map<string, SubjectState>();
   /**
@@ -345,13 +348,11 @@ export function decide(input: DecideInput): Decision {
       if (beforeTrusted) keep(c, before, undefined, Infinity);
       continue;
     }
-    // A task beyond tasks.max was forgotten in step 1: it is seen as new.
-    const goneFrom = c.state === 'RUNNING' && c.tasksMax !== undefined ? c.tasksMax : Infinity;
     const steadyList = steady === undefined ? undefined : steadyTasks(steady, c, known);
     if (steadyList !== undefined) {
       // The very statuses the last decide() saw: every task is where it was (its `was` is its own worker).
       for (const { task: t, classification } of steadyList) {
-        see(c, known?.get(t.id), 'task', t.id, t.state, t.workerId, t.trace, t.id < goneFrom ? t.workerId : undefined, classification);
+        see(c, known?.get(t.id), 'task', t.id, t.state, t.workerId, t.trace, t.workerId, classification);
       }
       continue;
     }
@@ -367,12 +368,14 @@ export function decide(input: DecideInput): Decision {
         if (b === undefined || b.id !== t.id) b = beforeTasks.find((x) => x.id === t.id);
         if (b !== undefined) {
           matched += 1;
-          if (t.id < goneFrom) was = b.workerId;
+          was = b.workerId;
         }
       }
       const stateKey = known?.get(t.id);
       if (stateKey !== undefined || !quietStill(t.state, t.workerId, was)) see(c, stateKey, 'task', t.id, t.state, t.workerId, t.trace, was);
     }
+    // Quiet tasks beyond tasks.max that this poll no longer lists are gone, not kept.
+    const goneFrom = c.state === 'RUNNING' && c.tasksMax !== undefined ? c.tasksMax : Infinity;
     if (beforeTrusted && matched !== before.tasks.length) keep(c, before, new Set(c.tasks.map((t) => t.id)), goneFrom);
   }
   const current = (e: Evaluated): SubjectState => subjects.get(e.key) ?? e.observation.subject;

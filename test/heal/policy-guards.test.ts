@@ -86,6 +86,16 @@ describe('a connector deleted meanwhile', () => {
     expect(kinds(sim.advance(POLL).poll([connector('pg', 'RUNNING', [task(0, 'RUNNING')], { tasksMax: 1 })]))).toEqual(['resolve']);
     expect(sim.state.subjects['prod/pg/1']).toBeUndefined();
   });
+
+  it('a task listed beyond tasks.max is still there: paged once, not resolved and paged again at every poll', () => {
+    // Connect before 3.8 does not enforce tasks.max (KIP-1004): a connector may run more tasks than it says.
+    const sim = new Sim();
+    const listing = [connector('pg', 'RUNNING', [task(0, 'RUNNING'), task(1, 'FAILED', { cls: 'serialization' })], { tasksMax: 1 })];
+    sim.poll(listing);
+    sim.advance(POLL).run(10 * MINUTE, POLL, listing);
+    expect(kinds(sim.log.map((e) => e.action))).toEqual(['escalate', 'skip:escalate-only']);
+    expect(sim.state.subjects['prod/pg/1']).toMatchObject({ state: 'FAILED', class: 'serialization' });
+  });
 });
 
 describe('the restart budget', () => {
