@@ -60,9 +60,14 @@ export function unassignedEscalation(s: SubjectState, config: Pick<HealConfig, '
   return since >= config.unassignedAfter ? `UNASSIGNED for ${formatDuration(since)} (heal.unassignedAfter ${formatDuration(config.unassignedAfter)})` : undefined;
 }
 
-export function rebalancingEscalation(s: SubjectState, config: Pick<HealConfig, 'rebalance'>, now: number): string | undefined {
+/**
+ * Pages a task moving more than rebalance.maxMoves times within rebalance.window, while it still moves: once
+ * settled, its moves stay in the window for a while, and paging them again would open, at every poll, the
+ * incident that settling has just resolved.
+ */
+export function rebalancingEscalation(s: SubjectState, config: Pick<HealConfig, 'rebalance' | 'stablePeriod'>, now: number): string | undefined {
   const { maxMoves, window } = config.rebalance;
-  if (s.moves.length <= maxMoves) return undefined;
+  if (s.moves.length <= maxMoves || settled(s, config.stablePeriod, now)) return undefined;
   const moves = s.moves.filter((t) => t > now - window).length;
   return moves > maxMoves ? `moved between workers ${moves} times within ${formatDuration(window)} (heal.rebalance.maxMoves ${maxMoves})` : undefined;
 }
