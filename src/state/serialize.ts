@@ -2,9 +2,10 @@
  * The state file's bytes, entry by entry, reusing the bytes of entries that did not change since the last
  * write. A large cluster keeps hundreds of failing subjects and their incidents (traces included) in
  * state, and between two writes only a few of them change: encoding the whole file every time was most
- * of the cost of a write (bench/scale). State entries are immutable (the policy replaces an entry to
- * change it), so an entry whose fields are the very values last encoded encodes the same.
+ * of the cost of a write (bench/scale). An entry whose fields are the values last encoded (compare.ts)
+ * encodes the same.
  */
+import { sameFields } from './compare.js';
 import type { PersistedState } from './store.js';
 
 /**
@@ -26,17 +27,6 @@ interface Encoded {
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from('}');
 
-/** Same fields, same values (by identity), volatile ones aside. */
-function sameStable(a: Entry, b: Entry, volatile: readonly string[]): boolean {
-  let count = 0;
-  for (const k in a) {
-    count += 1;
-    if (a[k] !== b[k] && !volatile.includes(k)) return false;
-  }
-  for (const _ in b) count -= 1;
-  return count === 0;
-}
-
 /** The entries of one record of the state (subjects or incidents), cached by entry key. */
 class RecordEncoder {
   private cache = new Map<string, Encoded>();
@@ -50,7 +40,7 @@ class RecordEncoder {
     for (const key in record) {
       const entry = record[key] as Entry;
       let encoded = this.cache.get(key);
-      if (encoded === undefined || !sameStable(entry, encoded.source, this.volatile)) encoded = this.head(key, entry);
+      if (encoded === undefined || !sameFields(entry, encoded.source, this.volatile)) encoded = this.head(key, entry);
       next.set(key, encoded);
       if (!first) out.push(COMMA);
       first = false;

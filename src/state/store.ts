@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { EMPTY_HEAL_STATE, type HealState } from '../heal/types.js';
 import { isJsonObject } from '../util/json.js';
+import { onlyTimestampsMoved } from './compare.js';
 import { StateEncoder } from './serialize.js';
 
 export const STATE_VERSION = 1;
@@ -67,11 +68,17 @@ export async function writeAll(file: Pick<FileHandle, 'writev'>, buffers: Buffer
  * disk never blocks polling and never reorders writes, and a burst of saves costs one write. A routine
  * save (timestamps moved, nothing paged) is written at most every routineInterval: losing it in a crash
  * costs nothing that matters, while rewriting hundreds of KB of incidents every poll costs CPU and disk.
- * Entries unchanged since the last write are not encoded again (serialize.ts).
+ * A routine write is skipped altogether when only timestamps that nothing reads back moved since the last
+ * write (compare.ts): a connector left FAILED for a human over a weekend costs no disk writes. Entries
+ * unchanged since the last write are not encoded again (serialize.ts).
  */
 export class StateStore {
   /** A write is due: the content is read when it starts. */
   private due: (() => StateContent) | undefined;
+  /** Every save coalesced into the due write was routine. */
+  private dueRoutine = true;
+  /** What the last successful write put on disk. */
+  private written: StateContent | undefined;
   /** A routine save waiting for routineInterval to pass since the last write. */
   private deferred: (() => StateContent) | undefined;
   private writing: Promise<void> | undefined;
@@ -117,16 +124,17 @@ export class StateStore {
    * record), so it may wait until routineInterval has passed since the last write.
    */
   save(read: () => StateContent, options: { routine?: boolean } = {}): void {
-    if (options.routine && this.lastWriteAt !== undefined && this.now() - this.lastWriteAt < this.routineInterval) {
+    const routine = options.routine === true;
+    if (routine && this.lastWriteAt !== undefined && this.now() - this.lastWriteAt < this.routineInterval) {
       this.deferred = read;
       return;
     }
-    this.write(read);
+    this.write(read, routine);
   }
 
   /** Writes what a routine save deferred, and resolves when every scheduled write is on disk (shutdown). */
   async flush(): Promise<void> {
-    if (this.deferred) this.write(this.deferred);
+    if (this.deferred) this.write(this.deferred, true);
     await this.settled();
   }
 
@@ -135,8 +143,9 @@ export class StateStore {
     while (this.writing) await this.writing;
   }
 
-  private write(read: () => StateContent): void {
+  private write(read: () => StateContent, routine: boolean): void {
     this.deferred = undefined;
+    this.dueRoutine = (this.due === undefined || this.dueRoutine) && routine;
     this.due = read;
     this.lastWriteAt = this.now();
     this.writing ??= this.writeLoop().finally(() => {
@@ -147,10 +156,13 @@ export class StateStore {
   private async writeLoop(): Promise<void> {
     while (this.due) {
       const read = this.due;
+      const routine = this.dueRoutine;
       this.due = undefined;
       const tmp = `${this.path}.${process.pid}.tmp`;
       try {
-        const { heal, outbox } = read();
+        const content = read();
+        if (routine && this.written !== undefined && onlyTimestampsMoved(content, this.written)) continue;
+        const { heal, outbox } = content;
         const buffers = this.encoder.encode({ version: STATE_VERSION, savedAt: new Date(this.now()).toISOString(), heal, outbox });
         const file = await this.openTemp(tmp);
         try {
@@ -159,6 +171,7 @@ export class StateStore {
           await file.close();
         }
         await rename(tmp, this.path);
+        this.written = content;
       } catch (err) {
         this.logger.error({ stateFile: this.path, code: (err as NodeJS.ErrnoException).code }, 'state file write failed');
       }

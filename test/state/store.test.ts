@@ -92,4 +92,30 @@ describe('the state file', () => {
     expect(attemptsOnDisk()).toBe(4);
     expect(await saveAt(60_000, 5, true)).toBe(5); // 35 s after the last write
   });
+
+  it('skips a routine write when only timestamps moved, and writes an acting save of the same content', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cw-state-')), 'state.json');
+    let now = 0;
+    const store = new StateStore(file, capture().logger, { routineInterval: 30_000, now: () => now });
+    const withIncident = (lastSeen: number, attempts = 0): HealState => ({
+      ...heal(attempts),
+      incidents: { 'prod/a/0/config': { key: 'prod/a/0/config', cluster: 'prod', connector: 'a', task: 0, class: 'config', severity: 'error', reason: 'r', rootCause: 'c', hint: 'h', attempts, firstSeen: 0, lastSeen, workerId: 'w', traceExcerpt: '' } },
+      budgets: { prod: { tokens: 10, updatedAt: lastSeen } },
+    });
+    const savedAt = () => (JSON.parse(readFileSync(file, 'utf8')) as { savedAt: string }).savedAt;
+    const saveAt = async (at: number, state: HealState, routine: boolean) => {
+      now = at;
+      store.save(() => ({ heal: state, outbox: [] }), { routine });
+      await store.settled();
+      return savedAt();
+    };
+    const first = await saveAt(0, withIncident(0), true);
+    expect(await saveAt(40_000, withIncident(40_000), true)).toBe(first); // due, but only lastSeen and updatedAt moved
+    expect(await saveAt(80_000, withIncident(80_000, 1), true)).toBe(new Date(80_000).toISOString()); // a restart was counted
+    expect(await saveAt(90_000, withIncident(90_000, 1), false)).toBe(new Date(90_000).toISOString()); // acting: written whatever moved
+    now = 100_000;
+    store.save(() => ({ heal: withIncident(100_000, 1), outbox: [] }), { routine: true });
+    await store.flush();
+    expect(savedAt()).toBe(new Date(90_000).toISOString()); // the deferred routine save held nothing new
+  });
 });
