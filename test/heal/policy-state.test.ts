@@ -165,7 +165,7 @@ function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean; c
 describe('decisions without quiet subjects in state', () => {
   const seeds = [1, 2, 3, 4, 5, 6, 7, 8];
 
-  it('are identical with and without a JSON round trip of the state, and never mutate it', () => {
+  it('are identical with and without a JSON round trip of the state, never mutate it, and page and resolve each incident in turn', () => {
     const escalated = new Set<string>();
     for (const seed of seeds) {
       const kept = restless(seed, {});
@@ -174,6 +174,14 @@ describe('decisions without quiet subjects in state', () => {
       expect(reloaded.sim.state).toEqual(JSON.parse(JSON.stringify(kept.sim.state)));
       expect(restless(seed, { freeze: true }).sim.log).toEqual(kept.sim.log);
       for (const e of kept.sim.actionsOf('escalate')) escalated.add(e.action.incident.class);
+      // Per incident key, pages and resolutions alternate, a page first: none is sent twice, none resolved unopened.
+      const open = new Set<string>();
+      for (const { action } of kept.sim.log) {
+        if (action.kind !== 'escalate' && action.kind !== 'resolve') continue;
+        expect(open.has(action.incident.key), `seed ${seed}: ${action.kind} ${action.incident.key}`).toBe(action.kind === 'resolve');
+        if (action.kind === 'escalate') open.add(action.incident.key);
+        else open.delete(action.incident.key);
+      }
     }
     // moves, UNASSIGNED and failures of each class were all exercised
     expect([...escalated].sort()).toEqual(['config', 'connection', 'rebalancing', 'serialization', 'unassigned', 'unknown']);
