@@ -67,7 +67,7 @@ EXPOSE 9847
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.CONNECT_WATCHDOG_METRICS_PORT||9847)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
-# The daemon handles SIGTERM/SIGINT itself (drains polls and deliveries within shutdownTimeout), so it
+# The daemon handles SIGTERM, SIGINT and SIGHUP itself (drains polls and deliveries within shutdownTimeout), so it
 # can run as PID 1; `docker run --init` (tini) is still advised so that a stray child is reaped.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
