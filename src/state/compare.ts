@@ -14,28 +14,24 @@ function sameValue(a: unknown, b: unknown): boolean {
   return true;
 }
 
-/** The same fields with the same values, those in `ignored` aside (whatever their values, and whether present or not). */
-export function sameFields(a: Entry, b: Entry, ignored: readonly string[]): boolean {
+/**
+ * The same fields with the same values (`same`: by identity, arrays element by element), those in
+ * `ignored` aside (whatever their values, and whether present or not).
+ */
+export function sameFields<T>(a: Readonly<Record<string, T>>, b: Readonly<Record<string, T>>, ignored: readonly string[], same: (x: T, y: T) => boolean = sameValue): boolean {
   let count = 0;
   for (const k in a) {
     if (ignored.includes(k)) continue;
     count += 1;
-    if (!sameValue(a[k], b[k])) return false;
+    if (!Object.hasOwn(b, k) || !same(a[k] as T, b[k] as T)) return false;
   }
   for (const k in b) if (!ignored.includes(k)) count -= 1;
   return count === 0;
 }
 
-function sameRecord(a: Readonly<Record<string, Entry>>, b: Readonly<Record<string, Entry>>, ignored: readonly string[]): boolean {
-  let count = 0;
-  for (const key in a) {
-    count += 1;
-    const other = b[key];
-    if (other === undefined || !sameFields(a[key] as Entry, other, ignored)) return false;
-  }
-  for (const _ in b) count -= 1;
-  return count === 0;
-}
+/** The same keys, each entry with the same fields, those in `ignored` aside. */
+const sameRecord = (a: Readonly<Record<string, Entry>>, b: Readonly<Record<string, Entry>>, ignored: readonly string[]): boolean =>
+  sameFields(a, b, [], (x, y) => sameFields(x, y, ignored));
 
 /**
  * `next` differs from `last` only in timestamps that move at every poll and that nothing reads back: an
