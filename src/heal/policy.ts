@@ -434,7 +434,7 @@ export function decide(input: DecideInput): Decision {
     if (unassigned !== undefined) escalateOrTouch('unassigned', s, e.key, { reason: unassigned, rootCause: '', hint: HINTS.unassigned, trace: '' }, !maintenance, s.unassignedSince ?? now);
     if (e.target === 'task') {
       const moves = rebalancingEscalation(s, config, now);
-      if (moves !== undefined) escalateOrTouch('rebalancing', s, e.key, { reason: moves, rootCause: '', hint: HINTS.rebalancing, trace: '' }, owned && !maintenance, s.moves[0] ?? now);
+      if (moves !== undefined) escalateOrTouch('rebalancing', s, e.key, { reason: moves.reason, rootCause: '', hint: HINTS.rebalancing, trace: '' }, owned && !maintenance, moves.since);
     }
 
     const classification = e.observation.classification;

@@ -61,15 +61,25 @@ export function unassignedEscalation(s: SubjectState, config: Pick<HealConfig, '
 }
 
 /**
- * Pages a task moving more than rebalance.maxMoves times within rebalance.window, while it still moves: once
- * settled, its moves stay in the window for a while, and paging them again would open, at every poll, the
- * incident that settling has just resolved.
+ * Pages a task moving more than rebalance.maxMoves times within rebalance.window, while it still moves.
+ * Only the moves of the current episode count: those since the task last stayed on one worker for the
+ * stable period. An earlier episode has settled (and its incident resolved); counted again, its moves
+ * still in the window would page the next single move at once, as the same incident (same firstSeen).
+ * Returns the reason and the episode's first move (the incident's firstSeen).
  */
-export function rebalancingEscalation(s: SubjectState, config: Pick<HealConfig, 'rebalance' | 'stablePeriod'>, now: number): string | undefined {
+export function rebalancingEscalation(
+  s: SubjectState,
+  config: Pick<HealConfig, 'rebalance' | 'stablePeriod'>,
+  now: number,
+): { readonly reason: string; readonly since: number } | undefined {
   const { maxMoves, window } = config.rebalance;
-  if (s.moves.length <= maxMoves || settled(s, config.stablePeriod, now)) return undefined;
-  const moves = s.moves.filter((t) => t > now - window).length;
-  return moves > maxMoves ? `moved between workers ${moves} times within ${formatDuration(window)} (heal.rebalance.maxMoves ${maxMoves})` : undefined;
+  const { moves } = s;
+  if (moves.length <= maxMoves || settled(s, config.stablePeriod, now)) return undefined;
+  let first = moves.length;
+  while (first > 0 && (moves[first - 1] as number) > now - window && (first === moves.length || (moves[first] as number) - (moves[first - 1] as number) < config.stablePeriod)) first--;
+  const count = moves.length - first;
+  if (count <= maxMoves) return undefined;
+  return { reason: `moved between workers ${count} times within ${formatDuration(window)} (heal.rebalance.maxMoves ${maxMoves})`, since: moves[first] as number };
 }
 
 /** A rebalancing incident is over once the subject has stayed on one worker for the stable period. */

@@ -50,6 +50,27 @@ describe('state holds only subjects with something to remember', () => {
     expect(run(true).log).toEqual(run(false).log);
   });
 
+  it('a second episode of moves counts on its own, and opens an incident of its own, after the first has settled', () => {
+    const sim = new Sim(REBALANCE);
+    const on = (w: string): ConnectorSnapshot[] => [connector('pg', 'RUNNING', [task(0, 'RUNNING', { workerId: w })])];
+    const bounce = (times: number) => {
+      for (let i = 0; i < times; i++) sim.advance(MINUTE).poll(on(sim.state.subjects['prod/pg/0']?.workerId === W2 ? W1 : W2));
+    };
+    sim.poll(on(W1));
+    bounce(4);
+    const firstEpisode = sim.now - 3 * MINUTE;
+    sim.advance(POLL).run(10 * MINUTE, POLL, on(sim.state.subjects['prod/pg/0']!.workerId));
+    expect(kinds(sim.log.map((e) => e.action))).toEqual(['escalate', 'resolve']);
+    // its 4 moves are still in the 30 min window: one more move is not a 5th
+    bounce(1);
+    expect(kinds(sim.log.map((e) => e.action))).toEqual(['escalate', 'resolve']);
+    // 4 moves of the new episode page again, with the new episode's first move as firstSeen
+    const secondEpisode = sim.now;
+    bounce(3);
+    const escalations = sim.actionsOf('escalate').map((e) => e.action.incident.firstSeen);
+    expect(escalations).toEqual([firstEpisode, secondEpisode]);
+  });
+
   it('a task whose connector is paused is remembered meanwhile: resumed on another worker, it has moved', () => {
     const sim = new Sim(REBALANCE);
     const pg = (state: State, w: string) => [connector('pg', state, [task(0, 'RUNNING', { workerId: w })])];
