@@ -9,6 +9,7 @@ import { maintenanceMatcher } from '../heal/windows.js';
 import type { Action, HealState, RestartAction, SubjectRef } from '../heal/types.js';
 import type { Logger } from '../log/logger.js';
 import type { WatchdogMetrics } from '../metrics/metrics.js';
+import { announce } from './announce.js';
 import { executeRestart, type ExecutedRestart } from './executor.js';
 import { probeAll } from './probe.js';
 
@@ -21,8 +22,8 @@ export interface ClusterLoopDeps {
   readonly logger: Logger;
   readonly now: () => number;
   readonly random: () => number;
-  /** Hands an escalation event to the outbox. */
-  readonly escalate: (event: EscalationEvent) => void;
+  /** Hands a poll's escalation events to the outbox, all at once. */
+  readonly escalate: (events: readonly EscalationEvent[]) => void;
   /**
    * Called after each poll with this cluster's new policy state (persisted by the daemon); `routine` when
    * the poll neither paged nor resolved anything (only restarts, skips and observations moved).
@@ -123,6 +124,8 @@ export class ClusterLoop {
     this.previous = snapshot;
 
     const restarts: Promise<ExecutedRestart>[] = [];
+    const events: EscalationEvent[] = [];
+    const announceOptions = { now, clusterUrl: redactUrl(cluster.url), dryRun: config.dryRun, log };
     for (const action of actions) {
       switch (action.kind) {
         case 'restart-connector':
@@ -137,18 +140,24 @@ export class ClusterLoop {
             }),
           );
           break;
-        case 'escalate':
-          this.sendEscalation('trigger', action.incident, now, log);
+        case 'escalate': {
+          metrics.countEscalation(cluster.name, action.incident.connector, action.incident.class);
+          const event = announce('trigger', action.incident, announceOptions);
+          if (event) events.push(event);
           break;
-        case 'resolve':
-          this.sendEscalation('resolve', action.incident, now, log, action.resolution);
+        }
+        case 'resolve': {
+          const event = announce('resolve', action.incident, { ...announceOptions, ...(action.resolution !== undefined && { resolution: action.resolution }) });
+          if (event) events.push(event);
           break;
+        }
         case 'skip':
           metrics.countRestart({ cluster: cluster.name, connector: action.subject.connector, target: action.target, class: action.class, outcome: 'skipped' });
           log.debug({ connector: action.subject.connector, task: action.subject.task, reason: action.reason, nextAt: action.nextAt }, 'restart withheld');
           break;
       }
     }
+    if (events.length > 0) this.deps.escalate(events);
     const executed = await Promise.all(restarts);
     for (const { action, outcome } of executed) {
       const target = action.kind === 'restart-task' ? 'task' : 'connector';
@@ -178,36 +187,6 @@ export class ClusterLoop {
       'poll done',
     );
     return { ok: true, snapshot, actions };
-  }
-
-  private sendEscalation(event: 'trigger' | 'resolve', incident: Incident, now: number, log: Logger, resolution?: string): void {
-    const { cluster, metrics, config } = this.deps;
-    if (event === 'trigger') metrics.countEscalation(cluster.name, incident.connector, incident.class);
-    const fields = {
-      connector: incident.connector,
-      task: incident.task,
-      class: incident.class,
-      severity: incident.severity,
-      key: incident.key,
-      reason: incident.reason,
-      rootCause: incident.rootCause,
-      ...(resolution !== undefined && { resolution }),
-      ...(config.dryRun && { dryRun: true }),
-    };
-    // A dry run POSTs nothing, pages included: it says what it would send.
-    if (config.dryRun) {
-      log.warn(fields, event === 'trigger' ? 'would open an incident (dry run: not sent)' : 'would resolve an incident (dry run: not sent)');
-      return;
-    }
-    log[event === 'trigger' ? 'warn' : 'info'](fields, event === 'trigger' ? 'incident opened' : 'incident resolved');
-    this.deps.escalate({
-      id: `${incident.key}#${incident.firstSeen}#${event}`,
-      event,
-      incident,
-      at: now,
-      clusterUrl: redactUrl(cluster.url),
-      ...(resolution !== undefined && { resolution }),
-    });
   }
 
   /** Re-reads restarted connectors shortly after, to log the outcome now rather than at the next poll. */

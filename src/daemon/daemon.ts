@@ -4,11 +4,13 @@ import type { WatchdogConfig } from '../config/types.js';
 import { Heartbeat } from '../escalate/heartbeat.js';
 import { Outbox } from '../escalate/outbox.js';
 import { isQuiet } from '../heal/observe.js';
+import { forgetCluster } from '../heal/policy.js';
 import { EMPTY_HEAL_STATE, type HealState } from '../heal/types.js';
 import type { Logger } from '../log/logger.js';
 import { WatchdogMetrics } from '../metrics/metrics.js';
 import { healthOf, startMetricsServer } from '../metrics/server.js';
 import { StateStore } from '../state/store.js';
+import { announce } from './announce.js';
 import { ClusterLoop } from './cluster-loop.js';
 
 export interface DaemonOptions {
@@ -107,11 +109,11 @@ export class Daemon {
     this.store.save(() => ({ heal: merge(this.loops.map((l) => l.healState)), outbox: this.outbox.pending() }), { routine });
   }
 
-  /** Loads state, builds one loop per cluster. */
+  /** Loads state, builds one loop per cluster, resolves the incidents of clusters no longer configured. */
   async init(): Promise<void> {
     const { config, logger } = this.options;
     const saved = await this.store.load();
-    this.outbox.load(saved.outbox);
+    const heal = saved.heal ?? EMPTY_HEAL_STATE;
     const classify = createClassifier(config.rules);
     for (const cluster of config.clusters) {
       const client = new ConnectClient(cluster, { ...clientOptions(config), logger, now: this.now });
@@ -127,14 +129,36 @@ export class Daemon {
             logger,
             now: this.now,
             random: this.random,
-            escalate: (event) => this.outbox.enqueue(event),
+            escalate: (events) => this.outbox.enqueue(...events),
             onState: (_state, routine) => this.persist(routine),
           },
-          sliceFor(saved.heal ?? EMPTY_HEAL_STATE, cluster.name),
+          sliceFor(heal, cluster.name),
         ),
       );
     }
+    // After the loops: restoring the outbox persists, and the file written must keep their state.
+    this.outbox.load(saved.outbox);
+    this.forgetRemovedClusters(heal);
     this.metrics.setIncidentsOpen(this.loops.flatMap((l) => l.openIncidents()));
+  }
+
+  /**
+   * A cluster in the state file but not in the config (removed or renamed): its open incidents are resolved
+   * (`cluster-removed`), so that no pager keeps them open for good; the rest of its memory goes with the
+   * next write, which holds the configured clusters only.
+   */
+  private forgetRemovedClusters(heal: HealState): void {
+    const configured = new Set(this.options.config.clusters.map((c) => c.name));
+    const removed = new Set(Object.values(heal.incidents).map((i) => i.cluster).filter((c) => !configured.has(c)));
+    const now = this.now();
+    for (const cluster of removed) {
+      const log = this.options.logger.child({ cluster });
+      const events = forgetCluster(heal, cluster, now).actions.flatMap((a) =>
+        a.kind === 'resolve' ? [announce('resolve', a.incident, { now, clusterUrl: '', dryRun: this.options.config.dryRun, log, ...(a.resolution !== undefined && { resolution: a.resolution }) })] : [],
+      );
+      log.warn({ incidents: events.length }, 'cluster no longer configured: its open incidents are resolved');
+      this.outbox.enqueue(...events.filter((e) => e !== undefined));
+    }
   }
 
   private afterPoll(loop: ClusterLoop, ok: boolean): void {

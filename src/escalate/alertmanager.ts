@@ -1,6 +1,6 @@
 import type { Severity } from '../config/schema.js';
 import type { SinkConfig } from '../config/types.js';
-import { iso, incidentFields, statusUrl, summaryLine, type SinkRequest } from './fields.js';
+import { iso, incidentFields, summaryLine, type SinkRequest } from './fields.js';
 import { matches } from './filter.js';
 import type { EscalationEvent, Incident, IncidentClass } from './types.js';
 
@@ -19,7 +19,8 @@ export interface AlertmanagerAlert {
   readonly annotations: { readonly summary: string; readonly description: string; readonly hint: string; readonly trace_excerpt: string };
   readonly startsAt: string;
   readonly endsAt?: string;
-  readonly generatorURL: string;
+  /** Absent for a cluster no longer configured. */
+  readonly generatorURL?: string;
 }
 
 export function alertsUrl(sinkUrl: string): string {
@@ -36,7 +37,7 @@ export function alertmanagerRequest(event: EscalationEvent, sink: SinkConfig, no
     // Without endsAt Alertmanager keeps the alert for its resolve_timeout, hence the re-sends. A resolve ends it
     // when it ended, not when a delayed delivery finally got through.
     ...(event.event === 'resolve' && { endsAt: iso(Math.min(i.resolvedAt ?? now, now)) }),
-    generatorURL: statusUrl(event.clusterUrl, i.connector),
+    ...(f.statusUrl !== '' && { generatorURL: f.statusUrl }),
   };
   return { method: 'POST', url: alertsUrl(sink.url), headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([alert]) };
 }

@@ -19,14 +19,19 @@ export interface IncidentFields extends Omit<Incident, 'firstSeen' | 'lastSeen' 
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** The cluster's base URL without credentials or trailing slash (defence in depth: it should have none). */
+/** The cluster's base URL without credentials or trailing slash (defence in depth: it should have none); '' stays ''. */
 export function safeBaseUrl(clusterUrl: string): string {
+  if (clusterUrl === '') return '';
   return redactUrl(clusterUrl).replace(/\/+$/, '');
 }
 
-/** Where a person can see the subject's live state: the connector's status, or the connector list for `*`. */
+/**
+ * Where a person can see the subject's live state: the connector's status, or the connector list for `*`;
+ * '' for a cluster no longer configured (its URL is not remembered).
+ */
 export function statusUrl(clusterUrl: string, connector: string): string {
   const base = safeBaseUrl(clusterUrl);
+  if (base === '') return '';
   return connector === '*' ? `${base}/connectors` : `${base}/connectors/${encodeURIComponent(connector)}/status`;
 }
 

@@ -191,14 +191,22 @@ export class Outbox {
     return restored.length;
   }
 
-  /** Queues the event for every sink whose filter matches it; an event already queued or delivered for a sink is ignored. */
-  enqueue(incoming: EscalationEvent): void {
-    const event = sanitize(incoming);
+  /**
+   * Queues each event for every sink whose filter matches it; an event already queued or delivered for a sink
+   * is ignored. The events of one call reach onChange together: a poll that opens several incidents persists
+   * them with all of their pages, never a file that holds the incidents and only some of the pages.
+   */
+  enqueue(...incoming: readonly EscalationEvent[]): void {
     let added = 0;
-    for (const sink of this.sinks.values()) {
-      if (matches(sink.filter, event.incident) && this.add({ sink: sink.name, event, attempts: 0 })) added += 1;
+    for (const raw of incoming) {
+      const event = sanitize(raw);
+      let sinks = 0;
+      for (const sink of this.sinks.values()) {
+        if (matches(sink.filter, event.incident) && this.add({ sink: sink.name, event, attempts: 0 })) sinks += 1;
+      }
+      this.log.debug({ event: event.event, key: event.incident.key, id: event.id, sinks }, 'escalation queued');
+      added += sinks;
     }
-    this.log.debug({ event: event.event, key: event.incident.key, id: event.id, sinks: added }, 'escalation queued');
     if (added > 0) {
       this.changed();
       // Page now rather than at the next tick; a no-op until start().

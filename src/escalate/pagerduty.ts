@@ -62,7 +62,7 @@ export function pagerdutyRequest(event: EscalationEvent, sink: SinkConfig, _now:
         class: i.class,
         custom_details: details,
       },
-      links: [{ href: details.statusUrl, text: 'Kafka Connect status' }],
+      ...(details.statusUrl !== '' && { links: [{ href: details.statusUrl, text: 'Kafka Connect status' }] }),
     };
   }
   return { method: 'POST', url: sink.url, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };

@@ -46,7 +46,7 @@ export function slackBody(event: EscalationEvent, now: number): SlackBody {
   const i = event.incident;
   const f = incidentFields(event);
   const subject = subjectLabel(i);
-  const link = `<${f.statusUrl}|status>`;
+  const link = f.statusUrl === '' ? '' : ` · <${f.statusUrl}|status>`;
   if (event.event === 'resolve') {
     const openFor = (i.resolvedAt ?? now) - i.firstSeen;
     return {
@@ -55,7 +55,7 @@ export function slackBody(event: EscalationEvent, now: number): SlackBody {
         { type: 'section', text: md(`${RESOLVED_EMOJI} *Resolved:* ${esc(subject)} (${esc(i.class)})`) },
         {
           type: 'context',
-          elements: [md(`Open for ${durationText(openFor)} · ${f.attempts} restart(s) · ${link} · key \`${esc(f.key)}\``)],
+          elements: [md(`Open for ${durationText(openFor)} · ${f.attempts} restart(s)${link} · key \`${esc(f.key)}\``)],
         },
       ],
     };
@@ -80,7 +80,7 @@ export function slackBody(event: EscalationEvent, now: number): SlackBody {
   if (f.traceExcerpt !== '') blocks.push({ type: 'section', text: md(`*Trace excerpt*\n${code(f.traceExcerpt, MAX_SECTION - 20)}`) });
   blocks.push({
     type: 'context',
-    elements: [md(`First seen ${f.firstSeen} · worker ${esc(f.workerId || 'unknown')} · ${link} · key \`${esc(f.key)}\``)],
+    elements: [md(`First seen ${f.firstSeen} · worker ${esc(f.workerId || 'unknown')}${link} · key \`${esc(f.key)}\``)],
   });
   return { text: truncate(`${emoji} ${esc(summaryLine(i))}`, MAX_TEXT), blocks };
 }

@@ -8,6 +8,7 @@ import type { ConnectClient } from '../../src/connect/client.js';
 import type { ClusterSnapshot, ConnectorSnapshot } from '../../src/connect/types.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ClusterLoop } from '../../src/daemon/cluster-loop.js';
+import type { EscalationEvent } from '../../src/escalate/types.js';
 import { EMPTY_HEAL_STATE } from '../../src/heal/types.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { WatchdogMetrics } from '../../src/metrics/metrics.js';
@@ -25,8 +26,12 @@ async function gauge(metrics: WatchdogMetrics, name: string, labels: Record<stri
   return metric?.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
 }
 
-function loopOver(connectors: () => readonly ConnectorSnapshot[], onState: (routine: boolean) => void = () => {}) {
-  const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1' }, overrides: { dryRun: true } });
+function loopOver(
+  connectors: () => readonly ConnectorSnapshot[],
+  onState: (routine: boolean) => void = () => {},
+  { dryRun = true, escalate = () => {} }: { dryRun?: boolean; escalate?: (events: readonly EscalationEvent[]) => void } = {},
+) {
+  const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1' }, overrides: { dryRun } });
   const cluster = config.clusters[0]!;
   let clock = Date.parse('2026-11-25T10:00:00Z');
   const client = { snapshot: async (): Promise<ClusterSnapshot> => ({ cluster: cluster.name, at: clock, connectors: connectors() }) } as unknown as ConnectClient;
@@ -41,7 +46,7 @@ function loopOver(connectors: () => readonly ConnectorSnapshot[], onState: (rout
       logger: silentLogger(),
       now: () => clock,
       random: () => 0.5,
-      escalate: () => {},
+      escalate,
       onState: (_state, routine) => onState(routine),
     },
     EMPTY_HEAL_STATE,
@@ -61,6 +66,16 @@ describe('ClusterLoop state saves', () => {
     advance(10_000);
     await loop.poll(); // nothing new
     expect(routine).toEqual([true, false, true]);
+  });
+});
+
+describe('ClusterLoop escalations', () => {
+  it("hands a poll's pages to the outbox in one call, so that they are persisted together", async () => {
+    const calls: string[][] = [];
+    const both = listing('FAILED').map((c) => ({ ...c, tasks: c.tasks.map((t) => ({ ...t, state: 'FAILED' as const, trace: TRACES.serialization })) }));
+    const { loop } = loopOver(() => both, undefined, { dryRun: false, escalate: (events) => calls.push(events.map((e) => `${e.event} ${e.incident.key}`)) });
+    await loop.poll();
+    expect(calls).toEqual([['trigger default/sink/0/serialization', 'trigger default/quiet/0/serialization']]);
   });
 });
 

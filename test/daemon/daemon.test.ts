@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { pino } from 'pino';
@@ -228,6 +228,51 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(fake.posts).toHaveLength(1);
     const saved = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { heal: { subjects: Record<string, { attempts: number }> } };
     expect(Object.values(saved.heal.subjects).map((s) => s.attempts)).toContain(1);
+  });
+
+  it('a restart with pages still undelivered keeps the open incidents in the state file from its first write', async () => {
+    fake.add('pg-nopub', {});
+    fake.failTask('pg-nopub', 0, CONFIG);
+    const down = { sinks: [{ type: 'webhook', name: 'hook', url: 'http://127.0.0.1:1/hook' }], delivery: { retries: 0 } };
+    const first = daemon(down);
+    await first.init();
+    await once(first);
+    const file = join(dir, 'state.json');
+    const before = readFileSync(file, 'utf8');
+    const saved = () => JSON.parse(readFileSync(file, 'utf8')) as { heal: { incidents: Record<string, unknown> }; outbox: unknown[] };
+    expect(Object.keys(saved().heal.incidents)).toEqual(['prod/pg-nopub/0/config']);
+    expect(saved().outbox).toHaveLength(1);
+    // The next start restores the page and writes at once (before any poll): a crash right then must
+    // leave the incident open in the file, or the next start would page it again and never resolve it.
+    clock += 10_000;
+    const second = daemon(down);
+    await second.init();
+    await vi.waitFor(() => expect(readFileSync(file, 'utf8')).not.toBe(before));
+    expect(Object.keys(saved().heal.incidents)).toEqual(['prod/pg-nopub/0/config']);
+    expect(saved().outbox).toHaveLength(1);
+  });
+
+  it('resolves the open incidents of a cluster removed from the config (cluster-removed) and forgets it', async () => {
+    fake.add('pg-nopub', {});
+    fake.failTask('pg-nopub', 0, CONFIG);
+    const first = daemon();
+    await first.init();
+    await once(first);
+    expect(hook.received.map((h) => [h.event, h.connector])).toEqual([['trigger', 'pg-nopub']]);
+    // The cluster is renamed: the old name's incident is over; the new name pages afresh.
+    clock += 10_000;
+    const second = daemon({ clusters: [{ name: 'production', url: fake.url, probe: false }] });
+    await second.init();
+    await once(second);
+    const got = hook.received as unknown as { event: string; cluster: string; resolution?: string; statusUrl: string }[];
+    expect(got.map((h) => [h.event, h.cluster, h.resolution])).toEqual([
+      ['trigger', 'prod', undefined],
+      ['resolve', 'prod', 'cluster-removed'],
+      ['trigger', 'production', undefined],
+    ]);
+    expect(got[1]!.statusUrl).toBe('');
+    const saved = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { heal: { incidents: Record<string, unknown> } };
+    expect(Object.keys(saved.heal.incidents)).toEqual(['production/pg-nopub/0/config']);
   });
 
   it('sends nothing in dry-run mode, neither restarts nor pages, but counts what it would do', async () => {

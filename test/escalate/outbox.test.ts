@@ -122,6 +122,12 @@ describe('delivery to each sink', () => {
     await outbox.drain();
     expect(changes).toEqual([1, 0]);
   });
+
+  it("persists a poll's events together: the first change already holds every one of them", () => {
+    const { outbox, changes } = setup([sinks.webhook, sinks.pagerduty]);
+    outbox.enqueue(event('trigger'), event('trigger', incident({ connector: 'pg-nopub', class: 'config' })));
+    expect(changes).toEqual([4]);
+  });
 });
 
 describe('a pager that is down, then back', () => {
