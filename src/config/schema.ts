@@ -98,7 +98,7 @@ export const schema = {
     env: `${ENV_PREFIX}STATE_FILE`,
   },
   dryRun: {
-    doc: 'Decide, log and count everything, but send no restart to Connect (the same as run --dry-run).',
+    doc: 'Decide, log and count everything, but send no restart and no page, and leave the state file as it is: read, never written (the same as run --dry-run).',
     format: Boolean,
     default: false,
     env: `${ENV_PREFIX}DRY_RUN`,

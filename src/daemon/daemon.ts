@@ -106,6 +106,9 @@ export class Daemon {
   }
 
   private persist(routine = false): void {
+    // A dry run reads the state file but never writes it: the incidents it would open and the restarts it
+    // would send, written down, would keep the real run after it from paging and restarting them.
+    if (this.options.config.dryRun) return;
     this.store.save(() => ({ heal: merge(this.loops.map((l) => l.healState)), outbox: this.outbox.pending() }), { routine });
   }
 

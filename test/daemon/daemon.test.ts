@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -288,6 +288,14 @@ describe('the daemon against a stand-in Connect worker', () => {
     const metrics = await d.metrics.metrics();
     expect(metrics).toContain('outcome="dry_run"} 1');
     expect(metrics).toContain('connect_watchdog_escalations_total{cluster="prod",connector="sink-json",class="serialization"} 1');
+    // A trial run leaves the state file alone: the real run after it pages and restarts what it finds.
+    expect(existsSync(join(dir, 'state.json'))).toBe(false);
+    clock += 10_000;
+    const real = daemon();
+    await real.init();
+    await once(real);
+    expect(fake.posts).toEqual(['POST /connectors/a/tasks/0/restart']);
+    expect(hook.received.map((h) => [h.event, h.connector])).toEqual([['trigger', 'sink-json']]);
   });
 
   it('a secret in a trace never reaches the webhook, the logs or the state file', async () => {
