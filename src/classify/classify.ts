@@ -13,6 +13,7 @@
  *   5. otherwise `unknown`.
  * Generic wrappers match no rule, so they never decide by themselves.
  */
+import { scrubSecrets } from '../escalate/scrub.js';
 import { innermostFirst, MAX_TRACE_CHARS, parseChain, type CauseChain, type ChainLink } from './chain.js';
 import { CLASS_HINTS, rulesOfTier, WRAPPER_MESSAGES, type BuiltinRule, type RuleTier } from './rules.js';
 import {
@@ -29,8 +30,9 @@ export const MATCHED_LINE_MAX_CHARS = 160;
 
 const TIERS: readonly RuleTier[] = ['precedence', 'specific', 'fallback'];
 
+/** One line of at most `max` characters, secrets masked first: a cut through a credential must not expose part of it. */
 function clip(text: string, max: number): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
+  const oneLine = scrubSecrets(text).replace(/\s+/g, ' ').trim();
   return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
 }
 

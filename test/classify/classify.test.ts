@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { innermost, innermostFirst, parseChain } from '../../src/classify/chain.js';
-import { classify, compileRules, createClassifier, ruleNameOf } from '../../src/classify/classify.js';
+import { classify, compileRules, createClassifier, MATCHED_LINE_MAX_CHARS, ROOT_CAUSE_MAX_CHARS, ruleNameOf } from '../../src/classify/classify.js';
 import { BUILTIN_RULES, CLASS_HINTS } from '../../src/classify/rules.js';
 import type { CustomRule } from '../../src/classify/types.js';
 
@@ -288,6 +288,18 @@ describe('classify: result contents', () => {
     'Caused by: java.io.EOFException',
     `${T}at org.postgresql.core.PGStream.receiveChar(PGStream.java:482)`,
   );
+
+  it('masks a credential before cutting rootCause and the matched line: a cut through it exposes no part of it', () => {
+    const password = 'S3cretMongoPassw0rd';
+    for (const max of [ROOT_CAUSE_MAX_CHARS, MATCHED_LINE_MAX_CHARS]) {
+      const head = 'com.mongodb.MongoTimeoutException: Timed out after 30000 ms while waiting for a server, connecting to ';
+      // the cut falls inside the password, before the "@" that shows it is one
+      const pad = 'x'.repeat(max - head.length - 'mongodb://admin:S3cret'.length - 1);
+      const c = classify(`${head}${pad} mongodb://admin:${password}@mongo:27017/?authSource=admin connection refused`);
+      expect(c.rootCause.length).toBeLessThanOrEqual(ROOT_CAUSE_MAX_CHARS);
+      expect(`${c.rootCause} ${c.rule}`).not.toMatch(/S3cret/);
+    }
+  });
 
   it('gives the innermost exception as rootCause and "<rule>: <why> (matched: "<line>")" as rule', () => {
     const c = classify(trace);
