@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import type { Classifier, FailureClass } from '../classify/types.js';
 import type { ConnectClient } from '../connect/client.js';
 import type { ClusterSnapshot } from '../connect/types.js';
@@ -192,7 +193,15 @@ export class ClusterLoop {
   /** Re-reads restarted connectors shortly after, to log the outcome now rather than at the next poll. */
   private async confirm(connectors: readonly string[], log: Logger, signal?: AbortSignal): Promise<void> {
     const delay = this.deps.config.heal.confirmDelay;
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay).unref());
+    // A timer that keeps the process alive: `run --once` has nothing else pending here, and an unref'd one let
+    // Node exit mid-poll, with exit code 0 and neither the state file nor the pages written.
+    if (delay > 0) {
+      try {
+        await wait(delay, undefined, signal && { signal });
+      } catch {
+        return; // aborted: shutting down
+      }
+    }
     await Promise.all(
       connectors.map(async (name) => {
         try {

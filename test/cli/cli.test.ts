@@ -167,6 +167,18 @@ describe('run', () => {
     expect((await cli(['run', '--once'], { env: { CONNECT_URL: 'http://127.0.0.1:1', CONNECT_WATCHDOG_REQUEST_RETRIES: '0' } })).code).toBe(1);
   });
 
+  it('--once after a restart waits out the confirmation, writes the state file and exits 0 (it ended mid-run before)', async () => {
+    fake.add('a', {});
+    fake.failTask('a', 0, 'org.apache.kafka.connect.errors.ConnectException: x\nCaused by: java.net.ConnectException: Connection refused');
+    const stateFile = join(dir, `state-${Math.random()}.json`);
+    const r = await cli(['run', '--once'], { env: { CONNECT_URL: fake.url, CONNECT_WATCHDOG_HEAL_PROBE_ENABLED: 'false', CONNECT_WATCHDOG_STATE_FILE: stateFile } });
+    expect(r.code).toBe(0);
+    expect(fake.posts).toEqual(['POST /connectors/a/tasks/0/restart']);
+    expect(r.stdout).toContain('"msg":"restart confirmed"');
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { heal: { subjects: Record<string, { attempts: number }> } };
+    expect(saved.heal.subjects['default/a/0']?.attempts).toBe(1);
+  });
+
   it('--dry-run sends no restart', async () => {
     fake.add('a', {});
     fake.failTask('a', 0, 'org.apache.kafka.connect.errors.ConnectException: x\nCaused by: java.net.ConnectException: Connection refused');
