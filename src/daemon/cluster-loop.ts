@@ -5,7 +5,7 @@ import type { ClusterSnapshot } from '../connect/types.js';
 import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { redactUrl } from '../config/load.js';
 import type { EscalationEvent, Incident } from '../escalate/types.js';
-import { applyOutcome, applyOutcomeToPrevious, decide, endpointsToProbe } from '../heal/policy.js';
+import { applyOutcome, decide, endpointsToProbe } from '../heal/policy.js';
 import { maintenanceMatcher } from '../heal/windows.js';
 import type { Action, HealState, RestartAction, SubjectRef } from '../heal/types.js';
 import type { Logger } from '../log/logger.js';
@@ -169,11 +169,7 @@ export class ClusterLoop {
         class: action.class,
         outcome: outcome === 'ok' ? 'ok' : outcome === 'dry_run' ? 'dry_run' : 'failed',
       });
-      if (outcome !== 'dry_run') {
-        const result = { subject: subjectOf(action), result: outcome };
-        this.state = applyOutcome(this.state, result, this.deps.now());
-        this.previous = applyOutcomeToPrevious(this.previous ?? snapshot, result);
-      }
+      if (outcome !== 'dry_run') this.state = applyOutcome(this.state, { subject: subjectOf(action), result: outcome }, this.deps.now());
     }
     const sent = executed.filter((e) => e.outcome === 'ok').map((e) => e.action.connector);
     if (sent.length > 0) await this.confirm([...new Set(sent)], log, signal);

@@ -2,7 +2,6 @@
  * Feeding the executor's result of a restart back into the state. decide() commits each restart
  * optimistically (attempt, restart time, next restart time); here a rebalance undoes it.
  */
-import type { ClusterSnapshot } from '../connect/types.js';
 import { compact } from './observe.js';
 import { subjectKey, type HealState, type RestartOutcome, type SubjectState } from './types.js';
 
@@ -21,10 +20,11 @@ function rollBack(s: SubjectState, now: number): SubjectState {
 
 /**
  * - ok, failed: the attempt stands (a failed request may still have reached the worker).
+ * - not-found: the attempt stands too. A connector deleted meanwhile is forgotten, and its incidents
+ *   resolved, by the next decide() whose listing no longer has it; one still listed is still there, and
+ *   forgetting it would restart it afresh at every poll, never backing off or paging.
  * - rebalance: not an attempt: rolled back, due again at the next poll. For a connector restart the
  *   tasks restarted with it (same lastRestartAt) are rolled back too. Applying it twice is harmless.
- * - not-found: the connector (task null) and its tasks, or the one task, are forgotten; open incidents
- *   are resolved by the next decide(), which no longer sees the connector.
  */
 export function applyOutcome(state: HealState, outcome: RestartOutcome, now: number): HealState {
   const key = subjectKey(outcome.subject);
@@ -33,6 +33,7 @@ export function applyOutcome(state: HealState, outcome: RestartOutcome, now: num
   switch (outcome.result) {
     case 'ok':
     case 'failed':
+    case 'not-found':
       return state;
     case 'rebalance': {
       const at = state.subjects[key]?.lastRestartAt;
@@ -45,25 +46,5 @@ export function applyOutcome(state: HealState, outcome: RestartOutcome, now: num
       );
       return { ...state, subjects };
     }
-    case 'not-found': {
-      const subjects = Object.fromEntries(Object.entries(state.subjects).filter(([k, s]) => (task === null ? !sameConnector(s) : k !== key)));
-      return { ...state, subjects };
-    }
   }
-}
-
-/**
- * The snapshot to pass as DecideInput.previous after an outcome. decide() reads a subject absent from
- * state but listed in `previous` as quiet on the worker listed there; a subject applyOutcome forgot
- * (not-found) must be new to the next decide(), so it goes from `previous` too. Otherwise `previous` is
- * returned as it is.
- */
-export function applyOutcomeToPrevious(previous: ClusterSnapshot, outcome: RestartOutcome): ClusterSnapshot {
-  const { cluster, connector, task } = outcome.subject;
-  if (outcome.result !== 'not-found' || previous.cluster !== cluster || !previous.connectors.some((c) => c.name === connector)) return previous;
-  const connectors =
-    task === null
-      ? previous.connectors.filter((c) => c.name !== connector)
-      : previous.connectors.map((c) => (c.name === connector ? { ...c, tasks: c.tasks.filter((t) => t.id !== task) } : c));
-  return { ...previous, connectors };
 }

@@ -36,7 +36,7 @@ import {
   type SubjectState,
 } from './types.js';
 
-export { applyOutcome, applyOutcomeToPrevious } from './outcome.js';
+export { applyOutcome } from './outcome.js';
 
 export interface DecideInput {
   readonly state: HealState;
@@ -56,8 +56,7 @@ export interface DecideInput {
   /** Sidecar ownership: act on a subject only when its worker is ours; observe it otherwise. */
   readonly owns: (workerId: string) => boolean;
   /**
-   * The snapshot given to the previous decide() of this cluster (after applyOutcomeToPrevious of that
-   * poll's outcomes); undefined on the first poll after a start, which then records without counting
+   * The snapshot given to the previous decide() of this cluster; undefined on the first poll after a start, which then records without counting
    * moves of quiet subjects. State keeps no quiet subject that this snapshot lists with its worker: a
    * subject absent from state and listed here (under a RUNNING or FAILED connector) was quiet on the
    * worker listed here, so a different worker now is a move. A snapshot of another cluster is ignored.

@@ -70,7 +70,8 @@ export type RestartAction = Extract<Action, { kind: 'restart-connector' | 'resta
  * - ok / failed: the attempt stands (decide() committed it when it emitted the action).
  * - rebalance: a 409, or a 500 "rebalance is expected"/forwarding error: the attempt is rolled back and
  *   the restart is due again on the next poll.
- * - not-found: the connector (task null) or task is gone: forgotten.
+ * - not-found: a 404. The attempt stands, as for failed: the listing, not the 404, tells whether the
+ *   subject is gone (a proxy that answers every POST with 404 must not reset the backoff at every poll).
  */
 export type RestartResult = 'ok' | 'rebalance' | 'not-found' | 'failed';
 

@@ -7,7 +7,7 @@ import { schema } from '../../src/config/schema.js';
 import type { HealConfig } from '../../src/config/types.js';
 import type { ClusterSnapshot, ConnectorSnapshot, Endpoint, State, TaskStatus } from '../../src/connect/types.js';
 import { isQuiet } from '../../src/heal/observe.js';
-import { applyOutcome, applyOutcomeToPrevious, decide, type DecideInput } from '../../src/heal/policy.js';
+import { applyOutcome, decide, type DecideInput } from '../../src/heal/policy.js';
 import { EMPTY_HEAL_STATE, type Action, type HealState, type RestartAction, type RestartResult } from '../../src/heal/types.js';
 
 export const CLUSTER = 'prod';
@@ -172,7 +172,6 @@ export class Sim {
         const subject = { cluster: a.cluster, connector: a.connector, task: a.kind === 'restart-task' ? a.task : null };
         if (this.opts.freeze === true) deepFreeze(this.state);
         this.state = applyOutcome(this.state, { subject, result }, this.now);
-        this.previous.set(snap.cluster, applyOutcomeToPrevious(this.previous.get(snap.cluster) ?? snap, { subject, result }));
       }
     }
     if (this.opts.roundTrip === true) this.state = JSON.parse(JSON.stringify(this.state)) as HealState;

@@ -69,15 +69,22 @@ describe('a 409 during a rebalance', () => {
 });
 
 describe('a connector deleted meanwhile', () => {
-  it('is forgotten on a 404 to its restart, and its incident resolved when the listing no longer has it', () => {
+  it('is forgotten, and its incident resolved, when the listing no longer has it; a 404 to its restart counts as an attempt', () => {
     const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, connection: 'restart-then-escalate' } }));
     sim.poll([oneTask('pg', 'FAILED', 'connection')]);
     sim.advance(POLL).poll([oneTask('pg', 'FAILED', 'connection')], { outcome: () => 'not-found' });
     expect(sim.actionsOf('escalate')).toHaveLength(1);
-    // a 404 to a task restart forgets the task; the listing tells whether the connector is gone too
-    expect(sim.state.subjects['prod/pg/0']).toBeUndefined();
+    expect(sim.state.subjects['prod/pg/0']).toMatchObject({ attempts: 2 });
     expect(sim.advance(POLL).poll([])).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'deleted' })]);
-    expect(sim.state.incidents).toEqual({});
+    expect(sim.state).toMatchObject({ subjects: {}, incidents: {} });
+  });
+
+  it('a task still listed whose restarts are all answered 404 (a proxy refusing POSTs) is restarted under the backoff and paged', () => {
+    const sim = new Sim();
+    sim.run(10 * MINUTE, POLL, [oneTask('pg', 'FAILED', 'connection')], { outcome: () => 'not-found' });
+    // 0, 10, 30, 70, 150, 310 s (jitter shortens them a little), not one restart per poll
+    expect(sim.actionsOf('restart-task').length).toBeLessThanOrEqual(7);
+    expect(sim.actionsOf('escalate')).toEqual([expect.objectContaining({ action: expect.objectContaining({ incident: expect.objectContaining({ key: 'prod/pg/0/connection' }) }) })]);
   });
 
   it('tasks beyond a lowered tasks.max are forgotten', () => {

@@ -84,20 +84,6 @@ describe('state holds only subjects with something to remember', () => {
     expect(sim.log).toEqual([]);
   });
 
-  it('a connector forgotten on a 404 is new when listed again: its tasks on other workers have not moved', () => {
-    const sim = new Sim(REBALANCE);
-    const failing = connector('pg', 'FAILED', [task(0, 'RUNNING', { workerId: W1 })], { cls: 'connection' });
-    sim.poll([failing], { outcome: () => 'not-found' });
-    expect(sim.state.subjects).toEqual({});
-    sim.advance(POLL).poll([connector('pg', 'RUNNING', [task(0, 'RUNNING', { workerId: W2 })])]);
-    expect(sim.state.subjects).toEqual({});
-    // without the 404 the same change is a move
-    const other = new Sim(REBALANCE);
-    other.poll([failing]);
-    other.advance(POLL).poll([connector('pg', 'RUNNING', [task(0, 'RUNNING', { workerId: W2 })])]);
-    expect(other.state.subjects['prod/pg/0']).toMatchObject({ moves: [other.now] });
-  });
-
   it('after a restart (state from the file, no previous snapshot) recorded moves count on; a quiet task is recorded afresh', () => {
     const sim = new Sim(REBALANCE);
     const on = (w: string, steady: string) => [connector('pg', 'RUNNING', [task(0, 'RUNNING', { workerId: w })]), oneTask('steady', 'RUNNING', undefined, { workerId: steady })];
@@ -173,8 +159,7 @@ function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean; c
     if (opts.reuse === true && JSON.stringify(next) === JSON.stringify(snap)) reused += 1;
     else snap = next;
     sim.poll(snap, {
-      // A still world answers as its listing says: a listed connector is not deleted (404).
-      outcome: () => pick(still ? outcomes.filter((o) => o !== 'not-found') : outcomes),
+      outcome: () => pick(outcomes),
       probes: new Map([['db.internal:5432', !(m > 20 && m < 30)]]),
       inMaintenance: (c) => m >= 60 && m < 70 && c !== 'c1',
     });
