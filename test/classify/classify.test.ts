@@ -187,6 +187,34 @@ describe('classify: built-in rules', () => {
     expect(ruleNameOf(sasl)).toBe('kafka-sasl-authentication');
   });
 
+  it.each([
+    // MongoDB: error 13 (Unauthorized) and 18 (AuthenticationFailed), the latter even inside a server-selection timeout
+    ['mongodb-auth', 'config', "com.mongodb.MongoCommandException: Command failed with error 13 (Unauthorized): 'not authorized on config to execute command { find: \"shards\" }' on server mongo:27017"],
+    ['mongodb-auth', 'config', "com.mongodb.MongoTimeoutException: Timed out after 30000 ms while waiting for a server. Client view of cluster state is {servers=[{address=mongo:27017, exception={com.mongodb.MongoSecurityException: Exception authenticating MongoCredential{mechanism=SCRAM-SHA-256, userName='app'}}, caused by {com.mongodb.MongoCommandException: Command failed with error 18 (AuthenticationFailed): 'Authentication failed.'}}]"],
+    ['permission-denied', 'config', 'com.google.api.gax.rpc.PermissionDeniedException: io.grpc.StatusRuntimeException: PERMISSION_DENIED: User not authorized to perform this action.'],
+    // the source offset points at a log the database no longer has: every restart reads it again
+    ['debezium-offset-no-longer-available', 'config', 'com.github.shyiko.mysql.binlog.network.ServerException: Could not find first log file name in binary log index file'],
+    ['debezium-offset-no-longer-available', 'config', 'io.debezium.DebeziumException: Online REDO LOG files or archive log files do not contain the offset scn 1339160. Please perform a new snapshot.'],
+    ['debezium-offset-no-longer-available', 'config', 'org.postgresql.util.PSQLException: ERROR: requested WAL segment 00000001000000000000000A has already been removed'],
+    // a permanent SQL error inside Connect's RetriableException is still config
+    ['jdbc-sql-syntax', 'config', 'org.apache.kafka.connect.errors.RetriableException: java.sql.SQLException: java.sql.BatchUpdateException: Batch entry 0 INSERT INTO "t" ("id") VALUES (1) ON CONFLICT ("id") DO UPDATE SET  was aborted: ERROR: syntax error at end of input'],
+    // Schema Registry's own 5xx (error code 500xx) is its server failing, not a bad record
+    ['http-server-error', 'connection', 'org.apache.kafka.common.errors.SerializationException: Error registering Avro schema\nCaused by: io.confluent.kafka.schemaregistry.client.rest.exceptions.RestClientException: Error while forwarding register schema request to the master; error code: 50003'],
+    // a batch expired by the producer during a broker outage decides before the send-callback wrapper
+    ['kafka-producer-batch-expired', 'connection', 'org.apache.kafka.connect.errors.ConnectException: Unrecoverable exception from producer send callback\nCaused by: org.apache.kafka.common.errors.TimeoutException: Expiring 1 record(s) for orders-0:120001 ms has passed since batch creation'],
+  ])('%s: %s', (rule, cls, trace) => {
+    const c = classify(trace);
+    expect([ruleNameOf(c), c.class]).toEqual([rule, cls]);
+  });
+
+  it('does not class 501 Not Implemented or 505 as a transient server error: the same request fails the same way', () => {
+    for (const status of [501, 505]) {
+      const c = classify(`software.amazon.awssdk.services.s3.model.S3Exception: A header you provided implies functionality that is not implemented (Service: S3, Status Code: ${status}, Request ID: X)`);
+      expect(c.class).not.toBe('connection');
+    }
+    expect(classify('software.amazon.awssdk.services.s3.model.S3Exception: We encountered an internal error (Service: S3, Status Code: 500, Request ID: X)').class).toBe('connection');
+  });
+
   it('does not mistake Oracle\'s "Authentication lapse" timing note for an authentication failure', () => {
     const c = classify('org.apache.kafka.connect.errors.ConnectException: java.sql.SQLRecoverableException: IO Error: Connection reset by peer, Authentication lapse 196586 ms.');
     expect(c.class).toBe('connection');
