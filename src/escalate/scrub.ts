@@ -51,7 +51,7 @@ function scrubUrlPasswords(text: string): string {
 // failed" and "Unrecognized token 'x'" are left alone. Values: quoted (JSON, JAAS, escaped JSON), [bracketed]
 // (Kafka's "[hidden]"), or bare up to a delimiter. A key starts only where a word starts: otherwise every
 // position of a long run (a base64 blob) would start a scan, which is quadratic.
-const SECRET_WORDS = String.raw`(?:password|passwd|passphrase|pwd|token|secret|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|user[_.-]?info|credentials?)`;
+const SECRET_WORDS = String.raw`(?:password|passwd|passphrase|pwd|token|secret|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|account[_.-]?key|user[_.-]?info|credentials?|sig)`;
 // "credentials: check the user" is prose in hints and messages: this word alone before ": " does not mask.
 const PROSE_KEY = /^credentials?$/i;
 const KEY_VALUE = new RegExp(
@@ -59,14 +59,17 @@ const KEY_VALUE = new RegExp(
   'gi',
 );
 
+// Oracle's JDBC URLs carry credentials without "//": jdbc:oracle:thin:scott/tiger@db:1521:ORCL (also @//host).
+const ORACLE_URL_PASSWORD = /(\bjdbc:oracle:[a-z0-9]+:[^\s/@"':]+\/)[^\s"']*@/gi;
 const AUTH_HEADER = /\b((?:proxy-)?authorization\\?["']?\s*[:=]\s*\\?["']?)(?:(basic|bearer|digest|negotiate|token|apikey|geniekey)\s+)?([^\s"',;\\]+)/gi;
 const BARE_BEARER = /\b(bearer)\s+[A-Za-z0-9._~+/=-]+/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+/g;
 const PEM_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
 
-/** Masks credentials in free text: URL passwords, key=value and JSON secrets, Authorization headers, JWTs, private keys. */
+/** Masks credentials in free text: URL passwords (Oracle's user/password@ too), key=value and JSON secrets, Authorization headers, JWTs, private keys. */
 export function scrubSecrets(text: string): string {
   return scrubUrlPasswords(text.replace(PEM_PRIVATE_KEY, `-----PRIVATE KEY ${MASK}-----`))
+    .replace(ORACLE_URL_PASSWORD, `$1${MASK}@`)
     .replace(AUTH_HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`)
     .replace(BARE_BEARER, (_m, word: string) => `${word} ${MASK}`)
     .replace(KEY_VALUE, (m: string, key: string, close: string, sep: string, quote: string | undefined) => {

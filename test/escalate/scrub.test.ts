@@ -36,6 +36,11 @@ describe('scrubSecrets', () => {
     ['basic.auth.user.info=app:s3cret', 'basic.auth.user.info=***'],
     ['gcs.credentials=s3cret "credentials": "s3cret"', 'gcs.credentials=*** "credentials": "***"'],
     ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzM2NyZXQifQ.c2lnbmF0dXJl end', 'jwt *** end'],
+    ['No suitable driver found for jdbc:oracle:thin:scott/T1ger@db.example:1521:ORCL', 'No suitable driver found for jdbc:oracle:thin:scott/***@db.example:1521:ORCL'],
+    ['jdbc:oracle:thin:scott/T1ger@//db.example:1521/ORCL', 'jdbc:oracle:thin:scott/***@//db.example:1521/ORCL'],
+    ['jdbc:oracle:oci:scott/T1@ger@ORCL, next', 'jdbc:oracle:oci:scott/***@ORCL, next'],
+    ['DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=s3cret==;EndpointSuffix=core.windows.net', 'DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=***;EndpointSuffix=core.windows.net'],
+    ['https://acme.blob.core.windows.net/c?sv=2022-11-02&sp=rw&sig=s3cret%2Fx%3D', 'https://acme.blob.core.windows.net/c?sv=2022-11-02&sp=rw&sig=***'],
   ])('masks %s', (input, expected) => {
     expect(scrubSecrets(input)).toBe(expected);
   });
@@ -55,6 +60,8 @@ describe('scrubSecrets', () => {
       'http://connect-1:8083/connectors/orders-sink/status',
       'ssh://git@github.com/org/repo.git',
       'The database refused the credentials: check database.user and database.password.',
+      'jdbc:oracle:thin:@db.example:1521:ORCL',
+      'jdbc:oracle:thin:@//db.example:1521/ORCL',
     ];
     for (const t of texts) expect(scrubSecrets(t)).toBe(t);
   });
