@@ -22,12 +22,26 @@ export type Send = (req: SendRequest) => Promise<SendResponse>;
 
 const MAX_ERROR_BODY = 1024;
 
+/**
+ * `https://user:password@host/…` as the request goes out: the credentials as a Basic Authorization header
+ * (undici ignores a URL's user-info, so an Alertmanager behind basic auth answered every page 401).
+ */
+export function withUrlCredentials(url: string, headers: Readonly<Record<string, string>>): { url: string; headers: Readonly<Record<string, string>> } {
+  const u = URL.canParse(url) ? new URL(url) : undefined;
+  if (u === undefined || (u.username === '' && u.password === '')) return { url, headers };
+  const basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), headers: { authorization: `Basic ${basic}`, ...headers } };
+}
+
 /** The default transport: undici `request` with headers and body timeouts of `timeout` ms each. */
 export function createSend(opts: { readonly timeout: number }): Send {
   return async (req) => {
-    const res = await request(req.url, {
+    const { url, headers } = withUrlCredentials(req.url, req.headers);
+    const res = await request(url, {
       method: req.method,
-      headers: { ...req.headers },
+      headers: { ...headers },
       ...(req.body !== undefined && { body: req.body }),
       signal: req.signal,
       headersTimeout: opts.timeout,

@@ -115,6 +115,30 @@ function describe(e: DeliveryError): string {
   return e.code === 'NETWORK' ? `NETWORK ${e.message}` : e.code;
 }
 
+/**
+ * What of a sink's config a rejection may echo back: its URL, secret and routing key, and the URL's path and
+ * query alone (a Slack token is the path; many servers echo "Cannot POST /hooks/<token>"). Longest first.
+ */
+function echoable(sink: SinkConfig): string[] {
+  const out = [sink.url, sink.secret, sink.routingKey].filter((s): s is string => s !== undefined && s !== '');
+  const u = URL.canParse(sink.url) ? new URL(sink.url) : undefined;
+  if (u !== undefined) {
+    const path = u.pathname.length > 1 ? u.pathname : '';
+    for (const part of [path + u.search, path, u.search.slice(1), u.password]) {
+      if (part.length > 1) out.push(part, safeDecode(part));
+    }
+  }
+  return [...new Set(out)].sort((a, b) => b.length - a.length);
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 const isTimeoutCode = (code: string): boolean => code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
 
 /**
@@ -420,7 +444,7 @@ export class Outbox {
   private detail(body: string | undefined, sink: SinkConfig): string | undefined {
     if (body === undefined || body.trim() === '') return undefined;
     let text = body;
-    for (const secret of [sink.url, sink.secret, sink.routingKey]) if (secret) text = text.split(secret).join('***');
+    for (const secret of echoable(sink)) text = text.split(secret).join('***');
     return truncate(scrubSecrets(text).replace(/\s+/g, ' ').trim(), MAX_DETAIL);
   }
 

@@ -274,6 +274,29 @@ describe('failures that stay pending', () => {
     expect(outcomes).toEqual(['hook:ok']);
   });
 
+  it('a sink URL with user:password@ goes out with Basic auth, without the credentials in the URL or the logs', async () => {
+    const am = fakeSink(AM, 'post', AM_PATH, always(200));
+    const guarded = { ...sinks.alertmanager, url: 'http://am%40ops:p%3As3cret@alertmanager:9093' };
+    const { outbox, outcomes, lines } = setup([guarded], { send: createSend({ timeout: delivery.timeout }) });
+    outbox.enqueue(event('trigger'));
+    await outbox.drain();
+    expect(outcomes).toEqual(['am:ok']);
+    expect(am.received[0]!.headers['authorization']).toBe(`Basic ${Buffer.from('am@ops:p:s3cret').toString('base64')}`);
+    expect(am.received[0]!.url).toBe(`${AM}${AM_PATH}`);
+    expect(lines.join('')).not.toContain('s3cret');
+  });
+
+  it("a rejection that echoes the sink URL's path or query logs neither", async () => {
+    const path = '/hooks/tok3n-in-path';
+    fakeSink(HOOK, 'post', `${path}?key=qs-secret`, always(410, `Cannot POST ${path}?key=qs-secret (key=qs-secret)`));
+    const { outbox, lines } = setup([{ ...sinks.webhook, url: `${HOOK}${path}?key=qs-secret` }]);
+    outbox.enqueue(event('trigger'));
+    await outbox.drain();
+    const rejected = logged(lines).find((l) => l['outcome'] === 'rejected');
+    expect(rejected?.['detail']).toBe('Cannot POST *** (***)');
+    expect(lines.join('')).not.toMatch(/tok3n|qs-secret/);
+  });
+
   it('an attempt is bounded by delivery.timeout', async () => {
     const hang: OutboxOptions['send'] = (req) =>
       new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason as Error), { once: true }));
