@@ -83,12 +83,17 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
-function parse<const O extends NonNullable<ParseArgsConfig['options']>>(verb: string, argv: string[], extra: O) {
+/** Only `classify` takes an argument (its FILE): a stray word (`run once`, dashes forgotten) is a usage error, not a daemon. */
+function parse<const O extends NonNullable<ParseArgsConfig['options']>>(verb: string, argv: string[], extra: O, maxPositionals = 0) {
+  let parsed;
   try {
-    return parseArgs({ args: argv, options: { ...COMMON, ...extra }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: { ...COMMON, ...extra }, allowPositionals: true, strict: true });
   } catch (err) {
     fail(EXIT.usage, `${(err as Error).message}\n${HELP[verb] ?? HELP['main']}`);
   }
+  const extraWords = parsed.positionals.slice(maxPositionals);
+  if (extraWords.length > 0) fail(EXIT.usage, `unexpected argument ${JSON.stringify(extraWords[0])}\n${HELP[verb] ?? HELP['main']}`);
+  return parsed;
 }
 
 function configFrom(values: { config?: string | boolean | undefined }, overrides: { dryRun?: boolean; logLevel?: string } = {}): WatchdogConfig {
@@ -165,7 +170,7 @@ async function readStdin(): Promise<string> {
 }
 
 async function classifyCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('classify', argv, {});
+  const { values, positionals } = parse('classify', argv, {}, 1);
   if (values.help) return help('classify');
   const config = configFrom(values);
   const file = positionals[0];

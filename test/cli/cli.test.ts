@@ -232,6 +232,12 @@ describe('help and version', () => {
     const r = await cli(['restart-everything']);
     expect(r.code).toBe(64);
   });
+  it.each([['run', 'once'], ['status', 'prod'], ['check-config', 'config.json'], ['classify', 'a.txt', 'b.txt']])('a stray argument is a usage error: %s %s', async (...args) => {
+    const r = await cli(args, { env: { CONNECT_URL: 'http://127.0.0.1:1' } });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('unexpected argument');
+    expect(r.stdout).toBe('');
+  });
 });
 
 describe('one-shot commands against a cluster that never answers', () => {
