@@ -45,6 +45,13 @@ function checkHttpUrl(value: unknown): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
 }
 
+/** A Connect worker's base URL: REST paths are appended to it, so a query or fragment would be lost. */
+function checkConnectUrl(value: unknown): void {
+  checkHttpUrl(value);
+  const url = new URL(value as string);
+  if (url.search !== '' || url.hash !== '') throw new Error('must be the worker\'s base URL, without a query or fragment');
+}
+
 let formatsAdded = false;
 function addFormats(): void {
   if (formatsAdded) return;
@@ -77,7 +84,7 @@ function addFormats(): void {
       if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new Error('must be a number from 0 to 1');
     },
   });
-  convict.addFormat({ name: FORMAT.httpUrl, validate: checkHttpUrl });
+  convict.addFormat({ name: FORMAT.httpUrl, validate: checkConnectUrl });
   convict.addFormat({
     name: FORMAT.optionalHttpUrl,
     validate(v: unknown) {
@@ -162,7 +169,7 @@ function resolveClusters(raw: unknown[], shortcut: { url: string; name: string }
     seen.add(name);
     const url = item['url'];
     try {
-      checkHttpUrl(url);
+      checkConnectUrl(url);
     } catch (err) {
       throw new ConfigError(`${path}.url`, url === undefined ? 'is required' : (err as Error).message);
     }

@@ -85,6 +85,8 @@ describe('loadConfig', () => {
     ['zero interval', { pollInterval: 0 }, {}, 'pollInterval', /positive/],
     ['negative interval from env', {}, { CONNECT_WATCHDOG_POLL_INTERVAL: '-5' }, 'pollInterval', /positive/],
     ['bad CONNECT_URL', {}, { CONNECT_URL: 'not a url' }, 'connectUrl', /http\(s\) URL/],
+    ['cluster URL with a query (lost from every REST path)', { clusters: [{ name: 'a', url: 'http://a:8083/?token=QueryTok' }] }, {}, 'clusters[0].url', /without a query/],
+    ['CONNECT_URL with a fragment', {}, { CONNECT_URL: 'http://a:8083/#x' }, 'connectUrl', /without a query or fragment/],
     ['invalid rule regex', { rules: [{ name: 'mine', pattern: '([', class: 'config' }] }, {}, 'rules[0].pattern', /invalid regular expression/],
     ['bad rule class', { rules: [{ pattern: 'x', class: 'network' }] }, {}, 'rules[0].class', /one of/],
     ['bad time zone', { maintenance: [{ cron: '0 2 * * 6', duration: 3600000, timezone: 'Mars/Olympus' }] }, {}, 'maintenance[0].timezone', /time zone/],
