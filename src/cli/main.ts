@@ -9,6 +9,7 @@ import type { WatchdogConfig } from '../config/types.js';
 import { Daemon } from '../daemon/daemon.js';
 import { scrubSecrets } from '../escalate/scrub.js';
 import { createLogger } from '../log/logger.js';
+import { MetricsListenError } from '../metrics/server.js';
 import { ClassifyInputError, readClassifyInput, type ClassifyInput } from './classify-input.js';
 import { EXIT } from './exit-codes.js';
 import { buildStatusView, renderStatus } from './status-view.js';
@@ -248,7 +249,8 @@ main(process.argv.slice(2)).then(
     setTimeout(() => process.exit(code), 200).unref();
   },
   (err: unknown) => {
-    process.stderr.write(`connect-watchdog: ${(err as Error).stack ?? String(err)}\n`);
+    const known = err instanceof MetricsListenError;
+    process.stderr.write(`connect-watchdog: ${known ? err.message : ((err as Error).stack ?? String(err))}\n`);
     process.exitCode = 1;
   },
 );

@@ -49,6 +49,11 @@ export const STALE_TICKS = 3;
  * tick it counts as alive (it is starting; readiness says it is not useful yet). Ready once alive and
  * every cluster has been polled at least once.
  */
+/** The metrics port is taken or not allowed: one line for the operator, not a stack trace. */
+export class MetricsListenError extends Error {
+  override readonly name = 'MetricsListenError';
+}
+
 export function healthOf(input: HealthInput): { alive: boolean; ready: boolean } {
   const alive = input.lastTickAt === undefined || input.now - input.lastTickAt < STALE_TICKS * input.pollInterval;
   const ready = alive && input.clustersPolledOnce >= input.clusters;
@@ -83,7 +88,8 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new MetricsListenError(`cannot serve metrics on ${opts.host}:${opts.port} (metrics.host, metrics.port): ${err.code ?? err.message}`)));
     server.listen(opts.port, opts.host, () => {
       server.off('error', reject);
       resolve();

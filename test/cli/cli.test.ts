@@ -179,6 +179,17 @@ describe('run', () => {
     expect(saved.heal.subjects['default/a/0']?.attempts).toBe(1);
   });
 
+  it('a metrics port already taken is one line on stderr and exit 1 (systemd restarts it), not a stack trace', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    const r = await cli(['run'], { env: { CONNECT_URL: fake.url, CONNECT_WATCHDOG_METRICS_HOST: '127.0.0.1', CONNECT_WATCHDOG_METRICS_PORT: String(port) } });
+    taken.close();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`connect-watchdog: cannot serve metrics on 127.0.0.1:${port} (metrics.host, metrics.port): EADDRINUSE\n`);
+  });
+
   it('--dry-run sends no restart', async () => {
     fake.add('a', {});
     fake.failTask('a', 0, 'org.apache.kafka.connect.errors.ConnectException: x\nCaused by: java.net.ConnectException: Connection refused');
