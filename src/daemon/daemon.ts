@@ -109,7 +109,7 @@ export class Daemon {
     // A dry run reads the state file but never writes it: the incidents it would open and the restarts it
     // would send, written down, would keep the real run after it from paging and restarting them.
     if (this.options.config.dryRun) return;
-    this.store.save(() => ({ heal: merge(this.loops.map((l) => l.healState)), outbox: this.outbox.pending() }), { routine });
+    this.store.save(() => ({ heal: merge(this.loops.map((l) => l.healState)), outbox: this.outbox.pending(), routes: this.outbox.routing() }), { routine });
   }
 
   /** Loads state, builds one loop per cluster, resolves the incidents of clusters no longer configured. */
@@ -140,6 +140,7 @@ export class Daemon {
       );
     }
     // After the loops: restoring the outbox persists, and the file written must keep their state.
+    this.outbox.loadRouting(saved.routes);
     this.outbox.load(saved.outbox);
     this.forgetRemovedClusters(heal);
     this.metrics.setIncidentsOpen(this.loops.flatMap((l) => l.openIncidents()));

@@ -50,6 +50,8 @@ const MAX_SINK_PAUSE_MS = 60_000;
 /** Delivered/dropped ids remembered so that an event enqueued twice is still delivered once. */
 const RECENT_LIMIT = 4_096;
 const MAX_DETAIL = 300;
+/** Open incidents whose sinks are remembered; far above what one watchdog holds open. */
+const ROUTES_LIMIT = 10_000;
 
 type AttemptResult =
   | { readonly kind: 'ok'; readonly failures: number }
@@ -153,6 +155,13 @@ const isTimeoutCode = (code: string): boolean => code === 'UND_ERR_HEADERS_TIMEO
  */
 export class Outbox {
   private queue: PendingDelivery[] = [];
+  /**
+   * Incident key → the sinks its trigger was queued for. Its resolve goes to them whatever their filter says
+   * by then (a filter narrowed while an incident was open), so that a pager that got a trigger gets its resolve.
+   */
+  private readonly routes = new Map<string, readonly string[]>();
+  /** routes as persisted; the same object until routes change (the state store compares by identity). */
+  private routesDoc: Readonly<Record<string, readonly string[]>> | undefined;
   private readonly queued = new Set<string>();
   private readonly recent = new Set<string>();
   private readonly sinks: ReadonlyMap<string, SinkConfig>;
@@ -215,23 +224,59 @@ export class Outbox {
     return restored.length;
   }
 
+  /** Which sinks each open incident's trigger went to: what to persist beside pending(). */
+  routing(): Readonly<Record<string, readonly string[]>> {
+    this.routesDoc ??= Object.freeze(Object.fromEntries(this.routes));
+    return this.routesDoc;
+  }
+
+  /** Takes back persisted routing (see routing()); malformed entries and sinks no longer configured are dropped. */
+  loadRouting(value: unknown): void {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+    for (const [key, names] of Object.entries(value as Record<string, unknown>)) {
+      if (!Array.isArray(names)) continue;
+      const known = names.filter((n): n is string => typeof n === 'string' && this.sinks.has(n));
+      if (known.length > 0) this.setRoute(key, [...new Set([...(this.routes.get(key) ?? []), ...known])]);
+    }
+  }
+
+  private setRoute(key: string, sinks: readonly string[] | undefined): void {
+    if (sinks === undefined) {
+      if (!this.routes.delete(key)) return;
+    } else {
+      this.routes.delete(key); // re-inserted last: the oldest routes go first past the limit
+      this.routes.set(key, sinks);
+      if (this.routes.size > ROUTES_LIMIT) this.routes.delete(this.routes.keys().next().value as string);
+    }
+    this.routesDoc = undefined;
+  }
+
   /**
-   * Queues each event for every sink whose filter matches it; an event already queued or delivered for a sink
+   * Queues each event for every sink whose filter matches it (a resolve also for the sinks its trigger went
+   * to); an event already queued or delivered for a sink
    * is ignored. The events of one call reach onChange together: a poll that opens several incidents persists
    * them with all of their pages, never a file that holds the incidents and only some of the pages.
    */
   enqueue(...incoming: readonly EscalationEvent[]): void {
     let added = 0;
+    const routesBefore = this.routing();
     for (const raw of incoming) {
       const event = sanitize(raw);
+      const key = event.incident.key;
+      const routed = event.event === 'resolve' ? this.routes.get(key) : undefined;
+      const targets = [...this.sinks.values()].filter((s) => matches(s.filter, event.incident) || routed?.includes(s.name) === true);
       let sinks = 0;
-      for (const sink of this.sinks.values()) {
-        if (matches(sink.filter, event.incident) && this.add({ sink: sink.name, event, attempts: 0 })) sinks += 1;
+      for (const sink of targets) if (this.add({ sink: sink.name, event, attempts: 0 })) sinks += 1;
+      if (event.event === 'resolve') this.setRoute(key, undefined);
+      else {
+        const before = this.routes.get(key) ?? [];
+        const after = [...new Set([...before, ...targets.map((s) => s.name)])];
+        if (after.length > before.length) this.setRoute(key, after);
       }
-      this.log.debug({ event: event.event, key: event.incident.key, id: event.id, sinks }, 'escalation queued');
+      this.log.debug({ event: event.event, key, id: event.id, sinks }, 'escalation queued');
       added += sinks;
     }
-    if (added > 0) {
+    if (added > 0 || this.routing() !== routesBefore) {
       this.changed();
       // Page now rather than at the next tick; a no-op until start().
       if (this.timer) this.tick();

@@ -89,7 +89,7 @@ export class StateEncoder {
     this.subjects.encode(doc.heal.subjects as unknown as Readonly<Record<string, Entry>>, out);
     out.push(Buffer.from('},"incidents":{'));
     this.incidents.encode(doc.heal.incidents as unknown as Readonly<Record<string, Entry>>, out);
-    out.push(Buffer.from(`},"budgets":${JSON.stringify(doc.heal.budgets)}},"outbox":${JSON.stringify(doc.outbox ?? [])}}`));
+    out.push(Buffer.from(`},"budgets":${JSON.stringify(doc.heal.budgets)}},"outbox":${JSON.stringify(doc.outbox ?? [])}${doc.routes === undefined ? '' : `,"routes":${JSON.stringify(doc.routes)}`}}`));
     return out;
   }
 }

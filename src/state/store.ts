@@ -15,6 +15,8 @@ export interface PersistedState {
   readonly heal: HealState;
   /** The escalation outbox (validated by escalate/outbox.ts when restored). */
   readonly outbox: unknown;
+  /** Which sinks each open incident's trigger went to (escalate/outbox.ts); absent in older files. */
+  readonly routes?: unknown;
 }
 
 /** Keeps only well-formed entries; a state file is input like any other. */
@@ -29,11 +31,11 @@ function parseHealState(v: unknown): HealState {
   };
 }
 
-export function parseState(text: string): { heal: HealState; outbox: unknown } {
+export function parseState(text: string): { heal: HealState; outbox: unknown; routes: unknown } {
   const data: unknown = JSON.parse(text);
   if (!isJsonObject(data)) throw new Error('not a JSON object');
   if (data['version'] !== STATE_VERSION) throw new Error(`unsupported state version ${String(data['version'])}`);
-  return { heal: parseHealState(data['heal']), outbox: data['outbox'] ?? [] };
+  return { heal: parseHealState(data['heal']), outbox: data['outbox'] ?? [], routes: data['routes'] ?? {} };
 }
 
 /** Without a restart, an escalation or a delivery to record, the state file is rewritten at most this often. */
@@ -43,6 +45,7 @@ export const ROUTINE_WRITE_INTERVAL_MS = 30_000;
 export interface StateContent {
   readonly heal: HealState;
   readonly outbox: unknown;
+  readonly routes?: unknown;
 }
 
 export interface StateStoreOptions {
@@ -96,14 +99,14 @@ export class StateStore {
     this.now = options.now ?? Date.now;
   }
 
-  async load(): Promise<{ heal: HealState; outbox: unknown }> {
+  async load(): Promise<{ heal: HealState; outbox: unknown; routes: unknown }> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') this.logger.warn({ stateFile: this.path, code }, 'state file unreadable; starting fresh');
-      return { heal: EMPTY_HEAL_STATE, outbox: [] };
+      return { heal: EMPTY_HEAL_STATE, outbox: [], routes: {} };
     }
     try {
       const state = parseState(text);
@@ -114,7 +117,7 @@ export class StateStore {
       return state;
     } catch (err) {
       this.logger.warn({ stateFile: this.path, reason: (err as Error).message }, 'state file corrupt; starting fresh');
-      return { heal: EMPTY_HEAL_STATE, outbox: [] };
+      return { heal: EMPTY_HEAL_STATE, outbox: [], routes: {} };
     }
   }
 
@@ -162,8 +165,8 @@ export class StateStore {
       try {
         const content = read();
         if (routine && this.written !== undefined && onlyTimestampsMoved(content, this.written)) continue;
-        const { heal, outbox } = content;
-        const buffers = this.encoder.encode({ version: STATE_VERSION, savedAt: new Date(this.now()).toISOString(), heal, outbox });
+        const { heal, outbox, routes } = content;
+        const buffers = this.encoder.encode({ version: STATE_VERSION, savedAt: new Date(this.now()).toISOString(), heal, outbox, routes });
         const file = await this.openTemp(tmp);
         try {
           await writeAll(file, buffers);

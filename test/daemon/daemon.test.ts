@@ -275,6 +275,27 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(Object.keys(saved.heal.incidents)).toEqual(['production/pg-nopub/0/config']);
   });
 
+  it('sends the resolve to a sink that got the trigger, though its filter was narrowed across a restart', async () => {
+    fake.add('pg-nopub', {});
+    fake.failTask('pg-nopub', 0, CONFIG);
+    const first = daemon({ heal: { confirmDelay: 0, stablePeriod: 10_000 }, sinks: [{ type: 'webhook', name: 'hook', url: hook.url, filter: { classes: ['config'] } }] });
+    await first.init();
+    await once(first);
+    const task = fake.connectors.get('pg-nopub')!.tasks[0]!;
+    task.state = 'RUNNING';
+    delete task.trace;
+    const second = daemon({ heal: { confirmDelay: 0, stablePeriod: 10_000 }, sinks: [{ type: 'webhook', name: 'hook', url: hook.url, filter: { classes: ['serialization'] } }] });
+    await second.init();
+    for (let i = 0; i < 3; i++) {
+      clock += 10_000;
+      await once(second);
+    }
+    expect(hook.received.map((h) => [h.event, h.connector])).toEqual([
+      ['trigger', 'pg-nopub'],
+      ['resolve', 'pg-nopub'],
+    ]);
+  });
+
   it('sends nothing in dry-run mode, neither restarts nor pages, but counts what it would do', async () => {
     fake.add('a', {});
     fake.failTask('a', 0, CONNECTION);

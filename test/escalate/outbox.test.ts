@@ -130,6 +130,35 @@ describe('delivery to each sink', () => {
   });
 });
 
+describe('routing a resolve', () => {
+  it('goes to the sinks its trigger went to, even after their filter was narrowed (and a restart)', async () => {
+    const pd = fakeSink(PD, 'post', PD_PATH, always(202, '{"status":"success"}'));
+    const before = { ...sinks.pagerduty, filter: { classes: ['config', 'serialization'] } } as SinkConfig;
+    const first = setup([before]).outbox;
+    first.enqueue(event('trigger'));
+    await first.drain();
+    expect(first.routing()).toEqual({ [incident().key]: ['pd'] });
+    // Restarted with the filter narrowed: serialization no longer matches.
+    const after = setup([{ ...before, filter: { classes: ['config'] } } as SinkConfig]);
+    after.outbox.loadRouting(JSON.parse(JSON.stringify(first.routing())));
+    after.outbox.enqueue(event('resolve'));
+    await after.outbox.drain();
+    expect(pd.received.map((r) => pdBody(r).event_action)).toEqual(['trigger', 'resolve']);
+    expect(after.outbox.routing()).toEqual({});
+    // A new incident of the class no longer matching is neither paged nor resolved there.
+    const other = incident({ connector: 'other' });
+    after.outbox.enqueue(event('trigger', other), event('resolve', other));
+    expect(after.outbox.pending()).toEqual([]);
+  });
+
+  it('drops remembered sinks that are no longer configured, and malformed routing', () => {
+    const { outbox } = setup([sinks.webhook]);
+    outbox.loadRouting({ 'a/b/0/config': ['hook', 'gone', 7], 'c/d/0/config': 'hook', 'e/f/0/config': ['gone'] });
+    outbox.loadRouting(['not', 'an', 'object']);
+    expect(outbox.routing()).toEqual({ 'a/b/0/config': ['hook'] });
+  });
+});
+
 describe('a pager that is down, then back', () => {
   it('receives each event exactly once and in order; other sinks are not held up', async () => {
     // 503 for the first four requests, then accepted.

@@ -21,7 +21,7 @@ describe('the state file', () => {
   it('starts fresh when missing, and warns when corrupt or of another version', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
     const { lines, logger } = capture();
-    expect(await new StateStore(join(dir, 'none.json'), logger).load()).toEqual({ heal: EMPTY_HEAL_STATE, outbox: [] });
+    expect(await new StateStore(join(dir, 'none.json'), logger).load()).toEqual({ heal: EMPTY_HEAL_STATE, outbox: [], routes: {} });
     expect(lines.filter((l) => l.level >= 40)).toEqual([]);
     writeFileSync(join(dir, 'bad.json'), '{"version":1,"heal":');
     expect((await new StateStore(join(dir, 'bad.json'), logger).load()).heal).toEqual(EMPTY_HEAL_STATE);
@@ -34,11 +34,11 @@ describe('the state file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
     const file = join(dir, 'state.json');
     const store = new StateStore(file, capture().logger);
-    store.save(() => ({ heal: heal(2), outbox: [{ some: 'delivery' }] }));
+    store.save(() => ({ heal: heal(2), outbox: [{ some: 'delivery' }], routes: { 'prod/a/0/config': ['pd'] } }));
     await store.flush();
     expect(readdirSync(dir)).toEqual(['state.json']);
     const back = await new StateStore(file, capture().logger).load();
-    expect(back).toEqual({ heal: heal(2), outbox: [{ some: 'delivery' }] });
+    expect(back).toEqual({ heal: heal(2), outbox: [{ some: 'delivery' }], routes: { 'prod/a/0/config': ['pd'] } });
     const raw = JSON.parse(readFileSync(file, 'utf8')) as { heal: { subjects: Record<string, unknown> } };
     raw.heal.subjects['prod/b/0'] = { cluster: 'prod' };
     writeFileSync(file, JSON.stringify(raw));
