@@ -79,6 +79,18 @@ export class ClusterLoop {
 
   /** One pass. Never throws: an unreachable or confused cluster is logged and counted. */
   async poll(signal?: AbortSignal): Promise<PollResult> {
+    try {
+      return await this.pass(signal);
+    } catch (err) {
+      // A bug, not a cluster's answer: counted as a failed poll and logged with its stack, the loop goes on
+      // (and the other clusters with it) instead of the daemon dying on an unhandled rejection.
+      this.deps.metrics.observePoll(this.deps.cluster.name, 'error', 0);
+      this.deps.logger.error({ cluster: this.deps.cluster.name, err }, 'poll crashed');
+      return { ok: false, actions: [] };
+    }
+  }
+
+  private async pass(signal?: AbortSignal): Promise<PollResult> {
     const { cluster, client, metrics, config, classify } = this.deps;
     const log = this.deps.logger.child({ cluster: cluster.name });
     const started = this.deps.now();

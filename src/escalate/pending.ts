@@ -19,11 +19,12 @@ export const deliveryId = (sink: string, eventId: string): string => `${sink}\u0
 
 const INCIDENT_CLASSES: readonly IncidentClass[] = [...FAILURE_CLASSES, 'unassigned', 'rebalancing', 'cluster-outage'];
 
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 8.64e15;
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+export const isStr = (v: unknown): v is string => typeof v === 'string';
+export const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 8.64e15;
+export const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
-function parseIncident(v: unknown): Incident | undefined {
+/** An incident read back from the state file, rebuilt field by field; undefined when malformed. */
+export function parseIncident(v: unknown): Incident | undefined {
   if (!isJsonObject(v)) return undefined;
   const { key, cluster, connector, task, reason, rootCause, hint, attempts, firstSeen, lastSeen, workerId, traceExcerpt, resolvedAt } = v;
   const cls = v['class'];

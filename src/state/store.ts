@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { EMPTY_HEAL_STATE, type HealState } from '../heal/types.js';
 import { isJsonObject } from '../util/json.js';
+import { FAILURE_CLASSES, type FailureClass } from '../classify/types.js';
+import { isCount, isStr, isTime, parseIncident } from '../escalate/pending.js';
 import { onlyTimestampsMoved } from './compare.js';
 import { StateEncoder } from './serialize.js';
 
@@ -19,15 +21,41 @@ export interface PersistedState {
   readonly routes?: unknown;
 }
 
+const OPTIONAL_TIMES = ['failedSince', 'nextRestartAt', 'recoveredAt', 'unassignedSince', 'dependencyDownSince', 'lastRestartAt'] as const;
+const isTimes = (v: unknown): boolean => Array.isArray(v) && v.every(isTime);
+
+/** Every field decide() reads, of the type it reads it as: a hand-edited or foreign entry must not crash a poll. */
+function isSubject(e: Record<string, unknown>): boolean {
+  return (
+    isStr(e['cluster']) &&
+    isStr(e['connector']) &&
+    (e['task'] === null || isCount(e['task'])) &&
+    isStr(e['state']) &&
+    isStr(e['workerId']) &&
+    isCount(e['attempts']) &&
+    isTimes(e['restartTimes']) &&
+    isTimes(e['moves']) &&
+    (e['class'] === undefined || FAILURE_CLASSES.includes(e['class'] as FailureClass)) &&
+    (e['lastSkip'] === undefined || isStr(e['lastSkip'])) &&
+    OPTIONAL_TIMES.every((k) => e[k] === undefined || isTime(e[k]))
+  );
+}
+
 /** Keeps only well-formed entries; a state file is input like any other. */
 function parseHealState(v: unknown): HealState {
   if (!isJsonObject(v)) return EMPTY_HEAL_STATE;
   const pick = (x: unknown, ok: (e: Record<string, unknown>) => boolean) =>
     isJsonObject(x) ? Object.fromEntries(Object.entries(x).filter(([, e]) => isJsonObject(e) && ok(e))) : {};
+  const incidents = isJsonObject(v['incidents'])
+    ? Object.fromEntries(Object.entries(v['incidents']).flatMap(([k, e]) => {
+        const incident = parseIncident(e);
+        return incident === undefined ? [] : [[k, incident]];
+      }))
+    : {};
   return {
-    subjects: pick(v['subjects'], (e) => typeof e['cluster'] === 'string' && typeof e['connector'] === 'string' && typeof e['attempts'] === 'number') as HealState['subjects'],
-    incidents: pick(v['incidents'], (e) => typeof e['key'] === 'string' && typeof e['cluster'] === 'string') as HealState['incidents'],
-    budgets: pick(v['budgets'], (e) => typeof e['tokens'] === 'number' && typeof e['updatedAt'] === 'number') as HealState['budgets'],
+    subjects: pick(v['subjects'], isSubject) as HealState['subjects'],
+    incidents,
+    budgets: pick(v['budgets'], (e) => isTime(e['tokens']) && isTime(e['updatedAt'])) as HealState['budgets'],
   };
 }
 

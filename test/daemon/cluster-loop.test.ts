@@ -9,6 +9,7 @@ import type { ClusterSnapshot, ConnectorSnapshot } from '../../src/connect/types
 import { loadConfig } from '../../src/config/load.js';
 import { ClusterLoop } from '../../src/daemon/cluster-loop.js';
 import type { EscalationEvent } from '../../src/escalate/types.js';
+import type { Classifier } from '../../src/classify/types.js';
 import { EMPTY_HEAL_STATE } from '../../src/heal/types.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { WatchdogMetrics } from '../../src/metrics/metrics.js';
@@ -29,7 +30,7 @@ async function gauge(metrics: WatchdogMetrics, name: string, labels: Record<stri
 function loopOver(
   connectors: () => readonly ConnectorSnapshot[],
   onState: (routine: boolean) => void = () => {},
-  { dryRun = true, escalate = () => {} }: { dryRun?: boolean; escalate?: (events: readonly EscalationEvent[]) => void } = {},
+  { dryRun = true, escalate = () => {}, classify = stubClassifier() }: { dryRun?: boolean; escalate?: (events: readonly EscalationEvent[]) => void; classify?: Classifier } = {},
 ) {
   const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1' }, overrides: { dryRun } });
   const cluster = config.clusters[0]!;
@@ -41,7 +42,7 @@ function loopOver(
       cluster,
       config,
       client,
-      classify: stubClassifier(),
+      classify,
       metrics,
       logger: silentLogger(),
       now: () => clock,
@@ -66,6 +67,22 @@ describe('ClusterLoop state saves', () => {
     advance(10_000);
     await loop.poll(); // nothing new
     expect(routine).toEqual([true, false, true]);
+  });
+});
+
+describe('ClusterLoop that hits a bug', () => {
+  it('counts a failed poll and goes on, rather than rejecting (the daemon died on an unhandled rejection)', async () => {
+    let broken = true;
+    const classify: Classifier = (trace) => {
+      if (broken) throw new TypeError('a bug');
+      return stubClassifier()(trace);
+    };
+    const { loop, metrics, advance } = loopOver(() => listing('FAILED'), undefined, { classify });
+    await expect(loop.poll()).resolves.toEqual({ ok: false, actions: [] });
+    expect(await gauge(metrics, 'connect_watchdog_polls_total', { outcome: 'error' })).toBe(1);
+    broken = false;
+    advance(10_000);
+    expect((await loop.poll()).ok).toBe(true);
   });
 });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_HEAL_STATE, type HealState } from '../../src/heal/types.js';
-import { StateStore } from '../../src/state/store.js';
+import { parseState, StateStore } from '../../src/state/store.js';
 
 function capture() {
   const lines: { level: number; msg: string }[] = [];
@@ -43,6 +43,30 @@ describe('the state file', () => {
     raw.heal.subjects['prod/b/0'] = { cluster: 'prod' };
     writeFileSync(file, JSON.stringify(raw));
     expect(Object.keys((await new StateStore(file, capture().logger).load()).heal.subjects)).toEqual(['prod/a/0']);
+  });
+
+  it('drops entries that lack a field decide() reads, or hold it in the wrong type (they crashed every poll)', () => {
+    const good = heal(1).subjects['prod/a/0']!;
+    const incident = { key: 'prod/a/0/config', cluster: 'prod', connector: 'a', task: 0, class: 'config', severity: 'error', reason: 'r', rootCause: 'c', hint: 'h', attempts: 0, firstSeen: 1, lastSeen: 2, workerId: 'w', traceExcerpt: '' };
+    const text = JSON.stringify({
+      version: 1,
+      heal: {
+        subjects: {
+          good,
+          noMoves: { ...good, moves: undefined },
+          badTimes: { ...good, restartTimes: ['soon'] },
+          badClass: { ...good, class: 'network' },
+          badSince: { ...good, failedSince: 'yesterday' },
+          noState: { ...good, state: undefined },
+        },
+        incidents: { good: incident, noSeverity: { ...incident, severity: undefined }, badTask: { ...incident, task: -1 } },
+        budgets: { prod: { tokens: 3, updatedAt: 1 }, bad: { tokens: '3', updatedAt: 1 } },
+      },
+    });
+    const { heal: back } = parseState(text);
+    expect(Object.keys(back.subjects)).toEqual(['good']);
+    expect(Object.keys(back.incidents)).toEqual(['good']);
+    expect(Object.keys(back.budgets)).toEqual(['prod']);
   });
 
   it('creates the directory of the state file when it is missing', async () => {
