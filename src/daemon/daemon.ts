@@ -175,6 +175,7 @@ export class Daemon {
 
   /** Alertmanager forgets an alert that is not re-sent: re-send open incidents to those sinks. */
   private resendToAlertmanager(): void {
+    if (this.options.config.dryRun) return; // a dry run pages nothing, re-sends included
     const now = this.now();
     if (now - this.lastAlertmanagerResend < this.options.config.alertmanager.resendInterval) return;
     this.lastAlertmanagerResend = now;

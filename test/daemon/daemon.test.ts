@@ -301,7 +301,9 @@ describe('the daemon against a stand-in Connect worker', () => {
     fake.failTask('a', 0, CONNECTION);
     fake.add('sink-json', { type: 'sink' });
     fake.failTask('sink-json', 0, SERIALIZATION);
-    const d = daemon({ dryRun: true });
+    // Alertmanager too: its re-sends of open incidents are pages like any other.
+    const alertmanager = { type: 'alertmanager', name: 'am', url: hook.url.replace(/\/hook$/, '') };
+    const d = daemon({ dryRun: true, sinks: [{ type: 'webhook', name: 'hook', url: hook.url }, alertmanager] });
     await d.init();
     await once(d);
     expect(fake.posts).toEqual([]);
