@@ -121,6 +121,18 @@ function taskOf(c: ConnectorSnapshot, id: number, i: number): TaskStatus | undef
   return t !== undefined && t.id === id ? t : c.tasks.find((x) => x.id === id);
 }
 
+/**
+ * Under a RUNNING connector, the task ids from which a task not listed is gone: Connect numbers tasks
+ * 0..n-1, so one beyond the last listed was reconfigured away (its status is deleted, KAFKA-9472), as is
+ * one beyond a lowered tasks.max. Infinity under any other state: its task entries are not to be trusted.
+ */
+function goneFrom(c: ConnectorSnapshot): number {
+  if (c.state !== 'RUNNING') return Infinity;
+  let last = -1;
+  for (const t of c.tasks) if (t.id > last) last = t.id;
+  return Math.min(last + 1, c.tasksMax ?? Infinity);
+}
+
 /** What decide() and endpointsToProbe() look up in a list of connectors, computed once per list. */
 interface ConnectorIndex {
   readonly byName: ReadonlyMap<string, ConnectorSnapshot>;
@@ -243,16 +255,16 @@ export function decide(input: DecideInput): Decision {
     subjectOfIncident.set(key, subject);
   };
 
-  // 1. Forget what was deleted: a connector missing from a successful listing, a task beyond a lowered
-  // tasks.max once the listing drops it. A task the listing still shows is there, whatever tasks.max says
-  // (Connect before 3.8 does not enforce it, KIP-1004): forgotten here, it would be seen as new below and
-  // paged again at every poll.
+  // 1. Forget what was deleted: a connector missing from a successful listing, a task of a RUNNING one
+  // that the listing no longer shows beyond its last listed task or a lowered tasks.max. A task the
+  // listing still shows is there, whatever tasks.max says (Connect before 3.8 does not enforce it,
+  // KIP-1004): forgotten here, it would be seen as new below and paged again at every poll.
   // State holds remembered subjects only (a few hundred where thousands run): copied into a Map, which
   // the steps below update and the result is built from.
   const gone = (connector: string, task: number | null): boolean => {
     const c = present.get(connector);
     if (c === undefined) return true;
-    return task !== null && c.state === 'RUNNING' && c.tasksMax !== undefined && task >= c.tasksMax && taskOf(c, task, task) === undefined;
+    return task !== null && task >= goneFrom(c) && taskOf(c, task, task) === undefined;
   };
   const subjects = new Map<string, SubjectState>();
   /**
@@ -315,9 +327,9 @@ export function decide(input: DecideInput): Decision {
   };
   // Quiet tasks that `previous` lists but this poll does not see (their connector is no longer RUNNING
   // or FAILED, or the task is no longer listed) go back into state: no later snapshot carries them.
-  const keep = (c: ConnectorSnapshot, before: ConnectorSnapshot, seen: ReadonlySet<number> | undefined, goneFrom: number) => {
+  const keep = (c: ConnectorSnapshot, before: ConnectorSnapshot, seen: ReadonlySet<number> | undefined, from: number) => {
     for (const t of before.tasks) {
-      if (t.workerId === '' || t.id >= goneFrom || seen?.has(t.id) === true) continue;
+      if (t.workerId === '' || t.id >= from || seen?.has(t.id) === true) continue;
       const key = `${cluster}/${c.name}/${t.id}`;
       if (!subjects.has(key)) subjects.set(key, quietOn({ cluster, connector: c.name, task: t.id }, t.workerId));
     }
@@ -373,9 +385,8 @@ export function decide(input: DecideInput): Decision {
       const stateKey = known?.get(t.id);
       if (stateKey !== undefined || !quietStill(t.state, t.workerId, was)) see(c, stateKey, 'task', t.id, t.state, t.workerId, t.trace, was);
     }
-    // Quiet tasks beyond tasks.max that this poll no longer lists are gone, not kept.
-    const goneFrom = c.state === 'RUNNING' && c.tasksMax !== undefined ? c.tasksMax : Infinity;
-    if (beforeTrusted && matched !== before.tasks.length) keep(c, before, new Set(c.tasks.map((t) => t.id)), goneFrom);
+    // Quiet tasks that this poll no longer lists are gone, not kept, where step 1 forgets them.
+    if (beforeTrusted && matched !== before.tasks.length) keep(c, before, new Set(c.tasks.map((t) => t.id)), goneFrom(c));
   }
   const current = (e: Evaluated): SubjectState => subjects.get(e.key) ?? e.observation.subject;
   const setSubject = (e: Evaluated, s: SubjectState) => {

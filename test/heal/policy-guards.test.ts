@@ -94,6 +94,30 @@ describe('a connector deleted meanwhile', () => {
     expect(sim.state.subjects['prod/pg/1']).toBeUndefined();
   });
 
+  it('a task a RUNNING connector no longer runs is forgotten, tasks.max unchanged or unknown (its incident stayed open for good)', () => {
+    for (const tasksMax of [4, undefined]) {
+      const sim = new Sim();
+      const three = [task(0, 'RUNNING'), task(1, 'RUNNING'), task(2, 'FAILED', { cls: 'serialization' })];
+      sim.poll([connector('jdbc', 'RUNNING', three, { tasksMax })]);
+      expect(sim.actionsOf('escalate')).toHaveLength(1);
+      // reconfigured to 2 tasks (fewer tables): Connect deletes task 2's status
+      expect(sim.advance(POLL).poll([connector('jdbc', 'RUNNING', three.slice(0, 2), { tasksMax })])).toEqual([
+        expect.objectContaining({ kind: 'resolve', resolution: 'deleted' }),
+      ]);
+      expect(sim.state).toMatchObject({ subjects: {}, incidents: {} });
+    }
+  });
+
+  it('a task missing between listed ones, or under a FAILED connector, is not taken for deleted', () => {
+    const sim = new Sim();
+    const failing = task(1, 'FAILED', { cls: 'serialization' });
+    sim.poll([connector('pg', 'RUNNING', [task(0, 'RUNNING'), failing, task(2, 'RUNNING')])]);
+    sim.advance(POLL).poll([connector('pg', 'RUNNING', [task(0, 'RUNNING'), task(2, 'RUNNING')])]);
+    sim.advance(POLL).poll([connector('pg', 'FAILED', [], { cls: 'serialization' })]);
+    expect(sim.actionsOf('resolve')).toEqual([]);
+    expect(sim.state.incidents['prod/pg/1/serialization']).toBeDefined();
+  });
+
   it('a task listed beyond tasks.max is still there: paged once, not resolved and paged again at every poll', () => {
     // Connect before 3.8 does not enforce tasks.max (KIP-1004): a connector may run more tasks than it says.
     const sim = new Sim();
