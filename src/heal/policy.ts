@@ -543,12 +543,18 @@ export function decide(input: DecideInput): Decision {
     return t === undefined ? undefined : quietOn(inc, t.workerId);
   };
   // Only a cluster-wide incident needs it: a scan of the remembered subjects, done once and only then.
+  // A subject under a PAUSED or STOPPED connector is never observed again until it is resumed: the streak
+  // it froze in is not this outage's (it held a cluster-outage open for good).
+  const parked = (s: SubjectState): boolean => {
+    const state = present.get(s.connector)?.state;
+    return state === 'PAUSED' || state === 'STOPPED';
+  };
   let streak: boolean | undefined;
   const inConnectionStreak = (): boolean => {
     if (streak === undefined) {
       streak = false;
       for (const s of subjects.values()) {
-        if (s.cluster === cluster && s.class === 'connection' && (s.failedSince !== undefined || s.recoveredAt !== undefined)) {
+        if (s.cluster === cluster && s.class === 'connection' && (s.failedSince !== undefined || s.recoveredAt !== undefined) && !parked(s)) {
           streak = true;
           break;
         }

@@ -135,6 +135,21 @@ describe('a cluster-wide outage', () => {
     expect(sim.poll(all('RUNNING'))).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'outage-over' })]);
   });
 
+  it('resolves though a connector parked (PAUSED, STOPPED) with a connection failure long before still sits in state', () => {
+    for (const parked of ['PAUSED', 'STOPPED'] as const) {
+      const sim = new Sim();
+      const x = (state: 'RUNNING' | typeof parked) => connector('x', state, state === 'RUNNING' ? [task(0, 'FAILED', { cls: 'connection' })] : []);
+      sim.run(2 * MINUTE, POLL, [x('RUNNING'), ...all('RUNNING')]);
+      sim.run(60 * MINUTE, POLL, [x(parked), ...all('RUNNING')]);
+      sim.restart();
+      sim.run(2 * MINUTE, POLL, [x(parked), ...all('FAILED')]);
+      sim.run(15 * MINUTE, POLL, [x(parked), ...all('RUNNING')]);
+      const outage = (e: { action: { incident: { class: string } } }) => e.action.incident.class === 'cluster-outage';
+      expect(sim.actionsOf('escalate').filter(outage)).toHaveLength(1);
+      expect(sim.actionsOf('resolve').filter(outage)).toEqual([expect.objectContaining({ action: expect.objectContaining({ resolution: 'outage-over' }) })]);
+    }
+  });
+
   it('is not declared for failures spread over several polls, or below the threshold', () => {
     const sim = new Sim();
     const failing: string[] = [];
