@@ -454,7 +454,8 @@ export function decide(input: DecideInput): Decision {
     const endpoint = cls === 'connection' && e.connector.endpoint !== undefined ? endpointKey(e.connector.endpoint) : undefined;
 
     // Escalation is judged on restarts already made (and confirmed by applyOutcome), before this poll's.
-    const reason = failureEscalation(s, cls, action, config, now, endpoint);
+    const accepting = endpoint === undefined ? undefined : input.probes.get(endpoint);
+    const reason = failureEscalation(s, cls, action, config, now, endpoint === undefined ? undefined : { endpoint, refusing: accepting === false });
     const suppressed = cls === 'connection' && outageOpen; // the cluster-wide incident speaks for them
     escalateOrTouch(cls, s, e.key, reason === undefined ? undefined : detailsOf(classification, e.trace, reason), owned && !maintenance && !suppressed, s.failedSince ?? now);
 
@@ -464,7 +465,6 @@ export function decide(input: DecideInput): Decision {
     else if (maintenance) skipOnce(e, cls, 'maintenance');
     else if (action === 'escalate') skipOnce(e, cls, 'escalate-only');
     else {
-      const accepting = endpoint === undefined ? undefined : input.probes.get(endpoint);
       const after = current(e);
       if (accepting === false) {
         setSubject(e, { ...after, dependencyDownSince: after.dependencyDownSince ?? now });

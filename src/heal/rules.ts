@@ -38,7 +38,8 @@ export function failureEscalation(
   action: HealAction,
   config: Pick<HealConfig, 'escalateAfter' | 'maxAttempts'>,
   now: number,
-  endpoint: string | undefined,
+  /** The connection endpoint and whether this poll's probe found it refusing (undefined: not probed). */
+  dependency: { readonly endpoint: string; readonly refusing: boolean } | undefined,
 ): string | undefined {
   if (action === 'escalate') return NOT_FIXED_BY_RESTART[cls];
   const { restarts, window } = config.escalateAfter;
@@ -48,8 +49,10 @@ export function failureEscalation(
   if (config.maxAttempts > 0 && s.attempts >= config.maxAttempts) {
     return `still failing after ${s.attempts} restarts (heal.maxAttempts ${config.maxAttempts}); restarts go on at the backoff cap`;
   }
-  if (s.dependencyDownSince !== undefined && now - s.dependencyDownSince >= window) {
-    return `${endpoint ?? 'its endpoint'} has refused connections for ${formatDuration(now - s.dependencyDownSince)}; restarts are held back until it accepts`;
+  // Only while it still refuses: after a maintenance window (nothing probed inside), the first poll finds
+  // it accepting and restarts, rather than paging an outage that is over.
+  if (dependency?.refusing === true && s.dependencyDownSince !== undefined && now - s.dependencyDownSince >= window) {
+    return `${dependency.endpoint} has refused connections for ${formatDuration(now - s.dependencyDownSince)}; restarts are held back until it accepts`;
   }
   return undefined;
 }

@@ -163,6 +163,31 @@ describe('a restart that held (the subject ran for heal.backoff.heldAfter)', () 
   });
 });
 
+describe('a dependency down across a maintenance window', () => {
+  it('is not paged once the window ends and the endpoint accepts again: the task is restarted instead', () => {
+    const sim = new Sim();
+    const failing = [oneTask('pg-orders', 'FAILED', 'connection', { endpoint: PG })];
+    const down = new Map([['db.internal:5432', false]]);
+    sim.run(5 * MINUTE, POLL, failing, { probes: down }); // refused before the window
+    // inside the window nothing is probed, and the database comes back meanwhile
+    sim.run(60 * MINUTE, POLL, failing, { inMaintenance: () => true });
+    const after = sim.poll(failing, { probes: new Map([['db.internal:5432', true]]) });
+    expect(kinds(after)).toEqual(['restart-task']);
+    expect(sim.actionsOf('escalate')).toEqual([]);
+  });
+
+  it('is paged when it still refuses after the window, having refused for escalateAfter.window', () => {
+    const sim = new Sim();
+    const failing = [oneTask('pg-orders', 'FAILED', 'connection', { endpoint: PG })];
+    const down = new Map([['db.internal:5432', false]]);
+    sim.run(5 * MINUTE, POLL, failing, { probes: down });
+    sim.run(60 * MINUTE, POLL, failing, { inMaintenance: () => true });
+    expect(sim.poll(failing, { probes: down })).toContainEqual(
+      expect.objectContaining({ kind: 'escalate', incident: expect.objectContaining({ reason: expect.stringMatching(/^db\.internal:5432 has refused connections for 1 h 5 min/) }) }),
+    );
+  });
+});
+
 describe('restart targets', () => {
   it('restarts a FAILED connector with its FAILED tasks in one call (includeTasks&onlyFailed)', () => {
     const sim = new Sim();
