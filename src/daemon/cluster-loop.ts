@@ -6,6 +6,7 @@ import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { redactUrl } from '../config/load.js';
 import type { EscalationEvent, Incident } from '../escalate/types.js';
 import { applyOutcome, decide, endpointsToProbe } from '../heal/policy.js';
+import { backoffWait } from '../heal/backoff.js';
 import { maintenanceMatcher } from '../heal/windows.js';
 import type { Action, HealState, RestartAction, SubjectRef } from '../heal/types.js';
 import type { Logger } from '../log/logger.js';
@@ -76,6 +77,9 @@ export class ClusterLoop {
   get healState(): HealState {
     return this.state;
   }
+
+  /** After the n-th restart in a row refused as a rebalance: the backoff of the n-th restart. */
+  private readonly refusalWait = (refusals: number): number => backoffWait(refusals, this.deps.config.heal, this.deps.random);
 
   /** One pass. Never throws: an unreachable or confused cluster is logged and counted. */
   async poll(signal?: AbortSignal): Promise<PollResult> {
@@ -181,7 +185,7 @@ export class ClusterLoop {
         class: action.class,
         outcome: outcome === 'ok' ? 'ok' : outcome === 'dry_run' ? 'dry_run' : 'failed',
       });
-      if (outcome !== 'dry_run') this.state = applyOutcome(this.state, { subject: subjectOf(action), result: outcome }, this.deps.now());
+      if (outcome !== 'dry_run') this.state = applyOutcome(this.state, { subject: subjectOf(action), result: outcome }, this.deps.now(), this.refusalWait);
     }
     const sent = executed.filter((e) => e.outcome === 'ok').map((e) => e.action.connector);
     if (sent.length > 0) await this.confirm([...new Set(sent)], log, signal);

@@ -67,7 +67,8 @@ export function isQuiet(s: SubjectState): boolean {
     s.lastSkip === undefined &&
     s.dependencyDownSince === undefined &&
     s.nextRestartAt === undefined &&
-    s.lastRestartAt === undefined
+    s.lastRestartAt === undefined &&
+    s.refusals === undefined
   );
 }
 
@@ -126,13 +127,15 @@ export function observe(
         unassignedSince: undefined,
         lastSkip: continuing ? prev?.lastSkip : undefined,
         dependencyDownSince: continuing ? prev?.dependencyDownSince : undefined,
+        refusals: continuing ? prev?.refusals : undefined,
+        refusedSince: continuing ? prev?.refusedSince : undefined,
       });
       return { subject, classification: failure, newlyFailed: !continuing };
     }
     case 'RESTARTING':
       return { subject: compact({ ...common, recoveredAt: undefined, unassignedSince: undefined }), newlyFailed: false };
     case 'RUNNING': {
-      const running = { ...common, failedSince: undefined, unassignedSince: undefined, lastSkip: undefined, dependencyDownSince: undefined };
+      const running = { ...common, failedSince: undefined, unassignedSince: undefined, lastSkip: undefined, dependencyDownSince: undefined, refusals: undefined, refusedSince: undefined };
       const inEpisode = base.class !== undefined || base.attempts > 0;
       if (!inEpisode) return { subject: compact({ ...running, recoveredAt: undefined }), newlyFailed: false };
       const recoveredAt = base.recoveredAt ?? now;
@@ -149,6 +152,8 @@ export function observe(
           recoveredAt: undefined,
           lastSkip: undefined,
           dependencyDownSince: undefined,
+          refusals: undefined,
+          refusedSince: undefined,
         }),
         newlyFailed: false,
       };
@@ -162,6 +167,8 @@ export function observe(
           unassignedSince: undefined,
           lastSkip: undefined,
           dependencyDownSince: undefined,
+          refusals: undefined,
+          refusedSince: undefined,
         }),
         newlyFailed: false,
       };

@@ -5,46 +5,52 @@
 import { compact } from './observe.js';
 import { subjectKey, type HealState, type RestartOutcome, type SubjectState } from './types.js';
 
-function rollBack(s: SubjectState, now: number): SubjectState {
+/** A restart refused as a rebalance is not an attempt; refusals in a row back off like restarts (wait). */
+function rollBack(s: SubjectState, now: number, wait: (refusals: number) => number): SubjectState {
   const at = s.lastRestartAt;
   if (at === undefined) return s;
   const i = s.restartTimes.lastIndexOf(at);
+  const refusals = (s.refusals ?? 0) + 1;
   return compact({
     ...s,
     attempts: Math.max(0, s.attempts - 1),
     restartTimes: i === -1 ? s.restartTimes : [...s.restartTimes.slice(0, i), ...s.restartTimes.slice(i + 1)],
-    nextRestartAt: now, // due again: the next poll retries
+    nextRestartAt: now + wait(refusals),
     lastRestartAt: undefined,
+    refusals,
+    refusedSince: s.refusedSince ?? now,
   });
 }
 
+/** A restart that reached the worker ends a run of refusals. */
+const stood = (s: SubjectState): SubjectState => (s.refusals === undefined ? s : compact({ ...s, refusals: undefined, refusedSince: undefined }));
+
 /**
- * - ok, failed: the attempt stands (a failed request may still have reached the worker).
+ * - ok, failed: the attempt stands (a failed request may still have reached the worker), and ends a run of
+ *   refusals.
  * - not-found: the attempt stands too. A connector deleted meanwhile is forgotten, and its incidents
  *   resolved, by the next decide() whose listing no longer has it; one still listed is still there, and
  *   forgetting it would restart it afresh at every poll, never backing off or paging.
- * - rebalance: not an attempt: rolled back, due again at the next poll. For a connector restart the
- *   tasks restarted with it (same lastRestartAt) are rolled back too. Applying it twice is harmless.
+ * - rebalance: not an attempt: rolled back, due again after wait(refusals in a row) (the first one at
+ *   once, with the default of no wait), and counted as a refusal: a rebalance that never ends, or workers
+ *   that cannot reach the leader, is paged (rules.ts) rather than retried unseen forever.
+ * For a connector restart the tasks restarted with it (same lastRestartAt) go with it. Applying an outcome
+ * twice is harmless.
  */
-export function applyOutcome(state: HealState, outcome: RestartOutcome, now: number): HealState {
+export function applyOutcome(state: HealState, outcome: RestartOutcome, now: number, wait: (refusals: number) => number = () => 0): HealState {
   const key = subjectKey(outcome.subject);
   const { cluster, connector, task } = outcome.subject;
-  const sameConnector = (s: SubjectState) => s.cluster === cluster && s.connector === connector;
-  switch (outcome.result) {
-    case 'ok':
-    case 'failed':
-    case 'not-found':
-      return state;
-    case 'rebalance': {
-      const at = state.subjects[key]?.lastRestartAt;
-      if (at === undefined) return state;
-      const subjects = Object.fromEntries(
-        Object.entries(state.subjects).map(([k, s]) => {
-          const restartedTogether = k === key || (task === null && sameConnector(s) && s.lastRestartAt === at);
-          return [k, restartedTogether ? rollBack(s, now) : s];
-        }),
-      );
-      return { ...state, subjects };
-    }
-  }
+  const at = state.subjects[key]?.lastRestartAt;
+  if (at === undefined) return state;
+  const change = outcome.result === 'rebalance' ? (s: SubjectState) => rollBack(s, now, wait) : stood;
+  let changed = false;
+  const subjects = Object.fromEntries(
+    Object.entries(state.subjects).map(([k, s]) => {
+      const restartedTogether = k === key || (task === null && s.cluster === cluster && s.connector === connector && s.lastRestartAt === at);
+      const next = restartedTogether ? change(s) : s;
+      if (next !== s) changed = true;
+      return [k, next];
+    }),
+  );
+  return changed ? { ...state, subjects } : state;
 }

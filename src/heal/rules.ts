@@ -54,6 +54,11 @@ export function failureEscalation(
   if (dependency?.refusing === true && s.dependencyDownSince !== undefined && now - s.dependencyDownSince >= window) {
     return `${dependency.endpoint} has refused connections for ${formatDuration(now - s.dependencyDownSince)}; restarts are held back until it accepts`;
   }
+  // Refused restarts are not attempts, so the rules above never see them: a rebalance that does not end, or
+  // workers that cannot reach the leader to forward to, would be retried unseen for good.
+  if (s.refusals !== undefined && s.refusedSince !== undefined && s.refusals >= restarts && now - s.refusedSince >= window) {
+    return `Connect refused the last ${s.refusals} restarts as a rebalance for ${formatDuration(now - s.refusedSince)} (409, or 500 while forwarding to the leader): a rebalance that does not end, or workers that cannot reach the leader's advertised URL`;
+  }
   return undefined;
 }
 

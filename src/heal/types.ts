@@ -110,6 +110,10 @@ export interface SubjectState {
   readonly dependencyDownSince?: number;
   /** Epoch ms of the last restart committed by decide(); applyOutcome rolls it back on a rebalance. */
   readonly lastRestartAt?: number;
+  /** Restarts refused in a row as a rebalance (409, or 500 while forwarding) in this FAILED streak. */
+  readonly refusals?: number;
+  /** Epoch ms of the first of those refusals. */
+  readonly refusedSince?: number;
 }
 
 export interface BudgetState {

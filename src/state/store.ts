@@ -21,7 +21,7 @@ export interface PersistedState {
   readonly routes?: unknown;
 }
 
-const OPTIONAL_TIMES = ['failedSince', 'nextRestartAt', 'recoveredAt', 'unassignedSince', 'dependencyDownSince', 'lastRestartAt'] as const;
+const OPTIONAL_TIMES = ['failedSince', 'nextRestartAt', 'recoveredAt', 'unassignedSince', 'dependencyDownSince', 'lastRestartAt', 'refusedSince'] as const;
 const isTimes = (v: unknown): boolean => Array.isArray(v) && v.every(isTime);
 
 /** Every field decide() reads, of the type it reads it as: a hand-edited or foreign entry must not crash a poll. */
@@ -37,6 +37,7 @@ function isSubject(e: Record<string, unknown>): boolean {
     isTimes(e['moves']) &&
     (e['class'] === undefined || FAILURE_CLASSES.includes(e['class'] as FailureClass)) &&
     (e['lastSkip'] === undefined || isStr(e['lastSkip'])) &&
+    (e['refusals'] === undefined || isCount(e['refusals'])) &&
     OPTIONAL_TIMES.every((k) => e[k] === undefined || isTime(e[k]))
   );
 }

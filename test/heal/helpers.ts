@@ -6,6 +6,7 @@ import type { Classification, Classifier, FailureClass } from '../../src/classif
 import { schema } from '../../src/config/schema.js';
 import type { HealConfig } from '../../src/config/types.js';
 import type { ClusterSnapshot, ConnectorSnapshot, Endpoint, State, TaskStatus } from '../../src/connect/types.js';
+import { backoffWait } from '../../src/heal/backoff.js';
 import { isQuiet } from '../../src/heal/observe.js';
 import { applyOutcome, decide, type DecideInput } from '../../src/heal/policy.js';
 import { EMPTY_HEAL_STATE, type Action, type HealState, type RestartAction, type RestartResult } from '../../src/heal/types.js';
@@ -171,7 +172,7 @@ export class Sim {
         const result = o.outcome?.(a) ?? 'ok';
         const subject = { cluster: a.cluster, connector: a.connector, task: a.kind === 'restart-task' ? a.task : null };
         if (this.opts.freeze === true) deepFreeze(this.state);
-        this.state = applyOutcome(this.state, { subject, result }, this.now);
+        this.state = applyOutcome(this.state, { subject, result }, this.now, (n) => backoffWait(n, this.config, this.opts.random ?? (() => 0.5)));
       }
     }
     if (this.opts.roundTrip === true) this.state = JSON.parse(JSON.stringify(this.state)) as HealState;

@@ -40,17 +40,31 @@ describe('subjects the watchdog must not touch', () => {
 });
 
 describe('a 409 during a rebalance', () => {
-  it('is retried on the next poll and does not count as an attempt', () => {
+  it('is retried on the next poll, then backing off, and does not count as an attempt', () => {
     const sim = new Sim(DEFAULTS, { random: () => 0 });
     const failing = [oneTask('pg', 'FAILED', 'connection')];
+    const t0 = sim.now;
     for (let i = 0; i < 10; i++) sim.poll(failing, { outcome: () => 'rebalance' }) && sim.advance(POLL);
-    const attempts = sim.actionsOf('restart-task').map((e) => e.action.attempt);
-    expect(attempts).toEqual(Array.from({ length: 10 }, () => 1)); // every poll, always attempt 1
+    const restarts = sim.actionsOf('restart-task');
+    expect(restarts.map((e) => e.action.attempt)).toEqual([1, 1, 1, 1]); // always attempt 1
+    expect(restarts.map((e) => (e.at - t0) / SECOND)).toEqual([0, 10, 30, 70]); // the restart backoff, for refusals
     expect(sim.actionsOf('escalate')).toEqual([]);
-    expect(sim.state.subjects['prod/pg/0']).toMatchObject({ attempts: 0, restartTimes: [] });
+    expect(sim.state.subjects['prod/pg/0']).toMatchObject({ attempts: 0, restartTimes: [], refusals: 4 });
     // once the rebalance is over, the backoff starts from the first attempt
+    sim.advance(60 * SECOND);
     expect(sim.poll(failing)).toEqual([expect.objectContaining({ attempt: 1 })]);
+    expect(sim.state.subjects['prod/pg/0']).not.toHaveProperty('refusals');
     expect(kinds(sim.advance(5 * SECOND).poll(failing))).toEqual(['skip:backoff']);
+  });
+
+  it('refused for escalateAfter.window (a leader the workers cannot reach), is paged once, and retried at the backoff cap', () => {
+    const sim = new Sim();
+    sim.run(6 * 60 * MINUTE, POLL, [oneTask('pg', 'FAILED', 'connection')], { outcome: () => 'rebalance' });
+    const pages = sim.actionsOf('escalate');
+    expect(pages).toHaveLength(1);
+    expect(pages[0]!.action.incident.reason).toMatch(/^Connect refused the last \d+ restarts as a rebalance for 3\d min/);
+    // every poll before: 2160 requests in 6 h; at the 10 min cap: about 40
+    expect(sim.actionsOf('restart-task').length).toBeLessThan(50);
   });
 
   it('rolls back the tasks restarted with a connector too', () => {
