@@ -23,14 +23,17 @@ export function backoffWait(attempt: number, config: BackoffConfig, random: () =
 
 /**
  * When the next restart is due: the first one firstRestartDelay after the streak began, later ones at
- * nextRestartAt (set when the previous restart was committed).
+ * nextRestartAt (set when the previous restart was committed). A clock stepped back leaves those times in
+ * the future, further than any wait (`longestWait`, the backoff cap) or before the streak began: due now
+ * then, rather than hours later when the clock has caught up.
  */
 export function restartDueAt(
   subject: { readonly attempts: number; readonly failedSince?: number; readonly nextRestartAt?: number },
   firstRestartDelay: number,
   now: number,
+  longestWait = Infinity,
 ): number {
-  if (subject.nextRestartAt !== undefined) return subject.nextRestartAt;
-  if (subject.attempts === 0) return (subject.failedSince ?? now) + firstRestartDelay;
+  if (subject.nextRestartAt !== undefined) return subject.nextRestartAt - now > Math.max(longestWait, firstRestartDelay) ? now : subject.nextRestartAt;
+  if (subject.attempts === 0) return subject.failedSince !== undefined && subject.failedSince > now ? now : (subject.failedSince ?? now) + firstRestartDelay;
   return now; // attempts made but no wait recorded (a rolled-back restart): due now
 }

@@ -138,7 +138,8 @@ export function observe(
       const running = { ...common, failedSince: undefined, unassignedSince: undefined, lastSkip: undefined, dependencyDownSince: undefined, refusals: undefined, refusedSince: undefined };
       const inEpisode = base.class !== undefined || base.attempts > 0;
       if (!inEpisode) return { subject: compact({ ...running, recoveredAt: undefined }), newlyFailed: false };
-      const recoveredAt = base.recoveredAt ?? now;
+      // min: a clock stepped back must not hold the reset (and the resolve) back until it catches up.
+      const recoveredAt = Math.min(base.recoveredAt ?? now, now);
       if (now - recoveredAt < config.stablePeriod) return { subject: compact({ ...running, recoveredAt }), newlyFailed: false };
       const reset = { ...running, attempts: 0, restartTimes: [], nextRestartAt: undefined, recoveredAt: undefined, class: undefined, lastRestartAt: undefined };
       return { subject: compact(reset), newlyFailed: false };

@@ -473,7 +473,7 @@ export function decide(input: DecideInput): Decision {
       }
       // The endpoint accepts again after refusing: restart now, whatever the backoff says.
       const dependencyBack = accepting === true && after.dependencyDownSince !== undefined;
-      const dueAt = restartDueAt(after, config.firstRestartDelay, now);
+      const dueAt = restartDueAt(after, config.firstRestartDelay, now, config.backoff.max);
       if (dueAt > now && !dependencyBack) skipOnce(e, cls, 'backoff', dueAt);
       else if (dependencyBack) candidates.push({ e, dueAt: Math.min(dueAt, after.dependencyDownSince ?? now), ...(endpoint !== undefined && { back: endpoint }) });
       else candidates.push({ e, dueAt });
@@ -648,7 +648,7 @@ export function endpointsToProbe(state: HealState, snapshot: ClusterSnapshot, cl
     const prev = state.subjects[subjectKey({ cluster: snapshot.cluster, connector: f.connector.name, task: f.task })];
     const streak = prev?.failedSince !== undefined ? prev : { attempts: prev?.attempts ?? 0, nextRestartAt: heldRestartDueAt(prev, config, now) ?? prev?.nextRestartAt, failedSince: now };
     const deferred = prev?.failedSince !== undefined && prev.dependencyDownSince !== undefined;
-    return deferred || restartDueAt(streak, config.firstRestartDelay, now) <= now;
+    return deferred || restartDueAt(streak, config.firstRestartDelay, now, config.backoff.max) <= now;
   };
   for (const f of connectionFailuresOf(snapshot.connectors, classify)) {
     if (!out.has(f.key) && wanted(f)) out.set(f.key, f.endpoint);

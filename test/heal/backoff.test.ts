@@ -37,4 +37,11 @@ describe('restartDueAt', () => {
   it('makes later restarts due at nextRestartAt, even across a new streak', () => {
     expect(restartDueAt({ attempts: 2, failedSince: 1000, nextRestartAt: 90_000 }, 30_000, 5000)).toBe(90_000);
   });
+
+  it('makes a restart due now when a clock stepped back left its time further off than any wait', () => {
+    const cap = 600_000;
+    expect(restartDueAt({ attempts: 2, nextRestartAt: 5000 + cap }, 0, 5000, cap)).toBe(5000 + cap);
+    expect(restartDueAt({ attempts: 2, nextRestartAt: 5000 + cap + 1 }, 0, 5000, cap)).toBe(5000);
+    expect(restartDueAt({ attempts: 0, failedSince: 9000 }, 30_000, 5000, cap)).toBe(5000);
+  });
 });

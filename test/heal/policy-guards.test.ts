@@ -39,6 +39,29 @@ describe('subjects the watchdog must not touch', () => {
   });
 });
 
+describe('a clock stepped back 3 h (NTP, a VM restored)', () => {
+  it('restarts within the backoff cap and resolves a recovered subject after the stable period, not hours later', () => {
+    const sim = new Sim();
+    let recovered = false;
+    const world = () => [
+      connector('a', 'RUNNING', [task(0, 'FAILED', { cls: 'connection' })]),
+      connector('b', 'RUNNING', [task(0, recovered ? 'RUNNING' : 'FAILED', { cls: 'serialization' })]),
+    ];
+    sim.run(30 * MINUTE, POLL, world);
+    recovered = true;
+    sim.run(2 * MINUTE, POLL, world);
+    sim.now -= 3 * 60 * MINUTE;
+    const jump = sim.now;
+    const before = sim.log.length;
+    sim.run(30 * MINUTE, POLL, world);
+    const after = (kind: 'restart-task' | 'resolve') =>
+      sim.log.slice(before).filter((e) => e.action.kind === kind).map((e) => (e.at - jump) / MINUTE);
+    expect(after('restart-task')[0]).toBeLessThanOrEqual(10);
+    expect(after('resolve')).toHaveLength(1);
+    expect(after('resolve')[0]).toBeLessThanOrEqual(10);
+  });
+});
+
 describe('a 409 during a rebalance', () => {
   it('is retried on the next poll, then backing off, and does not count as an attempt', () => {
     const sim = new Sim(DEFAULTS, { random: () => 0 });
