@@ -98,6 +98,36 @@ describe('repeated rebalancing', () => {
   });
 });
 
+describe('one page per connector and class', () => {
+  it('a sink of 32 tasks failing on one bad record, or on its database, pages once, not 32 times', () => {
+    for (const cls of ['serialization', 'connection'] as const) {
+      const sim = new Sim();
+      const tasks = Array.from({ length: 32 }, (_, i) => task(i, 'FAILED', { cls }));
+      sim.run(40 * MINUTE, POLL, [connector('sink', 'RUNNING', tasks)]);
+      expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual([`prod/sink/0/${cls}`]);
+    }
+  });
+
+  it('a FAILED connector and its FAILED tasks, one cause: one page (the connector\'s); another class still pages', () => {
+    const sim = new Sim();
+    const c = connector('pg', 'FAILED', [0, 1, 2, 3].map((i) => task(i, 'FAILED', { cls: 'connection' })).concat(task(4, 'FAILED', { cls: 'config' })), { cls: 'connection' });
+    sim.run(60 * MINUTE, POLL, [c]);
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key).sort()).toEqual(['prod/pg/4/config', 'prod/pg/connector/connection']);
+  });
+
+  it('when the speaking subject recovers and others still fail, one of them pages', () => {
+    const sim = new Sim();
+    const failing = (ids: number[]) => [connector('sink', 'RUNNING', [0, 1, 2].map((i) => task(i, ids.includes(i) ? 'FAILED' : 'RUNNING', ids.includes(i) ? { cls: 'serialization' } : {})))];
+    sim.run(5 * MINUTE, POLL, failing([0, 1, 2]));
+    sim.run(15 * MINUTE, POLL, failing([1, 2]));
+    expect(sim.log.filter((e) => e.action.kind === 'escalate' || e.action.kind === 'resolve').map((e) => `${e.action.kind} ${(e.action as { incident: { key: string } }).incident.key}`)).toEqual([
+      'escalate prod/sink/0/serialization',
+      'resolve prod/sink/0/serialization',
+      'escalate prod/sink/1/serialization',
+    ]);
+  });
+});
+
 describe('a cluster-wide outage', () => {
   const names = ['a', 'b', 'c', 'd', 'e', 'f'];
   const all = (state: 'FAILED' | 'RUNNING') => names.map((n) => oneTask(n, state, state === 'FAILED' ? 'connection' : undefined));
