@@ -43,14 +43,16 @@ export function applyOutcome(state: HealState, outcome: RestartOutcome, now: num
   const at = state.subjects[key]?.lastRestartAt;
   if (at === undefined) return state;
   const change = outcome.result === 'rebalance' ? (s: SubjectState) => rollBack(s, now, wait) : stood;
-  let changed = false;
-  const subjects = Object.fromEntries(
-    Object.entries(state.subjects).map(([k, s]) => {
-      const restartedTogether = k === key || (task === null && s.cluster === cluster && s.connector === connector && s.lastRestartAt === at);
-      const next = restartedTogether ? change(s) : s;
-      if (next !== s) changed = true;
-      return [k, next];
-    }),
-  );
-  return changed ? { ...state, subjects } : state;
+  const restartedTogether =
+    task !== null ? [key] : Object.keys(state.subjects).filter((k) => {
+      const s = state.subjects[k] as SubjectState;
+      return s.cluster === cluster && s.connector === connector && s.lastRestartAt === at;
+    });
+  let subjects: Record<string, SubjectState> | undefined;
+  for (const k of restartedTogether) {
+    const s = state.subjects[k] as SubjectState;
+    const next = change(s);
+    if (next !== s) (subjects ??= { ...state.subjects })[k] = next;
+  }
+  return subjects === undefined ? state : { ...state, subjects };
 }

@@ -426,9 +426,15 @@ export function decide(input: DecideInput): Decision {
   const outageOpen = incidents.has(outageKey);
   // One page per connector and failure class: while one of its subjects has an incident of a class open, it
   // speaks for the others failing with that class (a sink of 32 tasks losing its database is one page,
-  // not 32). Incidents of this cluster only; remembered as `connector NUL class`.
-  const speaking = new Set<string>();
-  for (const inc of incidents.values()) if (inc.cluster === cluster && isFailureClass(inc.class)) speaking.add(`${inc.connector}\u0000${inc.class}`);
+  // not 32). Built from the open incidents (`connector NUL class`) only when a subject would page.
+  let speaking: Set<string> | undefined;
+  const spokenFor = (connector: string, cls: FailureClass): boolean => {
+    if (speaking === undefined) {
+      speaking = new Set();
+      for (const inc of incidents.values()) if (inc.cluster === cluster && isFailureClass(inc.class)) speaking.add(`${inc.connector}\u0000${inc.class}`);
+    }
+    return speaking.has(`${connector}\u0000${cls}`);
+  };
 
   // 4. Per subject: escalations, and what each FAILED subject's restart waits for.
   const candidates: RestartCandidate[] = [];
@@ -461,11 +467,11 @@ export function decide(input: DecideInput): Decision {
     // Escalation is judged on restarts already made (and confirmed by applyOutcome), before this poll's.
     const accepting = endpoint === undefined ? undefined : input.probes.get(endpoint);
     const reason = failureEscalation(s, cls, action, config, now, endpoint === undefined ? undefined : { endpoint, refusing: accepting === false });
-    const sibling = `${e.ref.connector}\u0000${cls}`;
-    const spokenFor = speaking.has(sibling) && !incidents.has(incidentKey(s.cluster, s.connector, s.task, cls));
-    const suppressed = (cls === 'connection' && outageOpen) || spokenFor; // a wider incident speaks for them
-    escalateOrTouch(cls, s, e.key, reason === undefined ? undefined : detailsOf(classification, e.trace, reason), owned && !maintenance && !suppressed, s.failedSince ?? now);
-    if (incidents.has(incidentKey(s.cluster, s.connector, s.task, cls))) speaking.add(sibling);
+    if (reason !== undefined && !incidents.has(incidentKey(s.cluster, s.connector, s.task, cls))) {
+      const suppressed = (cls === 'connection' && outageOpen) || spokenFor(s.connector, cls); // a wider incident speaks for them
+      escalateOrTouch(cls, s, e.key, detailsOf(classification, e.trace, reason), owned && !maintenance && !suppressed, s.failedSince ?? now);
+      if (incidents.has(incidentKey(s.cluster, s.connector, s.task, cls))) speaking?.add(`${s.connector}\u0000${cls}`);
+    } else escalateOrTouch(cls, s, e.key, undefined, false, s.failedSince ?? now);
 
     // Tasks of a FAILED connector are restarted with it (step 5), never on their own.
     if (e.target === 'task' && e.connector.state === 'FAILED') continue;
