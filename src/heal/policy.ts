@@ -469,7 +469,12 @@ export function decide(input: DecideInput): Decision {
     const reason = failureEscalation(s, cls, action, config, now, endpoint === undefined ? undefined : { endpoint, refusing: accepting === false });
     if (reason !== undefined && !incidents.has(incidentKey(s.cluster, s.connector, s.task, cls))) {
       const suppressed = (cls === 'connection' && outageOpen) || spokenFor(s.connector, cls); // a wider incident speaks for them
-      escalateOrTouch(cls, s, e.key, detailsOf(classification, e.trace, reason), owned && !maintenance && !suppressed, s.failedSince ?? now);
+      // The page speaks for its siblings: say how many, so that task 0 of a 32-task sink does not read as alone.
+      const siblings = suppressed ? [] : failed.filter((t) => t !== e && t.ref.connector === e.ref.connector && classOf(t).class === cls);
+      const tasks = siblings.filter((t) => t.target === 'task').length;
+      const also = [...(siblings.some((t) => t.target === 'connector') ? ['the connector itself'] : []), ...(tasks > 0 ? [`${tasks} other task${tasks === 1 ? '' : 's'} of this connector`] : [])];
+      const why = also.length === 0 ? reason : `${reason}; also failing the same way: ${also.join(' and ')}`;
+      escalateOrTouch(cls, s, e.key, detailsOf(classification, e.trace, why), owned && !maintenance && !suppressed, s.failedSince ?? now);
       if (incidents.has(incidentKey(s.cluster, s.connector, s.task, cls))) speaking?.add(`${s.connector}\u0000${cls}`);
     } else escalateOrTouch(cls, s, e.key, undefined, false, s.failedSince ?? now);
 

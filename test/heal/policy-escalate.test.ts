@@ -105,6 +105,7 @@ describe('one page per connector and class', () => {
       const tasks = Array.from({ length: 32 }, (_, i) => task(i, 'FAILED', { cls }));
       sim.run(40 * MINUTE, POLL, [connector('sink', 'RUNNING', tasks)]);
       expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual([`prod/sink/0/${cls}`]);
+      expect(sim.actionsOf('escalate')[0]!.action.incident.reason).toMatch(/; also failing the same way: 31 other tasks of this connector$/);
     }
   });
 
@@ -113,6 +114,9 @@ describe('one page per connector and class', () => {
     const c = connector('pg', 'FAILED', [0, 1, 2, 3].map((i) => task(i, 'FAILED', { cls: 'connection' })).concat(task(4, 'FAILED', { cls: 'config' })), { cls: 'connection' });
     sim.run(60 * MINUTE, POLL, [c]);
     expect(sim.actionsOf('escalate').map((e) => e.action.incident.key).sort()).toEqual(['prod/pg/4/config', 'prod/pg/connector/connection']);
+    const reasons = sim.actionsOf('escalate').map((e) => e.action.incident.reason);
+    expect(reasons).toContain('still failing after 3 restarts within 30 min; also failing the same way: 4 other tasks of this connector');
+    expect(reasons).toContain('configuration failures are not fixed by a restart');
   });
 
   it('when the speaking subject recovers and others still fail, one of them pages', () => {
