@@ -148,7 +148,7 @@ async function statusCommand(argv: string[]): Promise<number> {
   const signal = AbortSignal.timeout(ONE_SHOT_DEADLINE_MS);
   const results = await Promise.all(
     clusters.map(async (cluster) => {
-      const client = new ConnectClient(cluster, { ...clientOptions(config), logger });
+      const client = new ConnectClient(cluster, { ...clientOptions(config), logger, readInfo: false });
       try {
         return { cluster: cluster.name, snapshot: await client.snapshot(signal) };
       } catch (err) {

@@ -37,6 +37,11 @@ export interface ConnectClientOptions {
    * Default {@link DEFAULT_INFO_REFRESH_MS}.
    */
   readonly infoRefresh?: number;
+  /**
+   * false: never read the connector info (`status` shows none of it, and need not fetch every connector's
+   * config, passwords included, to show the statuses). Default true.
+   */
+  readonly readInfo?: boolean;
 }
 
 /** The options a watchdog config sets, the same for every client built from it (daemon, CLI, bench). */
@@ -144,6 +149,7 @@ export class ConnectClient {
   private readonly logger: Logger | undefined;
   private readonly now: () => number;
   private readonly infoRefresh: number;
+  private readonly readsInfo: boolean;
   /** The info parts by connector name, from the last `expand=info` that succeeded. */
   private readonly info = new Map<string, CachedInfo>();
   /** When the last `expand=info` succeeded (`now()`), undefined before the first one. */
@@ -172,6 +178,7 @@ export class ConnectClient {
     this.statusConcurrency = Number.isFinite(options.statusConcurrency) ? Math.max(1, Math.floor(options.statusConcurrency)) : 1;
     this.logger = options.logger?.child({ cluster: cluster.name });
     this.now = options.now ?? Date.now;
+    this.readsInfo = options.readInfo !== false;
     this.infoRefresh = options.infoRefresh !== undefined && Number.isFinite(options.infoRefresh) ? Math.max(0, options.infoRefresh) : DEFAULT_INFO_REFRESH_MS;
     // Room for the status fan-out plus the version and a restart running beside a poll.
     this.transport = new Transport(cluster, {
@@ -299,7 +306,7 @@ export class ConnectClient {
 
   /** Why the info must be read before this poll's snapshot, or undefined when the cache will do. */
   private infoReason(connectors: readonly ConnectorSnapshot[]): string | undefined {
-    if (connectors.length === 0) return undefined;
+    if (connectors.length === 0 || !this.readsInfo) return undefined;
     if (this.infoReadAt === undefined) return 'first read';
     if (!this.infoFresh()) return 'refresh';
     for (const c of connectors) {

@@ -130,6 +130,8 @@ describe('status', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('pg-orders');
     expect(r.stdout).toContain('1/1 RUNNING');
+    // It shows no config: it does not fetch every connector's config (passwords included) either.
+    expect(fake.requests.map((q) => q.url).filter((u) => u.includes('expand=info'))).toEqual([]);
   });
 
   it('exits 2 and shows the root cause when something is FAILED', async () => {
