@@ -171,6 +171,9 @@ export class ConnectClient {
   private lastInfo: { readonly digest: Buffer; readonly infos: ReadonlyMap<string, InfoParts> } | undefined;
   /** The version from `GET /`, once known; forgotten when a poll fails (the worker may have been upgraded). */
   private knownVersion: { readonly value: string | undefined } | undefined;
+  /** A `GET /` in flight, and whether one has failed (see versionFor). */
+  private versionRead: Promise<string | undefined> | undefined;
+  private versionFailed = false;
 
   constructor(cluster: ClusterConfig, options: ConnectClientOptions) {
     this.cluster = cluster.name;
@@ -205,7 +208,7 @@ export class ConnectClient {
    */
   async snapshot(signal?: AbortSignal): Promise<ClusterSnapshot> {
     try {
-      const [version, connectors] = await Promise.all([this.versionOrUndefined(signal), this.connectors(signal)]);
+      const [version, connectors] = await Promise.all([this.versionFor(signal), this.connectors(signal)]);
       return { cluster: this.cluster, at: this.now(), ...(version !== undefined && { version }), connectors };
     } catch (err) {
       this.knownVersion = undefined;
@@ -367,6 +370,22 @@ export class ConnectClient {
   }
 
   /** The version for a snapshot: a failure to read it does not fail the poll (it is tried again next time). */
+  /**
+   * The version for a snapshot: the cached one, else `GET /` alongside the listing. Waited for until a read
+   * has failed once; from then on it is read in the background and used once known, so that a worker whose
+   * root hangs does not hold every poll back for the request's whole deadline.
+   */
+  private versionFor(signal: AbortSignal | undefined): Promise<string | undefined> {
+    if (this.knownVersion !== undefined) return Promise.resolve(this.knownVersion.value);
+    this.versionRead ??= this.versionOrUndefined(signal)
+      .catch(() => undefined) // aborted: the listing, aborted too, says so
+      .finally(() => {
+        this.versionRead = undefined;
+        if (this.knownVersion === undefined) this.versionFailed = true;
+      });
+    return this.versionFailed ? Promise.resolve(undefined) : this.versionRead;
+  }
+
   private async versionOrUndefined(signal: AbortSignal | undefined): Promise<string | undefined> {
     try {
       return await this.version(signal);

@@ -197,12 +197,25 @@ describe('snapshot with expand (Connect >= 2.3)', () => {
     expect(roots).toBe(2);
   });
 
-  it('still polls when GET / fails (version unknown, read again next time)', async () => {
-    nock(URL_).get('/').reply(500, { error_code: 500, message: 'boom' }).get(LISTING).reply(200, {}).get('/').reply(200, ROOT).get(LISTING).reply(200, {});
+  it('still polls when GET / fails; then reads it in the background, without holding a poll back for it', async () => {
+    nock(URL_)
+      .get('/')
+      .reply(500, { error_code: 500, message: 'boom' })
+      .get(LISTING)
+      .reply(200, {})
+      .get('/')
+      .delay(300) // a root that answers slowly (or hangs until the deadline)
+      .reply(200, ROOT)
+      .get(LISTING)
+      .times(2)
+      .reply(200, {});
     const c = client();
     const first = await c.snapshot();
     expect(first.version).toBeUndefined();
     expect('version' in first).toBe(false);
+    // Waited for, the slow root would have given this snapshot its version.
+    expect((await c.snapshot()).version).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 400));
     expect((await c.snapshot()).version).toBe('4.3.1');
   });
 
