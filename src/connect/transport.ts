@@ -13,7 +13,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** Below Jetty's default 30 s idle timeout, so a socket kept between polls is not closed under a request. */
 const KEEP_ALIVE_MS = 20_000;
 /** Overall deadline of one request, in units of cluster.timeout: connect, headers and body each get one. */
-const DEADLINE_FACTOR = 3;
+export const DEADLINE_FACTOR = 3;
 
 export type Method = 'GET' | 'POST';
 

@@ -1,5 +1,6 @@
 import { createClassifier } from '../classify/classify.js';
 import { ConnectClient, clientOptions } from '../connect/client.js';
+import { DEADLINE_FACTOR } from '../connect/transport.js';
 import type { WatchdogConfig } from '../config/types.js';
 import { Heartbeat } from '../escalate/heartbeat.js';
 import { Outbox } from '../escalate/outbox.js';
@@ -44,6 +45,15 @@ export function merge(states: Iterable<HealState>): HealState {
   return out as unknown as HealState;
 }
 
+/**
+ * How long one poll may take when every request runs to its deadline: the listing, the info, the restarts
+ * and their confirmation, each with its retries. Beyond it a poll in flight counts as hung (/healthz).
+ */
+function pollBound(config: WatchdogConfig): number {
+  const request = DEADLINE_FACTOR * Math.max(...config.clusters.map((c) => c.timeout));
+  return 4 * (config.requestRetries + 1) * request + config.heal.probe.timeout + config.heal.confirmDelay;
+}
+
 /** run --once: polls, then deliveries, together under 30 s. */
 const ONE_SHOT_POLL_BOUND_MS = 20_000;
 const ONE_SHOT_DRAIN_BOUND_MS = 8_000;
@@ -79,6 +89,8 @@ export class Daemon {
   private readonly random: () => number;
   private lastTickAt: number | undefined;
   private readonly polledOnce = new Set<string>();
+  /** When each loop's poll in flight began. */
+  private readonly pollsInFlight = new Map<ClusterLoop, number>();
   private server: { port: number; close(): Promise<void> } | undefined;
   private running: Promise<void>[] = [];
   private lastAlertmanagerResend = 0;
@@ -221,6 +233,7 @@ export class Daemon {
             ...(this.lastTickAt !== undefined && { lastTickAt: this.lastTickAt }),
             clustersPolledOnce: this.polledOnce.size,
             clusters: this.loops.length,
+            ...(this.pollsInFlight.size > 0 && { pollInFlightSince: Math.min(...this.pollsInFlight.values()), pollBound: pollBound(config) }),
           }),
       });
       logger.info({ host: config.metrics.host, port: this.server.port }, 'metrics server listening');
@@ -237,7 +250,9 @@ export class Daemon {
     await sleep(this.random() * pollJitter, this.stopping.signal);
     while (!this.stopping.signal.aborted) {
       const started = this.now();
+      this.pollsInFlight.set(loop, started);
       const r = await loop.poll(this.abortWork.signal);
+      this.pollsInFlight.delete(loop);
       this.afterPoll(loop, r.ok);
       const elapsed = this.now() - started;
       await sleep(Math.max(0, pollInterval - elapsed) + this.random() * pollJitter, this.stopping.signal);

@@ -38,24 +38,32 @@ export interface HealthInput {
   readonly lastTickAt?: number;
   readonly clustersPolledOnce: number;
   readonly clusters: number;
+  /** Epoch ms the oldest poll still in flight began; undefined when none is. */
+  readonly pollInFlightSince?: number;
+  /** How long a poll may take when every request runs to its deadline (ms). */
+  readonly pollBound?: number;
 }
 
 /** A loop that missed this many ticks in a row is considered hung. */
 export const STALE_TICKS = 3;
 
-/**
- * The watchdog's own health, never the connectors' (a FAILED connector must not get the watchdog
- * restarted). Alive while the poll loop ticked within the last STALE_TICKS intervals; before the first
- * tick it counts as alive (it is starting; readiness says it is not useful yet). Ready once alive and
- * every cluster has been polled at least once.
- */
 /** The metrics port is taken or not allowed: one line for the operator, not a stack trace. */
 export class MetricsListenError extends Error {
   override readonly name = 'MetricsListenError';
 }
 
+/**
+ * The watchdog's own health, never the connectors' (a FAILED connector must not get the watchdog
+ * restarted). Alive while the poll loop ticked within the last STALE_TICKS intervals, or a poll in flight
+ * is within its bound (pollBound: slow, not hung); before the first tick it counts as alive (it is
+ * starting; readiness says it is not useful yet). Ready once alive and every cluster has been polled at
+ * least once.
+ */
 export function healthOf(input: HealthInput): { alive: boolean; ready: boolean } {
-  const alive = input.lastTickAt === undefined || input.now - input.lastTickAt < STALE_TICKS * input.pollInterval;
+  // A poll of a cluster that answers slowly (a body dribbling in, each request running to its deadline) may
+  // outlast the ticks: within its bound it is slow, not hung.
+  const slowPoll = input.pollInFlightSince !== undefined && input.now - input.pollInFlightSince < (input.pollBound ?? 0);
+  const alive = input.lastTickAt === undefined || input.now - input.lastTickAt < STALE_TICKS * input.pollInterval || slowPoll;
   const ready = alive && input.clustersPolledOnce >= input.clusters;
   return { alive, ready };
 }

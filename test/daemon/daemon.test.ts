@@ -296,6 +296,28 @@ describe('the daemon against a stand-in Connect worker', () => {
     ]);
   });
 
+  it('stays alive (/healthz 200) while a slow cluster holds a poll longer than 3 poll intervals', async () => {
+    fake.add('a', {});
+    let hold = false;
+    fake.interceptors.push((req, res) => {
+      if (!hold || !req.url?.startsWith('/connectors?expand=status')) return false;
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 1500);
+      return true;
+    });
+    const real = new Daemon({ config: loadConfig({ env: { CONNECT_URL: fake.url, CONNECT_WATCHDOG_POLL_INTERVAL: '200', CONNECT_WATCHDOG_POLL_JITTER: '0', CONNECT_WATCHDOG_METRICS_PORT: '0', CONNECT_WATCHDOG_METRICS_HOST: '127.0.0.1', CONNECT_WATCHDOG_STATE_FILE: join(dir, 'state.json') } }), logger: silentLogger() });
+    await real.init();
+    await real.start();
+    try {
+      await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${real.metricsPort}/readyz`)).status).toBe(200));
+      hold = true;
+      await new Promise((r) => setTimeout(r, 1200)); // a poll held 1.2 s: 6 poll intervals without a tick
+      expect((await fetch(`http://127.0.0.1:${real.metricsPort}/healthz`)).status).toBe(200);
+    } finally {
+      hold = false;
+      await real.shutdown();
+    }
+  });
+
   it('sends nothing in dry-run mode, neither restarts nor pages, but counts what it would do', async () => {
     fake.add('a', {});
     fake.failTask('a', 0, CONNECTION);

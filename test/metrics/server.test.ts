@@ -18,6 +18,13 @@ describe('healthOf', () => {
     expect(healthOf({ ...base, lastTickAt: 0, clustersPolledOnce: 2 }).alive).toBe(false);
   });
 
+  it('stays alive through a slow poll (a cluster dribbling its answer) within the poll bound, not beyond', () => {
+    const slow = { ...base, lastTickAt: 100_000 - 46_000, clustersPolledOnce: 2, pollBound: 180_000 };
+    expect(healthOf({ ...slow, pollInFlightSince: 100_000 - 45_000 }).alive).toBe(true);
+    expect(healthOf({ ...slow, pollInFlightSince: 100_000 - 180_000 }).alive).toBe(false);
+    expect(healthOf(slow).alive).toBe(false); // no poll in flight: the ticks alone decide
+  });
+
   it('is alive but not ready before the first tick', () => {
     expect(healthOf({ ...base, clustersPolledOnce: 0 })).toEqual({ alive: true, ready: false });
   });
