@@ -23,9 +23,9 @@ export function backoffWait(attempt: number, config: BackoffConfig, random: () =
 
 /**
  * When the next restart is due: the first one firstRestartDelay after the streak began, later ones at
- * nextRestartAt (set when the previous restart was committed). A clock stepped back leaves those times in
- * the future, further than any wait (`longestWait`, the backoff cap) or before the streak began: due now
- * then, rather than hours later when the clock has caught up.
+ * nextRestartAt (set when the previous restart was committed). A clock stepped back leaves that time in
+ * the future, further than any wait (`longestWait`, the backoff cap): due now then, rather than hours later
+ * when the clock has caught up (observe() keeps failedSince from the future).
  */
 export function restartDueAt(
   subject: { readonly attempts: number; readonly failedSince?: number; readonly nextRestartAt?: number },
@@ -34,6 +34,6 @@ export function restartDueAt(
   longestWait = Infinity,
 ): number {
   if (subject.nextRestartAt !== undefined) return subject.nextRestartAt - now > Math.max(longestWait, firstRestartDelay) ? now : subject.nextRestartAt;
-  if (subject.attempts === 0) return subject.failedSince !== undefined && subject.failedSince > now ? now : (subject.failedSince ?? now) + firstRestartDelay;
+  if (subject.attempts === 0) return (subject.failedSince ?? now) + firstRestartDelay;
   return now; // attempts made but no wait recorded (a rolled-back restart): due now
 }

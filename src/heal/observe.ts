@@ -96,6 +96,7 @@ export function observe(
   if (
     classification !== undefined &&
     prev?.failedSince !== undefined &&
+    prev.failedSince <= now &&
     prev.state === 'FAILED' &&
     prev.class === classification.class &&
     (seen.workerId === '' || seen.workerId === prev.workerId) &&
@@ -122,7 +123,8 @@ export function observe(
         ...common,
         ...(held !== undefined && { nextRestartAt: held }),
         class: failure.class,
-        failedSince: since ?? now,
+        // min: a clock stepped back must not put the streak's start (and its first restart) in the future.
+        failedSince: since === undefined ? now : Math.min(since, now),
         recoveredAt: undefined,
         unassignedSince: undefined,
         lastSkip: continuing ? prev?.lastSkip : undefined,

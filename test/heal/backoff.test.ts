@@ -42,6 +42,5 @@ describe('restartDueAt', () => {
     const cap = 600_000;
     expect(restartDueAt({ attempts: 2, nextRestartAt: 5000 + cap }, 0, 5000, cap)).toBe(5000 + cap);
     expect(restartDueAt({ attempts: 2, nextRestartAt: 5000 + cap + 1 }, 0, 5000, cap)).toBe(5000);
-    expect(restartDueAt({ attempts: 0, failedSince: 9000 }, 30_000, 5000, cap)).toBe(5000);
   });
 });

@@ -62,6 +62,20 @@ describe('a clock stepped back 3 h (NTP, a VM restored)', () => {
   });
 });
 
+describe('a clock stepped back during heal.firstRestartDelay', () => {
+  it('still waits the delay before the first restart, counted from the step', () => {
+    const sim = new Sim(withConfig({ firstRestartDelay: 60 * SECOND }));
+    const c = [oneTask('pg', 'FAILED', 'connection')];
+    expect(kinds(sim.poll(c))).toEqual(['skip:backoff']);
+    sim.now -= 30 * SECOND;
+    const jump = sim.now;
+    const before = sim.log.length;
+    sim.run(2 * MINUTE, POLL, c);
+    const first = sim.log.slice(before).find((e) => e.action.kind === 'restart-task');
+    expect((first!.at - jump) / SECOND).toBe(60);
+  });
+});
+
 describe('a 409 during a rebalance', () => {
   it('is retried on the next poll, then backing off, and does not count as an attempt', () => {
     const sim = new Sim(DEFAULTS, { random: () => 0 });
