@@ -480,10 +480,20 @@ export function decide(input: DecideInput): Decision {
 
     // Tasks of a FAILED connector are restarted with it (step 5), never on their own.
     if (e.target === 'task' && e.connector.state === 'FAILED') continue;
-    if (!owned) skipOnce(e, cls, 'not-owner');
-    else if (maintenance) skipOnce(e, cls, 'maintenance');
-    else if (action === 'escalate') skipOnce(e, cls, 'escalate-only');
+    // A restart withheld is no restart refused: a run of refusals ends, or it would page a rebalance long over.
+    const endRefusals = () => {
+      const held = current(e);
+      if (held.refusals !== undefined) setSubject(e, { ...held, refusals: undefined, refusedSince: undefined });
+    };
+    if (!owned) {
+      endRefusals();
+      skipOnce(e, cls, 'not-owner');
+    } else if (maintenance) {
+      endRefusals();
+      skipOnce(e, cls, 'maintenance');
+    } else if (action === 'escalate') skipOnce(e, cls, 'escalate-only');
     else {
+      if (accepting === false) endRefusals();
       const after = current(e);
       if (accepting === false) {
         setSubject(e, { ...after, dependencyDownSince: after.dependencyDownSince ?? now });

@@ -94,6 +94,20 @@ describe('a 409 during a rebalance', () => {
     expect(kinds(sim.advance(5 * SECOND).poll(failing))).toEqual(['skip:backoff']);
   });
 
+  it('is not paged as refused once restarts were withheld meanwhile (maintenance, a refusing dependency): that run is over', () => {
+    const failing = [connector('pg', 'RUNNING', [task(0, 'FAILED', { cls: 'connection' })], { endpoint: PG })];
+    const reasons = (sim: Sim) => sim.actionsOf('escalate').map((e) => e.action.incident.reason);
+    const windowed = new Sim();
+    windowed.run(2 * MINUTE, POLL, failing, { outcome: () => 'rebalance' });
+    windowed.run(60 * MINUTE, POLL, failing, { outcome: () => 'rebalance', inMaintenance: () => true });
+    windowed.run(MINUTE, POLL, failing);
+    expect(reasons(windowed).filter((r) => /as a rebalance/.test(r))).toEqual([]);
+    const dependency = new Sim();
+    dependency.run(2 * MINUTE, POLL, failing, { outcome: () => 'rebalance', probes: new Map([['db.internal:5432', true]]) });
+    dependency.run(40 * MINUTE, POLL, failing, { probes: new Map([['db.internal:5432', false]]) });
+    expect(reasons(dependency)).toEqual([expect.stringMatching(/^db\.internal:5432 has refused connections for 30 min/)]);
+  });
+
   it('refused for escalateAfter.window (a leader the workers cannot reach), is paged once, and retried at the backoff cap', () => {
     const sim = new Sim();
     sim.run(6 * 60 * MINUTE, POLL, [oneTask('pg', 'FAILED', 'connection')], { outcome: () => 'rebalance' });
