@@ -151,9 +151,14 @@ export class Daemon {
         ),
       );
     }
-    // After the loops: restoring the outbox persists, and the file written must keep their state.
-    this.outbox.loadRouting(saved.routes);
-    this.outbox.load(saved.outbox);
+    // After the loops: restoring the outbox persists, and the file written must keep their state. A dry run
+    // delivers nothing, the real run's pages still waiting in the file included: they stay there for it.
+    if (config.dryRun) {
+      if (Array.isArray(saved.outbox) && saved.outbox.length > 0) logger.info({ pending: saved.outbox.length }, 'dry run: the undelivered pages in the state file are left for the real run');
+    } else {
+      this.outbox.loadRouting(saved.routes);
+      this.outbox.load(saved.outbox);
+    }
     this.forgetRemovedClusters(heal);
     this.metrics.setIncidentsOpen(this.loops.flatMap((l) => l.openIncidents()));
   }

@@ -318,6 +318,23 @@ describe('the daemon against a stand-in Connect worker', () => {
     }
   });
 
+  it('a dry run leaves the real run\'s undelivered pages alone: they reach the pager once, from the real run', async () => {
+    fake.add('sink-json', { type: 'sink' });
+    fake.failTask('sink-json', 0, SERIALIZATION);
+    const real = () => daemon({ sinks: [{ type: 'webhook', name: 'hook', url: 'http://127.0.0.1:1/hook' }], delivery: { retries: 0 } });
+    const first = real();
+    await first.init();
+    await once(first);
+    const dry = daemon({ dryRun: true });
+    await dry.init();
+    await once(dry);
+    expect(hook.received).toEqual([]);
+    const again = daemon();
+    await again.init();
+    await once(again);
+    expect(hook.received.map((h) => [h.event, h.connector])).toEqual([['trigger', 'sink-json']]);
+  });
+
   it('sends nothing in dry-run mode, neither restarts nor pages, but counts what it would do', async () => {
     fake.add('a', {});
     fake.failTask('a', 0, CONNECTION);
