@@ -133,6 +133,17 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Grant the connector\'s principal the ACLs it needs (topic read/write/create, consumer group read, cluster describe) or fix the topic name.',
   },
   {
+    // Before the 401/403 rule, whose hint (credentials) would send the operator the wrong way: this 403 is a
+    // full disk, not a permission.
+    name: 'elasticsearch-index-read-only',
+    class: 'config',
+    tier: 'precedence',
+    // FORBIDDEN blocks only: SERVICE_UNAVAILABLE/1/state not recovered is a cluster starting, which a restart outlasts.
+    message: /FORBIDDEN\/\d+\/index (?:read-only|write)/,
+    why: 'Elasticsearch blocks writes to the index (read-only: a disk above the flood-stage watermark, or a write block set on it); writes fail until a person frees disk or lifts the block',
+    hint: 'Free disk space on the Elasticsearch data nodes (or raise cluster.routing.allocation.disk.watermark.flood_stage), then check that index.blocks.read_only_allow_delete / index.blocks.write is lifted.',
+  },
+  {
     name: 'http-unauthorized-forbidden',
     class: 'config',
     tier: 'precedence',

@@ -192,6 +192,8 @@ describe('classify: built-in rules', () => {
     ['mongodb-auth', 'config', "com.mongodb.MongoCommandException: Command failed with error 13 (Unauthorized): 'not authorized on config to execute command { find: \"shards\" }' on server mongo:27017"],
     ['mongodb-auth', 'config', "com.mongodb.MongoTimeoutException: Timed out after 30000 ms while waiting for a server. Client view of cluster state is {servers=[{address=mongo:27017, exception={com.mongodb.MongoSecurityException: Exception authenticating MongoCredential{mechanism=SCRAM-SHA-256, userName='app'}}, caused by {com.mongodb.MongoCommandException: Command failed with error 18 (AuthenticationFailed): 'Authentication failed.'}}]"],
     ['permission-denied', 'config', 'com.google.api.gax.rpc.PermissionDeniedException: io.grpc.StatusRuntimeException: PERMISSION_DENIED: User not authorized to perform this action.'],
+    // a 403 that is a full disk, not a permission: the hint must say disk
+    ['elasticsearch-index-read-only', 'config', 'org.elasticsearch.client.ResponseException: method [POST], host [http://es:9200], URI [/_bulk], status line [HTTP/1.1 403 Forbidden]\n{"error":{"root_cause":[{"type":"cluster_block_exception","reason":"index [orders] blocked by: [FORBIDDEN/12/index read-only / allow delete (api)];"}],"status":403}'],
     // the source offset points at a log the database no longer has: every restart reads it again
     ['debezium-offset-no-longer-available', 'config', 'com.github.shyiko.mysql.binlog.network.ServerException: Could not find first log file name in binary log index file'],
     ['debezium-offset-no-longer-available', 'config', 'io.debezium.DebeziumException: Online REDO LOG files or archive log files do not contain the offset scn 1339160. Please perform a new snapshot.'],
@@ -205,6 +207,11 @@ describe('classify: built-in rules', () => {
   ])('%s: %s', (rule, cls, trace) => {
     const c = classify(trace);
     expect([ruleNameOf(c), c.class]).toEqual([rule, cls]);
+  });
+
+  it('does not take a cluster block of a starting Elasticsearch for a read-only index', () => {
+    const c = classify('org.elasticsearch.client.ResponseException: status line [HTTP/1.1 503 Service Unavailable]\n{"error":{"type":"cluster_block_exception","reason":"blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];"},"status":503}');
+    expect(c.class).toBe('connection');
   });
 
   it('does not class 501 Not Implemented or 505 as a transient server error: the same request fails the same way', () => {
