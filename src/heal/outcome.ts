@@ -22,8 +22,8 @@ function rollBack(s: SubjectState, now: number, wait: (refusals: number) => numb
   });
 }
 
-/** A restart that reached the worker ends a run of refusals. */
-const stood = (s: SubjectState): SubjectState => (s.refusals === undefined ? s : compact({ ...s, refusals: undefined, refusedSince: undefined }));
+/** Ends a run of refusals: a restart reached the worker, or decide() withheld one (no restart, no refusal). */
+export const endRefusals = (s: SubjectState): SubjectState => (s.refusals === undefined ? s : compact({ ...s, refusals: undefined, refusedSince: undefined }));
 
 /**
  * - ok, failed: the attempt stands (a failed request may still have reached the worker), and ends a run of
@@ -42,7 +42,7 @@ export function applyOutcome(state: HealState, outcome: RestartOutcome, now: num
   const { cluster, connector, task } = outcome.subject;
   const at = state.subjects[key]?.lastRestartAt;
   if (at === undefined) return state;
-  const change = outcome.result === 'rebalance' ? (s: SubjectState) => rollBack(s, now, wait) : stood;
+  const change = outcome.result === 'rebalance' ? (s: SubjectState) => rollBack(s, now, wait) : endRefusals;
   const restartedTogether =
     task !== null ? [key] : Object.keys(state.subjects).filter((k) => {
       const s = state.subjects[k] as SubjectState;

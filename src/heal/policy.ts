@@ -24,6 +24,7 @@ import { backoffWait, restartDueAt } from './backoff.js';
 import { refill, take } from './budget.js';
 import { HINTS, detailsOf, openIncident, touchIncident, type IncidentDetails } from './incidents.js';
 import { compact, freshSubject, heldRestartDueAt, isQuiet, observe, type Observation, type Seen } from './observe.js';
+import { endRefusals } from './outcome.js';
 import { failureEscalation, rebalancingEscalation, settled, unassignedEscalation } from './rules.js';
 import {
   subjectKey,
@@ -467,7 +468,8 @@ export function decide(input: DecideInput): Decision {
     // Escalation is judged on restarts already made (and confirmed by applyOutcome), before this poll's.
     const accepting = endpoint === undefined ? undefined : input.probes.get(endpoint);
     const reason = failureEscalation(s, cls, action, config, now, endpoint === undefined ? undefined : { endpoint, refusing: accepting === false });
-    if (reason !== undefined && !incidents.has(incidentKey(s.cluster, s.connector, s.task, cls))) {
+    const ownKey = incidentKey(s.cluster, s.connector, s.task, cls);
+    if (reason !== undefined && !incidents.has(ownKey)) {
       const suppressed = (cls === 'connection' && outageOpen) || spokenFor(s.connector, cls); // a wider incident speaks for them
       // The page speaks for its siblings: say how many, so that task 0 of a 32-task sink does not read as alone.
       const siblings = suppressed ? [] : failed.filter((t) => t !== e && t.ref.connector === e.ref.connector && classOf(t).class === cls);
@@ -475,28 +477,28 @@ export function decide(input: DecideInput): Decision {
       const also = [...(siblings.some((t) => t.target === 'connector') ? ['the connector itself'] : []), ...(tasks > 0 ? [`${tasks} other task${tasks === 1 ? '' : 's'} of this connector`] : [])];
       const why = also.length === 0 ? reason : `${reason}; also failing the same way: ${also.join(' and ')}`;
       escalateOrTouch(cls, s, e.key, detailsOf(classification, e.trace, why), owned && !maintenance && !suppressed, s.failedSince ?? now);
-      if (incidents.has(incidentKey(s.cluster, s.connector, s.task, cls))) speaking?.add(`${s.connector}\u0000${cls}`);
+      if (incidents.has(ownKey)) speaking?.add(`${s.connector}\u0000${cls}`);
     } else escalateOrTouch(cls, s, e.key, undefined, false, s.failedSince ?? now);
 
     // Tasks of a FAILED connector are restarted with it (step 5), never on their own.
     if (e.target === 'task' && e.connector.state === 'FAILED') continue;
     // A restart withheld is no restart refused: a run of refusals ends, or it would page a rebalance long over.
-    const endRefusals = () => {
+    const withhold = () => {
       const held = current(e);
-      if (held.refusals !== undefined) setSubject(e, { ...held, refusals: undefined, refusedSince: undefined });
+      const ended = endRefusals(held);
+      if (ended !== held) setSubject(e, ended);
     };
     if (!owned) {
-      endRefusals();
+      withhold();
       skipOnce(e, cls, 'not-owner');
     } else if (maintenance) {
-      endRefusals();
+      withhold();
       skipOnce(e, cls, 'maintenance');
     } else if (action === 'escalate') skipOnce(e, cls, 'escalate-only');
     else {
-      if (accepting === false) endRefusals();
       const after = current(e);
       if (accepting === false) {
-        setSubject(e, { ...after, dependencyDownSince: after.dependencyDownSince ?? now });
+        setSubject(e, { ...endRefusals(after), dependencyDownSince: after.dependencyDownSince ?? now });
         skipOnce(e, cls, 'dependency-down');
         continue;
       }
