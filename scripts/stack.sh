@@ -160,8 +160,9 @@ build() {
   fi
   command -v mvn > /dev/null || die "mvn not found on PATH"
   log "build: mvn -B -q package in $SRC"
-  # start from empty dirs: after a version change, old jars left in lib/ would shadow the new ones
-  rm -rf "$TARGET/.pom.sha256" "$TARGET/lib" "$TARGET/plugins"
+  # start from an empty target/: old jars left in lib/ would shadow new ones after a version change,
+  # and the dependency plugin's markers would skip unpacking the connector into an emptied plugins/
+  rm -rf "$TARGET"
   # Maven 3.8 prints stray ANSI reset codes even with -B -q: strip them (and the empty lines left).
   (cd "$SRC" && mvn -B -q package 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d') ||
     die "mvn package failed in $SRC"
