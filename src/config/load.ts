@@ -34,6 +34,16 @@ function toNumber(v: unknown): unknown {
   return v;
 }
 
+function toBoolean(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  return s === 'true' ? true : s === 'false' ? false : v;
+}
+
+function toInteger(v: unknown): unknown {
+  return typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
+}
+
 function checkHttpUrl(value: unknown): void {
   if (typeof value !== 'string') throw new Error('must be an http(s) URL');
   let url: URL;
@@ -82,6 +92,31 @@ function addFormats(): void {
     coerce: toNumber,
     validate(v: unknown) {
       if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new Error('must be a number from 0 to 1');
+    },
+  });
+  // convict's own coercion of a string (every environment variable, a quoted value in the file) is lax:
+  // any boolean but "false" is true ("0", "no" and "off" included), and an integer is what parseInt reads
+  // ("80x" is 80, "1.5" is 1). Only a string that means one value is converted; anything else stays a string
+  // and fails validation (format Boolean is convict's 'boolean', checked by convict as a Boolean).
+  convict.addFormat({
+    name: 'boolean',
+    coerce: toBoolean,
+    validate(v: unknown) {
+      if (typeof v !== 'boolean') throw new Error('must be true or false');
+    },
+  });
+  convict.addFormat({
+    name: 'nat',
+    coerce: toInteger,
+    validate(v: unknown) {
+      if (!Number.isSafeInteger(v) || (v as number) < 0) throw new Error('must be an integer ≥ 0');
+    },
+  });
+  convict.addFormat({
+    name: 'port',
+    coerce: toInteger,
+    validate(v: unknown) {
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65535) throw new Error('ports must be within range 0 - 65535');
     },
   });
   convict.addFormat({ name: FORMAT.httpUrl, validate: checkConnectUrl });

@@ -114,6 +114,29 @@ describe('loadConfig', () => {
     expect(fromFile.message).not.toContain('CONNECT_WATCHDOG_');
   });
 
+  it('reads a boolean or an integer only from a string that means one, and rejects the rest', () => {
+    const c = loadConfig({
+      env: { CONNECT_WATCHDOG_DRY_RUN: 'TRUE', CONNECT_WATCHDOG_METRICS_ENABLED: 'false', CONNECT_WATCHDOG_METRICS_PORT: '9000', CONNECT_WATCHDOG_REQUEST_RETRIES: ' 0 ' },
+    });
+    expect([c.dryRun, c.metrics.enabled, c.metrics.port, c.requestRetries]).toEqual([true, false, 9000, 0]);
+    // convict alone reads "0", "no" and "off" as true (anything but "false"), and "80x" as 80.
+    for (const [variable, value, key] of [
+      ['CONNECT_WATCHDOG_DRY_RUN', '0', 'dryRun'],
+      ['CONNECT_WATCHDOG_METRICS_ENABLED', 'no', 'metrics.enabled'],
+      ['CONNECT_WATCHDOG_HEAL_PROBE_ENABLED', 'off', 'heal.probe.enabled'],
+      ['CONNECT_WATCHDOG_METRICS_PORT', '80x', 'metrics.port'],
+      ['CONNECT_WATCHDOG_REQUEST_RETRIES', '2abc', 'requestRetries'],
+      ['CONNECT_WATCHDOG_HEAL_MAX_ATTEMPTS', '1.5', 'heal.maxAttempts'],
+      ['CONNECT_WATCHDOG_DELIVERY_RETRIES', '0x10', 'delivery.retries'],
+    ] as const) {
+      const err = errorOf(() => loadConfig({ env: { [variable]: value } }));
+      expect(err.key, variable).toBe(key);
+      expect(err.message).toMatch(new RegExp(`\\(set by ${variable}\\)$`));
+    }
+    expect(errorOf(() => loadConfig({ configFile: file({ dryRun: 'no' }), env: {} })).key).toBe('dryRun');
+    expect(errorOf(() => loadConfig({ configFile: file({ metrics: { port: '80x' } }), env: {} })).key).toBe('metrics.port');
+  });
+
   it('never echoes a secret in an error', () => {
     const err = errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_WEBHOOK_URL: 'ftp://user:hunter2@x' } }));
     expect(err.key).toBe('webhookUrl');
