@@ -242,6 +242,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`status --json | head -1`) closes the pipe: the rest of the output has nowhere to
+// go, which is no failure of the command. Unhandled, the EPIPE would be a stack trace and exit 1 (unreachable).
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -147,6 +147,17 @@ describe('status', () => {
     expect(view.clusters[0]!.connectors[0]).toMatchObject({ name: 'sink a/b', failures: [{ task: 1, class: 'serialization' }] });
   });
 
+  it('keeps its exit code, without a stack trace, when the reader stops early (| head -1)', async () => {
+    for (let i = 0; i < 300; i++) {
+      fake.add(`sink-${i}`, { type: 'sink' });
+      fake.failTask(`sink-${i}`, 0, SERIALIZATION_TRACE);
+    }
+    // More than a pipe holds (64 KiB): the rest is written after the reader has gone.
+    const r = await cli(['status', '--json'], { env: { CONNECT_URL: fake.url }, onSpawn: (p) => p.stdout!.once('data', () => p.stdout!.destroy()) });
+    expect(r.stderr).not.toContain('EPIPE');
+    expect(r.code).toBe(2);
+  });
+
   it('exits 1 when a cluster cannot be reached', async () => {
     const r = await cli(['status', '--json'], { env: { CONNECT_URL: 'http://127.0.0.1:1', CONNECT_WATCHDOG_REQUEST_RETRIES: '0' } });
     expect(r.code).toBe(1);
