@@ -5,6 +5,7 @@ import { FAILURE_CLASSES, type CustomRule, type FailureClass } from '../classify
 import { ENV_PREFIX, FORMAT, SEVERITIES, SINK_TYPES, schema, type Severity, type SinkType } from './schema.js';
 import type { ClusterConfig, MaintenanceWindow, SinkConfig, SinkFilter, WatchdogConfig } from './types.js';
 import { tlsProblem } from './tls.js';
+import { scrubSecrets } from '../escalate/scrub.js';
 import { isJsonObject } from '../util/json.js';
 
 /** A configuration problem: always names the key, never echoes a secret. Exit code 78 (EX_CONFIG). */
@@ -361,7 +362,10 @@ function readConfigFile(file: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ConfigError('config', `${file} is not valid JSON: ${(err as Error).message}`);
+    // V8 quotes the text around the error (`Unexpected token 'H', ..."assword": Hunter2Sec"... is not valid
+    // JSON`): a password left unquoted, or a secret file given as the config, would go to the journal.
+    const reason = (err as Error).message.replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, '');
+    throw new ConfigError('config', `${file} is not valid JSON: ${reason}`);
   }
 }
 
@@ -381,8 +385,9 @@ function convictError(err: Error, env: Readonly<Record<string, string | undefine
   const first = err.message.split('\n').find((l) => l.trim() !== '') ?? err.message;
   const undeclared = /configuration param '([^']+)' not declared in the schema/.exec(first);
   if (undeclared) return new ConfigError(undeclared[1]!, 'unknown key');
-  const m = /^([\w.[\]]+): (.*)$/.exec(first.trim());
-  if (!m) return new ConfigError('config', first.trim());
+  // "value was ..." echoes what was given: a Connect URL may carry user:password@ (sent as basic auth).
+  const m = /^([\w.[\]]+): (.*)$/.exec(scrubSecrets(first.trim()));
+  if (!m) return new ConfigError('config', scrubSecrets(first.trim()));
   const variable = envVarOf(m[1]!);
   return new ConfigError(m[1]!, variable !== undefined && env[variable] !== undefined ? `${m[2]!} (set by ${variable})` : m[2]!);
 }

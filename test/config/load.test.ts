@@ -142,4 +142,18 @@ describe('loadConfig', () => {
     expect(err.key).toBe('webhookUrl');
     expect(err.message).not.toContain('hunter2');
   });
+
+  it('never echoes the credentials of a Connect URL, nor the text around a JSON syntax error', () => {
+    const url = errorOf(() => loadConfig({ env: { CONNECT_URL: 'http://admin:S3cretPw@connect:8083/?x=1' } }));
+    expect(url.key).toBe('connectUrl');
+    expect(url.message).toMatch(/without a query or fragment.*\(set by CONNECT_URL\)$/);
+    expect(url.message).not.toContain('S3cretPw');
+    const unquoted = errorOf(() => loadConfig({ configFile: file('{"clusters": [{"name": "p", "url": "http://c:8083", "username": "u", "password": Hunter2Secret}]}'), env: {} }));
+    expect(unquoted.key).toBe('config');
+    expect(unquoted.message).toMatch(/is not valid JSON: Unexpected token/);
+    expect(unquoted.message).not.toMatch(/Hunter2|assword/);
+    // A secret file given as the config: the whole of a short one would be quoted.
+    const secretFile = errorOf(() => loadConfig({ configFile: file('r0utingKeyHunter2'), env: {} }));
+    expect(secretFile.message).not.toContain('Hunter2');
+  });
 });
