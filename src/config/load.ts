@@ -415,7 +415,13 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
     throw convictError(err as Error, env);
   }
   const props = conf.getProperties();
-  if (props.clusterName === '') throw new ConfigError('clusterName', 'must not be empty');
+  // An empty string passes format String: an empty stateFile would persist nothing (each write failing), an
+  // empty metrics.host listen on every interface. A variable left empty in an env file is the usual cause.
+  for (const [key, value] of [['clusterName', props.clusterName], ['stateFile', props.stateFile], ['metrics.host', props.metrics.host]] as const) {
+    if (value.trim() !== '') continue;
+    const variable = envVarOf(key);
+    throw new ConfigError(key, variable !== undefined && env[variable] !== undefined ? `must not be empty (set by ${variable})` : 'must not be empty');
+  }
   const clusters = resolveClusters(props.clusters, { url: props.connectUrl, name: props.clusterName }, { timeout: props.requestTimeout, probe: props.heal.probe.enabled });
   if (props.ownership.mode === 'worker' && props.ownership.workerId === '') {
     throw new ConfigError('ownership.workerId', 'is required when ownership.mode is worker');

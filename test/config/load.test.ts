@@ -137,6 +137,20 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig({ configFile: file({ metrics: { port: '80x' } }), env: {} })).key).toBe('metrics.port');
   });
 
+  it('rejects an empty state file, metrics host or cluster name, naming the variable that emptied it', () => {
+    for (const [variable, key] of [
+      ['CONNECT_WATCHDOG_STATE_FILE', 'stateFile'],
+      ['CONNECT_WATCHDOG_METRICS_HOST', 'metrics.host'],
+      ['CONNECT_WATCHDOG_CLUSTER_NAME', 'clusterName'],
+    ] as const) {
+      const err = errorOf(() => loadConfig({ env: { [variable]: '' } }));
+      expect(err.key, variable).toBe(key);
+      expect(err.message).toBe(`${key}: must not be empty (set by ${variable})`);
+    }
+    expect(errorOf(() => loadConfig({ configFile: file({ stateFile: ' ' }), env: {} })).message).toBe('stateFile: must not be empty');
+    expect(errorOf(() => loadConfig({ configFile: file({ metrics: { host: '' } }), env: {} })).key).toBe('metrics.host');
+  });
+
   it('never echoes a secret in an error', () => {
     const err = errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_WEBHOOK_URL: 'ftp://user:hunter2@x' } }));
     expect(err.key).toBe('webhookUrl');
