@@ -1,9 +1,10 @@
 /** The shipped example configurations load with the real loader (secret files: see load-example.ts). */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createClassifier } from '../../src/classify/classify.js';
+import { loadConfig } from '../../src/config/load.js';
 import { loadExample } from './load-example.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -82,5 +83,12 @@ describe('every config/*.json example', () => {
     const files = readdirSync(join(ROOT, 'config')).filter((f) => f.endsWith('.json'));
     expect(files).toEqual(expect.arrayContaining(['example.json', 'example-sidecar.json']));
     for (const f of files) expect(() => loadExample(read(`config/${f}`)), f).not.toThrow();
+  });
+});
+
+describe('the README', () => {
+  it('runs, with --config, only files of the repository that load as they are on a fresh clone', () => {
+    const files = [...read('README.md').matchAll(/--config ([\w./-]+)/g)].map((m) => m[1]!).filter((f) => existsSync(join(ROOT, f)));
+    for (const f of files) expect(() => loadConfig({ configFile: join(ROOT, f), env: {} }), f).not.toThrow();
   });
 });
