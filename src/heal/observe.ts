@@ -72,12 +72,38 @@ export function isQuiet(s: SubjectState): boolean {
   );
 }
 
+/**
+ * A clock stepped back (NTP, a VM resumed) leaves remembered times in the future, and every timer measured
+ * from them (a page, a settle, a reset, a resolve) would be stretched by the size of the step: they are
+ * brought back to now. Times meant to lie ahead (nextRestartAt) are bounded in backoff.ts instead.
+ */
+function sinceAtMostNow(s: SubjectState, now: number): SubjectState {
+  const late = (t: number | undefined) => t !== undefined && t > now;
+  if (
+    !late(s.failedSince) && !late(s.recoveredAt) && !late(s.unassignedSince) && !late(s.dependencyDownSince) && !late(s.refusedSince) &&
+    !s.moves.some((t) => t > now) && !s.restartTimes.some((t) => t > now)
+  ) {
+    return s;
+  }
+  const at = (t: number | undefined) => (t === undefined ? undefined : Math.min(t, now));
+  return compact({
+    ...s,
+    failedSince: at(s.failedSince),
+    recoveredAt: at(s.recoveredAt),
+    unassignedSince: at(s.unassignedSince),
+    dependencyDownSince: at(s.dependencyDownSince),
+    refusedSince: at(s.refusedSince),
+    moves: s.moves.map((t) => Math.min(t, now)),
+    restartTimes: s.restartTimes.map((t) => Math.min(t, now)),
+  });
+}
+
 export function freshSubject(ref: SubjectRef, seen: Seen): SubjectState {
   return { cluster: ref.cluster, connector: ref.connector, task: ref.task, state: seen.state, workerId: seen.workerId, attempts: 0, restartTimes: [], moves: [] };
 }
 
 export function observe(
-  prev: SubjectState | undefined,
+  remembered: SubjectState | undefined,
   ref: SubjectRef,
   seen: Seen,
   classify: Classifier,
@@ -86,9 +112,10 @@ export function observe(
 ): Observation {
   // Healthy before and now on the same worker with nothing remembered: the slow path would rebuild an
   // equal object; returning prev keeps a poll of many healthy subjects free of allocation.
-  if (prev !== undefined && seen.state === 'RUNNING' && (seen.workerId === '' || seen.workerId === prev.workerId) && isQuiet(prev)) {
-    return { subject: prev, newlyFailed: false };
+  if (remembered !== undefined && seen.state === 'RUNNING' && (seen.workerId === '' || seen.workerId === remembered.workerId) && isQuiet(remembered)) {
+    return { subject: remembered, newlyFailed: false };
   }
+  const prev = remembered === undefined ? undefined : sinceAtMostNow(remembered, now);
   // Still FAILED, on the same worker, with the same class, nothing aging out of its windows: the slow path
   // would rebuild an equal object (the failing subjects of a large cluster are seen like this every poll).
   const classification = seen.state === 'FAILED' ? (seen.classification ?? classify(seen.trace ?? '')) : undefined;
@@ -96,7 +123,6 @@ export function observe(
   if (
     classification !== undefined &&
     prev?.failedSince !== undefined &&
-    prev.failedSince <= now &&
     prev.state === 'FAILED' &&
     prev.class === classification.class &&
     (seen.workerId === '' || seen.workerId === prev.workerId) &&
@@ -123,8 +149,7 @@ export function observe(
         ...common,
         ...(held !== undefined && { nextRestartAt: held }),
         class: failure.class,
-        // min: a clock stepped back must not put the streak's start (and its first restart) in the future.
-        failedSince: since === undefined ? now : Math.min(since, now),
+        failedSince: since ?? now,
         recoveredAt: undefined,
         unassignedSince: undefined,
         lastSkip: continuing ? prev?.lastSkip : undefined,
@@ -140,8 +165,7 @@ export function observe(
       const running = { ...common, failedSince: undefined, unassignedSince: undefined, lastSkip: undefined, dependencyDownSince: undefined, refusals: undefined, refusedSince: undefined };
       const inEpisode = base.class !== undefined || base.attempts > 0;
       if (!inEpisode) return { subject: compact({ ...running, recoveredAt: undefined }), newlyFailed: false };
-      // min: a clock stepped back must not hold the reset (and the resolve) back until it catches up.
-      const recoveredAt = Math.min(base.recoveredAt ?? now, now);
+      const recoveredAt = base.recoveredAt ?? now;
       if (now - recoveredAt < config.stablePeriod) return { subject: compact({ ...running, recoveredAt }), newlyFailed: false };
       const reset = { ...running, attempts: 0, restartTimes: [], nextRestartAt: undefined, recoveredAt: undefined, class: undefined, lastRestartAt: undefined };
       return { subject: compact(reset), newlyFailed: false };

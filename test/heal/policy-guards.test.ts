@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { endpointsToProbe, forgetCluster } from '../../src/heal/policy.js';
-import { connector, DEFAULTS, kinds, MINUTE, oneTask, PG, SECOND, Sim, snapshot, task, W1, W2, withConfig } from './helpers.js';
+import { connector, DEFAULTS, kinds, MINUTE, oneTask, PG, SECOND, Sim, snapshot, T0, task, W1, W2, withConfig } from './helpers.js';
 
 const POLL = 10 * SECOND;
 
@@ -59,6 +59,57 @@ describe('a clock stepped back 3 h (NTP, a VM restored)', () => {
     expect(after('restart-task')[0]).toBeLessThanOrEqual(10);
     expect(after('resolve')).toHaveLength(1);
     expect(after('resolve')[0]).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('a clock stepped back 3 h while a condition is timed', () => {
+  const jumpBack = (sim: Sim) => {
+    sim.now -= 3 * 60 * MINUTE;
+    return { jump: sim.now, before: sim.log.length };
+  };
+  const pagesAfter = (sim: Sim, at: { jump: number; before: number }) =>
+    sim.log.slice(at.before).filter((e) => e.action.kind === 'escalate').map((e) => (e.at - at.jump) / MINUTE);
+
+  it('pages an UNASSIGNED task heal.unassignedAfter from the step, not 3 h later', () => {
+    const sim = new Sim();
+    const c = [oneTask('a', 'UNASSIGNED')];
+    sim.run(MINUTE, POLL, c);
+    const at = jumpBack(sim);
+    sim.run(60 * MINUTE, POLL, c);
+    expect(pagesAfter(sim, at)).toEqual([10]);
+  });
+
+  it('pages a refusing dependency escalateAfter.window from the step, not 3 h later', () => {
+    const sim = new Sim();
+    const c = [oneTask('pg', 'FAILED', 'connection', { endpoint: PG })];
+    const down = { probes: new Map([['db.internal:5432', false]]) };
+    sim.run(MINUTE, POLL, c, down);
+    const at = jumpBack(sim);
+    sim.run(60 * MINUTE, POLL, c, down);
+    expect(pagesAfter(sim, at)).toEqual([30]);
+  });
+
+  it('pages restarts refused as a rebalance about escalateAfter.window from the step, not 3 h later', () => {
+    const sim = new Sim();
+    const c = [oneTask('pg', 'FAILED', 'connection')];
+    const refused = { outcome: () => 'rebalance' as const };
+    sim.run(MINUTE, POLL, c, refused);
+    const at = jumpBack(sim);
+    sim.run(60 * MINUTE, POLL, c, refused);
+    expect(pagesAfter(sim, at)).toHaveLength(1);
+    expect(pagesAfter(sim, at)[0]).toBeLessThan(45);
+  });
+
+  it('settles a task that stopped moving after the stable period, without paging it again', () => {
+    const sim = new Sim();
+    const hopping = (now: number) => [oneTask('a', 'RUNNING', undefined, { workerId: Math.floor((now - T0) / (3 * MINUTE)) % 2 === 1 ? W2 : W1 })];
+    sim.run(30 * MINUTE, POLL, hopping);
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
+    const at = jumpBack(sim);
+    sim.run(60 * MINUTE, POLL, [oneTask('a', 'RUNNING', undefined, { workerId: W1 })]);
+    expect(pagesAfter(sim, at)).toEqual([]);
+    const resolves = sim.log.slice(at.before).filter((e) => e.action.kind === 'resolve');
+    expect(resolves.map((e) => (e.at - at.jump) / MINUTE)).toEqual([10]);
   });
 });
 
