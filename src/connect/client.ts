@@ -20,6 +20,7 @@ import { parseInfoEntry, parseInfoListing, parseListing, parseRestartBody, parse
 import { BodyBuffers, Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot } from './types.js';
 import { parseWith, type RequestLine } from './response.js';
+import { within } from '../util/clock.js';
 
 export { supportsRestartFlags } from './version.js';
 
@@ -323,9 +324,7 @@ export class ConnectClient {
 
   /** Read, and younger than infoRefresh (a clock that went back is no reason to trust the cache for longer). */
   private infoFresh(): boolean {
-    if (this.infoReadAt === undefined) return false;
-    const age = this.now() - this.infoReadAt;
-    return age >= 0 && age < this.infoRefresh;
+    return this.infoReadAt !== undefined && within(this.now(), this.infoReadAt, this.infoRefresh);
   }
 
   /**

@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import { WatchdogMetrics } from '../metrics/metrics.js';
 import { healthOf, startMetricsServer } from '../metrics/server.js';
 import { StateStore } from '../state/store.js';
+import { within } from '../util/clock.js';
 import { announce } from './announce.js';
 import { ClusterLoop } from './cluster-loop.js';
 
@@ -194,7 +195,7 @@ export class Daemon {
   private resendToAlertmanager(): void {
     if (this.options.config.dryRun) return; // a dry run pages nothing, re-sends included
     const now = this.now();
-    if (now - this.lastAlertmanagerResend < this.options.config.alertmanager.resendInterval) return;
+    if (within(now, this.lastAlertmanagerResend, this.options.config.alertmanager.resendInterval)) return;
     this.lastAlertmanagerResend = now;
     this.outbox.resendOpen(
       this.loops.flatMap((l) => l.openIncidents()),
@@ -254,12 +255,14 @@ export class Daemon {
     // A small random offset so that many clusters do not fire together.
     await sleep(this.random() * pollJitter, this.stopping.signal);
     while (!this.stopping.signal.aborted) {
-      const started = this.now();
-      this.pollsInFlight.set(loop, started);
+      this.pollsInFlight.set(loop, this.now());
+      // The pace is measured on the monotonic clock: the wall clock stepped back during a poll (NTP, a VM
+      // resumed) made the elapsed time negative, and the loop slept the whole step (an hour without a poll).
+      const started = performance.now();
       const r = await loop.poll(this.abortWork.signal);
       this.pollsInFlight.delete(loop);
       this.afterPoll(loop, r.ok);
-      const elapsed = this.now() - started;
+      const elapsed = performance.now() - started;
       await sleep(Math.max(0, pollInterval - elapsed) + this.random() * pollJitter, this.stopping.signal);
     }
   }

@@ -10,6 +10,7 @@ import { createSend, hostOf, type Send, type SendResponse } from './http.js';
 import { deliveryId, parsePending, type PendingDelivery } from './pending.js';
 import { parseRetryAfter, statusVerdict } from './response.js';
 import { scrubSecrets, truncate } from './scrub.js';
+import { within } from '../util/clock.js';
 import type { EscalationEvent, Incident } from './types.js';
 
 export type { PendingDelivery } from './pending.js';
@@ -167,7 +168,8 @@ export class Outbox {
   private readonly sinks: ReadonlyMap<string, SinkConfig>;
   /** The one drain in flight per sink. */
   private readonly lanes = new Map<string, Promise<void>>();
-  private readonly pausedUntil = new Map<string, number>();
+  /** A sink paused after a failed drain: since when, for how long. */
+  private readonly paused = new Map<string, { readonly from: number; readonly wait: number }>();
   private readonly failedDrains = new Map<string, number>();
   private lifecycle = new AbortController();
   private timer: NodeJS.Timeout | undefined;
@@ -380,7 +382,8 @@ export class Outbox {
         continue;
       }
       const sink = this.sinks.get(name);
-      if (!sink || (this.pausedUntil.get(name) ?? 0) > now) continue;
+      const pause = this.paused.get(name);
+      if (!sink || (pause !== undefined && within(now, pause.from, pause.wait))) continue;
       const laneSignal = signal ? AbortSignal.any([signal, this.lifecycle.signal]) : this.lifecycle.signal;
       const run = this.runLane(sink, laneSignal)
         .catch((err: unknown) => this.log.error({ sink: name, error: errorCode(err) }, 'outbox lane crashed'))
@@ -403,7 +406,7 @@ export class Outbox {
       switch (result.kind) {
         case 'ok':
           this.failedDrains.delete(sink.name);
-          this.pausedUntil.delete(sink.name);
+          this.paused.delete(sink.name);
           this.finish(item, 'ok', { attempts: item.attempts + result.failures + 1 });
           break;
         case 'rejected':
@@ -537,6 +540,6 @@ export class Outbox {
     const n = (this.failedDrains.get(sink) ?? 0) + 1;
     this.failedDrains.set(sink, n);
     const wait = Math.max(Math.min(this.opts.delivery.interval * 2 ** (n - 1), MAX_SINK_PAUSE_MS), error.retryAfterMs ?? 0);
-    this.pausedUntil.set(sink, this.now() + wait);
+    this.paused.set(sink, { from: this.now(), wait });
   }
 }

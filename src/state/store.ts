@@ -6,6 +6,7 @@ import { isJsonObject } from '../util/json.js';
 import { FAILURE_CLASSES, type FailureClass } from '../classify/types.js';
 import { isCount, isStr, isTime, parseIncident } from '../escalate/pending.js';
 import { onlyTimestampsMoved } from './compare.js';
+import { within } from '../util/clock.js';
 import { StateEncoder } from './serialize.js';
 
 export const STATE_VERSION = 1;
@@ -157,7 +158,7 @@ export class StateStore {
    */
   save(read: () => StateContent, options: { routine?: boolean } = {}): void {
     const routine = options.routine === true;
-    if (routine && this.lastWriteAt !== undefined && this.now() - this.lastWriteAt < this.routineInterval) {
+    if (routine && this.lastWriteAt !== undefined && within(this.now(), this.lastWriteAt, this.routineInterval)) {
       this.deferred = read;
       return;
     }

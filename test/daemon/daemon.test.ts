@@ -165,6 +165,21 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(resolves.map((h) => [h.connector, h.resolution])).toEqual([['sink-json', 'recovered']]);
   });
 
+  it('goes on re-sending open incidents to Alertmanager after the wall clock stepped back (it drops an alert not re-sent)', async () => {
+    fake.add('sink-json', { type: 'sink' });
+    fake.failTask('sink-json', 0, SERIALIZATION);
+    const d = daemon({ sinks: [{ type: 'alertmanager', name: 'am', url: hook.url.replace(/\/hook$/, '') }], alertmanager: { resendInterval: 60_000 } });
+    await d.init();
+    await once(d); // the trigger
+    clock -= 3_600_000; // NTP steps the clock back an hour
+    for (let i = 0; i < 4; i++) {
+      clock += 60_000;
+      await once(d);
+    }
+    // The trigger, then a re-send every resendInterval: Alertmanager forgets the alert after resolve_timeout (5 min).
+    expect(hook.received.length).toBeGreaterThanOrEqual(4);
+  });
+
   it('retries a restart refused with 409 on the next poll without counting it', async () => {
     fake.add('a', {});
     fake.failTask('a', 0, CONNECTION);
@@ -314,6 +329,26 @@ describe('the daemon against a stand-in Connect worker', () => {
       expect((await fetch(`http://127.0.0.1:${real.metricsPort}/healthz`)).status).toBe(200);
     } finally {
       hold = false;
+      await real.shutdown();
+    }
+  });
+
+  it('keeps polling at its pace when the wall clock steps back an hour during a poll (NTP, a VM resumed)', async () => {
+    fake.add('a', {});
+    let offset = 0;
+    let listings = 0;
+    fake.interceptors.push((req) => {
+      if (req.url?.startsWith('/connectors?expand=status') && ++listings === 1) offset = -3_600_000; // mid-poll
+      return false;
+    });
+    const config = loadConfig({ env: { CONNECT_URL: fake.url, CONNECT_WATCHDOG_POLL_INTERVAL: '50', CONNECT_WATCHDOG_POLL_JITTER: '0', CONNECT_WATCHDOG_METRICS_ENABLED: 'false', CONNECT_WATCHDOG_STATE_FILE: join(dir, 'state.json') } });
+    const real = new Daemon({ config, logger: silentLogger(), now: () => Date.now() + offset });
+    await real.init();
+    await real.start();
+    try {
+      await new Promise((r) => setTimeout(r, 600)); // 12 poll intervals
+      expect(listings).toBeGreaterThanOrEqual(4);
+    } finally {
       await real.shutdown();
     }
   });

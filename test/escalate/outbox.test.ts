@@ -191,6 +191,21 @@ describe('a pager that is down, then back', () => {
   });
 });
 
+describe('a wall clock that steps back', () => {
+  it('does not keep a paused sink paused for the length of the step (an hour without pages)', async () => {
+    const pd = fakeSink(PD, 'post', PD_PATH, (n) => [n <= 3 ? 503 : 202, '{"status":"success"}']);
+    const { outbox, clock: c } = setup([sinks.pagerduty]);
+    outbox.enqueue(event('trigger'));
+    await outbox.drain(); // three 503s: the sink pauses for delivery.interval
+    expect(pd.received).toHaveLength(3);
+    c.advance(-3_600_000); // NTP steps the clock back an hour
+    c.advance(delivery.interval);
+    await outbox.drain();
+    expect(pd.received).toHaveLength(4);
+    expect(outbox.pending()).toEqual([]);
+  });
+});
+
 describe('Retry-After', () => {
   it('waits at least what the sink asks, in seconds or as an HTTP-date', async () => {
     const hook = fakeSink(HOOK, 'post', HOOK_PATH, (n) => {

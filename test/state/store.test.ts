@@ -117,6 +117,24 @@ describe('the state file', () => {
     expect(await saveAt(60_000, 5, true)).toBe(5); // 35 s after the last write
   });
 
+  it('writes routine saves again within routineInterval after the wall clock stepped back (not an hour later)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cw-state-')), 'state.json');
+    let now = 3_600_000;
+    const store = new StateStore(file, capture().logger, { routineInterval: 30_000, now: () => now });
+    const attemptsOnDisk = () => (JSON.parse(readFileSync(file, 'utf8')) as { heal: HealState }).heal.subjects['prod/a/0']!.attempts;
+    const saveAt = async (at: number, attempts: number) => {
+      now = at;
+      store.save(() => ({ heal: heal(attempts), outbox: [] }), { routine: true });
+      await store.settled();
+      return attemptsOnDisk();
+    };
+    expect(await saveAt(3_600_000, 1)).toBe(1);
+    // NTP steps the clock back an hour; restarts go on being counted, and a crash must not lose an hour of them.
+    expect(await saveAt(10_000, 2)).toBe(2);
+    expect(await saveAt(20_000, 3)).toBe(2); // 10 s after that write: deferred
+    expect(await saveAt(45_000, 4)).toBe(4);
+  });
+
   it('skips a routine write when only timestamps moved, and writes an acting save of the same content', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'cw-state-')), 'state.json');
     let now = 0;
