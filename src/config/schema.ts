@@ -263,7 +263,7 @@ export const schema = {
       },
     },
     clusterOutageThreshold: {
-      doc: 'When at least this many connectors of one cluster newly fail with connection in the same poll, one cluster-wide incident is escalated instead of one each.',
+      doc: 'When at least this many connectors of one cluster newly fail with connection in the same poll, or are failing with connection when the first of their own pages is due, one cluster-wide incident is escalated instead of one each.',
       format: FORMAT.positiveNumber,
       default: 5,
       env: `${ENV_PREFIX}HEAL_CLUSTER_OUTAGE_THRESHOLD`,

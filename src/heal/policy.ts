@@ -404,27 +404,46 @@ export function decide(input: DecideInput): Decision {
     if (!owns(current(e).workerId) || inMaintenance(e.ref.connector) || newlyDown.has(e.ref.connector)) continue;
     newlyDown.set(e.ref.connector, e);
   }
-  if (!incidents.has(outageKey) && newlyDown.size >= config.clusterOutageThreshold) {
-    const names = [...newlyDown.keys()];
-    const first = [...newlyDown.values()][0] as Evaluated;
+  const declareOutage = (down: ReadonlyMap<string, Evaluated>, why: string) => {
+    const names = [...down.keys()];
+    const first = [...down.values()][0] as Evaluated;
     const listed = names.slice(0, 5).join(', ') + (names.length > 5 ? ', …' : '');
-    // With no snapshot before this one (the watchdog just started), "newly" means "first seen": they may
-    // have failed at different times. Still one incident (not a page per connector), but it says so.
-    const reason =
-      samePrevious === undefined
-        ? `${names.length} connectors are failing with connection errors at the watchdog's first poll of this cluster (${listed})`
-        : `${names.length} connectors failed with connection errors in the same poll (${listed})`;
     const incident = openIncident(
       'cluster-outage',
       { cluster, connector: '*', task: null, attempts: 0, workerId: '' },
-      { reason, rootCause: classOf(first).rootCause, hint: HINTS.clusterOutage, trace: first.trace },
+      { reason: `${names.length} connectors ${why} (${listed})`, rootCause: classOf(first).rootCause, hint: HINTS.clusterOutage, trace: first.trace },
       now,
       now,
     );
     incidents.set(outageKey, incident);
     actions.push({ kind: 'escalate', incident });
+  };
+  if (!incidents.has(outageKey) && newlyDown.size >= config.clusterOutageThreshold) {
+    // With no snapshot before this one (the watchdog just started), "newly" means "first seen": they may
+    // have failed at different times. Still one incident (not a page per connector), but it says so.
+    declareOutage(
+      newlyDown,
+      samePrevious === undefined ? "are failing with connection errors at the watchdog's first poll of this cluster" : 'failed with connection errors in the same poll',
+    );
   }
-  const outageOpen = incidents.has(outageKey);
+  let outageOpen = incidents.has(outageKey);
+  // An outage whose connectors fail a few a poll (each notices the database in its own time), or that began
+  // inside a maintenance window, is never newly failing all at once: it is declared when the first of their
+  // own connection pages is due, if enough of them are failing then (restarts have had their chance).
+  // Counted once per poll, when the first such page is due: the subjects failing do not change meanwhile.
+  let down: Map<string, Evaluated> | undefined;
+  const outageNowDue = (): boolean => {
+    if (down !== undefined) return false; // counted already: declared then, or too few
+    down = new Map();
+    for (const e of failed) {
+      if (classOf(e).class !== 'connection' || down.has(e.ref.connector)) continue;
+      if (owns(current(e).workerId) && !inMaintenance(e.ref.connector)) down.set(e.ref.connector, e);
+    }
+    if (down.size < config.clusterOutageThreshold) return false;
+    declareOutage(down, 'are failing with connection errors that restarts have not healed');
+    outageOpen = true;
+    return true;
+  };
   // One page per connector and failure class: while one of its subjects has an incident of a class open, it
   // speaks for the others failing with that class (a sink of 32 tasks losing its database is one page,
   // not 32). Built from the open incidents (`connector NUL class`) only when a subject would page.
@@ -470,7 +489,8 @@ export function decide(input: DecideInput): Decision {
     const reason = failureEscalation(s, cls, action, config, now, endpoint === undefined ? undefined : { endpoint, refusing: accepting === false });
     const ownKey = incidentKey(s.cluster, s.connector, s.task, cls);
     if (reason !== undefined && !incidents.has(ownKey)) {
-      const suppressed = (cls === 'connection' && outageOpen) || spokenFor(s.connector, cls); // a wider incident speaks for them
+      // a wider incident speaks for them
+      const suppressed = (cls === 'connection' && (outageOpen || (owned && !maintenance && outageNowDue()))) || spokenFor(s.connector, cls);
       // The page speaks for its siblings: say how many, so that task 0 of a 32-task sink does not read as alone.
       const siblings = suppressed ? [] : failed.filter((t) => t !== e && t.ref.connector === e.ref.connector && classOf(t).class === cls);
       const tasks = siblings.filter((t) => t.target === 'task').length;

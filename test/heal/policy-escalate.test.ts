@@ -152,6 +152,42 @@ describe('a cluster-wide outage', () => {
     expect(sim.actionsOf('restart-task').length).toBeGreaterThan(names.length * 3);
   });
 
+  it('failing a few connectors a poll (each noticing the database in its own time): one page, once restarts have not healed them', () => {
+    const sim = new Sim();
+    const start = sim.now;
+    // two more connectors fail each poll, below the threshold of newly failing ones in one poll
+    const rolling = (now: number) => names.map((n, i) => oneTask(n, now - start >= (Math.floor(i / 2) + 1) * POLL ? 'FAILED' : 'RUNNING', now - start >= (Math.floor(i / 2) + 1) * POLL ? 'connection' : undefined));
+    sim.run(60 * MINUTE, POLL, rolling);
+    const pages = sim.actionsOf('escalate');
+    expect(pages.map((p) => p.action.incident.class)).toEqual(['cluster-outage']);
+    expect(pages[0]!.action.incident.reason).toMatch(/^6 connectors are failing with connection errors that restarts have not healed \(a, b, c, d, e, …\)$/);
+    // paged when the first connector's own page was due, not before its restarts
+    expect(sim.actionsOf('restart-task').filter((r) => r.at <= pages[0]!.at).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('begun inside a maintenance window, still on when it ends: restarted first, then one page, not one per connector', () => {
+    const sim = new Sim();
+    const inside = { inMaintenance: () => true };
+    sim.run(20 * MINUTE, POLL, all('RUNNING'), inside);
+    sim.run(40 * MINUTE, POLL, all('FAILED'), inside);
+    expect(sim.actionsOf('escalate')).toEqual([]);
+    // the window closes; the database stays down for an hour
+    const ended = sim.now;
+    sim.run(60 * MINUTE, POLL, all('FAILED'));
+    const pages = sim.actionsOf('escalate');
+    expect(pages.map((p) => p.action.incident.class)).toEqual(['cluster-outage']);
+    expect(pages[0]!.at).toBeGreaterThan(ended); // not at the first poll: its restarts may heal what the window broke
+  });
+
+  it('ended by a maintenance window whose restarts heal it: no page', () => {
+    const sim = new Sim();
+    sim.run(20 * MINUTE, POLL, all('FAILED'), { inMaintenance: () => true });
+    sim.poll(all('FAILED'));
+    sim.advance(POLL).run(30 * MINUTE, POLL, all('RUNNING'));
+    expect(sim.actionsOf('escalate')).toEqual([]);
+    expect(sim.actionsOf('restart-task')).toHaveLength(names.length);
+  });
+
   it("at the watchdog's first poll, groups the failures it finds without claiming they began together", () => {
     const sim = new Sim();
     const first = sim.poll(all('FAILED'));
@@ -184,18 +220,10 @@ describe('a cluster-wide outage', () => {
     }
   });
 
-  it('is not declared for failures spread over several polls, or below the threshold', () => {
-    const sim = new Sim();
-    const failing: string[] = [];
-    for (const n of names) {
-      failing.push(n);
-      sim.poll(names.map((m) => oneTask(m, failing.includes(m) ? 'FAILED' : 'RUNNING', failing.includes(m) ? 'connection' : undefined)));
-      sim.advance(POLL);
-    }
-    expect(sim.actionsOf('escalate').filter((e) => e.action.incident.class === 'cluster-outage')).toEqual([]);
+  it('is not declared below the threshold: each connector pages on its own', () => {
     const few = new Sim(withConfig({ clusterOutageThreshold: 7 }));
-    few.poll(all('FAILED'));
-    expect(few.actionsOf('escalate')).toEqual([]);
+    few.run(60 * MINUTE, POLL, all('FAILED'));
+    expect(few.actionsOf('escalate').map((e) => e.action.incident.class)).toEqual(names.map(() => 'connection'));
   });
 
   it('counts neither connectors in maintenance nor connectors failing with another class', () => {
