@@ -110,6 +110,7 @@ export class Daemon {
       now: this.now,
       onDelivery: (sink, outcome) => this.metrics.countDelivery(sink, outcome),
       onChange: () => this.persist(),
+      persisted: () => this.store.settled(),
     });
     this.heartbeat = config.heartbeat.url ? new Heartbeat({ url: config.heartbeat.url, interval: config.heartbeat.interval, logger }) : undefined;
   }

@@ -39,6 +39,12 @@ export interface OutboxOptions {
   readonly onDelivery?: (sink: string, outcome: DeliveryOutcome) => void;
   /** Called after every change of the pending list (persist it). */
   readonly onChange?: (pending: readonly PendingDelivery[]) => void;
+  /**
+   * Resolves once what onChange was handed so far is on disk (or failed to get there). Awaited before each
+   * delivery: a page sent before its incident is in the state file is sent again, under a new id, by the
+   * watchdog that restarts after a crash.
+   */
+  readonly persisted?: () => Promise<void>;
   /** p-retry's exponential backoff between attempts within a drain (ms; jittered ×1–2). Default 1 s to 30 s. */
   readonly backoff?: { readonly min: number; readonly max: number };
   /** Waits out a Retry-After; rejects when the signal aborts. Injectable so tests observe the wait without spending it. */
@@ -156,6 +162,8 @@ const isTimeoutCode = (code: string): boolean => code === 'UND_ERR_HEADERS_TIMEO
  */
 export class Outbox {
   private queue: PendingDelivery[] = [];
+  /** Items known to be in the state file (see OutboxOptions.persisted). */
+  private readonly onDisk = new WeakSet<PendingDelivery>();
   /**
    * Incident key → the sinks its trigger was queued for. Its resolve goes to them whatever their filter says
    * by then (a filter narrowed while an incident was open), so that a pager that got a trigger gets its resolve.
@@ -398,6 +406,14 @@ export class Outbox {
     while (!signal.aborted) {
       const item = this.queue.find((p) => p.sink === sink.name);
       if (!item) return;
+      if (this.opts.persisted && !this.onDisk.has(item)) {
+        // Every item queued now is in the write that persisted() waits for: one wait per batch, not per
+        // delivery (a backlog drains at the sink's pace, not at one state-file write per page).
+        const queuedNow = [...this.queue];
+        await this.opts.persisted();
+        for (const p of queuedNow) this.onDisk.add(p);
+        continue; // the queue may have changed meanwhile
+      }
       if (this.isExpired(item)) {
         this.finish(item, 'expired');
         continue;

@@ -26,18 +26,25 @@ interface Hook {
 }
 
 /** A webhook sink on loopback that records what it receives. */
-async function receiver(): Promise<{ url: string; received: Hook[]; server: Server }> {
+async function receiver(): Promise<{ url: string; received: Hook[]; server: Server; onReceive?: (h: Hook) => void }> {
   const received: Hook[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      received.push(JSON.parse(body) as Hook);
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
+  const r: { url: string; received: Hook[]; server: Server; onReceive?: (h: Hook) => void } = {
+    url: '',
+    received,
+    server: createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        const hook = JSON.parse(body) as Hook;
+        received.push(hook);
+        r.onReceive?.(hook);
+        res.writeHead(200).end('ok');
+      });
+    }),
+  };
+  await new Promise<void>((done) => r.server.listen(0, '127.0.0.1', done));
+  r.url = `http://127.0.0.1:${(r.server.address() as AddressInfo).port}/hook`;
+  return r;
 }
 
 describe('the daemon against a stand-in Connect worker', () => {
@@ -178,6 +185,24 @@ describe('the daemon against a stand-in Connect worker', () => {
     }
     // The trigger, then a re-send every resendInterval: Alertmanager forgets the alert after resolve_timeout (5 min).
     expect(hook.received.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('delivers a page only once its incident is in the state file (a crash after the page must not page again)', async () => {
+    fake.add('sink-json', { type: 'sink' });
+    fake.failTask('sink-json', 0, SERIALIZATION);
+    const file = join(dir, 'state.json');
+    // What a watchdog restarted by a crash at the moment of the delivery would read.
+    const onDisk: string[] = [];
+    hook.onReceive = () => onDisk.push(existsSync(file) ? readFileSync(file, 'utf8') : '');
+    const d = daemon({ pollInterval: 600_000, pollJitter: 0 });
+    await d.init();
+    await d.start();
+    try {
+      await vi.waitFor(() => expect(onDisk).toHaveLength(1));
+    } finally {
+      await d.shutdown();
+    }
+    expect(onDisk[0]).toContain('"prod/sink-json/0/serialization"');
   });
 
   it('retries a restart refused with 409 on the next poll without counting it', async () => {

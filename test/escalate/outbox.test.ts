@@ -191,6 +191,23 @@ describe('a pager that is down, then back', () => {
   });
 });
 
+describe('the state file', () => {
+  it('is waited for before pages are sent, once per batch of pages, not once per delivery', async () => {
+    const hook = fakeSink(HOOK, 'post', HOOK_PATH, always(200));
+    const order: string[] = [];
+    const { outbox } = setup([sinks.webhook], {
+      persisted: async () => {
+        order.push(`written with ${hook.received.length} sent`);
+        await new Promise((r) => setTimeout(r, 5));
+      },
+    });
+    outbox.enqueue(...[0, 1, 2, 3, 4].map((i) => event('trigger', incident({ connector: `c${i}` }))));
+    await outbox.drain();
+    expect(hook.received).toHaveLength(5);
+    expect(order).toEqual(['written with 0 sent']);
+  });
+});
+
 describe('a wall clock that steps back', () => {
   it('does not keep a paused sink paused for the length of the step (an hour without pages)', async () => {
     const pd = fakeSink(PD, 'post', PD_PATH, (n) => [n <= 3 ? 503 : 202, '{"status":"success"}']);
