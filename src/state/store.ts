@@ -95,8 +95,23 @@ export async function writeAll(file: Pick<FileHandle, 'writev'>, buffers: Buffer
   }
 }
 
+/** Makes a rename in `dir` durable: until its directory is synced, a power loss can undo it. */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Best effort: some file systems refuse to sync a directory, and the rename itself is done.
+  }
+}
+
 /**
- * The state file: read tolerantly at start, written atomically (temp file + rename) in the background.
+ * The state file: read tolerantly at start, written atomically and durably (temp file, fsync, rename, fsync
+ * of the directory) in the background.
  * Saves are coalesced: a save schedules a write of the state as it is when the write starts, so a slow
  * disk never blocks polling and never reorders writes, and a burst of saves costs one write. A routine
  * save (timestamps moved, nothing paged) is written at most every routineInterval: losing it in a crash
@@ -200,10 +215,13 @@ export class StateStore {
         const file = await this.openTemp(tmp);
         try {
           await writeAll(file, buffers);
+          // On disk before the rename: else a power loss after it can leave an empty or partial state file.
+          await file.datasync();
         } finally {
           await file.close();
         }
         await rename(tmp, this.path);
+        await syncDir(dirname(this.path));
         this.written = content;
       } catch (err) {
         this.logger.error({ stateFile: this.path, code: (err as NodeJS.ErrnoException).code }, 'state file write failed');

@@ -1,8 +1,9 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EMPTY_HEAL_STATE, type HealState } from '../../src/heal/types.js';
 import { parseState, StateStore } from '../../src/state/store.js';
 
@@ -43,6 +44,26 @@ describe('the state file', () => {
     raw.heal.subjects['prod/b/0'] = { cluster: 'prod' };
     writeFileSync(file, JSON.stringify(raw));
     expect(Object.keys((await new StateStore(file, capture().logger).load()).heal.subjects)).toEqual(['prod/a/0']);
+  });
+
+  it('syncs the temp file before the rename and the directory after it (a power loss keeps a whole file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
+    const file = join(dir, 'state.json');
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void>; sync: () => Promise<void> };
+    await probe.close();
+    const datasync = vi.spyOn(proto, 'datasync');
+    const sync = vi.spyOn(proto, 'sync');
+    try {
+      const store = new StateStore(file, capture().logger);
+      store.save(() => ({ heal: heal(1), outbox: [] }));
+      await store.flush();
+      expect(datasync.mock.calls.length + sync.mock.calls.length).toBeGreaterThanOrEqual(2);
+      expect(sync).toHaveBeenCalled(); // the directory: fsync, a datasync does not cover a rename
+    } finally {
+      datasync.mockRestore();
+      sync.mockRestore();
+    }
   });
 
   it('drops entries that lack a field decide() reads, or hold it in the wrong type (they crashed every poll)', () => {
