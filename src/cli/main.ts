@@ -10,6 +10,7 @@ import { Daemon } from '../daemon/daemon.js';
 import { scrubSecrets } from '../escalate/scrub.js';
 import { createLogger } from '../log/logger.js';
 import { MetricsListenError } from '../metrics/server.js';
+import { StateFileLockedError } from '../state/store.js';
 import { ClassifyInputError, readClassifyInput, type ClassifyInput } from './classify-input.js';
 import { EXIT } from './exit-codes.js';
 import { buildStatusView, renderStatus } from './status-view.js';
@@ -255,7 +256,7 @@ main(process.argv.slice(2)).then(
     setTimeout(() => process.exit(code), 200).unref();
   },
   (err: unknown) => {
-    const known = err instanceof MetricsListenError;
+    const known = err instanceof MetricsListenError || err instanceof StateFileLockedError;
     process.stderr.write(`connect-watchdog: ${known ? err.message : ((err as Error).stack ?? String(err))}\n`);
     process.exitCode = 1;
   },

@@ -129,6 +129,8 @@ export class Daemon {
   /** Loads state, builds one loop per cluster, resolves the incidents of clusters no longer configured. */
   async init(): Promise<void> {
     const { config, logger } = this.options;
+    // A dry run never writes the state file: it may run beside the real run that owns it.
+    if (!config.dryRun) await this.store.lock();
     const saved = await this.store.load();
     const heal = saved.heal ?? EMPTY_HEAL_STATE;
     const classify = createClassifier(config.rules);
@@ -221,6 +223,7 @@ export class Daemon {
     await this.outbox.drain(AbortSignal.timeout(Math.min(this.options.config.shutdownTimeout, ONE_SHOT_DRAIN_BOUND_MS)));
     this.persist();
     await this.store.flush();
+    if (!this.options.config.dryRun) await this.store.unlock();
     return results.every(Boolean);
   }
 
@@ -290,6 +293,7 @@ export class Daemon {
     await this.outbox.stop();
     this.persist();
     await this.store.flush();
+    if (!config.dryRun) await this.store.unlock();
     await this.server?.close();
     for (const c of this.clients) await c.close();
     logger.info('stopped');

@@ -1,4 +1,6 @@
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { EMPTY_HEAL_STATE, type HealState } from '../heal/types.js';
@@ -109,6 +111,43 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** Another live watchdog holds the state file: two writers would overwrite each other's incidents. */
+export class StateFileLockedError extends Error {
+  constructor(path: string, pid: number) {
+    super(`state file ${path} is in use by another watchdog (pid ${pid}); every instance needs its own state file (stateFile, CONNECT_WATCHDOG_STATE_FILE)`);
+    this.name = 'StateFileLockedError';
+  }
+}
+
+interface LockOwner {
+  readonly pid: number;
+  readonly host: string;
+  /** The process's start time in clock ticks since boot (/proc/PID/stat), when readable: tells a reused pid apart. */
+  readonly started?: string;
+}
+
+function startTimeOf(pid: number | 'self'): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The lock's owner is this very watchdog, gone, or a process that merely reuses its pid: the lock is stale. */
+function isLive(owner: LockOwner): boolean {
+  if (owner.host !== hostname() || owner.pid === process.pid) return false;
+  try {
+    process.kill(owner.pid, 0);
+  } catch {
+    // Gone, or another user's process (EPERM): better a missed second watchdog than one that never starts.
+    return false;
+  }
+  const started = startTimeOf(owner.pid);
+  return owner.started === undefined || started === undefined || started === owner.started;
+}
+
 /**
  * The state file: read tolerantly at start, written atomically and durably (temp file, fsync, rename, fsync
  * of the directory) in the background.
@@ -142,6 +181,51 @@ export class StateStore {
   ) {
     this.routineInterval = options.routineInterval ?? ROUTINE_WRITE_INTERVAL_MS;
     this.now = options.now ?? Date.now;
+  }
+
+  private get lockPath(): string {
+    return `${this.path}.lock`;
+  }
+
+  /**
+   * Takes `<stateFile>.lock` for this process, or throws StateFileLockedError when a live watchdog on this host
+   * holds it. Two watchdogs on one state file overwrite each other's incidents, and each resolves the other's
+   * as `cluster-removed` at start. A lock that cannot be written (read-only directory) is only warned about:
+   * the writes will fail and say so anyway.
+   */
+  async lock(): Promise<void> {
+    const started = startTimeOf('self');
+    const mine = JSON.stringify({ pid: process.pid, host: hostname(), ...(started !== undefined && { started }) });
+    try {
+      await mkdir(dirname(this.path), { recursive: true });
+      await writeFile(this.lockPath, mine, { flag: 'wx', mode: 0o600 });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        this.logger.warn({ stateFile: this.path, code: (err as NodeJS.ErrnoException).code }, 'state file lock not taken: a second watchdog on this state file would go unnoticed');
+        return;
+      }
+    }
+    let owner: unknown;
+    try {
+      owner = JSON.parse(await readFile(this.lockPath, 'utf8'));
+    } catch {
+      owner = undefined; // half-written by a watchdog that died: stale
+    }
+    if (isJsonObject(owner) && isCount(owner['pid']) && isStr(owner['host']) && isLive(owner as unknown as LockOwner)) {
+      throw new StateFileLockedError(this.path, owner['pid'] as number);
+    }
+    await writeFile(this.lockPath, mine, { mode: 0o600 });
+  }
+
+  /** Gives the lock back (shutdown): only when it is still this process's. */
+  async unlock(): Promise<void> {
+    try {
+      const owner: unknown = JSON.parse(await readFile(this.lockPath, 'utf8'));
+      if (isJsonObject(owner) && owner['pid'] === process.pid && owner['host'] === hostname()) await unlink(this.lockPath);
+    } catch {
+      // no lock, or not ours: nothing to give back
+    }
   }
 
   async load(): Promise<{ heal: HealState; outbox: unknown; routes: unknown }> {

@@ -212,6 +212,37 @@ describe('run', () => {
     expect(r.stdout).toContain('"dryRun":true');
   });
 
+  it('a second watchdog on a state file in use exits 1 naming it, and resolves none of the first one\'s incidents', async () => {
+    fake.add('a', { type: 'sink' });
+    fake.failTask('a', 0, SERIALIZATION_TRACE);
+    const stateFile = join(dir, `shared-${Math.random()}.json`);
+    let stopFirst: (() => void) | undefined;
+    let second: Run | undefined;
+    const first = cli(['run'], {
+      env: { CONNECT_URL: fake.url, CONNECT_WATCHDOG_STATE_FILE: stateFile, CONNECT_WATCHDOG_POLL_JITTER: '0' },
+      onSpawn: (child) => {
+        stopFirst = () => child.kill('SIGTERM');
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          // Once the first has opened its incident, a second instance (another cluster name) starts on its file.
+          if (out.includes('incident opened') && second === undefined) {
+            second = { code: null, stdout: '', stderr: '' };
+            void cli(['run', '--once', '--config', configFile({ clusters: [{ name: 'other', url: fake.url }] })], { env: { CONNECT_WATCHDOG_STATE_FILE: stateFile } }).then((r) => {
+              second = r;
+              stopFirst?.();
+            });
+          }
+        });
+      },
+    });
+    const r = await first;
+    expect(r.code).toBe(0);
+    expect(second?.code).toBe(1);
+    expect(second?.stderr).toContain('is in use by another watchdog');
+    expect(second?.stdout).not.toContain('cluster no longer configured');
+  });
+
   it.each(['SIGTERM', 'SIGHUP'] as const)('stops on %s with a poll in flight, letting it finish, and exits 0', async (signal) => {
     fake.add('a', {});
     let held = 0;

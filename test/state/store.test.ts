@@ -1,5 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -64,6 +66,18 @@ describe('the state file', () => {
       datasync.mockRestore();
       sync.mockRestore();
     }
+  });
+
+  it('takes over the lock of a watchdog that died (kill -9) and gives its own back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
+    const file = join(dir, 'state.json');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(`${file}.lock`, JSON.stringify({ pid: dead, host: hostname() }));
+    const store = new StateStore(file, capture().logger);
+    await store.lock();
+    expect(JSON.parse(readFileSync(`${file}.lock`, 'utf8'))).toMatchObject({ pid: process.pid });
+    await store.unlock();
+    expect(existsSync(`${file}.lock`)).toBe(false);
   });
 
   it('drops entries that lack a field decide() reads, or hold it in the wrong type (they crashed every poll)', () => {
