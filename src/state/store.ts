@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { EMPTY_HEAL_STATE, type HealState } from '../heal/types.js';
 import { isJsonObject } from '../util/json.js';
@@ -199,6 +199,7 @@ export class StateStore {
     try {
       await mkdir(dirname(this.path), { recursive: true });
       await writeFile(this.lockPath, mine, { flag: 'wx', mode: 0o600 });
+      await this.removeLeftoverTemps();
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
@@ -216,6 +217,7 @@ export class StateStore {
       throw new StateFileLockedError(this.path, owner['pid'] as number);
     }
     await writeFile(this.lockPath, mine, { mode: 0o600 });
+    await this.removeLeftoverTemps();
   }
 
   /** Gives the lock back (shutdown): only when it is still this process's. */
@@ -309,6 +311,32 @@ export class StateStore {
         this.written = content;
       } catch (err) {
         this.logger.error({ stateFile: this.path, code: (err as NodeJS.ErrnoException).code }, 'state file write failed');
+        // A partial temp file on a full disk would hold on to the space the next write needs.
+        await unlink(tmp).catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * Temp files of watchdogs that died mid-write: each has its pid in its name, so no later write replaces
+   * it, and a crash loop would pile them up. Called once the lock is ours: no other watchdog writes here.
+   */
+  private async removeLeftoverTemps(): Promise<void> {
+    const prefix = `${basename(this.path)}.`;
+    let names: string[];
+    try {
+      names = await readdir(dirname(this.path));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? name.slice(prefix.length, -'.tmp'.length) : '';
+      if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+      try {
+        await unlink(join(dirname(this.path), name));
+        this.logger.info({ stateFile: this.path, temp: name }, 'temp file of an interrupted state write removed');
+      } catch {
+        // gone already: harmless
       }
     }
   }

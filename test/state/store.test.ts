@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
@@ -78,6 +78,25 @@ describe('the state file', () => {
     expect(JSON.parse(readFileSync(`${file}.lock`, 'utf8'))).toMatchObject({ pid: process.pid });
     await store.unlock();
     expect(existsSync(`${file}.lock`)).toBe(false);
+  });
+
+  it('leaves no temp file behind: neither of a write that failed nor of a watchdog that died mid-write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
+    // A write that fails after its temp file was written (here the rename: the path is a directory).
+    const blocked = join(dir, 'blocked.json');
+    mkdirSync(blocked);
+    const failing = new StateStore(blocked, capture().logger);
+    failing.save(() => ({ heal: heal(1), outbox: [] }));
+    await failing.flush();
+    expect(readdirSync(dir).sort()).toEqual(['blocked.json']);
+    // A watchdog killed mid-write left its temp file; the next one, another pid, removes it once it holds the lock.
+    writeFileSync(join(dir, 'state.json.4242.tmp'), '{"version":1,"hea');
+    writeFileSync(join(dir, `state.json.${process.pid}.tmp`), '');
+    writeFileSync(join(dir, 'state.json.backup.tmp'), 'not ours');
+    const store = new StateStore(join(dir, 'state.json'), capture().logger);
+    await store.lock();
+    expect(readdirSync(dir).sort()).toEqual(['blocked.json', 'state.json.backup.tmp', `state.json.${process.pid}.tmp`, 'state.json.lock'].sort());
+    await store.unlock();
   });
 
   it('drops entries that lack a field decide() reads, or hold it in the wrong type (they crashed every poll)', () => {
