@@ -169,6 +169,8 @@ export class StateStore {
   /** A routine save waiting for routineInterval to pass since the last write. */
   private deferred: (() => StateContent) | undefined;
   private writing: Promise<void> | undefined;
+  /** The file load() could not read: moved aside by the first write rather than replaced (never by a dry run, which writes nothing). */
+  private unreadable = false;
   private lastWriteAt: number | undefined;
   private readonly routineInterval: number;
   private readonly now: () => number;
@@ -248,6 +250,7 @@ export class StateStore {
       return state;
     } catch (err) {
       this.logger.warn({ stateFile: this.path, reason: (err as Error).message }, 'state file corrupt; starting fresh');
+      this.unreadable = true;
       return { heal: EMPTY_HEAL_STATE, outbox: [], routes: {} };
     }
   }
@@ -306,6 +309,7 @@ export class StateStore {
         } finally {
           await file.close();
         }
+        if (this.unreadable) await this.keepAside();
         await rename(tmp, this.path);
         await syncDir(dirname(this.path));
         this.written = content;
@@ -314,6 +318,22 @@ export class StateStore {
         // A partial temp file on a full disk would hold on to the space the next write needs.
         await unlink(tmp).catch(() => undefined);
       }
+    }
+  }
+
+  /**
+   * Keeps the file load() could not read as `<stateFile>.unreadable-<time>`: replaced, it would take with it
+   * the open incidents and undelivered pages an operator can still read, or a newer version (rolled back
+   * from) can still load.
+   */
+  private async keepAside(): Promise<void> {
+    this.unreadable = false;
+    const aside = `${this.path}.unreadable-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      await rename(this.path, aside);
+      this.logger.warn({ stateFile: this.path, keptAs: aside }, 'unreadable state file kept aside');
+    } catch (err) {
+      this.logger.warn({ stateFile: this.path, code: (err as NodeJS.ErrnoException).code }, 'unreadable state file not kept aside; replaced');
     }
   }
 

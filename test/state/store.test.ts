@@ -99,6 +99,23 @@ describe('the state file', () => {
     await store.unlock();
   });
 
+  it('keeps a state file it cannot read aside instead of overwriting it (a newer version, rolled back from)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
+    const file = join(dir, 'state.json');
+    const newer = '{"version":2,"incidents":["still open"]}';
+    writeFileSync(file, newer);
+    const store = new StateStore(file, capture().logger, { now: () => Date.parse('2026-11-25T10:00:00Z') });
+    expect((await store.load()).heal).toEqual(EMPTY_HEAL_STATE);
+    store.save(() => ({ heal: heal(1), outbox: [] }));
+    await store.flush();
+    expect(readdirSync(dir).sort()).toEqual(['state.json', 'state.json.unreadable-2026-11-25T10-00-00-000Z']);
+    expect(readFileSync(join(dir, 'state.json.unreadable-2026-11-25T10-00-00-000Z'), 'utf8')).toBe(newer);
+    // A dry run (it never writes) leaves even an unreadable file where it is.
+    writeFileSync(file, newer);
+    await new StateStore(file, capture().logger).load();
+    expect(readFileSync(file, 'utf8')).toBe(newer);
+  });
+
   it('drops entries that lack a field decide() reads, or hold it in the wrong type (they crashed every poll)', () => {
     const good = heal(1).subjects['prod/a/0']!;
     const incident = { key: 'prod/a/0/config', cluster: 'prod', connector: 'a', task: 0, class: 'config', severity: 'error', reason: 'r', rootCause: 'c', hint: 'h', attempts: 0, firstSeen: 1, lastSeen: 2, workerId: 'w', traceExcerpt: '' };
