@@ -102,7 +102,7 @@ export class Daemon {
     this.random = options.random ?? Math.random;
     // Series declared up front, so that Prometheus' increase() sees a cluster's or sink's first error.
     this.metrics = new WatchdogMetrics({ clusters: config.clusters.map((c) => c.name), sinks: config.sinks.map((s) => s.name) });
-    this.store = new StateStore(config.stateFile, logger);
+    this.store = new StateStore(config.stateFile, logger, { onWrite: (outcome) => this.metrics.countStateWrite(outcome) });
     this.outbox = new Outbox({
       sinks: config.sinks,
       logger,

@@ -79,6 +79,7 @@ export class WatchdogMetrics {
   private readonly escalations: Counter<'cluster' | 'connector' | 'class'>;
   private readonly incidentsOpen: Gauge<'cluster' | 'class'>;
   private readonly deliveries: Counter<'sink' | 'outcome'>;
+  private readonly stateWrites: Counter<'outcome'>;
   private readonly connectors: Gauge<'cluster' | 'state'>;
   private readonly tasks: Gauge<'cluster' | 'state'>;
   private readonly taskFailed: Gauge<'cluster' | 'connector' | 'task' | 'class'>;
@@ -127,6 +128,14 @@ export class WatchdogMetrics {
       labelNames: ['sink', 'outcome'],
       registers,
     });
+    this.stateWrites = new Counter({
+      name: `${p}state_writes_total`,
+      help: 'Writes of the state file by outcome (ok|failed). A failed write is logged; counted, it can page.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    // Both at 0 from the start, so that increase() sees the first failure.
+    for (const outcome of ['ok', 'failed']) this.stateWrites.inc({ outcome }, 0);
     this.connectors = new Gauge({
       name: `${p}connectors`,
       help: 'Connectors by state at the last successful poll.',
@@ -267,6 +276,10 @@ export class WatchdogMetrics {
         this.incidentsOpen.set({ cluster, class: cls }, counts.get(`${cluster}\u0000${cls}`) ?? 0);
       }
     }
+  }
+
+  countStateWrite(outcome: 'ok' | 'failed'): void {
+    this.stateWrites.inc({ outcome });
   }
 
   countDelivery(sink: string, outcome: DeliveryOutcome): void {

@@ -83,6 +83,8 @@ export interface StateContent {
 export interface StateStoreOptions {
   readonly routineInterval?: number;
   readonly now?: () => number;
+  /** Called once per write attempt (metrics): a disk that is full or read-only must show, not only log. */
+  readonly onWrite?: (outcome: 'ok' | 'failed') => void;
 }
 
 /** Writes every buffer, whatever the kernel took per call. */
@@ -174,6 +176,7 @@ export class StateStore {
   private lastWriteAt: number | undefined;
   private readonly routineInterval: number;
   private readonly now: () => number;
+  private readonly onWrite: ((outcome: 'ok' | 'failed') => void) | undefined;
   private readonly encoder = new StateEncoder();
 
   constructor(
@@ -183,6 +186,7 @@ export class StateStore {
   ) {
     this.routineInterval = options.routineInterval ?? ROUTINE_WRITE_INTERVAL_MS;
     this.now = options.now ?? Date.now;
+    this.onWrite = options.onWrite;
   }
 
   private get lockPath(): string {
@@ -313,8 +317,10 @@ export class StateStore {
         await rename(tmp, this.path);
         await syncDir(dirname(this.path));
         this.written = content;
+        this.onWrite?.('ok');
       } catch (err) {
         this.logger.error({ stateFile: this.path, code: (err as NodeJS.ErrnoException).code }, 'state file write failed');
+        this.onWrite?.('failed');
         // A partial temp file on a full disk would hold on to the space the next write needs.
         await unlink(tmp).catch(() => undefined);
       }

@@ -64,6 +64,7 @@ describe('deploy/prometheus', () => {
       'connect_watchdog_incidents_open',
       'connect_watchdog_last_successful_poll_timestamp_seconds',
       'connect_watchdog_restarts_total',
+      'connect_watchdog_state_writes_total',
       'connect_watchdog_task_failed',
     ]);
     for (const name of used) expect(families.has(name), name).toBe(true);
@@ -81,7 +82,7 @@ describe('docs/metrics.md', () => {
     const doc = read('docs/metrics.md');
     expect(doc).toContain(read('deploy/prometheus/alerts.yml'));
     const own = typesOf(await sampleMetrics({ defaultMetrics: false }).metrics());
-    expect(own.size).toBe(11);
+    expect(own.size).toBe(12);
     for (const name of own.keys()) expect(doc, name).toContain(`\`${name}\``);
     for (const name of OMITTED_DEFAULT_METRICS) expect(doc).toContain(name);
   });

@@ -91,6 +91,7 @@ describe.skipIf(!binary)(title, () => {
       'ConnectWatchdogDown',
       'ConnectWatchdogIncidentOpen',
       'ConnectWatchdogStale',
+      'ConnectWatchdogStateWriteFailing',
       'ConnectorRestartRateHigh',
     ]);
   }, 40_000);

@@ -116,6 +116,20 @@ describe('the state file', () => {
     expect(readFileSync(file, 'utf8')).toBe(newer);
   });
 
+  it('counts each write, the failed ones too (a full or read-only disk must show in metrics, not only in the log)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
+    const outcomes: string[] = [];
+    const good = new StateStore(join(dir, 'state.json'), capture().logger, { onWrite: (o) => outcomes.push(o) });
+    good.save(() => ({ heal: heal(1), outbox: [] }));
+    await good.flush();
+    const blocked = join(dir, 'blocked.json');
+    mkdirSync(blocked); // the rename fails: the path is a directory
+    const bad = new StateStore(blocked, capture().logger, { onWrite: (o) => outcomes.push(o) });
+    bad.save(() => ({ heal: heal(1), outbox: [] }));
+    await bad.flush();
+    expect(outcomes).toEqual(['ok', 'failed']);
+  });
+
   it('drops entries that lack a field decide() reads, or hold it in the wrong type (they crashed every poll)', () => {
     const good = heal(1).subjects['prod/a/0']!;
     const incident = { key: 'prod/a/0/config', cluster: 'prod', connector: 'a', task: 0, class: 'config', severity: 'error', reason: 'r', rootCause: 'c', hint: 'h', attempts: 0, firstSeen: 1, lastSeen: 2, workerId: 'w', traceExcerpt: '' };
