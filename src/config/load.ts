@@ -376,6 +376,48 @@ function envVarOf(key: string): string | undefined {
   return isJsonObject(node) && typeof node['env'] === 'string' ? node['env'] : undefined;
 }
 
+/** Every variable the schema reads, and CONNECT_WATCHDOG_CONFIG. */
+function knownVariables(): Set<string> {
+  const names = new Set([CONFIG_FILE_ENV]);
+  const walk = (node: unknown): void => {
+    if (!isJsonObject(node)) return;
+    if (typeof node['env'] === 'string') names.add(node['env']);
+    for (const child of Object.values(node)) walk(child);
+  };
+  walk(schema);
+  return names;
+}
+
+// Kubernetes gives every pod of a namespace variables for each Service (a Service "connect-watchdog":
+// CONNECT_WATCHDOG_SERVICE_HOST, CONNECT_WATCHDOG_PORT_9847_TCP, ...): not ours, not typos.
+const SERVICE_LINK = /^CONNECT_WATCHDOG_(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?|PORT(?:_\d+_(?:TCP|UDP|SCTP)(?:_PROTO|_PORT|_ADDR)?)?)$/;
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
+ * CONNECT_WATCHDOG_* variables that are no setting (a typo such as POLL_INTERVALL is otherwise silently
+ * ignored), each with the setting it most likely meant. A warning, not an error: a variable set for
+ * something else must not stop the watchdog.
+ */
+export function unknownVariables(env: NodeJS.ProcessEnv = process.env): { variable: string; didYouMean?: string }[] {
+  const known = knownVariables();
+  return Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !known.has(name) && !SERVICE_LINK.test(name))
+    .sort()
+    .map((variable) => {
+      const near = [...known].map((k) => ({ k, d: editDistance(variable, k) })).sort((x, y) => x.d - y.d)[0];
+      return near !== undefined && near.d <= 3 ? { variable, didYouMean: near.k } : { variable };
+    });
+}
+
 /**
  * convict's messages look like "key: reason: value was ..."; keep the first problem on one line. A value
  * that came from the environment (which wins over the file) is traced to its variable: that is what the

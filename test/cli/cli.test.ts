@@ -55,6 +55,18 @@ describe('check-config', () => {
     expect(r.stderr).toContain('pollInterval');
   });
 
+  it('warns on stderr of a CONNECT_WATCHDOG_ variable that is no setting, naming the one it likely meant', async () => {
+    const r = await cli(['check-config'], {
+      env: { CONNECT_WATCHDOG_POLL_INTERVALL: '5000', CONNECT_WATCHDOG_SERVICE_HOST: '10.0.0.7', CONNECT_WATCHDOG_PORT_9847_TCP_ADDR: '10.0.0.7' },
+    });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ pollInterval: 10_000 });
+    // Kubernetes' service-link variables are not typos.
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'connect-watchdog: warning: CONNECT_WATCHDOG_POLL_INTERVALL is not a setting and is ignored (did you mean CONNECT_WATCHDOG_POLL_INTERVAL?)',
+    ]);
+  });
+
   it('prints the effective config with secrets redacted', async () => {
     const r = await cli(['check-config', '--config', configFile({ clusters: [{ name: 'a', url: 'http://a:8083', username: 'u', password: 'hunter2' }] })]);
     expect(r.code).toBe(0);

@@ -41,6 +41,11 @@ describe('the declared Node version', () => {
     expect(tooOld, `engines.node ${pkg.engines.node}`).toEqual([]);
   });
 
+  it('is the one the entry point checks before anything is imported', () => {
+    const m = /NODE_FLOOR = \[(\d+), (\d+)\]/.exec(read('src/cli/main.ts'));
+    expect(m && [Number(m[1]), Number(m[2])]).toEqual(declared.slice(0, 2));
+  });
+
   it('is the one the lock file, the README, the operations guide and the systemd unit state', () => {
     expect(lock.packages['']!.engines).toEqual(pkg.engines);
     const [major, minor] = declared;
