@@ -29,6 +29,8 @@ function failedOf(connectors: readonly ConnectorSnapshot[]): FailedInput[] {
 export function readClassifyInput(text: string): ClassifyInput {
   // trimStart also drops a byte-order mark, which JSON.parse rejects (files saved by Windows editors).
   const json = text.trimStart();
+  // Nothing to classify (an empty file, a curl that failed): classed "unknown", it would read as a verdict.
+  if (json === '') throw new ClassifyInputError('the input is empty: give a trace, a status body or a ?expand=status listing');
   // A Java trace starts with a class name; JSON that reaches here starts with one of these.
   if (json[0] !== '{' && json[0] !== '"') return { kind: 'trace', trace: text };
   let body: unknown;

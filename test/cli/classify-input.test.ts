@@ -62,6 +62,7 @@ describe('readClassifyInput', () => {
   });
 
   it('rejects JSON that does not parse, or has another shape, naming what is wrong', () => {
+    expect(() => readClassifyInput('\ufeff \n')).toThrow(/the input is empty/);
     expect(() => readClassifyInput('{"name": "a", ')).toThrow(ClassifyInputError);
     expect(() => readClassifyInput('{"name": "a", ')).toThrow(/starts like JSON but is not JSON/);
     expect(() => readClassifyInput('{"a": 1}')).toThrow(/not a Connect status or \?expand=status listing: connectors\["a"\]: expected an object/);

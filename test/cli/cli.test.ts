@@ -125,6 +125,12 @@ describe('classify', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('starts like JSON but is not JSON');
   });
+  it('exits 64 on empty input (a curl that failed), rather than answering "unknown"', async () => {
+    const r = await cli(['classify'], { stdin: ' \n' });
+    expect(r.code).toBe(64);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('the input is empty');
+  });
 });
 
 describe('status', () => {
