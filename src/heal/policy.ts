@@ -431,12 +431,14 @@ export function decide(input: DecideInput): Decision {
   // inside a maintenance window, is never newly failing all at once: it is declared when the first of their
   // own connection pages is due, if enough of them are failing then (restarts have had their chance).
   // Counted once per poll, when the first such page is due: the subjects failing do not change meanwhile.
+  // A connector that has paged for connection on its own already is no part of it: failures paged one by one
+  // over hours are no outage, and counted, they declared one that then silenced every later connection page.
   let down: Map<string, Evaluated> | undefined;
   const outageNowDue = (): boolean => {
     if (down !== undefined) return false; // counted already: declared then, or too few
     down = new Map();
     for (const e of failed) {
-      if (classOf(e).class !== 'connection' || down.has(e.ref.connector)) continue;
+      if (classOf(e).class !== 'connection' || down.has(e.ref.connector) || spokenFor(e.ref.connector, 'connection')) continue;
       if (owns(current(e).workerId) && !inMaintenance(e.ref.connector)) down.set(e.ref.connector, e);
     }
     if (down.size < config.clusterOutageThreshold) return false;
@@ -490,7 +492,8 @@ export function decide(input: DecideInput): Decision {
     const ownKey = incidentKey(s.cluster, s.connector, s.task, cls);
     if (reason !== undefined && !incidents.has(ownKey)) {
       // a wider incident speaks for them
-      const suppressed = (cls === 'connection' && (outageOpen || (owned && !maintenance && outageNowDue()))) || spokenFor(s.connector, cls);
+      // (spoken for first: a subject whose connector has paged is no page due, and starts no outage count)
+      const suppressed = spokenFor(s.connector, cls) || (cls === 'connection' && (outageOpen || (owned && !maintenance && outageNowDue())));
       // The page speaks for its siblings: say how many, so that task 0 of a 32-task sink does not read as alone.
       const siblings = suppressed ? [] : failed.filter((t) => t !== e && t.ref.connector === e.ref.connector && classOf(t).class === cls);
       const tasks = siblings.filter((t) => t.target === 'task').length;

@@ -179,6 +179,18 @@ describe('a cluster-wide outage', () => {
     expect(pages[0]!.at).toBeGreaterThan(ended); // not at the first poll: its restarts may heal what the window broke
   });
 
+  it('is not declared for failures paged one by one over hours: the next connector still pages on its own', () => {
+    const sim = new Sim();
+    const failing: string[] = [];
+    const snap = () => names.map((n) => oneTask(n, failing.includes(n) ? 'FAILED' : 'RUNNING', failing.includes(n) ? 'connection' : undefined));
+    // unrelated connectors fail two hours apart, each paged by the restart rule before the next one fails
+    for (const n of names) {
+      failing.push(n);
+      sim.run(120 * MINUTE, POLL, snap());
+    }
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(names.map((n) => `prod/${n}/0/connection`));
+  });
+
   it('ended by a maintenance window whose restarts heal it: no page', () => {
     const sim = new Sim();
     sim.run(20 * MINUTE, POLL, all('FAILED'), { inMaintenance: () => true });

@@ -189,8 +189,9 @@ describe('decisions without quiet subjects in state', () => {
         else open.delete(action.incident.key);
       }
     }
-    // moves, UNASSIGNED, an outage and failures of each class were all exercised
-    expect([...escalated].sort()).toEqual(['cluster-outage', 'config', 'connection', 'rebalancing', 'serialization', 'unassigned', 'unknown']);
+    // moves, UNASSIGNED and failures of each class were all exercised (no outage: its connectors fail and page
+    // one by one, at random)
+    expect([...escalated].sort()).toEqual(['config', 'connection', 'rebalancing', 'serialization', 'unassigned', 'unknown']);
   });
 
   it('are identical when an unchanged listing comes back as the very same array (the fast path of decide)', () => {
