@@ -93,7 +93,9 @@ function sinceAtMostNow(s: SubjectState, now: number): SubjectState {
     unassignedSince: at(s.unassignedSince),
     dependencyDownSince: at(s.dependencyDownSince),
     refusedSince: at(s.refusedSince),
-    moves: s.moves.map((t) => Math.min(t, now)),
+    // The moves the step put ahead count as one, now: brought to now each, an episode long settled (and its
+    // incident resolved) read as that many moves at once, and paged again.
+    moves: s.moves.some((t) => t > now) ? [...s.moves.filter((t) => t <= now), now] : s.moves,
     restartTimes: s.restartTimes.map((t) => Math.min(t, now)),
   });
 }

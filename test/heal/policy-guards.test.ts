@@ -100,6 +100,17 @@ describe('a clock stepped back 3 h while a condition is timed', () => {
     expect(pagesAfter(sim, at)[0]).toBeLessThan(45);
   });
 
+  it('does not page again a task whose moves had settled (and been resolved) before the step', () => {
+    const sim = new Sim();
+    const hopping = (now: number) => [oneTask('a', 'RUNNING', undefined, { workerId: Math.floor((now - T0) / (3 * MINUTE)) % 2 === 1 ? W2 : W1 })];
+    sim.run(20 * MINUTE, POLL, hopping);
+    sim.run(12 * MINUTE, POLL, [oneTask('a', 'RUNNING', undefined, { workerId: W1 })]);
+    expect(sim.log.filter((e) => e.action.kind !== 'skip').map((e) => e.action.kind)).toEqual(['escalate', 'resolve']);
+    const at = jumpBack(sim);
+    sim.run(60 * MINUTE, POLL, [oneTask('a', 'RUNNING', undefined, { workerId: W1 })]);
+    expect(sim.log.slice(at.before).map((e) => e.action.kind)).toEqual([]);
+  });
+
   it('settles a task that stopped moving after the stable period, without paging it again', () => {
     const sim = new Sim();
     const hopping = (now: number) => [oneTask('a', 'RUNNING', undefined, { workerId: Math.floor((now - T0) / (3 * MINUTE)) % 2 === 1 ? W2 : W1 })];
