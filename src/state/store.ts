@@ -170,7 +170,12 @@ export class StateStore {
   private written: StateContent | undefined;
   /** A routine save waiting for routineInterval to pass since the last write. */
   private deferred: (() => StateContent) | undefined;
-  private writing: Promise<void> | undefined;
+  /** The write loop runs; cleared by the loop itself as it ends (a save in between starts the next one). */
+  private writing = false;
+  /** Writes scheduled so far (write() calls), and how many of them a finished write covered. */
+  private scheduled = 0;
+  private covered = 0;
+  private waiters: { readonly upTo: number; readonly resolve: () => void }[] = [];
   /** The file load() could not read: moved aside by the first write rather than replaced (never by a dry run, which writes nothing). */
   private unreadable = false;
   private lastWriteAt: number | undefined;
@@ -222,7 +227,14 @@ export class StateStore {
     if (isJsonObject(owner) && isCount(owner['pid']) && isStr(owner['host']) && isLive(owner as unknown as LockOwner)) {
       throw new StateFileLockedError(this.path, owner['pid'] as number);
     }
-    await writeFile(this.lockPath, mine, { mode: 0o600 });
+    try {
+      await writeFile(this.lockPath, mine, { mode: 0o600 });
+    } catch (err) {
+      // A stale lock on a file system remounted read-only (ext4 errors=remount-ro): as for a lock that cannot be
+      // created, the watchdog still runs and pages; the writes will fail and say so (metrics, alert).
+      this.logger.warn({ stateFile: this.path, code: (err as NodeJS.ErrnoException).code }, 'state file lock not taken: a second watchdog on this state file would go unnoticed');
+      return;
+    }
     await this.removeLeftoverTemps();
   }
 
@@ -279,25 +291,39 @@ export class StateStore {
     await this.settled();
   }
 
-  /** Resolves when the writes scheduled so far are on disk. */
-  async settled(): Promise<void> {
-    while (this.writing) await this.writing;
+  /**
+   * Resolves when the writes scheduled so far are on disk (or failed). Saves made meanwhile are not waited for:
+   * a disk kept busy by them (a backlog delivered to one sink, each delivery recorded) must not hold back
+   * what waits for this write (another sink's page).
+   */
+  settled(): Promise<void> {
+    if (this.covered >= this.scheduled) return Promise.resolve();
+    const upTo = this.scheduled;
+    return new Promise((resolve) => this.waiters.push({ upTo, resolve }));
   }
 
   private write(read: () => StateContent, routine: boolean): void {
     this.deferred = undefined;
     this.dueRoutine = (this.due === undefined || this.dueRoutine) && routine;
     this.due = read;
+    this.scheduled += 1;
     this.lastWriteAt = this.now();
-    this.writing ??= this.writeLoop().finally(() => {
-      this.writing = undefined;
-    });
+    if (this.writing) return;
+    this.writing = true;
+    void this.writeLoop();
   }
 
   private async writeLoop(): Promise<void> {
-    while (this.due) {
+    // A settled() waiter is resolved only by an iteration of this loop: a save after its last check and before
+    // `writing` was cleared (in a .finally, a microtask later) stayed due, unwritten, with nothing to write it.
+    for (;;) {
+      if (!this.due) {
+        this.writing = false;
+        return;
+      }
       const read = this.due;
       const routine = this.dueRoutine;
+      const covers = this.scheduled;
       this.due = undefined;
       const tmp = `${this.path}.${process.pid}.tmp`;
       try {
@@ -323,6 +349,11 @@ export class StateStore {
         this.onWrite?.('failed');
         // A partial temp file on a full disk would hold on to the space the next write needs.
         await unlink(tmp).catch(() => undefined);
+      } finally {
+        this.covered = covers;
+        const ready = this.waiters.filter((w) => w.upTo <= covers);
+        this.waiters = this.waiters.filter((w) => w.upTo > covers);
+        for (const w of ready) w.resolve();
       }
     }
   }

@@ -80,6 +80,17 @@ describe('the state file', () => {
     expect(existsSync(`${file}.lock`)).toBe(false);
   });
 
+  it('starts when a stale lock cannot be taken over (a file system remounted read-only), warning as for one it cannot create', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
+    const file = join(dir, 'state.json');
+    mkdirSync(`${file}.lock`); // neither readable nor writable as a file: what EROFS does to the takeover
+    const { lines, logger } = capture();
+    const store = new StateStore(file, logger);
+    await expect(store.lock()).resolves.toBeUndefined();
+    expect(lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual(['state file lock not taken: a second watchdog on this state file would go unnoticed']);
+    await store.unlock();
+  });
+
   it('leaves no temp file behind: neither of a write that failed nor of a watchdog that died mid-write', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
     // A write that fails after its temp file was written (here the rename: the path is a directory).
@@ -128,6 +139,26 @@ describe('the state file', () => {
     bad.save(() => ({ heal: heal(1), outbox: [] }));
     await bad.flush();
     expect(outcomes).toEqual(['ok', 'failed']);
+  });
+
+  it('settles once the writes scheduled so far are on disk, while later saves keep the disk busy (a page waits for its own write only)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
+    const store = new StateStore(join(dir, 'state.json'), capture().logger);
+    let busy = true;
+    let writes = 0;
+    // Every write is followed by another save (deliveries of a backlog to another sink, each recorded at once).
+    const read = () => {
+      writes += 1;
+      if (busy) setImmediate(() => store.save(read));
+      return { heal: heal(writes), outbox: [] };
+    };
+    store.save(read);
+    const settled = store.settled().then(() => writes);
+    const bound = new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), 2_000));
+    const outcome = await Promise.race([settled, bound]);
+    busy = false;
+    await store.flush();
+    expect(outcome).toBeLessThanOrEqual(2);
   });
 
   it('drops entries that lack a field decide() reads, or hold it in the wrong type (they crashed every poll)', () => {
