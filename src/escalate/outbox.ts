@@ -42,7 +42,8 @@ export interface OutboxOptions {
   /**
    * Resolves once what onChange was handed so far is on disk (or failed to get there). Awaited before each
    * delivery: a page sent before its incident is in the state file is sent again, under a new id, by the
-   * watchdog that restarts after a crash.
+   * watchdog that restarts after a crash. Awaited for delivery.timeout at most: a hung disk delays pages, never
+   * stops them.
    */
   readonly persisted?: () => Promise<void>;
   /** p-retry's exponential backoff between attempts within a drain (ms; jittered ×1–2). Default 1 s to 30 s. */
@@ -409,8 +410,16 @@ export class Outbox {
       if (this.opts.persisted && !this.onDisk.has(item)) {
         // Every item queued now is in the write that persisted() waits for: one wait per batch, not per
         // delivery (a backlog drains at the sink's pace, not at one state-file write per page).
+        // Bounded: a disk that hangs (a stalled network volume) must not silence every pager, nor hold up stop().
         const queuedNow = [...this.queue];
-        await this.opts.persisted();
+        const bound = AbortSignal.any([signal, AbortSignal.timeout(this.opts.delivery.timeout)]);
+        let written = false;
+        await untilDoneOrAborted(
+          this.opts.persisted().then(() => (written = true)),
+          bound,
+        );
+        if (signal.aborted) return;
+        if (!written) this.log.warn({ sink: sink.name, waitedMs: this.opts.delivery.timeout }, 'state file write not done in time; pages sent before it');
         for (const p of queuedNow) this.onDisk.add(p);
         continue; // the queue may have changed meanwhile
       }

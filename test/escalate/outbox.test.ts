@@ -208,6 +208,20 @@ describe('the state file', () => {
   });
 });
 
+describe('a state file write that never ends (a hung disk)', () => {
+  it('delays pages by delivery.timeout at most, and does not hold up stop()', async () => {
+    const hook = fakeSink(HOOK, 'post', HOOK_PATH, always(200));
+    const { outbox } = setup([sinks.webhook], { persisted: () => new Promise<void>(() => undefined) });
+    outbox.enqueue(event('trigger'));
+    await outbox.drain(AbortSignal.timeout(delivery.timeout + 2_000));
+    expect(hook.received).toHaveLength(1);
+    outbox.enqueue(event('trigger', incident({ connector: 'other' })));
+    outbox.start();
+    const stopped = await Promise.race([outbox.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('hung'), 1_000))]);
+    expect(stopped).toBe('stopped');
+  });
+});
+
 describe('a wall clock that steps back', () => {
   it('does not keep a paused sink paused for the length of the step (an hour without pages)', async () => {
     const pd = fakeSink(PD, 'post', PD_PATH, (n) => [n <= 3 ? 503 : 202, '{"status":"success"}']);
