@@ -92,7 +92,7 @@ export const schema = {
     env: `${ENV_PREFIX}LOG_LEVEL`,
   },
   stateFile: {
-    doc: 'Where attempts, next-restart times, open incidents and the delivery outbox are persisted (written atomically).',
+    doc: 'Where attempts, next-restart times, open incidents and the delivery outbox are persisted (written atomically and durably). One watchdog per file: <stateFile>.lock keeps a second one off it.',
     format: String,
     default: 'connect-watchdog-state.json',
     env: `${ENV_PREFIX}STATE_FILE`,
