@@ -2,6 +2,7 @@
  * Pure interpretation of one HTTP exchange: a response into JSON or a typed ConnectError, and a
  * transport failure (undici error, abort, timeout) into a ConnectError. No I/O here.
  */
+import { scrubSecrets } from '../escalate/scrub.js';
 import { ConnectError, ShapeError } from './errors.js';
 
 export interface RequestLine {
@@ -23,12 +24,13 @@ function looksLikeHtml(text: string, contentType: string | undefined): boolean {
 
 /**
  * At most 200 characters of a body for an error message. In JSON-looking bodies every string value is
- * masked first: an expand body carries `info.config` with clear-text passwords and JDBC URLs.
+ * masked first: an expand body carries `info.config` with clear-text passwords and JDBC URLs. Any other body is
+ * scrubbed: a proxy's or a debug endpoint's error page may echo the request, our Authorization included.
  */
 export function bodyExcerpt(text: string): string {
   const masked = looksLikeJson(text)
     ? text.replace(/:\s*"(?:[^"\\]|\\.)*("|$)/gs, ':"…"') // closed or cut-off string values
-    : text;
+    : scrubSecrets(text);
   const flat = masked.replace(/\s+/g, ' ').trim();
   return flat.length > EXCERPT_MAX ? `${flat.slice(0, EXCERPT_MAX - 1)}…` : flat;
 }
@@ -57,8 +59,10 @@ function connectErrorBody(text: string): ConnectErrorBody | undefined {
   };
 }
 
+/** Scrubbed, then cut: a cut must not leave part of a secret unrecognised. */
 function clip(text: string): string {
-  return text.length > EXCERPT_MAX ? `${text.slice(0, EXCERPT_MAX - 1)}…` : text;
+  const clean = scrubSecrets(text);
+  return clean.length > EXCERPT_MAX ? `${clean.slice(0, EXCERPT_MAX - 1)}…` : clean;
 }
 
 /**
@@ -78,7 +82,8 @@ export function interpretResponse(req: RequestLine, status: number, contentType:
         code: 'HTTP',
         status,
         ...(body.errorCode !== undefined && { errorCode: body.errorCode }),
-        ...(body.message !== undefined && { connectMessage: body.message }),
+        // Connect's messages quote exceptions, which quote configs and URLs: scrubbed like a trace.
+        ...(body.message !== undefined && { connectMessage: scrubSecrets(body.message) }),
         detail: `HTTP ${status}${body.message !== undefined ? `: ${clip(body.message)}` : ''}`,
       });
     }
