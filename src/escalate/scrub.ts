@@ -66,8 +66,40 @@ const BARE_BEARER = /\b(bearer)\s+[A-Za-z0-9._~+/=-]+/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+/g;
 const PEM_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
 
-/** Masks credentials in free text: URL passwords (Oracle's user/password@ too), key=value and JSON secrets, Authorization headers, JWTs, private keys. */
+/**
+ * Masks credentials in free text: URL passwords (Oracle's user/password@ too), key=value and JSON secrets,
+ * Authorization headers, JWTs, private keys; percent-encoded ones too.
+ */
 export function scrubSecrets(text: string): string {
+  return scrubPercentEncoded(scrubPlain(text));
+}
+
+// A URL or query string passed inside another (a redirect or callback parameter, a logged request body) carries
+// its credentials percent-encoded: password%3Dx%26, http%3A%2F%2Fuser%3Apw%40host. A token holding a %XX escape
+// is decoded (twice encoded too) and scrubbed; when that masks something, the scrubbed decoding replaces it.
+const TOKEN = /[^\s"'<>]+/g;
+const PERCENT_ESCAPE = /%[0-9a-f]{2}/i;
+
+function percentDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text.replace(/%([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  }
+}
+
+function scrubPercentEncoded(text: string): string {
+  if (!text.includes('%')) return text;
+  return text.replace(TOKEN, (token) => {
+    if (!PERCENT_ESCAPE.test(token)) return token;
+    let decoded = token;
+    for (let i = 0; i < 3 && PERCENT_ESCAPE.test(decoded); i++) decoded = percentDecode(decoded);
+    const clean = scrubPlain(decoded);
+    return clean === decoded ? token : clean;
+  });
+}
+
+function scrubPlain(text: string): string {
   return scrubUrlPasswords(text.replace(PEM_PRIVATE_KEY, `-----PRIVATE KEY ${MASK}-----`))
     .replace(ORACLE_URL_PASSWORD, `$1${MASK}@`)
     .replace(AUTH_HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`)
