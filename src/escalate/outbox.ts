@@ -125,6 +125,9 @@ function describe(e: DeliveryError): string {
   return e.code === 'NETWORK' ? `NETWORK ${e.message}` : e.code;
 }
 
+/** Path segments and query parts this long are masked in a sink's answer on their own (shorter ones are words like "v2"). */
+const MIN_ECHOED_PART = 8;
+
 /**
  * What of a sink's config a rejection may echo back: its URL, secret and routing key, and the URL's path and
  * query alone (a Slack token is the path; many servers echo "Cannot POST /hooks/<token>"). Longest first.
@@ -136,6 +139,10 @@ function echoable(sink: SinkConfig): string[] {
     const path = u.pathname.length > 1 ? u.pathname : '';
     for (const part of [path + u.search, path, u.search.slice(1), u.password]) {
       if (part.length > 1) out.push(part, safeDecode(part));
+    }
+    // A receiver may quote only the token: n8n answers 404 'The requested webhook "POST <id>" is not registered'.
+    for (const part of [...u.pathname.split('/'), ...u.search.slice(1).split('&').flatMap((kv) => kv.split('='))]) {
+      if (part.length >= MIN_ECHOED_PART) out.push(part, safeDecode(part));
     }
   }
   return [...new Set(out)].sort((a, b) => b.length - a.length);
