@@ -37,7 +37,10 @@ export function readClassifyInput(text: string): ClassifyInput {
   try {
     body = JSON.parse(json);
   } catch (err) {
-    throw new ClassifyInputError(`the input starts like JSON but is not JSON (${(err as Error).message})`);
+    // V8 quotes the text around the error (`Unexpected token 'h', ..."assword": hunter2}" is not valid JSON`):
+    // the input is a trace or a config, and what this command prints is pasted into tickets.
+    const reason = (err as Error).message.replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, '');
+    throw new ClassifyInputError(`the input starts like JSON but is not JSON (${reason})`);
   }
   if (typeof body === 'string') return { kind: 'trace', trace: body };
   try {
