@@ -8,7 +8,7 @@ import { ShapeError } from '../connect/errors.js';
 import { failedSubjects } from '../connect/failed.js';
 import { parseListing, parseStatus } from '../connect/shapes.js';
 import type { ConnectorSnapshot } from '../connect/types.js';
-import { isJsonObject } from '../util/json.js';
+import { isJsonObject, jsonSyntaxReason } from '../util/json.js';
 
 /** One FAILED connector (task null) or task, with its trace ('' when the worker gave none). */
 export interface FailedInput {
@@ -37,10 +37,7 @@ export function readClassifyInput(text: string): ClassifyInput {
   try {
     body = JSON.parse(json);
   } catch (err) {
-    // V8 quotes the text around the error (`Unexpected token 'h', ..."assword": hunter2}" is not valid JSON`):
-    // the input is a trace or a config, and what this command prints is pasted into tickets.
-    const reason = (err as Error).message.replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, '');
-    throw new ClassifyInputError(`the input starts like JSON but is not JSON (${reason})`);
+    throw new ClassifyInputError(`the input starts like JSON but is not JSON (${jsonSyntaxReason(err)})`);
   }
   if (typeof body === 'string') return { kind: 'trace', trace: body };
   try {

@@ -6,7 +6,7 @@ import { ENV_PREFIX, FORMAT, SEVERITIES, SINK_TYPES, schema, type Severity, type
 import type { ClusterConfig, MaintenanceWindow, SinkConfig, SinkFilter, WatchdogConfig } from './types.js';
 import { tlsProblem } from './tls.js';
 import { scrubSecrets } from '../escalate/scrub.js';
-import { isJsonObject } from '../util/json.js';
+import { isJsonObject, jsonSyntaxReason } from '../util/json.js';
 
 /** A configuration problem: always names the key, never echoes a secret. Exit code 78 (EX_CONFIG). */
 export class ConfigError extends Error {
@@ -362,10 +362,8 @@ function readConfigFile(file: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    // V8 quotes the text around the error (`Unexpected token 'H', ..."assword": Hunter2Sec"... is not valid
-    // JSON`): a password left unquoted, or a secret file given as the config, would go to the journal.
-    const reason = (err as Error).message.replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, '');
-    throw new ConfigError('config', `${file} is not valid JSON: ${reason}`);
+    // A password left unquoted, or a secret file given as the config, must not reach the journal.
+    throw new ConfigError('config', `${file} is not valid JSON: ${jsonSyntaxReason(err)}`);
   }
 }
 
