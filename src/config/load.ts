@@ -157,7 +157,7 @@ function readSecretFile(file: string, key: string): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new ConfigError(key, `cannot read file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new ConfigError(key, `cannot read file ${JSON.stringify(file)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
 }
 

@@ -105,6 +105,13 @@ describe('loadConfig', () => {
     expect(err.message).not.toContain('\n');
   });
 
+  it('names the file it cannot read, not only the key (config/example.json as shipped exits 78 on one)', () => {
+    const err = errorOf(() => loadConfig({ configFile: file({ clusters: [{ name: 'a', url: 'http://a', passwordFile: '/nonexistent/prod-password' }] }), env: {} }));
+    expect(err.key).toBe('clusters[0].passwordFile');
+    expect(err.message).toContain('"/nonexistent/prod-password"');
+    expect(err.message).toMatch(/ENOENT$/);
+  });
+
   it('names the environment variable when the bad value came from it, and only then', () => {
     const fromEnv = errorOf(() => loadConfig({ configFile: file({ heal: { backoff: { initial: 1000 } } }), env: { CONNECT_WATCHDOG_POLL_INTERVAL: 'abc' } }));
     expect(fromEnv.key).toBe('pollInterval');
