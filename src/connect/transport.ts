@@ -7,6 +7,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { ClusterConfig } from '../config/types.js';
 import { interpretResponse, transportError, type RequestLine } from './response.js';
+import { basicAuthorization, userInfoAuthorization } from '../util/url.js';
 
 /** A response body larger than this is refused (a few thousand connectors with traces fit easily). */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -113,18 +114,6 @@ export interface Target {
   readonly authorization?: string;
 }
 
-function basic(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
-}
-
-function decode(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
-  }
-}
-
 /**
  * Where and how to reach a cluster. User info in the URL (`https://user:pw@host`) is taken out of the
  * URL and sent as basic auth instead; explicit username/password or token win over it.
@@ -134,8 +123,8 @@ export function resolveTarget(cluster: Pick<ClusterConfig, 'url' | 'username' | 
   const basePath = url.pathname.replace(/\/+$/, '');
   let authorization: string | undefined;
   if (cluster.token !== undefined) authorization = `Bearer ${cluster.token}`;
-  else if (cluster.username !== undefined) authorization = basic(cluster.username, cluster.password ?? '');
-  else if (url.username !== '' || url.password !== '') authorization = basic(decode(url.username), decode(url.password));
+  else if (cluster.username !== undefined) authorization = basicAuthorization(cluster.username, cluster.password ?? '');
+  else authorization = userInfoAuthorization(url);
   // URL.origin never includes user info.
   return { origin: url.origin, basePath, ...(authorization !== undefined && { authorization }) };
 }

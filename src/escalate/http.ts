@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { userInfoAuthorization } from '../util/url.js';
 
 export interface SendRequest {
   readonly method: 'GET' | 'POST';
@@ -28,11 +29,11 @@ const MAX_ERROR_BODY = 1024;
  */
 export function withUrlCredentials(url: string, headers: Readonly<Record<string, string>>): { url: string; headers: Readonly<Record<string, string>> } {
   const u = URL.canParse(url) ? new URL(url) : undefined;
-  if (u === undefined || (u.username === '' && u.password === '')) return { url, headers };
-  const basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  const authorization = u === undefined ? undefined : userInfoAuthorization(u);
+  if (u === undefined || authorization === undefined) return { url, headers };
   u.username = '';
   u.password = '';
-  return { url: u.toString(), headers: { authorization: `Basic ${basic}`, ...headers } };
+  return { url: u.toString(), headers: { authorization, ...headers } };
 }
 
 /** The default transport: undici `request` with headers and body timeouts of `timeout` ms each. */

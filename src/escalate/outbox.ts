@@ -12,6 +12,7 @@ import { parseRetryAfter, statusVerdict } from './response.js';
 import { scrubSecrets, truncate } from './scrub.js';
 import { within } from '../util/clock.js';
 import type { EscalationEvent, Incident } from './types.js';
+import { decodeUrlPart } from '../util/url.js';
 
 export type { PendingDelivery } from './pending.js';
 
@@ -138,22 +139,14 @@ function echoable(sink: SinkConfig): string[] {
   if (u !== undefined) {
     const path = u.pathname.length > 1 ? u.pathname : '';
     for (const part of [path + u.search, path, u.search.slice(1), u.password]) {
-      if (part.length > 1) out.push(part, safeDecode(part));
+      if (part.length > 1) out.push(part, decodeUrlPart(part));
     }
     // A receiver may quote only the token: n8n answers 404 'The requested webhook "POST <id>" is not registered'.
     for (const part of [...u.pathname.split('/'), ...u.search.slice(1).split('&').flatMap((kv) => kv.split('='))]) {
-      if (part.length >= MIN_ECHOED_PART) out.push(part, safeDecode(part));
+      if (part.length >= MIN_ECHOED_PART) out.push(part, decodeUrlPart(part));
     }
   }
   return [...new Set(out)].sort((a, b) => b.length - a.length);
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 const isTimeoutCode = (code: string): boolean => code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';

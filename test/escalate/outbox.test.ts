@@ -361,6 +361,15 @@ describe('failures that stay pending', () => {
     expect(lines.join('')).not.toContain('s3cret');
   });
 
+  it('a sink password with a literal % (no valid escape) goes out as written, not as a failed delivery', async () => {
+    const am = fakeSink(AM, 'post', AM_PATH, always(200));
+    const { outbox, outcomes } = setup([{ ...sinks.alertmanager, url: 'http://ops:50%zz@alertmanager:9093' }], { send: createSend({ timeout: delivery.timeout }) });
+    outbox.enqueue(event('trigger'));
+    await outbox.drain();
+    expect(outcomes).toEqual(['am:ok']);
+    expect(am.received[0]!.headers['authorization']).toBe(`Basic ${Buffer.from('ops:50%zz').toString('base64')}`);
+  });
+
   it("a rejection that echoes the sink URL's path or query logs neither", async () => {
     const path = '/hooks/tok3n-in-path';
     fakeSink(HOOK, 'post', `${path}?key=qs-secret`, always(410, `Cannot POST ${path}?key=qs-secret (key=qs-secret)`));
