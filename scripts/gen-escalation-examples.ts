@@ -14,7 +14,7 @@ import { loadConfig } from '../src/config/load.js';
 import type { SinkConfig } from '../src/config/types.js';
 import { alertsUrl } from '../src/escalate/alertmanager.js';
 import { buildRequest } from '../src/escalate/build.js';
-import { traceExcerpt } from '../src/escalate/scrub.js';
+import { traceExcerpt } from '../src/secrets/scrub.js';
 import type { EscalationEvent } from '../src/escalate/types.js';
 import { announce } from '../src/daemon/announce.js';
 import { detailsOf, openIncident } from '../src/heal/incidents.js';

@@ -13,7 +13,7 @@
  *   5. otherwise `unknown`.
  * Generic wrappers match no rule, so they never decide by themselves.
  */
-import { scrubSecrets } from '../escalate/scrub.js';
+import { scrubSecrets } from '../secrets/scrub.js';
 import { innermostFirst, MAX_TRACE_CHARS, parseChain, type CauseChain, type ChainLink } from './chain.js';
 import { CLASS_HINTS, rulesOfTier, WRAPPER_MESSAGES, type BuiltinRule, type RuleTier } from './rules.js';
 import {

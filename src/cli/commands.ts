@@ -6,7 +6,7 @@ import { ConnectClient, clientOptions } from '../connect/client.js';
 import { ConfigError, loadConfig, redactConfig, unknownVariables } from '../config/load.js';
 import type { WatchdogConfig } from '../config/types.js';
 import { Daemon } from '../daemon/daemon.js';
-import { scrubSecrets } from '../escalate/scrub.js';
+import { scrubSecrets } from '../secrets/scrub.js';
 import { createLogger } from '../log/logger.js';
 import { MetricsListenError } from '../metrics/server.js';
 import { StateFileLockedError } from '../state/store.js';

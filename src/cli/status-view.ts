@@ -1,7 +1,7 @@
 import type { Classifier, FailureClass } from '../classify/types.js';
 import { failedSubjects } from '../connect/failed.js';
 import type { ClusterSnapshot, ConnectorSnapshot, State } from '../connect/types.js';
-import { scrubSecrets } from '../escalate/scrub.js';
+import { scrubSecrets } from '../secrets/scrub.js';
 
 export interface FailureView {
   /** null for the connector itself. */

@@ -5,7 +5,7 @@ import { FAILURE_CLASSES, type CustomRule, type FailureClass } from '../classify
 import { ENV_PREFIX, FORMAT, SEVERITIES, SINK_TYPES, schema, type Severity, type SinkType } from './schema.js';
 import type { ClusterConfig, MaintenanceWindow, SinkConfig, SinkFilter, WatchdogConfig } from './types.js';
 import { tlsProblem } from './tls.js';
-import { scrubSecrets } from '../escalate/scrub.js';
+import { scrubSecrets } from '../secrets/scrub.js';
 import { isJsonObject, jsonSyntaxReason } from '../util/json.js';
 
 /** A configuration problem: always names the key, never echoes a secret. Exit code 78 (EX_CONFIG). */

@@ -2,7 +2,7 @@
  * Pure interpretation of one HTTP exchange: a response into JSON or a typed ConnectError, and a
  * transport failure (undici error, abort, timeout) into a ConnectError. No I/O here.
  */
-import { scrubSecrets } from '../escalate/scrub.js';
+import { scrubSecrets } from '../secrets/scrub.js';
 import { ConnectError, ShapeError } from './errors.js';
 
 export interface RequestLine {

@@ -1,5 +1,5 @@
 import { redactUrl } from '../config/load.js';
-import { scrubSecrets } from './scrub.js';
+import { scrubSecrets } from '../secrets/scrub.js';
 import type { EscalationEvent, Incident } from './types.js';
 
 /** One HTTP request to a sink, built by a pure payload builder. `body` is the exact bytes to send (and sign). */

@@ -9,7 +9,7 @@ import { matches } from './filter.js';
 import { createSend, hostOf, type Send, type SendResponse } from './http.js';
 import { deliveryId, parsePending, type PendingDelivery } from './pending.js';
 import { parseRetryAfter, statusVerdict } from './response.js';
-import { scrubSecrets, truncate } from './scrub.js';
+import { scrubSecrets, truncate } from '../secrets/scrub.js';
 import { within } from '../util/clock.js';
 import type { EscalationEvent, Incident } from './types.js';
 import { decodeUrlPart } from '../util/url.js';

@@ -3,7 +3,7 @@ import type { Severity } from '../config/schema.js';
 import type { SinkConfig } from '../config/types.js';
 import { DeliveryError } from './errors.js';
 import { incidentFields, summaryLine, type IncidentFields, type SinkRequest } from './fields.js';
-import { truncate } from './scrub.js';
+import { truncate } from '../secrets/scrub.js';
 import type { EscalationEvent } from './types.js';
 
 const MAX_DEDUP_KEY = 255;

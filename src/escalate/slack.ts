@@ -1,7 +1,7 @@
 import type { Severity } from '../config/schema.js';
 import type { SinkConfig } from '../config/types.js';
 import { incidentFields, subjectLabel, summaryLine, type SinkRequest } from './fields.js';
-import { truncate } from './scrub.js';
+import { truncate } from '../secrets/scrub.js';
 import type { EscalationEvent } from './types.js';
 
 export const SEVERITY_EMOJI: Readonly<Record<Severity, string>> = {

@@ -7,7 +7,7 @@
  */
 import type { Classification } from '../classify/types.js';
 import type { Severity } from '../config/schema.js';
-import { scrubSecrets, traceExcerpt } from '../escalate/scrub.js';
+import { scrubSecrets, traceExcerpt } from '../secrets/scrub.js';
 import { incidentKey, type Incident, type IncidentClass } from '../escalate/types.js';
 import type { SubjectState } from './types.js';
 

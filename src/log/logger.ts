@@ -13,7 +13,7 @@ export interface LoggerSetup {
 
 /**
  * Object paths that may hold secrets. pino's redact works on paths only: strings such as traces and
- * URLs are scrubbed before they are logged (escalate/scrub.ts).
+ * URLs are scrubbed before they are logged (secrets/scrub.ts).
  */
 export const REDACT_PATHS = [
   'password',
