@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConnectClient } from '../../src/connect/client.js';
 import { ConnectError, ShapeError } from '../../src/connect/errors.js';
 import { bodyExcerpt, interpretResponse, parseWith, transportError } from '../../src/connect/response.js';
+import { FakeConnect } from '../helpers/fake-connect.js';
 
 const req = { cluster: 'c1', method: 'GET', path: '/connectors?expand=info' };
 const ctx = { callerAborted: false, deadlineExceeded: false, timeoutMs: 5000 };
@@ -114,5 +116,53 @@ describe('transportError', () => {
   it('keeps a ConnectError as it is', () => {
     const e = new ConnectError({ ...req, code: 'HTTP', status: 500, detail: 'x' });
     expect(transportError(req, e, ctx)).toBe(e);
+  });
+});
+
+describe('Connect error bodies are scrubbed', () => {
+  const messageOf = (fn: () => unknown) => {
+    const e = thrown(fn);
+    return `${e.message} ${e.connectMessage ?? ''}`;
+  };
+
+  it("a Connect error message quoting a JDBC URL and a password", () => {
+    const body = JSON.stringify({ error_code: 500, message: 'Failed: connection.url=jdbc:postgresql://u:Pg5ecretUrl@db/x password=Pg5ecretKv' });
+    const msg = messageOf(() => interpretResponse(req, 500, 'application/json', body));
+    expect(msg).toContain('HTTP 500');
+    expect(msg).not.toMatch(/Pg5ecret/);
+  });
+
+  it.each([
+    ['text/plain', 401, 'Unauthorized. Request was:\nGET / HTTP/1.1\nauthorization: Bearer T0kenEch0ed\n'],
+    ['text/html', 500, '<html><pre>GET / HTTP/1.1\nAuthorization: Basic dTpUMGtlbkVjaDBlZA==</pre></html>'],
+    ['text/html', 200, '<html><pre>authorization: Bearer T0kenEch0ed</pre></html>'],
+    ['text/plain', 502, 'upstream error; password=T0kenEch0ed'],
+  ])('a %s %i body echoing credentials', (type, status, body) => {
+    const msg = messageOf(() => interpretResponse(req, status, type, body));
+    expect(msg).not.toMatch(/T0kenEch0ed|dTpUMGtlbkVjaDBlZA/);
+  });
+
+  describe('through the client', () => {
+    let fake: FakeConnect | undefined;
+    afterEach(async () => fake?.stop());
+
+    it('a 401 page that echoes the request does not put our bearer token in the poll error', async () => {
+      fake = await new FakeConnect().start();
+      fake.interceptors.push((r, res) => {
+        res.writeHead(401, { 'content-type': 'text/plain' }).end(`Unauthorized: ${Object.entries(r.headers).map(([k, v]) => `${k}: ${String(v)}`).join('\n')}`);
+        return true;
+      });
+      const client = new ConnectClient({ name: 'prod', url: fake.url, token: 'Be4rerCanary', rejectUnauthorized: true, timeout: 1000, probe: false }, { retries: 0, statusConcurrency: 1 });
+      try {
+        const err = await client.snapshot().then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+        expect(err?.message).toContain('HTTP 401');
+        expect(err?.message).not.toContain('Be4rerCanary');
+      } finally {
+        await client.close();
+      }
+    });
   });
 });
