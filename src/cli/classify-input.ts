@@ -44,7 +44,11 @@ export function readClassifyInput(text: string): ClassifyInput {
     if (isJsonObject(body) && 'connector' in body && 'tasks' in body) return { kind: 'failed', failed: failedOf([parseStatus(body)]) };
     // Input starting with "{" is an object: parseListing reads it as an expanded listing (never "names").
     const listing = parseListing(body);
-    return { kind: 'failed', failed: listing.kind === 'expanded' ? failedOf(listing.connectors) : [] };
+    if (listing.kind !== 'expanded') return { kind: 'failed', failed: [] };
+    // The daemon goes on without such a connector; here, its FAILED tasks would go unsaid.
+    const [unreadable] = listing.unreadable;
+    if (unreadable !== undefined) throw new ClassifyInputError(`the input is JSON but not a Connect status or ?expand=status listing: ${unreadable.problem}`);
+    return { kind: 'failed', failed: failedOf(listing.connectors) };
   } catch (err) {
     if (!(err instanceof ShapeError)) throw err;
     throw new ClassifyInputError(`the input is JSON but not a Connect status or ?expand=status listing: ${err.message}`);

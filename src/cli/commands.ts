@@ -42,7 +42,7 @@ Usage: connect-watchdog <command> [options]
 
 Commands:
   run            watch every cluster: restart what a restart can fix, escalate the rest
-  status         one look at every connector and task (exit 0 all RUNNING, 2 something FAILED, 1 unreachable)
+  status         one look at every connector and task (exit 0 all RUNNING, 2 something FAILED or unreadable, 1 unreachable)
   classify       classify one failure trace (file or stdin) as connection, serialization, config or unknown
   check-config   validate the configuration and print it with secrets redacted (exit 78 when invalid)
 
@@ -60,7 +60,7 @@ Logs are JSON lines on stdout. SIGTERM, SIGINT and SIGHUP stop it cleanly (exit 
 
 Prints, per cluster, each connector with its type, state, task states, worker, and the root cause and
 class of anything FAILED. --json prints the same as one JSON document.
-Exit codes: 0 everything RUNNING, 2 something FAILED, 1 a cluster could not be reached, 78 bad config.`,
+Exit codes: 0 everything RUNNING, 2 something FAILED (or a status that cannot be read), 1 a cluster could not be reached, 78 bad config.`,
   classify: `Usage: connect-watchdog classify [FILE|-] [--config FILE]
 
 Reads one Java stack trace (the 'trace' of a Connect status) from FILE, or from stdin with '-' or no
@@ -166,7 +166,8 @@ async function statusCommand(argv: string[]): Promise<number> {
   const view = buildStatusView(results, classify);
   process.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : `${renderStatus(view)}\n`);
   if (view.summary.unreachable > 0) return EXIT.unreachable;
-  return view.summary.failed > 0 ? EXIT.failed : EXIT.ok;
+  // A status that cannot be read may hide a FAILED one: not the "all RUNNING" of exit 0.
+  return view.summary.failed > 0 || view.summary.unreadable > 0 ? EXIT.failed : EXIT.ok;
 }
 
 async function readStdin(): Promise<string> {

@@ -1,6 +1,6 @@
 import type { Classifier, FailureClass } from '../classify/types.js';
 import { failedSubjects } from '../connect/failed.js';
-import type { ClusterSnapshot, ConnectorSnapshot, State } from '../connect/types.js';
+import type { ClusterSnapshot, ConnectorSnapshot, State, UnreadableConnector } from '../connect/types.js';
 import { scrubSecrets } from '../secrets/scrub.js';
 
 export interface FailureView {
@@ -23,12 +23,19 @@ export interface ConnectorView {
 }
 
 export type ClusterView =
-  | { readonly cluster: string; readonly reachable: true; readonly version?: string; readonly connectors: readonly ConnectorView[] }
+  | {
+      readonly cluster: string;
+      readonly reachable: true;
+      readonly version?: string;
+      readonly connectors: readonly ConnectorView[];
+      /** Listed connectors whose status could not be read (an unknown state, a wrong shape). */
+      readonly unreadable: readonly UnreadableConnector[];
+    }
   | { readonly cluster: string; readonly reachable: false; readonly error: string };
 
 export interface StatusView {
   readonly clusters: readonly ClusterView[];
-  readonly summary: { readonly connectors: number; readonly failed: number; readonly unreachable: number };
+  readonly summary: { readonly connectors: number; readonly failed: number; readonly unreadable: number; readonly unreachable: number };
 }
 
 function summarizeTasks(c: ConnectorSnapshot): ConnectorView['tasks'] & { text: string } {
@@ -69,11 +76,13 @@ export function buildStatusView(results: readonly ({ cluster: string; snapshot: 
           reachable: true,
           ...(r.snapshot.version !== undefined && { version: r.snapshot.version }),
           connectors: [...r.snapshot.connectors].sort((a, b) => a.name.localeCompare(b.name)).map((c) => connectorView(c, classify)),
+          unreadable: [...(r.snapshot.unreadable ?? [])].sort((a, b) => a.name.localeCompare(b.name)),
         }
       : { cluster: r.cluster, reachable: false, error: r.error },
   );
   let connectors = 0;
   let failed = 0;
+  let unreadable = 0;
   let unreachable = 0;
   for (const c of clusters) {
     if (!c.reachable) {
@@ -82,8 +91,9 @@ export function buildStatusView(results: readonly ({ cluster: string; snapshot: 
     }
     connectors += c.connectors.length;
     failed += c.connectors.filter((v) => v.failures.length > 0).length;
+    unreadable += c.unreadable.length;
   }
-  return { clusters, summary: { connectors, failed, unreachable } };
+  return { clusters, summary: { connectors, failed, unreadable, unreachable } };
 }
 
 function table(rows: readonly (readonly string[])[]): string {
@@ -99,7 +109,8 @@ export function renderStatus(view: StatusView): string {
       out.push(`cluster ${c.cluster}: UNREACHABLE (${c.error})`, '');
       continue;
     }
-    out.push(`cluster ${c.cluster}${c.version ? ` (Kafka Connect ${c.version})` : ''}: ${c.connectors.length} connector(s)`);
+    const count = c.connectors.length + c.unreadable.length;
+    out.push(`cluster ${c.cluster}${c.version ? ` (Kafka Connect ${c.version})` : ''}: ${count} connector(s)`);
     if (c.connectors.length > 0) {
       const rows = [['CONNECTOR', 'TYPE', 'STATE', 'TASKS', 'WORKER']];
       for (const v of c.connectors) rows.push([v.name, v.type, v.state, v.taskSummary, v.workerId]);
@@ -111,9 +122,11 @@ export function renderStatus(view: StatusView): string {
         }
       }
     }
+    for (const u of c.unreadable) out.push(`  UNREADABLE ${u.name}: ${u.problem}`);
     out.push('');
   }
   const s = view.summary;
-  out.push(`${s.connectors} connector(s), ${s.failed} with failures, ${s.unreachable} cluster(s) unreachable`);
+  const unreadable = s.unreadable > 0 ? `, ${s.unreadable} unreadable` : '';
+  out.push(`${s.connectors + s.unreadable} connector(s), ${s.failed} with failures${unreadable}, ${s.unreachable} cluster(s) unreachable`);
   return out.join('\n');
 }

@@ -14,11 +14,11 @@ import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { mapBounded } from './bounded.js';
-import { ConnectError, isConnectError, isNotFound, isRebalance } from './errors.js';
+import { ConnectError, isConnectError, isNotFound, isRebalance, ShapeError } from './errors.js';
 import { indexListing, indexMembers, type ListingIndex } from './listing-index.js';
-import { parseInfoEntry, parseInfoListing, parseListing, parseRestartBody, parseStatus, parseVersion, type InfoParts, type Listing } from './shapes.js';
+import { isUnreadable, parseInfoEntry, parseInfoListing, parseListing, parseRestartBody, parseStatus, parseVersion, type InfoParts, type Listing } from './shapes.js';
 import { BodyBuffers, Transport, type Method } from './transport.js';
-import type { ClusterSnapshot, ConnectorSnapshot } from './types.js';
+import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector } from './types.js';
 import { parseWith, type RequestLine } from './response.js';
 import { within } from '../util/clock.js';
 
@@ -123,6 +123,12 @@ function sameInfo(a: ReadonlyMap<string, CachedInfo>, b: ReadonlyMap<string, Cac
   return true;
 }
 
+/** The connectors of a listing, and those it listed with a status that could not be read. */
+interface Listed {
+  readonly connectors: readonly ConnectorSnapshot[];
+  readonly unreadable: readonly UnreadableConnector[];
+}
+
 /** getExchange's answer for a body identical to the one given. */
 const UNCHANGED: unique symbol = Symbol('unchanged');
 
@@ -161,7 +167,7 @@ export class ConnectClient {
    * poll's snapshot reuses the same connectors array (ClusterLoop skips the work that depends on it
    * alone). Kept only while the info cache is fresh and complete for it.
    */
-  private lastListing: { readonly bytes: Buffer; readonly statuses: readonly ConnectorSnapshot[]; readonly connectors: readonly ConnectorSnapshot[] } | undefined;
+  private lastListing: Listed & { readonly bytes: Buffer; readonly statuses: readonly ConnectorSnapshot[] } | undefined;
   /** A status with its cached info merged in, by status (statuses are reused while their bytes do not change). */
   private readonly withInfo = new WeakMap<ConnectorSnapshot, { readonly info: InfoParts; readonly connector: ConnectorSnapshot }>();
   /** Where the connectors of the last changed listing lie in its bytes: the next change reuses those it leaves alone. */
@@ -209,8 +215,8 @@ export class ConnectClient {
    */
   async snapshot(signal?: AbortSignal): Promise<ClusterSnapshot> {
     try {
-      const [version, connectors] = await Promise.all([this.versionFor(signal), this.connectors(signal)]);
-      return { cluster: this.cluster, at: this.now(), ...(version !== undefined && { version }), connectors };
+      const [version, { connectors, unreadable }] = await Promise.all([this.versionFor(signal), this.connectors(signal)]);
+      return { cluster: this.cluster, at: this.now(), ...(version !== undefined && { version }), connectors, ...(unreadable.length > 0 && { unreadable }) };
     } catch (err) {
       this.knownVersion = undefined;
       throw err;
@@ -249,7 +255,7 @@ export class ConnectClient {
     await this.transport.close();
   }
 
-  private async connectors(signal: AbortSignal | undefined): Promise<readonly ConnectorSnapshot[]> {
+  private async connectors(signal: AbortSignal | undefined): Promise<Listed> {
     const last = this.lastListing;
     const lastIndexed = this.listingIndex?.bytes;
     this.lastListing = undefined;
@@ -262,36 +268,54 @@ export class ConnectClient {
       // The same statuses: the connectors made of them stand, unless an info refresh is due and finds a change.
       const infoChanged = !this.infoFresh() && (await this.readInfo(last.statuses, 'refresh', signal));
       this.lastListing = infoChanged ? { ...last, connectors: this.withCachedInfo(last.statuses) } : last;
-      return this.lastListing.connectors;
+      return this.lastListing;
     }
     let listing: Listing;
     if (read !== undefined) {
       this.listingIndex = read;
-      listing = { kind: 'expanded', connectors: read.connectors };
+      listing = { kind: 'expanded', connectors: read.connectors, unreadable: read.unreadable };
     } else listing = parseWith(this.line('GET', LISTING_PATH), () => parseListing(body));
     if (listing.kind === 'expanded') {
-      const statuses = listing.connectors;
-      const listed = new Set(statuses.map((c) => c.name));
+      const { connectors: statuses, unreadable } = listing;
+      // An unreadable connector is still there: its cached info is kept for when it reads again.
+      const listed = new Set([...statuses, ...unreadable].map((c) => c.name));
       for (const name of this.info.keys()) if (!listed.has(name)) this.info.delete(name);
       const reason = this.infoReason(statuses);
       if (reason !== undefined) await this.readInfo(statuses, reason, signal);
       const connectors = this.withCachedInfo(statuses);
       // Reusable next poll only when the info cache had nothing left to read for these statuses.
-      if (reason === undefined || this.infoReason(statuses) === undefined) this.lastListing = { bytes, statuses, connectors };
+      if (reason === undefined || this.infoReason(statuses) === undefined) this.lastListing = { bytes, statuses, connectors, unreadable };
       // The body this one replaces is read by nothing any more (neither compared with nor walked against): its memory takes the next.
       const retired = last?.bytes ?? lastIndexed;
       if (retired !== undefined && retired.buffer !== this.lastListing?.bytes.buffer && retired.buffer !== this.listingIndex?.bytes.buffer) {
         this.listingBuffers.recycle(retired);
       }
-      return connectors;
+      return { connectors, unreadable };
     }
     this.logger?.debug({ connectors: listing.names.length }, 'worker ignored expand: reading statuses one by one');
-    const statuses = await mapBounded(listing.names, this.statusConcurrency, (name, s) => this.status(name, s), signal).catch(
+    const statuses = await mapBounded(listing.names, this.statusConcurrency, (name, s) => this.readableStatus(name, s), signal).catch(
       (err: unknown) => {
         throw this.asAbort(err, signal, LISTING_PATH);
       },
     );
-    return statuses.filter((s): s is ConnectorSnapshot => s !== undefined);
+    const connectors: ConnectorSnapshot[] = [];
+    const unreadable: UnreadableConnector[] = [];
+    for (const s of statuses) {
+      if (s === undefined) continue;
+      if (isUnreadable(s)) unreadable.push(s);
+      else connectors.push(s);
+    }
+    return { connectors, unreadable };
+  }
+
+  /** status(), with a 2xx body of the wrong shape as an UnreadableConnector (as in the expanded listing). */
+  private async readableStatus(connector: string, signal: AbortSignal | undefined): Promise<ConnectorSnapshot | UnreadableConnector | undefined> {
+    try {
+      return await this.status(connector, signal);
+    } catch (err) {
+      if (isConnectError(err) && err.cause instanceof ShapeError) return { name: connector, problem: err.cause.message };
+      throw err;
+    }
   }
 
   /** The statuses with their cached info parts merged in. */

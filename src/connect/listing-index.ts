@@ -19,8 +19,8 @@
  * The walk itself (indexMembers) takes the parser of one member: the client reads the `expand=info`
  * listing with it too, so that one connector's config is materialized at a time, not the whole body's.
  */
-import { parseListingEntry } from './shapes.js';
-import type { ConnectorSnapshot } from './types.js';
+import { isUnreadable, parseListingEntry } from './shapes.js';
+import type { ConnectorSnapshot, UnreadableConnector } from './types.js';
 
 /** A listing body and where each of its members lies, for the next body to reuse. */
 export interface MemberIndex<T> {
@@ -34,9 +34,11 @@ export interface MemberIndex<T> {
 }
 
 /** The status listing, walked. */
-export interface ListingIndex extends MemberIndex<ConnectorSnapshot> {
+export interface ListingIndex extends MemberIndex<ConnectorSnapshot | UnreadableConnector> {
   /** The listing's connectors, in the order parseListing gives them. */
   readonly connectors: readonly ConnectorSnapshot[];
+  /** The connectors listed with a status that could not be read, in the order parseListing gives them. */
+  readonly unreadable: readonly UnreadableConnector[];
 }
 
 const QUOTE = 0x22;
@@ -205,10 +207,12 @@ export function indexMembers<T>(bytes: Buffer, parseEntry: (name: string, value:
 export function indexListing(bytes: Buffer, previous?: ListingIndex): ListingIndex | undefined {
   const walked = indexMembers(bytes, parseListingEntry, previous);
   if (walked === undefined) return undefined;
-  let connectors = walked.entries.filter((c): c is ConnectorSnapshot => c !== undefined);
+  let entries = walked.entries.filter((c) => c !== undefined);
   if (walked.names.some(isArrayIndex)) {
-    const index = connectors.filter((c) => isArrayIndex(c.name)).sort((x, y) => Number(x.name) - Number(y.name));
-    connectors = [...index, ...connectors.filter((c) => !isArrayIndex(c.name))];
+    const index = entries.filter((c) => isArrayIndex(c.name)).sort((x, y) => Number(x.name) - Number(y.name));
+    entries = [...index, ...entries.filter((c) => !isArrayIndex(c.name))];
   }
-  return { ...walked, connectors };
+  const unreadable = entries.filter(isUnreadable);
+  const connectors = unreadable.length === 0 ? (entries as ConnectorSnapshot[]) : entries.filter((c): c is ConnectorSnapshot => !isUnreadable(c));
+  return { ...walked, connectors, unreadable };
 }

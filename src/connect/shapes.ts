@@ -6,7 +6,7 @@
  */
 import { ShapeError } from './errors.js';
 import { deriveEndpoint } from './endpoint.js';
-import { STATES, type ConnectorSnapshot, type ConnectorType, type Endpoint, type State, type TaskStatus } from './types.js';
+import { STATES, type ConnectorSnapshot, type ConnectorType, type Endpoint, type State, type TaskStatus, type UnreadableConnector } from './types.js';
 import { isJsonObject } from '../util/json.js';
 
 type Json = Readonly<Record<string, unknown>>;
@@ -117,8 +117,11 @@ export function parseInfo(body: unknown, at = 'info'): InfoParts {
 
 /** What `GET /connectors?expand=status` answered. */
 export type Listing =
-  /** KIP-465 workers (2.3+): every status in one request (with the info parts when `info` was expanded too). */
-  | { readonly kind: 'expanded'; readonly connectors: readonly ConnectorSnapshot[] }
+  /**
+   * KIP-465 workers (2.3+): every status in one request (with the info parts when `info` was expanded
+   * too), and the connectors listed with a status that could not be read.
+   */
+  | { readonly kind: 'expanded'; readonly connectors: readonly ConnectorSnapshot[]; readonly unreadable: readonly UnreadableConnector[] }
   /** Older workers ignore `expand` and list names only: statuses must be fetched one by one. */
   | { readonly kind: 'names'; readonly names: readonly string[] };
 
@@ -126,11 +129,17 @@ function key(name: string): string {
   return `connectors[${JSON.stringify(name)}]`;
 }
 
+export function isUnreadable(entry: ConnectorSnapshot | UnreadableConnector): entry is UnreadableConnector {
+  return 'problem' in entry;
+}
+
 /**
- * One member of an expanded listing: the connector `name` lists, or undefined when it was listed without
- * a status (deleted during the listing).
+ * One member of an expanded listing: the connector `name` lists; an UnreadableConnector when its status
+ * has a wrong shape or a state this watchdog does not know (one such connector must not blind the
+ * watchdog to the whole cluster); undefined when it was listed without a status (deleted during the
+ * listing). Throws only for what makes the whole body unusable.
  */
-export function parseListingEntry(name: string, value: unknown): ConnectorSnapshot | undefined {
+export function parseListingEntry(name: string, value: unknown): ConnectorSnapshot | UnreadableConnector | undefined {
   const at = key(name);
   const entry = expectObject(value, at);
   // `{}` is what a worker answers when it ignored our expand values (as `?expand=bogus` shows):
@@ -138,11 +147,16 @@ export function parseListingEntry(name: string, value: unknown): ConnectorSnapsh
   if (Object.keys(entry).length === 0) throw new ShapeError(`${at}.status`, 'missing (the worker ignored expand=status)');
   const rawStatus = entry['status'];
   if (rawStatus === undefined || rawStatus === null) return undefined;
-  const status = parseStatus(rawStatus, `${at}.status`);
-  const info = entry['info'] === undefined || entry['info'] === null ? {} : parseInfo(entry['info'], `${at}.info`);
-  // The key is what the worker listed; a status naming another connector is a body we cannot trust.
-  if (status.name !== name) throw new ShapeError(`${at}.status.name`, 'does not match the connector it is listed under');
-  return { ...status, ...info };
+  try {
+    const status = parseStatus(rawStatus, `${at}.status`);
+    const info = entry['info'] === undefined || entry['info'] === null ? {} : parseInfo(entry['info'], `${at}.info`);
+    // The key is what the worker listed; a status naming another connector is a body we cannot trust.
+    if (status.name !== name) throw new ShapeError(`${at}.status.name`, 'does not match the connector it is listed under');
+    return { ...status, ...info };
+  } catch (err) {
+    if (err instanceof ShapeError) return { name, problem: err.message };
+    throw err;
+  }
 }
 
 /**
@@ -159,11 +173,14 @@ export function parseListing(body: unknown): Listing {
   }
   const listing = expectObject(body, 'connectors');
   const connectors: ConnectorSnapshot[] = [];
+  const unreadable: UnreadableConnector[] = [];
   for (const [name, value] of Object.entries(listing)) {
-    const connector = parseListingEntry(name, value);
-    if (connector !== undefined) connectors.push(connector);
+    const entry = parseListingEntry(name, value);
+    if (entry === undefined) continue;
+    if (isUnreadable(entry)) unreadable.push(entry);
+    else connectors.push(entry);
   }
-  return { kind: 'expanded', connectors };
+  return { kind: 'expanded', connectors, unreadable };
 }
 
 /** One member of the `GET /connectors?expand=info` listing: its info parts, or undefined when listed without an info. */

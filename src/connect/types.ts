@@ -34,6 +34,16 @@ export interface ConnectorSnapshot {
   readonly endpoint?: Endpoint;
 }
 
+/**
+ * A connector the listing named but whose status the watchdog cannot read (a state it does not know, a
+ * wrong shape): nothing is decided about it this poll, and nothing remembered about it is forgotten.
+ */
+export interface UnreadableConnector {
+  readonly name: string;
+  /** The field and what is wrong with it (never a config value), e.g. `… .tasks[0].state: unknown state "DRAINING"`. */
+  readonly problem: string;
+}
+
 export interface ClusterSnapshot {
   readonly cluster: string;
   /** Epoch milliseconds at which the poll completed. */
@@ -41,4 +51,6 @@ export interface ClusterSnapshot {
   /** Kafka Connect version from `GET /`, when known. */
   readonly version?: string;
   readonly connectors: readonly ConnectorSnapshot[];
+  /** Listed connectors left out of `connectors` because their status could not be read; absent when none. */
+  readonly unreadable?: readonly UnreadableConnector[];
 }

@@ -262,9 +262,12 @@ export function decide(input: DecideInput): Decision {
   // KIP-1004): forgotten here, it would be seen as new below and paged again at every poll.
   // State holds remembered subjects only (a few hundred where thousands run): copied into a Map, which
   // the steps below update and the result is built from.
+  // A connector listed with a status the watchdog cannot read is not gone: what is remembered of it (and
+  // its open incidents) is kept as it is until it reads again; nothing is decided about it meanwhile.
+  const unreadable = snapshot.unreadable === undefined ? undefined : new Set(snapshot.unreadable.map((u) => u.name));
   const gone = (connector: string, task: number | null): boolean => {
     const c = present.get(connector);
-    if (c === undefined) return true;
+    if (c === undefined) return unreadable?.has(connector) !== true;
     return task !== null && task >= goneFrom(c) && taskOf(c, task, task) === undefined;
   };
   const subjects = new Map<string, SubjectState>();

@@ -66,6 +66,9 @@ describe('readClassifyInput', () => {
     expect(() => readClassifyInput('{"name": "a", ')).toThrow(ClassifyInputError);
     expect(() => readClassifyInput('{"name": "a", ')).toThrow(/starts like JSON but is not JSON/);
     expect(() => readClassifyInput('{"a": 1}')).toThrow(/not a Connect status or \?expand=status listing: connectors\["a"\]: expected an object/);
+    // The daemon goes on without a connector it cannot read; classify would leave its FAILED tasks unsaid.
+    const listing = { ok: { status: { name: 'ok', connector: { state: 'RUNNING', worker_id: 'w' }, tasks: [], type: 'sink' } }, x: { status: { name: 'x', connector: { state: 'DRAINING', worker_id: 'w' }, tasks: [], type: 'sink' } } };
+    expect(() => readClassifyInput(JSON.stringify(listing))).toThrow(/listing: connectors\["x"\]\.status\.connector\.state: unknown state "DRAINING"/);
     expect(() => readClassifyInput('{"name": "a", "connector": {"state": "BROKEN"}, "tasks": []}')).toThrow(/status\.connector\.state: unknown state "BROKEN"/);
   });
 });

@@ -165,6 +165,21 @@ describe('status', () => {
     expect(view.clusters[0]!.connectors[0]).toMatchObject({ name: 'sink a/b', failures: [{ task: 1, class: 'serialization' }] });
   });
 
+  it('shows the connectors it can read and names the one it cannot (a state from a newer Connect), exit 2', async () => {
+    fake.add('pg-orders', {});
+    fake.add('pg-new', { tasks: [{ id: 0, state: 'DRAINING', worker_id: 'w1:8083' }] });
+    const r = await cli(['status'], { env: { CONNECT_URL: fake.url } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('pg-orders');
+    expect(r.stdout).toContain('UNREADABLE pg-new: connectors["pg-new"].status.tasks[0].state: unknown state "DRAINING"');
+    expect(r.stdout).toContain('2 connector(s), 0 with failures, 1 unreadable, 0 cluster(s) unreachable');
+    const json = await cli(['status', '--json'], { env: { CONNECT_URL: fake.url } });
+    expect(json.code).toBe(2);
+    const view = JSON.parse(json.stdout) as { clusters: { reachable: boolean; unreadable: { name: string }[] }[]; summary: { unreadable: number } };
+    expect(view.clusters[0]).toMatchObject({ reachable: true, unreadable: [{ name: 'pg-new' }] });
+    expect(view.summary.unreadable).toBe(1);
+  });
+
   it('keeps its exit code, without a stack trace, when the reader stops early (| head -1)', async () => {
     for (let i = 0; i < 300; i++) {
       fake.add(`sink-${i}`, { type: 'sink' });

@@ -228,15 +228,21 @@ describe('snapshot with expand (Connect >= 2.3)', () => {
   });
 
   it.each([
-    ['state "BOGUS"', { x: { status: { ...status('x'), tasks: [{ id: 0, state: 'BOGUS', worker_id: 'w' }] } } }, 'connectors["x"].status.tasks[0].state'],
-    ['tasks not an array', { x: { status: { ...status('x'), tasks: 'none' } } }, 'connectors["x"].status.tasks'],
-    ['connector state missing', { x: { status: { ...status('x'), connector: { worker_id: 'w' } } } }, 'connectors["x"].status.connector.state'],
-  ])('a wrongly shaped body (%s) is BAD_BODY naming the path', async (_what, body, field) => {
-    nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, body);
-    const err = await failure(client().snapshot());
-    expect(err.code).toBe('BAD_BODY');
-    expect(err.field).toBe(field);
-    expect(err.message).toContain(field);
+    ['state "BOGUS"', { status: { ...status('x'), tasks: [{ id: 0, state: 'BOGUS', worker_id: 'w' }] } }, 'connectors["x"].status.tasks[0].state'],
+    ['tasks not an array', { status: { ...status('x'), tasks: 'none' } }, 'connectors["x"].status.tasks'],
+    ['connector state missing', { status: { ...status('x'), connector: { worker_id: 'w' } } }, 'connectors["x"].status.connector.state'],
+  ])('a connector whose status has a wrong shape (%s) is unreadable, naming the path; the others are read', async (_what, entry, field) => {
+    nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, { x: entry, y: { status: status('y') } }).get(INFO).reply(200, {});
+    const snap = await client().snapshot();
+    expect(snap.connectors.map((c) => c.name)).toEqual(['y']);
+    expect(snap.unreadable).toHaveLength(1);
+    expect(snap.unreadable?.[0]).toMatchObject({ name: 'x' });
+    expect(snap.unreadable?.[0]?.problem.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it('a snapshot where every status reads has no unreadable field', async () => {
+    nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, { y: { status: status('y') } }).get(INFO).reply(200, {});
+    expect(await client().snapshot()).not.toHaveProperty('unreadable');
   });
 
   it('prefixes the path of a cluster URL behind a proxy', async () => {
@@ -580,18 +586,29 @@ describe('a listing that changed', () => {
     take.mockRestore();
   });
 
-  it('a changed connector with a wrong shape is the same BAD_BODY as on a first read', async () => {
+  it('a changed connector with a wrong shape is unreadable as on a first read, keeps its cached info, and reads again', async () => {
     const good = { a: { status: status('a') }, b: { status: status('b') } };
     const bad = { a: { status: status('a') }, b: { status: { ...status('b'), name: 'x' } } };
-    nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, good).get(INFO).reply(200, { a: { info: { config: {} } }, b: { info: { config: {} } } });
+    nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, good).get(INFO).reply(200, { a: { info: { config: {} } }, b: { info: { config: { 'tasks.max': '3' } } } });
     const c = client({}, { now });
     await c.snapshot();
     nock(URL_).get(LISTING).reply(200, bad);
-    const changed = await failure(c.snapshot());
-    nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, bad);
-    const fresh = await failure(client({}, { now }).snapshot());
-    expect(changed).toMatchObject({ code: 'BAD_BODY', field: 'connectors["b"].status.name' });
-    expect(changed.message).toBe(fresh.message);
+    const changed = await c.snapshot();
+    nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, bad).get(INFO).reply(200, {});
+    const fresh = await client({}, { now }).snapshot();
+    expect(changed.unreadable).toEqual([{ name: 'b', problem: 'connectors["b"].status.name: does not match the connector it is listed under' }]);
+    expect(changed.unreadable).toEqual(fresh.unreadable);
+    expect(changed.connectors.map((x) => x.name)).toEqual(['a']);
+    // Unchanged bytes: the same snapshot parts, unreadable included.
+    nock(URL_).get(LISTING).reply(200, bad);
+    const again = await c.snapshot();
+    expect(again.connectors).toBe(changed.connectors);
+    expect(again.unreadable).toBe(changed.unreadable);
+    // Read again: its info was kept, so no info request is needed.
+    nock(URL_).get(LISTING).reply(200, good);
+    const healed = await c.snapshot();
+    expect(healed).not.toHaveProperty('unreadable');
+    expect(healed.connectors.find((x) => x.name === 'b')?.tasksMax).toBe(3);
   });
 });
 
@@ -617,6 +634,21 @@ describe('snapshot fallback for workers that ignore expand (< 2.3)', () => {
     expect(snap.version).toBe('2.2.2');
     expect(snap.connectors.map((c) => c.name)).toEqual(names.filter((n) => n !== 'c5'));
     expect(snap.connectors[0]).not.toHaveProperty('tasksMax');
+  });
+
+  it('reads a status of the wrong shape as unreadable and the others as connectors', async () => {
+    nock(URL_)
+      .get('/')
+      .reply(200, { version: '2.2.2' })
+      .get(LISTING)
+      .reply(200, ['a', 'b'])
+      .get('/connectors/a/status')
+      .reply(200, { ...status('a'), connector: { state: 'DRAINING', worker_id: 'w' } })
+      .get('/connectors/b/status')
+      .reply(200, status('b'));
+    const snap = await client({}, { statusConcurrency: 1 }).snapshot();
+    expect(snap.connectors.map((c) => c.name)).toEqual(['b']);
+    expect(snap.unreadable).toEqual([{ name: 'a', problem: expect.stringMatching(/^status\.connector\.state: unknown state "DRAINING"/) as unknown }]);
   });
 
   it('fails the poll when a status fails for another reason than 404', async () => {

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { indexListing, indexMembers, type ListingIndex } from '../../src/connect/listing-index.js';
 import { parseInfoEntry, parseInfoListing, parseListing } from '../../src/connect/shapes.js';
-import type { ConnectorSnapshot } from '../../src/connect/types.js';
+import type { ConnectorSnapshot, UnreadableConnector } from '../../src/connect/types.js';
 import { expandOnly, fixtureText } from './fixtures.js';
 import { seeded } from '../../bench/lib/stats.js';
 
 type Body = Record<string, unknown>;
 
 /** What parseListing gives for the whole body: the oracle every walk must match. */
-function whole(text: string): readonly ConnectorSnapshot[] {
+function whole(text: string): { readonly connectors: readonly ConnectorSnapshot[]; readonly unreadable: readonly UnreadableConnector[] } {
   const listing = parseListing(JSON.parse(text));
   if (listing.kind !== 'expanded') throw new Error('not an expanded listing');
-  return listing.connectors;
+  return listing;
 }
 
 function walk(text: string, previous?: ListingIndex): ListingIndex | undefined {
@@ -22,7 +22,9 @@ function walk(text: string, previous?: ListingIndex): ListingIndex | undefined {
 function same(text: string, previous?: ListingIndex): ListingIndex {
   const index = walk(text, previous);
   expect(index, 'the walk gave up').toBeDefined();
-  expect(index?.connectors).toEqual(whole(text));
+  const { connectors, unreadable } = whole(text);
+  expect(index?.connectors).toEqual(connectors);
+  expect(index?.unreadable).toEqual(unreadable);
   return index as ListingIndex;
 }
 
@@ -128,12 +130,31 @@ describe('what the walk leaves to the whole-body parse', () => {
     expect(walk('{"a":{"status":null},"a":{"status":null}}')).toBeUndefined();
   });
 
-  it('a member that does not parse or has the wrong shape (parseListing names the error)', () => {
-    expect(walk('{"a":{"status":{"name":"a"}}}')).toBeUndefined();
+  it('a member that does not parse, or the {} of an ignored expand (parseListing names the error)', () => {
     expect(walk('{"a":{}}')).toBeUndefined();
     expect(walk('{"a":{"status":nul}}')).toBeUndefined();
+  });
+});
+
+describe('a member with a status that cannot be read', () => {
+  it('is walked as unreadable, the others as connectors, as parseListing reads them', () => {
     const first = same(JSON.stringify({ a: entry('a', []), b: entry('b', []) }));
-    expect(walk(JSON.stringify({ a: entry('a', []), b: entry('x', []) }), first)).toBeUndefined();
+    const renamed = same(JSON.stringify({ a: entry('a', []), b: entry('x', []) }), first);
+    expect(renamed.connectors.map((c) => c.name)).toEqual(['a']);
+    expect(renamed.unreadable).toEqual([{ name: 'b', problem: 'connectors["b"].status.name: does not match the connector it is listed under' }]);
+    const unknownState = same(JSON.stringify({ a: entry('a', [{ state: 'DRAINING' }]), b: entry('b', []) }), renamed);
+    expect(unknownState.connectors.map((c) => c.name)).toEqual(['b']);
+    expect(unknownState.unreadable[0]?.problem).toMatch(/^connectors\["a"\]\.status\.tasks\[0\]\.state: unknown state "DRAINING"/);
+    expect(same('{"a":{"status":{"name":"a"}}}').unreadable.map((u) => u.name)).toEqual(['a']);
+  });
+
+  it('reads again once its bytes are right, and its neighbours are reused meanwhile', () => {
+    const good = same(JSON.stringify({ a: entry('a', []), b: entry('b', [{ state: 'RUNNING' }]) }));
+    const bad = same(JSON.stringify({ a: entry('a', []), b: entry('b', [{ state: 'DRAINING' }]) }), good);
+    expect(bad.connectors[0]).toBe(good.connectors[0]);
+    const again = same(JSON.stringify({ a: entry('a', []), b: entry('b', [{ state: 'RUNNING' }]) }), bad);
+    expect(again.unreadable).toEqual([]);
+    expect(again.connectors.map((c) => c.name)).toEqual(['a', 'b']);
   });
 });
 

@@ -133,23 +133,39 @@ describe('the expand listing', () => {
 
   it('skips a connector listed without a status (deleted during the listing)', () => {
     const listing = parseListing({ gone: { info: { name: 'gone', config: {}, tasks: [], type: 'source' } }, kept: { status: { ...running(), name: 'kept' } } });
-    expect(listing).toMatchObject({ kind: 'expanded', connectors: [{ name: 'kept' }] });
+    expect(listing).toMatchObject({ kind: 'expanded', connectors: [{ name: 'kept' }], unreadable: [] });
     // An empty object is an empty cluster, not an error.
-    expect(parseListing({})).toEqual({ kind: 'expanded', connectors: [] });
+    expect(parseListing({})).toEqual({ kind: 'expanded', connectors: [], unreadable: [] });
   });
 
-  it('names the connector and field of a wrong shape', () => {
+  it('keeps the others when one status cannot be read, naming its connector and field', () => {
     const status = running();
     (status['tasks'] as Record<string, unknown>[])[0]!['state'] = 'BOGUS';
-    expect(shapeError(() => parseListing({ x: { status: { ...status, name: 'x' } } })).field).toBe('connectors["x"].status.tasks[0].state');
-    expect(shapeError(() => parseListing({ 'a"b': { status: 'nope' } })).field).toBe('connectors["a\\"b"].status');
+    const listing = parseListing({
+      x: { status: { ...status, name: 'x' } },
+      'a"b': { status: 'nope' },
+      'pg-orders': { status: running(), info: { config: 'x' } },
+      ok: { status: { ...running(), name: 'ok' } },
+    });
+    expect(listing).toMatchObject({ kind: 'expanded', connectors: [{ name: 'ok' }] });
+    expect(listing.kind === 'expanded' && listing.unreadable).toEqual([
+      { name: 'x', problem: 'connectors["x"].status.tasks[0].state: unknown state "BOGUS" (expected one of UNASSIGNED, RUNNING, PAUSED, FAILED, RESTARTING, STOPPED)' },
+      { name: 'a"b', problem: 'connectors["a\\"b"].status: expected an object, got string' },
+      { name: 'pg-orders', problem: 'connectors["pg-orders"].info.config: expected an object, got string' },
+    ]);
+  });
+
+  it('rejects what makes the whole body unusable', () => {
     expect(shapeError(() => parseListing({ y: 5 })).field).toBe('connectors["y"]');
-    expect(shapeError(() => parseListing({ 'pg-orders': { status: running(), info: { config: 'x' } } })).field).toBe('connectors["pg-orders"].info.config');
     expect(shapeError(() => parseListing('nope')).field).toBe('connectors');
   });
 
-  it('rejects a status that names another connector than its key', () => {
-    expect(shapeError(() => parseListing({ other: { status: running() } })).field).toBe('connectors["other"].status.name');
+  it('reads a status that names another connector than its key as unreadable', () => {
+    expect(parseListing({ other: { status: running() } })).toEqual({
+      kind: 'expanded',
+      connectors: [],
+      unreadable: [{ name: 'other', problem: 'connectors["other"].status.name: does not match the connector it is listed under' }],
+    });
   });
 });
 

@@ -117,8 +117,8 @@ export function oneTask(name: string, state: State, cls?: FailureClass, opts: { 
   return connector(name, 'RUNNING', [task(0, state, { ...(cls !== undefined && { cls }), ...(opts.workerId !== undefined && { workerId: opts.workerId }) })], opts);
 }
 
-export function snapshot(connectors: readonly ConnectorSnapshot[], at: number, cluster = CLUSTER): ClusterSnapshot {
-  return { cluster, at, connectors };
+export function snapshot(connectors: readonly ConnectorSnapshot[], at: number, cluster = CLUSTER, unreadable: readonly string[] = []): ClusterSnapshot {
+  return { cluster, at, connectors, ...(unreadable.length > 0 && { unreadable: unreadable.map((name) => ({ name, problem: `connectors["${name}"].status.connector.state: unknown state "DRAINING"` })) }) };
 }
 
 export interface PollOptions {
@@ -128,6 +128,8 @@ export interface PollOptions {
   /** What the executor reports for each restart; 'ok' by default. */
   readonly outcome?: (action: RestartAction) => RestartResult;
   readonly cluster?: string;
+  /** Connectors listed with a status that could not be read. */
+  readonly unreadable?: readonly string[];
 }
 
 /**
@@ -149,7 +151,7 @@ export class Sim {
 
   poll(connectors: readonly ConnectorSnapshot[], o: PollOptions = {}): Action[] {
     if (this.opts.freeze === true) deepFreeze(this.state);
-    const snap = snapshot(connectors, this.now, o.cluster);
+    const snap = snapshot(connectors, this.now, o.cluster, o.unreadable);
     const previous = this.previous.get(snap.cluster);
     const input: DecideInput = {
       state: this.state,

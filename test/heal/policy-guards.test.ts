@@ -256,6 +256,30 @@ describe('a connector deleted meanwhile', () => {
   });
 });
 
+describe('a connector whose status cannot be read (an unknown state, a wrong shape)', () => {
+  it('is neither forgotten nor resolved as deleted nor acted on while unreadable, and is healed once it reads again', () => {
+    const sim = new Sim();
+    sim.poll([oneTask('ser', 'FAILED', 'serialization'), oneTask('pg', 'FAILED', 'connection')]);
+    expect(kinds(sim.log.map((e) => e.action))).toEqual(['escalate', 'skip:escalate-only', 'restart-task']);
+    const remembered = sim.state;
+    // pg's next restart falls due meanwhile: nothing is restarted on a status that was not read.
+    expect(sim.advance(POLL).run(10 * MINUTE, POLL, [], { unreadable: ['ser', 'pg'] })).toEqual([]);
+    expect(sim.state.subjects).toEqual(remembered.subjects);
+    expect(sim.state.incidents).toEqual(remembered.incidents);
+    sim.advance(POLL).poll([oneTask('ser', 'FAILED', 'serialization'), oneTask('pg', 'FAILED', 'connection')]);
+    expect(sim.actionsOf('restart-task')).toHaveLength(2);
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
+    sim.advance(POLL).run(15 * MINUTE, POLL, [oneTask('ser', 'RUNNING'), oneTask('pg', 'RUNNING')]);
+    expect(sim.actionsOf('resolve')).toEqual([expect.objectContaining({ action: expect.objectContaining({ resolution: 'recovered' }) })]);
+  });
+
+  it('a connector left out of the listing while another is unreadable is still deleted', () => {
+    const sim = new Sim();
+    sim.poll([oneTask('ser', 'FAILED', 'serialization')]);
+    expect(sim.advance(POLL).poll([], { unreadable: ['other'] })).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'deleted' })]);
+  });
+});
+
 describe('the restart budget', () => {
   const many = (n: number) => Array.from({ length: n }, (_, i) => oneTask(`c${String(i).padStart(2, '0')}`, 'FAILED', 'connection'));
 
