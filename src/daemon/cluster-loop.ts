@@ -62,6 +62,8 @@ export class ClusterLoop {
   private previous: ClusterSnapshot | undefined;
   /** The connectors last given to the metrics, and their FAILED subjects' classes. */
   private observed: { readonly connectors: ClusterSnapshot['connectors']; readonly classes: ReadonlyMap<string, FailureClass> } | undefined;
+  /** The unreadable connectors last logged (name and problem), so that each change is logged once, not every poll. */
+  private unreadableLogged = '[]';
 
   constructor(
     private readonly deps: ClusterLoopDeps,
@@ -115,6 +117,7 @@ export class ClusterLoop {
       classes = failedClasses(snapshot, classify);
       metrics.observeSnapshot(snapshot, classes);
       this.observed = { connectors: snapshot.connectors, classes };
+      this.logUnreadable(snapshot, log);
     }
 
     const owns = (workerId: string) => config.ownership.mode === 'all' || workerId === config.ownership.workerId;
@@ -200,6 +203,15 @@ export class ClusterLoop {
       'poll done',
     );
     return { ok: true, snapshot, actions };
+  }
+
+  private logUnreadable(snapshot: ClusterSnapshot, log: Logger): void {
+    const unreadable = (snapshot.unreadable ?? []).map((u) => ({ connector: u.name, problem: u.problem }));
+    const key = JSON.stringify(unreadable);
+    if (key === this.unreadableLogged) return;
+    if (unreadable.length > 0) log.warn({ unreadable }, 'cannot read the status of some connectors: nothing is decided about them until it reads again');
+    else log.info('every connector status reads again');
+    this.unreadableLogged = key;
   }
 
   /** Re-reads restarted connectors shortly after, to log the outcome now rather than at the next poll. */

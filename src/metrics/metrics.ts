@@ -82,6 +82,7 @@ export class WatchdogMetrics {
   private readonly stateWrites: Counter<'outcome'>;
   private readonly connectors: Gauge<'cluster' | 'state'>;
   private readonly tasks: Gauge<'cluster' | 'state'>;
+  private readonly unreadable: Gauge<'cluster'>;
   private readonly taskFailed: Gauge<'cluster' | 'connector' | 'task' | 'class'>;
   private readonly polls: Counter<'cluster' | 'outcome'>;
   private readonly pollDuration: Histogram<'cluster'>;
@@ -148,6 +149,12 @@ export class WatchdogMetrics {
       labelNames: ['cluster', 'state'],
       registers,
     });
+    this.unreadable = new Gauge({
+      name: `${p}connectors_unreadable`,
+      help: 'Connectors listed at the last successful poll whose status the watchdog could not read (an unknown state, a wrong shape): nothing is decided about them.',
+      labelNames: ['cluster'],
+      registers,
+    });
     this.taskFailed = new Gauge({
       name: `${p}task_failed`,
       help: '1 while the task is FAILED, with the failure class of its trace; absent otherwise.',
@@ -205,7 +212,7 @@ export class WatchdogMetrics {
 
   /**
    * Sets the state gauges and task_failed series of one cluster from a successful poll. Connectors
-   * absent from the snapshot lose all their series (they were deleted, or renamed).
+   * absent from the snapshot (and not listed as unreadable) lose all their series (they were deleted, or renamed).
    * `failedClasses` is keyed `${connector}/${task}`; a FAILED task missing from it counts as unknown.
    */
   observeSnapshot(snapshot: ClusterSnapshot, failedClasses: ReadonlyMap<string, FailureClass>): void {
@@ -231,6 +238,13 @@ export class WatchdogMetrics {
         nowFailed.set(key, was !== undefined && was.class === cls ? was : { cluster, connector: c.name, task: String(t.id), class: cls });
       }
     }
+    // Unreadable is not deleted: its series, task_failed included, stay as they were until it reads again.
+    if (snapshot.unreadable !== undefined) {
+      const unreadable = new Set(snapshot.unreadable.map((u) => u.name));
+      for (const name of unreadable) present.add(name);
+      for (const [key, labels] of before) if (unreadable.has(labels.connector)) nowFailed.set(key, labels);
+    }
+    this.unreadable.set({ cluster }, snapshot.unreadable?.length ?? 0);
     for (const state of STATES) {
       this.connectors.set({ cluster, state }, connectorCounts.get(state) ?? 0);
       this.tasks.set({ cluster, state }, taskCounts.get(state) ?? 0);
@@ -316,6 +330,7 @@ export class WatchdogMetrics {
       this.connectors.remove({ cluster, state });
       this.tasks.remove({ cluster, state });
     }
+    this.unreadable.remove({ cluster });
     for (const cls of INCIDENT_CLASSES) this.incidentsOpen.remove({ cluster, class: cls });
     for (const outcome of POLL_OUTCOMES) this.polls.remove({ cluster, outcome });
     this.pollDuration.remove({ cluster });

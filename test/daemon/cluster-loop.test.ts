@@ -3,15 +3,16 @@
  * listing" does not change, as ConnectClient does: the work that depends on the listing alone is done
  * once per listing, and a change shows at once.
  */
+import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import type { ConnectClient } from '../../src/connect/client.js';
-import type { ClusterSnapshot, ConnectorSnapshot } from '../../src/connect/types.js';
+import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector } from '../../src/connect/types.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ClusterLoop } from '../../src/daemon/cluster-loop.js';
 import type { EscalationEvent } from '../../src/escalate/types.js';
 import type { Classifier } from '../../src/classify/types.js';
 import { EMPTY_HEAL_STATE } from '../../src/heal/types.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { WatchdogMetrics } from '../../src/metrics/metrics.js';
 import { stubClassifier, TRACES, W1 } from '../heal/helpers.js';
 
@@ -30,12 +31,26 @@ async function gauge(metrics: WatchdogMetrics, name: string, labels: Record<stri
 function loopOver(
   connectors: () => readonly ConnectorSnapshot[],
   onState: (routine: boolean) => void = () => {},
-  { dryRun = true, escalate = () => {}, classify = stubClassifier() }: { dryRun?: boolean; escalate?: (events: readonly EscalationEvent[]) => void; classify?: Classifier } = {},
+  {
+    dryRun = true,
+    escalate = () => {},
+    classify = stubClassifier(),
+    logger = silentLogger(),
+    unreadable = () => [],
+  }: {
+    dryRun?: boolean;
+    escalate?: (events: readonly EscalationEvent[]) => void;
+    classify?: Classifier;
+    logger?: Logger;
+    unreadable?: () => readonly UnreadableConnector[];
+  } = {},
 ) {
   const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1' }, overrides: { dryRun } });
   const cluster = config.clusters[0]!;
   let clock = Date.parse('2026-11-25T10:00:00Z');
-  const client = { snapshot: async (): Promise<ClusterSnapshot> => ({ cluster: cluster.name, at: clock, connectors: connectors() }) } as unknown as ConnectClient;
+  const client = {
+    snapshot: async (): Promise<ClusterSnapshot> => ({ cluster: cluster.name, at: clock, connectors: connectors(), ...(unreadable().length > 0 && { unreadable: unreadable() }) }),
+  } as unknown as ConnectClient;
   const metrics = new WatchdogMetrics({ defaultMetrics: false, clusters: [cluster.name] });
   const loop = new ClusterLoop(
     {
@@ -44,7 +59,7 @@ function loopOver(
       client,
       classify,
       metrics,
-      logger: silentLogger(),
+      logger,
       now: () => clock,
       random: () => 0.5,
       escalate,
@@ -67,6 +82,34 @@ describe('ClusterLoop state saves', () => {
     advance(10_000);
     await loop.poll(); // nothing new
     expect(routine).toEqual([true, false, true]);
+  });
+});
+
+describe('ClusterLoop with connectors whose status cannot be read', () => {
+  it('logs each change of the unreadable set once, not every poll, and the day they all read again', async () => {
+    const lines: { level: number; msg: string; unreadable?: unknown }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    let unreadable: readonly UnreadableConnector[] = [];
+    let connectors = listing('RUNNING');
+    const { loop, metrics, advance } = loopOver(() => connectors, undefined, { logger, unreadable: () => unreadable });
+    await loop.poll();
+    const problem = 'connectors["x"].status.connector.state: unknown state "DRAINING" (expected one of …)';
+    unreadable = [{ name: 'x', problem }];
+    for (let i = 0; i < 3; i++) {
+      connectors = [...listing('RUNNING')]; // a changed listing each poll
+      advance(10_000);
+      await loop.poll();
+    }
+    expect(await gauge(metrics, 'connect_watchdog_connectors_unreadable', { cluster: 'default' })).toBe(1);
+    unreadable = [];
+    connectors = [...listing('RUNNING')];
+    advance(10_000);
+    await loop.poll();
+    expect(lines.map((l) => [l.level, l.msg, l.unreadable])).toEqual([
+      [40, 'cannot read the status of some connectors: nothing is decided about them until it reads again', [{ connector: 'x', problem }]],
+      [30, 'every connector status reads again', undefined],
+    ]);
+    expect(await gauge(metrics, 'connect_watchdog_connectors_unreadable', { cluster: 'default' })).toBe(0);
   });
 });
 

@@ -60,6 +60,7 @@ describe('deploy/prometheus', () => {
     const used = metricNames(read('deploy/prometheus/alerts.yml'));
     expect([...used].sort()).toEqual([
       'connect_watchdog_cluster_up',
+      'connect_watchdog_connectors_unreadable',
       'connect_watchdog_deliveries_total',
       'connect_watchdog_incidents_open',
       'connect_watchdog_last_successful_poll_timestamp_seconds',
@@ -82,7 +83,7 @@ describe('docs/metrics.md', () => {
     const doc = read('docs/metrics.md');
     expect(doc).toContain(read('deploy/prometheus/alerts.yml'));
     const own = typesOf(await sampleMetrics({ defaultMetrics: false }).metrics());
-    expect(own.size).toBe(12);
+    expect(own.size).toBe(13);
     for (const name of own.keys()) expect(doc, name).toContain(`\`${name}\``);
     for (const name of OMITTED_DEFAULT_METRICS) expect(doc).toContain(name);
   });

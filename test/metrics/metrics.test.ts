@@ -59,6 +59,7 @@ describe('WatchdogMetrics exposition', () => {
       ['deliveries_total', 'counter', ['outcome', 'sink']],
       ['connectors', 'gauge', ['cluster', 'state']],
       ['tasks', 'gauge', ['cluster', 'state']],
+      ['connectors_unreadable', 'gauge', ['cluster']],
       ['task_failed', 'gauge', ['class', 'cluster', 'connector', 'task']],
       ['polls_total', 'counter', ['cluster', 'outcome']],
       ['cluster_up', 'gauge', ['cluster']],
@@ -225,6 +226,21 @@ describe('per-connector series lifecycle', () => {
     }
     // Cluster-wide incidents are not a connector a snapshot could list.
     expect(find(all, `${P}escalations_total`, { cluster: 'prod', connector: '*' })).toHaveLength(1);
+  });
+
+  it('keeps the series of a connector listed as unreadable, and counts how many are', async () => {
+    const m = seeded();
+    // users recovers meanwhile: its task_failed goes, orders' stays.
+    m.observeSnapshot({ ...snap('prod', [connector('users', 'RUNNING', ['RUNNING'])]), unreadable: [{ name: 'orders', problem: 'p' }] }, noClasses);
+    let all = await samples(m);
+    for (const name of perConnector) expect(find(all, name, { cluster: 'prod', connector: 'orders' }).length, name).toBeGreaterThan(0);
+    expect(find(all, `${P}task_failed`, { cluster: 'prod', connector: 'users' })).toEqual([]);
+    expect(find(all, `${P}connectors_unreadable`, { cluster: 'prod' })[0]?.value).toBe(1);
+    expect(find(all, `${P}connectors`, { cluster: 'prod', state: 'RUNNING' })[0]?.value).toBe(1);
+    m.observeSnapshot(snap('prod', [connector('users', 'RUNNING', ['FAILED'])]), noClasses);
+    all = await samples(m);
+    expect(find(all, `${P}connectors_unreadable`, { cluster: 'prod' })[0]?.value).toBe(0);
+    expect(find(all, `${P}restarts_total`, { cluster: 'prod', connector: 'orders' })).toEqual([]);
   });
 
   it('counts again from zero when a deleted connector comes back', async () => {
