@@ -1,5 +1,5 @@
 import type { ConnectClient } from '../connect/client.js';
-import { isNotFound, isRebalance, isUnaddressableName } from '../connect/errors.js';
+import { isConnectError, isNotFound, isRebalance, isUnaddressableName } from '../connect/errors.js';
 import { supportsRestartFlags } from '../connect/client.js';
 import type { Logger } from '../log/logger.js';
 import type { RestartAction, RestartOutcome } from '../heal/types.js';
@@ -15,6 +15,11 @@ function resultOf(err: unknown): RestartOutcome['result'] {
   if (isRebalance(err)) return 'rebalance';
   if (isNotFound(err)) return 'not-found';
   return 'failed';
+}
+
+/** The worker tried the restart and answered 500 (not a rebalance): the connector did not start. */
+function failedToStart(err: unknown): boolean {
+  return isConnectError(err) && err.code === 'HTTP' && err.status === 500 && !isRebalance(err);
 }
 
 /** Turns restart actions into Connect requests. */
@@ -39,8 +44,22 @@ export async function executeRestart(
     } else {
       // Older workers ignore the KIP-745 flags; and when some FAILED task must not be restarted
       // (its class escalates), the flags would restart it anyway: restart one by one instead.
-      if (action.connectorFailed) await client.restartConnector(action.connector, { includeTasks: false, onlyFailed: false }, deps.signal);
+      let connectorError: unknown;
+      if (action.connectorFailed) {
+        try {
+          await client.restartConnector(action.connector, { includeTasks: false, onlyFailed: false }, deps.signal);
+        } catch (err) {
+          // A worker < 3.0 restarts the connector, then answers 500 "Failed to start connector: NAME" when
+          // its start throws again: its FAILED tasks are still restarted, as a KIP-745 restart would.
+          if (!failedToStart(err)) throw err;
+          connectorError = err;
+        }
+      }
       for (const task of action.failedTasks) await client.restartTask(action.connector, task, deps.signal);
+      if (connectorError !== undefined) {
+        logger.warn({ ...fields, outcome: 'failed', err: (connectorError as Error).message }, 'connector restart not done (it failed to start again); its FAILED tasks were restarted');
+        return { action, outcome: 'failed' };
+      }
     }
     logger.info(fields, 'restart sent');
     return { action, outcome: 'ok' };

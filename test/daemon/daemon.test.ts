@@ -131,6 +131,31 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(fake.posts).toEqual(['POST /connectors/old/restart?includeTasks=false&onlyFailed=false', 'POST /connectors/old/tasks/0/restart']);
   });
 
+  it('on a worker older than 3.0 still restarts the FAILED tasks when the connector fails to start again (500)', async () => {
+    // A real 2.8.2 worker answers the plain connector restart with this 500 when the connector's start throws
+    // again (test/fixtures/connect/restart-500-failed-to-start-connector-connect-2.8.2.json); a KIP-745
+    // restart on 3.0+ would have restarted the tasks all the same.
+    const body = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/connect/restart-500-failed-to-start-connector-connect-2.8.2.json'), 'utf8')) as { message: string };
+    fake.version = '2.8.2';
+    fake.restartEffect = 'failed';
+    fake.add('old', { state: 'FAILED', trace: CONNECTION, tasks: [{ id: 0, state: 'FAILED', worker_id: 'w', trace: CONNECTION }, { id: 1, state: 'FAILED', worker_id: 'w', trace: CONNECTION }] });
+    fake.interceptors.push((req, res) => {
+      if (req.method !== 'POST' || !/^\/connectors\/old\/restart(\?|$)/.test(req.url ?? '')) return false;
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ ...body, message: 'Failed to start connector: old' }));
+      return true;
+    });
+    const d = daemon();
+    await d.init();
+    await once(d);
+    expect(fake.posts).toEqual([
+      'POST /connectors/old/restart?includeTasks=false&onlyFailed=false',
+      'POST /connectors/old/tasks/0/restart',
+      'POST /connectors/old/tasks/1/restart',
+    ]);
+    // The connector's restart did not take: counted as failed, not as ok.
+    expect(await d.metrics.metrics()).toContain('connect_watchdog_restarts_total{cluster="prod",connector="old",target="connector",class="connection",outcome="failed"} 1');
+  });
+
   it('falls back to one status request per connector on a worker that ignores expand', async () => {
     fake.legacy = true;
     fake.add('a', {}).add('b', {});
