@@ -613,6 +613,19 @@ describe('a listing that changed', () => {
 });
 
 describe('snapshot fallback for workers that ignore expand (< 2.3)', () => {
+  it('reads the answer of a real 2.2.2 worker to ?expand=status as a names-only listing', async () => {
+    const body = fixture('connectors-expand-ignored-names-only-connect-2.2.2.json');
+    expect(parseListing(body)).toEqual({ kind: 'names', names: ['sink-serial', 'sink-nodir', 'src-text', 'src-badtopic', 'src-connfail', 'src-both'] });
+    const both = fixture('status-failed-connector-and-task-filestream-source-connect-2.8.2.json');
+    const scope = nock(URL_).get('/').reply(200, { version: '2.2.2' }).get(LISTING).reply(200, body as nock.Body);
+    for (const name of body as string[]) scope.get(`/connectors/${name}/status`).reply(200, name === 'src-both' ? (both as nock.Body) : status(name));
+    const snap = await client({}, { statusConcurrency: 2 }).snapshot();
+    expect(scope.isDone()).toBe(true);
+    const c = snap.connectors.find((x) => x.name === 'src-both');
+    expect(c).toMatchObject({ state: 'FAILED', tasks: [{ id: 0, state: 'FAILED' }] });
+    expect(c?.trace).toMatch(/^org\.apache\.kafka\.common\.config\.ConfigException: 'topic' in FileStreamSourceConnector/);
+  });
+
   it('reads each status with bounded concurrency and skips connectors deleted meanwhile (404)', async () => {
     const names = Array.from({ length: 12 }, (_, i) => `c${i}`);
     let inFlight = 0;
