@@ -39,15 +39,19 @@ export async function executeRestart(
   try {
     if (action.kind === 'restart-task') {
       await client.restartTask(action.connector, action.task, deps.signal);
-    } else if (action.includeTasks && supportsRestartFlags(deps.version)) {
-      await client.restartConnector(action.connector, { includeTasks: true, onlyFailed: true }, deps.signal);
     } else {
       // Older workers ignore the KIP-745 flags; and when some FAILED task must not be restarted
       // (its class escalates), the flags would restart it anyway: restart one by one instead.
+      const flags = action.includeTasks && supportsRestartFlags(deps.version);
+      let tasksRestarted = false;
       let connectorError: unknown;
       if (action.connectorFailed) {
         try {
-          await client.restartConnector(action.connector, { includeTasks: false, onlyFailed: false }, deps.signal);
+          const result = await client.restartConnector(action.connector, { includeTasks: flags, onlyFailed: flags }, deps.signal);
+          // A KIP-745 restart answers the new status. Without one, a worker < 3.0 ignored the flags and
+          // restarted the Connector object only: the version was unknown, or (a rolling upgrade) a newer
+          // worker forwarded the request to an older leader, which answers 202 with no body.
+          tasksRestarted = flags && result.body !== undefined;
         } catch (err) {
           // A worker < 3.0 restarts the connector, then answers 500 "Failed to start connector: NAME" when
           // its start throws again: its FAILED tasks are still restarted, as a KIP-745 restart would.
@@ -55,7 +59,7 @@ export async function executeRestart(
           connectorError = err;
         }
       }
-      for (const task of action.failedTasks) await client.restartTask(action.connector, task, deps.signal);
+      if (!tasksRestarted) for (const task of action.failedTasks) await client.restartTask(action.connector, task, deps.signal);
       if (connectorError !== undefined) {
         logger.warn({ ...fields, outcome: 'failed', err: (connectorError as Error).message }, 'connector restart not done (it failed to start again); its FAILED tasks were restarted');
         return { action, outcome: 'failed' };

@@ -156,6 +156,25 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(await d.metrics.metrics()).toContain('connect_watchdog_restarts_total{cluster="prod",connector="old",target="connector",class="connection",outcome="failed"} 1');
   });
 
+  it('restarts each FAILED task when a KIP-745 restart is answered without a status (an older leader ignored the flags)', async () => {
+    // A real 3.0.2 worker in a cluster whose leader is still 2.8.2 (a rolling upgrade) forwards the
+    // restart to the leader, which ignores the flags: 202 with an empty body, the FAILED tasks untouched
+    // (test/fixtures/connect/restart-202-no-body-forwarded-to-2.8.2-leader-connect-3.0.2.json).
+    const exchange = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/connect/restart-202-no-body-forwarded-to-2.8.2-leader-connect-3.0.2.json'), 'utf8')) as { status: number };
+    fake.version = '3.0.2';
+    fake.add('mixed', { state: 'FAILED', trace: CONNECTION, tasks: [{ id: 0, state: 'FAILED', worker_id: 'w', trace: CONNECTION }, { id: 1, state: 'RUNNING', worker_id: 'w' }] });
+    fake.interceptors.push((req, res) => {
+      if (req.method !== 'POST' || !/^\/connectors\/mixed\/restart\?/.test(req.url ?? '')) return false;
+      fake.connectors.get('mixed')!.state = 'RUNNING';
+      res.writeHead(exchange.status, { 'content-length': '0' }).end();
+      return true;
+    });
+    const d = daemon();
+    await d.init();
+    await once(d);
+    expect(fake.posts).toEqual(['POST /connectors/mixed/restart?includeTasks=true&onlyFailed=true', 'POST /connectors/mixed/tasks/0/restart']);
+  });
+
   it('falls back to one status request per connector on a worker that ignores expand', async () => {
     fake.legacy = true;
     fake.add('a', {}).add('b', {});
