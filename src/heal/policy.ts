@@ -401,10 +401,14 @@ export function decide(input: DecideInput): Decision {
 
   // 3. Cluster outage: many connectors newly failing with connection in the same poll → one incident.
   const outageKey = incidentKey(cluster, '*', null, 'cluster-outage');
+  // Ours or not: in sidecar mode nobody owns the cluster, so each sidecar declares the same incident and its
+  // key dedups at the pager (as for unassigned). Counting only ours, an outage spread over N workers needed
+  // N times the threshold, and paged once per connector instead. But at a first poll "newly" is "first seen":
+  // another worker's failures may be hours old and paged by its sidecar (a pod rescheduled with empty state).
   const newlyDown = new Map<string, Evaluated>();
   for (const e of failed) {
     if (!e.observation.newlyFailed || classOf(e).class !== 'connection') continue;
-    if (!owns(current(e).workerId) || inMaintenance(e.ref.connector) || newlyDown.has(e.ref.connector)) continue;
+    if ((samePrevious === undefined && !owns(current(e).workerId)) || inMaintenance(e.ref.connector) || newlyDown.has(e.ref.connector)) continue;
     newlyDown.set(e.ref.connector, e);
   }
   const declareOutage = (down: ReadonlyMap<string, Evaluated>, why: string) => {
@@ -442,6 +446,7 @@ export function decide(input: DecideInput): Decision {
     down = new Map();
     for (const e of failed) {
       if (classOf(e).class !== 'connection' || down.has(e.ref.connector) || spokenFor(e.ref.connector, 'connection')) continue;
+      // Only ours in sidecar mode: another sidecar's connector may have paged on its own, which this one cannot tell.
       if (owns(current(e).workerId) && !inMaintenance(e.ref.connector)) down.set(e.ref.connector, e);
     }
     if (down.size < config.clusterOutageThreshold) return false;

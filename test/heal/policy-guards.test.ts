@@ -414,6 +414,49 @@ describe('sidecar ownership', () => {
     sim.run(60 * MINUTE, POLL, [oneTask('theirs', 'FAILED', 'serialization', { workerId: W2 }), oneTask('other', 'FAILED', 'connection', { workerId: W2 })], { owns: mine });
     expect(kinds(sim.log.map((e) => e.action))).toEqual(['skip:not-owner', 'skip:not-owner']);
   });
+
+  describe('a cluster-wide outage whose connectors run on three workers, one sidecar each', () => {
+    const W3 = '127.0.0.1:8085';
+    const workers = [W1, W2, W3];
+    // 9 connectors, 3 per worker: each sidecar owns fewer than the threshold (5) of them
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    const fleet = () => workers.map((w) => ({ sim: new Sim(), owns: (x: string) => x === w }));
+    const run = (f: ReturnType<typeof fleet>, duration: number, world: (now: number) => Parameters<Sim['poll']>[0]) => {
+      for (const end = f[0]!.sim.now + duration; f[0]!.sim.now < end; ) {
+        const connectors = world(f[0]!.sim.now);
+        for (const { sim, owns } of f) sim.poll(connectors, { owns });
+        for (const { sim } of f) sim.advance(POLL);
+      }
+    };
+    const pages = (f: ReturnType<typeof fleet>) => f.flatMap(({ sim }) => sim.actionsOf('escalate').map((e) => e.action.incident.key));
+
+    it('failing in one poll: the one cluster-outage key, as without sidecars, not a connection page per connector', () => {
+      const f = fleet();
+      const start = f[0]!.sim.now;
+      run(f, 40 * MINUTE, (now) => names.map((n, i) => (now === start ? oneTask(n, 'RUNNING', undefined, { workerId: workers[i % 3]! }) : oneTask(n, 'FAILED', 'connection', { workerId: workers[i % 3]! }))));
+      // every sidecar sees the whole cluster and declares it: the key deduplicates at the pager, as for unassigned
+      expect(pages(f)).toEqual(workers.map(() => 'prod/*/connector/cluster-outage'));
+      // each sidecar still restarts only its own
+      for (const [k, { sim }] of f.entries()) {
+        expect(new Set(sim.actionsOf('restart-task').map((r) => r.action.connector))).toEqual(new Set(names.filter((_, i) => i % 3 === k)));
+      }
+    });
+
+    it('a sidecar starting with no state (a pod rescheduled) does not take the failures it finds on other workers for an outage', () => {
+      const fresh = new Sim();
+      fresh.run(5 * MINUTE, POLL, names.map((n, i) => oneTask(n, 'FAILED', 'connection', { workerId: workers[i % 3]! })), { owns: (x) => x === W1 });
+      expect(fresh.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(['prod/a/0/connection', 'prod/d/0/connection', 'prod/g/0/connection']);
+    });
+
+    it('failing a few a poll: each sidecar counts only its own, since it cannot tell which of the others have paged', () => {
+      const f = fleet();
+      const start = f[0]!.sim.now;
+      const down = (now: number, i: number) => now - start >= (Math.floor(i / 2) + 1) * POLL;
+      run(f, 60 * MINUTE, (now) => names.map((n, i) => oneTask(n, down(now, i) ? 'FAILED' : 'RUNNING', down(now, i) ? 'connection' : undefined, { workerId: workers[i % 3]! })));
+      expect(pages(f).filter((k) => k.includes('cluster-outage'))).toEqual([]);
+      expect(pages(f)).toHaveLength(names.length);
+    });
+  });
 });
 
 describe('several clusters', () => {
