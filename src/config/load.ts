@@ -466,6 +466,13 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
   if (props.ownership.mode === 'worker' && props.ownership.workerId === '') {
     throw new ConfigError('ownership.workerId', 'is required when ownership.mode is worker');
   }
+  // Connect's worker_id is always host:port (the advertised URL's host and port): anything else (the URL
+  // itself, a host without its port) matches no worker, and the sidecar would silently restart nothing.
+  if (props.ownership.mode === 'worker' && !/^[^\s/]+:\d+$/.test(props.ownership.workerId)) {
+    const variable = envVarOf('ownership.workerId');
+    const set = variable !== undefined && env[variable] !== undefined ? ` (set by ${variable})` : '';
+    throw new ConfigError('ownership.workerId', `must be host:port as Connect reports worker_id (e.g. 10.0.0.5:8083), not a URL: value was ${JSON.stringify(props.ownership.workerId)}${set}`);
+  }
   if (props.heal.backoff.max < props.heal.backoff.initial) throw new ConfigError('heal.backoff.max', 'must not be below heal.backoff.initial');
   return {
     clusters,

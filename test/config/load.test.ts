@@ -94,6 +94,10 @@ describe('loadConfig', () => {
     ['pagerduty without key', { sinks: [{ type: 'pagerduty' }] }, {}, 'sinks[0].routingKey', /required/],
     ['bad sink type', { sinks: [{ type: 'email', url: 'http://x' }] }, {}, 'sinks[0].type', /one of/],
     ['sidecar without worker id', { ownership: { mode: 'worker' } }, {}, 'ownership.workerId', /required/],
+    // Connect's worker_id is host:port: a sidecar given anything else matched nothing and silently restarted nothing
+    ['sidecar worker id given as the advertised URL', { ownership: { mode: 'worker', workerId: 'http://10.0.0.5:8083' } }, {}, 'ownership.workerId', /host:port/],
+    ['sidecar worker id without its port', { ownership: { mode: 'worker' } }, { CONNECT_WATCHDOG_OWNERSHIP_WORKER_ID: '10.0.0.5' }, 'ownership.workerId', /host:port.*\(set by CONNECT_WATCHDOG_OWNERSHIP_WORKER_ID\)$/],
+    ['sidecar worker id with a trailing newline', { ownership: { mode: 'worker', workerId: '10.0.0.5:8083\n' } }, {}, 'ownership.workerId', /host:port/],
     ['bad heal action', { heal: { actions: { config: 'reboot' } } }, {}, 'heal.actions.config', /must be one of/],
     ['not JSON', '{ "pollInterval": ', {}, 'config', /not valid JSON/],
     ['missing secret file', { clusters: [{ name: 'a', url: 'http://a', token: undefined, tokenFile: '/nonexistent/token' }] }, {}, 'clusters[0].tokenFile', /cannot read/],
