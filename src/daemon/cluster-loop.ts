@@ -60,6 +60,8 @@ export class ClusterLoop {
   private version: string | undefined;
   /** The snapshot of the last decide(): where decide() reads the worker of a quiet subject (not in state). */
   private previous: ClusterSnapshot | undefined;
+  /** Sidecar mode: the listing last checked for our worker id, and whether a mismatch was warned about. */
+  private workerIdChecked: { readonly connectors: ClusterSnapshot['connectors']; readonly warned: boolean } | undefined;
   /** The connectors last given to the metrics, and their FAILED subjects' classes. */
   private observed: { readonly connectors: ClusterSnapshot['connectors']; readonly classes: ReadonlyMap<string, FailureClass> } | undefined;
   /** The unreadable connectors last logged (name and problem), so that each change is logged once, not every poll. */
@@ -121,6 +123,7 @@ export class ClusterLoop {
     }
 
     const owns = (workerId: string) => config.ownership.mode === 'all' || workerId === config.ownership.workerId;
+    if (config.ownership.mode === 'worker' && this.workerIdChecked?.connectors !== snapshot.connectors) this.checkWorkerId(snapshot.connectors, log);
     const probeAt = this.deps.now();
     const toProbe = cluster.probe
       ? endpointsToProbe(this.state, snapshot, classify, { config: config.heal, now: probeAt, owns, inMaintenance: maintenanceMatcher(config.maintenance, cluster.name, probeAt) })
@@ -212,6 +215,36 @@ export class ClusterLoop {
     if (unreadable.length > 0) log.warn({ unreadable }, 'cannot read the status of some connectors: nothing is decided about them until it reads again');
     else log.info('every connector status reads again');
     this.unreadableLogged = key;
+  }
+
+  /**
+   * A sidecar whose ownership.workerId is no worker_id Connect reports (a DNS name where Connect advertises
+   * the pod IP, a port that changed) acts on nothing and pages nothing but UNASSIGNED, with no sign of it:
+   * warned once, and again only after the id has matched meanwhile. A worker may run nothing, hence a warning.
+   */
+  private checkWorkerId(connectors: ClusterSnapshot['connectors'], log: Logger): void {
+    const ours = this.deps.config.ownership.workerId;
+    const seen = new Set<string>();
+    let matched = false;
+    for (const c of connectors) {
+      seen.add(c.workerId);
+      for (const t of c.tasks) seen.add(t.workerId);
+      if (seen.has(ours)) {
+        matched = true;
+        break;
+      }
+    }
+    seen.delete('');
+    const before = this.workerIdChecked?.warned ?? false;
+    const mismatch = !matched && seen.size > 0;
+    if (mismatch && !before) {
+      log.warn(
+        { workerId: ours, seen: [...seen].sort().slice(0, 10) },
+        'ownership.workerId is the worker_id of no connector or task: this sidecar restarts nothing (compare with status --json; nothing to do if its worker runs nothing)',
+      );
+    }
+    // An empty listing (or one without worker ids) tells nothing either way.
+    this.workerIdChecked = { connectors, warned: mismatch || (!matched && before) };
   }
 
   /** Re-reads restarted connectors shortly after, to log the outcome now rather than at the next poll. */

@@ -37,15 +37,17 @@ function loopOver(
     classify = stubClassifier(),
     logger = silentLogger(),
     unreadable = () => [],
+    env = {},
   }: {
     dryRun?: boolean;
     escalate?: (events: readonly EscalationEvent[]) => void;
     classify?: Classifier;
     logger?: Logger;
     unreadable?: () => readonly UnreadableConnector[];
+    env?: Record<string, string>;
   } = {},
 ) {
-  const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1' }, overrides: { dryRun } });
+  const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1', ...env }, overrides: { dryRun } });
   const cluster = config.clusters[0]!;
   let clock = Date.parse('2026-11-25T10:00:00Z');
   const client = {
@@ -162,5 +164,35 @@ describe('ClusterLoop with an unchanged listing', () => {
     expect(await gauge(metrics, 'connect_watchdog_tasks', { state: 'FAILED' })).toBe(0);
     expect(await gauge(metrics, 'connect_watchdog_tasks', { state: 'RUNNING' })).toBe(2);
     expect(await gauge(metrics, 'connect_watchdog_task_failed', { connector: 'sink' })).toBeUndefined();
+  });
+});
+
+describe('ClusterLoop of a sidecar', () => {
+  const sidecar = (workerId: string) => {
+    const lines: { level: number; msg: string; workerId?: string; seen?: string[] }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    const { loop, advance } = loopOver(() => listing('FAILED', TRACES.connection), undefined, {
+      env: { CONNECT_WATCHDOG_OWNERSHIP_MODE: 'worker', CONNECT_WATCHDOG_OWNERSHIP_WORKER_ID: workerId },
+      logger,
+    });
+    return { loop, advance, warnings: () => lines.filter((l) => l.level === 40) };
+  };
+
+  it('warns, once, when its worker id is no worker_id Connect reports (a DNS name for an IP): it would restart nothing, silently', async () => {
+    const { loop, advance, warnings } = sidecar('connect-0.connect.kafka.svc:8083');
+    for (let i = 0; i < 3; i++) {
+      const { actions } = await loop.poll();
+      expect(actions.map((a) => a.kind)).toEqual(i === 0 ? ['skip'] : []); // not-owner
+      advance(10_000);
+    }
+    expect(warnings()).toEqual([expect.objectContaining({ workerId: 'connect-0.connect.kafka.svc:8083', seen: [W1] })]);
+    expect(warnings()[0]!.msg).toMatch(/ownership\.workerId/);
+  });
+
+  it('says nothing when its worker runs something', async () => {
+    const { loop, warnings } = sidecar(W1);
+    const { actions } = await loop.poll();
+    expect(actions.map((a) => a.kind)).toEqual(['restart-task']);
+    expect(warnings()).toEqual([]);
   });
 });
