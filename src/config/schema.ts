@@ -117,7 +117,7 @@ export const schema = {
       env: `${ENV_PREFIX}OWNERSHIP_MODE`,
     },
     workerId: {
-      doc: 'The local worker id as Connect reports it (host:port, e.g. 10.0.0.5:8083); required with ownership.mode=worker.',
+      doc: 'The local worker id as Connect reports it: the host and port of rest.advertised.host.name/port (e.g. 10.0.0.5:8083; IPv6 in brackets, [fd00::5]:8083); required with ownership.mode=worker, where anything else is rejected.',
       format: String,
       default: '',
       env: `${ENV_PREFIX}OWNERSHIP_WORKER_ID`,
