@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createClassifier } from '../classify/classify.js';
 import { ConnectClient, clientOptions } from '../connect/client.js';
-import { ConfigError, loadConfig, redactConfig, unknownVariables } from '../config/load.js';
+import { ConfigError, loadConfig, redactConfig, unknownFilterClusters, unknownVariables } from '../config/load.js';
 import type { WatchdogConfig } from '../config/types.js';
 import { Daemon } from '../daemon/daemon.js';
 import { scrubSecrets } from '../secrets/scrub.js';
@@ -107,6 +107,9 @@ function configFrom(values: { config?: string | boolean | undefined }, overrides
   }
   for (const { variable, didYouMean } of unknownVariables()) {
     process.stderr.write(`connect-watchdog: warning: ${variable} is not a setting and is ignored${didYouMean === undefined ? '' : ` (did you mean ${didYouMean}?)`}\n`);
+  }
+  for (const { sink, cluster } of unknownFilterClusters(config)) {
+    process.stderr.write(`connect-watchdog: warning: sink "${sink}" filters on cluster "${cluster}", which is not configured: it gets nothing from it\n`);
   }
   return config;
 }

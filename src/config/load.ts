@@ -417,6 +417,16 @@ export function unknownVariables(env: NodeJS.ProcessEnv = process.env): { variab
 }
 
 /**
+ * Sinks whose filter.clusters names a cluster that is not configured (a cluster renamed, or a typo): that
+ * sink gets nothing from it. A warning, not an error: one shared config may list the clusters of several
+ * instances, each instance watching some of them.
+ */
+export function unknownFilterClusters(config: Pick<WatchdogConfig, 'clusters' | 'sinks'>): { sink: string; cluster: string }[] {
+  const names = new Set(config.clusters.map((c) => c.name));
+  return config.sinks.flatMap((sink) => (sink.filter.clusters ?? []).filter((cluster) => !names.has(cluster)).map((cluster) => ({ sink: sink.name, cluster })));
+}
+
+/**
  * convict's messages look like "key: reason: value was ..."; keep the first problem on one line. A value
  * that came from the environment (which wins over the file) is traced to its variable: that is what the
  * operator wrote, not the key.

@@ -67,6 +67,16 @@ describe('check-config', () => {
     ]);
   });
 
+  it('warns on stderr of a sink filtering on a cluster that is not configured (renamed, a typo)', async () => {
+    const file = configFile({
+      clusters: [{ name: 'prod', url: 'http://127.0.0.1:8083' }],
+      sinks: [{ type: 'webhook', name: 'hook', url: 'http://127.0.0.1:9/h', filter: { clusters: ['prod', 'prd'] } }],
+    });
+    const r = await cli(['check-config', '--config', file]);
+    expect(r.code).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual(['connect-watchdog: warning: sink "hook" filters on cluster "prd", which is not configured: it gets nothing from it']);
+  });
+
   it('prints the effective config with secrets redacted', async () => {
     const r = await cli(['check-config', '--config', configFile({ clusters: [{ name: 'a', url: 'http://a:8083', username: 'u', password: 'hunter2' }] })]);
     expect(r.code).toBe(0);
