@@ -126,9 +126,13 @@ function taskOf(c: ConnectorSnapshot, id: number, i: number): TaskStatus | undef
  * Under a RUNNING connector, the task ids from which a task not listed is gone: Connect numbers tasks
  * 0..n-1, so one beyond the last listed was reconfigured away (its status is deleted, KAFKA-9472), as is
  * one beyond a lowered tasks.max. Infinity under any other state: its task entries are not to be trusted.
+ * A RUNNING connector listing no task at all has none only if it listed none at the poll before (`before`)
+ * too: Connect lists none between a connector's start and its first task configs (after a create, a resume
+ * from STOPPED, a delete and create under the same name), for as long as its taskConfigs() takes.
  */
-function goneFrom(c: ConnectorSnapshot): number {
+function goneFrom(c: ConnectorSnapshot, before: ConnectorSnapshot | undefined): number {
   if (c.state !== 'RUNNING') return Infinity;
+  if (c.tasks.length === 0 && (before?.state !== 'RUNNING' || before.tasks.length > 0)) return Infinity;
   let last = -1;
   for (const t of c.tasks) if (t.id > last) last = t.id;
   return Math.min(last + 1, c.tasksMax ?? Infinity);
@@ -268,7 +272,7 @@ export function decide(input: DecideInput): Decision {
   const gone = (connector: string, task: number | null): boolean => {
     const c = present.get(connector);
     if (c === undefined) return unreadable?.has(connector) !== true;
-    return task !== null && task >= goneFrom(c) && taskOf(c, task, task) === undefined;
+    return task !== null && task >= goneFrom(c, previous?.get(connector)) && taskOf(c, task, task) === undefined;
   };
   const subjects = new Map<string, SubjectState>();
   /**
@@ -390,7 +394,7 @@ export function decide(input: DecideInput): Decision {
       if (stateKey !== undefined || !quietStill(t.state, t.workerId, was)) see(c, stateKey, 'task', t.id, t.state, t.workerId, t.trace, was);
     }
     // Quiet tasks that this poll no longer lists are gone, not kept, where step 1 forgets them.
-    if (beforeTrusted && matched !== before.tasks.length) keep(c, before, new Set(c.tasks.map((t) => t.id)), goneFrom(c));
+    if (beforeTrusted && matched !== before.tasks.length) keep(c, before, new Set(c.tasks.map((t) => t.id)), goneFrom(c, before));
   }
   const current = (e: Evaluated): SubjectState => subjects.get(e.key) ?? e.observation.subject;
   const setSubject = (e: Evaluated, s: SubjectState) => {

@@ -235,6 +235,34 @@ describe('a connector deleted meanwhile', () => {
     }
   });
 
+  it('a connector resumed from STOPPED lists no task until its task configs are written: its paged task is not resolved as deleted and paged again', () => {
+    // Kafka 4.3.1, PUT /stop then PUT /resume: STOPPED with "tasks":[], then RUNNING with "tasks":[] for
+    // 0.1-0.3 s (as long as the connector's taskConfigs() takes), then the task, FAILED again.
+    const sim = new Sim();
+    const failing = [connector('pg', 'RUNNING', [task(0, 'FAILED', { cls: 'connection' })])];
+    sim.run(30 * MINUTE, POLL, failing);
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
+    const attempts = sim.state.subjects['prod/pg/0']?.attempts ?? 0;
+    sim.run(2 * MINUTE, POLL, [connector('pg', 'STOPPED', [])]);
+    sim.poll([connector('pg', 'RUNNING', [])]);
+    sim.advance(POLL).poll(failing);
+    expect(sim.actionsOf('resolve')).toEqual([]);
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
+    expect(sim.state.incidents['prod/pg/0/connection']).toBeDefined();
+    expect(sim.state.subjects['prod/pg/0']?.attempts ?? 0).toBeGreaterThanOrEqual(attempts);
+  });
+
+  it('a RUNNING connector that lists no task two polls in a row has none: its tasks are forgotten, their incidents resolved', () => {
+    for (const restarted of [false, true]) {
+      const sim = new Sim();
+      sim.poll([connector('jdbc', 'RUNNING', [task(0, 'FAILED', { cls: 'serialization' })])]);
+      if (restarted) sim.restart(); // no previous snapshot: the first poll cannot tell
+      expect(sim.advance(POLL).poll([connector('jdbc', 'RUNNING', [])])).toEqual([]);
+      expect(sim.advance(POLL).poll([connector('jdbc', 'RUNNING', [])])).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'deleted' })]);
+      expect(sim.state).toMatchObject({ subjects: {}, incidents: {} });
+    }
+  });
+
   it('a task missing between listed ones, or under a FAILED connector, is not taken for deleted', () => {
     const sim = new Sim();
     const failing = task(1, 'FAILED', { cls: 'serialization' });
