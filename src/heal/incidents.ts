@@ -72,6 +72,8 @@ export function touchIncident(incident: Incident, now: number, attempts: number,
 export const HINTS = {
   unassigned:
     'Connect has not assigned this to any worker: check that workers are up and in the same group; a departed worker\'s work moves only after scheduled.rebalance.max.delay.ms.',
+  restarting:
+    "The restart has not finished: Connect reads RUNNING only once the connector's or task's start() returns. Look in the worker's log and a thread dump (jstack) for a start() blocked on an unreachable system or a lock; restarting the worker, or deleting and re-creating the connector, frees it.",
   rebalancing:
     'The task keeps moving between workers: look for workers that leave and rejoin (GC pauses, session timeouts, crash loops) in the worker logs.',
   clusterOutage:

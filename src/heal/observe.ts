@@ -64,6 +64,7 @@ export function isQuiet(s: SubjectState): boolean {
     s.failedSince === undefined &&
     s.recoveredAt === undefined &&
     s.unassignedSince === undefined &&
+    s.restartingSince === undefined &&
     s.lastSkip === undefined &&
     s.dependencyDownSince === undefined &&
     s.nextRestartAt === undefined &&
@@ -80,7 +81,7 @@ export function isQuiet(s: SubjectState): boolean {
 function sinceAtMostNow(s: SubjectState, now: number): SubjectState {
   const late = (t: number | undefined) => t !== undefined && t > now;
   if (
-    !late(s.failedSince) && !late(s.recoveredAt) && !late(s.unassignedSince) && !late(s.dependencyDownSince) && !late(s.refusedSince) &&
+    !late(s.failedSince) && !late(s.recoveredAt) && !late(s.unassignedSince) && !late(s.restartingSince) && !late(s.dependencyDownSince) && !late(s.refusedSince) &&
     !s.moves.some((t) => t > now) && !s.restartTimes.some((t) => t > now)
   ) {
     return s;
@@ -91,6 +92,7 @@ function sinceAtMostNow(s: SubjectState, now: number): SubjectState {
     failedSince: at(s.failedSince),
     recoveredAt: at(s.recoveredAt),
     unassignedSince: at(s.unassignedSince),
+    restartingSince: at(s.restartingSince),
     dependencyDownSince: at(s.dependencyDownSince),
     refusedSince: at(s.refusedSince),
     // The moves the step put ahead count as one, now: brought to now each, an episode long settled (and its
@@ -154,6 +156,7 @@ export function observe(
         failedSince: since ?? now,
         recoveredAt: undefined,
         unassignedSince: undefined,
+        restartingSince: undefined,
         lastSkip: continuing ? prev?.lastSkip : undefined,
         dependencyDownSince: continuing ? prev?.dependencyDownSince : undefined,
         refusals: continuing ? prev?.refusals : undefined,
@@ -162,9 +165,9 @@ export function observe(
       return { subject, classification: failure, newlyFailed: !continuing };
     }
     case 'RESTARTING':
-      return { subject: compact({ ...common, recoveredAt: undefined, unassignedSince: undefined }), newlyFailed: false };
+      return { subject: compact({ ...common, recoveredAt: undefined, unassignedSince: undefined, restartingSince: base.restartingSince ?? now }), newlyFailed: false };
     case 'RUNNING': {
-      const running = { ...common, failedSince: undefined, unassignedSince: undefined, lastSkip: undefined, dependencyDownSince: undefined, refusals: undefined, refusedSince: undefined };
+      const running = { ...common, failedSince: undefined, unassignedSince: undefined, restartingSince: undefined, lastSkip: undefined, dependencyDownSince: undefined, refusals: undefined, refusedSince: undefined };
       const inEpisode = base.class !== undefined || base.attempts > 0;
       if (!inEpisode) return { subject: compact({ ...running, recoveredAt: undefined }), newlyFailed: false };
       const recoveredAt = base.recoveredAt ?? now;
@@ -177,6 +180,7 @@ export function observe(
         subject: compact({
           ...common,
           unassignedSince: base.unassignedSince ?? now,
+          restartingSince: undefined,
           failedSince: undefined,
           recoveredAt: undefined,
           lastSkip: undefined,
@@ -194,6 +198,7 @@ export function observe(
           failedSince: undefined,
           recoveredAt: undefined,
           unassignedSince: undefined,
+          restartingSince: undefined,
           lastSkip: undefined,
           dependencyDownSince: undefined,
           refusals: undefined,

@@ -25,7 +25,7 @@ import { refill, take } from './budget.js';
 import { HINTS, detailsOf, openIncident, touchIncident, type IncidentDetails } from './incidents.js';
 import { compact, freshSubject, heldRestartDueAt, isQuiet, observe, type Observation, type Seen } from './observe.js';
 import { endRefusals } from './outcome.js';
-import { failureEscalation, rebalancingEscalation, settled, unassignedEscalation } from './rules.js';
+import { failureEscalation, rebalancingEscalation, restartingEscalation, settled, unassignedEscalation } from './rules.js';
 import {
   subjectKey,
   type Action,
@@ -487,6 +487,14 @@ export function decide(input: DecideInput): Decision {
     // Nobody owns an UNASSIGNED subject, so every watchdog may page it (the incident key dedups).
     const unassigned = unassignedEscalation(s, config, now);
     if (unassigned !== undefined) escalateOrTouch('unassigned', s, e.key, { reason: unassigned, rootCause: '', hint: HINTS.unassigned, trace: '' }, !maintenance, s.unassignedSince ?? now);
+    // A restart that never finishes is one a restart did not fix: paged under the class it failed with (unknown
+    // when it was not failing: a person's restart), with the failure's firstSeen.
+    const stuck = restartingEscalation(s, config, now);
+    if (stuck !== undefined) {
+      const cls = s.class ?? 'unknown';
+      escalateOrTouch(cls, s, e.key, { reason: stuck, rootCause: '', hint: HINTS.restarting, trace: '' }, owned && !maintenance && !spokenFor(s.connector, cls), s.failedSince ?? s.restartingSince ?? now);
+      if (incidents.has(incidentKey(s.cluster, s.connector, s.task, cls))) speaking?.add(`${s.connector}\u0000${cls}`);
+    }
     if (e.target === 'task') {
       const moves = rebalancingEscalation(s, config, now);
       if (moves !== undefined) escalateOrTouch('rebalancing', s, e.key, { reason: moves.reason, rootCause: '', hint: HINTS.rebalancing, trace: '' }, owned && !maintenance, moves.since);

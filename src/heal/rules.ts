@@ -69,6 +69,19 @@ export function unassignedEscalation(s: SubjectState, config: Pick<HealConfig, '
 }
 
 /**
+ * A connector or task RESTARTING for heal.unassignedAfter: Connect writes RUNNING only once its start()
+ * returns, so one whose start() blocks (an unreachable system without a timeout, a lock) reads RESTARTING
+ * for good, and no restart or page would ever follow.
+ */
+export function restartingEscalation(s: SubjectState, config: Pick<HealConfig, 'unassignedAfter'>, now: number): string | undefined {
+  if (s.state !== 'RESTARTING' || s.restartingSince === undefined) return undefined;
+  const since = now - s.restartingSince;
+  return since >= config.unassignedAfter
+    ? `RESTARTING for ${formatDuration(since)} (heal.unassignedAfter ${formatDuration(config.unassignedAfter)}): its start() has not returned`
+    : undefined;
+}
+
+/**
  * Pages a task moving more than rebalance.maxMoves times within rebalance.window, while it still moves.
  * Only the moves of the current episode count: those since the task last stayed on one worker for the
  * stable period. An earlier episode has settled (and its incident resolved); counted again, its moves

@@ -102,6 +102,8 @@ export interface SubjectState {
   /** Epoch ms the subject was first seen RUNNING again after a failure (counters reset stablePeriod later). */
   readonly recoveredAt?: number;
   readonly unassignedSince?: number;
+  /** Epoch ms the subject was first seen RESTARTING in a row (its start() has not returned). */
+  readonly restartingSince?: number;
   /** Epoch ms of each worker change within max(rebalance.window, stablePeriod). */
   readonly moves: readonly number[];
   /** The last skip reason emitted in this FAILED streak (skips are emitted when it changes). */

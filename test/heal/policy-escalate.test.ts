@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connector, DEFAULTS, kinds, MINUTE, oneTask, SECOND, Sim, task, W1, W2, withConfig } from './helpers.js';
+import { connector, DEFAULTS, kinds, MINUTE, oneTask, SECOND, Sim, T0, task, W1, W2, withConfig } from './helpers.js';
 
 const POLL = 10 * SECOND;
 
@@ -80,6 +80,43 @@ describe('a task UNASSIGNED too long', () => {
     sim.run(11 * MINUTE, POLL, [c]);
     expect(kinds(sim.log.map((e) => e.action))).toEqual(['escalate']);
     expect(sim.actionsOf('escalate')[0]!.action.incident.key).toBe('prod/pg-nopub/connector/unassigned');
+  });
+});
+
+describe('a connector or task stuck RESTARTING', () => {
+  // Kafka 4.3.1: after POST /connectors/NAME/restart?includeTasks=true&onlyFailed=true (202) the connector reads
+  // RESTARTING ("version":null) until its start() returns; one whose start() blocks reads RESTARTING for good.
+  it("pages a FAILED connector whose restart never finished, under its failure class, after heal.unassignedAfter; resolves once it runs", () => {
+    const sim = new Sim();
+    sim.poll([connector('jdbc', 'FAILED', [], { cls: 'connection' })]);
+    expect(sim.actionsOf('restart-connector')).toHaveLength(1);
+    const restarting = [connector('jdbc', 'RESTARTING', [])];
+    sim.advance(POLL).run(9 * MINUTE, POLL, restarting);
+    expect(sim.actionsOf('escalate')).toEqual([]);
+    sim.run(2 * MINUTE, POLL, restarting);
+    expect(sim.actionsOf('escalate')).toEqual([
+      expect.objectContaining({
+        action: expect.objectContaining({
+          incident: expect.objectContaining({ key: 'prod/jdbc/connector/connection', severity: 'error', firstSeen: T0, reason: expect.stringMatching(/^RESTARTING for 10 min/) }),
+        }),
+      }),
+    ]);
+    expect(sim.actionsOf('restart-connector')).toHaveLength(1);
+    sim.run(15 * MINUTE, POLL, [connector('jdbc', 'RUNNING', [task(0, 'RUNNING')])]);
+    expect(sim.actionsOf('resolve')).toEqual([expect.objectContaining({ action: expect.objectContaining({ resolution: 'recovered' }) })]);
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
+  });
+
+  it('pages a task an operator restarted that never started (class unknown), and not one that starts within the delay', () => {
+    const sim = new Sim();
+    sim.poll([connector('s3', 'RUNNING', [task(0, 'RUNNING'), task(1, 'RUNNING')])]);
+    sim.advance(POLL).run(11 * MINUTE, POLL, [connector('s3', 'RUNNING', [task(0, 'RESTARTING'), task(1, 'RUNNING')])]);
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(['prod/s3/0/unknown']);
+    sim.run(MINUTE, POLL, [connector('s3', 'RUNNING', [task(0, 'RUNNING'), task(1, 'RUNNING')])]);
+    expect(sim.actionsOf('resolve').map((e) => e.action.incident.key)).toEqual(['prod/s3/0/unknown']);
+    sim.run(5 * MINUTE, POLL, [connector('s3', 'RUNNING', [task(0, 'RUNNING'), task(1, 'RESTARTING')])]);
+    sim.run(MINUTE, POLL, [connector('s3', 'RUNNING', [task(0, 'RUNNING'), task(1, 'RUNNING')])]);
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
   });
 });
 
