@@ -265,7 +265,9 @@ export class ClusterLoop {
           const status = await this.deps.client.status(name, signal);
           if (!status) return;
           const failed = [status.state === 'FAILED' ? 'connector' : undefined, ...status.tasks.filter((t) => t.state === 'FAILED').map((t) => `task ${t.id}`)].filter(Boolean);
-          log.info({ connector: name, state: status.state, tasks: status.tasks.map((t) => t.state), stillFailed: failed }, failed.length ? 'restart not yet effective' : 'restart confirmed');
+          // RESTARTING until start() returns: not confirmed yet (a start() that blocks reads RESTARTING for good).
+          const pending = failed.length > 0 || status.state === 'RESTARTING' || status.tasks.some((t) => t.state === 'RESTARTING');
+          log.info({ connector: name, state: status.state, tasks: status.tasks.map((t) => t.state), stillFailed: failed }, pending ? 'restart not yet effective' : 'restart confirmed');
         } catch (err) {
           log.debug({ connector: name, err: (err as Error).message }, 'confirmation read failed');
         }

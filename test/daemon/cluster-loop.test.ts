@@ -196,3 +196,38 @@ describe('ClusterLoop of a sidecar', () => {
     expect(warnings()).toEqual([]);
   });
 });
+
+describe('ClusterLoop confirming a restart', () => {
+  it('does not log a restart read back RESTARTING as confirmed (a start() that blocks reads RESTARTING for good)', async () => {
+    const lines: { msg: string; connector?: string; state?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1', CONNECT_WATCHDOG_HEAL_CONFIRM_DELAY: '0' } });
+    const cluster = config.clusters[0]!;
+    const failed: ConnectorSnapshot = { name: 'jdbc', type: 'source', state: 'FAILED', workerId: W1, tasks: [], trace: TRACES.connection };
+    // Kafka 4.3.1: test/fixtures/connect/real-life-status-connector-stuck-restarting-start-blocks-lab-source.json
+    const restarting: ConnectorSnapshot = { name: 'jdbc', type: 'source', state: 'RESTARTING', workerId: W1, tasks: [] };
+    const client = {
+      snapshot: async (): Promise<ClusterSnapshot> => ({ cluster: cluster.name, at: 0, connectors: [failed] }),
+      restartConnector: async () => ({ body: restarting }),
+      status: async () => restarting,
+    } as unknown as ConnectClient;
+    const loop = new ClusterLoop(
+      {
+        cluster,
+        config,
+        client,
+        classify: stubClassifier(),
+        metrics: new WatchdogMetrics({ defaultMetrics: false, clusters: [cluster.name] }),
+        logger,
+        now: () => Date.parse('2026-11-25T10:00:00Z'),
+        random: () => 0.5,
+        escalate: () => {},
+        onState: () => {},
+      },
+      EMPTY_HEAL_STATE,
+    );
+    await loop.poll();
+    expect(lines.map((l) => l.msg)).toContain('restart sent');
+    expect(lines.filter((l) => l.connector === 'jdbc' && l.state === 'RESTARTING').map((l) => l.msg)).toEqual(['restart not yet effective']);
+  });
+});
