@@ -412,6 +412,15 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Install the plugin with all its jars in a directory on plugin.path on every worker, then restart the workers.',
   },
   {
+    name: 'connect-too-many-tasks',
+    class: 'config',
+    tier: 'specific',
+    type: /(?:^|\.)TooManyTasksException$/,
+    message: /has generated \d+ tasks, which is greater than \d+, the maximum number of tasks/,
+    why: 'the connector generated more task configs than its tasks.max (Connect 3.8+ fails it, KIP-1004); a restart generates the same ones again',
+    hint: "Raise tasks.max to what the connector generates (or fix the connector, which ignores it); 'tasks.max.enforce=false' lets it run meanwhile.",
+  },
+  {
     name: 'filesystem-missing-path',
     class: 'config',
     tier: 'specific',

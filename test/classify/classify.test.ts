@@ -312,6 +312,15 @@ describe('classify: built-in rules', () => {
     ];
     for (const [trace, expected] of cases) expect(classify(trace).class, trace).toBe(expected);
   });
+
+  it('classes a connector failed for generating more tasks than tasks.max (KIP-1004, Connect 3.8+) as config', () => {
+    // Kafka 4.3.1, a connector that ignores maxTasks: its tasks.max lowered below what it generates
+    // (test/fixtures/traces/real-worker-life.jsonl). A restart generates the same task configs again.
+    const trace =
+      'org.apache.kafka.connect.runtime.TooManyTasksException: The connector fl-many has generated 3 tasks, which is greater than 2, the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is disallowed. If necessary, it can be permitted by reconfiguring the connector with \'tasks.max.enforce\' set to false; however, this option will be removed in a future release of Kafka Connect.\n' +
+      '\tat org.apache.kafka.connect.runtime.Worker.checkTasksMax(Worker.java:441)\n';
+    expect(classify(trace)).toMatchObject({ class: 'config', rule: expect.stringContaining('connect-too-many-tasks') });
+  });
 });
 
 describe('classify: result contents', () => {
