@@ -35,6 +35,19 @@ describe('status bodies', () => {
     for (const f of statuses) expect(() => parseStatus(fixture(f)), f).not.toThrow();
   });
 
+  it('parses the status bodies of the Connect lifecycle tried on the real worker (real-life-*)', () => {
+    const read = (f: string) => parseStatus(fixture(`real-life-${f}.json`));
+    expect(read('status-running-no-tasks-right-after-resume-debezium-postgres')).toMatchObject({ state: 'RUNNING', tasks: [] });
+    expect(read('status-stopped-task-still-listed-right-after-stop-debezium-postgres')).toMatchObject({ state: 'STOPPED', tasks: [{ id: 0, state: 'RUNNING' }] });
+    expect(read('status-connector-stuck-restarting-start-blocks-lab-source')).toMatchObject({ state: 'RESTARTING', tasks: [] });
+    expect(read('status-failed-too-many-tasks-lab-source')).toMatchObject({ state: 'FAILED', tasks: [], trace: expect.stringMatching(/^org\.apache\.kafka\.connect\.runtime\.TooManyTasksException/) });
+    expect(read('status-connector-failed-after-put-config-old-tasks-running-lab-source')).toMatchObject({ state: 'FAILED', tasks: [{ state: 'RUNNING' }, { state: 'RUNNING' }] });
+    for (const f of ['restart-includeTasks-onlyFailed-202-connector-failed-in-start-no-tasks-lab-source', 'restart-includeTasks-onlyFailed-202-stopped-connector-lab-source']) {
+      expect(() => read(f), f).not.toThrow();
+    }
+    expect(read('restart-includeTasks-onlyFailed-202-connector-failed-in-start-no-tasks-lab-source')).toMatchObject({ state: 'RESTARTING', tasks: [], trace: expect.any(String) });
+  });
+
   it('reads STOPPED with no tasks, UNASSIGNED with a null version, and type unknown', () => {
     expect(parseStatus(fixture('status-stopped-debezium-postgres.json'))).toMatchObject({ state: 'STOPPED', tasks: [] });
     const deleted = parseStatus(fixture('status-right-after-delete-unassigned-type-unknown.json'));
