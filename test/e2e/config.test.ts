@@ -8,7 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { M, RUN_ID, capture, createConnector, deleteConnector, dropSlot, killAllDaemons, startDaemon, status, waitForTask } from './daemon.js';
 import { startConnectProxy, startReceiver, type ConnectProxy, type Receiver } from './receiver.js';
-import { debeziumOrdersConfig, produce, psql } from './stack.js';
+import { CONNECT_URL, debeziumOrdersConfig, produce, psql } from './stack.js';
 
 const PG = `e2e-cfg-pub-${RUN_ID}`;
 const SLOT = `e2e_slot_cfg_${RUN_ID}`;
@@ -20,7 +20,7 @@ let proxy: ConnectProxy;
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  proxy = await startConnectProxy('http://127.0.0.1:8083');
+  proxy = await startConnectProxy(CONNECT_URL);
   await produce(TOPIC, ['{"schema":{"type":"string"},"payload":"hello"}']);
 });
 

@@ -27,7 +27,7 @@ import {
   waitForTask,
 } from './daemon.js';
 import { startConnectProxy, startReceiver, type ConnectProxy, type Receiver } from './receiver.js';
-import { debeziumOrdersConfig, psql, startPostgres, stopPostgres, waitFor } from './stack.js';
+import { CONNECT_URL, debeziumOrdersConfig, psql, startPostgres, stopPostgres, waitFor } from './stack.js';
 
 const NAME = `e2e-conn-${RUN_ID}`;
 const SLOT = `e2e_slot_conn_${RUN_ID}`;
@@ -40,7 +40,7 @@ let proxy: ConnectProxy;
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  proxy = await startConnectProxy('http://127.0.0.1:8083');
+  proxy = await startConnectProxy(CONNECT_URL);
   await psql(`CREATE TABLE public.${TABLE} (id serial PRIMARY KEY, item text NOT NULL, qty int NOT NULL)`);
   await psql(`GRANT SELECT ON public.${TABLE} TO e2e_cdc`);
   await psql(`CREATE PUBLICATION ${PUB} FOR TABLE public.${TABLE}`);

@@ -17,7 +17,7 @@ import {
   status,
 } from './daemon.js';
 import { startConnectProxy, startReceiver, type ConnectProxy, type Receiver } from './receiver.js';
-import { waitFor } from './stack.js';
+import { CONNECT_URL, waitFor } from './stack.js';
 
 const NAME = `e2e-dry-${RUN_ID}`;
 const SLOT = `e2e_slot_dry_${RUN_ID}`;
@@ -27,7 +27,7 @@ let proxy: ConnectProxy;
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  proxy = await startConnectProxy('http://127.0.0.1:8083');
+  proxy = await startConnectProxy(CONNECT_URL);
 });
 
 afterEach(() => killAllDaemons());

@@ -22,7 +22,7 @@ import {
   waitForTask,
 } from './daemon.js';
 import { startConnectProxy, startReceiver, type ConnectProxy, type Receiver } from './receiver.js';
-import { connect, produce, waitFor } from './stack.js';
+import { CONNECT_URL, connect, produce, waitFor } from './stack.js';
 
 const PAUSED = `e2e-paused-${RUN_ID}`;
 const SLOT = `e2e_slot_paused_${RUN_ID}`;
@@ -34,7 +34,7 @@ let proxy: ConnectProxy;
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  proxy = await startConnectProxy('http://127.0.0.1:8083');
+  proxy = await startConnectProxy(CONNECT_URL);
 });
 
 afterEach(() => killAllDaemons());

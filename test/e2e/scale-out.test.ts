@@ -23,14 +23,14 @@ import {
   type ConnectorStatus,
 } from './daemon.js';
 import { startConnectProxy, startReceiver, type ConnectProxy, type Receiver } from './receiver.js';
-import { WORKER2_PORT, debeziumOrdersConfig, produce, waitFor, worker2Down, worker2Up } from './stack.js';
+import { CONNECT_PORT, CONNECT_URL, WORKER2_PORT, debeziumOrdersConfig, produce, waitFor, worker2Down, worker2Up } from './stack.js';
 
 const SINKS = [`e2e-scale-a-${RUN_ID}`, `e2e-scale-b-${RUN_ID}`];
 const PG = `e2e-scale-pg-${RUN_ID}`;
 const SLOT = `e2e_slot_scale_${RUN_ID}`;
 const TOPIC = `e2e-scale-${RUN_ID}`;
 const ALL = [...SINKS, PG];
-const W1 = '127.0.0.1:8083';
+const W1 = `127.0.0.1:${CONNECT_PORT}`;
 const dir = tempDir();
 const W2 = `127.0.0.1:${WORKER2_PORT}`;
 
@@ -39,7 +39,7 @@ let proxy: ConnectProxy;
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  proxy = await startConnectProxy('http://127.0.0.1:8083');
+  proxy = await startConnectProxy(CONNECT_URL);
   await produce(TOPIC, ['{"schema":{"type":"string"},"payload":"one"}', '{"schema":{"type":"string"},"payload":"two"}']);
 });
 

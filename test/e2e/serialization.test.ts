@@ -11,7 +11,7 @@ import { indexListing, indexMembers } from '../../src/connect/listing-index.js';
 import { parseInfoEntry, parseInfoListing, parseListing } from '../../src/connect/shapes.js';
 import { M, RUN_ID, capture, createConnector, deleteConnector, killAllDaemons, startDaemon, status, tempDir, waitForTask } from './daemon.js';
 import { startConnectProxy, startReceiver, type ConnectProxy, type Receiver } from './receiver.js';
-import { produce, waitFor } from './stack.js';
+import { CONNECT_PORT, CONNECT_URL, produce, waitFor } from './stack.js';
 
 const NAME = `e2e-serde-${RUN_ID}`;
 const TOPIC = `e2e-garbage-${RUN_ID}`;
@@ -22,7 +22,7 @@ const dir = tempDir();
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  proxy = await startConnectProxy('http://127.0.0.1:8083');
+  proxy = await startConnectProxy(CONNECT_URL);
   await produce(TOPIC, ['this is not json']);
 });
 
@@ -37,7 +37,7 @@ afterAll(async () => {
 
 describe('serialization failure of a FileStreamSink', () => {
   it('pages once (serialization), never restarts, and does not page again after its own restart', async () => {
-    const listing = async () => Buffer.from(await (await fetch('http://127.0.0.1:8083/connectors?expand=status')).arrayBuffer());
+    const listing = async () => Buffer.from(await (await fetch(`${CONNECT_URL}/connectors?expand=status`)).arrayBuffer());
     const beforeCreate = await listing();
     const stateDir = tempDir('cw-e2e-state-');
     const daemon = await startDaemon({ connectUrl: proxy.url, webhookUrl: receiver.url, dir: stateDir });
@@ -69,7 +69,7 @@ describe('serialization failure of a FileStreamSink', () => {
     const changed = indexListing(before, first);
     expect(changed && { kind: 'expanded', connectors: changed.connectors, unreadable: changed.unreadable }).toEqual(whole(before));
     // The info listing goes through the same walk, one connector's config at a time (ConnectClient.readInfo).
-    const info = Buffer.from(await (await fetch('http://127.0.0.1:8083/connectors?expand=info')).arrayBuffer());
+    const info = Buffer.from(await (await fetch(`${CONNECT_URL}/connectors?expand=info`)).arrayBuffer());
     const walked = indexMembers(info, parseInfoEntry);
     expect(walked?.names).toContain(NAME);
     const infos = new Map(walked?.names.flatMap((name, k) => (walked.entries[k] === undefined ? [] : [[name, walked.entries[k]] as const])));
@@ -86,7 +86,7 @@ describe('serialization failure of a FileStreamSink', () => {
       class: 'serialization',
       severity: 'error',
       attempts: 0,
-      workerId: '127.0.0.1:8083',
+      workerId: `127.0.0.1:${CONNECT_PORT}`,
       statusUrl: `${proxy.url}/connectors/${NAME}/status`,
     });
     expect(page.rootCause).toMatch(/JsonParseException|DataException|SerializationException/);
