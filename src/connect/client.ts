@@ -16,7 +16,7 @@ import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { mapBounded } from './bounded.js';
 import { ConnectError, isConnectError, isNotFound, isRebalance, ShapeError } from './errors.js';
 import { indexListing, indexMembers, type ListingIndex } from './listing-index.js';
-import { isUnreadable, parseInfoEntry, parseInfoListing, parseListing, parseRestartBody, parseStatus, parseVersion, type InfoParts, type Listing } from './shapes.js';
+import { parseInfoEntry, parseInfoListing, parseListing, parseRestartBody, parseStatus, parseVersion, splitListed, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
 import { BodyBuffers, Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector } from './types.js';
 import { parseWith, type RequestLine } from './response.js';
@@ -123,12 +123,6 @@ function sameInfo(a: ReadonlyMap<string, CachedInfo>, b: ReadonlyMap<string, Cac
   return true;
 }
 
-/** The connectors of a listing, and those it listed with a status that could not be read. */
-interface Listed {
-  readonly connectors: readonly ConnectorSnapshot[];
-  readonly unreadable: readonly UnreadableConnector[];
-}
-
 /** getExchange's answer for a body identical to the one given. */
 const UNCHANGED: unique symbol = Symbol('unchanged');
 
@@ -167,7 +161,7 @@ export class ConnectClient {
    * poll's snapshot reuses the same connectors array (ClusterLoop skips the work that depends on it
    * alone). Kept only while the info cache is fresh and complete for it.
    */
-  private lastListing: Listed & { readonly bytes: Buffer; readonly statuses: readonly ConnectorSnapshot[] } | undefined;
+  private lastListing: ListedConnectors & { readonly bytes: Buffer; readonly statuses: readonly ConnectorSnapshot[] } | undefined;
   /** A status with its cached info merged in, by status (statuses are reused while their bytes do not change). */
   private readonly withInfo = new WeakMap<ConnectorSnapshot, { readonly info: InfoParts; readonly connector: ConnectorSnapshot }>();
   /** Where the connectors of the last changed listing lie in its bytes: the next change reuses those it leaves alone. */
@@ -255,7 +249,7 @@ export class ConnectClient {
     await this.transport.close();
   }
 
-  private async connectors(signal: AbortSignal | undefined): Promise<Listed> {
+  private async connectors(signal: AbortSignal | undefined): Promise<ListedConnectors> {
     const last = this.lastListing;
     const lastIndexed = this.listingIndex?.bytes;
     this.lastListing = undefined;
@@ -298,14 +292,7 @@ export class ConnectClient {
         throw this.asAbort(err, signal, LISTING_PATH);
       },
     );
-    const connectors: ConnectorSnapshot[] = [];
-    const unreadable: UnreadableConnector[] = [];
-    for (const s of statuses) {
-      if (s === undefined) continue;
-      if (isUnreadable(s)) unreadable.push(s);
-      else connectors.push(s);
-    }
-    return { connectors, unreadable };
+    return splitListed(statuses);
   }
 
   /** status(), with a 2xx body of the wrong shape as an UnreadableConnector (as in the expanded listing). */

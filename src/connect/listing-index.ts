@@ -19,7 +19,7 @@
  * The walk itself (indexMembers) takes the parser of one member: the client reads the `expand=info`
  * listing with it too, so that one connector's config is materialized at a time, not the whole body's.
  */
-import { isUnreadable, parseListingEntry } from './shapes.js';
+import { parseListingEntry, splitListed, type ListedConnectors } from './shapes.js';
 import type { ConnectorSnapshot, UnreadableConnector } from './types.js';
 
 /** A listing body and where each of its members lies, for the next body to reuse. */
@@ -33,13 +33,8 @@ export interface MemberIndex<T> {
   readonly entries: readonly (T | undefined)[];
 }
 
-/** The status listing, walked. */
-export interface ListingIndex extends MemberIndex<ConnectorSnapshot | UnreadableConnector> {
-  /** The listing's connectors, in the order parseListing gives them. */
-  readonly connectors: readonly ConnectorSnapshot[];
-  /** The connectors listed with a status that could not be read, in the order parseListing gives them. */
-  readonly unreadable: readonly UnreadableConnector[];
-}
+/** The status listing, walked: its connectors (and unreadable ones) in the order parseListing gives them. */
+export interface ListingIndex extends MemberIndex<ConnectorSnapshot | UnreadableConnector>, ListedConnectors {}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -212,7 +207,5 @@ export function indexListing(bytes: Buffer, previous?: ListingIndex): ListingInd
     const index = entries.filter((c) => isArrayIndex(c.name)).sort((x, y) => Number(x.name) - Number(y.name));
     entries = [...index, ...entries.filter((c) => !isArrayIndex(c.name))];
   }
-  const unreadable = entries.filter(isUnreadable);
-  const connectors = unreadable.length === 0 ? (entries as ConnectorSnapshot[]) : entries.filter((c): c is ConnectorSnapshot => !isUnreadable(c));
-  return { ...walked, connectors, unreadable };
+  return { ...walked, ...splitListed(entries) };
 }

@@ -121,7 +121,7 @@ export type Listing =
    * KIP-465 workers (2.3+): every status in one request (with the info parts when `info` was expanded
    * too), and the connectors listed with a status that could not be read.
    */
-  | { readonly kind: 'expanded'; readonly connectors: readonly ConnectorSnapshot[]; readonly unreadable: readonly UnreadableConnector[] }
+  | ({ readonly kind: 'expanded' } & ListedConnectors)
   /** Older workers ignore `expand` and list names only: statuses must be fetched one by one. */
   | { readonly kind: 'names'; readonly names: readonly string[] };
 
@@ -129,8 +129,26 @@ function key(name: string): string {
   return `connectors[${JSON.stringify(name)}]`;
 }
 
-export function isUnreadable(entry: ConnectorSnapshot | UnreadableConnector): entry is UnreadableConnector {
+function isUnreadable(entry: ConnectorSnapshot | UnreadableConnector): entry is UnreadableConnector {
   return 'problem' in entry;
+}
+
+/** The connectors of a listing read, and those it listed with a status that could not be read. */
+export interface ListedConnectors {
+  readonly connectors: readonly ConnectorSnapshot[];
+  readonly unreadable: readonly UnreadableConnector[];
+}
+
+/** Listing entries (undefined: listed without a status) split into ListedConnectors, in their order. */
+export function splitListed(entries: Iterable<ConnectorSnapshot | UnreadableConnector | undefined>): ListedConnectors {
+  const connectors: ConnectorSnapshot[] = [];
+  const unreadable: UnreadableConnector[] = [];
+  for (const entry of entries) {
+    if (entry === undefined) continue;
+    if (isUnreadable(entry)) unreadable.push(entry);
+    else connectors.push(entry);
+  }
+  return { connectors, unreadable };
 }
 
 /**
@@ -172,15 +190,7 @@ export function parseListing(body: unknown): Listing {
     return { kind: 'names', names };
   }
   const listing = expectObject(body, 'connectors');
-  const connectors: ConnectorSnapshot[] = [];
-  const unreadable: UnreadableConnector[] = [];
-  for (const [name, value] of Object.entries(listing)) {
-    const entry = parseListingEntry(name, value);
-    if (entry === undefined) continue;
-    if (isUnreadable(entry)) unreadable.push(entry);
-    else connectors.push(entry);
-  }
-  return { kind: 'expanded', connectors, unreadable };
+  return { kind: 'expanded', ...splitListed(Object.entries(listing).map(([name, value]) => parseListingEntry(name, value))) };
 }
 
 /** One member of the `GET /connectors?expand=info` listing: its info parts, or undefined when listed without an info. */
