@@ -60,8 +60,8 @@ export class ClusterLoop {
   private version: string | undefined;
   /** The snapshot of the last decide(): where decide() reads the worker of a quiet subject (not in state). */
   private previous: ClusterSnapshot | undefined;
-  /** Sidecar mode: the listing last checked for our worker id, and whether a mismatch was warned about. */
-  private workerIdChecked: { readonly connectors: ClusterSnapshot['connectors']; readonly warned: boolean } | undefined;
+  /** Sidecar mode: whether our worker id matching no worker_id was warned about (again only after a match). */
+  private workerIdWarned = false;
   /** The connectors last given to the metrics, and their FAILED subjects' classes. */
   private observed: { readonly connectors: ClusterSnapshot['connectors']; readonly classes: ReadonlyMap<string, FailureClass> } | undefined;
   /** The unreadable connectors last logged (name and problem), so that each change is logged once, not every poll. */
@@ -120,10 +120,10 @@ export class ClusterLoop {
       metrics.observeSnapshot(snapshot, classes);
       this.observed = { connectors: snapshot.connectors, classes };
       this.logUnreadable(snapshot, log);
+      if (config.ownership.mode === 'worker') this.checkWorkerId(snapshot.connectors, log);
     }
 
     const owns = (workerId: string) => config.ownership.mode === 'all' || workerId === config.ownership.workerId;
-    if (config.ownership.mode === 'worker' && this.workerIdChecked?.connectors !== snapshot.connectors) this.checkWorkerId(snapshot.connectors, log);
     const probeAt = this.deps.now();
     const toProbe = cluster.probe
       ? endpointsToProbe(this.state, snapshot, classify, { config: config.heal, now: probeAt, owns, inMaintenance: maintenanceMatcher(config.maintenance, cluster.name, probeAt) })
@@ -235,7 +235,7 @@ export class ClusterLoop {
       }
     }
     seen.delete('');
-    const before = this.workerIdChecked?.warned ?? false;
+    const before = this.workerIdWarned;
     const mismatch = !matched && seen.size > 0;
     if (mismatch && !before) {
       log.warn(
@@ -244,7 +244,7 @@ export class ClusterLoop {
       );
     }
     // An empty listing (or one without worker ids) tells nothing either way.
-    this.workerIdChecked = { connectors, warned: mismatch || (!matched && before) };
+    this.workerIdWarned = mismatch || (!matched && before);
   }
 
   /** Re-reads restarted connectors shortly after, to log the outcome now rather than at the next poll. */
