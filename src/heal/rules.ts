@@ -62,10 +62,14 @@ export function failureEscalation(
   return undefined;
 }
 
+/** `STATE for <how long> (…)` once the subject has been in `state` since `since` for heal.unassignedAfter. */
+function inStateTooLong(s: SubjectState, state: SubjectState['state'], since: number | undefined, config: Pick<HealConfig, 'unassignedAfter'>, now: number): string | undefined {
+  if (s.state !== state || since === undefined || now - since < config.unassignedAfter) return undefined;
+  return `${state} for ${formatDuration(now - since)} (heal.unassignedAfter ${formatDuration(config.unassignedAfter)})`;
+}
+
 export function unassignedEscalation(s: SubjectState, config: Pick<HealConfig, 'unassignedAfter'>, now: number): string | undefined {
-  if (s.state !== 'UNASSIGNED' || s.unassignedSince === undefined) return undefined;
-  const since = now - s.unassignedSince;
-  return since >= config.unassignedAfter ? `UNASSIGNED for ${formatDuration(since)} (heal.unassignedAfter ${formatDuration(config.unassignedAfter)})` : undefined;
+  return inStateTooLong(s, 'UNASSIGNED', s.unassignedSince, config, now);
 }
 
 /**
@@ -74,11 +78,8 @@ export function unassignedEscalation(s: SubjectState, config: Pick<HealConfig, '
  * for good, and no restart or page would ever follow.
  */
 export function restartingEscalation(s: SubjectState, config: Pick<HealConfig, 'unassignedAfter'>, now: number): string | undefined {
-  if (s.state !== 'RESTARTING' || s.restartingSince === undefined) return undefined;
-  const since = now - s.restartingSince;
-  return since >= config.unassignedAfter
-    ? `RESTARTING for ${formatDuration(since)} (heal.unassignedAfter ${formatDuration(config.unassignedAfter)}): its start() has not returned`
-    : undefined;
+  const reason = inStateTooLong(s, 'RESTARTING', s.restartingSince, config, now);
+  return reason === undefined ? undefined : `${reason}: its start() has not returned`;
 }
 
 /**
