@@ -65,6 +65,7 @@ export function isQuiet(s: SubjectState): boolean {
     s.recoveredAt === undefined &&
     s.unassignedSince === undefined &&
     s.restartingSince === undefined &&
+    s.unlistedSince === undefined &&
     s.lastSkip === undefined &&
     s.dependencyDownSince === undefined &&
     s.nextRestartAt === undefined &&
@@ -81,7 +82,7 @@ export function isQuiet(s: SubjectState): boolean {
 function sinceAtMostNow(s: SubjectState, now: number): SubjectState {
   const late = (t: number | undefined) => t !== undefined && t > now;
   if (
-    !late(s.failedSince) && !late(s.recoveredAt) && !late(s.unassignedSince) && !late(s.restartingSince) && !late(s.dependencyDownSince) && !late(s.refusedSince) &&
+    !late(s.failedSince) && !late(s.recoveredAt) && !late(s.unassignedSince) && !late(s.restartingSince) && !late(s.unlistedSince) && !late(s.dependencyDownSince) && !late(s.refusedSince) &&
     !s.moves.some((t) => t > now) && !s.restartTimes.some((t) => t > now)
   ) {
     return s;
@@ -93,6 +94,7 @@ function sinceAtMostNow(s: SubjectState, now: number): SubjectState {
     recoveredAt: at(s.recoveredAt),
     unassignedSince: at(s.unassignedSince),
     restartingSince: at(s.restartingSince),
+    unlistedSince: at(s.unlistedSince),
     dependencyDownSince: at(s.dependencyDownSince),
     refusedSince: at(s.refusedSince),
     // The moves the step put ahead count as one, now: brought to now each, an episode long settled (and its
@@ -132,6 +134,7 @@ export function observe(
     (seen.workerId === '' || seen.workerId === prev.workerId) &&
     prev.recoveredAt === undefined &&
     prev.unassignedSince === undefined &&
+    prev.unlistedSince === undefined &&
     prev.moves.every((t) => t > now - keepMoves) &&
     prev.restartTimes.every((t) => t > now - config.escalateAfter.window)
   ) {
@@ -141,7 +144,8 @@ export function observe(
   const moved = prev !== undefined && prev.workerId !== '' && seen.workerId !== '' && prev.workerId !== seen.workerId;
   const moves = [...base.moves.filter((t) => t > now - keepMoves), ...(moved ? [now] : [])];
   const restartTimes = base.restartTimes.filter((t) => t > now - config.escalateAfter.window);
-  const common = { ...base, state: seen.state, workerId: seen.workerId === '' ? base.workerId : seen.workerId, moves, restartTimes };
+  // Seen: listed again, whatever it was while unlisted.
+  const common = { ...base, state: seen.state, workerId: seen.workerId === '' ? base.workerId : seen.workerId, moves, restartTimes, unlistedSince: undefined };
 
   switch (seen.state) {
     case 'FAILED': {

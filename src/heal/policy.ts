@@ -123,16 +123,21 @@ function taskOf(c: ConnectorSnapshot, id: number, i: number): TaskStatus | undef
 }
 
 /**
- * Under a RUNNING connector, the task ids from which a task not listed is gone: Connect numbers tasks
- * 0..n-1, so one beyond the last listed was reconfigured away (its status is deleted, KAFKA-9472), as is
- * one beyond a lowered tasks.max. Infinity under any other state: its task entries are not to be trusted.
- * A RUNNING connector listing no task at all has none only if it listed none at the poll before (`before`)
- * too: Connect lists none between a connector's start and its first task configs (after a create, a resume
- * from STOPPED, a delete and create under the same name), for as long as its taskConfigs() takes.
+ * A RUNNING connector listing no task: Connect lists none between a connector's start and its first task
+ * configs (after a create, a resume from STOPPED, a delete and create under the same name), for as long as
+ * its taskConfigs() takes. Its remembered tasks are taken for gone only once it has listed none for
+ * heal.unassignedAfter (see step 1 of decide).
  */
-function goneFrom(c: ConnectorSnapshot, before: ConnectorSnapshot | undefined): number {
-  if (c.state !== 'RUNNING') return Infinity;
-  if (c.tasks.length === 0 && (before?.state !== 'RUNNING' || before.tasks.length > 0)) return Infinity;
+const listsNoTask = (c: ConnectorSnapshot): boolean => c.state === 'RUNNING' && c.tasks.length === 0;
+
+/**
+ * Under a RUNNING connector listing tasks, the task ids from which a task not listed is gone: Connect
+ * numbers tasks 0..n-1, so one beyond the last listed was reconfigured away (its status is deleted,
+ * KAFKA-9472), as is one beyond a lowered tasks.max. Infinity under any other state, and under a connector
+ * listing no task (listsNoTask): its task entries are not to be trusted.
+ */
+function goneFrom(c: ConnectorSnapshot): number {
+  if (c.state !== 'RUNNING' || c.tasks.length === 0) return Infinity;
   let last = -1;
   for (const t of c.tasks) if (t.id > last) last = t.id;
   return Math.min(last + 1, c.tasksMax ?? Infinity);
@@ -261,7 +266,8 @@ export function decide(input: DecideInput): Decision {
   };
 
   // 1. Forget what was deleted: a connector missing from a successful listing, a task of a RUNNING one
-  // that the listing no longer shows beyond its last listed task or a lowered tasks.max. A task the
+  // that the listing no longer shows beyond its last listed task or a lowered tasks.max, or that a RUNNING
+  // connector listing no task has left unlisted for heal.unassignedAfter (listsNoTask). A task the
   // listing still shows is there, whatever tasks.max says (Connect before 3.8 does not enforce it,
   // KIP-1004): forgotten here, it would be seen as new below and paged again at every poll.
   // State holds remembered subjects only (a few hundred where thousands run): copied into a Map, which
@@ -272,8 +278,14 @@ export function decide(input: DecideInput): Decision {
   const gone = (connector: string, task: number | null): boolean => {
     const c = present.get(connector);
     if (c === undefined) return unreadable?.has(connector) !== true;
-    return task !== null && task >= goneFrom(c, previous?.get(connector)) && taskOf(c, task, task) === undefined;
+    return task !== null && task >= goneFrom(c) && taskOf(c, task, task) === undefined;
   };
+  /** A task of a connector that lists no task (listsNoTask): gone once that has lasted heal.unassignedAfter. */
+  const unlisted = (connector: string, task: number | null): boolean => {
+    const c = task === null ? undefined : present.get(connector);
+    return c !== undefined && listsNoTask(c);
+  };
+  const unlistedTooLong = (since: number): boolean => now - since >= config.unassignedAfter;
   const subjects = new Map<string, SubjectState>();
   /**
    * Per connector of this cluster, its subjects in state (task id, null for the connector) and their keys
@@ -281,9 +293,13 @@ export function decide(input: DecideInput): Decision {
    */
   const remembered = new Map<string, Map<number | null, string>>();
   for (const key in input.state.subjects) {
-    const s = input.state.subjects[key] as SubjectState;
+    let s = input.state.subjects[key] as SubjectState;
     if (s.cluster === cluster) {
       if (gone(s.connector, s.task)) continue;
+      if (unlisted(s.connector, s.task)) {
+        if (s.unlistedSince === undefined) s = { ...s, unlistedSince: now };
+        else if (unlistedTooLong(s.unlistedSince)) continue;
+      }
       const tasks = remembered.get(s.connector);
       if (tasks === undefined) remembered.set(s.connector, new Map<number | null, string>().set(s.task, key));
       else tasks.set(s.task, key);
@@ -292,7 +308,10 @@ export function decide(input: DecideInput): Decision {
   }
   // Deleting from a Map while iterating it is well defined (what is deleted is not visited): no copy.
   for (const inc of incidents.values()) {
-    if (inc.cluster === cluster && inc.connector !== '*' && gone(inc.connector, inc.task) && !inMaintenance(inc.connector)) resolve(inc, 'deleted');
+    if (inc.cluster !== cluster || inc.connector === '*' || inMaintenance(inc.connector)) continue;
+    // Unlisted: its subject, forgotten above (or never remembered), was last seen when the incident was.
+    const unlistedGone = unlisted(inc.connector, inc.task) && unlistedTooLong(inc.lastSeen) && !subjects.has(subjectKey(inc));
+    if (unlistedGone || gone(inc.connector, inc.task)) resolve(inc, 'deleted');
   }
 
   // 2. Observe every subject seen.
@@ -394,7 +413,7 @@ export function decide(input: DecideInput): Decision {
       if (stateKey !== undefined || !quietStill(t.state, t.workerId, was)) see(c, stateKey, 'task', t.id, t.state, t.workerId, t.trace, was);
     }
     // Quiet tasks that this poll no longer lists are gone, not kept, where step 1 forgets them.
-    if (beforeTrusted && matched !== before.tasks.length) keep(c, before, new Set(c.tasks.map((t) => t.id)), goneFrom(c, before));
+    if (beforeTrusted && matched !== before.tasks.length) keep(c, before, new Set(c.tasks.map((t) => t.id)), goneFrom(c));
   }
   const current = (e: Evaluated): SubjectState => subjects.get(e.key) ?? e.observation.subject;
   const setSubject = (e: Evaluated, s: SubjectState) => {

@@ -252,15 +252,44 @@ describe('a connector deleted meanwhile', () => {
     expect(sim.state.subjects['prod/pg/0']?.attempts ?? 0).toBeGreaterThanOrEqual(attempts);
   });
 
-  it('a RUNNING connector that lists no task two polls in a row has none: its tasks are forgotten, their incidents resolved', () => {
+  it('a connector whose task configs take longer than a poll: its paged task, unlisted for several polls, is neither resolved nor paged again', () => {
+    // A connector whose taskConfigs() takes 5 s, polled every 2 s: RUNNING with "tasks":[] at three polls in a row.
+    const sim = new Sim();
+    const failing = [connector('pg', 'RUNNING', [task(0, 'FAILED', { cls: 'connection' })])];
+    sim.run(30 * MINUTE, POLL, failing);
+    const before = sim.state.subjects['prod/pg/0'];
+    sim.run(2 * MINUTE, POLL, [connector('pg', 'STOPPED', [])]);
+    sim.run(3 * POLL, POLL, [connector('pg', 'RUNNING', [])]);
+    expect(sim.state.subjects['prod/pg/0']).toMatchObject({ attempts: before?.attempts, unlistedSince: expect.any(Number) });
+    sim.poll(failing);
+    expect(sim.actionsOf('resolve')).toEqual([]);
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
+    expect(sim.state.subjects['prod/pg/0']?.unlistedSince).toBeUndefined();
+  });
+
+  it('a RUNNING connector that lists no task for heal.unassignedAfter has none: its tasks are forgotten, their incidents resolved', () => {
     for (const restarted of [false, true]) {
       const sim = new Sim();
-      sim.poll([connector('jdbc', 'RUNNING', [task(0, 'FAILED', { cls: 'serialization' })])]);
-      if (restarted) sim.restart(); // no previous snapshot: the first poll cannot tell
-      expect(sim.advance(POLL).poll([connector('jdbc', 'RUNNING', [])])).toEqual([]);
-      expect(sim.advance(POLL).poll([connector('jdbc', 'RUNNING', [])])).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'deleted' })]);
+      sim.poll([connector('jdbc', 'RUNNING', [task(0, 'FAILED', { cls: 'serialization' }), task(1, 'RUNNING')])]);
+      if (restarted) sim.restart(); // no previous snapshot: nothing changes
+      const none = [connector('jdbc', 'RUNNING', [])];
+      expect(sim.advance(POLL).run(DEFAULTS.unassignedAfter - POLL, POLL, none)).toEqual([]);
+      expect(sim.state.incidents['prod/jdbc/0/serialization']).toBeDefined();
+      expect(sim.advance(POLL).poll(none)).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'deleted' })]);
       expect(sim.state).toMatchObject({ subjects: {}, incidents: {} });
     }
+  });
+
+  it('a task listed again starts its unlisted time afresh: a later short gap does not forget it', () => {
+    const sim = new Sim();
+    const failing = [connector('jdbc', 'RUNNING', [task(0, 'FAILED', { cls: 'serialization' })])];
+    sim.poll(failing);
+    sim.advance(POLL).run(DEFAULTS.unassignedAfter - 2 * POLL, POLL, [connector('jdbc', 'RUNNING', [])]);
+    sim.run(5 * MINUTE, POLL, failing);
+    sim.run(2 * POLL, POLL, [connector('jdbc', 'RUNNING', [])]);
+    sim.poll(failing);
+    expect(sim.actionsOf('resolve')).toEqual([]);
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
   });
 
   it('a task missing between listed ones, or under a FAILED connector, is not taken for deleted', () => {
