@@ -74,7 +74,7 @@ export const schema = {
     env: `${ENV_PREFIX}REQUEST_RETRIES`,
   },
   infoRefresh: {
-    doc: `How often the connector configs a decision needs (tasks.max, connector class, endpoint) are read again with GET /connectors?expand=info ${durationDoc}; a new connector, or a task beyond the cached tasks.max, has them read at once.`,
+    doc: `How often the connector configs a decision needs (tasks.max, connector class, endpoint) are read again with GET /connectors?expand=info ${durationDoc}; a new connector, or a task beyond the cached tasks.max, has them read at once. It also bounds how long a connector created while its start() blocks (it has no status) goes unreported: this plus one pollInterval.`,
     format: FORMAT.positiveDuration,
     default: 300_000,
     env: `${ENV_PREFIX}INFO_REFRESH`,

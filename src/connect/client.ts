@@ -7,7 +7,9 @@
  * (tasks.max, connector class, endpoint) come from `info.config`, which is most of an `expand=info` body
  * and holds clear-text passwords; configs rarely change, so those parts are cached per connector and read
  * again (`GET /connectors?expand=info`, one request) only for a connector not seen yet, for a status
- * showing a task beyond the cached tasks.max, and every `infoRefresh`.
+ * showing a task beyond the cached tasks.max, and every `infoRefresh`. The info listing also names the
+ * connectors that have no status yet, which the status listing leaves out (withStatusless): of those,
+ * only the names are kept.
  */
 import { createHash } from 'node:crypto';
 import pRetry from 'p-retry';
@@ -66,6 +68,14 @@ export const LISTING_PATH = '/connectors?expand=status';
 /** Every connector's config (reduced to InfoParts), read when the cached info is missing or old. */
 export const INFO_LISTING_PATH = '/connectors?expand=info';
 export const DEFAULT_INFO_REFRESH_MS = 5 * 60_000;
+
+/**
+ * The problem of a connector that has a config but no status: Connect leaves it out of the status listing
+ * (and answers 404 for its status) until its start() has returned once, which a start() blocked on an
+ * unreachable system can put off indefinitely.
+ */
+export const NO_STATUS_PROBLEM =
+  'no status: it has not finished starting since it was created (its start() may be blocked, e.g. on an unreachable system: see the worker log)';
 
 /** The cached info parts of one connector. */
 interface CachedInfo {
@@ -170,6 +180,15 @@ export class ConnectClient {
   private readonly listingBuffers = new BodyBuffers();
   /** The SHA-256 of the last `expand=info` body parsed, and what it gave (the configs themselves are not kept). */
   private lastInfo: { readonly digest: Buffer; readonly infos: ReadonlyMap<string, InfoParts> } | undefined;
+  /** The connector names the last info read listed (names only), until the poll that read them takes them. */
+  private infoNames: readonly string[] | undefined;
+  /**
+   * The connectors the last info read listed but the status listing lacked, and lacks still (see
+   * withStatusless); true once a poll has found it so, i.e. from the second poll on.
+   */
+  private statusless = new Map<string, boolean>();
+  /** The last unreadable list made with statusless connectors, reused while it is the same (ClusterLoop compares it by identity). */
+  private statuslessReport: { readonly base: readonly UnreadableConnector[]; readonly names: string; readonly unreadable: readonly UnreadableConnector[] } | undefined;
   /** The version from `GET /`, once known; forgotten when a poll fails (the worker may have been upgraded). */
   private knownVersion: { readonly value: string | undefined } | undefined;
   /** A `GET /` in flight, and whether one has failed (see versionFor). */
@@ -250,6 +269,45 @@ export class ConnectClient {
   }
 
   private async connectors(signal: AbortSignal | undefined): Promise<ListedConnectors> {
+    return this.withStatusless(await this.listed(signal));
+  }
+
+  /**
+   * The listing, with the connectors the last info read listed but the status listing left out: Connect
+   * lists a connector's status only once its start() has returned, so one created while its start() blocks
+   * is in the info listing only. Each is reported unreadable (NO_STATUS_PROBLEM) from the second poll in a
+   * row that finds it so: a connector created a moment ago (its start not run yet), or between the status
+   * read and the info read, is in the next listing and never reported. It is reported until the status
+   * listing lists it, or until an info read no longer lists it (deleted). Only an info read adds one: a
+   * connector that leaves the status listing was deleted, not made statusless.
+   */
+  private withStatusless(listed: ListedConnectors): ListedConnectors {
+    const names = this.infoNames;
+    this.infoNames = undefined;
+    if (names === undefined && this.statusless.size === 0) return listed;
+    const present = new Set<string>();
+    for (const c of listed.connectors) present.add(c.name);
+    for (const u of listed.unreadable) present.add(u.name);
+    if (names !== undefined) {
+      const next = new Map<string, boolean>();
+      for (const name of names) if (!present.has(name)) next.set(name, this.statusless.get(name) ?? false);
+      this.statusless = next;
+    } else for (const name of this.statusless.keys()) if (present.has(name)) this.statusless.delete(name);
+    const reported: string[] = [];
+    for (const [name, seenBefore] of this.statusless) {
+      if (seenBefore) reported.push(name);
+      else this.statusless.set(name, true);
+    }
+    if (reported.length === 0) return listed;
+    const key = JSON.stringify(reported);
+    const last = this.statuslessReport;
+    if (last !== undefined && last.base === listed.unreadable && last.names === key) return { connectors: listed.connectors, unreadable: last.unreadable };
+    const unreadable = [...listed.unreadable, ...reported.map((name) => ({ name, problem: NO_STATUS_PROBLEM }))];
+    this.statuslessReport = { base: listed.unreadable, names: key, unreadable };
+    return { connectors: listed.connectors, unreadable };
+  }
+
+  private async listed(signal: AbortSignal | undefined): Promise<ListedConnectors> {
     const last = this.lastListing;
     const lastIndexed = this.listingIndex?.bytes;
     this.lastListing = undefined;
@@ -271,8 +329,9 @@ export class ConnectClient {
     } else listing = parseWith(this.line('GET', LISTING_PATH), () => parseListing(body));
     if (listing.kind === 'expanded') {
       const { connectors: statuses, unreadable } = listing;
-      // An unreadable connector is still there: its cached info is kept for when it reads again.
+      // An unreadable or statusless connector is still there: its cached info is kept for when it reads again.
       const listed = new Set([...statuses, ...unreadable].map((c) => c.name));
+      for (const name of this.statusless.keys()) listed.add(name);
       for (const name of this.info.keys()) if (!listed.has(name)) this.info.delete(name);
       const reason = this.infoReason(statuses);
       if (reason !== undefined) await this.readInfo(statuses, reason, signal);
@@ -321,7 +380,8 @@ export class ConnectClient {
 
   /** Why the info must be read before this poll's snapshot, or undefined when the cache will do. */
   private infoReason(connectors: readonly ConnectorSnapshot[]): string | undefined {
-    if (connectors.length === 0 || !this.readsInfo) return undefined;
+    // An empty listing reads it too: the info lists the connectors that have no status yet (withStatusless).
+    if (!this.readsInfo) return undefined;
     if (this.infoReadAt === undefined) return 'first read';
     if (!this.infoFresh()) return 'refresh';
     for (const c of connectors) {
@@ -374,6 +434,7 @@ export class ConnectClient {
     for (const [name, info] of infos) this.info.set(name, { info, tasksSeen: 0 });
     for (const c of connectors) this.info.set(c.name, { info: infos.get(c.name) ?? {}, tasksSeen: taskExtent(c) });
     this.lastInfo = { digest, infos };
+    this.infoNames = [...infos.keys()];
     this.infoReadAt = this.now();
     this.logger?.debug({ reason, connectors: infos.size, unchanged: same }, 'read the connector info');
     return !same || before === undefined || !sameInfo(before, this.info);

@@ -63,7 +63,9 @@ export class ClusterLoop {
   /** Sidecar mode: whether our worker id matching no worker_id was warned about (again only after a match). */
   private workerIdWarned = false;
   /** The connectors last given to the metrics, and their FAILED subjects' classes. */
-  private observed: { readonly connectors: ClusterSnapshot['connectors']; readonly classes: ReadonlyMap<string, FailureClass> } | undefined;
+  private observed:
+    | { readonly connectors: ClusterSnapshot['connectors']; readonly unreadable: ClusterSnapshot['unreadable']; readonly classes: ReadonlyMap<string, FailureClass> }
+    | undefined;
   /** The unreadable connectors last logged (name and problem), so that each change is logged once, not every poll. */
   private unreadableLogged = '[]';
 
@@ -112,13 +114,15 @@ export class ClusterLoop {
       return { ok: false, actions: [] };
     }
     metrics.observePoll(cluster.name, 'ok', (this.deps.now() - started) / 1000, this.deps.now());
-    // The client hands back the same connectors array when the worker's listing did not change by a byte:
-    // the classes and the gauges made of it are still right.
-    let classes = this.observed?.connectors === snapshot.connectors ? this.observed.classes : undefined;
+    // The client hands back the same connectors (and unreadable) array when the worker's listing did not
+    // change by a byte: the classes and the gauges made of it are still right. The unreadable ones may change
+    // on the same listing (a connector without a status, found by an info read: ConnectClient.withStatusless).
+    const same = this.observed?.connectors === snapshot.connectors && this.observed.unreadable === snapshot.unreadable;
+    let classes = same ? this.observed?.classes : undefined;
     if (classes === undefined) {
       classes = failedClasses(snapshot, classify);
       metrics.observeSnapshot(snapshot, classes);
-      this.observed = { connectors: snapshot.connectors, classes };
+      this.observed = { connectors: snapshot.connectors, unreadable: snapshot.unreadable, classes };
       this.logUnreadable(snapshot, log);
       if (config.ownership.mode === 'worker') this.checkWorkerId(snapshot.connectors, log);
     }

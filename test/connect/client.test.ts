@@ -2,7 +2,7 @@ import nock from 'nock';
 import { pino, type Logger } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { seeded } from '../../bench/lib/stats.js';
-import { ConnectClient, DEFAULT_INFO_REFRESH_MS, INFO_LISTING_PATH, LISTING_PATH, type ConnectClientOptions } from '../../src/connect/client.js';
+import { ConnectClient, DEFAULT_INFO_REFRESH_MS, INFO_LISTING_PATH, LISTING_PATH, NO_STATUS_PROBLEM, type ConnectClientOptions } from '../../src/connect/client.js';
 import { ConnectError, isNotFound, isRebalance } from '../../src/connect/errors.js';
 import { parseListing } from '../../src/connect/shapes.js';
 import type { ClusterConfig } from '../../src/config/types.js';
@@ -57,6 +57,8 @@ class World {
   infoFailures = 0;
   /** Connectors the info listing leaves out (deleted between the two listings). */
   readonly infoMissing = new Set<string>();
+  /** Connectors the status listing leaves out (no status: created while their start() blocks). */
+  readonly statusless = new Set<string>();
 
   constructor(base = URL_, prefix = '') {
     nock(base)
@@ -69,7 +71,8 @@ class World {
       .get(`${prefix}${LISTING}`)
       .reply(() => {
         this.gets.push(LISTING);
-        return [200, Object.fromEntries([...this.connectors].map(([name, c]) => [name, { status: this.status(name, c) }]))];
+        const listed = [...this.connectors].filter(([name]) => !this.statusless.has(name));
+        return [200, Object.fromEntries(listed.map(([name, c]) => [name, { status: this.status(name, c) }]))];
       })
       .get(`${prefix}${INFO}`)
       .reply(() => {
@@ -277,11 +280,17 @@ describe('connector info, cached between polls', () => {
     });
   });
 
-  it('an empty cluster reads no info', async () => {
+  it('an empty cluster reads the info on the first poll and every infoRefresh, as any other (a connector without a status is listed there only)', async () => {
     const world = new World();
     const c = client({}, { now });
     expect((await c.snapshot()).connectors).toEqual([]);
-    expect(world.take().sort()).toEqual(['/', LISTING]);
+    expect(world.take().sort()).toEqual(['/', INFO, LISTING]);
+    clock += DEFAULT_INFO_REFRESH_MS - 1;
+    await c.snapshot();
+    expect(world.take()).toEqual([LISTING]);
+    clock += 1;
+    await c.snapshot();
+    expect(world.take()).toEqual([LISTING, INFO]);
   });
 
   it('a new connector costs one expand=info request, on the poll that first lists it', async () => {
@@ -453,6 +462,141 @@ describe('connector info, cached between polls', () => {
       });
     const err = await failure(client({}, { retries: 2 }).snapshot(controller.signal));
     expect(err.code).toBe('ABORTED');
+  });
+});
+
+describe('connectors without a status (created while their start() blocks)', () => {
+  const statusless = (snap: { unreadable?: readonly { name: string; problem: string }[] }) => (snap.unreadable ?? []).map((u) => u.name);
+
+  it('are unreadable from the second poll that finds them in the info listing only, on a byte-identical listing, with no request more', async () => {
+    const world = new World().add('a').add('blocked');
+    world.statusless.add('blocked');
+    const c = client({}, { now });
+    const first = await c.snapshot();
+    expect(first.connectors.map((x) => x.name)).toEqual(['a']);
+    expect(first).not.toHaveProperty('unreadable');
+    expect(world.take().sort()).toEqual(['/', INFO, LISTING]);
+    clock += 10_000;
+    const second = await c.snapshot();
+    expect(second.connectors).toBe(first.connectors);
+    expect(second.unreadable).toEqual([{ name: 'blocked', problem: NO_STATUS_PROBLEM }]);
+    expect(world.take()).toEqual([LISTING]);
+    // Still so on the next polls, with the very same array (ClusterLoop compares it by identity).
+    for (let i = 0; i < 3; i++) {
+      clock += 10_000;
+      const next = await c.snapshot();
+      expect(next.unreadable).toBe(second.unreadable);
+      expect(next.connectors).toBe(first.connectors);
+    }
+    expect(world.take()).toEqual([LISTING, LISTING, LISTING]);
+    // An info refresh that still lists it keeps it reported, without a gap.
+    clock += DEFAULT_INFO_REFRESH_MS;
+    expect(statusless(await c.snapshot())).toEqual(['blocked']);
+    expect(world.take()).toEqual([LISTING, INFO]);
+    // Its start() returns: it is a connector like the others, its info already cached.
+    world.statusless.delete('blocked');
+    clock += 10_000;
+    const started = await c.snapshot();
+    expect(started).not.toHaveProperty('unreadable');
+    expect(started.connectors.find((x) => x.name === 'blocked')).toMatchObject({ tasksMax: 1, endpoint: { host: 'blocked.db.internal', port: 5432 } });
+    expect(world.take()).toEqual([LISTING]);
+  });
+
+  it('keep no config value: the problem says what to look at, and no password is anywhere in the snapshot', async () => {
+    const world = new World().add('blocked');
+    world.statusless.add('blocked');
+    const c = client({}, { now });
+    await c.snapshot();
+    const snap = await c.snapshot();
+    expect(snap).toMatchObject({ connectors: [], unreadable: [{ name: 'blocked', problem: expect.stringMatching(/^no status: .*start\(\).*worker log/) }] });
+    expect(JSON.stringify(snap)).not.toMatch(/secret-of-|db\.internal/);
+    expect(world.take().filter((g) => g === INFO)).toHaveLength(1);
+  });
+
+  it('one that has a status by the next poll (created a moment ago, or between the status and the info read) is never reported', async () => {
+    const world = new World().add('a').add('new');
+    world.statusless.add('new');
+    const c = client({}, { now });
+    expect(await c.snapshot()).not.toHaveProperty('unreadable');
+    world.statusless.delete('new');
+    clock += 10_000;
+    const next = await c.snapshot();
+    expect(next).not.toHaveProperty('unreadable');
+    expect(next.connectors.map((x) => x.name)).toEqual(['a', 'new']);
+    // Deleted later: it left the status listing, which makes it deleted, not statusless.
+    world.connectors.delete('new');
+    for (let i = 0; i < 3; i++) {
+      clock += 10_000;
+      expect(await c.snapshot()).not.toHaveProperty('unreadable');
+    }
+  });
+
+  it('a connector that leaves the status listing but not yet the info (deleted, or deleted and re-created) is not reported before an info read lists it alone', async () => {
+    const world = new World().add('a').add('b');
+    const c = client({}, { now });
+    await c.snapshot();
+    // Re-created under its name while its start() blocks: no status any more, config again.
+    world.statusless.add('b');
+    for (let i = 0; i < 3; i++) {
+      clock += 10_000;
+      const snap = await c.snapshot();
+      expect(snap).not.toHaveProperty('unreadable');
+      expect(snap.connectors.map((x) => x.name)).toEqual(['a']);
+    }
+    expect(world.take().filter((g) => g === INFO)).toHaveLength(1);
+    clock += DEFAULT_INFO_REFRESH_MS;
+    expect(await c.snapshot()).not.toHaveProperty('unreadable');
+    clock += 10_000;
+    expect(statusless(await c.snapshot())).toEqual(['b']);
+  });
+
+  it('a statusless connector deleted is reported until the next info read, not after', async () => {
+    const world = new World().add('a').add('blocked');
+    world.statusless.add('blocked');
+    const c = client({}, { now });
+    await c.snapshot();
+    clock += 10_000;
+    expect(statusless(await c.snapshot())).toEqual(['blocked']);
+    world.connectors.delete('blocked');
+    clock += DEFAULT_INFO_REFRESH_MS - 20_000;
+    expect(statusless(await c.snapshot())).toEqual(['blocked']);
+    clock += 10_000;
+    expect(await c.snapshot()).not.toHaveProperty('unreadable');
+    expect(world.take().filter((g) => g === INFO)).toHaveLength(2);
+    clock += 10_000;
+    expect(await c.snapshot()).not.toHaveProperty('unreadable');
+  });
+
+  it('is found in a cluster whose only connector has no status, and kept through a failed info refresh', async () => {
+    const world = new World().add('blocked');
+    world.statusless.add('blocked');
+    const c = client({}, { now });
+    expect(await c.snapshot()).toMatchObject({ connectors: [] });
+    expect(statusless(await c.snapshot())).toEqual(['blocked']);
+    world.infoFailures = 1;
+    clock += DEFAULT_INFO_REFRESH_MS;
+    expect(statusless(await c.snapshot())).toEqual(['blocked']);
+    expect(world.take().filter((g) => g === INFO)).toHaveLength(2);
+  });
+
+  it('is added after the unreadable ones of the listing, and a client that reads no info finds none', async () => {
+    nock(URL_)
+      .persist()
+      .get('/')
+      .reply(200, ROOT)
+      .get(LISTING)
+      .reply(200, { a: { status: status('a', 'DRAINING') } })
+      .get(INFO)
+      .reply(200, { a: { info: { config: { 'tasks.max': '1' } } }, blocked: { info: { config: { 'tasks.max': '1' } } } });
+    const c = client({}, { now });
+    await c.snapshot();
+    expect((await c.snapshot()).unreadable).toEqual([
+      { name: 'a', problem: expect.stringContaining('unknown state "DRAINING"') },
+      { name: 'blocked', problem: NO_STATUS_PROBLEM },
+    ]);
+    const noInfo = client({}, { now, readInfo: false });
+    await noInfo.snapshot();
+    expect((await noInfo.snapshot()).unreadable?.map((u) => u.name)).toEqual(['a']);
   });
 });
 

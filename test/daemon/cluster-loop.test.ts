@@ -115,6 +115,34 @@ describe('ClusterLoop with connectors whose status cannot be read', () => {
   });
 });
 
+describe('ClusterLoop with connectors without a status', () => {
+  it('logs and counts a change of the unreadable set on a listing that did not change (the same connectors array)', async () => {
+    const lines: { level: number; msg: string; unreadable?: unknown }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    const connectors = listing('RUNNING');
+    const none: readonly UnreadableConnector[] = [];
+    let unreadable = none;
+    const { loop, metrics, advance } = loopOver(() => connectors, undefined, { logger, unreadable: () => unreadable });
+    await loop.poll();
+    // As ConnectClient does: the same arrays while nothing changes, a new unreadable one when it does.
+    const found: readonly UnreadableConnector[] = [{ name: 'blocked', problem: 'no status: …' }];
+    unreadable = found;
+    for (let i = 0; i < 3; i++) {
+      advance(10_000);
+      await loop.poll();
+    }
+    expect(await gauge(metrics, 'connect_watchdog_connectors_unreadable', { cluster: 'default' })).toBe(1);
+    unreadable = none;
+    advance(10_000);
+    await loop.poll();
+    expect(await gauge(metrics, 'connect_watchdog_connectors_unreadable', { cluster: 'default' })).toBe(0);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      [40, 'cannot read the status of some connectors: nothing is decided about them until it reads again'],
+      [30, 'every connector status reads again'],
+    ]);
+  });
+});
+
 describe('ClusterLoop that hits a bug', () => {
   it('counts a failed poll and goes on, rather than rejecting (the daemon died on an unhandled rejection)', async () => {
     let broken = true;

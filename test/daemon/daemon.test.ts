@@ -122,6 +122,24 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(reads).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3]);
   });
 
+  it('counts a connector created while its start() blocks (no status) as unreadable from its second poll, until it starts', async () => {
+    fake.add('healthy', {});
+    fake.add('jdbc-blocked', { noStatus: true });
+    const d = daemon();
+    await d.init();
+    const unreadable = async () => /connect_watchdog_connectors_unreadable\{cluster="prod"\} (\d+)/.exec(await d.metrics.metrics())?.[1];
+    expect(await once(d)).toBe(true);
+    expect(await unreadable()).toBe('0');
+    clock += 10_000;
+    await once(d);
+    expect(await unreadable()).toBe('1');
+    delete fake.connectors.get('jdbc-blocked')!.noStatus;
+    clock += 10_000;
+    await once(d);
+    expect(await unreadable()).toBe('0');
+    expect(fake.posts).toEqual([]);
+  });
+
   it('on a worker older than 3.0 restarts the connector, then each FAILED task', async () => {
     fake.version = '2.8.1';
     fake.add('old', { state: 'FAILED', trace: CONNECTION, tasks: [{ id: 0, state: 'FAILED', worker_id: 'w', trace: CONNECTION }, { id: 1, state: 'RUNNING', worker_id: 'w' }] });

@@ -17,6 +17,8 @@ export interface FakeConnector {
   trace?: string;
   tasks: FakeTask[];
   config: Record<string, string>;
+  /** No status yet (created while its start() blocks): left out of ?expand=status, 404 on its status; listed by name and info. */
+  noStatus?: boolean;
 }
 
 export interface RecordedRequest {
@@ -58,6 +60,7 @@ export class FakeConnect {
       ...(c.trace !== undefined && { trace: c.trace }),
       tasks: c.tasks ?? [{ id: 0, state: 'RUNNING', worker_id: '127.0.0.1:8083' }],
       config: c.config ?? { 'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector', 'tasks.max': '1' },
+      ...(c.noStatus === true && { noStatus: true }),
     });
     return this;
   }
@@ -125,6 +128,8 @@ export class FakeConnect {
       if (this.legacy || expand.length === 0) return this.json(res, 200, [...this.connectors.keys()]);
       const body: Record<string, unknown> = {};
       for (const [name, c] of this.connectors) {
+        // Kafka Connect leaves a connector with no status out of the listing when it expands the status.
+        if (c.noStatus === true && expand.includes('status')) continue;
         body[name] = {
           ...(expand.includes('status') && { status: this.statusOf(name) }),
           ...(expand.includes('info') && {
@@ -137,7 +142,10 @@ export class FakeConnect {
     const name = parts[1]!;
     const c = this.connectors.get(name);
     if (!c) return this.json(res, 404, { error_code: 404, message: `Unknown connector: ${name}` });
-    if (req.method === 'GET' && parts[2] === 'status') return this.json(res, 200, this.statusOf(name));
+    if (req.method === 'GET' && parts[2] === 'status') {
+      if (c.noStatus === true) return this.json(res, 404, { error_code: 404, message: `No status found for connector ${name}` });
+      return this.json(res, 200, this.statusOf(name));
+    }
     if (req.method === 'POST' && parts[2] === 'restart') {
       const includeTasks = url.searchParams.get('includeTasks') === 'true';
       const onlyFailed = url.searchParams.get('onlyFailed') === 'true';
