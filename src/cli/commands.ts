@@ -60,7 +60,7 @@ Logs are JSON lines on stdout. SIGTERM, SIGINT and SIGHUP stop it cleanly (exit 
 
 Prints, per cluster, each connector with its type, state, task states, worker, and the root cause and
 class of anything FAILED. --json prints the same as one JSON document.
-Exit codes: 0 everything RUNNING, 2 something FAILED (or a status that cannot be read), 1 a cluster could not be reached, 78 bad config.`,
+Exit codes: 0 everything RUNNING, 2 something FAILED (or a status that cannot be read, or none yet), 1 a cluster could not be reached, 78 bad config.`,
   classify: `Usage: connect-watchdog classify [FILE|-] [--config FILE]
 
 Reads one Java stack trace (the 'trace' of a Connect status) from FILE, or from stdin with '-' or no
@@ -158,7 +158,8 @@ async function statusCommand(argv: string[]): Promise<number> {
     clusters.map(async (cluster) => {
       const client = new ConnectClient(cluster, { ...clientOptions(config), logger, readInfo: false });
       try {
-        return { cluster: cluster.name, snapshot: await client.snapshot(signal) };
+        // Without the info (it holds every connector's passwords), only GET /connectors names those without a status.
+        return { cluster: cluster.name, snapshot: await client.withUnlisted(await client.snapshot(signal), signal) };
       } catch (err) {
         return { cluster: cluster.name, error: (err as Error).message };
       } finally {

@@ -18,7 +18,7 @@ import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { mapBounded } from './bounded.js';
 import { ConnectError, isConnectError, isNotFound, isRebalance, ShapeError } from './errors.js';
 import { indexListing, indexMembers, type ListingIndex } from './listing-index.js';
-import { parseInfoEntry, parseInfoListing, parseListing, parseRestartBody, parseStatus, parseVersion, splitListed, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
+import { parseInfoEntry, parseInfoListing, parseListing, parseNames, parseRestartBody, parseStatus, parseVersion, splitListed, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
 import { BodyBuffers, Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector } from './types.js';
 import { parseWith, type RequestLine } from './response.js';
@@ -68,6 +68,8 @@ export const LISTING_PATH = '/connectors?expand=status';
 /** Every connector's config (reduced to InfoParts), read when the cached info is missing or old. */
 export const INFO_LISTING_PATH = '/connectors?expand=info';
 export const DEFAULT_INFO_REFRESH_MS = 5 * 60_000;
+/** The connectors' names, no config: what a client that reads no info learns the statusless ones from (withUnlisted). */
+export const NAMES_PATH = '/connectors';
 
 /**
  * The problem of a connector that has a config but no status: Connect leaves it out of the status listing
@@ -247,6 +249,33 @@ export class ConnectClient {
       throw err;
     }
     return parseWith(this.line('GET', path), () => parseStatus(body));
+  }
+
+  /**
+   * For a one-shot look that reads no info (`status`), which withStatusless cannot help: the snapshot with
+   * the connectors that `GET /connectors` (names only, no config) lists but the snapshot left out, each
+   * read once more by `GET /connectors/{name}/status`: a 404 makes it unreadable (NO_STATUS_PROBLEM), a
+   * status (it started, or was created, in between) joins the connectors. Read after the snapshot, so a
+   * connector deleted in between is in neither listing. When these reads fail, the snapshot is answered
+   * as it was (warned): one request more per look, and per connector left out.
+   */
+  async withUnlisted(snapshot: ClusterSnapshot, signal?: AbortSignal): Promise<ClusterSnapshot> {
+    try {
+      const body = await this.get(NAMES_PATH, signal);
+      const names = parseWith(this.line('GET', NAMES_PATH), () => parseNames(body));
+      const seen = new Set([...snapshot.connectors, ...(snapshot.unreadable ?? [])].map((c) => c.name));
+      const unlisted = names.filter((name) => !seen.has(name));
+      if (unlisted.length === 0) return snapshot;
+      const read = await mapBounded(unlisted, this.statusConcurrency, (name, s) => this.readableStatus(name, s), signal);
+      const { connectors, unreadable } = splitListed(read.map((entry, k) => entry ?? { name: unlisted[k] as string, problem: NO_STATUS_PROBLEM }));
+      const allUnreadable = [...(snapshot.unreadable ?? []), ...unreadable];
+      return { ...snapshot, connectors: [...snapshot.connectors, ...connectors], ...(allUnreadable.length > 0 && { unreadable: allUnreadable }) };
+    } catch (err) {
+      const error = this.asAbort(err, signal, NAMES_PATH);
+      if (!isConnectError(error)) throw error;
+      this.logger?.warn({ code: error.code, status: error.status, path: error.path }, 'could not look for connectors without a status: showing the listing as it is');
+      return snapshot;
+    }
   }
 
   /** `POST /connectors/{name}/restart?includeTasks=&onlyFailed=`. Not retried. */

@@ -193,6 +193,13 @@ export function parseListing(body: unknown): Listing {
   return { kind: 'expanded', ...splitListed(Object.entries(listing).map(([name, value]) => parseListingEntry(name, value))) };
 }
 
+/** The body of `GET /connectors` (no expand): the connectors' names. */
+export function parseNames(body: unknown): readonly string[] {
+  if (!Array.isArray(body)) throw new ShapeError('connectors', `expected an array of connector names, got ${describe(body)}`);
+  const listing = parseListing(body);
+  return listing.kind === 'names' ? listing.names : [];
+}
+
 /** One member of the `GET /connectors?expand=info` listing: its info parts, or undefined when listed without an info. */
 export function parseInfoEntry(name: string, value: unknown): InfoParts | undefined {
   const at = key(name);

@@ -190,6 +190,22 @@ describe('status', () => {
     expect(view.summary.unreadable).toBe(1);
   });
 
+  it('names a connector that has no status (created while its start() blocks), exit 2, without reading any config', async () => {
+    fake.add('pg-orders', {});
+    fake.add('jdbc-blocked', { noStatus: true, config: { 'connector.class': 'x', 'tasks.max': '1', 'connection.password': 'hunter2' } });
+    const r = await cli(['status'], { env: { CONNECT_URL: fake.url } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('pg-orders');
+    expect(r.stdout).toMatch(/UNREADABLE jdbc-blocked: no status: .*start\(\)/);
+    expect(r.stdout).toContain('2 connector(s), 0 with failures, 1 unreadable, 0 cluster(s) unreachable');
+    expect(r.stdout + r.stderr).not.toContain('hunter2');
+    const gets = fake.requests.map((q) => q.url);
+    expect(gets.filter((u) => u.includes('expand=info'))).toEqual([]);
+    expect(gets).toContain('/connectors');
+    expect(gets).toContain('/connectors/jdbc-blocked/status');
+    expect(gets).not.toContain('/connectors/pg-orders/status');
+  });
+
   it('keeps its exit code, without a stack trace, when the reader stops early (| head -1)', async () => {
     for (let i = 0; i < 300; i++) {
       fake.add(`sink-${i}`, { type: 'sink' });

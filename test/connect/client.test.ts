@@ -600,6 +600,44 @@ describe('connectors without a status (created while their start() blocks)', () 
   });
 });
 
+describe('withUnlisted (a one-shot look without the info)', () => {
+  it('adds what GET /connectors names and the listing left out: 404 as no status, a status read meanwhile as a connector', async () => {
+    nock(URL_)
+      .get('/')
+      .reply(200, ROOT)
+      .get(LISTING)
+      .reply(200, { a: { status: status('a') } })
+      .get('/connectors')
+      .reply(200, ['a', 'blocked', 'started now'])
+      .get('/connectors/blocked/status')
+      .reply(404, { error_code: 404, message: 'No status found for connector blocked' })
+      .get('/connectors/started%20now/status')
+      .reply(200, status('started now'));
+    const c = client({}, { readInfo: false });
+    const snap = await c.withUnlisted(await c.snapshot());
+    expect(snap.connectors.map((x) => x.name)).toEqual(['a', 'started now']);
+    expect(snap.unreadable).toEqual([{ name: 'blocked', problem: NO_STATUS_PROBLEM }]);
+    expect(nock.isDone()).toBe(true);
+  });
+
+  it('answers the very snapshot when nothing is left out, and when the names cannot be read (warned)', async () => {
+    const { logger, lines } = capture();
+    nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, { a: { status: status('a') } }).get('/connectors').reply(200, ['a']);
+    const c = client({}, { readInfo: false, logger });
+    const snap = await c.snapshot();
+    expect(await c.withUnlisted(snap)).toBe(snap);
+    nock(URL_).get('/connectors').reply(503, { error_code: 503, message: 'unavailable' });
+    expect(await c.withUnlisted(snap)).toBe(snap);
+    nock(URL_).get('/connectors').reply(200, ['a', 'b']).get('/connectors/b/status').reply(500, { error_code: 500, message: 'boom' });
+    expect(await c.withUnlisted(snap)).toBe(snap);
+    const warns = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['level'] === 40);
+    expect(warns.map((w) => [w['code'], w['status']])).toEqual([
+      ['HTTP', 503],
+      ['HTTP', 500],
+    ]);
+  });
+});
+
 describe('a listing identical to the last one', () => {
   it('is not parsed again: the snapshot reuses the same connectors array until a byte changes', async () => {
     const world = new World().add('a').add('b', { tasks: 3, tasksMax: 3 });

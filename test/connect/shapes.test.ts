@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../../src/connect/errors.js';
-import { parseInfo, parseInfoListing, parseListing, parseRestartBody, parseStatus, parseVersion } from '../../src/connect/shapes.js';
+import { parseInfo, parseInfoListing, parseListing, parseNames, parseRestartBody, parseStatus, parseVersion } from '../../src/connect/shapes.js';
 import { expandOnly, expandPasswords, fixture, fixtureNames } from './fixtures.js';
 
 function shapeError(fn: () => unknown): ShapeError {
@@ -137,6 +137,12 @@ describe('the expand listing', () => {
     expect(parseListing(['a', 'b c'])).toEqual({ kind: 'names', names: ['a', 'b c'] });
     expect(parseListing([])).toEqual({ kind: 'names', names: [] });
     expect(shapeError(() => parseListing(['a', 3])).field).toBe('connectors[1]');
+  });
+
+  it('reads the names of GET /connectors, and nothing else', () => {
+    expect(parseNames(['a', 'b c'])).toEqual(['a', 'b c']);
+    expect(shapeError(() => parseNames({ a: {} })).field).toBe('connectors');
+    expect(shapeError(() => parseNames(['a', ''])).field).toBe('connectors[1]');
   });
 
   it('rejects the {} entries of an ignored expand (?expand=bogus)', () => {
