@@ -151,7 +151,7 @@ export class WatchdogMetrics {
     });
     this.unreadable = new Gauge({
       name: `${p}connectors_unreadable`,
-      help: 'Connectors listed at the last successful poll whose status the watchdog could not read (an unknown state, a wrong shape): nothing is decided about them.',
+      help: 'Connectors listed at the last successful poll whose status the watchdog could not read (an unknown state, a wrong shape) or that have none yet (start() not returned since created): nothing is decided about them.',
       labelNames: ['cluster'],
       registers,
     });
