@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
@@ -50,6 +50,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     void daemon
       .shutdown()
       .then(() => Promise.all([fake.stop(), new Promise((r) => pager.close(r))]))
-      .then(() => process.exit(0));
+      .then(() => {
+        rmSync(dir, { recursive: true, force: true });
+        process.exit(0);
+      });
   });
 }
