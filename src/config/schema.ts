@@ -235,7 +235,7 @@ export const schema = {
       },
     },
     unassignedAfter: {
-      doc: `Escalate a connector or task UNASSIGNED, or RESTARTING (its start() has not returned), this long. Connect reassigns a departed worker's tasks only after scheduled.rebalance.max.delay.ms (5 min by default), so keep this above it ${durationDoc}.`,
+      doc: `Escalate a connector or task UNASSIGNED, or RESTARTING (its start() has not returned), or a connector with no status at all (created, its start() not returned), this long. Connect reassigns a departed worker's tasks only after scheduled.rebalance.max.delay.ms (5 min by default), so keep this above it ${durationDoc}.`,
       format: FORMAT.positiveDuration,
       default: 600_000,
       env: `${ENV_PREFIX}HEAL_UNASSIGNED_AFTER`,

@@ -42,6 +42,8 @@ export interface UnreadableConnector {
   readonly name: string;
   /** The field and what is wrong with it (never a config value), e.g. `… .tasks[0].state: unknown state "DRAINING"`. */
   readonly problem: string;
+  /** Connect has no status for it at all: created, and its start() has not returned since (policy: paged after heal.unassignedAfter). */
+  readonly noStatus?: true;
 }
 
 export interface ClusterSnapshot {

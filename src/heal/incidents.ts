@@ -74,6 +74,8 @@ export const HINTS = {
     'Connect has not assigned this to any worker: check that workers are up and in the same group; a departed worker\'s work moves only after scheduled.rebalance.max.delay.ms.',
   restarting:
     "The restart has not finished: Connect reads RUNNING only once the connector's or task's start() returns. Look in the worker's log and a thread dump (jstack) for a start() blocked on an unreachable system or a lock; restarting the worker, or deleting and re-creating the connector, frees it.",
+  noStatus:
+    "Connect keeps no status for a connector until its start() returns: this one was created and has not finished starting. Look in the worker's log and a thread dump (jstack) for a start() blocked on an unreachable system (firewall, DNS, a wrong host) or a lock; once the cause is gone, deleting and re-creating the connector, or restarting the worker, frees it.",
   rebalancing:
     'The task keeps moving between workers: look for workers that leave and rejoin (GC pauses, session timeouts, crash loops) in the worker logs.',
   clusterOutage:

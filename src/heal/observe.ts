@@ -66,6 +66,7 @@ export function isQuiet(s: SubjectState): boolean {
     s.unassignedSince === undefined &&
     s.restartingSince === undefined &&
     s.unlistedSince === undefined &&
+    s.noStatusSince === undefined &&
     s.lastSkip === undefined &&
     s.dependencyDownSince === undefined &&
     s.nextRestartAt === undefined &&
@@ -82,7 +83,7 @@ export function isQuiet(s: SubjectState): boolean {
 function sinceAtMostNow(s: SubjectState, now: number): SubjectState {
   const late = (t: number | undefined) => t !== undefined && t > now;
   if (
-    !late(s.failedSince) && !late(s.recoveredAt) && !late(s.unassignedSince) && !late(s.restartingSince) && !late(s.unlistedSince) && !late(s.dependencyDownSince) && !late(s.refusedSince) &&
+    !late(s.failedSince) && !late(s.recoveredAt) && !late(s.unassignedSince) && !late(s.restartingSince) && !late(s.unlistedSince) && !late(s.noStatusSince) && !late(s.dependencyDownSince) && !late(s.refusedSince) &&
     !s.moves.some((t) => t > now) && !s.restartTimes.some((t) => t > now)
   ) {
     return s;
@@ -95,6 +96,7 @@ function sinceAtMostNow(s: SubjectState, now: number): SubjectState {
     unassignedSince: at(s.unassignedSince),
     restartingSince: at(s.restartingSince),
     unlistedSince: at(s.unlistedSince),
+    noStatusSince: at(s.noStatusSince),
     dependencyDownSince: at(s.dependencyDownSince),
     refusedSince: at(s.refusedSince),
     // The moves the step put ahead count as one, now: brought to now each, an episode long settled (and its
@@ -135,6 +137,7 @@ export function observe(
     prev.recoveredAt === undefined &&
     prev.unassignedSince === undefined &&
     prev.unlistedSince === undefined &&
+    prev.noStatusSince === undefined &&
     prev.moves.every((t) => t > now - keepMoves) &&
     prev.restartTimes.every((t) => t > now - config.escalateAfter.window)
   ) {
@@ -144,8 +147,8 @@ export function observe(
   const moved = prev !== undefined && prev.workerId !== '' && seen.workerId !== '' && prev.workerId !== seen.workerId;
   const moves = [...base.moves.filter((t) => t > now - keepMoves), ...(moved ? [now] : [])];
   const restartTimes = base.restartTimes.filter((t) => t > now - config.escalateAfter.window);
-  // Seen: listed again, whatever it was while unlisted.
-  const common = { ...base, state: seen.state, workerId: seen.workerId === '' ? base.workerId : seen.workerId, moves, restartTimes, unlistedSince: undefined };
+  // Seen with a status: listed again, whatever it was while unlisted or without a status.
+  const common = { ...base, state: seen.state, workerId: seen.workerId === '' ? base.workerId : seen.workerId, moves, restartTimes, unlistedSince: undefined, noStatusSince: undefined };
 
   switch (seen.state) {
     case 'FAILED': {

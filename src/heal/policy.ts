@@ -25,7 +25,7 @@ import { refill, take } from './budget.js';
 import { HINTS, detailsOf, openIncident, touchIncident, type IncidentDetails } from './incidents.js';
 import { compact, freshSubject, heldRestartDueAt, isQuiet, observe, type Observation, type Seen } from './observe.js';
 import { endRefusals } from './outcome.js';
-import { failureEscalation, rebalancingEscalation, restartingEscalation, settled, unassignedEscalation } from './rules.js';
+import { failureEscalation, NO_STATUS, noStatusEscalation, rebalancingEscalation, restartingEscalation, settled, unassignedEscalation } from './rules.js';
 import {
   subjectKey,
   type Action,
@@ -488,6 +488,22 @@ export function decide(input: DecideInput): Decision {
     }
     return speaking.has(`${connector}\u0000${cls}`);
   };
+
+  // Connectors Connect has no status for (created, their start() not returned): nothing to decide but a page
+  // after heal.unassignedAfter, as unknown. Nobody owns one (no worker is listed), so every watchdog may page
+  // it (the incident key dedups). Once it reads, it is observed as any connector (and its page resolved).
+  for (const u of snapshot.unreadable ?? []) {
+    if (u.noStatus !== true) continue;
+    const key = `${cluster}/${u.name}/connector`;
+    const prev = subjects.get(key);
+    const s: SubjectState =
+      prev?.state === NO_STATUS && prev.noStatusSince !== undefined
+        ? prev
+        : { cluster, connector: u.name, task: null, workerId: '', attempts: 0, restartTimes: [], moves: [], ...prev, state: NO_STATUS, noStatusSince: now };
+    subjects.set(key, s);
+    const reason = noStatusEscalation(s, config, now);
+    if (reason !== undefined) escalateOrTouch('unknown', s, key, { reason, rootCause: '', hint: HINTS.noStatus, trace: '' }, !inMaintenance(u.name), s.noStatusSince ?? now);
+  }
 
   // 4. Per subject: escalations, and what each FAILED subject's restart waits for.
   const candidates: RestartCandidate[] = [];

@@ -82,6 +82,18 @@ export function restartingEscalation(s: SubjectState, config: Pick<HealConfig, '
   return reason === undefined ? undefined : `${reason}: its start() has not returned`;
 }
 
+/** The state remembered for a connector Connect has no status for (an UnreadableConnector with noStatus). */
+export const NO_STATUS = 'NO_STATUS';
+
+/**
+ * A connector with no status for heal.unassignedAfter: Connect writes one only once the connector's start()
+ * has returned, so one created while its start() blocks has none for good, and nothing would follow.
+ */
+export function noStatusEscalation(s: SubjectState, config: Pick<HealConfig, 'unassignedAfter'>, now: number): string | undefined {
+  const reason = inStateTooLong(s, NO_STATUS, s.noStatusSince, config, now);
+  return reason === undefined ? undefined : `${reason}: Connect has no status for it, its start() has not returned since it was created`;
+}
+
 /**
  * Pages a task moving more than rebalance.maxMoves times within rebalance.window, while it still moves.
  * Only the moves of the current episode count: those since the task last stayed on one worker for the

@@ -104,6 +104,8 @@ export interface SubjectState {
   readonly unassignedSince?: number;
   /** Epoch ms the subject was first seen RESTARTING in a row (its start() has not returned). */
   readonly restartingSince?: number;
+  /** Epoch ms a connector was first reported with no status at all (state NO_STATUS: created, its start() not returned). */
+  readonly noStatusSince?: number;
   /** Epoch ms a task was first left unlisted by its RUNNING connector listing no task (forgotten after heal.unassignedAfter). */
   readonly unlistedSince?: number;
   /** Epoch ms of each worker change within max(rebalance.window, stablePeriod). */

@@ -24,7 +24,7 @@ export interface PersistedState {
   readonly routes?: unknown;
 }
 
-const OPTIONAL_TIMES = ['failedSince', 'nextRestartAt', 'recoveredAt', 'unassignedSince', 'restartingSince', 'unlistedSince', 'dependencyDownSince', 'lastRestartAt', 'refusedSince'] as const;
+const OPTIONAL_TIMES = ['failedSince', 'nextRestartAt', 'recoveredAt', 'unassignedSince', 'restartingSince', 'unlistedSince', 'noStatusSince', 'dependencyDownSince', 'lastRestartAt', 'refusedSince'] as const;
 const isTimes = (v: unknown): boolean => Array.isArray(v) && v.every(isTime);
 
 /** Every field decide() reads, of the type it reads it as: a hand-edited or foreign entry must not crash a poll. */

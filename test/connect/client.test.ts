@@ -479,7 +479,7 @@ describe('connectors without a status (created while their start() blocks)', () 
     clock += 10_000;
     const second = await c.snapshot();
     expect(second.connectors).toBe(first.connectors);
-    expect(second.unreadable).toEqual([{ name: 'blocked', problem: NO_STATUS_PROBLEM }]);
+    expect(second.unreadable).toEqual([{ name: 'blocked', problem: NO_STATUS_PROBLEM, noStatus: true }]);
     expect(world.take()).toEqual([LISTING]);
     // Still so on the next polls, with the very same array (ClusterLoop compares it by identity).
     for (let i = 0; i < 3; i++) {
@@ -592,7 +592,7 @@ describe('connectors without a status (created while their start() blocks)', () 
     await c.snapshot();
     expect((await c.snapshot()).unreadable).toEqual([
       { name: 'a', problem: expect.stringContaining('unknown state "DRAINING"') },
-      { name: 'blocked', problem: NO_STATUS_PROBLEM },
+      { name: 'blocked', problem: NO_STATUS_PROBLEM, noStatus: true },
     ]);
     const noInfo = client({}, { now, readInfo: false });
     await noInfo.snapshot();
@@ -616,7 +616,7 @@ describe('withUnlisted (a one-shot look without the info)', () => {
     const c = client({}, { readInfo: false });
     const snap = await c.withUnlisted(await c.snapshot());
     expect(snap.connectors.map((x) => x.name)).toEqual(['a', 'started now']);
-    expect(snap.unreadable).toEqual([{ name: 'blocked', problem: NO_STATUS_PROBLEM }]);
+    expect(snap.unreadable).toEqual([{ name: 'blocked', problem: NO_STATUS_PROBLEM, noStatus: true }]);
     expect(nock.isDone()).toBe(true);
   });
 

@@ -117,8 +117,12 @@ export function oneTask(name: string, state: State, cls?: FailureClass, opts: { 
   return connector(name, 'RUNNING', [task(0, state, { ...(cls !== undefined && { cls }), ...(opts.workerId !== undefined && { workerId: opts.workerId }) })], opts);
 }
 
-export function snapshot(connectors: readonly ConnectorSnapshot[], at: number, cluster = CLUSTER, unreadable: readonly string[] = []): ClusterSnapshot {
-  return { cluster, at, connectors, ...(unreadable.length > 0 && { unreadable: unreadable.map((name) => ({ name, problem: `connectors["${name}"].status.connector.state: unknown state "DRAINING"` })) }) };
+export function snapshot(connectors: readonly ConnectorSnapshot[], at: number, cluster = CLUSTER, unreadable: readonly string[] = [], noStatus: readonly string[] = []): ClusterSnapshot {
+  const all = [
+    ...unreadable.map((name) => ({ name, problem: `connectors["${name}"].status.connector.state: unknown state "DRAINING"` })),
+    ...noStatus.map((name) => ({ name, problem: 'no status', noStatus: true as const })),
+  ];
+  return { cluster, at, connectors, ...(all.length > 0 && { unreadable: all }) };
 }
 
 export interface PollOptions {
@@ -130,6 +134,8 @@ export interface PollOptions {
   readonly cluster?: string;
   /** Connectors listed with a status that could not be read. */
   readonly unreadable?: readonly string[];
+  /** Connectors Connect has no status for (created, their start() not returned). */
+  readonly noStatus?: readonly string[];
 }
 
 /**
@@ -151,7 +157,7 @@ export class Sim {
 
   poll(connectors: readonly ConnectorSnapshot[], o: PollOptions = {}): Action[] {
     if (this.opts.freeze === true) deepFreeze(this.state);
-    const snap = snapshot(connectors, this.now, o.cluster, o.unreadable);
+    const snap = snapshot(connectors, this.now, o.cluster, o.unreadable, o.noStatus);
     const previous = this.previous.get(snap.cluster);
     const input: DecideInput = {
       state: this.state,

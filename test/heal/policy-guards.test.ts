@@ -337,6 +337,42 @@ describe('a connector whose status cannot be read (an unknown state, a wrong sha
   });
 });
 
+describe('a connector Connect has no status for (created while its start() blocks)', () => {
+  const KEY = 'prod/jdbc/connector/unknown';
+
+  it('is paged once as unknown after heal.unassignedAfter, not before, and resolved once it reads RUNNING', () => {
+    const sim = new Sim();
+    const others = [oneTask('pg', 'RUNNING')];
+    expect(sim.run(DEFAULTS.unassignedAfter - POLL, POLL, others, { noStatus: ['jdbc'] })).toEqual([]);
+    expect(sim.advance(POLL).poll(others, { noStatus: ['jdbc'] })).toEqual([
+      expect.objectContaining({ kind: 'escalate', incident: expect.objectContaining({ key: KEY, class: 'unknown', severity: 'error', task: null, firstSeen: T0 }) }),
+    ]);
+    expect(sim.state.incidents[KEY]?.reason).toMatch(/^NO_STATUS for 10 min .*its start\(\) has not returned since it was created$/);
+    expect(sim.advance(POLL).run(30 * MINUTE, POLL, others, { noStatus: ['jdbc'] })).toEqual([]);
+    expect(sim.advance(POLL).poll([...others, oneTask('jdbc', 'RUNNING')])).toEqual([
+      expect.objectContaining({ kind: 'resolve', resolution: 'recovered', incident: expect.objectContaining({ key: KEY }) }),
+    ]);
+    expect(sim.state).toMatchObject({ subjects: {}, incidents: {} });
+  });
+
+  it('deleted while it has no status: its page is resolved as deleted', () => {
+    const sim = new Sim();
+    sim.run(DEFAULTS.unassignedAfter + POLL, POLL, [], { noStatus: ['jdbc'] });
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
+    expect(sim.advance(POLL).poll([])).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'deleted' })]);
+    expect(sim.state).toMatchObject({ subjects: {}, incidents: {} });
+  });
+
+  it('is not paged inside a maintenance window, and is paged by a sidecar although no worker of its owns it', () => {
+    const quiet = new Sim();
+    quiet.run(30 * MINUTE, POLL, [], { noStatus: ['jdbc'], inMaintenance: () => true });
+    expect(quiet.log).toEqual([]);
+    const sidecar = new Sim();
+    sidecar.run(DEFAULTS.unassignedAfter + POLL, POLL, [], { noStatus: ['jdbc'], owns: () => false });
+    expect(sidecar.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual([KEY]);
+  });
+});
+
 describe('the restart budget', () => {
   const many = (n: number) => Array.from({ length: n }, (_, i) => oneTask(`c${String(i).padStart(2, '0')}`, 'FAILED', 'connection'));
 
