@@ -62,10 +62,10 @@ export function failureEscalation(
   return undefined;
 }
 
-/** `STATE for <how long> (…)` once the subject has been in `state` since `since` for heal.unassignedAfter. */
-function inStateTooLong(s: SubjectState, state: SubjectState['state'], since: number | undefined, config: Pick<HealConfig, 'unassignedAfter'>, now: number): string | undefined {
+/** `<label, STATE by default> for <how long> (…)` once the subject has been in `state` since `since` for heal.unassignedAfter. */
+function inStateTooLong(s: SubjectState, state: SubjectState['state'], since: number | undefined, config: Pick<HealConfig, 'unassignedAfter'>, now: number, label = state): string | undefined {
   if (s.state !== state || since === undefined || now - since < config.unassignedAfter) return undefined;
-  return `${state} for ${formatDuration(now - since)} (heal.unassignedAfter ${formatDuration(config.unassignedAfter)})`;
+  return `${label} for ${formatDuration(now - since)} (heal.unassignedAfter ${formatDuration(config.unassignedAfter)})`;
 }
 
 export function unassignedEscalation(s: SubjectState, config: Pick<HealConfig, 'unassignedAfter'>, now: number): string | undefined {
@@ -90,8 +90,9 @@ export const NO_STATUS = 'NO_STATUS';
  * has returned, so one created while its start() blocks has none for good, and nothing would follow.
  */
 export function noStatusEscalation(s: SubjectState, config: Pick<HealConfig, 'unassignedAfter'>, now: number): string | undefined {
-  const reason = inStateTooLong(s, NO_STATUS, s.noStatusSince, config, now);
-  return reason === undefined ? undefined : `${reason}: Connect has no status for it, its start() has not returned since it was created`;
+  // NO_STATUS is no Connect state: the page says what it means.
+  const reason = inStateTooLong(s, NO_STATUS, s.noStatusSince, config, now, 'no status');
+  return reason === undefined ? undefined : `${reason}: its start() has not returned since it was created`;
 }
 
 /**

@@ -347,7 +347,7 @@ describe('a connector Connect has no status for (created while its start() block
     expect(sim.advance(POLL).poll(others, { noStatus: ['jdbc'] })).toEqual([
       expect.objectContaining({ kind: 'escalate', incident: expect.objectContaining({ key: KEY, class: 'unknown', severity: 'error', task: null, firstSeen: T0 }) }),
     ]);
-    expect(sim.state.incidents[KEY]?.reason).toMatch(/^NO_STATUS for 10 min .*its start\(\) has not returned since it was created$/);
+    expect(sim.state.incidents[KEY]?.reason).toMatch(/^no status for 10 min .*its start\(\) has not returned since it was created$/);
     expect(sim.advance(POLL).run(30 * MINUTE, POLL, others, { noStatus: ['jdbc'] })).toEqual([]);
     expect(sim.advance(POLL).poll([...others, oneTask('jdbc', 'RUNNING')])).toEqual([
       expect.objectContaining({ kind: 'resolve', resolution: 'recovered', incident: expect.objectContaining({ key: KEY }) }),
