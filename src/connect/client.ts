@@ -79,6 +79,8 @@ export const NAMES_PATH = '/connectors';
 export const NO_STATUS_PROBLEM =
   'no status: it has not finished starting since it was created (its start() may be blocked, e.g. on an unreachable system: see the worker log)';
 
+const noStatus = (name: string): UnreadableConnector => ({ name, problem: NO_STATUS_PROBLEM, noStatus: true });
+
 /** The cached info parts of one connector. */
 interface CachedInfo {
   readonly info: InfoParts;
@@ -267,7 +269,7 @@ export class ConnectClient {
       const unlisted = names.filter((name) => !seen.has(name));
       if (unlisted.length === 0) return snapshot;
       const read = await mapBounded(unlisted, this.statusConcurrency, (name, s) => this.readableStatus(name, s), signal);
-      const { connectors, unreadable } = splitListed(read.map((entry, k) => entry ?? { name: unlisted[k] as string, problem: NO_STATUS_PROBLEM, noStatus: true as const }));
+      const { connectors, unreadable } = splitListed(read.map((entry, k) => entry ?? noStatus(unlisted[k] as string)));
       const allUnreadable = [...(snapshot.unreadable ?? []), ...unreadable];
       return { ...snapshot, connectors: [...snapshot.connectors, ...connectors], ...(allUnreadable.length > 0 && { unreadable: allUnreadable }) };
     } catch (err) {
@@ -331,7 +333,7 @@ export class ConnectClient {
     const key = JSON.stringify(reported);
     const last = this.statuslessReport;
     if (last !== undefined && last.base === listed.unreadable && last.names === key) return { connectors: listed.connectors, unreadable: last.unreadable };
-    const unreadable = [...listed.unreadable, ...reported.map((name) => ({ name, problem: NO_STATUS_PROBLEM, noStatus: true as const }))];
+    const unreadable = [...listed.unreadable, ...reported.map(noStatus)];
     this.statuslessReport = { base: listed.unreadable, names: key, unreadable };
     return { connectors: listed.connectors, unreadable };
   }

@@ -182,13 +182,7 @@ export function parseListingEntry(name: string, value: unknown): ConnectorSnapsh
  * reduced by parseInfo), or the plain array of an old worker.
  */
 export function parseListing(body: unknown): Listing {
-  if (Array.isArray(body)) {
-    const names = body.map((n: unknown, i) => {
-      if (typeof n !== 'string' || n === '') throw new ShapeError(`connectors[${i}]`, `expected a connector name, got ${describe(n)}`);
-      return n;
-    });
-    return { kind: 'names', names };
-  }
+  if (Array.isArray(body)) return { kind: 'names', names: parseNames(body) };
   const listing = expectObject(body, 'connectors');
   return { kind: 'expanded', ...splitListed(Object.entries(listing).map(([name, value]) => parseListingEntry(name, value))) };
 }
@@ -196,8 +190,10 @@ export function parseListing(body: unknown): Listing {
 /** The body of `GET /connectors` (no expand): the connectors' names. */
 export function parseNames(body: unknown): readonly string[] {
   if (!Array.isArray(body)) throw new ShapeError('connectors', `expected an array of connector names, got ${describe(body)}`);
-  const listing = parseListing(body);
-  return listing.kind === 'names' ? listing.names : [];
+  return body.map((n: unknown, i) => {
+    if (typeof n !== 'string' || n === '') throw new ShapeError(`connectors[${i}]`, `expected a connector name, got ${describe(n)}`);
+    return n;
+  });
 }
 
 /** One member of the `GET /connectors?expand=info` listing: its info parts, or undefined when listed without an info. */
