@@ -12,7 +12,7 @@
 import type { Classification, Classifier } from '../classify/types.js';
 import type { State } from '../connect/types.js';
 import type { HealConfig } from '../config/types.js';
-import type { SubjectRef, SubjectState } from './types.js';
+import { SUBJECT_SINCE_FIELDS, type SubjectRef, type SubjectState } from './types.js';
 
 export interface Seen {
   readonly state: State;
@@ -53,6 +53,8 @@ export function compact<T extends object>(o: T): T {
 /**
  * RUNNING with nothing to remember but its worker: no failure streak or episode, no restarts, no moves.
  * Such a subject need not be persisted (a fresh one from the next poll decides the same).
+ * Field by field rather than a walk of SUBJECT_TIME_FIELDS: it runs for every healthy subject on every poll,
+ * and the walk is ten times slower (a test holds it to the list).
  */
 export function isQuiet(s: SubjectState): boolean {
   return (
@@ -71,7 +73,8 @@ export function isQuiet(s: SubjectState): boolean {
     s.dependencyDownSince === undefined &&
     s.nextRestartAt === undefined &&
     s.lastRestartAt === undefined &&
-    s.refusals === undefined
+    s.refusals === undefined &&
+    s.refusedSince === undefined
   );
 }
 
@@ -82,28 +85,16 @@ export function isQuiet(s: SubjectState): boolean {
  */
 function sinceAtMostNow(s: SubjectState, now: number): SubjectState {
   const late = (t: number | undefined) => t !== undefined && t > now;
-  if (
-    !late(s.failedSince) && !late(s.recoveredAt) && !late(s.unassignedSince) && !late(s.restartingSince) && !late(s.unlistedSince) && !late(s.noStatusSince) && !late(s.dependencyDownSince) && !late(s.refusedSince) &&
-    !s.moves.some((t) => t > now) && !s.restartTimes.some((t) => t > now)
-  ) {
-    return s;
-  }
-  const at = (t: number | undefined) => (t === undefined ? undefined : Math.min(t, now));
-  return compact({
-    ...s,
-    failedSince: at(s.failedSince),
-    recoveredAt: at(s.recoveredAt),
-    unassignedSince: at(s.unassignedSince),
-    restartingSince: at(s.restartingSince),
-    unlistedSince: at(s.unlistedSince),
-    noStatusSince: at(s.noStatusSince),
-    dependencyDownSince: at(s.dependencyDownSince),
-    refusedSince: at(s.refusedSince),
+  if (!SUBJECT_SINCE_FIELDS.some((k) => late(s[k])) && !s.moves.some((t) => t > now) && !s.restartTimes.some((t) => t > now)) return s;
+  const fixed: Record<string, unknown> = { ...s };
+  for (const k of SUBJECT_SINCE_FIELDS) if (late(s[k])) fixed[k] = now;
+  return {
+    ...(fixed as unknown as SubjectState),
     // The moves the step put ahead count as one, now: brought to now each, an episode long settled (and its
     // incident resolved) read as that many moves at once, and paged again.
     moves: s.moves.some((t) => t > now) ? [...s.moves.filter((t) => t <= now), now] : s.moves,
     restartTimes: s.restartTimes.map((t) => Math.min(t, now)),
-  });
+  };
 }
 
 export function freshSubject(ref: SubjectRef, seen: Seen): SubjectState {

@@ -122,6 +122,19 @@ export interface SubjectState {
   readonly refusedSince?: number;
 }
 
+/**
+ * The epoch-ms fields of SubjectState that mark when something began, never later than now (a clock stepped
+ * back is undone in observe.ts), and with the restart times every optional time the state file may hold.
+ */
+export const SUBJECT_SINCE_FIELDS = ['failedSince', 'recoveredAt', 'unassignedSince', 'restartingSince', 'noStatusSince', 'unlistedSince', 'dependencyDownSince', 'refusedSince'] as const;
+export const SUBJECT_TIME_FIELDS = [...SUBJECT_SINCE_FIELDS, 'nextRestartAt', 'lastRestartAt'] as const;
+
+type OptionalNumberField = { [K in keyof SubjectState]-?: undefined extends SubjectState[K] ? (NonNullable<SubjectState[K]> extends number ? K : never) : never }[keyof SubjectState];
+/** Fails to compile when SubjectState gains an optional time missing from the lists above (refusals is a count). */
+export type EveryTimeListed = [Exclude<OptionalNumberField, (typeof SUBJECT_TIME_FIELDS)[number] | 'refusals'>] extends [never] ? true : never;
+const everyTimeListed: EveryTimeListed = true;
+void everyTimeListed;
+
 export interface BudgetState {
   readonly tokens: number;
   readonly updatedAt: number;

@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHan
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { EMPTY_HEAL_STATE, type HealState } from '../heal/types.js';
+import { EMPTY_HEAL_STATE, SUBJECT_TIME_FIELDS, type HealState } from '../heal/types.js';
 import { isJsonObject } from '../util/json.js';
 import { FAILURE_CLASSES, type FailureClass } from '../classify/types.js';
 import { isCount, isStr, isTime, parseIncident } from '../escalate/pending.js';
@@ -24,7 +24,6 @@ export interface PersistedState {
   readonly routes?: unknown;
 }
 
-const OPTIONAL_TIMES = ['failedSince', 'nextRestartAt', 'recoveredAt', 'unassignedSince', 'restartingSince', 'unlistedSince', 'noStatusSince', 'dependencyDownSince', 'lastRestartAt', 'refusedSince'] as const;
 const isTimes = (v: unknown): boolean => Array.isArray(v) && v.every(isTime);
 
 /** Every field decide() reads, of the type it reads it as: a hand-edited or foreign entry must not crash a poll. */
@@ -41,7 +40,7 @@ function isSubject(e: Record<string, unknown>): boolean {
     (e['class'] === undefined || FAILURE_CLASSES.includes(e['class'] as FailureClass)) &&
     (e['lastSkip'] === undefined || isStr(e['lastSkip'])) &&
     (e['refusals'] === undefined || isCount(e['refusals'])) &&
-    OPTIONAL_TIMES.every((k) => e[k] === undefined || isTime(e[k]))
+    SUBJECT_TIME_FIELDS.every((k) => e[k] === undefined || isTime(e[k]))
   );
 }
 

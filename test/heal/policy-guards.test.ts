@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { FailureClass } from '../../src/classify/types.js';
+import type { State } from '../../src/connect/types.js';
+import { isQuiet, observe } from '../../src/heal/observe.js';
 import { endpointsToProbe, forgetCluster } from '../../src/heal/policy.js';
-import { connector, DEFAULTS, kinds, MINUTE, oneTask, PG, SECOND, Sim, snapshot, T0, task, W1, W2, withConfig } from './helpers.js';
+import { SUBJECT_SINCE_FIELDS, SUBJECT_TIME_FIELDS, type SubjectState } from '../../src/heal/types.js';
+import { CLUSTER, connector, DEFAULTS, kinds, MINUTE, oneTask, PG, SECOND, Sim, snapshot, stubClassifier, T0, task, TRACES, W1, W2, withConfig } from './helpers.js';
 
 const POLL = 10 * SECOND;
 
@@ -571,5 +575,31 @@ describe('several clusters', () => {
     const { actions, state } = forgetCluster(sim.state, 'prod', sim.now);
     expect(actions).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'cluster-removed' })]);
     expect(state).toEqual({ subjects: {}, incidents: {}, budgets: {} });
+  });
+});
+
+describe('every remembered time of a subject is known to the code that walks them', () => {
+  const quiet: SubjectState = { cluster: CLUSTER, connector: 'pg', task: 0, state: 'RUNNING', workerId: W1, attempts: 0, restartTimes: [], moves: [] };
+
+  it.each(SUBJECT_TIME_FIELDS)('a subject remembering %s is not quiet, so it stays in state', (field) => {
+    expect(isQuiet(quiet)).toBe(true);
+    expect(isQuiet({ ...quiet, [field]: T0 })).toBe(false);
+  });
+
+  // Each time, in a subject seen in the state that keeps it: a clock stepped back brings it back to now.
+  const keptWhile = {
+    failedSince: { state: 'FAILED', class: 'connection' },
+    dependencyDownSince: { state: 'FAILED', class: 'connection' },
+    refusedSince: { state: 'FAILED', class: 'connection' },
+    recoveredAt: { state: 'RUNNING', class: 'connection' },
+    unassignedSince: { state: 'UNASSIGNED' },
+    restartingSince: { state: 'RESTARTING' },
+  } as const satisfies Partial<Record<(typeof SUBJECT_SINCE_FIELDS)[number], { state: State; class?: FailureClass }>>;
+  it.each(Object.entries(keptWhile))('%s left ahead of the clock is brought back to now', (field, { state, ...cls }) => {
+    const now = T0 + 60 * MINUTE;
+    const before: SubjectState = { ...quiet, ...cls, state, attempts: 1, failedSince: T0, [field]: now + 3 * 60 * MINUTE };
+    const seen = { state, workerId: W1, ...(state === 'FAILED' && { trace: TRACES.connection }) };
+    const { subject } = observe(before, { cluster: CLUSTER, connector: 'pg', task: 0 }, seen, stubClassifier(), DEFAULTS, now);
+    expect(subject[field as keyof typeof keptWhile]).toBe(now);
   });
 });

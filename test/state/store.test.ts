@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import { EMPTY_HEAL_STATE, type HealState } from '../../src/heal/types.js';
+import { EMPTY_HEAL_STATE, SUBJECT_TIME_FIELDS, type HealState } from '../../src/heal/types.js';
 import { parseState, StateStore } from '../../src/state/store.js';
 
 function capture() {
@@ -172,8 +172,8 @@ describe('the state file', () => {
           noMoves: { ...good, moves: undefined },
           badTimes: { ...good, restartTimes: ['soon'] },
           badClass: { ...good, class: 'network' },
-          badSince: { ...good, failedSince: 'yesterday' },
           noState: { ...good, state: undefined },
+          ...Object.fromEntries(SUBJECT_TIME_FIELDS.map((k) => [`bad-${k}`, { ...good, [k]: 'yesterday' }])),
         },
         incidents: { good: incident, noSeverity: { ...incident, severity: undefined }, badTask: { ...incident, task: -1 } },
         budgets: { prod: { tokens: 3, updatedAt: 1 }, bad: { tokens: '3', updatedAt: 1 } },
