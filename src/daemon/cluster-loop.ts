@@ -67,7 +67,7 @@ export class ClusterLoop {
     | { readonly connectors: ClusterSnapshot['connectors']; readonly unreadable: ClusterSnapshot['unreadable']; readonly classes: ReadonlyMap<string, FailureClass> }
     | undefined;
   /** The unreadable connectors last logged (name and problem), so that each change is logged once, not every poll. */
-  private unreadableLogged = '[]';
+  private unreadableLogged: { readonly key: string; readonly names: readonly string[] } = { key: '[]', names: [] };
 
   constructor(
     private readonly deps: ClusterLoopDeps,
@@ -215,10 +215,18 @@ export class ClusterLoop {
   private logUnreadable(snapshot: ClusterSnapshot, log: Logger): void {
     const unreadable = (snapshot.unreadable ?? []).map((u) => ({ connector: u.name, problem: u.problem }));
     const key = JSON.stringify(unreadable);
-    if (key === this.unreadableLogged) return;
+    if (key === this.unreadableLogged.key) return;
     if (unreadable.length > 0) log.warn({ unreadable }, 'cannot read the status of some connectors: nothing is decided about them until it reads again');
-    else log.info('every connector status reads again');
-    this.unreadableLogged = key;
+    // One that leaves the set either reads now or is gone: a connector deleted while it had no status must
+    // not read as one that started.
+    const still = new Set(unreadable.map((u) => u.connector));
+    const left = this.unreadableLogged.names.filter((name) => !still.has(name));
+    const listed = new Set(snapshot.connectors.map((c) => c.name));
+    const reads = left.filter((name) => listed.has(name));
+    const gone = left.filter((name) => !listed.has(name));
+    if (reads.length > 0) log.info({ connectors: reads }, 'the status of these connectors reads again');
+    if (gone.length > 0) log.info({ connectors: gone }, 'connectors whose status could not be read are no longer listed: deleted');
+    this.unreadableLogged = { key, names: [...still] };
   }
 
   /**

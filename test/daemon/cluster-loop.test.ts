@@ -89,7 +89,7 @@ describe('ClusterLoop state saves', () => {
 
 describe('ClusterLoop with connectors whose status cannot be read', () => {
   it('logs each change of the unreadable set once, not every poll, and the day they all read again', async () => {
-    const lines: { level: number; msg: string; unreadable?: unknown }[] = [];
+    const lines: { level: number; msg: string; unreadable?: unknown; connectors?: unknown }[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
     let unreadable: readonly UnreadableConnector[] = [];
     let connectors = listing('RUNNING');
@@ -104,12 +104,12 @@ describe('ClusterLoop with connectors whose status cannot be read', () => {
     }
     expect(await gauge(metrics, 'connect_watchdog_connectors_unreadable', { cluster: 'default' })).toBe(1);
     unreadable = [];
-    connectors = [...listing('RUNNING')];
+    connectors = [...listing('RUNNING'), { name: 'x', type: 'sink', state: 'RUNNING', workerId: W1, tasks: [] }];
     advance(10_000);
     await loop.poll();
-    expect(lines.map((l) => [l.level, l.msg, l.unreadable])).toEqual([
+    expect(lines.map((l) => [l.level, l.msg, l.unreadable ?? l.connectors])).toEqual([
       [40, 'cannot read the status of some connectors: nothing is decided about them until it reads again', [{ connector: 'x', problem }]],
-      [30, 'every connector status reads again', undefined],
+      [30, 'the status of these connectors reads again', ['x']],
     ]);
     expect(await gauge(metrics, 'connect_watchdog_connectors_unreadable', { cluster: 'default' })).toBe(0);
   });
@@ -136,9 +136,27 @@ describe('ClusterLoop with connectors without a status', () => {
     advance(10_000);
     await loop.poll();
     expect(await gauge(metrics, 'connect_watchdog_connectors_unreadable', { cluster: 'default' })).toBe(0);
+    // deleted while it had no status: it never reached the listing, and is not said to read again
     expect(lines.map((l) => [l.level, l.msg])).toEqual([
       [40, 'cannot read the status of some connectors: nothing is decided about them until it reads again'],
-      [30, 'every connector status reads again'],
+      [30, 'connectors whose status could not be read are no longer listed: deleted'],
+    ]);
+  });
+
+  it('tells the ones that read again from the ones deleted, when both leave the set at once', async () => {
+    const lines: { msg: string; connectors?: unknown }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    let connectors = listing('RUNNING');
+    let unreadable: readonly UnreadableConnector[] = [{ name: 'started', problem: 'no status: …' }, { name: 'dropped', problem: 'no status: …' }];
+    const { loop, advance } = loopOver(() => connectors, undefined, { logger, unreadable: () => unreadable });
+    await loop.poll();
+    unreadable = [];
+    connectors = [...listing('RUNNING'), { name: 'started', type: 'source', state: 'RUNNING', workerId: W1, tasks: [] }];
+    advance(10_000);
+    await loop.poll();
+    expect(lines.slice(1).map((l) => [l.msg, l.connectors])).toEqual([
+      ['the status of these connectors reads again', ['started']],
+      ['connectors whose status could not be read are no longer listed: deleted', ['dropped']],
     ]);
   });
 });
