@@ -87,10 +87,14 @@ export class ClusterLoop {
   /** After the n-th restart in a row refused as a rebalance: the backoff of the n-th restart. */
   private readonly refusalWait = (refusals: number): number => backoffWait(refusals, this.deps.config.heal, this.deps.random);
 
-  /** One pass. Never throws: an unreachable or confused cluster is logged and counted. */
-  async poll(signal?: AbortSignal): Promise<PollResult> {
+  /**
+   * One pass. Never throws: an unreachable or confused cluster is logged and counted. A one-shot pass
+   * (`run --once`) asks each connector the listing leaves out for its status at once: it has no second poll
+   * to find a connector with no status by (ConnectClient.withStatusless), and a cron job would never see one.
+   */
+  async poll(signal?: AbortSignal, oneShot = false): Promise<PollResult> {
     try {
-      return await this.pass(signal);
+      return await this.pass(signal, oneShot);
     } catch (err) {
       // A bug, not a cluster's answer: counted as a failed poll and logged with its stack, the loop goes on
       // (and the other clusters with it) instead of the daemon dying on an unhandled rejection.
@@ -100,13 +104,14 @@ export class ClusterLoop {
     }
   }
 
-  private async pass(signal?: AbortSignal): Promise<PollResult> {
+  private async pass(signal: AbortSignal | undefined, oneShot: boolean): Promise<PollResult> {
     const { cluster, client, metrics, config, classify } = this.deps;
     const log = this.deps.logger.child({ cluster: cluster.name });
     const started = this.deps.now();
     let snapshot: ClusterSnapshot;
     try {
       snapshot = await client.snapshot(signal);
+      if (oneShot) snapshot = await client.withUnlisted(snapshot, signal);
       this.version = snapshot.version;
     } catch (err) {
       metrics.observePoll(cluster.name, 'error', (this.deps.now() - started) / 1000);

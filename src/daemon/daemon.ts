@@ -215,7 +215,7 @@ export class Daemon {
     const pollSignal = AbortSignal.any([this.abortWork.signal, AbortSignal.timeout(ONE_SHOT_POLL_BOUND_MS)]);
     const results = await Promise.all(
       this.loops.map(async (loop) => {
-        const r = await loop.poll(pollSignal);
+        const r = await loop.poll(pollSignal, true);
         this.afterPoll(loop, r.ok);
         return r.ok;
       }),

@@ -122,21 +122,31 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(reads).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3]);
   });
 
-  it('counts a connector created while its start() blocks (no status) as unreadable from its second poll, until it starts', async () => {
+  it('run --once counts a connector created while its start() blocks (no status) at once, and pages it from a later run after heal.unassignedAfter', async () => {
     fake.add('healthy', {});
     fake.add('jdbc-blocked', { noStatus: true });
-    const d = daemon();
-    await d.init();
-    const unreadable = async () => /connect_watchdog_connectors_unreadable\{cluster="prod"\} (\d+)/.exec(await d.metrics.metrics())?.[1];
-    expect(await once(d)).toBe(true);
-    expect(await unreadable()).toBe('0');
-    clock += 10_000;
-    await once(d);
-    expect(await unreadable()).toBe('1');
+    // each run a new process, as from cron: only the state file carries what the last one saw
+    const run = async () => {
+      const d = daemon();
+      await d.init();
+      expect(await once(d)).toBe(true);
+      return /connect_watchdog_connectors_unreadable\{cluster="prod"\} (\d+)/.exec(await d.metrics.metrics())?.[1];
+    };
+    expect(await run()).toBe('1');
+    clock += 5 * 60_000;
+    expect(await run()).toBe('1');
+    expect(hook.received).toEqual([]);
+    clock += 5 * 60_000;
+    expect(await run()).toBe('1');
+    expect(hook.received).toEqual([expect.objectContaining({ event: 'trigger', key: 'prod/jdbc-blocked/connector/unknown', class: 'unknown' })]);
     delete fake.connectors.get('jdbc-blocked')!.noStatus;
-    clock += 10_000;
-    await once(d);
-    expect(await unreadable()).toBe('0');
+    clock += 60_000;
+    expect(await run()).toBe('0');
+    const sent = hook.received as unknown as { event: string; reason: string; resolution?: string }[];
+    expect(sent.map((p) => [p.event, p.reason, p.resolution])).toEqual([
+      ['trigger', expect.stringContaining('no status for 10 min'), undefined],
+      ['resolve', expect.stringContaining('no status for 10 min'), 'recovered'],
+    ]);
     expect(fake.posts).toEqual([]);
   });
 
