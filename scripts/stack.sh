@@ -3,7 +3,8 @@
 # e2e tests. No Docker: jars come from Maven Central via stack/pom.xml; PostgreSQL is the local cluster.
 #
 #   scripts/stack.sh up              build (if needed), prepare PostgreSQL, start broker + worker 1
-#   scripts/stack.sh down            stop what `up` started, drop e2e_ slots and the e2e_shop database
+#   scripts/stack.sh down            stop what `up` started; drop the $PG_DB database and the inactive
+#                                    e2e_* replication slots of $PG_DB (nothing of other databases)
 #   scripts/stack.sh status          say what is running
 #   scripts/stack.sh worker2 up|down start/stop a second worker (same group.id) on $WORKER2_PORT
 #   scripts/stack.sh produce TOPIC   stdin lines -> records in TOPIC (console producer)
@@ -11,8 +12,10 @@
 #
 # Env: STACK_DIR (/tmp/connect-watchdog-stack), CONNECT_PORT (8083), KAFKA_PORT (9092),
 #      CONTROLLER_PORT (KAFKA_PORT+1), WORKER2_PORT (CONNECT_PORT+1), CONSUME_TIMEOUT_MS (30000),
-#      PG_VERSION / PG_CLUSTER (detected from /etc/postgresql), PG_PORT (5432).
-# See docs/real-stack.md.
+#      PG_VERSION / PG_CLUSTER (detected from /etc/postgresql), PG_PORT (5432),
+#      PG_DB (e2e_shop; must match e2e_[a-z0-9_]+).
+# Two stacks may run at once with different STACK_DIR, ports and PG_DB; they share the PostgreSQL
+# cluster and its role e2e_cdc (created/reset by `up`, never dropped). See docs/real-stack.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,13 +42,16 @@ BROKER_READY_S=60
 WORKER_READY_S=90
 STOP_WAIT_S=20
 PG_SLOT_PATTERN='e2e\_%'
-PG_DB=e2e_shop
+PG_DB=${PG_DB:-e2e_shop}
 
 case "$STACK_DIR" in
   /*) ;;
   *) echo "stack.sh: STACK_DIR must be an absolute path (got '$STACK_DIR')" >&2; exit 2 ;;
 esac
 [ "$STACK_DIR" != "/" ] || { echo "stack.sh: STACK_DIR must not be /" >&2; exit 2; }
+# PG_DB goes into SQL unquoted and `down` drops it: a plain lower-case name under the e2e_ prefix only.
+[[ "$PG_DB" =~ ^e2e_[a-z0-9_]{1,59}$ ]] ||
+  { echo "stack.sh: PG_DB must match e2e_[a-z0-9_]+ (got '$PG_DB')" >&2; exit 2; }
 
 T0=$(date +%s%N)
 log() { printf '[stack +%5.1fs] %s\n' "$(( ($(date +%s%N) - T0) / 1000000 ))e-3" "$*"; }
@@ -217,8 +223,9 @@ pg_up() {
   fi
   log "postgres: $PG_VERSION/$PG_CLUSTER running on 127.0.0.1:$PG_PORT, wal_level=logical"
 
-  # Connect state starts empty on every `up` (fresh Kafka data dir): e2e_ slots left by an earlier
-  # run that was not torn down are orphans. Drop the inactive ones.
+  # Connect state starts empty on every `up` (fresh Kafka data dir): e2e_ slots of $PG_DB left by an
+  # earlier run that was not torn down are orphans. Drop the inactive ones (other databases' slots
+  # belong to other stacks).
   pg_drop_e2e_slots > /dev/null
   # (ALTER resets the password/flags in case a test changed them.)
   psql_q "DO \$\$ BEGIN
@@ -241,9 +248,9 @@ pg_up() {
   log "postgres: role e2e_cdc, database $PG_DB, table public.orders, publication e2e_pub ready"
 }
 
-# Drops inactive replication slots named e2e_*; prints the dropped names.
+# Drops the inactive replication slots named e2e_* of database $PG_DB; prints the dropped names.
 pg_drop_e2e_slots() {
-  psql_q "SELECT slot_name FROM pg_replication_slots WHERE NOT active AND slot_name LIKE '$PG_SLOT_PATTERN'" |
+  psql_q "SELECT slot_name FROM pg_replication_slots WHERE NOT active AND slot_name LIKE '$PG_SLOT_PATTERN' AND database = '$PG_DB'" |
   while IFS= read -r slot; do
     [ -n "$slot" ] || continue
     psql_q "SELECT pg_drop_replication_slot('$slot')" < /dev/null > /dev/null && echo "$slot"
@@ -256,17 +263,17 @@ pg_down() {
     log "postgres: $PG_VERSION/$PG_CLUSTER is not running: skipping slot/database cleanup (next 'up' does it)"
     return 0
   fi
-  # A walsender may outlive the worker by a moment: give e2e_ slots up to 10 s to turn inactive.
+  # A walsender may outlive the worker by a moment: give $PG_DB's e2e_ slots up to 10 s to turn inactive.
   local i active
   for i in $(seq 1 100); do
-    active=$(psql_q "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name LIKE '$PG_SLOT_PATTERN'")
+    active=$(psql_q "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name LIKE '$PG_SLOT_PATTERN' AND database = '$PG_DB'")
     [ "$active" = 0 ] && break
     sleep 0.1
   done
-  [ "$active" = 0 ] || log "postgres: WARNING: $active e2e_ slot(s) still active; not dropping them"
+  [ "$active" = 0 ] || log "postgres: WARNING: $active e2e_ slot(s) of $PG_DB still active; not dropping them"
   local dropped
   dropped=$(pg_drop_e2e_slots | tr '\n' ' ')
-  log "postgres: dropped replication slots: ${dropped:-none}"
+  log "postgres: dropped replication slots of $PG_DB: ${dropped:-none}"
   if [ -z "$(psql_q "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'")" ]; then
     log "postgres: database $PG_DB absent"
   elif psql_q "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)"; then
@@ -410,8 +417,8 @@ cmd_status() {
     echo "postgres $PG_VERSION/$PG_CLUSTER: running, wal_level=$(psql_q 'SHOW wal_level' 2>/dev/null || echo '?')," \
          "database $PG_DB: $( [ -n "$(psql_q "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" 2>/dev/null)" ] && echo present || echo absent)"
     local slots
-    slots=$(psql_q "SELECT slot_name || CASE WHEN active THEN '(active)' ELSE '(inactive)' END FROM pg_replication_slots WHERE slot_name LIKE '$PG_SLOT_PATTERN'" 2>/dev/null | tr '\n' ' ')
-    echo "e2e_ replication slots: ${slots:-none}"
+    slots=$(psql_q "SELECT slot_name || CASE WHEN active THEN '(active)' ELSE '(inactive)' END FROM pg_replication_slots WHERE slot_name LIKE '$PG_SLOT_PATTERN' AND database = '$PG_DB'" 2>/dev/null | tr '\n' ' ')
+    echo "e2e_ replication slots of $PG_DB: ${slots:-none}"
   else
     echo "postgres $PG_VERSION/$PG_CLUSTER: not running"
   fi
@@ -440,7 +447,8 @@ cmd_consume() {
 }
 
 usage() {
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  # the header comment: line 2 up to the first line that is not a comment
+  awk 'NR > 1 { if (!/^#/) exit; sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"
 }
 
 # up/down/worker2 hold a lock, so that concurrent callers (e.g. two test files calling stackUp())

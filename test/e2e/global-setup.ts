@@ -2,7 +2,7 @@
  * vitest globalSetup of the e2e suite (vitest.e2e.config.ts): brings the real stack up once before the
  * first file (scripts/stack.sh up: Kafka broker, Connect worker, PostgreSQL prepared) and down after
  * the last one. PostgreSQL is started again first in case a scenario left it stopped, so that `down`
- * can drop the e2e_ slots and the e2e_shop database.
+ * can drop the PG_DB database (e2e_shop by default) and its e2e_ slots.
  */
 import { reapStrayDaemons } from './daemon.js';
 import { stackDown, stackUp, startPostgres, worker2Down } from './stack.js';

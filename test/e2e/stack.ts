@@ -6,7 +6,8 @@
  *   beforeAll(() => stackUp(), 600_000);
  *   afterAll(() => stackDown(), 120_000);
  *
- * Ports follow the script's env overrides (CONNECT_PORT, KAFKA_PORT, WORKER2_PORT).
+ * Ports and the database follow the script's env overrides (CONNECT_PORT, KAFKA_PORT, WORKER2_PORT,
+ * PG_DB).
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -23,8 +24,10 @@ export const KAFKA_PORT = Number(process.env.KAFKA_PORT ?? 9092);
 export const CONNECT_URL = `http://127.0.0.1:${CONNECT_PORT}`;
 export const WORKER2_URL = `http://127.0.0.1:${WORKER2_PORT}`;
 export const KAFKA_BOOTSTRAP = `127.0.0.1:${KAFKA_PORT}`;
+/** The database `stack.sh up` prepares (table public.orders, publication e2e_pub) and `down` drops. */
+export const PG_DB = process.env.PG_DB ?? 'e2e_shop';
 
-/** Connector config for the Debezium PostgreSQL connector on e2e_shop.public.orders (from the recipe). */
+/** Connector config for the Debezium PostgreSQL connector on PG_DB's public.orders (from the recipe). */
 export function debeziumOrdersConfig(overrides: Record<string, string> = {}): Record<string, string> {
   return {
     'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
@@ -33,7 +36,7 @@ export function debeziumOrdersConfig(overrides: Record<string, string> = {}): Re
     'database.port': '5432',
     'database.user': 'e2e_cdc',
     'database.password': 'e2e_cdc',
-    'database.dbname': 'e2e_shop',
+    'database.dbname': PG_DB,
     'topic.prefix': 'e2e',
     'table.include.list': 'public.orders',
     'plugin.name': 'pgoutput',
@@ -109,7 +112,7 @@ export async function stackUp(): Promise<string> {
   return (await stack(['up'], { timeoutMs: 600_000 })).stdout;
 }
 
-/** `scripts/stack.sh down`: stops what `up` started, drops e2e_ slots and the e2e_shop database. */
+/** `scripts/stack.sh down`: stops what `up` started, drops the PG_DB database and its inactive e2e_ slots. */
 export async function stackDown(): Promise<string> {
   return (await stack(['down'], { timeoutMs: 120_000 })).stdout;
 }
@@ -129,7 +132,7 @@ export async function worker2Down(): Promise<string> {
  * tuples only (`-At`: fields separated by `|`, one row a line). Returns stdout without its final
  * newline. Throws with psql's output on error.
  */
-export async function psql(sql: string, db = 'e2e_shop'): Promise<string> {
+export async function psql(sql: string, db = PG_DB): Promise<string> {
   const res = await run(
     'psql',
     ['-X', '-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql],
