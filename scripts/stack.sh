@@ -5,7 +5,7 @@
 #   scripts/stack.sh up              build (if needed), prepare PostgreSQL, start broker + worker 1
 #   scripts/stack.sh down            stop what `up` started; drop the $PG_DB database and the inactive
 #                                    e2e_* replication slots of $PG_DB (nothing of other databases)
-#   scripts/stack.sh status          say what is running
+#   scripts/stack.sh status          say what is running, and which Kafka/Debezium versions
 #   scripts/stack.sh worker2 up|down start/stop a second worker (same group.id) on $WORKER2_PORT
 #   scripts/stack.sh produce TOPIC   stdin lines -> records in TOPIC (console producer)
 #   scripts/stack.sh consume TOPIC N print up to N records of TOPIC from the beginning (30 s idle timeout)
@@ -13,14 +13,28 @@
 # Env: STACK_DIR (/tmp/connect-watchdog-stack), CONNECT_PORT (8083), KAFKA_PORT (9092),
 #      CONTROLLER_PORT (KAFKA_PORT+1), WORKER2_PORT (CONNECT_PORT+1), CONSUME_TIMEOUT_MS (30000),
 #      PG_VERSION / PG_CLUSTER (detected from /etc/postgresql), PG_PORT (5432),
-#      PG_DB (e2e_shop; must match e2e_[a-z0-9_]+).
+#      PG_DB (e2e_shop; must match e2e_[a-z0-9_]+),
+#      KAFKA_VERSION / DEBEZIUM_VERSION (stack/pom.xml's kafka.version / debezium.version, built in
+#      stack/target; any other pair is built in stack/target-<kafka>-<debezium>).
 # Two stacks may run at once with different STACK_DIR, ports and PG_DB; they share the PostgreSQL
 # cluster and its role e2e_cdc (created/reset by `up`, never dropped). See docs/real-stack.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SRC="$ROOT/stack"                      # pom.xml + *.properties templates
-TARGET="$SRC/target"                   # mvn output (git-ignored)
+pom_prop() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$SRC/pom.xml" | head -n 1; }
+POM_KAFKA_VERSION=$(pom_prop kafka.version)
+POM_DEBEZIUM_VERSION=$(pom_prop debezium.version)
+KAFKA_VERSION=${KAFKA_VERSION:-$POM_KAFKA_VERSION}
+DEBEZIUM_VERSION=${DEBEZIUM_VERSION:-$POM_DEBEZIUM_VERSION}
+# mvn output (git-ignored), one directory per version pair, so that an `up` of other versions never
+# wipes the jars a running stack has on its classpath.
+if [ "$KAFKA_VERSION" = "$POM_KAFKA_VERSION" ] && [ "$DEBEZIUM_VERSION" = "$POM_DEBEZIUM_VERSION" ]; then
+  TARGET="$SRC/target"
+else
+  TARGET="$SRC/target-$KAFKA_VERSION-$DEBEZIUM_VERSION"
+fi
+TARGET_REL=${TARGET#"$ROOT"/}
 STACK_DIR=${STACK_DIR:-/tmp/connect-watchdog-stack}
 STACK_DIR=${STACK_DIR%/}
 CONNECT_PORT=${CONNECT_PORT:-8083}
@@ -52,6 +66,11 @@ esac
 # PG_DB goes into SQL unquoted and `down` drops it: a plain lower-case name under the e2e_ prefix only.
 [[ "$PG_DB" =~ ^e2e_[a-z0-9_]{1,59}$ ]] ||
   { echo "stack.sh: PG_DB must match e2e_[a-z0-9_]+ (got '$PG_DB')" >&2; exit 2; }
+# the versions name a directory and go to mvn
+for v in "$KAFKA_VERSION" "$DEBEZIUM_VERSION"; do
+  [[ "$v" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] ||
+    { echo "stack.sh: KAFKA_VERSION/DEBEZIUM_VERSION must match [A-Za-z0-9][A-Za-z0-9._-]* (got '$v'; none in stack/pom.xml?)" >&2; exit 2; }
+done
 
 T0=$(date +%s%N)
 log() { printf '[stack +%5.1fs] %s\n' "$(( ($(date +%s%N) - T0) / 1000000 ))e-3" "$*"; }
@@ -60,6 +79,28 @@ die() { echo "stack.sh: ERROR: $*" >&2; exit 1; }
 # --------------------------------------------------------------------------------------- processes
 # Components: broker, worker1, worker2. pid file: $STACK_DIR/<name>.pid; log: $LOGS/<name>.log.
 pidfile() { echo "$STACK_DIR/$1.pid"; }
+# What `up` started, for `status` and for later `up`/`worker2 up` calls: key=value lines.
+VERSIONS_FILE="$STACK_DIR/versions"
+recorded() { sed -n "s/^$1=//p" "$VERSIONS_FILE" 2>/dev/null | head -n 1; }
+# Dies when the running stack was started with other versions than this call's env asks for.
+check_running_versions() {
+  [ -f "$VERSIONS_FILE" ] || return 0
+  local k d
+  k=$(recorded kafka); d=$(recorded debezium)
+  if [ "$k" != "$KAFKA_VERSION" ] || [ "$d" != "$DEBEZIUM_VERSION" ]; then
+    die "the stack in $STACK_DIR runs Kafka $k / Debezium $d, not $KAFKA_VERSION / $DEBEZIUM_VERSION" \
+        "(KAFKA_VERSION/DEBEZIUM_VERSION): run 'scripts/stack.sh down' first"
+  fi
+}
+# rest_versions PORT: "Kafka Connect X, PostgresConnector Y" as the worker reports them.
+rest_versions() {
+  local c p
+  c=$(curl -sf -m 5 "http://127.0.0.1:$1/" 2>/dev/null | sed -n 's/.*"version":"\([^"]*\)".*/\1/p' || true)
+  p=$(curl -sf -m 5 "http://127.0.0.1:$1/connector-plugins" 2>/dev/null |
+      grep -o '{[^{}]*io\.debezium\.connector\.postgresql\.PostgresConnector[^{}]*}' |
+      sed -n 's/.*"version":"\([^"]*\)".*/\1/p' | head -n 1 || true)
+  echo "Kafka Connect ${c:-?}, PostgresConnector ${p:-?}"
+}
 
 # Prints the pid if the pid file names a live process that is one of ours (its command line mentions
 # our config dir, which guards against pid reuse). Returns 1 otherwise.
@@ -157,25 +198,34 @@ fail_start() {
 
 # --------------------------------------------------------------------------------------- build
 build() {
+  # One build at a time per build directory: stacks of the same versions (other STACK_DIRs) share it.
+  if command -v flock > /dev/null; then
+    exec 8> "$TARGET.lock"
+    flock -w 600 8 || die "another stack.sh is still building $TARGET_REL after 600 s (lock $TARGET.lock)"
+  fi
   local sum
-  sum=$(sha256sum "$SRC/pom.xml" | cut -d' ' -f1)
+  sum=$({ cat "$SRC/pom.xml"; echo "kafka.version=$KAFKA_VERSION debezium.version=$DEBEZIUM_VERSION"; } |
+        sha256sum | cut -d' ' -f1)
   if [ -d "$TARGET/lib" ] && [ -d "$TARGET/plugins/debezium-connector-postgres" ] &&
      [ "$(cat "$TARGET/.pom.sha256" 2>/dev/null || true)" = "$sum" ]; then
-    log "build: stack/target is up to date with stack/pom.xml, skipping mvn"
+    log "build: $TARGET_REL is up to date with stack/pom.xml and Kafka $KAFKA_VERSION / Debezium $DEBEZIUM_VERSION, skipping mvn"
+    exec 8>&-
     return 0
   fi
   command -v mvn > /dev/null || die "mvn not found on PATH"
-  log "build: mvn -B -q package in $SRC"
-  # start from an empty target/: old jars left in lib/ would shadow new ones after a version change,
+  log "build: mvn -B -q package in $SRC (Kafka $KAFKA_VERSION, Debezium $DEBEZIUM_VERSION) into $TARGET_REL"
+  # start from an empty build dir: old jars left in lib/ would shadow new ones after a version change,
   # and the dependency plugin's markers would skip unpacking the connector into an emptied plugins/
   rm -rf "$TARGET"
   # Maven 3.8 prints stray ANSI reset codes even with -B -q: strip them (and the empty lines left).
-  (cd "$SRC" && mvn -B -q package 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d') ||
-    die "mvn package failed in $SRC"
+  (cd "$SRC" && mvn -B -q package -Dkafka.version="$KAFKA_VERSION" -Ddebezium.version="$DEBEZIUM_VERSION" \
+     -Dstack.build.dir="$TARGET" 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d') ||
+    die "mvn package failed in $SRC (Kafka $KAFKA_VERSION, Debezium $DEBEZIUM_VERSION)"
   [ -d "$TARGET/lib" ] && [ -d "$TARGET/plugins/debezium-connector-postgres" ] ||
     die "mvn package did not produce $TARGET/lib and $TARGET/plugins/debezium-connector-postgres"
   echo "$sum" > "$TARGET/.pom.sha256"
-  log "build: done ($(ls "$TARGET/lib" | wc -l) jars in target/lib)"
+  exec 8>&-
+  log "build: done ($(ls "$TARGET/lib" | wc -l) jars in $TARGET_REL/lib)"
 }
 
 # --------------------------------------------------------------------------------------- postgres
@@ -314,6 +364,8 @@ cluster_id() {
 
 # --------------------------------------------------------------------------------------- commands
 print_urls() {
+  echo "KAFKA_VERSION=$KAFKA_VERSION"
+  echo "DEBEZIUM_VERSION=$DEBEZIUM_VERSION"
   echo "CONNECT_URL=http://127.0.0.1:$CONNECT_PORT"
   echo "KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
   echo "STACK_DIR=$STACK_DIR"
@@ -325,7 +377,8 @@ cmd_up() {
   b=$(ours_pid broker || true)
   w=$(ours_pid worker1 || true)
   if [ -n "$b" ] && [ -n "$w" ]; then
-    log "stack already up (broker pid $b, worker1 pid $w); nothing to do"
+    check_running_versions
+    log "stack already up (broker pid $b, worker1 pid $w; Kafka $KAFKA_VERSION, Debezium $DEBEZIUM_VERSION); nothing to do"
     print_urls
     return 0
   fi
@@ -342,12 +395,14 @@ cmd_up() {
   done
   command -v java > /dev/null || die "java not found on PATH"
 
+  rm -f "$VERSIONS_FILE"
   build
   pg_up
 
   rm -rf "$DATA"
   mkdir -p "$DATA" "$LOGS"
   write_config
+  printf 'kafka=%s\ndebezium=%s\nbuild=%s\n' "$KAFKA_VERSION" "$DEBEZIUM_VERSION" "$TARGET" > "$VERSIONS_FILE"
   log "kafka: formatting KRaft storage in $DATA/kraft"
   local id
   id=$(cluster_id)
@@ -363,7 +418,7 @@ cmd_up() {
     org.apache.kafka.connect.cli.ConnectDistributed "$CONF/connect-distributed.properties"
   wait_for_worker worker1 "$CONNECT_PORT" "$WORKER_READY_S"
   log "connect: worker1 up (pid $(ours_pid worker1)), PostgresConnector plugin listed"
-  log "stack up"
+  log "stack up: $(rest_versions "$CONNECT_PORT") (built in $TARGET_REL)"
   print_urls
 }
 
@@ -372,7 +427,7 @@ cmd_down() {
   stop_component worker1
   stop_component broker
   pg_down
-  rm -f "$(pidfile worker2)" "$(pidfile worker1)" "$(pidfile broker)"
+  rm -f "$(pidfile worker2)" "$(pidfile worker1)" "$(pidfile broker)" "$VERSIONS_FILE"
   log "stack down"
 }
 
@@ -382,6 +437,7 @@ cmd_worker2() {
       local pid
       if pid=$(ours_pid worker2); then log "worker2 already up (pid $pid)"; return 0; fi
       ours_pid broker > /dev/null || die "the stack is not up (run: scripts/stack.sh up)"
+      check_running_versions
       port_in_use "$WORKER2_PORT" &&
         die "port 127.0.0.1:$WORKER2_PORT is already in use ($(port_owner "$WORKER2_PORT"))"
       write_config
@@ -410,8 +466,13 @@ cmd_status() {
   [ -n "$(ours_pid worker1 || true)" ] && {
     local code
     code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "http://127.0.0.1:$CONNECT_PORT/health" || true)
-    echo "worker1 GET /health: $code"
+    echo "worker1 GET /health: $code; reports $(rest_versions "$CONNECT_PORT")"
   }
+  if [ -f "$VERSIONS_FILE" ] && [ "$rc" = 0 ]; then
+    echo "versions: Kafka $(recorded kafka), Debezium $(recorded debezium) (built in $(recorded build))"
+  else
+    echo "versions: none running; this env would build Kafka $KAFKA_VERSION, Debezium $DEBEZIUM_VERSION in $TARGET_REL"
+  fi
   pg_detect
   if pg_running; then
     echo "postgres $PG_VERSION/$PG_CLUSTER: running, wal_level=$(psql_q 'SHOW wal_level' 2>/dev/null || echo '?')," \
@@ -427,7 +488,7 @@ cmd_status() {
 }
 
 need_stack_tools() {
-  [ -d "$TARGET/lib" ] || die "stack/target/lib missing (run: scripts/stack.sh up)"
+  [ -d "$TARGET/lib" ] || die "$TARGET_REL/lib missing (run: scripts/stack.sh up)"
   [ -f "$CONF/tools-log4j2.properties" ] || write_config
 }
 
