@@ -15,7 +15,9 @@
 #      PG_VERSION / PG_CLUSTER (detected from /etc/postgresql), PG_PORT (5432),
 #      PG_DB (e2e_shop; must match e2e_[a-z0-9_]+),
 #      KAFKA_VERSION / DEBEZIUM_VERSION (stack/pom.xml's kafka.version / debezium.version, built in
-#      stack/target; any other pair is built in stack/target-<kafka>-<debezium>).
+#      stack/target; any other pair is built in stack/target-<kafka>-<debezium>),
+#      EXTRA_PLUGIN_PATH (one absolute directory appended to the workers' plugin.path; with
+#      plugin.discovery=service_load a connector jar there needs its META-INF/services file).
 # Two stacks may run at once with different STACK_DIR, ports and PG_DB; they share the PostgreSQL
 # cluster and its role e2e_cdc (created/reset by `up`, never dropped). See docs/real-stack.md.
 set -euo pipefail
@@ -35,6 +37,8 @@ else
   TARGET="$SRC/target-$KAFKA_VERSION-$DEBEZIUM_VERSION"
 fi
 TARGET_REL=${TARGET#"$ROOT"/}
+EXTRA_PLUGIN_PATH=${EXTRA_PLUGIN_PATH:-}
+[ "$EXTRA_PLUGIN_PATH" = / ] || EXTRA_PLUGIN_PATH=${EXTRA_PLUGIN_PATH%/}
 STACK_DIR=${STACK_DIR:-/tmp/connect-watchdog-stack}
 STACK_DIR=${STACK_DIR%/}
 CONNECT_PORT=${CONNECT_PORT:-8083}
@@ -71,6 +75,9 @@ for v in "$KAFKA_VERSION" "$DEBEZIUM_VERSION"; do
   [[ "$v" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] ||
     { echo "stack.sh: KAFKA_VERSION/DEBEZIUM_VERSION must match [A-Za-z0-9][A-Za-z0-9._-]* (got '$v'; none in stack/pom.xml?)" >&2; exit 2; }
 done
+# EXTRA_PLUGIN_PATH goes into plugin.path (a comma-separated list) through sed
+[ -z "$EXTRA_PLUGIN_PATH" ] || [[ "$EXTRA_PLUGIN_PATH" =~ ^/[A-Za-z0-9._/@+=:-]+$ ]] ||
+  { echo "stack.sh: EXTRA_PLUGIN_PATH must be one absolute path of [A-Za-z0-9._/@+=:-] (got '$EXTRA_PLUGIN_PATH')" >&2; exit 2; }
 
 T0=$(date +%s%N)
 log() { printf '[stack +%5.1fs] %s\n' "$(( ($(date +%s%N) - T0) / 1000000 ))e-3" "$*"; }
@@ -82,14 +89,19 @@ pidfile() { echo "$STACK_DIR/$1.pid"; }
 # What `up` started, for `status` and for later `up`/`worker2 up` calls: key=value lines.
 VERSIONS_FILE="$STACK_DIR/versions"
 recorded() { sed -n "s/^$1=//p" "$VERSIONS_FILE" 2>/dev/null | head -n 1; }
-# Dies when the running stack was started with other versions than this call's env asks for.
+# Dies when the running stack was started with other versions or another EXTRA_PLUGIN_PATH than
+# this call's env asks for.
 check_running_versions() {
   [ -f "$VERSIONS_FILE" ] || return 0
-  local k d
-  k=$(recorded kafka); d=$(recorded debezium)
+  local k d x
+  k=$(recorded kafka); d=$(recorded debezium); x=$(recorded extra_plugin_path)
   if [ "$k" != "$KAFKA_VERSION" ] || [ "$d" != "$DEBEZIUM_VERSION" ]; then
     die "the stack in $STACK_DIR runs Kafka $k / Debezium $d, not $KAFKA_VERSION / $DEBEZIUM_VERSION" \
         "(KAFKA_VERSION/DEBEZIUM_VERSION): run 'scripts/stack.sh down' first"
+  fi
+  if [ "$x" != "$EXTRA_PLUGIN_PATH" ]; then
+    die "the stack in $STACK_DIR runs with EXTRA_PLUGIN_PATH '${x}', not '$EXTRA_PLUGIN_PATH':" \
+        "run 'scripts/stack.sh down' first"
   fi
 }
 # rest_versions PORT: "Kafka Connect X, PostgresConnector Y" as the worker reports them.
@@ -339,10 +351,12 @@ render() { # render TEMPLATE OUT [worker port]
       -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
       -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
       -e "s|@CONNECT_PORT@|${3:-$CONNECT_PORT}|g" \
-      -e "s|@PLUGIN_PATH@|$TARGET/plugins|g" \
+      -e "s|@PLUGIN_PATH@|$TARGET/plugins${EXTRA_PLUGIN_PATH:+,$EXTRA_PLUGIN_PATH}|g" \
       "$SRC/$1" > "$2"
 }
 write_config() {
+  [ -z "$EXTRA_PLUGIN_PATH" ] || [ -d "$EXTRA_PLUGIN_PATH" ] ||
+    die "EXTRA_PLUGIN_PATH $EXTRA_PLUGIN_PATH is not a directory"
   mkdir -p "$CONF" "$LOGS"
   render server.properties "$CONF/server.properties"
   render connect-distributed.properties "$CONF/connect-distributed.properties" "$CONNECT_PORT"
@@ -402,7 +416,8 @@ cmd_up() {
   rm -rf "$DATA"
   mkdir -p "$DATA" "$LOGS"
   write_config
-  printf 'kafka=%s\ndebezium=%s\nbuild=%s\n' "$KAFKA_VERSION" "$DEBEZIUM_VERSION" "$TARGET" > "$VERSIONS_FILE"
+  printf 'kafka=%s\ndebezium=%s\nbuild=%s\nextra_plugin_path=%s\n' \
+    "$KAFKA_VERSION" "$DEBEZIUM_VERSION" "$TARGET" "$EXTRA_PLUGIN_PATH" > "$VERSIONS_FILE"
   log "kafka: formatting KRaft storage in $DATA/kraft"
   local id
   id=$(cluster_id)
@@ -413,7 +428,7 @@ cmd_up() {
   wait_for_log broker "Kafka Server started" "$BROKER_READY_S"
   log "kafka: broker up (pid $(ours_pid broker))"
 
-  log "connect: starting worker1 on 127.0.0.1:$CONNECT_PORT"
+  log "connect: starting worker1 on 127.0.0.1:$CONNECT_PORT${EXTRA_PLUGIN_PATH:+ (plugin.path + $EXTRA_PLUGIN_PATH)}"
   start_java worker1 -Xms256m -Xmx768m "$LOG_OPT" -cp "$CP" \
     org.apache.kafka.connect.cli.ConnectDistributed "$CONF/connect-distributed.properties"
   wait_for_worker worker1 "$CONNECT_PORT" "$WORKER_READY_S"
@@ -470,6 +485,7 @@ cmd_status() {
   }
   if [ -f "$VERSIONS_FILE" ] && [ "$rc" = 0 ]; then
     echo "versions: Kafka $(recorded kafka), Debezium $(recorded debezium) (built in $(recorded build))"
+    [ -z "$(recorded extra_plugin_path)" ] || echo "EXTRA_PLUGIN_PATH: $(recorded extra_plugin_path)"
   else
     echo "versions: none running; this env would build Kafka $KAFKA_VERSION, Debezium $DEBEZIUM_VERSION in $TARGET_REL"
   fi
