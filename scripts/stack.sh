@@ -136,25 +136,24 @@ start_java() {
   [ -f "$LOGS/$name.log" ] && mv -f "$LOGS/$name.log" "$LOGS/$name.log.1"
   setsid bash -c 'echo $$ > "$0"; exec "$@"' "$f" java "$@" \
     < /dev/null > "$LOGS/$name.log" 2>&1 9>&- &
-  local i
-  for i in $(seq 1 50); do [ -s "$f" ] && break; sleep 0.1; done
+  for _ in $(seq 1 50); do [ -s "$f" ] && break; sleep 0.1; done
   [ -s "$f" ] || die "could not start $name (no pid file)"
 }
 
 # stop_component NAME: SIGTERM by pid from its pid file, wait up to $STOP_WAIT_S s, then SIGKILL.
 stop_component() {
-  local name=$1 pid i
+  local name=$1 pid
   if pid=$(ours_pid "$name"); then
     log "stopping $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 $((STOP_WAIT_S * 10))); do
+    for _ in $(seq 1 $((STOP_WAIT_S * 10))); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
     if kill -0 "$pid" 2>/dev/null; then
       log "$name did not exit within ${STOP_WAIT_S}s: SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
-      for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
     log "$name stopped"
   fi
@@ -254,8 +253,7 @@ pg_detect() {
 pg_running() { pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" status > /dev/null 2>&1; }
 pg_ready() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
 wait_pg_ready() {
-  local i
-  for i in $(seq 1 300); do pg_ready && return 0; sleep 0.1; done
+  for _ in $(seq 1 300); do pg_ready && return 0; sleep 0.1; done
   die "PostgreSQL $PG_VERSION/$PG_CLUSTER does not accept connections on 127.0.0.1:$PG_PORT"
 }
 # psql_q [-d DB] SQL: one statement, unaligned tuples only, stop on error.
@@ -326,8 +324,8 @@ pg_down() {
     return 0
   fi
   # A walsender may outlive the worker by a moment: give $PG_DB's e2e_ slots up to 10 s to turn inactive.
-  local i active
-  for i in $(seq 1 100); do
+  local active
+  for _ in $(seq 1 100); do
     active=$(psql_q "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name LIKE '$PG_SLOT_PATTERN' AND database = '$PG_DB'")
     [ "$active" = 0 ] && break
     sleep 0.1
