@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { REPO_ROOT, STACK_SCRIPT, connect, debeziumOrdersConfig, psql, run, waitFor } from './stack.js';
+import { CONNECT_PORT, REPO_ROOT, STACK_SCRIPT, connect, debeziumOrdersConfig, psql, run, waitFor } from './stack.js';
 
 // ------------------------------------------------------------------------------------------ config
 
@@ -170,9 +170,10 @@ process.once('exit', () => {
 
 /**
  * Each live daemon's pid is also a file here, so that the suite's global teardown can kill (by pid) a
- * daemon whose test process died without running its hooks (e.g. killed on a timeout).
+ * daemon whose test process died without running its hooks (e.g. killed on a timeout). One folder per
+ * stack (its CONNECT_PORT): the teardown of a suite on another stack must not kill this one's daemons.
  */
-export const PID_DIR = join(tmpdir(), 'connect-watchdog-e2e-daemons');
+export const PID_DIR = join(tmpdir(), `connect-watchdog-e2e-daemons-${CONNECT_PORT}`);
 
 /** For the global teardown: SIGKILLs every daemon recorded in PID_DIR that is still ours; returns their pids. */
 export function reapStrayDaemons(): number[] {
