@@ -16,6 +16,8 @@
 #      PG_DB (e2e_shop; must match e2e_[a-z0-9_]+),
 #      KAFKA_VERSION / DEBEZIUM_VERSION (stack/pom.xml's kafka.version / debezium.version, built in
 #      stack/target; any other pair is built in stack/target-<kafka>-<debezium>),
+#      CONNECT_FILE_VERSION (KAFKA_VERSION; the FileStream example connectors on the classpath, or none:
+#      Maven Central has none for 4.4.0 and 4.3.1's fail there; built in ...-file-<version>),
 #      EXTRA_PLUGIN_PATH (one absolute directory appended to the workers' plugin.path; with
 #      plugin.discovery=service_load a connector jar there needs its META-INF/services file).
 # Two stacks may run at once with different STACK_DIR, ports and PG_DB; they share the PostgreSQL
@@ -29,9 +31,14 @@ POM_KAFKA_VERSION=$(pom_prop kafka.version)
 POM_DEBEZIUM_VERSION=$(pom_prop debezium.version)
 KAFKA_VERSION=${KAFKA_VERSION:-$POM_KAFKA_VERSION}
 DEBEZIUM_VERSION=${DEBEZIUM_VERSION:-$POM_DEBEZIUM_VERSION}
+CONNECT_FILE_VERSION=${CONNECT_FILE_VERSION:-$KAFKA_VERSION}
 # mvn output (git-ignored), one directory per version pair, so that an `up` of other versions never
 # wipes the jars a running stack has on its classpath.
-if [ "$KAFKA_VERSION" = "$POM_KAFKA_VERSION" ] && [ "$DEBEZIUM_VERSION" = "$POM_DEBEZIUM_VERSION" ]; then
+VERSIONS="Kafka $KAFKA_VERSION, Debezium $DEBEZIUM_VERSION"
+if [ "$CONNECT_FILE_VERSION" != "$KAFKA_VERSION" ]; then
+  VERSIONS="$VERSIONS, connect-file $CONNECT_FILE_VERSION"
+  TARGET="$SRC/target-$KAFKA_VERSION-$DEBEZIUM_VERSION-file-$CONNECT_FILE_VERSION"
+elif [ "$KAFKA_VERSION" = "$POM_KAFKA_VERSION" ] && [ "$DEBEZIUM_VERSION" = "$POM_DEBEZIUM_VERSION" ]; then
   TARGET="$SRC/target"
 else
   TARGET="$SRC/target-$KAFKA_VERSION-$DEBEZIUM_VERSION"
@@ -71,9 +78,9 @@ esac
 [[ "$PG_DB" =~ ^e2e_[a-z0-9_]{1,59}$ ]] ||
   { echo "stack.sh: PG_DB must match e2e_[a-z0-9_]+ (got '$PG_DB')" >&2; exit 2; }
 # the versions name a directory and go to mvn
-for v in "$KAFKA_VERSION" "$DEBEZIUM_VERSION"; do
+for v in "$KAFKA_VERSION" "$DEBEZIUM_VERSION" "$CONNECT_FILE_VERSION"; do
   [[ "$v" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] ||
-    { echo "stack.sh: KAFKA_VERSION/DEBEZIUM_VERSION must match [A-Za-z0-9][A-Za-z0-9._-]* (got '$v'; none in stack/pom.xml?)" >&2; exit 2; }
+    { echo "stack.sh: KAFKA_VERSION/DEBEZIUM_VERSION/CONNECT_FILE_VERSION must match [A-Za-z0-9][A-Za-z0-9._-]* (got '$v'; none in stack/pom.xml?)" >&2; exit 2; }
 done
 # EXTRA_PLUGIN_PATH goes into plugin.path (a comma-separated list) through sed
 [ -z "$EXTRA_PLUGIN_PATH" ] || [[ "$EXTRA_PLUGIN_PATH" =~ ^/[A-Za-z0-9._/@+=:-]+$ ]] ||
@@ -93,11 +100,11 @@ recorded() { sed -n "s/^$1=//p" "$VERSIONS_FILE" 2>/dev/null | head -n 1; }
 # this call's env asks for.
 check_running_versions() {
   [ -f "$VERSIONS_FILE" ] || return 0
-  local k d x
-  k=$(recorded kafka); d=$(recorded debezium); x=$(recorded extra_plugin_path)
-  if [ "$k" != "$KAFKA_VERSION" ] || [ "$d" != "$DEBEZIUM_VERSION" ]; then
-    die "the stack in $STACK_DIR runs Kafka $k / Debezium $d, not $KAFKA_VERSION / $DEBEZIUM_VERSION" \
-        "(KAFKA_VERSION/DEBEZIUM_VERSION): run 'scripts/stack.sh down' first"
+  local v x
+  v=$(recorded versions); x=$(recorded extra_plugin_path)
+  if [ "$v" != "$VERSIONS" ]; then
+    die "the stack in $STACK_DIR runs $v, not $VERSIONS" \
+        "(KAFKA_VERSION/DEBEZIUM_VERSION/CONNECT_FILE_VERSION): run 'scripts/stack.sh down' first"
   fi
   if [ "$x" != "$EXTRA_PLUGIN_PATH" ]; then
     die "the stack in $STACK_DIR runs with EXTRA_PLUGIN_PATH '${x}', not '$EXTRA_PLUGIN_PATH':" \
@@ -215,23 +222,25 @@ build() {
     flock -w 600 8 || die "another stack.sh is still building $TARGET_REL after 600 s (lock $TARGET.lock)"
   fi
   local sum
-  sum=$({ cat "$SRC/pom.xml"; echo "kafka.version=$KAFKA_VERSION debezium.version=$DEBEZIUM_VERSION"; } |
+  sum=$({ cat "$SRC/pom.xml"; echo "$VERSIONS"; } |
         sha256sum | cut -d' ' -f1)
   if [ -d "$TARGET/lib" ] && [ -d "$TARGET/plugins/debezium-connector-postgres" ] &&
      [ "$(cat "$TARGET/.pom.sha256" 2>/dev/null || true)" = "$sum" ]; then
-    log "build: $TARGET_REL is up to date with stack/pom.xml and Kafka $KAFKA_VERSION / Debezium $DEBEZIUM_VERSION, skipping mvn"
+    log "build: $TARGET_REL is up to date with stack/pom.xml and $VERSIONS, skipping mvn"
     exec 8>&-
     return 0
   fi
   command -v mvn > /dev/null || die "mvn not found on PATH"
-  log "build: mvn -B -q package in $SRC (Kafka $KAFKA_VERSION, Debezium $DEBEZIUM_VERSION) into $TARGET_REL"
+  log "build: mvn -B -q package in $SRC ($VERSIONS) into $TARGET_REL"
   # start from an empty build dir: old jars left in lib/ would shadow new ones after a version change,
   # and the dependency plugin's markers would skip unpacking the connector into an emptied plugins/
   rm -rf "$TARGET"
   # Maven 3.8 prints stray ANSI reset codes even with -B -q: strip them (and the empty lines left).
+  local file_opt=-Dconnect-file.version="$CONNECT_FILE_VERSION"
+  [ "$CONNECT_FILE_VERSION" != none ] || file_opt=-Dno-connect-file
   (cd "$SRC" && mvn -B -q package -Dkafka.version="$KAFKA_VERSION" -Ddebezium.version="$DEBEZIUM_VERSION" \
-     -Dstack.build.dir="$TARGET" 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d') ||
-    die "mvn package failed in $SRC (Kafka $KAFKA_VERSION, Debezium $DEBEZIUM_VERSION)"
+     "$file_opt" -Dstack.build.dir="$TARGET" 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d') ||
+    die "mvn package failed in $SRC ($VERSIONS)"
   [ -d "$TARGET/lib" ] && [ -d "$TARGET/plugins/debezium-connector-postgres" ] ||
     die "mvn package did not produce $TARGET/lib and $TARGET/plugins/debezium-connector-postgres"
   echo "$sum" > "$TARGET/.pom.sha256"
@@ -378,6 +387,7 @@ cluster_id() {
 print_urls() {
   echo "KAFKA_VERSION=$KAFKA_VERSION"
   echo "DEBEZIUM_VERSION=$DEBEZIUM_VERSION"
+  echo "CONNECT_FILE_VERSION=$CONNECT_FILE_VERSION"
   echo "CONNECT_URL=http://127.0.0.1:$CONNECT_PORT"
   echo "KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
   echo "STACK_DIR=$STACK_DIR"
@@ -390,7 +400,7 @@ cmd_up() {
   w=$(ours_pid worker1 || true)
   if [ -n "$b" ] && [ -n "$w" ]; then
     check_running_versions
-    log "stack already up (broker pid $b, worker1 pid $w; Kafka $KAFKA_VERSION, Debezium $DEBEZIUM_VERSION); nothing to do"
+    log "stack already up (broker pid $b, worker1 pid $w; $VERSIONS); nothing to do"
     print_urls
     return 0
   fi
@@ -414,8 +424,7 @@ cmd_up() {
   rm -rf "$DATA"
   mkdir -p "$DATA" "$LOGS"
   write_config
-  printf 'kafka=%s\ndebezium=%s\nbuild=%s\nextra_plugin_path=%s\n' \
-    "$KAFKA_VERSION" "$DEBEZIUM_VERSION" "$TARGET" "$EXTRA_PLUGIN_PATH" > "$VERSIONS_FILE"
+  printf 'versions=%s\nbuild=%s\nextra_plugin_path=%s\n' "$VERSIONS" "$TARGET" "$EXTRA_PLUGIN_PATH" > "$VERSIONS_FILE"
   log "kafka: formatting KRaft storage in $DATA/kraft"
   local id
   id=$(cluster_id)
@@ -482,10 +491,10 @@ cmd_status() {
     echo "worker1 GET /health: $code; reports $(rest_versions "$CONNECT_PORT")"
   }
   if [ -f "$VERSIONS_FILE" ] && [ "$rc" = 0 ]; then
-    echo "versions: Kafka $(recorded kafka), Debezium $(recorded debezium) (built in $(recorded build))"
+    echo "versions: $(recorded versions) (built in $(recorded build))"
     [ -z "$(recorded extra_plugin_path)" ] || echo "EXTRA_PLUGIN_PATH: $(recorded extra_plugin_path)"
   else
-    echo "versions: none running; this env would build Kafka $KAFKA_VERSION, Debezium $DEBEZIUM_VERSION in $TARGET_REL"
+    echo "versions: none running; this env would build $VERSIONS in $TARGET_REL"
   fi
   pg_detect
   if pg_running; then
