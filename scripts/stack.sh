@@ -32,7 +32,7 @@ POM_DEBEZIUM_VERSION=$(pom_prop debezium.version)
 KAFKA_VERSION=${KAFKA_VERSION:-$POM_KAFKA_VERSION}
 DEBEZIUM_VERSION=${DEBEZIUM_VERSION:-$POM_DEBEZIUM_VERSION}
 CONNECT_FILE_VERSION=${CONNECT_FILE_VERSION:-$KAFKA_VERSION}
-# mvn output (git-ignored), one directory per version pair, so that an `up` of other versions never
+# mvn output (git-ignored), one directory per set of versions, so that an `up` of other versions never
 # wipes the jars a running stack has on its classpath.
 VERSIONS="Kafka $KAFKA_VERSION, Debezium $DEBEZIUM_VERSION"
 if [ "$CONNECT_FILE_VERSION" != "$KAFKA_VERSION" ]; then
