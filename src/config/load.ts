@@ -154,11 +154,15 @@ function optString(obj: Raw, key: string, path: string): string | undefined {
 }
 
 function readSecretFile(file: string, key: string): string {
+  let text: string;
   try {
-    return readFileSync(file, 'utf8').trim();
+    text = readFileSync(file, 'utf8').trim();
   } catch (err) {
     throw new ConfigError(key, `cannot read file ${JSON.stringify(file)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
+  // An empty inline secret is refused too; an empty password file made every request a 401.
+  if (text === '') throw new ConfigError(key, `file ${JSON.stringify(file)} is empty`);
+  return text;
 }
 
 /** A secret given inline or as a file (xFile), never both. */

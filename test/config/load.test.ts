@@ -116,6 +116,17 @@ describe('loadConfig', () => {
     expect(err.message).toMatch(/ENOENT$/);
   });
 
+  it('rejects an empty secret file naming the key, instead of sending an empty password (the worker answered 401)', () => {
+    const empty = join(dir, 'empty-password');
+    writeFileSync(empty, '\n');
+    const err = errorOf(() => loadConfig({ configFile: file({ clusters: [{ name: 'a', url: 'https://a:8443', username: 'watchdog', passwordFile: empty }] }), env: {} }));
+    expect(err.key).toBe('clusters[0].passwordFile');
+    expect(err.message).toContain(JSON.stringify(empty));
+    expect(err.reason).toMatch(/is empty/);
+    const sink = errorOf(() => loadConfig({ configFile: file({ sinks: [{ type: 'pagerduty', routingKeyFile: empty }] }), env: {} }));
+    expect(sink.key).toBe('sinks[0].routingKeyFile');
+  });
+
   it('names the environment variable when the bad value came from it, and only then', () => {
     const fromEnv = errorOf(() => loadConfig({ configFile: file({ heal: { backoff: { initial: 1000 } } }), env: { CONNECT_WATCHDOG_POLL_INTERVAL: 'abc' } }));
     expect(fromEnv.key).toBe('pollInterval');
