@@ -140,10 +140,28 @@ function errorMessage(err: unknown): string {
 export interface FailureContext {
   /** The caller's own signal fired: a cancellation, not a failure of the cluster. */
   readonly callerAborted: boolean;
+  /** A client certificate is configured (cert, key): what a certificate alert from the worker is about. */
+  readonly clientCert?: boolean;
   /** Our overall per-request deadline fired. */
   readonly deadlineExceeded: boolean;
   /** The timeout used, for the message. */
   readonly timeoutMs: number;
+}
+
+/**
+ * A fatal TLS alert from the worker (OpenSSL's code, e.g. ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE), as a
+ * message that says what a certificate alert is about: with TLS 1.3 it is the worker refusing the client
+ * certificate (or its absence), which is all a client can learn of it.
+ */
+function tlsAlertDetail(code: string, clientCert: boolean | undefined): string | undefined {
+  const m = /^ERR_SSL_.*_ALERT_(\w+)$/.exec(code);
+  if (m === null) return undefined;
+  const alert = (m[1] as string).toLowerCase().replaceAll('_', ' ');
+  const detail = `TLS alert "${alert}" from the worker`;
+  if (!/certificate|unknown ca|access denied/.test(alert)) return detail;
+  return clientCert === true
+    ? `${detail}: it did not accept the client certificate (cert, key): is it signed by a CA the worker trusts, and valid?`
+    : `${detail}: it requires a client certificate: none is configured (cert, key)`;
 }
 
 /** An exception from the HTTP layer (connect, headers, body) into a ConnectError. */
@@ -157,6 +175,8 @@ export function transportError(req: RequestLine, err: unknown, ctx: FailureConte
   if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
     return new ConnectError({ ...req, code: 'BAD_BODY', detail: 'response body too large', cause: err });
   }
+  const alert = code === undefined ? undefined : tlsAlertDetail(code, ctx.clientCert);
+  if (alert !== undefined) return new ConnectError({ ...req, code: 'NETWORK', detail: alert, cause: err });
   // Messages of network errors name host:port at most (the origin never holds credentials).
   return new ConnectError({ ...req, code: 'NETWORK', detail: clip(`${code ?? 'error'}: ${errorMessage(err)}`), cause: err });
 }

@@ -109,6 +109,19 @@ describe('transportError', () => {
     expect(transportError(req, new DOMException('The operation was aborted due to timeout', 'TimeoutError'), { ...ctx, deadlineExceeded: true }).code).toBe('TIMEOUT');
   });
 
+  // What Node reports for the alerts a real Kafka Connect 4.3.1 worker (Jetty, listeners.https.ssl.client.auth=required) sent.
+  it.each([
+    ['ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE', false, 'TLS alert "bad certificate" from the worker: it requires a client certificate: none is configured (cert, key)'],
+    ['ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_UNKNOWN', true, 'TLS alert "certificate unknown" from the worker: it did not accept the client certificate (cert, key): is it signed by a CA the worker trusts, and valid?'],
+    ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', true, 'TLS alert "unknown ca" from the worker: it did not accept the client certificate (cert, key): is it signed by a CA the worker trusts, and valid?'],
+    ['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', true, 'TLS alert "protocol version" from the worker'],
+  ])('a TLS alert %s (client certificate configured: %s) says what it is about', (code, clientCert, detail) => {
+    const openssl = '40FDA21C617F0000:error:0A000412:SSL routines:ssl3_read_bytes:ssl/tls alert bad certificate:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:918:SSL alert number 42\n';
+    const e = transportError(req, undiciError(code, openssl), { ...ctx, clientCert });
+    expect(e.code).toBe('NETWORK');
+    expect(e.message).toBe(`${req.method} ${req.path} on cluster ${req.cluster}: ${detail}`);
+  });
+
   it('an oversized body is BAD_BODY', () => {
     expect(transportError(req, undiciError('UND_ERR_RES_EXCEEDED_MAX_SIZE'), ctx).code).toBe('BAD_BODY');
   });

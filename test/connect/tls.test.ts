@@ -107,6 +107,17 @@ describe('HTTPS to Connect', () => {
     expect(w.seen).toHaveLength(before);
   });
 
+  it('names the TLS alert when the worker refuses the client certificate after a TLS 1.3 handshake, not "other side closed"', async () => {
+    // TLS 1.3: the client's handshake is done before the worker has checked the client certificate; its
+    // refusal is an alert on the first read, which undici reported as UND_ERR_SOCKET "other side closed"
+    // (so did a real Kafka Connect worker with listeners.https.ssl.client.auth=required).
+    // (A Node server closes without an alert when it does not trust the certificate given: Kafka Connect's
+    // Jetty answers "certificate unknown", see response.test.ts.)
+    const none = await failure(client({ url: (await worker(true)).url, ca: CA }).snapshot());
+    expect(none.code).toBe('NETWORK');
+    expect(none.message).toMatch(/TLS alert "certificate required" from the worker: it requires a client certificate: none is configured \(cert, key\)$/);
+  });
+
   it('reads ca, cert and key as PEM file paths from the config file', async () => {
     const w = await worker(true);
     const dir = mkdtempSync(join(tmpdir(), 'cw-tls-'));
