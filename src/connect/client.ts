@@ -21,7 +21,7 @@ import { indexListing, indexMembers, type ListingIndex } from './listing-index.j
 import { parseInfoEntry, parseInfoListing, parseListing, parseNames, parseRestartBody, parseStatus, parseVersion, splitListed, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
 import { BodyBuffers, Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector } from './types.js';
-import { parseWith, type RequestLine } from './response.js';
+import { abortDetail, isDeadline, parseWith, type RequestLine } from './response.js';
 import { within } from '../util/clock.js';
 
 export { supportsRestartFlags } from './version.js';
@@ -505,7 +505,7 @@ export class ConnectClient {
   /** A cancellation by the caller, whatever shape it arrived in (p-retry and mapBounded throw the signal's reason), as ABORTED. */
   private asAbort(err: unknown, signal: AbortSignal | undefined, path: string): unknown {
     if (signal?.aborted !== true || (isConnectError(err) && err.code === 'ABORTED')) return err;
-    return new ConnectError({ ...this.line('GET', path), code: 'ABORTED', detail: 'aborted by the caller', cause: err });
+    return new ConnectError({ ...this.line('GET', path), code: 'ABORTED', detail: abortDetail(isDeadline(signal.reason)), cause: err });
   }
 
   private async get(path: string, signal: AbortSignal | undefined): Promise<unknown> {

@@ -140,12 +140,24 @@ function errorMessage(err: unknown): string {
 export interface FailureContext {
   /** The caller's own signal fired: a cancellation, not a failure of the cluster. */
   readonly callerAborted: boolean;
+  /** The caller's signal fired because its deadline passed (`AbortSignal.timeout`): the cluster did not answer in time. */
+  readonly callerTimedOut?: boolean;
   /** A client certificate is configured (cert, key): what a certificate alert from the worker is about. */
   readonly clientCert?: boolean;
   /** Our overall per-request deadline fired. */
   readonly deadlineExceeded: boolean;
   /** The timeout used, for the message. */
   readonly timeoutMs: number;
+}
+
+/** A signal's abort reason is its deadline (`AbortSignal.timeout`), not a cancellation. */
+export function isDeadline(reason: unknown): boolean {
+  return typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
+}
+
+/** The detail of an ABORTED error: a command's deadline (status, run --once) is no cancellation by a person. */
+export function abortDetail(deadline: boolean): string {
+  return deadline ? 'no answer before the deadline: gave up waiting' : 'aborted by the caller';
 }
 
 /**
@@ -167,7 +179,7 @@ function tlsAlertDetail(code: string, clientCert: boolean | undefined): string |
 /** An exception from the HTTP layer (connect, headers, body) into a ConnectError. */
 export function transportError(req: RequestLine, err: unknown, ctx: FailureContext): ConnectError {
   if (err instanceof ConnectError) return err;
-  if (ctx.callerAborted) return new ConnectError({ ...req, code: 'ABORTED', detail: 'aborted by the caller', cause: err });
+  if (ctx.callerAborted) return new ConnectError({ ...req, code: 'ABORTED', detail: abortDetail(ctx.callerTimedOut === true), cause: err });
   const code = errorCode(err);
   if (ctx.deadlineExceeded || (code !== undefined && TIMEOUT_CODES.has(code))) {
     return new ConnectError({ ...req, code: 'TIMEOUT', detail: `timed out (${code ?? 'deadline'}, timeout ${ctx.timeoutMs} ms)`, cause: err });

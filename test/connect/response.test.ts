@@ -122,6 +122,11 @@ describe('transportError', () => {
     expect(e.message).toBe(`${req.method} ${req.path} on cluster ${req.cluster}: ${detail}`);
   });
 
+  it('a caller that gave up at its deadline reads as no answer in time, a cancellation as a cancellation', () => {
+    expect(transportError(req, undiciError('UND_ERR_ABORTED'), { ...ctx, callerAborted: true, callerTimedOut: true }).message).toMatch(/: no answer before the deadline: gave up waiting$/);
+    expect(transportError(req, undiciError('UND_ERR_ABORTED'), { ...ctx, callerAborted: true }).message).toMatch(/: aborted by the caller$/);
+  });
+
   it('an oversized body is BAD_BODY', () => {
     expect(transportError(req, undiciError('UND_ERR_RES_EXCEEDED_MAX_SIZE'), ctx).code).toBe('BAD_BODY');
   });

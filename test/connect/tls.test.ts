@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
@@ -116,6 +116,34 @@ describe('HTTPS to Connect', () => {
     const none = await failure(client({ url: (await worker(true)).url, ca: CA }).snapshot());
     expect(none.code).toBe('NETWORK');
     expect(none.message).toMatch(/TLS alert "certificate required" from the worker: it requires a client certificate: none is configured \(cert, key\)$/);
+  });
+
+  it('gives up on a worker that never completes the TLS handshake by the caller\'s deadline, and closes at once', async () => {
+    const held: Socket[] = [];
+    const blackHole = createNetServer((socket) => {
+      held.push(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    open.push({
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const s of held) s.destroy();
+          blackHole.close(() => resolve());
+        }),
+    });
+    const c = new ConnectClient(
+      { name: 'tls', url: `https://127.0.0.1:${(blackHole.address() as AddressInfo).port}`, ca: CA, rejectUnauthorized: true, timeout: 3000, probe: false },
+      { retries: 0, statusConcurrency: 4 },
+    );
+    const err = await failure(c.snapshot(AbortSignal.timeout(300)));
+    expect(err.code).toBe('ABORTED');
+    expect(err.message).toMatch(/no answer before the deadline/);
+    // `status` closes its client before it prints: close() waited for the abandoned request's connect
+    // timeout (status answered after 33 s instead of 25 s on a real black hole).
+    const closing = performance.now();
+    await c.close();
+    expect(performance.now() - closing).toBeLessThan(1000);
   });
 
   it('reads ca, cert and key as PEM file paths from the config file', async () => {
