@@ -176,6 +176,15 @@ function tlsAlertDetail(code: string, clientCert: boolean | undefined): string |
     : `${detail}: it requires a client certificate: none is configured (cert, key)`;
 }
 
+/**
+ * undici's HTTP parser failing on a TLS record (content type 0x15 alert or 0x16 handshake, version 3.x):
+ * an http:// URL on a TLS port. Kafka Connect's Jetty answers plain HTTP with a TLS alert and closes.
+ */
+function isTlsRecord(err: unknown): boolean {
+  const data: unknown = err instanceof Error && err.name === 'HTTPParserError' ? (err as { data?: unknown }).data : undefined;
+  return typeof data === 'string' && /^[\x15\x16]\x03/.test(data);
+}
+
 /** An exception from the HTTP layer (connect, headers, body) into a ConnectError. */
 export function transportError(req: RequestLine, err: unknown, ctx: FailureContext): ConnectError {
   if (err instanceof ConnectError) return err;
@@ -187,6 +196,7 @@ export function transportError(req: RequestLine, err: unknown, ctx: FailureConte
   if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
     return new ConnectError({ ...req, code: 'BAD_BODY', detail: 'response body too large', cause: err });
   }
+  if (isTlsRecord(err)) return new ConnectError({ ...req, code: 'NETWORK', detail: 'the worker answered in TLS, not plain HTTP: give the URL as https://', cause: err });
   const alert = code === undefined ? undefined : tlsAlertDetail(code, ctx.clientCert);
   if (alert !== undefined) return new ConnectError({ ...req, code: 'NETWORK', detail: alert, cause: err });
   // Messages of network errors name host:port at most (the origin never holds credentials).

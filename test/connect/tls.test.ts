@@ -146,6 +146,21 @@ describe('HTTPS to Connect', () => {
     expect(performance.now() - closing).toBeLessThan(1000);
   });
 
+  it('says to use https:// when an http:// URL reaches a TLS port', async () => {
+    // What a real Kafka Connect 4.3.1 worker (Jetty 12.0.34, listeners=https://…) answers to plain HTTP: a
+    // TLS alert record (fatal, internal_error), then it closes. undici said "Response does not match the
+    // HTTP/1.1 protocol (Expected HTTP/, RTSP/ or ICE/)".
+    const tlsPort = createNetServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => socket.end(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50])));
+    });
+    await new Promise<void>((resolve) => tlsPort.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => new Promise<void>((resolve) => tlsPort.close(() => resolve())) });
+    const err = await failure(client({ url: `http://127.0.0.1:${(tlsPort.address() as AddressInfo).port}`, username: 'ops', password: 'hunter2' }).snapshot());
+    expect(err.code).toBe('NETWORK');
+    expect(err.message).toMatch(/: the worker answered in TLS, not plain HTTP: give the URL as https:\/\/$/);
+  });
+
   it('reads ca, cert and key as PEM file paths from the config file', async () => {
     const w = await worker(true);
     const dir = mkdtempSync(join(tmpdir(), 'cw-tls-'));
