@@ -1094,6 +1094,21 @@ describe('auth', () => {
     expect(header).toBe(`Basic ${Buffer.from('ops:s@cret').toString('base64')}`);
   });
 
+  it('reads the real worker\'s 401 (BasicAuthSecurityRestExtension: plain text sent as application/json) as HTTP 401, not retried', async () => {
+    const real = fixture('real-tls-401-basic-auth-rejected-exchange.json') as { status: number; headers: Record<string, string>; body: string };
+    const scope = nock(URL_)
+      .get('/connectors/a/status')
+      .reply(real.status, real.body, real.headers)
+      .post('/connectors/a/tasks/0/restart')
+      .reply(real.status, real.body, real.headers);
+    const c = client({ username: 'watchdog', password: 'wrong' }, { retries: 2 });
+    for (const err of [await failure(c.status('a')), await failure(c.restartTask('a', 0))]) {
+      expect(err).toMatchObject({ code: 'HTTP', status: 401 });
+      expect(err.message).toMatch(/: HTTP 401: User cannot access the resource\.$/);
+    }
+    expect(scope.isDone()).toBe(true); // one request each: a 401 is not retried
+  });
+
   it('puts no credential in errors or logs', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'trace' }, { write: (s: string) => void lines.push(s) });
