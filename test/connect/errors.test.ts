@@ -21,6 +21,7 @@ describe('isRebalance', () => {
     [409, 'restart-409-stale-config-during-rebalance.json'],
     [409, 'restart-409-no-known-leader-during-rebalance.json'],
     [500, 'restart-500-forward-to-departed-worker.json'],
+    [500, 'real-tls-restart-500-forward-client-cert-refused-by-leader.json'],
     [500, 'get-config-500-rebalance-expected.json'],
   ])('is true for the real %i body %s', (status, file) => {
     const err = answer(status, fixtureText(file));
