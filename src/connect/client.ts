@@ -21,7 +21,7 @@ import { indexListing, indexMembers, type ListingIndex } from './listing-index.j
 import { parseInfoEntry, parseInfoListing, parseListing, parseNames, parseRestartBody, parseStatus, parseVersion, splitListed, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
 import { BodyBuffers, Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector } from './types.js';
-import { abortDetail, isDeadline, parseWith, type RequestLine } from './response.js';
+import { abortDetail, isDeadline, isTlsMisconfigured, parseWith, type RequestLine } from './response.js';
 import { within } from '../util/clock.js';
 
 export { supportsRestartFlags } from './version.js';
@@ -111,11 +111,12 @@ export function connectorPath(connector: string, suffix = ''): string {
   return `/connectors/${encodeSegment(connector)}${suffix}`;
 }
 
-/** Retry a GET on what a moment may fix: network, timeouts, 5xx (rebalance 500s included), 409. */
+/** Retry a GET on what a moment may fix: network (not a TLS set-up that is wrong), timeouts, 5xx (rebalance 500s included), 409. */
 export function isRetryable(err: unknown): boolean {
   if (!isConnectError(err)) return false;
   switch (err.code) {
     case 'NETWORK':
+      return !isTlsMisconfigured(err.cause);
     case 'TIMEOUT':
       return true;
     case 'HTTP':

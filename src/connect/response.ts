@@ -185,6 +185,30 @@ function isTlsRecord(err: unknown): boolean {
   return typeof data === 'string' && /^[\x15\x16]\x03/.test(data);
 }
 
+/** Node's codes for a server certificate it does not trust (a wrong `ca`, a name the certificate lacks, expired). */
+const CERT_VERIFY_CODES = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/**
+ * A network failure that a retry a moment later cannot fix: the TLS set-up itself is wrong (a certificate
+ * either side refuses, http:// on a TLS port). Retrying it only delays the answer.
+ */
+export function isTlsMisconfigured(cause: unknown): boolean {
+  const code = errorCode(cause);
+  return isTlsRecord(cause) || (code !== undefined && (CERT_VERIFY_CODES.has(code) || /^ERR_SSL_.*_ALERT_/.test(code)));
+}
+
 /** An exception from the HTTP layer (connect, headers, body) into a ConnectError. */
 export function transportError(req: RequestLine, err: unknown, ctx: FailureContext): ConnectError {
   if (err instanceof ConnectError) return err;

@@ -92,4 +92,16 @@ describe('ConnectError', () => {
     expect(isRetryable(mk('BAD_BODY', 502))).toBe(true);
     expect(isRetryable(new Error('x'))).toBe(false);
   });
+
+  it('does not retry a TLS set-up that is wrong (a certificate either side refuses, http:// on a TLS port), but does a reset connection', () => {
+    const network = (cause: unknown): ConnectError => new ConnectError({ code: 'NETWORK', cluster: 'c', method: 'GET', path: '/', detail: 'x', cause });
+    const coded = (code: string) => Object.assign(new Error(code), { code });
+    expect(isRetryable(network(coded('ECONNRESET')))).toBe(true);
+    expect(isRetryable(network(coded('ECONNREFUSED')))).toBe(true);
+    for (const code of ['SELF_SIGNED_CERT_IN_CHAIN', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_UNKNOWN', 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED']) {
+      expect(isRetryable(network(coded(code))), code).toBe(false);
+    }
+    const tlsAnswer = Object.assign(new Error('Response does not match the HTTP/1.1 protocol'), { name: 'HTTPParserError', data: '\x15\x03\x03\x00\x02\x02\x46' });
+    expect(isRetryable(network(tlsAnswer))).toBe(false);
+  });
 });

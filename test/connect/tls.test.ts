@@ -38,8 +38,9 @@ afterEach(async () => {
 });
 
 /** An HTTPS Connect worker; `requireClientCert` makes it refuse a handshake without a certificate signed by the test CA. */
-async function worker(requireClientCert = false): Promise<{ url: string; seen: Seen[] }> {
+async function worker(requireClientCert = false): Promise<{ url: string; seen: Seen[]; connections: () => number }> {
   const seen: Seen[] = [];
+  let connections = 0;
   const server: Server = createServer(
     { key: pem('server.key'), cert: pem('server.pem'), ...(requireClientCert && { ca: CA, requestCert: true, rejectUnauthorized: true }) },
     (req, res) => {
@@ -53,6 +54,7 @@ async function worker(requireClientCert = false): Promise<{ url: string; seen: S
       res.end('{"error_code":404,"message":"not found"}');
     },
   );
+  server.on('connection', () => (connections += 1));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   open.push({
     close: () =>
@@ -61,7 +63,7 @@ async function worker(requireClientCert = false): Promise<{ url: string; seen: S
         server.close(() => resolve());
       }),
   });
-  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, connections: () => connections };
 }
 
 function client(cluster: Partial<ClusterConfig> & { url: string }): ConnectClient {
@@ -87,6 +89,17 @@ describe('HTTPS to Connect', () => {
       expect(err.message).not.toContain('hunter2');
     }
     expect(w.seen).toEqual([]); // no request got through
+  });
+
+  it('does not retry a certificate it does not trust: a retry cannot fix it and only delays the answer', async () => {
+    const handshakes = async (retries: number) => {
+      const w = await worker();
+      const c = new ConnectClient({ name: 'tls', rejectUnauthorized: true, timeout: 2000, probe: false, url: w.url, ca: pem('other-ca.pem') }, { retries, statusConcurrency: 4 });
+      open.push({ close: () => c.close() });
+      expect((await failure(c.snapshot())).code).toBe('NETWORK');
+      return w.connections();
+    };
+    expect(await handshakes(2)).toBe(await handshakes(0));
   });
 
   it('skips verification only when rejectUnauthorized is false', async () => {
