@@ -321,6 +321,32 @@ describe('classify: built-in rules', () => {
       '\tat org.apache.kafka.connect.runtime.Worker.checkTasksMax(Worker.java:441)\n';
     expect(classify(trace)).toMatchObject({ class: 'config', rule: expect.stringContaining('connect-too-many-tasks') });
   });
+
+  it('classes a MySQL/MariaDB account lacking a privilege (error 1227) and a server without binlog as config', () => {
+    // Debezium MariaDB 3.5.0 on Kafka 4.3.1 (test/fixtures/traces/real-worker-mysql-jdbc.jsonl): REPLICATION SLAVE
+    // revoked, then the task restarted: the binlog client's ServerException, no type a rule knows.
+    const noReplication = lines(
+      'org.apache.kafka.connect.errors.ConnectException: An exception occurred in the change event producer. This connector will be stopped.',
+      `${T}at io.debezium.pipeline.ErrorHandler.setProducerThrowable(ErrorHandler.java:67)`,
+      'Caused by: io.debezium.DebeziumException: Access denied; you need (at least one of) the REPLICATION SLAVE privilege(s) for this operation Error code: 1227; SQLSTATE: 42000.',
+      `${T}... 6 more`,
+      'Caused by: com.github.shyiko.mysql.binlog.network.ServerException: Access denied; you need (at least one of) the REPLICATION SLAVE privilege(s) for this operation',
+      `${T}at com.github.shyiko.mysql.binlog.BinaryLogClient.listenForEventPackets(BinaryLogClient.java:1132)`,
+    );
+    expect(classify(noReplication)).toMatchObject({ class: 'config', rule: expect.stringContaining('mysql-access-denied') });
+    // Without BINLOG MONITOR the MariaDB driver words it as a SQLSyntaxErrorException (SQLSTATE 42000): a grant to
+    // add, not a query to fix.
+    const noBinlogMonitor =
+      'java.sql.SQLSyntaxErrorException: (conn=9) Access denied; you need (at least one of) the SUPER, BINLOG MONITOR privilege(s) for this operation';
+    expect(classify(noBinlogMonitor)).toMatchObject({ class: 'config', rule: expect.stringContaining('mysql-access-denied') });
+    // log_bin off (binlog_format=ROW set alone): SHOW MASTER STATUS answers no row.
+    const binlogOff = lines(
+      "Caused by: io.debezium.DebeziumException: io.debezium.DebeziumException: Cannot read the binlog filename and position via 'SHOW MASTER STATUS'. Make sure your server is correctly configured",
+      `${T}at io.debezium.pipeline.source.AbstractSnapshotChangeEventSource.execute(AbstractSnapshotChangeEventSource.java:111)`,
+      "Caused by: io.debezium.DebeziumException: Cannot read the binlog filename and position via 'SHOW MASTER STATUS'. Make sure your server is correctly configured",
+    );
+    expect(classify(binlogOff)).toMatchObject({ class: 'config', rule: expect.stringContaining('database-server-settings') });
+  });
 });
 
 describe('classify: result contents', () => {
