@@ -370,12 +370,30 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Check that the Oracle listener and instance are up and reachable from the worker.',
   },
   {
+    // Before jdbc-sql-syntax: MariaDB's driver throws error 1366 (SQLSTATE 22007, a data exception) as a
+    // SQLSyntaxErrorException; it is a value the column refuses, not a query to fix.
+    name: 'jdbc-column-type-mismatch',
+    class: 'serialization',
+    tier: 'specific',
+    message: /column "[^"\n]{1,200}" is of type [^\n]{1,100}? but expression is of type|Incorrect [a-z]+ value: '[^\n]{0,300}?' for column/,
+    why: 'a column of the target table does not take the record\'s value (PostgreSQL 42804 datatype mismatch, MySQL/MariaDB 1366 incorrect value): the record\'s field type and the table disagree, and the same record fails again after a restart',
+    hint: 'Compare the record\'s schema with the target table (a field type changed upstream, or a table created by hand): alter the column, or cast the field with a transform (e.g. org.apache.kafka.connect.transforms.Cast).',
+  },
+  {
+    name: 'jdbc-unique-violation',
+    class: 'config',
+    tier: 'specific',
+    message: /duplicate key value violates unique constraint|Duplicate entry '[^\n]{0,300}?' for key/,
+    why: 'the sink inserts a row whose key already exists in the target table (PostgreSQL 23505, MySQL/MariaDB 1062): in insert mode a redelivered or repeated record fails this way, and a restart re-sends the same record',
+    hint: 'Use insert.mode=upsert with primary.key.mode / primary.key.fields, so that redelivered records are idempotent, or remove the conflicting row if it should not be there.',
+  },
+  {
     name: 'jdbc-object-missing',
     class: 'config',
     tier: 'specific',
-    message: /ORA-00942|ORA-00904|Unknown database '[^']*'|Table '[^']+' doesn't exist|Unknown column '[^']+'|Invalid object name '[^']+'|Invalid column name '[^']+'/,
+    message: /ORA-00942|ORA-00904|Unknown database '[^']*'|Table '[^']+' doesn't exist|Unknown column '[^']+'|Invalid object name '[^']+'|Invalid column name '[^']+'|Could not find table: \S/,
     why: 'the database has no table, column or database by that name: a wrong name in the configuration or a missing object',
-    hint: 'Check the table/database/column named in the root cause against the connector configuration and the database.',
+    hint: 'Check the table/database/column named in the root cause against the connector configuration and the database (a sink with schema.evolution=none / auto.create=false does not create it).',
   },
   {
     name: 'jdbc-sql-syntax',

@@ -347,6 +347,21 @@ describe('classify: built-in rules', () => {
     );
     expect(classify(binlogOff)).toMatchObject({ class: 'config', rule: expect.stringContaining('database-server-settings') });
   });
+
+  it('classes the Debezium JDBC sink\'s write failures: a value the column refuses, a duplicate key, a missing table', () => {
+    // Debezium JDBC sink 3.6.0 on Kafka 4.3.1 (test/fixtures/traces/real-worker-mysql-jdbc.jsonl), innermost causes.
+    const cases: [string, string, string][] = [
+      ['org.postgresql.util.PSQLException: ERROR: column "qty" is of type integer but expression is of type character varying\n  Hint: You will need to rewrite or cast the expression.\n  Position: 65', 'serialization', 'jdbc-column-type-mismatch'],
+      // SQLSTATE 22007, thrown as a SQLSyntaxErrorException by MariaDB's driver: not jdbc-sql-syntax.
+      ["java.sql.SQLSyntaxErrorException: (conn=27) Incorrect integer value: 'many' for column `tr_sinkdb`.`tr_sink_type`.`qty` at row 1", 'serialization', 'jdbc-column-type-mismatch'],
+      ['org.postgresql.util.PSQLException: ERROR: duplicate key value violates unique constraint "tr_sink_pk_pkey"\n  Detail: Key (id)=(1) already exists.', 'config', 'jdbc-unique-violation'],
+      ["java.sql.SQLIntegrityConstraintViolationException: (conn=33) Duplicate entry '1' for key 'PRIMARY'", 'config', 'jdbc-unique-violation'],
+      ['java.sql.SQLException: Could not find table: tr_sink_notable', 'config', 'jdbc-object-missing'],
+    ];
+    for (const [trace, expected, rule] of cases) expect(classify(trace), trace).toMatchObject({ class: expected, rule: expect.stringContaining(rule) });
+    // A real SQL syntax error is still one.
+    expect(classify('java.sql.SQLSyntaxErrorException: You have an error in your SQL syntax; check the manual near \'FROM\' at line 1')).toMatchObject({ class: 'config', rule: expect.stringContaining('jdbc-sql-syntax') });
+  });
 });
 
 describe('classify: result contents', () => {
