@@ -237,6 +237,18 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Use a converter that carries a schema (AvroConverter, JsonConverter with schemas.enable=true and the envelope) for this sink, or route such records to a dead-letter topic.',
   },
   {
+    // The NullPointerException twin of connect-struct-expected: a sink that reads the value as a Struct without
+    // checking (the Debezium JDBC sink's KafkaDebeziumSinkRecord.filterFields) gets null for a schemaless Map.
+    name: 'connect-struct-null',
+    class: 'serialization',
+    tier: 'specific',
+    type: /NullPointerException$/,
+    message: /Cannot invoke "org\.apache\.kafka\.connect\.data\.Struct\.[A-Za-z]+\(/,
+    match: 'all',
+    why: 'the sink called a method of a Connect Struct that was null: the record (or a field it needs) carries no Struct, typically schemaless records (JSON with value.converter.schemas.enable=false) given to a sink that needs a schema; the same record fails again after a restart',
+    hint: 'Give this sink records with a schema (AvroConverter, or JsonConverter with schemas.enable=true and the {schema, payload} envelope) and check what produces the topic.',
+  },
+  {
     name: 'connect-schema-required',
     class: 'serialization',
     tier: 'specific',

@@ -362,6 +362,21 @@ describe('classify: built-in rules', () => {
     // A real SQL syntax error is still one.
     expect(classify('java.sql.SQLSyntaxErrorException: You have an error in your SQL syntax; check the manual near \'FROM\' at line 1')).toMatchObject({ class: 'config', rule: expect.stringContaining('jdbc-sql-syntax') });
   });
+
+  it('classes a sink\'s NullPointerException on a Connect Struct (schemaless records) as serialization, other NPEs not', () => {
+    // Debezium JDBC sink 3.6.0, topic of plain JSON read with value.converter.schemas.enable=false.
+    const schemaless = lines(
+      'org.apache.kafka.connect.errors.ConnectException: Exiting WorkerSinkTask due to unrecoverable exception.',
+      'Caused by: org.apache.kafka.connect.errors.ConnectException: JDBC sink connector failure',
+      `${T}at io.debezium.connector.jdbc.JdbcSinkConnectorTask.put(JdbcSinkConnectorTask.java:155)`,
+      'Caused by: java.lang.NullPointerException: Cannot invoke "org.apache.kafka.connect.data.Struct.schema()" because "data" is null',
+      `${T}at io.debezium.bindings.kafka.KafkaDebeziumSinkRecord.filterFields(KafkaDebeziumSinkRecord.java:302)`,
+    );
+    expect(classify(schemaless)).toMatchObject({ class: 'serialization', rule: expect.stringContaining('connect-struct-null') });
+    expect(classify('java.lang.NullPointerException: Cannot invoke "java.util.Map.get(Object)" because "cfg" is null').class).toBe('unknown');
+    // The message alone, under another type, is no NPE on a Struct.
+    expect(classify('java.lang.IllegalStateException: Cannot invoke "org.apache.kafka.connect.data.Struct.schema()" twice').class).toBe('unknown');
+  });
 });
 
 describe('classify: result contents', () => {
