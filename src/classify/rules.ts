@@ -417,6 +417,14 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Check the query / table names in the connector configuration (query, table.whitelist, quote.sql.identifiers, dialect) against the database.',
   },
   {
+    name: 'hibernate-no-jdbc-metadata',
+    class: 'unknown',
+    tier: 'specific',
+    message: /Unable to determine Dialect without JDBC metadata/,
+    why: 'Hibernate (in the Debezium JDBC sink) could not open a connection to read the database metadata and the trace keeps no cause: a database that is down, a wrong password and an unknown user read the same. Restarted under backoff: a database that comes back heals it; a credential problem is escalated when the budget is spent',
+    hint: 'The cause is only in the worker log, in the warning logged just before (Hibernate 7: "HHH100046: Could not obtain connection to query JDBC database metadata", with the driver\'s exception). Check connection.url / connection.username / connection.password and that the database is up; with hibernate.dialect set in the connector (e.g. org.hibernate.dialect.PostgreSQLDialect) the task trace carries the driver\'s exception.',
+  },
+  {
     name: 'jdbc-no-driver',
     class: 'config',
     tier: 'specific',

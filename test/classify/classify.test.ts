@@ -377,6 +377,31 @@ describe('classify: built-in rules', () => {
     // The message alone, under another type, is no NPE on a Struct.
     expect(classify('java.lang.IllegalStateException: Cannot invoke "org.apache.kafka.connect.data.Struct.schema()" twice').class).toBe('unknown');
   });
+
+  it('keeps the Debezium JDBC sink\'s "Unable to determine Dialect" unknown, with a hint to the worker log', () => {
+    // Byte-identical on the real worker for a refused connection, an unknown PostgreSQL role and a wrong
+    // MariaDB password: Hibernate drops the cause. Neither connection nor config may be read into it.
+    const trace = lines(
+      "org.hibernate.service.spi.ServiceException: Unable to create requested service [org.hibernate.engine.jdbc.env.spi.JdbcEnvironment] due to: Unable to determine Dialect without JDBC metadata (please set 'jakarta.persistence.jdbc.url' for common cases or 'hibernate.dialect' when a custom Dialect implementation must be provided)",
+      `${T}at io.debezium.connector.jdbc.JdbcSinkConnectorTask.start(JdbcSinkConnectorTask.java:128)`,
+      "Caused by: org.hibernate.HibernateException: Unable to determine Dialect without JDBC metadata (please set 'jakarta.persistence.jdbc.url' for common cases or 'hibernate.dialect' when a custom Dialect implementation must be provided)",
+      `${T}at org.hibernate.engine.jdbc.dialect.internal.DialectFactoryImpl.determineDialect(DialectFactoryImpl.java:190)`,
+    );
+    const c = classify(trace);
+    expect(c).toMatchObject({ class: 'unknown', rule: expect.stringContaining('hibernate-no-jdbc-metadata') });
+    expect(c.hint).toContain('HHH100046');
+    // With hibernate.dialect set, the same refused connection reaches the trace and decides.
+    expect(
+      classify(
+        lines(
+          'org.hibernate.service.spi.ServiceException: Unable to create requested service [org.hibernate.engine.jdbc.env.spi.JdbcEnvironment] due to: Could not create connection',
+          'Caused by: org.hibernate.exception.JDBCConnectionException: Could not create connection',
+          'Caused by: org.postgresql.util.PSQLException: Connection to 127.0.0.1:5999 refused. Check that the hostname and port are correct and that the postmaster is accepting TCP/IP connections.',
+          'Caused by: java.net.ConnectException: Connection refused',
+        ),
+      ).class,
+    ).toBe('connection');
+  });
 });
 
 describe('classify: result contents', () => {
