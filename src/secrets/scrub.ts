@@ -59,6 +59,9 @@ const KEY_VALUE = new RegExp(
   'gi',
 );
 
+const MYSQL_PASSWORD_SENT = /^password: (?:YES|NO)$/;
+const USING = '(using ';
+
 // Oracle's JDBC URLs carry credentials without "//": jdbc:oracle:thin:scott/tiger@db:1521:ORCL (also @//host).
 const ORACLE_URL_PASSWORD = /(\bjdbc:oracle:[a-z0-9]+:[^\s/@"':]+\/)[^\s"']*@/gi;
 const AUTH_HEADER = /\b((?:proxy-)?authorization\\?["']?\s*[:=]\s*\\?["']?)(?:(basic|bearer|digest|negotiate|token|apikey|geniekey)\s+)?([^\s"',;\\]+)/gi;
@@ -104,9 +107,11 @@ function scrubPlain(text: string): string {
     .replace(ORACLE_URL_PASSWORD, `$1${MASK}@`)
     .replace(AUTH_HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`)
     .replace(BARE_BEARER, (_m, word: string) => `${word} ${MASK}`)
-    .replace(KEY_VALUE, (m: string, key: string, close: string, sep: string, quote: string | undefined) => {
+    .replace(KEY_VALUE, (m: string, key: string, close: string, sep: string, quote: string | undefined, _value: unknown, at: number, whole: string) => {
       if (quote !== undefined) return `${key}${close}${sep}${quote}${MASK}${quote}`;
       if (close === '' && sep.trim() === ':' && PROSE_KEY.test(key)) return m;
+      // MySQL's "Access denied for user 'u'@'h' (using password: NO)" says whether one was sent, not which.
+      if (MYSQL_PASSWORD_SENT.test(m) && whole.slice(at - USING.length, at) === USING) return m;
       return `${key}${close}${sep}${MASK}`;
     })
     .replace(JWT, MASK);

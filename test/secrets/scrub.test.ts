@@ -62,8 +62,13 @@ describe('scrubSecrets', () => {
       'The database refused the credentials: check database.user and database.password.',
       'jdbc:oracle:thin:@db.example:1521:ORCL',
       'jdbc:oracle:thin:@//db.example:1521/ORCL',
+      "java.sql.SQLException: Access denied for user 'cdc'@'localhost' (using password: YES)",
+      "java.sql.SQLException: Access denied for user 'cdc'@'10.0.0.7' (using password: NO)",
     ];
     for (const t of texts) expect(scrubSecrets(t)).toBe(t);
+    // the same words elsewhere are still a value to mask
+    expect(scrubSecrets('password: YES')).toBe('password: ***');
+    expect(scrubSecrets('(using password: hunter2)')).toBe('(using password: ***)');
   });
 
   it('is idempotent', () => {
