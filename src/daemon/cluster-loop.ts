@@ -14,6 +14,7 @@ import type { WatchdogMetrics } from '../metrics/metrics.js';
 import { announce } from './announce.js';
 import { executeRestart, type ExecutedRestart } from './executor.js';
 import { probeAll } from './probe.js';
+import { within } from '../util/clock.js';
 
 export interface ClusterLoopDeps {
   readonly cluster: ClusterConfig;
@@ -49,6 +50,9 @@ function failedClasses(snapshot: ClusterSnapshot, classify: Classifier): Map<str
   return map;
 }
 
+/** While polls keep failing with the same error, how often the log says so again. */
+const POLL_FAILED_REPEAT_MS = 10 * 60_000;
+
 const subjectOf = (a: RestartAction): SubjectRef => ({ cluster: a.cluster, connector: a.connector, task: a.kind === 'restart-task' ? a.task : null });
 
 /**
@@ -66,6 +70,8 @@ export class ClusterLoop {
   private observed:
     | { readonly connectors: ClusterSnapshot['connectors']; readonly unreadable: ClusterSnapshot['unreadable']; readonly classes: ReadonlyMap<string, FailureClass> }
     | undefined;
+  /** Polls failing in a row: the error last warned of, since when, how many, and when last logged. */
+  private failing: { readonly err: string; readonly since: number; readonly polls: number; readonly loggedAt: number } | undefined;
   /** The unreadable connectors last logged (name and problem), so that each change is logged once, not every poll. */
   private unreadableLogged: { readonly key: string; readonly names: readonly string[] } = { key: '[]', names: [] };
 
@@ -115,10 +121,14 @@ export class ClusterLoop {
       this.version = snapshot.version;
     } catch (err) {
       metrics.observePoll(cluster.name, 'error', (this.deps.now() - started) / 1000);
-      log.warn({ err: (err as Error).message, code: (err as { code?: string }).code }, 'poll failed');
+      this.logPollFailed(err as Error, log);
       return { ok: false, actions: [] };
     }
     metrics.observePoll(cluster.name, 'ok', (this.deps.now() - started) / 1000, this.deps.now());
+    if (this.failing !== undefined) {
+      log.info({ failedPolls: this.failing.polls, failingForMs: Math.max(0, this.deps.now() - this.failing.since) }, 'poll succeeds again');
+      this.failing = undefined;
+    }
     // The client hands back the same connectors (and unreadable) array when the worker's listing did not
     // change by a byte: the classes and the gauges made of it are still right. The unreadable ones may change
     // on the same listing (a connector without a status, found by an info read: ConnectClient.withStatusless).
@@ -215,6 +225,26 @@ export class ClusterLoop {
       'poll done',
     );
     return { ok: true, snapshot, actions };
+  }
+
+  /**
+   * A cluster down, or a wrong password, fails every poll: warned when it starts or its error changes, then
+   * once every POLL_FAILED_REPEAT_MS with the count (a line every 10 s buried the log), and an info line when
+   * a poll succeeds again. The polls metric counts each.
+   */
+  private logPollFailed(err: Error, log: Logger): void {
+    const now = this.deps.now();
+    const code = (err as { code?: string }).code;
+    const f = this.failing;
+    if (f !== undefined && f.err === err.message) {
+      const polls = f.polls + 1;
+      const due = !within(now, f.loggedAt, POLL_FAILED_REPEAT_MS);
+      if (due) log.warn({ err: err.message, code, failedPolls: polls, failingForMs: Math.max(0, now - f.since) }, 'poll still failing');
+      this.failing = { ...f, polls, ...(due && { loggedAt: now }) };
+      return;
+    }
+    log.warn({ err: err.message, code }, 'poll failed');
+    this.failing = { err: err.message, since: f?.since ?? now, polls: (f?.polls ?? 0) + 1, loggedAt: now };
   }
 
   private logUnreadable(snapshot: ClusterSnapshot, log: Logger): void {

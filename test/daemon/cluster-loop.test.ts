@@ -277,3 +277,39 @@ describe('ClusterLoop confirming a restart', () => {
     expect(lines.filter((l) => l.connector === 'jdbc' && l.state === 'RESTARTING').map((l) => l.msg)).toEqual(['restart not yet effective']);
   });
 });
+
+describe('ClusterLoop against a cluster whose polls keep failing', () => {
+  it('warns when polls start failing and when the error changes, then every 10 min with the count, and says when a poll succeeds again', async () => {
+    const lines: { level: number; msg: string; err?: string; failedPolls?: number; failingForMs?: number }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    let failure: Error | undefined;
+    const { loop, metrics, advance } = loopOver(
+      () => {
+        if (failure !== undefined) throw failure;
+        return listing('RUNNING');
+      },
+      undefined,
+      { logger },
+    );
+    await loop.poll();
+    failure = new Error('GET /connectors?expand=status on cluster default: HTTP 401: User cannot access the resource.');
+    for (let i = 0; i < 90; i++) {
+      // 15 min of 10 s polls with the same error
+      await loop.poll();
+      advance(10_000);
+    }
+    failure = new Error('GET /connectors?expand=status on cluster default: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:8083');
+    await loop.poll();
+    advance(10_000);
+    failure = undefined;
+    await loop.poll();
+    expect(lines.map((l) => [l.msg, l.err?.replace(/^.*: (HTTP 401|ECONNREFUSED).*$/, '$1'), l.failedPolls, l.failingForMs])).toEqual([
+      ['poll failed', 'HTTP 401', undefined, undefined],
+      ['poll still failing', 'HTTP 401', 61, 600_000],
+      ['poll failed', 'ECONNREFUSED', undefined, undefined],
+      ['poll succeeds again', undefined, 91, 910_000],
+    ]);
+    const polls = /connect_watchdog_polls_total\{cluster="default",outcome="error"\} (\d+)/.exec(await metrics.metrics())?.[1];
+    expect(polls).toBe('91'); // the metric counts every one
+  });
+});
