@@ -4,7 +4,7 @@ import { validate as validateCron } from 'node-cron';
 import { FAILURE_CLASSES, type CustomRule, type FailureClass } from '../classify/types.js';
 import { ENV_PREFIX, FORMAT, SEVERITIES, SINK_TYPES, schema, type Severity, type SinkType } from './schema.js';
 import type { ClusterConfig, MaintenanceWindow, SinkConfig, SinkFilter, WatchdogConfig } from './types.js';
-import { tlsProblem } from './tls.js';
+import { describeCertificates, tlsProblem } from './tls.js';
 import { scrubSecrets } from '../secrets/scrub.js';
 import { isJsonObject, jsonSyntaxReason } from '../util/json.js';
 
@@ -525,6 +525,8 @@ export function redactConfig(config: WatchdogConfig): unknown {
       password: hide(c.password),
       token: hide(c.token),
       key: hide(c.key),
+      ca: c.ca === undefined ? undefined : describeCertificates(c.ca),
+      cert: c.cert === undefined ? undefined : describeCertificates(c.cert),
     })),
     sinks: config.sinks.map((s) => ({ ...s, url: sinkUrlForDisplay(s.url), secret: hide(s.secret), routingKey: hide(s.routingKey) })),
     heartbeat: { ...config.heartbeat, url: config.heartbeat.url === '' ? '' : sinkUrlForDisplay(config.heartbeat.url) },

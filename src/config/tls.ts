@@ -57,3 +57,38 @@ export function tlsProblem(files: { readonly ca?: string; readonly cert?: string
   }
   return undefined;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** A client certificate this close to its end is warned about: the worker refuses it the moment it expires. */
+const EXPIRY_WARNING_MS = 14 * DAY_MS;
+const day = (date: Date): string => date.toISOString().slice(0, 10);
+
+function parsed(pem: string): X509Certificate[] {
+  return (pem.match(PEM_CERTIFICATE) ?? []).map((block) => new X509Certificate(block));
+}
+
+/**
+ * Certificates that are or will soon be refused for their dates, as warnings (the files themselves were
+ * checked by tlsProblem): an expired client certificate reads on the worker's side as "certificate unknown",
+ * an expired CA as a verification failure, on every poll.
+ */
+export function tlsDateWarnings(files: { readonly ca?: string; readonly cert?: string }, now: number): TlsProblem[] {
+  const warnings: TlsProblem[] = [];
+  const leaf = files.cert === undefined ? undefined : parsed(files.cert)[0];
+  if (leaf !== undefined) {
+    const from = Date.parse(leaf.validFrom);
+    const to = Date.parse(leaf.validTo);
+    if (to <= now) warnings.push({ key: 'cert', reason: `the client certificate expired on ${day(new Date(to))}: the worker refuses it` });
+    else if (from > now) warnings.push({ key: 'cert', reason: `the client certificate is valid only from ${day(new Date(from))}: the worker refuses it until then` });
+    else if (to - now < EXPIRY_WARNING_MS) warnings.push({ key: 'cert', reason: `the client certificate expires on ${day(new Date(to))}, in ${Math.ceil((to - now) / DAY_MS)} day(s)` });
+  }
+  const expiredCa = files.ca === undefined ? [] : parsed(files.ca).filter((c) => Date.parse(c.validTo) <= now);
+  for (const c of expiredCa) warnings.push({ key: 'ca', reason: `the CA certificate ${c.subject.replaceAll('\n', ', ')} expired on ${day(new Date(Date.parse(c.validTo)))}` });
+  return warnings;
+}
+
+/** A PEM file's certificates for display (check-config): subjects and end dates, not kilobytes of base64. */
+export function describeCertificates(pem: string): string {
+  const certs = parsed(pem);
+  return `[PEM: ${certs.map((c) => `${c.subject.replaceAll('\n', ', ')} until ${day(new Date(Date.parse(c.validTo)))}`).join('; ')}]`;
+}

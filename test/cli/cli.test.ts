@@ -77,6 +77,19 @@ describe('check-config', () => {
     expect(r.stderr.trim().split('\n')).toEqual(['connect-watchdog: warning: sink "hook" filters on cluster "prd", which is not configured: it gets nothing from it']);
   });
 
+  it('shows ca and cert as their certificates\' subjects and end dates, not the PEM text, and the key redacted', async () => {
+    const tls = join(import.meta.dirname, '..', 'fixtures', 'tls');
+    const file = configFile({ clusters: [{ name: 'a', url: 'https://a:8443', ca: join(tls, 'ca.pem'), cert: join(tls, 'client.pem'), key: join(tls, 'client.key') }] });
+    const r = await cli(['check-config', '--config', file]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).clusters[0]).toMatchObject({
+      ca: expect.stringMatching(/^\[PEM: CN=connect-watchdog test CA until \d{4}-\d\d-\d\d\]$/),
+      cert: expect.stringMatching(/^\[PEM: CN=connect-watchdog until /),
+      key: '[redacted]',
+    });
+    expect(r.stdout).not.toContain('BEGIN');
+  });
+
   it('prints the effective config with secrets redacted', async () => {
     const r = await cli(['check-config', '--config', configFile({ clusters: [{ name: 'a', url: 'http://a:8083', username: 'u', password: 'hunter2' }] })]);
     expect(r.code).toBe(0);

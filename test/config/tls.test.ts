@@ -1,10 +1,10 @@
-import { createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { tlsProblem } from '../../src/config/tls.js';
+import { describeCertificates, tlsDateWarnings, tlsProblem } from '../../src/config/tls.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'tls');
 const pem = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
@@ -65,5 +65,34 @@ describe('loadConfig with TLS files', () => {
   it('loads good files as they are', () => {
     const [cluster] = load({ ca: file('ca.pem', CA), cert: file('c2.pem', CERT), key: file('k2.pem', KEY) }).clusters;
     expect(cluster).toMatchObject({ ca: CA.trim(), cert: CERT.trim(), key: KEY.trim() });
+  });
+});
+
+describe('tlsDateWarnings', () => {
+  const leaf = new X509Certificate(CERT);
+  const from = Date.parse(leaf.validFrom);
+  const to = Date.parse(leaf.validTo);
+  const DAY = 24 * 60 * 60 * 1000;
+
+  it('says nothing of certificates well within their dates', () => {
+    expect(tlsDateWarnings({ ca: CA, cert: CERT }, from + DAY)).toEqual([]);
+    expect(tlsDateWarnings({}, from)).toEqual([]);
+  });
+
+  it('warns of a client certificate expired, not yet valid, or expiring within 14 days (the worker refuses it then)', () => {
+    expect(tlsDateWarnings({ cert: CERT }, to + DAY)).toEqual([{ key: 'cert', reason: expect.stringMatching(/^the client certificate expired on \d{4}-\d\d-\d\d: the worker refuses it$/) }]);
+    expect(tlsDateWarnings({ cert: CERT }, from - DAY)).toEqual([{ key: 'cert', reason: expect.stringContaining('is valid only from') }]);
+    expect(tlsDateWarnings({ cert: CERT }, to - 3 * DAY + 1)).toEqual([{ key: 'cert', reason: expect.stringMatching(/expires on .*, in 3 day\(s\)$/) }]);
+    expect(tlsDateWarnings({ cert: CERT }, to - 15 * DAY)).toEqual([]);
+  });
+
+  it('names each expired CA certificate of a bundle', () => {
+    const warnings = tlsDateWarnings({ ca: CA + pem('other-ca.pem') }, to + DAY);
+    expect(warnings.map((w) => w.key)).toEqual(['ca', 'ca']);
+    expect(warnings[0]!.reason).toMatch(/^the CA certificate CN=connect-watchdog test CA expired on /);
+  });
+
+  it('describes certificates by subject and end date for check-config', () => {
+    expect(describeCertificates(CA + pem('other-ca.pem'))).toMatch(/^\[PEM: CN=connect-watchdog test CA until \d{4}-\d\d-\d\d; CN=.+ until \d{4}-\d\d-\d\d\]$/);
   });
 });
