@@ -62,6 +62,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** A client certificate this close to its end is warned about: the worker refuses it the moment it expires. */
 const EXPIRY_WARNING_MS = 14 * DAY_MS;
 const day = (date: Date): string => date.toISOString().slice(0, 10);
+const subjectOf = (c: X509Certificate): string => c.subject.replaceAll('\n', ', ');
 
 function parsed(pem: string): X509Certificate[] {
   return (pem.match(PEM_CERTIFICATE) ?? []).map((block) => new X509Certificate(block));
@@ -76,19 +77,18 @@ export function tlsDateWarnings(files: { readonly ca?: string; readonly cert?: s
   const warnings: TlsProblem[] = [];
   const leaf = files.cert === undefined ? undefined : parsed(files.cert)[0];
   if (leaf !== undefined) {
-    const from = Date.parse(leaf.validFrom);
-    const to = Date.parse(leaf.validTo);
-    if (to <= now) warnings.push({ key: 'cert', reason: `the client certificate expired on ${day(new Date(to))}: the worker refuses it` });
-    else if (from > now) warnings.push({ key: 'cert', reason: `the client certificate is valid only from ${day(new Date(from))}: the worker refuses it until then` });
-    else if (to - now < EXPIRY_WARNING_MS) warnings.push({ key: 'cert', reason: `the client certificate expires on ${day(new Date(to))}, in ${Math.ceil((to - now) / DAY_MS)} day(s)` });
+    const from = leaf.validFromDate.getTime();
+    const to = leaf.validToDate.getTime();
+    if (to <= now) warnings.push({ key: 'cert', reason: `the client certificate expired on ${day(leaf.validToDate)}: the worker refuses it` });
+    else if (from > now) warnings.push({ key: 'cert', reason: `the client certificate is valid only from ${day(leaf.validFromDate)}: the worker refuses it until then` });
+    else if (to - now < EXPIRY_WARNING_MS) warnings.push({ key: 'cert', reason: `the client certificate expires on ${day(leaf.validToDate)}, in ${Math.ceil((to - now) / DAY_MS)} day(s)` });
   }
-  const expiredCa = files.ca === undefined ? [] : parsed(files.ca).filter((c) => Date.parse(c.validTo) <= now);
-  for (const c of expiredCa) warnings.push({ key: 'ca', reason: `the CA certificate ${c.subject.replaceAll('\n', ', ')} expired on ${day(new Date(Date.parse(c.validTo)))}` });
+  const expiredCa = files.ca === undefined ? [] : parsed(files.ca).filter((c) => c.validToDate.getTime() <= now);
+  for (const c of expiredCa) warnings.push({ key: 'ca', reason: `the CA certificate ${subjectOf(c)} expired on ${day(c.validToDate)}` });
   return warnings;
 }
 
 /** A PEM file's certificates for display (check-config): subjects and end dates, not kilobytes of base64. */
 export function describeCertificates(pem: string): string {
-  const certs = parsed(pem);
-  return `[PEM: ${certs.map((c) => `${c.subject.replaceAll('\n', ', ')} until ${day(new Date(Date.parse(c.validTo)))}`).join('; ')}]`;
+  return `[PEM: ${parsed(pem).map((c) => `${subjectOf(c)} until ${day(c.validToDate)}`).join('; ')}]`;
 }

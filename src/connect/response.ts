@@ -165,8 +165,11 @@ export function abortDetail(deadline: boolean): string {
  * message that says what a certificate alert is about: with TLS 1.3 it is the worker refusing the client
  * certificate (or its absence), which is all a client can learn of it.
  */
+/** OpenSSL's code for a fatal TLS alert from the peer, with the alert's name. */
+const TLS_ALERT_CODE = /^ERR_SSL_.*_ALERT_(\w+)$/;
+
 function tlsAlertDetail(code: string, clientCert: boolean | undefined): string | undefined {
-  const m = /^ERR_SSL_.*_ALERT_(\w+)$/.exec(code);
+  const m = TLS_ALERT_CODE.exec(code);
   if (m === null) return undefined;
   const alert = (m[1] as string).toLowerCase().replaceAll('_', ' ');
   const detail = `TLS alert "${alert}" from the worker`;
@@ -206,7 +209,7 @@ const CERT_VERIFY_CODES = new Set([
  */
 export function isTlsMisconfigured(cause: unknown): boolean {
   const code = errorCode(cause);
-  return isTlsRecord(cause) || (code !== undefined && (CERT_VERIFY_CODES.has(code) || /^ERR_SSL_.*_ALERT_/.test(code)));
+  return isTlsRecord(cause) || (code !== undefined && (CERT_VERIFY_CODES.has(code) || TLS_ALERT_CODE.test(code)));
 }
 
 /** An exception from the HTTP layer (connect, headers, body) into a ConnectError. */

@@ -86,10 +86,9 @@ export function isQuiet(s: SubjectState): boolean {
 function sinceAtMostNow(s: SubjectState, now: number): SubjectState {
   const late = (t: number | undefined) => t !== undefined && t > now;
   if (!SUBJECT_SINCE_FIELDS.some((k) => late(s[k])) && !s.moves.some((t) => t > now) && !s.restartTimes.some((t) => t > now)) return s;
-  const fixed: Record<string, unknown> = { ...s };
-  for (const k of SUBJECT_SINCE_FIELDS) if (late(s[k])) fixed[k] = now;
   return {
-    ...(fixed as unknown as SubjectState),
+    ...s,
+    ...Object.fromEntries(SUBJECT_SINCE_FIELDS.filter((k) => late(s[k])).map((k) => [k, now])),
     // The moves the step put ahead count as one, now: brought to now each, an episode long settled (and its
     // incident resolved) read as that many moves at once, and paged again.
     moves: s.moves.some((t) => t > now) ? [...s.moves.filter((t) => t <= now), now] : s.moves,

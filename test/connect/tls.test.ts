@@ -66,8 +66,8 @@ async function worker(requireClientCert = false): Promise<{ url: string; seen: S
   return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, connections: () => connections };
 }
 
-function client(cluster: Partial<ClusterConfig> & { url: string }): ConnectClient {
-  const c = new ConnectClient({ name: 'tls', rejectUnauthorized: true, timeout: 2000, probe: false, ...cluster }, { retries: 0, statusConcurrency: 4 });
+function client(cluster: Partial<ClusterConfig> & { url: string }, retries = 0): ConnectClient {
+  const c = new ConnectClient({ name: 'tls', rejectUnauthorized: true, timeout: 2000, probe: false, ...cluster }, { retries, statusConcurrency: 4 });
   open.push({ close: () => c.close() });
   return c;
 }
@@ -94,9 +94,7 @@ describe('HTTPS to Connect', () => {
   it('does not retry a certificate it does not trust: a retry cannot fix it and only delays the answer', async () => {
     const handshakes = async (retries: number) => {
       const w = await worker();
-      const c = new ConnectClient({ name: 'tls', rejectUnauthorized: true, timeout: 2000, probe: false, url: w.url, ca: pem('other-ca.pem') }, { retries, statusConcurrency: 4 });
-      open.push({ close: () => c.close() });
-      expect((await failure(c.snapshot())).code).toBe('NETWORK');
+      expect((await failure(client({ url: w.url, ca: pem('other-ca.pem') }, retries).snapshot())).code).toBe('NETWORK');
       return w.connections();
     };
     expect(await handshakes(2)).toBe(await handshakes(0));
