@@ -90,6 +90,15 @@ describe('check-config', () => {
     expect(r.stdout).not.toContain('BEGIN');
   });
 
+  it('warns on stderr of an expired client certificate, and still prints the config (exit 0)', async () => {
+    const tls = join(import.meta.dirname, '..', 'fixtures', 'tls');
+    const file = configFile({ clusters: [{ name: 'a', url: 'https://a:8443', cert: join(tls, 'expired-client.pem'), key: join(tls, 'expired-client.key') }] });
+    const r = await cli(['check-config', '--config', file]);
+    expect(r.code).toBe(0);
+    expect(r.stderr.trim()).toBe('connect-watchdog: warning: clusters[0].cert: the client certificate expired on 2021-01-01: the worker refuses it');
+    expect(JSON.parse(r.stdout).clusters[0].cert).toBe('[PEM: CN=connect-watchdog expired until 2021-01-01]');
+  });
+
   it('prints the effective config with secrets redacted', async () => {
     const r = await cli(['check-config', '--config', configFile({ clusters: [{ name: 'a', url: 'http://a:8083', username: 'u', password: 'hunter2' }] })]);
     expect(r.code).toBe(0);
