@@ -61,11 +61,46 @@ export function tlsProblem(files: { readonly ca?: string; readonly cert?: string
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** A client certificate this close to its end is warned about: the worker refuses it the moment it expires. */
 const EXPIRY_WARNING_MS = 14 * DAY_MS;
-const day = (date: Date): string => date.toISOString().slice(0, 10);
+/** A day as YYYY-MM-DD (UTC), from epoch ms. */
+export const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 const subjectOf = (c: X509Certificate): string => c.subject.replaceAll('\n', ', ');
 
 function parsed(pem: string): X509Certificate[] {
   return (pem.match(PEM_CERTIFICATE) ?? []).map((block) => new X509Certificate(block));
+}
+
+/** A certificate's validity, epoch ms. */
+export interface CertificateValidity {
+  readonly validFrom: number;
+  readonly validTo: number;
+}
+
+/**
+ * The validity of the first certificate of a PEM file (the client certificate of `cert`; the rest is its
+ * chain), or undefined when there is none that parses (tlsProblem says why).
+ */
+export function leafValidity(pem: string): CertificateValidity | undefined {
+  const block = pem.match(PEM_CERTIFICATE)?.[0];
+  if (block === undefined) return undefined;
+  try {
+    const leaf = new X509Certificate(block);
+    return { validFrom: leaf.validFromDate.getTime(), validTo: leaf.validToDate.getTime() };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * When each configured TLS file stops working, epoch ms: the client certificate's end (`cert`), and the
+ * earliest end among the CA certificates (`ca`; a bundle's expired CA fails only the workers it signed).
+ */
+export function certificateExpiries(files: { readonly ca?: string; readonly cert?: string }): { readonly key: 'ca' | 'cert'; readonly validTo: number }[] {
+  const out: { key: 'ca' | 'cert'; validTo: number }[] = [];
+  const leaf = files.cert === undefined ? undefined : leafValidity(files.cert);
+  if (leaf !== undefined) out.push({ key: 'cert', validTo: leaf.validTo });
+  const cas = files.ca === undefined ? [] : parsed(files.ca).map((c) => c.validToDate.getTime());
+  if (cas.length > 0) out.push({ key: 'ca', validTo: Math.min(...cas) });
+  return out;
 }
 
 /**
@@ -75,20 +110,19 @@ function parsed(pem: string): X509Certificate[] {
  */
 export function tlsDateWarnings(files: { readonly ca?: string; readonly cert?: string }, now: number): TlsProblem[] {
   const warnings: TlsProblem[] = [];
-  const leaf = files.cert === undefined ? undefined : parsed(files.cert)[0];
+  const leaf = files.cert === undefined ? undefined : leafValidity(files.cert);
   if (leaf !== undefined) {
-    const from = leaf.validFromDate.getTime();
-    const to = leaf.validToDate.getTime();
-    if (to <= now) warnings.push({ key: 'cert', reason: `the client certificate expired on ${day(leaf.validToDate)}: the worker refuses it` });
-    else if (from > now) warnings.push({ key: 'cert', reason: `the client certificate is valid only from ${day(leaf.validFromDate)}: the worker refuses it until then` });
-    else if (to - now < EXPIRY_WARNING_MS) warnings.push({ key: 'cert', reason: `the client certificate expires on ${day(leaf.validToDate)}, in ${Math.ceil((to - now) / DAY_MS)} day(s)` });
+    const { validFrom: from, validTo: to } = leaf;
+    if (to <= now) warnings.push({ key: 'cert', reason: `the client certificate expired on ${isoDay(to)}: the worker refuses it` });
+    else if (from > now) warnings.push({ key: 'cert', reason: `the client certificate is valid only from ${isoDay(from)}: the worker refuses it until then` });
+    else if (to - now < EXPIRY_WARNING_MS) warnings.push({ key: 'cert', reason: `the client certificate expires on ${isoDay(to)}, in ${Math.ceil((to - now) / DAY_MS)} day(s)` });
   }
   const expiredCa = files.ca === undefined ? [] : parsed(files.ca).filter((c) => c.validToDate.getTime() <= now);
-  for (const c of expiredCa) warnings.push({ key: 'ca', reason: `the CA certificate ${subjectOf(c)} expired on ${day(c.validToDate)}` });
+  for (const c of expiredCa) warnings.push({ key: 'ca', reason: `the CA certificate ${subjectOf(c)} expired on ${isoDay(c.validToDate.getTime())}` });
   return warnings;
 }
 
 /** A PEM file's certificates for display (check-config): subjects and end dates, not kilobytes of base64. */
 export function describeCertificates(pem: string): string {
-  return `[PEM: ${parsed(pem).map((c) => `${subjectOf(c)} until ${day(c.validToDate)}`).join('; ')}]`;
+  return `[PEM: ${parsed(pem).map((c) => `${subjectOf(c)} until ${isoDay(c.validToDate.getTime())}`).join('; ')}]`;
 }

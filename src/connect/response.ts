@@ -2,6 +2,7 @@
  * Pure interpretation of one HTTP exchange: a response into JSON or a typed ConnectError, and a
  * transport failure (undici error, abort, timeout) into a ConnectError. No I/O here.
  */
+import { isoDay, type CertificateValidity } from '../config/tls.js';
 import { scrubSecrets } from '../secrets/scrub.js';
 import { ConnectError, ShapeError } from './errors.js';
 
@@ -142,8 +143,13 @@ export interface FailureContext {
   readonly callerAborted: boolean;
   /** The caller's signal fired because its deadline passed (`AbortSignal.timeout`): the cluster did not answer in time. */
   readonly callerTimedOut?: boolean;
-  /** A client certificate is configured (cert, key): what a certificate alert from the worker is about. */
-  readonly clientCert?: boolean;
+  /**
+   * The configured client certificate's validity (cert, key), epoch ms: what a certificate alert from the
+   * worker is about. `true` when one is configured but its dates are not known.
+   */
+  readonly clientCert?: CertificateValidity | boolean;
+  /** When the request failed (epoch ms): an alert after the client certificate's end is about its date. */
+  readonly at?: number;
   /** Our overall per-request deadline fired. */
   readonly deadlineExceeded: boolean;
   /** The timeout used, for the message. */
@@ -160,23 +166,29 @@ export function abortDetail(deadline: boolean): string {
   return deadline ? 'no answer before the deadline: gave up waiting' : 'aborted by the caller';
 }
 
-/**
- * A fatal TLS alert from the worker (OpenSSL's code, e.g. ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE), as a
- * message that says what a certificate alert is about: with TLS 1.3 it is the worker refusing the client
- * certificate (or its absence), which is all a client can learn of it.
- */
 /** OpenSSL's code for a fatal TLS alert from the peer, with the alert's name. */
 const TLS_ALERT_CODE = /^ERR_SSL_.*_ALERT_(\w+)$/;
 
-function tlsAlertDetail(code: string, clientCert: boolean | undefined): string | undefined {
+/**
+ * A fatal TLS alert from the worker (OpenSSL's code, e.g. ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE), as a
+ * message that says what a certificate alert is about: with TLS 1.3 it is the worker refusing the client
+ * certificate (or its absence), which is all a client can learn of it. A certificate past its end (or
+ * before its start) is named as the cause: a daemon running for months meets its expiry mid-run.
+ */
+function tlsAlertDetail(code: string, ctx: FailureContext): string | undefined {
   const m = TLS_ALERT_CODE.exec(code);
   if (m === null) return undefined;
   const alert = (m[1] as string).toLowerCase().replaceAll('_', ' ');
   const detail = `TLS alert "${alert}" from the worker`;
   if (!/certificate|unknown ca|access denied/.test(alert)) return detail;
-  return clientCert === true
-    ? `${detail}: it did not accept the client certificate (cert, key): is it signed by a CA the worker trusts, and valid?`
-    : `${detail}: it requires a client certificate: none is configured (cert, key)`;
+  const cert = ctx.clientCert;
+  if (cert === undefined || cert === false) return `${detail}: it requires a client certificate: none is configured (cert, key)`;
+  const refused = `${detail}: it did not accept the client certificate (cert, key)`;
+  if (cert !== true && ctx.at !== undefined) {
+    if (ctx.at >= cert.validTo) return `${refused}, which expired on ${isoDay(cert.validTo)}`;
+    if (ctx.at < cert.validFrom) return `${refused}, which is valid only from ${isoDay(cert.validFrom)}`;
+  }
+  return `${refused}: is it signed by a CA the worker trusts, and valid?`;
 }
 
 /**
@@ -224,7 +236,7 @@ export function transportError(req: RequestLine, err: unknown, ctx: FailureConte
     return new ConnectError({ ...req, code: 'BAD_BODY', detail: 'response body too large', cause: err });
   }
   if (isTlsRecord(err)) return new ConnectError({ ...req, code: 'NETWORK', detail: 'the worker answered in TLS, not plain HTTP: give the URL as https://', cause: err });
-  const alert = code === undefined ? undefined : tlsAlertDetail(code, ctx.clientCert);
+  const alert = code === undefined ? undefined : tlsAlertDetail(code, ctx);
   if (alert !== undefined) return new ConnectError({ ...req, code: 'NETWORK', detail: alert, cause: err });
   // Messages of network errors name host:port at most (the origin never holds credentials).
   return new ConnectError({ ...req, code: 'NETWORK', detail: clip(`${code ?? 'error'}: ${errorMessage(err)}`), cause: err });

@@ -5,6 +5,7 @@
  */
 import { Pool, buildConnector, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
+import { leafValidity, type CertificateValidity } from '../config/tls.js';
 import type { ClusterConfig } from '../config/types.js';
 import { interpretResponse, isDeadline, transportError, type RequestLine } from './response.js';
 import { basicAuthorization, userInfoAuthorization } from '../util/url.js';
@@ -142,7 +143,8 @@ export class Transport {
   private readonly timeout: number;
   private readonly cluster: string;
   private readonly logger: Logger | undefined;
-  private readonly clientCert: boolean;
+  /** The client certificate's validity (or true when it does not parse here): what a certificate alert is about. */
+  private readonly clientCert: CertificateValidity | boolean;
 
   constructor(cluster: ClusterConfig, options: TransportOptions) {
     this.cluster = cluster.name;
@@ -161,7 +163,7 @@ export class Transport {
           ...(cluster.key !== undefined && { key: cluster.key }),
         }
       : {};
-    this.clientCert = cluster.cert !== undefined;
+    this.clientCert = cluster.cert === undefined ? false : (leafValidity(cluster.cert) ?? true);
     // undici's own connector (its timeout is the connect timeout, TLS handshake included), with one change:
     // a fatal TLS alert after the handshake ends the socket at once. With TLS 1.3 a worker that refuses the
     // client certificate (Kafka Connect's listeners.https.ssl.client.auth=required) says so with an alert
@@ -211,6 +213,7 @@ export class Transport {
       deadlineExceeded: deadline.aborted,
       timeoutMs: this.timeout,
       clientCert: this.clientCert,
+      at: Date.now(),
     });
     try {
       // undici's dispatch API rather than request(): the chunks come to a callback, with no stream in

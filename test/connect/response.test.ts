@@ -122,6 +122,18 @@ describe('transportError', () => {
     expect(e.message).toBe(`${req.method} ${req.path} on cluster ${req.cluster}: ${detail}`);
   });
 
+  it('a certificate alert after the client certificate\'s end (or before its start) names that date as the cause', () => {
+    const alert = undiciError('ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_UNKNOWN');
+    const clientCert = { validFrom: Date.parse('2026-01-01T00:00:00Z'), validTo: Date.parse('2026-12-01T00:00:00Z') };
+    const refused = 'TLS alert "certificate unknown" from the worker: it did not accept the client certificate (cert, key)';
+    const at = (iso: string) => transportError(req, alert, { ...ctx, clientCert, at: Date.parse(iso) }).message;
+    expect(at('2026-12-04T21:00:00Z')).toBe(`${req.method} ${req.path} on cluster ${req.cluster}: ${refused}, which expired on 2026-12-01`);
+    expect(at('2025-12-31T23:00:00Z')).toBe(`${req.method} ${req.path} on cluster ${req.cluster}: ${refused}, which is valid only from 2026-01-01`);
+    expect(at('2026-06-01T00:00:00Z')).toMatch(/: is it signed by a CA the worker trusts, and valid\?$/);
+    // An alert about something else is not blamed on the date.
+    expect(transportError(req, undiciError('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION'), { ...ctx, clientCert, at: Date.parse('2027-01-01T00:00:00Z') }).message).toMatch(/"protocol version" from the worker$/);
+  });
+
   it('a caller that gave up at its deadline reads as no answer in time, a cancellation as a cancellation', () => {
     expect(transportError(req, undiciError('UND_ERR_ABORTED'), { ...ctx, callerAborted: true, callerTimedOut: true }).message).toMatch(/: no answer before the deadline: gave up waiting$/);
     expect(transportError(req, undiciError('UND_ERR_ABORTED'), { ...ctx, callerAborted: true }).message).toMatch(/: aborted by the caller$/);

@@ -3,6 +3,7 @@
  * a private CA, a client certificate for a worker that requires one (mTLS), and what an operator sees
  * when the trust is wrong: a NETWORK error naming the TLS failure, never a credential.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
@@ -66,6 +67,25 @@ async function worker(requireClientCert = false): Promise<{ url: string; seen: S
   return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, connections: () => connections };
 }
 
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+
+/** `openssl s_server` requiring a client certificate signed by the test CA; its URL once it accepts. */
+async function opensslWorker(): Promise<string> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const server = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', join(FIXTURES, 'server.pem'), '-key', join(FIXTURES, 'server.key'), '-CAfile', join(FIXTURES, 'ca.pem'), '-Verify', '1', '-verify_return_error', '-www'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  open.push({ close: async () => void server.kill() });
+  await new Promise<void>((resolve, reject) => {
+    server.once('exit', (code) => reject(new Error(`openssl s_server exited (${code})`)));
+    server.stdout.on('data', (d: Buffer) => d.toString().includes('ACCEPT') && resolve());
+  });
+  return `https://127.0.0.1:${port}`;
+}
+
 function client(cluster: Partial<ClusterConfig> & { url: string }, retries = 0): ConnectClient {
   const c = new ConnectClient({ name: 'tls', rejectUnauthorized: true, timeout: 2000, probe: false, ...cluster }, { retries, statusConcurrency: 4 });
   open.push({ close: () => c.close() });
@@ -127,6 +147,16 @@ describe('HTTPS to Connect', () => {
     const none = await failure(client({ url: (await worker(true)).url, ca: CA }).snapshot());
     expect(none.code).toBe('NETWORK');
     expect(none.message).toMatch(/TLS alert "certificate required" from the worker: it requires a client certificate: none is configured \(cert, key\)$/);
+  });
+
+  it.skipIf(!hasOpenssl)('names the client certificate\'s end date when a worker that checks it refuses it with an alert', async () => {
+    // openssl s_server, like Kafka Connect's Jetty (and unlike a Node server), sends an alert when it refuses
+    // the client certificate. A daemon running for months meets its certificate's end mid-run: the alert on
+    // every poll should say so, not only the warning of the next start.
+    const url = await opensslWorker();
+    const err = await failure(client({ url, ca: CA, cert: pem('expired-client.pem'), key: pem('expired-client.key') }).snapshot());
+    expect(err.code).toBe('NETWORK');
+    expect(err.message).toMatch(/: TLS alert "[a-z ]+" from the worker: it did not accept the client certificate \(cert, key\), which expired on 2021-01-01$/);
   });
 
   it('gives up on a worker that never completes the TLS handshake by the caller\'s deadline, and closes at once', async () => {
