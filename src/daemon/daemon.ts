@@ -1,6 +1,7 @@
 import { createClassifier } from '../classify/classify.js';
 import { ConnectClient, clientOptions } from '../connect/client.js';
 import { DEADLINE_FACTOR } from '../connect/transport.js';
+import { certificateExpiries, tlsDateWarnings } from '../config/tls.js';
 import type { WatchdogConfig } from '../config/types.js';
 import { Heartbeat } from '../escalate/heartbeat.js';
 import { Outbox } from '../escalate/outbox.js';
@@ -55,6 +56,9 @@ function pollBound(config: WatchdogConfig): number {
   return 4 * (config.requestRetries + 1) * request + config.heal.probe.timeout + config.heal.confirmDelay;
 }
 
+/** How often a running daemon logs again the TLS certificates that expired or expire soon (every command warns at start). */
+const CERTIFICATE_CHECK_INTERVAL_MS = 24 * 60 * 60 * 1000;
+
 /** run --once: polls, then deliveries, together under 30 s. */
 const ONE_SHOT_POLL_BOUND_MS = 20_000;
 const ONE_SHOT_DRAIN_BOUND_MS = 8_000;
@@ -95,11 +99,14 @@ export class Daemon {
   private server: { port: number; close(): Promise<void> } | undefined;
   private running: Promise<void>[] = [];
   private lastAlertmanagerResend = 0;
+  /** The command warned of the certificates' dates on stderr as it started. */
+  private lastCertificateCheck: number;
 
   constructor(private readonly options: DaemonOptions) {
     const { config, logger } = options;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.lastCertificateCheck = this.now();
     // Series declared up front, so that Prometheus' increase() sees a cluster's or sink's first error.
     this.metrics = new WatchdogMetrics({ clusters: config.clusters.map((c) => c.name), sinks: config.sinks.map((s) => s.name) });
     this.store = new StateStore(config.stateFile, logger, { onWrite: (outcome) => this.metrics.countStateWrite(outcome) });
@@ -112,6 +119,9 @@ export class Daemon {
       onChange: () => this.persist(),
       persisted: () => this.store.settled(),
     });
+    for (const cluster of config.clusters) {
+      for (const { key, validTo } of certificateExpiries(cluster)) this.metrics.setCertificateExpiry(cluster.name, key, validTo);
+    }
     this.heartbeat = config.heartbeat.url ? new Heartbeat({ url: config.heartbeat.url, interval: config.heartbeat.interval, logger }) : undefined;
   }
 
@@ -192,6 +202,20 @@ export class Daemon {
     this.metrics.setIncidentsOpen(this.loops.flatMap((l) => l.openIncidents()));
     if (ok && this.heartbeat) this.heartbeat.beat();
     this.resendToAlertmanager();
+    this.warnCertificateDates();
+  }
+
+  /**
+   * A daemon runs for months: a client certificate reaching its end meanwhile is logged once a day from two
+   * weeks before (the start-up warning is long gone), and every day after, beside the polls it fails.
+   */
+  private warnCertificateDates(): void {
+    const now = this.now();
+    if (within(now, this.lastCertificateCheck, CERTIFICATE_CHECK_INTERVAL_MS)) return;
+    this.lastCertificateCheck = now;
+    for (const cluster of this.options.config.clusters) {
+      for (const { key, reason } of tlsDateWarnings(cluster, now)) this.options.logger.warn({ cluster: cluster.name, key, reason }, 'TLS certificate');
+    }
   }
 
   /** Alertmanager forgets an alert that is not re-sent: re-send open incidents to those sinks. */

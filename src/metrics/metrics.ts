@@ -23,6 +23,8 @@ export type RestartOutcome = (typeof RESTART_OUTCOMES)[number];
 export const DELIVERY_OUTCOMES = ['ok', 'failed', 'rejected', 'expired'] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 export const POLL_OUTCOMES = ['ok', 'error'] as const;
+export const CERTIFICATE_KEYS = ['ca', 'cert'] as const;
+export type CertificateKey = (typeof CERTIFICATE_KEYS)[number];
 export type PollOutcome = (typeof POLL_OUTCOMES)[number];
 
 export const INCIDENT_CLASSES = [
@@ -88,6 +90,7 @@ export class WatchdogMetrics {
   private readonly pollDuration: Histogram<'cluster'>;
   private readonly clusterUp: Gauge<'cluster'>;
   private readonly lastSuccess: Gauge<'cluster'>;
+  private readonly certificateExpiry: Gauge<'cluster' | 'key'>;
 
   /** prom-client cannot remove by partial labels, so we remember who has per-connector series. */
   private readonly connectorsSeen = new Map<string, Set<string>>();
@@ -184,6 +187,12 @@ export class WatchdogMetrics {
       name: `${p}last_successful_poll_timestamp_seconds`,
       help: 'Unix time of the last successful poll of the cluster.',
       labelNames: ['cluster'],
+      registers,
+    });
+    this.certificateExpiry = new Gauge({
+      name: `${p}tls_certificate_expiry_timestamp_seconds`,
+      help: 'Unix time at which a TLS file of the cluster stops working, by config key: cert (the client certificate\'s end) or ca (the earliest end among its CA certificates). From the files read at start.',
+      labelNames: ['cluster', 'key'],
       registers,
     });
     for (const cluster of options.clusters ?? []) {
@@ -292,6 +301,11 @@ export class WatchdogMetrics {
     }
   }
 
+  /** `validTo` is epoch milliseconds: when the cluster's `cert` or `ca` file stops working. */
+  setCertificateExpiry(cluster: string, key: CertificateKey, validTo: number): void {
+    this.certificateExpiry.set({ cluster, key }, validTo / 1000);
+  }
+
   countStateWrite(outcome: 'ok' | 'failed'): void {
     this.stateWrites.inc({ outcome });
   }
@@ -336,6 +350,7 @@ export class WatchdogMetrics {
     this.pollDuration.remove({ cluster });
     this.clusterUp.remove({ cluster });
     this.lastSuccess.remove({ cluster });
+    for (const key of CERTIFICATE_KEYS) this.certificateExpiry.remove({ cluster, key });
     this.clustersSeen.delete(cluster);
     this.incidentClusters.delete(cluster);
   }

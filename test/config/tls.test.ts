@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { describeCertificates, tlsDateWarnings, tlsProblem } from '../../src/config/tls.js';
+import { certificateExpiries, describeCertificates, leafValidity, tlsDateWarnings, tlsProblem } from '../../src/config/tls.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'tls');
 const pem = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
@@ -94,5 +94,25 @@ describe('tlsDateWarnings', () => {
 
   it('describes certificates by subject and end date for check-config', () => {
     expect(describeCertificates(CA + pem('other-ca.pem'))).toMatch(/^\[PEM: CN=connect-watchdog test CA until \d{4}-\d\d-\d\d; CN=.+ until \d{4}-\d\d-\d\d\]$/);
+  });
+});
+
+describe('certificateExpiries', () => {
+  const end = (p: string) => new X509Certificate(p).validToDate.getTime();
+  it('gives the client certificate\'s end and the earliest end of a CA bundle, for the metric', () => {
+    const expired = pem('expired-client.pem');
+    expect(leafValidity(expired)).toEqual({ validFrom: Date.parse('2020-01-01T00:00:00Z'), validTo: Date.parse('2021-01-01T00:00:00Z') });
+    // The bundle's expired certificate (2021) comes second: the earliest end wins, not the first.
+    expect(certificateExpiries({ ca: CA + expired, cert: CERT })).toEqual([
+      { key: 'cert', validTo: end(CERT) },
+      { key: 'ca', validTo: Date.parse('2021-01-01T00:00:00Z') },
+    ]);
+    expect(certificateExpiries({ ca: CA })).toEqual([{ key: 'ca', validTo: end(CA) }]);
+    expect(certificateExpiries({})).toEqual([]);
+  });
+
+  it('has no validity for a file without a certificate that parses (tlsProblem says why)', () => {
+    expect(leafValidity('garbage')).toBeUndefined();
+    expect(leafValidity(CA.replace(/\n([A-Za-z0-9+/]{20})/, '\n!!!!$1'))).toBeUndefined();
   });
 });

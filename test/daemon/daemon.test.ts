@@ -259,6 +259,33 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(hook.received.length).toBeGreaterThanOrEqual(4);
   });
 
+  it('exports when its TLS files stop working, and logs an expired client certificate once a day while it runs', async () => {
+    const tls = join(ROOT, 'test/fixtures/tls');
+    const lines: string[] = [];
+    const cluster = { name: 'prod', url: fake.url, probe: false, ca: join(tls, 'ca.pem'), cert: join(tls, 'expired-client.pem'), key: join(tls, 'expired-client.key') };
+    const d = daemon({ clusters: [cluster] }, {}, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }));
+    const metrics = await d.metrics.metrics();
+    expect(metrics).toContain(`connect_watchdog_tls_certificate_expiry_timestamp_seconds{cluster="prod",key="cert"} ${Date.parse('2021-01-01T00:00:00Z') / 1000}`);
+    expect(metrics).toMatch(/connect_watchdog_tls_certificate_expiry_timestamp_seconds\{cluster="prod",key="ca"\} \d{10}/);
+
+    const warned = () => lines.map((l) => JSON.parse(l) as { msg: string; cluster?: string; key?: string; reason?: string }).filter((l) => l.msg === 'TLS certificate');
+    await d.init();
+    await once(d);
+    expect(warned()).toEqual([]); // the command warned on stderr as it started
+    clock += 23 * 3_600_000;
+    await once(d);
+    expect(warned()).toEqual([]);
+    clock += 3_600_000;
+    await once(d);
+    expect(warned()).toEqual([expect.objectContaining({ cluster: 'prod', key: 'cert', reason: expect.stringContaining('expired on 2021-01-01') })]);
+    clock += 10_000;
+    await once(d);
+    expect(warned()).toHaveLength(1);
+    clock += 24 * 3_600_000;
+    await once(d);
+    expect(warned()).toHaveLength(2);
+  });
+
   it('delivers a page only once its incident is in the state file (a crash after the page must not page again)', async () => {
     fake.add('sink-json', { type: 'sink' });
     fake.failTask('sink-json', 0, SERIALIZATION);

@@ -67,6 +67,7 @@ describe('deploy/prometheus', () => {
       'connect_watchdog_restarts_total',
       'connect_watchdog_state_writes_total',
       'connect_watchdog_task_failed',
+      'connect_watchdog_tls_certificate_expiry_timestamp_seconds',
     ]);
     for (const name of used) expect(families.has(name), name).toBe(true);
   });
@@ -83,7 +84,7 @@ describe('docs/metrics.md', () => {
     const doc = read('docs/metrics.md');
     expect(doc).toContain(read('deploy/prometheus/alerts.yml'));
     const own = typesOf(await sampleMetrics({ defaultMetrics: false }).metrics());
-    expect(own.size).toBe(13);
+    expect(own.size).toBe(14);
     for (const name of own.keys()) expect(doc, name).toContain(`\`${name}\``);
     for (const name of OMITTED_DEFAULT_METRICS) expect(doc).toContain(name);
   });

@@ -87,6 +87,7 @@ describe.skipIf(!binary)(title, () => {
     expect(groups[0]!.rules.map((r) => r.name).sort()).toEqual([
       'ConnectClusterUnreachable',
       'ConnectWatchdogAbsent',
+      'ConnectWatchdogCertificateExpiring',
       'ConnectWatchdogConnectorUnreadable',
       'ConnectWatchdogDeliveryFailing',
       'ConnectWatchdogDown',
