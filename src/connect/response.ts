@@ -66,6 +66,16 @@ function clip(text: string): string {
   return clean.length > EXCERPT_MAX ? `${clean.slice(0, EXCERPT_MAX - 1)}…` : clean;
 }
 
+/** The credentials sent to the cluster (config: username and password, or token, or user info in the URL). */
+export type Credentials = 'basic' | 'bearer';
+
+/** What a 401 says about the credentials: Connect's own message ("User cannot access the resource.") does not. */
+function unauthorizedHint(credentials: Credentials | undefined): string {
+  if (credentials === 'basic') return 'the worker refused the user name and password: check username and password';
+  if (credentials === 'bearer') return 'the worker refused the token: check token';
+  return 'the worker requires credentials: none are configured (username and password, or token)';
+}
+
 /**
  * A response into its JSON body (undefined when empty), or a ConnectError:
  * - non-2xx with Connect's error body, an empty body or plain text: HTTP (status, error_code, message kept);
@@ -73,9 +83,10 @@ function clip(text: string): string {
  *   404, so it must not read as "connector deleted");
  * - 2xx that is not JSON (HTML, truncated): BAD_BODY with an excerpt.
  */
-export function interpretResponse(req: RequestLine, status: number, contentType: string | undefined, text: string): unknown {
+export function interpretResponse(req: RequestLine, status: number, contentType: string | undefined, text: string, credentials?: Credentials): unknown {
   const empty = text.trim() === '';
   if (status < 200 || status > 299) {
+    const hint = status === 401 ? ` (${unauthorizedHint(credentials)})` : '';
     const body = connectErrorBody(text);
     if (body !== undefined) {
       throw new ConnectError({
@@ -85,13 +96,13 @@ export function interpretResponse(req: RequestLine, status: number, contentType:
         ...(body.errorCode !== undefined && { errorCode: body.errorCode }),
         // Connect's messages quote exceptions, which quote configs and URLs: scrubbed like a trace.
         ...(body.message !== undefined && { connectMessage: scrubSecrets(body.message) }),
-        detail: `HTTP ${status}${body.message !== undefined ? `: ${clip(body.message)}` : ''}`,
+        detail: `HTTP ${status}${body.message !== undefined ? `: ${clip(body.message)}` : ''}${hint}`,
       });
     }
     if (!empty && looksLikeHtml(text, contentType)) {
       throw new ConnectError({ ...req, code: 'BAD_BODY', status, detail: `HTTP ${status} with a non-Connect body: ${bodyExcerpt(text)}` });
     }
-    throw new ConnectError({ ...req, code: 'HTTP', status, detail: `HTTP ${status}${empty ? '' : `: ${bodyExcerpt(text)}`}` });
+    throw new ConnectError({ ...req, code: 'HTTP', status, detail: `HTTP ${status}${empty ? '' : `: ${bodyExcerpt(text)}`}${hint}` });
   }
   if (empty) return undefined;
   if (!looksLikeJson(text)) {

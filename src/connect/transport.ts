@@ -7,7 +7,7 @@ import { Pool, buildConnector, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { leafValidity, type CertificateValidity } from '../config/tls.js';
 import type { ClusterConfig } from '../config/types.js';
-import { interpretResponse, isDeadline, transportError, type RequestLine } from './response.js';
+import { interpretResponse, isDeadline, transportError, type Credentials, type RequestLine } from './response.js';
 import { basicAuthorization, userInfoAuthorization } from '../util/url.js';
 
 /** A response body larger than this is refused (a few thousand connectors with traces fit easily). */
@@ -140,6 +140,7 @@ export class Transport {
   private readonly pool: Pool;
   private readonly target: Target;
   private readonly headers: Readonly<Record<string, string>>;
+  private readonly credentials: Credentials | undefined;
   private readonly timeout: number;
   private readonly cluster: string;
   private readonly logger: Logger | undefined;
@@ -151,6 +152,8 @@ export class Transport {
     this.timeout = cluster.timeout;
     this.target = resolveTarget(cluster);
     this.logger = options.logger;
+    const authorization = this.target.authorization;
+    this.credentials = authorization === undefined ? undefined : authorization.startsWith('Bearer ') ? 'bearer' : 'basic';
     this.headers = {
       accept: 'application/json',
       ...(this.target.authorization !== undefined && { authorization: this.target.authorization }),
@@ -264,7 +267,7 @@ export class Transport {
 
   /** A received response into its JSON body (undefined when empty), or a ConnectError (see interpretResponse). */
   interpret(raw: RawResponse): unknown {
-    return interpretResponse(raw.req, raw.status, raw.contentType, raw.bytes.toString('utf8'));
+    return interpretResponse(raw.req, raw.status, raw.contentType, raw.bytes.toString('utf8'), this.credentials);
   }
 
   /**

@@ -1104,9 +1104,15 @@ describe('auth', () => {
     const c = client({ username: 'watchdog', password: 'wrong' }, { retries: 2 });
     for (const err of [await failure(c.status('a')), await failure(c.restartTask('a', 0))]) {
       expect(err).toMatchObject({ code: 'HTTP', status: 401 });
-      expect(err.message).toMatch(/: HTTP 401: User cannot access the resource\.$/);
+      expect(err.message).toMatch(/: HTTP 401: User cannot access the resource\. \(the worker refused the user name and password: check username and password\)$/);
     }
     expect(scope.isDone()).toBe(true); // one request each: a 401 is not retried
+  });
+
+  it('says which credentials a 401 refused: a token, or none configured', async () => {
+    nock(URL_).get('/connectors/a/status').twice().reply(401, 'User cannot access the resource.');
+    expect((await failure(client({ token: 't0ken' }).status('a'))).message).toMatch(/\(the worker refused the token: check token\)$/);
+    expect((await failure(client({}).status('a'))).message).toMatch(/\(the worker requires credentials: none are configured \(username and password, or token\)\)$/);
   });
 
   it('puts no credential in errors or logs', async () => {

@@ -62,6 +62,17 @@ describe('interpretResponse', () => {
     expect(err.message).toContain('User cannot access the resource.');
   });
 
+  it('a 401 says what to check of the credentials configured (Connect\'s message does not)', () => {
+    const of = (credentials?: 'basic' | 'bearer') => thrown(() => interpretResponse(req, 401, 'application/json', 'User cannot access the resource.', credentials)).message;
+    expect(of('basic')).toMatch(/: HTTP 401: User cannot access the resource\. \(the worker refused the user name and password: check username and password\)$/);
+    expect(of('bearer')).toMatch(/\(the worker refused the token: check token\)$/);
+    expect(of()).toMatch(/\(the worker requires credentials: none are configured \(username and password, or token\)\)$/);
+    // Connect's own error body, and an empty one, get the hint too; other statuses do not.
+    expect(thrown(() => interpretResponse(req, 401, 'application/json', '{"error_code":401,"message":"Unauthorized"}', 'basic')).message).toMatch(/: HTTP 401: Unauthorized \(the worker refused/);
+    expect(thrown(() => interpretResponse(req, 401, undefined, '', 'basic')).message).toMatch(/: HTTP 401 \(the worker refused/);
+    expect(thrown(() => interpretResponse(req, 403, undefined, '', 'basic')).message).toMatch(/: HTTP 403$/);
+  });
+
   it('a JSON error body of another shape is HTTP without a Connect message', () => {
     const err = thrown(() => interpretResponse(req, 503, 'application/json', '{"status":"unhealthy"}'));
     expect(err).toMatchObject({ code: 'HTTP', status: 503 });
