@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createClassifier } from '../classify/classify.js';
 import { ConnectClient, clientOptions } from '../connect/client.js';
-import { ConfigError, loadConfig, redactConfig, unknownFilterClusters, unknownVariables } from '../config/load.js';
+import { ConfigError, credentialsInClear, loadConfig, redactConfig, unknownFilterClusters, unknownVariables } from '../config/load.js';
 import { tlsDateWarnings } from '../config/tls.js';
 import type { WatchdogConfig } from '../config/types.js';
 import { Daemon } from '../daemon/daemon.js';
@@ -111,6 +111,9 @@ function configFrom(values: { config?: string | boolean | undefined }, overrides
   }
   for (const { sink, cluster } of unknownFilterClusters(config)) {
     process.stderr.write(`connect-watchdog: warning: sink "${sink}" filters on cluster "${cluster}", which is not configured: it gets nothing from it\n`);
+  }
+  for (const { cluster, origin } of credentialsInClear(config)) {
+    process.stderr.write(`connect-watchdog: warning: cluster "${cluster}" sends its credentials to ${origin} in clear text (basic auth and tokens are not encrypted): use https://\n`);
   }
   for (const [i, cluster] of config.clusters.entries()) {
     for (const { key, reason } of tlsDateWarnings(cluster, Date.now())) process.stderr.write(`connect-watchdog: warning: clusters[${i}].${key}: ${reason}\n`);

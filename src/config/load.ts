@@ -430,6 +430,22 @@ export function unknownFilterClusters(config: Pick<WatchdogConfig, 'clusters' | 
   return config.sinks.flatMap((sink) => (sink.filter.clusters ?? []).filter((cluster) => !names.has(cluster)).map((cluster) => ({ sink: sink.name, cluster })));
 }
 
+/** A host whose traffic never leaves the machine (a sidecar's worker). */
+const isLoopback = (hostname: string): boolean => hostname === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === '[::1]';
+
+/**
+ * Clusters whose credentials (username and password, token, or user info in the URL) would go over plain
+ * http:// to another machine: basic auth is base64, not encryption. A warning, not an error: a private
+ * network may be trusted, and Kafka Connect's own listener is often plain HTTP.
+ */
+export function credentialsInClear(config: Pick<WatchdogConfig, 'clusters'>): { cluster: string; origin: string }[] {
+  return config.clusters.flatMap((c) => {
+    const url = new URL(c.url);
+    const credentials = c.username !== undefined || c.token !== undefined || url.username !== '';
+    return url.protocol === 'http:' && credentials && !isLoopback(url.hostname) ? [{ cluster: c.name, origin: url.origin }] : [];
+  });
+}
+
 /**
  * convict's messages look like "key: reason: value was ..."; keep the first problem on one line. A value
  * that came from the environment (which wins over the file) is traced to its variable: that is what the

@@ -77,6 +77,25 @@ describe('check-config', () => {
     expect(r.stderr.trim().split('\n')).toEqual(['connect-watchdog: warning: sink "hook" filters on cluster "prd", which is not configured: it gets nothing from it']);
   });
 
+  it('warns on stderr of credentials sent over http:// to another machine, not over https:// or to loopback', async () => {
+    const file = configFile({
+      clusters: [
+        { name: 'prod', url: 'http://connect.internal:8083', username: 'ops', password: 'hunter2' },
+        { name: 'url', url: 'http://ops:hunter2@10.0.0.7:8083' },
+        { name: 'tls', url: 'https://connect.internal:8443', token: 't0ken' },
+        { name: 'sidecar', url: 'http://localhost:8083', username: 'ops', password: 'hunter2' },
+        { name: 'open', url: 'http://connect.internal:8084' },
+      ],
+    });
+    const r = await cli(['check-config', '--config', file]);
+    expect(r.code).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'connect-watchdog: warning: cluster "prod" sends its credentials to http://connect.internal:8083 in clear text (basic auth and tokens are not encrypted): use https://',
+      'connect-watchdog: warning: cluster "url" sends its credentials to http://10.0.0.7:8083 in clear text (basic auth and tokens are not encrypted): use https://',
+    ]);
+    expect(r.stderr).not.toContain('hunter2');
+  });
+
   it('shows ca and cert as their certificates\' subjects and end dates, not the PEM text, and the key redacted', async () => {
     const tls = join(import.meta.dirname, '..', 'fixtures', 'tls');
     const file = configFile({ clusters: [{ name: 'a', url: 'https://a:8443', ca: join(tls, 'ca.pem'), cert: join(tls, 'client.pem'), key: join(tls, 'client.key') }] });

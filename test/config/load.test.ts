@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactConfig } from '../../src/config/load.js';
+import { ConfigError, credentialsInClear, loadConfig, redactConfig } from '../../src/config/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cw-config-'));
 let n = 0;
@@ -191,5 +191,18 @@ describe('loadConfig', () => {
     // A secret file given as the config: the whole of a short one would be quoted.
     const secretFile = errorOf(() => loadConfig({ configFile: file('r0utingKeyHunter2'), env: {} }));
     expect(secretFile.message).not.toContain('Hunter2');
+  });
+});
+
+describe('credentialsInClear', () => {
+  const at = (url: string, auth: { username?: string; token?: string } = { username: 'ops' }) => credentialsInClear({ clusters: [{ name: 'c', url, rejectUnauthorized: true, timeout: 1000, probe: false, ...auth }] });
+  it('names a cluster sending credentials over http:// off the machine, with its origin only', () => {
+    expect(at('http://connect.internal:8083/base')).toEqual([{ cluster: 'c', origin: 'http://connect.internal:8083' }]);
+    expect(at('http://connect.internal:8083', { token: 't' })).toHaveLength(1);
+    expect(at('http://ops:pw@connect.internal:8083', {})).toEqual([{ cluster: 'c', origin: 'http://connect.internal:8083' }]);
+  });
+  it('leaves out https://, loopback and a cluster without credentials', () => {
+    for (const url of ['https://connect.internal:8443', 'http://localhost:8083', 'http://127.0.0.1:8083', 'http://127.1.2.3:8083', 'http://[::1]:8083']) expect(at(url), url).toEqual([]);
+    expect(at('http://connect.internal:8083', {})).toEqual([]);
   });
 });
