@@ -201,7 +201,7 @@ export class ClusterLoop {
     }
     if (events.length > 0) this.deps.escalate(events);
     const executed = await Promise.all(restarts);
-    for (const { action, outcome } of executed) {
+    for (const { action, outcome, refusal } of executed) {
       const target = action.kind === 'restart-task' ? 'task' : 'connector';
       metrics.countRestart({
         cluster: cluster.name,
@@ -210,7 +210,7 @@ export class ClusterLoop {
         class: action.class,
         outcome: outcome === 'ok' ? 'ok' : outcome === 'dry_run' ? 'dry_run' : 'failed',
       });
-      if (outcome !== 'dry_run') this.state = applyOutcome(this.state, { subject: subjectOf(action), result: outcome }, this.deps.now(), this.refusalWait);
+      if (outcome !== 'dry_run') this.state = applyOutcome(this.state, { subject: subjectOf(action), result: outcome, ...(refusal !== undefined && { refusal }) }, this.deps.now(), this.refusalWait);
     }
     const sent = executed.filter((e) => e.outcome === 'ok').map((e) => e.action.connector);
     if (sent.length > 0) await this.confirm([...new Set(sent)], log, signal);

@@ -9,6 +9,16 @@ import type { RestartAction, RestartOutcome } from '../heal/types.js';
 export interface ExecutedRestart {
   readonly action: RestartAction;
   readonly outcome: RestartOutcome['result'] | 'dry_run';
+  /** A refusal as a rebalance: Connect's answer, for the page if refusals go on (RestartOutcome.refusal). */
+  readonly refusal?: string;
+}
+
+/** A refusal's status and Connect's message (scrubbed by the client), cut: it goes into a page and the state file. */
+const REFUSAL_MAX = 300;
+function refusalOf(err: unknown): string | undefined {
+  if (!isConnectError(err) || err.status === undefined) return undefined;
+  const text = err.connectMessage === undefined ? `HTTP ${err.status}` : `HTTP ${err.status} ${err.connectMessage}`;
+  return text.length > REFUSAL_MAX ? `${text.slice(0, REFUSAL_MAX - 1)}…` : text;
 }
 
 function resultOf(err: unknown): RestartOutcome['result'] {
@@ -78,6 +88,7 @@ export async function executeRestart(
     }
     const log = outcome === 'failed' ? logger.warn.bind(logger) : logger.info.bind(logger);
     log({ ...fields, outcome, err: (err as Error).message }, outcome === 'rebalance' ? 'restart refused during a rebalance; retrying next poll' : 'restart not done');
-    return { action, outcome };
+    const refusal = outcome === 'rebalance' ? refusalOf(err) : undefined;
+    return { action, outcome, ...(refusal !== undefined && { refusal }) };
   }
 }

@@ -74,7 +74,8 @@ export function isQuiet(s: SubjectState): boolean {
     s.nextRestartAt === undefined &&
     s.lastRestartAt === undefined &&
     s.refusals === undefined &&
-    s.refusedSince === undefined
+    s.refusedSince === undefined &&
+    s.lastRefusal === undefined
   );
 }
 

@@ -6,7 +6,7 @@ import { compact } from './observe.js';
 import { subjectKey, type HealState, type RestartOutcome, type SubjectState } from './types.js';
 
 /** A restart refused as a rebalance is not an attempt; refusals in a row back off like restarts (wait). */
-function rollBack(s: SubjectState, now: number, wait: (refusals: number) => number): SubjectState {
+function rollBack(s: SubjectState, now: number, wait: (refusals: number) => number, refusal: string | undefined): SubjectState {
   const at = s.lastRestartAt;
   if (at === undefined) return s;
   const i = s.restartTimes.lastIndexOf(at);
@@ -19,11 +19,12 @@ function rollBack(s: SubjectState, now: number, wait: (refusals: number) => numb
     lastRestartAt: undefined,
     refusals,
     refusedSince: s.refusedSince ?? now,
+    lastRefusal: refusal,
   });
 }
 
 /** Ends a run of refusals: a restart reached the worker, or decide() withheld one (no restart, no refusal). */
-export const endRefusals = (s: SubjectState): SubjectState => (s.refusals === undefined ? s : compact({ ...s, refusals: undefined, refusedSince: undefined }));
+export const endRefusals = (s: SubjectState): SubjectState => (s.refusals === undefined ? s : compact({ ...s, refusals: undefined, refusedSince: undefined, lastRefusal: undefined }));
 
 /**
  * - ok, failed: the attempt stands (a failed request may still have reached the worker), and ends a run of
@@ -42,7 +43,7 @@ export function applyOutcome(state: HealState, outcome: RestartOutcome, now: num
   const { cluster, connector, task } = outcome.subject;
   const at = state.subjects[key]?.lastRestartAt;
   if (at === undefined) return state;
-  const change = outcome.result === 'rebalance' ? (s: SubjectState) => rollBack(s, now, wait) : endRefusals;
+  const change = outcome.result === 'rebalance' ? (s: SubjectState) => rollBack(s, now, wait, outcome.refusal) : endRefusals;
   const restartedTogether =
     task !== null ? [key] : Object.keys(state.subjects).filter((k) => {
       const s = state.subjects[k] as SubjectState;

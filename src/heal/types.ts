@@ -79,6 +79,8 @@ export interface RestartOutcome {
   /** The action's subject: task null for restart-connector (its tasks restarted with it follow). */
   readonly subject: SubjectRef;
   readonly result: RestartResult;
+  /** Connect's answer to a restart refused as a rebalance (status and message, scrubbed and cut), for the page. */
+  readonly refusal?: string;
 }
 
 /** Per-subject memory of the policy. Plain data, persisted. */
@@ -120,6 +122,8 @@ export interface SubjectState {
   readonly refusals?: number;
   /** Epoch ms of the first of those refusals. */
   readonly refusedSince?: number;
+  /** Connect's answer to the last of those refusals: the page quotes it (a 500 names why forwarding failed). */
+  readonly lastRefusal?: string;
 }
 
 /**

@@ -40,6 +40,7 @@ function isSubject(e: Record<string, unknown>): boolean {
     (e['class'] === undefined || FAILURE_CLASSES.includes(e['class'] as FailureClass)) &&
     (e['lastSkip'] === undefined || isStr(e['lastSkip'])) &&
     (e['refusals'] === undefined || isCount(e['refusals'])) &&
+    (e['lastRefusal'] === undefined || isStr(e['lastRefusal'])) &&
     SUBJECT_TIME_FIELDS.every((k) => e[k] === undefined || isTime(e[k]))
   );
 }

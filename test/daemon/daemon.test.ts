@@ -324,6 +324,26 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(fake.connectors.get('a')!.tasks[0]!.state).toBe('RUNNING');
   });
 
+  it('pages restarts refused for escalateAfter.window quoting the worker\'s last answer (a forward to the leader refused over TLS)', async () => {
+    fake.add('a', {});
+    fake.failTask('a', 0, CONNECTION);
+    const refusal = readFileSync(join(ROOT, 'test/fixtures/connect/real-tls-restart-500-forward-client-cert-refused-by-leader.json'), 'utf8');
+    fake.interceptors.push((req, res) => {
+      if (req.method !== 'POST') return false;
+      res.writeHead(500, { 'content-type': 'application/json' }).end(refusal);
+      return true;
+    });
+    const d = daemon({ requestRetries: 0, heal: { confirmDelay: 0, escalateAfter: { restarts: 3, window: 60_000 }, backoff: { initial: 1000, max: 10_000 } } });
+    await d.init();
+    for (let i = 0; i < 12 && !hook.received.some((h) => h.event === 'trigger'); i++) {
+      await once(d);
+      clock += 10_000;
+    }
+    const [page] = hook.received as unknown as { event: string; reason: string }[];
+    expect(page?.event).toBe('trigger');
+    expect(page?.reason).toMatch(/^Connect refused the last \d+ restarts as a rebalance for 1 min .*; the last answer: HTTP 500 IO Error trying to forward REST request: javax\.net\.ssl\.SSLHandshakeException: Received fatal alert: certificate_unknown$/);
+  });
+
   it("says why a connector named with '/' cannot be restarted (Jetty 12 answers 400 to %2F, as the real 4.3 worker does)", async () => {
     fake.add('orders/eu', {});
     fake.failTask('orders/eu', 0, CONNECTION);

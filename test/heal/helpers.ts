@@ -129,8 +129,8 @@ export interface PollOptions {
   readonly probes?: ReadonlyMap<string, boolean>;
   readonly inMaintenance?: (connector: string) => boolean;
   readonly owns?: (workerId: string) => boolean;
-  /** What the executor reports for each restart; 'ok' by default. */
-  readonly outcome?: (action: RestartAction) => RestartResult;
+  /** What the executor reports for each restart ('ok' by default), with Connect's answer to a refusal. */
+  readonly outcome?: (action: RestartAction) => RestartResult | { readonly result: RestartResult; readonly refusal: string };
   readonly cluster?: string;
   /** Connectors listed with a status that could not be read. */
   readonly unreadable?: readonly string[];
@@ -177,10 +177,11 @@ export class Sim {
     for (const a of actions) {
       this.log.push({ at: this.now, action: a });
       if (a.kind === 'restart-connector' || a.kind === 'restart-task') {
-        const result = o.outcome?.(a) ?? 'ok';
+        const reported = o.outcome?.(a) ?? 'ok';
+        const outcome = typeof reported === 'string' ? { result: reported } : reported;
         const subject = { cluster: a.cluster, connector: a.connector, task: a.kind === 'restart-task' ? a.task : null };
         if (this.opts.freeze === true) deepFreeze(this.state);
-        this.state = applyOutcome(this.state, { subject, result }, this.now, (n) => backoffWait(n, this.config, this.opts.random ?? (() => 0.5)));
+        this.state = applyOutcome(this.state, { subject, ...outcome }, this.now, (n) => backoffWait(n, this.config, this.opts.random ?? (() => 0.5)));
       }
     }
     if (this.opts.roundTrip === true) this.state = JSON.parse(JSON.stringify(this.state)) as HealState;

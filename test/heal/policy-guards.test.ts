@@ -184,6 +184,23 @@ describe('a 409 during a rebalance', () => {
     expect(sim.actionsOf('restart-task').length).toBeLessThan(50);
   });
 
+  it('quotes Connect\'s answer to the last refusal in the page: a 500 names why forwarding to the leader failed', () => {
+    const sim = new Sim(undefined, { roundTrip: true });
+    const forward = (n: number) => `HTTP 500 IO Error trying to forward REST request: javax.net.ssl.SSLHandshakeException: Received fatal alert: certificate_unknown (${n})`;
+    let n = 0;
+    sim.run(40 * MINUTE, POLL, [oneTask('pg', 'FAILED', 'connection')], { outcome: () => ({ result: 'rebalance', refusal: forward((n += 1)) }) });
+    const pages = sim.actionsOf('escalate');
+    expect(pages).toHaveLength(1);
+    // The last refusal before the page, through the state file (roundTrip).
+    const before = sim.actionsOf('restart-task').filter((r) => r.at <= pages[0]!.at).length;
+    expect(pages[0]!.action.incident.reason).toMatch(/cannot forward to the leader \(its advertised URL unreachable, or TLS between workers refused\); the last answer: HTTP 500 IO Error/);
+    expect(pages[0]!.action.incident.reason.endsWith(`certificate_unknown (${before})`)).toBe(true);
+    // A restart that reaches the worker ends the run, and its answer with it.
+    sim.poll([oneTask('pg', 'FAILED', 'connection')], { outcome: () => 'ok' });
+    sim.advance(60 * MINUTE).poll([oneTask('pg', 'FAILED', 'connection')], { outcome: () => 'ok' });
+    expect(sim.state.subjects['prod/pg/0']).not.toHaveProperty('lastRefusal');
+  });
+
   it('rolls back the tasks restarted with a connector too', () => {
     const sim = new Sim();
     const c = connector('pg', 'FAILED', [task(0, 'FAILED', { cls: 'connection' })], { cls: 'connection' });
