@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createClassifier } from '../../src/classify/classify.js';
-import { loadConfig } from '../../src/config/load.js';
+import { credentialsInClear, loadConfig } from '../../src/config/load.js';
 import { loadExample } from './load-example.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -25,6 +25,7 @@ describe('config/example.json', () => {
     expect(eu!.timeout).toBe(8000);
     expect(us!.token).toBe(secrets.get('connect-us-token'));
     expect(us!.probe).toBe(false);
+    expect(credentialsInClear(config)).toEqual([]); // the example does what the start-up warning asks
     expect(config.sinks.map((s) => s.type).sort()).toEqual(['alertmanager', 'pagerduty', 'slack', 'webhook']);
     const pd = config.sinks.find((s) => s.type === 'pagerduty')!;
     expect(pd.routingKey).toBe(secrets.get('pagerduty-routing-key'));
