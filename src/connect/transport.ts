@@ -156,7 +156,7 @@ export class Transport {
     this.credentials = authorization === undefined ? undefined : authorization.startsWith('Bearer ') ? 'bearer' : 'basic';
     this.headers = {
       accept: 'application/json',
-      ...(this.target.authorization !== undefined && { authorization: this.target.authorization }),
+      ...(authorization !== undefined && { authorization }),
     };
     const tls = this.target.origin.startsWith('https:')
       ? {
