@@ -79,6 +79,8 @@ export const NAMES_PATH = '/connectors';
 export const NO_STATUS_PROBLEM =
   'no status: it has not finished starting since it was created (its start() may be blocked, e.g. on an unreachable system: see the worker log)';
 
+/** Failures of the socket, not of a response: their messages hold no body, only the request line and what the socket said. */
+const TRANSPORT_CODES: ReadonlySet<string> = new Set(['NETWORK', 'TIMEOUT']);
 const noStatus = (name: string): UnreadableConnector => ({ name, problem: NO_STATUS_PROBLEM, noStatus: true });
 
 /** The cached info parts of one connector. */
@@ -455,8 +457,19 @@ export class ConnectClient {
     } catch (err) {
       if (!isConnectError(err) || err.code === 'ABORTED') throw err;
       // Code, status and field only: the messages of an expand=info failure are no place to risk a config value.
+      // A transport failure's message holds only the request line and what the socket said (host:port at most): it
+      // is the only place that says why, e.g. the worker refusing a client certificate that expired mid-run
+      // while the polls go on over a connection opened before its end.
       this.logger?.warn(
-        { reason, code: err.code, status: err.status, errorCode: err.errorCode, field: err.field, cached: this.info.size },
+        {
+          reason,
+          code: err.code,
+          status: err.status,
+          errorCode: err.errorCode,
+          field: err.field,
+          ...(TRANSPORT_CODES.has(err.code) && { err: err.message }),
+          cached: this.info.size,
+        },
         'could not read the connector info: keeping the info last read, trying again next poll',
       );
       return false;

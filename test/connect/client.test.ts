@@ -411,6 +411,21 @@ describe('connector info, cached between polls', () => {
     expect(second.connectors[0]).toMatchObject({ tasksMax: 1, endpoint: { host: 'a.db.internal', port: 5432 } });
   });
 
+  it('a failed info read of the socket (not of a response) is logged with its message: the only place that says why (e.g. a TLS alert)', async () => {
+    const { logger, lines } = capture();
+    nock(URL_)
+      .get('/')
+      .reply(200, ROOT)
+      .get(LISTING)
+      .reply(200, { a: { status: status('a') } })
+      .get(INFO)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    const snap = await client({}, { logger }).snapshot();
+    expect(snap.connectors).toMatchObject([{ name: 'a' }]);
+    const warn = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['level'] === 40);
+    expect(warn).toMatchObject({ code: 'NETWORK', err: `GET ${INFO} on cluster c1: ECONNRESET: socket hang up` });
+  });
+
   it('a failed refresh keeps the info last read, and the next poll reads it again', async () => {
     const world = new World().add('a', { host: 'old.db.internal' });
     const c = client({}, { now });
