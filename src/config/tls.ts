@@ -63,6 +63,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const EXPIRY_WARNING_MS = 14 * DAY_MS;
 /** A day as YYYY-MM-DD (UTC), from epoch ms. */
 export const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+const HOUR_MS = 60 * 60 * 1000;
+/** Days left, rounded up; under a day in hours (4 minutes left is no "1 day"). */
+const timeLeft = (ms: number): string => (ms < DAY_MS ? `${Math.ceil(ms / HOUR_MS)} hour(s)` : `${Math.ceil(ms / DAY_MS)} day(s)`);
 const subjectOf = (c: X509Certificate): string => c.subject.replaceAll('\n', ', ');
 
 function parsed(pem: string): X509Certificate[] {
@@ -115,7 +118,7 @@ export function tlsDateWarnings(files: { readonly ca?: string; readonly cert?: s
     const { validFrom: from, validTo: to } = leaf;
     if (to <= now) warnings.push({ key: 'cert', reason: `the client certificate expired on ${isoDay(to)}: the worker refuses it` });
     else if (from > now) warnings.push({ key: 'cert', reason: `the client certificate is valid only from ${isoDay(from)}: the worker refuses it until then` });
-    else if (to - now < EXPIRY_WARNING_MS) warnings.push({ key: 'cert', reason: `the client certificate expires on ${isoDay(to)}, in ${Math.ceil((to - now) / DAY_MS)} day(s)` });
+    else if (to - now < EXPIRY_WARNING_MS) warnings.push({ key: 'cert', reason: `the client certificate expires on ${isoDay(to)}, in ${timeLeft(to - now)}` });
   }
   const expiredCa = files.ca === undefined ? [] : parsed(files.ca).filter((c) => c.validToDate.getTime() <= now);
   for (const c of expiredCa) warnings.push({ key: 'ca', reason: `the CA certificate ${subjectOf(c)} expired on ${isoDay(c.validToDate.getTime())}` });

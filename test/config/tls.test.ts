@@ -83,6 +83,9 @@ describe('tlsDateWarnings', () => {
     expect(tlsDateWarnings({ cert: CERT }, to + DAY)).toEqual([{ key: 'cert', reason: expect.stringMatching(/^the client certificate expired on \d{4}-\d\d-\d\d: the worker refuses it$/) }]);
     expect(tlsDateWarnings({ cert: CERT }, from - DAY)).toEqual([{ key: 'cert', reason: expect.stringContaining('is valid only from') }]);
     expect(tlsDateWarnings({ cert: CERT }, to - 3 * DAY + 1)).toEqual([{ key: 'cert', reason: expect.stringMatching(/expires on .*, in 3 day\(s\)$/) }]);
+    // Under a day, in hours: 4 minutes left read as "in 1 day(s)" on the real worker.
+    expect(tlsDateWarnings({ cert: CERT }, to - 4 * 60_000)).toEqual([{ key: 'cert', reason: expect.stringMatching(/expires on .*, in 1 hour\(s\)$/) }]);
+    expect(tlsDateWarnings({ cert: CERT }, to - DAY + 1)).toEqual([{ key: 'cert', reason: expect.stringMatching(/, in 24 hour\(s\)$/) }]);
     expect(tlsDateWarnings({ cert: CERT }, to - 15 * DAY)).toEqual([]);
   });
 
