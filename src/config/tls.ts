@@ -94,19 +94,6 @@ export function leafValidity(pem: string): CertificateValidity | undefined {
 }
 
 /**
- * When each configured TLS file stops working, epoch ms: the client certificate's end (`cert`), and the
- * earliest end among the CA certificates (`ca`; a bundle's expired CA fails only the workers it signed).
- */
-export function certificateExpiries(files: { readonly ca?: string; readonly cert?: string }): { readonly key: 'ca' | 'cert'; readonly validTo: number }[] {
-  const out: { key: 'ca' | 'cert'; validTo: number }[] = [];
-  const leaf = files.cert === undefined ? undefined : leafValidity(files.cert);
-  if (leaf !== undefined) out.push({ key: 'cert', validTo: leaf.validTo });
-  const cas = files.ca === undefined ? [] : parsed(files.ca).map((c) => c.validToDate.getTime());
-  if (cas.length > 0) out.push({ key: 'ca', validTo: Math.min(...cas) });
-  return out;
-}
-
-/**
  * Certificates that are or will soon be refused for their dates, as warnings (the files themselves were
  * checked by tlsProblem): an expired client certificate reads on the worker's side as "certificate unknown",
  * an expired CA as a verification failure, on every poll.

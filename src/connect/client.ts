@@ -45,6 +45,8 @@ export interface ConnectClientOptions {
    * config, passwords included, to show the statuses). Default true.
    */
   readonly readInfo?: boolean;
+  /** See TransportOptions.onWorkerCertificate. */
+  readonly onWorkerCertificate?: (validTo: number) => void;
 }
 
 /** The options a watchdog config sets, the same for every client built from it (daemon, CLI, bench). */
@@ -214,6 +216,7 @@ export class ConnectClient {
     this.transport = new Transport(cluster, {
       connections: this.statusConcurrency + 2,
       ...(this.logger !== undefined && { logger: this.logger }),
+      ...(options.onWorkerCertificate !== undefined && { onWorkerCertificate: options.onWorkerCertificate }),
     });
   }
 

@@ -3,6 +3,7 @@
  * phase plus an overall deadline, and the mapping of everything that can go wrong into ConnectError.
  * Credentials live only in the header map here: never in the origin, a path, a log line or an error.
  */
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { Pool, buildConnector, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { leafValidity, type CertificateValidity } from '../config/tls.js';
@@ -134,6 +135,24 @@ export interface TransportOptions {
   /** Upper bound of sockets to the cluster. */
   readonly connections: number;
   readonly logger?: Logger;
+  /**
+   * After each TLS handshake: when the certificate chain the worker presented first stops working (epoch
+   * ms, the earliest end among its certificates, the trust anchor Node completed it with included).
+   */
+  readonly onWorkerCertificate?: (validTo: number) => void;
+}
+
+/** The earliest end (epoch ms) of a TLS peer's certificate chain, or undefined when it presented none. */
+export function chainEnd(peer: DetailedPeerCertificate | undefined): number | undefined {
+  let end: number | undefined;
+  const seen = new Set<DetailedPeerCertificate>();
+  // A self-signed root is its own issuer: the walk stops at a certificate already seen.
+  for (let c = peer; c !== undefined && c.valid_to !== undefined && !seen.has(c); c = c.issuerCertificate) {
+    seen.add(c);
+    const to = Date.parse(c.valid_to);
+    if (Number.isFinite(to)) end = end === undefined ? to : Math.min(end, to);
+  }
+  return end;
 }
 
 export class Transport {
@@ -173,6 +192,7 @@ export class Transport {
     // on the first read, after the client's handshake is done; undici then took the end of the stream for
     // the failure and reported "other side closed", losing the alert.
     const connector = buildConnector({ ...tls, timeout: cluster.timeout });
+    const onWorkerCertificate = options.onWorkerCertificate;
     this.pool = new Pool(this.target.origin, {
       connections: Math.max(1, options.connections),
       headersTimeout: cluster.timeout,
@@ -181,9 +201,14 @@ export class Transport {
       maxResponseSize: MAX_RESPONSE_BYTES,
       connect: (opts, callback) =>
         connector(opts, (...args) => {
-          args[1]?.on('error', (err: NodeJS.ErrnoException) => {
-            if (err.code?.startsWith('ERR_SSL_') === true) args[1]?.destroy();
+          const socket = args[1];
+          socket?.on('error', (err: NodeJS.ErrnoException) => {
+            if (err.code?.startsWith('ERR_SSL_') === true) socket.destroy();
           });
+          if (onWorkerCertificate !== undefined && socket !== null && socket !== undefined && 'getPeerCertificate' in socket) {
+            const end = chainEnd((socket as TLSSocket).getPeerCertificate(true));
+            if (end !== undefined) onWorkerCertificate(end);
+          }
           callback(...args);
         }),
     });

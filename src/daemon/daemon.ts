@@ -1,7 +1,7 @@
 import { createClassifier } from '../classify/classify.js';
 import { ConnectClient, clientOptions } from '../connect/client.js';
 import { DEADLINE_FACTOR } from '../connect/transport.js';
-import { certificateExpiries, tlsDateWarnings } from '../config/tls.js';
+import { leafValidity, tlsDateWarnings } from '../config/tls.js';
 import type { WatchdogConfig } from '../config/types.js';
 import { Heartbeat } from '../escalate/heartbeat.js';
 import { Outbox } from '../escalate/outbox.js';
@@ -120,7 +120,8 @@ export class Daemon {
       persisted: () => this.store.settled(),
     });
     for (const cluster of config.clusters) {
-      for (const { key, validTo } of certificateExpiries(cluster)) this.metrics.setCertificateExpiry(cluster.name, key, validTo);
+      const client = cluster.cert === undefined ? undefined : leafValidity(cluster.cert);
+      if (client !== undefined) this.metrics.setCertificateExpiry(cluster.name, 'client', client.validTo);
     }
     this.heartbeat = config.heartbeat.url ? new Heartbeat({ url: config.heartbeat.url, interval: config.heartbeat.interval, logger }) : undefined;
   }
@@ -145,7 +146,12 @@ export class Daemon {
     const heal = saved.heal ?? EMPTY_HEAL_STATE;
     const classify = createClassifier(config.rules);
     for (const cluster of config.clusters) {
-      const client = new ConnectClient(cluster, { ...clientOptions(config), logger, now: this.now });
+      const client = new ConnectClient(cluster, {
+        ...clientOptions(config),
+        logger,
+        now: this.now,
+        onWorkerCertificate: (validTo) => this.metrics.setCertificateExpiry(cluster.name, 'worker', validTo),
+      });
       this.clients.push(client);
       this.loops.push(
         new ClusterLoop(

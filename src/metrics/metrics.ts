@@ -23,8 +23,9 @@ export type RestartOutcome = (typeof RESTART_OUTCOMES)[number];
 export const DELIVERY_OUTCOMES = ['ok', 'failed', 'rejected', 'expired'] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 export const POLL_OUTCOMES = ['ok', 'error'] as const;
-export const CERTIFICATE_KEYS = ['ca', 'cert'] as const;
-export type CertificateKey = (typeof CERTIFICATE_KEYS)[number];
+/** client: the watchdog's own (config `cert`); worker: the chain the worker presented at the last handshake. */
+export const CERTIFICATES = ['client', 'worker'] as const;
+export type CertificateKind = (typeof CERTIFICATES)[number];
 export type PollOutcome = (typeof POLL_OUTCOMES)[number];
 
 export const INCIDENT_CLASSES = [
@@ -90,7 +91,7 @@ export class WatchdogMetrics {
   private readonly pollDuration: Histogram<'cluster'>;
   private readonly clusterUp: Gauge<'cluster'>;
   private readonly lastSuccess: Gauge<'cluster'>;
-  private readonly certificateExpiry: Gauge<'cluster' | 'key'>;
+  private readonly certificateExpiry: Gauge<'cluster' | 'certificate'>;
 
   /** prom-client cannot remove by partial labels, so we remember who has per-connector series. */
   private readonly connectorsSeen = new Map<string, Set<string>>();
@@ -191,8 +192,8 @@ export class WatchdogMetrics {
     });
     this.certificateExpiry = new Gauge({
       name: `${p}tls_certificate_expiry_timestamp_seconds`,
-      help: 'Unix time at which a TLS file of the cluster stops working, by config key: cert (the client certificate\'s end) or ca (the earliest end among its CA certificates). From the files read at start.',
-      labelNames: ['cluster', 'key'],
+      help: 'Unix time at which a TLS certificate of the cluster ends: client (the watchdog\'s own, config cert, read at start) or worker (the earliest end in the chain the worker presented at the last TLS handshake, its CA included).',
+      labelNames: ['cluster', 'certificate'],
       registers,
     });
     for (const cluster of options.clusters ?? []) {
@@ -301,9 +302,9 @@ export class WatchdogMetrics {
     }
   }
 
-  /** `validTo` is epoch milliseconds: when the cluster's `cert` or `ca` file stops working. */
-  setCertificateExpiry(cluster: string, key: CertificateKey, validTo: number): void {
-    this.certificateExpiry.set({ cluster, key }, validTo / 1000);
+  /** `validTo` is epoch milliseconds. */
+  setCertificateExpiry(cluster: string, certificate: CertificateKind, validTo: number): void {
+    this.certificateExpiry.set({ cluster, certificate }, validTo / 1000);
   }
 
   countStateWrite(outcome: 'ok' | 'failed'): void {
@@ -350,7 +351,7 @@ export class WatchdogMetrics {
     this.pollDuration.remove({ cluster });
     this.clusterUp.remove({ cluster });
     this.lastSuccess.remove({ cluster });
-    for (const key of CERTIFICATE_KEYS) this.certificateExpiry.remove({ cluster, key });
+    for (const certificate of CERTIFICATES) this.certificateExpiry.remove({ cluster, certificate });
     this.clustersSeen.delete(cluster);
     this.incidentClusters.delete(cluster);
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { certificateExpiries, describeCertificates, leafValidity, tlsDateWarnings, tlsProblem } from '../../src/config/tls.js';
+import { describeCertificates, leafValidity, tlsDateWarnings, tlsProblem } from '../../src/config/tls.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'tls');
 const pem = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
@@ -100,18 +100,11 @@ describe('tlsDateWarnings', () => {
   });
 });
 
-describe('certificateExpiries', () => {
-  const end = (p: string) => new X509Certificate(p).validToDate.getTime();
-  it('gives the client certificate\'s end and the earliest end of a CA bundle, for the metric', () => {
+describe('leafValidity', () => {
+  it('gives the dates of the first certificate of the file (the client certificate; a chain may follow)', () => {
     const expired = pem('expired-client.pem');
     expect(leafValidity(expired)).toEqual({ validFrom: Date.parse('2020-01-01T00:00:00Z'), validTo: Date.parse('2021-01-01T00:00:00Z') });
-    // The bundle's expired certificate (2021) comes second: the earliest end wins, not the first.
-    expect(certificateExpiries({ ca: CA + expired, cert: CERT })).toEqual([
-      { key: 'cert', validTo: end(CERT) },
-      { key: 'ca', validTo: Date.parse('2021-01-01T00:00:00Z') },
-    ]);
-    expect(certificateExpiries({ ca: CA })).toEqual([{ key: 'ca', validTo: end(CA) }]);
-    expect(certificateExpiries({})).toEqual([]);
+    expect(leafValidity(expired + CA)).toEqual(leafValidity(expired));
   });
 
   it('has no validity for a file without a certificate that parses (tlsProblem says why)', () => {

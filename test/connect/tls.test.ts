@@ -4,6 +4,7 @@
  * when the trust is wrong: a NETWORK error naming the TLS failure, never a credential.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
@@ -98,6 +99,18 @@ describe('HTTPS to Connect', () => {
     const snap = await client({ url: w.url, ca: CA, username: 'ops', password: 'hunter2' }).snapshot();
     expect(snap.connectors.map((c) => [c.name, c.state, c.tasksMax])).toEqual([['orders', 'RUNNING', 1]]);
     expect(w.seen.map((s) => s.authorization)).toContain(`Basic ${Buffer.from('ops:hunter2').toString('base64')}`);
+  });
+
+  it('reports the earliest end of the chain the worker presented, its CA included, at each new connection', async () => {
+    const w = await worker();
+    const ends: number[] = [];
+    const c = new ConnectClient({ name: 'tls', url: w.url, ca: CA, rejectUnauthorized: true, timeout: 2000, probe: false }, { retries: 0, statusConcurrency: 1, onWorkerCertificate: (end) => ends.push(end) });
+    open.push({ close: () => c.close() });
+    await c.snapshot();
+    await c.snapshot();
+    const end = (p: string) => new X509Certificate(pem(p)).validToDate.getTime();
+    expect(ends.length).toBe(w.connections()); // once per handshake, not per request
+    expect(new Set(ends)).toEqual(new Set([Math.min(end('server.pem'), end('ca.pem'))]));
   });
 
   it('refuses a certificate no trusted CA signed: a NETWORK error that names the TLS failure and no credential', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { connectorPath, encodeSegment } from '../../src/connect/client.js';
-import { BodyBuffers, BodyCollector, resolveTarget } from '../../src/connect/transport.js';
+import type { DetailedPeerCertificate } from 'node:tls';
+import { BodyBuffers, BodyCollector, chainEnd, resolveTarget } from '../../src/connect/transport.js';
 
 describe('resolveTarget', () => {
   it('takes user info out of the URL and sends it as basic auth', () => {
@@ -122,5 +123,20 @@ describe('BodyBuffers', () => {
     expect(c.bytes.toString()).toBe('{"a":{"status":"STOPPED"}}');
     expect(b.bytes.toString()).toBe('{"a":{"status":"FAILED!"}}');
     expect(collect(b.bytes.toString(), b.bytes)).toEqual({ bytes: b.bytes, unchanged: true });
+  });
+});
+
+describe('chainEnd', () => {
+  const cert = (validTo: string, issuer?: DetailedPeerCertificate) => ({ valid_to: validTo, ...(issuer !== undefined && { issuerCertificate: issuer }) }) as unknown as DetailedPeerCertificate;
+  it('is the earliest end along the issuer links, and stops at a self-signed root', () => {
+    const root = cert('Jan  1 00:00:00 2030 GMT');
+    (root as { issuerCertificate: DetailedPeerCertificate }).issuerCertificate = root;
+    const leaf = cert('Mar  1 00:00:00 2027 GMT', cert('Jun  1 00:00:00 2026 GMT', root));
+    expect(chainEnd(leaf)).toBe(Date.parse('2026-06-01T00:00:00Z'));
+    expect(chainEnd(root)).toBe(Date.parse('2030-01-01T00:00:00Z'));
+  });
+  it('is undefined when the peer presented no certificate (Node gives an empty object)', () => {
+    expect(chainEnd({} as DetailedPeerCertificate)).toBeUndefined();
+    expect(chainEnd(undefined)).toBeUndefined();
   });
 });

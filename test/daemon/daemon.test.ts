@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -259,14 +260,15 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(hook.received.length).toBeGreaterThanOrEqual(4);
   });
 
-  it('exports when its TLS files stop working, and logs an expired client certificate once a day while it runs', async () => {
+  it('exports when its client certificate ends, and logs an expired one once a day while it runs', async () => {
     const tls = join(ROOT, 'test/fixtures/tls');
     const lines: string[] = [];
     const cluster = { name: 'prod', url: fake.url, probe: false, ca: join(tls, 'ca.pem'), cert: join(tls, 'expired-client.pem'), key: join(tls, 'expired-client.key') };
     const d = daemon({ clusters: [cluster] }, {}, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }));
     const metrics = await d.metrics.metrics();
-    expect(metrics).toContain(`connect_watchdog_tls_certificate_expiry_timestamp_seconds{cluster="prod",key="cert"} ${Date.parse('2021-01-01T00:00:00Z') / 1000}`);
-    expect(metrics).toMatch(/connect_watchdog_tls_certificate_expiry_timestamp_seconds\{cluster="prod",key="ca"\} \d{10}/);
+    expect(metrics).toContain(`connect_watchdog_tls_certificate_expiry_timestamp_seconds{cluster="prod",certificate="client"} ${Date.parse('2021-01-01T00:00:00Z') / 1000}`);
+    // The worker's is known from a TLS handshake (test/connect/tls.test.ts); this one speaks plain HTTP.
+    expect(metrics).not.toContain('certificate="worker"');
 
     const warned = () => lines.map((l) => JSON.parse(l) as { msg: string; cluster?: string; key?: string; reason?: string }).filter((l) => l.msg === 'TLS certificate');
     await d.init();
@@ -284,6 +286,22 @@ describe('the daemon against a stand-in Connect worker', () => {
     clock += 24 * 3_600_000;
     await once(d);
     expect(warned()).toHaveLength(2);
+  });
+
+  it('exports when the certificate chain the worker presents ends, once a poll has made a TLS handshake', async () => {
+    const tls = join(ROOT, 'test/fixtures/tls');
+    const secure = await new FakeConnect().start({ key: readFileSync(join(tls, 'server.key'), 'utf8'), cert: readFileSync(join(tls, 'server.pem'), 'utf8') });
+    try {
+      secure.add('orders', {});
+      const d = daemon({ clusters: [{ name: 'prod', url: secure.url, probe: false, ca: join(tls, 'ca.pem') }] });
+      expect(await d.metrics.metrics()).not.toContain('certificate="worker"');
+      await d.init();
+      expect(await once(d)).toBe(true);
+      const end = (f: string) => new X509Certificate(readFileSync(join(tls, f))).validToDate.getTime() / 1000;
+      expect(await d.metrics.metrics()).toContain(`connect_watchdog_tls_certificate_expiry_timestamp_seconds{cluster="prod",certificate="worker"} ${Math.min(end('server.pem'), end('ca.pem'))}`);
+    } finally {
+      await secure.stop();
+    }
   });
 
   it('delivers a page only once its incident is in the state file (a crash after the page must not page again)', async () => {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** A stand-in Kafka Connect worker on 127.0.0.1 that serves the REST shapes of a real 4.3 worker. */
@@ -41,10 +42,11 @@ export class FakeConnect {
   restartEffect: 'running' | 'failed' = 'running';
   interceptors: Interceptor[] = [];
   private server: Server | undefined;
+  private scheme = 'http';
 
   get url(): string {
     const addr = this.server?.address() as AddressInfo;
-    return `http://127.0.0.1:${addr.port}`;
+    return `${this.scheme}://127.0.0.1:${addr.port}`;
   }
 
   /** Requests that change something (restarts), as "METHOD url". */
@@ -82,8 +84,11 @@ export class FakeConnect {
     };
   }
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => this.handle(req, res));
+  /** Over HTTPS with `tls` (PEM key and certificate). */
+  async start(tls?: { readonly key: string; readonly cert: string }): Promise<this> {
+    const handle = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    this.server = tls === undefined ? createServer(handle) : createTlsServer(tls, handle);
+    this.scheme = tls === undefined ? 'http' : 'https';
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     return this;
   }

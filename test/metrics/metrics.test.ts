@@ -48,7 +48,7 @@ describe('WatchdogMetrics exposition', () => {
     m.countEscalation('prod', 'orders', 'serialization');
     m.setIncidentsOpen([incident('prod', 'orders', 'serialization')]);
     m.countDelivery('pager', 'ok');
-    m.setCertificateExpiry('prod', 'cert', 1_800_000_000_000);
+    m.setCertificateExpiry('prod', 'client', 1_800_000_000_000);
 
     const text = await m.metrics();
     const all = parseExposition(text);
@@ -65,7 +65,7 @@ describe('WatchdogMetrics exposition', () => {
       ['polls_total', 'counter', ['cluster', 'outcome']],
       ['cluster_up', 'gauge', ['cluster']],
       ['last_successful_poll_timestamp_seconds', 'gauge', ['cluster']],
-      ['tls_certificate_expiry_timestamp_seconds', 'gauge', ['cluster', 'key']],
+      ['tls_certificate_expiry_timestamp_seconds', 'gauge', ['certificate', 'cluster']],
     ];
     for (const [name, type, labels] of expected) {
       expect(types.get(P + name), name).toBe(type);
@@ -269,7 +269,7 @@ describe('per-connector series lifecycle', () => {
     m.observePoll('prod', 'ok', 0.1);
     m.observePoll('stage', 'error', 0.1);
     m.setIncidentsOpen([incident('prod', 'orders', 'config')]);
-    m.setCertificateExpiry('prod', 'ca', 1_800_000_000_000);
+    m.setCertificateExpiry('prod', 'worker', 1_800_000_000_000);
     m.forgetCluster('prod');
     const all = await samples(m);
     expect(all.filter((s) => s.labels.cluster === 'prod')).toEqual([]);

@@ -35,8 +35,8 @@ export function sampleMetrics(options: Pick<WatchdogMetricsOptions, 'defaultMetr
   m.countEscalation('stage', '*', 'cluster-outage');
   const open = incident({ connector: 'orders-cdc', task: 1, firstSeen: at, lastSeen: at });
   m.setIncidentsOpen([open]);
-  m.setCertificateExpiry('prod', 'cert', Date.parse('2027-03-01T00:00:00Z'));
-  m.setCertificateExpiry('prod', 'ca', Date.parse('2035-01-01T00:00:00Z'));
+  m.setCertificateExpiry('prod', 'client', Date.parse('2027-03-01T00:00:00Z'));
+  m.setCertificateExpiry('prod', 'worker', Date.parse('2035-01-01T00:00:00Z'));
   m.countDelivery('pagerduty', 'ok');
   m.countDelivery('slack', 'rejected');
   return m;
