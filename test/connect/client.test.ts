@@ -6,6 +6,7 @@ import { ConnectClient, DEFAULT_INFO_REFRESH_MS, INFO_LISTING_PATH, LISTING_PATH
 import { ConnectError, isNotFound, isRebalance } from '../../src/connect/errors.js';
 import { parseListing } from '../../src/connect/shapes.js';
 import type { ClusterConfig } from '../../src/config/types.js';
+import type { ClusterSnapshot } from '../../src/connect/types.js';
 import { BodyBuffers } from '../../src/connect/transport.js';
 import { expandOnly, expandPasswords, failure, fixture, fixtureText } from './fixtures.js';
 
@@ -411,18 +412,17 @@ describe('connector info, cached between polls', () => {
     expect(second.connectors[0]).toMatchObject({ tasksMax: 1, endpoint: { host: 'a.db.internal', port: 5432 } });
   });
 
-  it('a failed info read of the socket (not of a response) is logged with its message: the only place that says why (e.g. a TLS alert)', async () => {
+  /** A poll of one connector whose info read gets `answer`: its snapshot and the first warning logged. */
+  async function pollWithInfo(answer: (info: nock.Interceptor) => nock.Scope): Promise<{ snap: ClusterSnapshot; warn: Record<string, unknown> | undefined }> {
     const { logger, lines } = capture();
-    nock(URL_)
-      .get('/')
-      .reply(200, ROOT)
-      .get(LISTING)
-      .reply(200, { a: { status: status('a') } })
-      .get(INFO)
-      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    answer(nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, { a: { status: status('a') } }).get(INFO));
     const snap = await client({}, { logger }).snapshot();
+    return { snap, warn: lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['level'] === 40) };
+  }
+
+  it('a failed info read of the socket (not of a response) is logged with its message: the only place that says why (e.g. a TLS alert)', async () => {
+    const { snap, warn } = await pollWithInfo((info) => info.replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
     expect(snap.connectors).toMatchObject([{ name: 'a' }]);
-    const warn = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['level'] === 40);
     expect(warn).toMatchObject({ code: 'NETWORK', err: `GET ${INFO} on cluster c1: ECONNRESET: socket hang up` });
   });
 
@@ -455,11 +455,8 @@ describe('connector info, cached between polls', () => {
   });
 
   it('a wrongly shaped info body does not fail the poll either', async () => {
-    nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, { a: { status: status('a') } }).get(INFO).reply(200, { a: { info: { config: 'x' } } });
-    const { logger, lines } = capture();
-    const snap = await client({}, { logger }).snapshot();
+    const { snap, warn } = await pollWithInfo((info) => info.reply(200, { a: { info: { config: 'x' } } }));
     expect(snap.connectors).toMatchObject([{ name: 'a' }]);
-    const warn = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['level'] === 40);
     expect(warn).toMatchObject({ code: 'BAD_BODY', field: 'connectors["a"].info.config' });
   });
 
