@@ -96,7 +96,7 @@ export function leafValidity(pem: string): CertificateValidity | undefined {
 /**
  * Certificates that are or will soon be refused for their dates, as warnings (the files themselves were
  * checked by tlsProblem): an expired client certificate reads on the worker's side as "certificate unknown",
- * an expired CA as a verification failure, on every poll.
+ * a `ca` file of expired CAs only as a verification failure, on every poll.
  */
 export function tlsDateWarnings(files: { readonly ca?: string; readonly cert?: string }, now: number): TlsProblem[] {
   const warnings: TlsProblem[] = [];
@@ -107,8 +107,16 @@ export function tlsDateWarnings(files: { readonly ca?: string; readonly cert?: s
     else if (from > now) warnings.push({ key: 'cert', reason: `the client certificate is valid only from ${isoDay(from)}: the worker refuses it until then` });
     else if (to - now < EXPIRY_WARNING_MS) warnings.push({ key: 'cert', reason: `the client certificate expires on ${isoDay(to)}, in ${timeLeft(to - now)}` });
   }
-  const expiredCa = files.ca === undefined ? [] : parsed(files.ca).filter((c) => c.validToDate.getTime() <= now);
-  for (const c of expiredCa) warnings.push({ key: 'ca', reason: `the CA certificate ${subjectOf(c)} expired on ${isoDay(c.validToDate.getTime())}` });
+  // Only a file of expired CAs alone: a bundle holds CAs that sign nothing the watchdog talks to (Debian's
+  // system bundle, 144 of them, held 5 expired ones on 2026-12-04), and the chain the worker does present is
+  // watched at each handshake (connect_watchdog_tls_certificate_expiry_timestamp_seconds{certificate="worker"}).
+  const cas = files.ca === undefined ? [] : parsed(files.ca);
+  const ends = cas.map((c) => c.validToDate.getTime());
+  if (cas.length > 0 && ends.every((end) => end <= now)) {
+    const last = isoDay(Math.max(...ends));
+    const reason = cas.length === 1 ? `the CA certificate ${subjectOf(cas[0] as X509Certificate)} expired on ${last}` : `all ${cas.length} CA certificates of the file have expired, the last on ${last}`;
+    warnings.push({ key: 'ca', reason: `${reason}: the watchdog refuses every worker certificate` });
+  }
   return warnings;
 }
 

@@ -89,10 +89,14 @@ describe('tlsDateWarnings', () => {
     expect(tlsDateWarnings({ cert: CERT }, to - 15 * DAY)).toEqual([]);
   });
 
-  it('names each expired CA certificate of a bundle', () => {
-    const warnings = tlsDateWarnings({ ca: CA + pem('other-ca.pem') }, to + DAY);
-    expect(warnings.map((w) => w.key)).toEqual(['ca', 'ca']);
-    expect(warnings[0]!.reason).toMatch(/^the CA certificate CN=connect-watchdog test CA expired on /);
+  it('warns of a ca file whose every CA has expired, not of the expired CAs of a bundle that has others', () => {
+    const caEnd = new X509Certificate(CA).validToDate.getTime();
+    expect(tlsDateWarnings({ ca: CA }, caEnd + DAY)).toEqual([{ key: 'ca', reason: `the CA certificate CN=connect-watchdog test CA expired on ${new Date(caEnd).toISOString().slice(0, 10)}: the watchdog refuses every worker certificate` }]);
+    expect(tlsDateWarnings({ ca: CA + pem('other-ca.pem') }, Math.max(caEnd, new X509Certificate(pem('other-ca.pem')).validToDate.getTime()) + DAY)).toEqual([
+      { key: 'ca', reason: expect.stringMatching(/^all 2 CA certificates of the file have expired, the last on \d{4}-\d\d-\d\d: the watchdog refuses every worker certificate$/) },
+    ]);
+    // A bundle with a CA still valid (the system's holds expired ones): the worker's chain is watched at the handshake instead.
+    expect(tlsDateWarnings({ ca: CA + pem('expired-client.pem') }, Date.parse('2026-12-04T00:00:00Z'))).toEqual([]);
   });
 
   it('describes certificates by subject and end date for check-config', () => {
