@@ -14,6 +14,7 @@
  * Generic wrappers match no rule, so they never decide by themselves.
  */
 import { scrubSecrets } from '../secrets/scrub.js';
+import { cut } from '../util/text.js';
 import { innermostFirst, MAX_TRACE_CHARS, parseChain, type CauseChain, type ChainLink } from './chain.js';
 import { CLASS_HINTS, rulesOfTier, WRAPPER_MESSAGES, type BuiltinRule, type RuleTier } from './rules.js';
 import {
@@ -33,7 +34,7 @@ const TIERS: readonly RuleTier[] = ['precedence', 'specific', 'fallback'];
 /** One line of at most `max` characters, secrets masked first: a cut through a credential must not expose part of it. */
 function clip(text: string, max: number): string {
   const oneLine = scrubSecrets(text).replace(/\s+/g, ' ').trim();
-  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
+  return cut(oneLine, max);
 }
 
 /** The line of `text` that contains offset `at`. */

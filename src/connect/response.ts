@@ -4,6 +4,7 @@
  */
 import { isoDay, type CertificateValidity } from '../config/tls.js';
 import { scrubSecrets } from '../secrets/scrub.js';
+import { cut } from '../util/text.js';
 import { ConnectError, ShapeError } from './errors.js';
 
 export interface RequestLine {
@@ -33,7 +34,7 @@ export function bodyExcerpt(text: string): string {
     ? text.replace(/:\s*"(?:[^"\\]|\\.)*("|$)/gs, ':"…"') // closed or cut-off string values
     : scrubSecrets(text);
   const flat = masked.replace(/\s+/g, ' ').trim();
-  return flat.length > EXCERPT_MAX ? `${flat.slice(0, EXCERPT_MAX - 1)}…` : flat;
+  return cut(flat, EXCERPT_MAX);
 }
 
 interface ConnectErrorBody {
@@ -63,7 +64,7 @@ function connectErrorBody(text: string): ConnectErrorBody | undefined {
 /** Scrubbed, then cut: a cut must not leave part of a secret unrecognised. */
 function clip(text: string): string {
   const clean = scrubSecrets(text);
-  return clean.length > EXCERPT_MAX ? `${clean.slice(0, EXCERPT_MAX - 1)}…` : clean;
+  return cut(clean, EXCERPT_MAX);
 }
 
 /** The credentials sent to the cluster (config: username and password, or token, or user info in the URL). */

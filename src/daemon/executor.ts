@@ -3,6 +3,7 @@ import { isConnectError, isNotFound, isRebalance, isUnaddressableName } from '..
 import { supportsRestartFlags } from '../connect/client.js';
 import type { Logger } from '../log/logger.js';
 import type { RestartAction, RestartOutcome } from '../heal/types.js';
+import { cut } from '../util/text.js';
 
 
 /** What happened to one restart request; fed back to the policy and to the metrics. */
@@ -18,7 +19,7 @@ const REFUSAL_MAX = 300;
 function refusalOf(err: unknown): string | undefined {
   if (!isConnectError(err) || err.status === undefined) return undefined;
   const text = err.connectMessage === undefined ? `HTTP ${err.status}` : `HTTP ${err.status} ${err.connectMessage}`;
-  return text.length > REFUSAL_MAX ? `${text.slice(0, REFUSAL_MAX - 1)}…` : text;
+  return cut(text, REFUSAL_MAX);
 }
 
 function resultOf(err: unknown): RestartOutcome['result'] {
