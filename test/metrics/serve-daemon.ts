@@ -23,6 +23,8 @@ const pager = createServer((_req, res) => res.writeHead(202).end());
 await new Promise<void>((r) => pager.listen(0, '127.0.0.1', r));
 
 const dir = mkdtempSync(join(tmpdir(), 'cw-check-metrics-'));
+// On every way out, not only at the end of the shutdown below: a CI run once left this folder behind.
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const file = join(dir, 'config.json');
 writeFileSync(
   file,
@@ -50,9 +52,6 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     void daemon
       .shutdown()
       .then(() => Promise.all([fake.stop(), new Promise((r) => pager.close(r))]))
-      .then(() => {
-        rmSync(dir, { recursive: true, force: true });
-        process.exit(0);
-      });
+      .then(() => process.exit(0));
   });
 }
