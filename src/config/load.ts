@@ -4,6 +4,7 @@ import { validate as validateCron } from 'node-cron';
 import { FAILURE_CLASSES, type CustomRule, type FailureClass } from '../classify/types.js';
 import { ENV_PREFIX, FORMAT, SEVERITIES, SINK_TYPES, schema, type Severity, type SinkType } from './schema.js';
 import type { ClusterConfig, MaintenanceWindow, SinkConfig, SinkFilter, WatchdogConfig } from './types.js';
+import { INCIDENT_CLASSES } from '../escalate/types.js';
 import { describeCertificates, tlsProblem } from './tls.js';
 import { scrubSecrets } from '../secrets/scrub.js';
 import { isJsonObject, jsonSyntaxReason } from '../util/json.js';
@@ -118,6 +119,19 @@ function addFormats(): void {
     coerce: toInteger,
     validate(v: unknown) {
       if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65535) throw new Error('ports must be within range 0 - 65535');
+    },
+  });
+  convict.addFormat({
+    name: FORMAT.regExp,
+    // Without a coerce, convict turns a custom format's '' default into {}.
+    coerce: (v: unknown) => v,
+    validate(v: unknown) {
+      if (typeof v !== 'string') throw new Error('must be a regular expression (a string)');
+      try {
+        new RegExp(v);
+      } catch (err) {
+        throw new Error(`invalid regular expression: ${(err as Error).message}`);
+      }
     },
   });
   convict.addFormat({ name: FORMAT.httpUrl, validate: checkConnectUrl });
@@ -275,7 +289,6 @@ function stringList<T extends string>(obj: Raw, key: string, path: string, allow
   return v as T[];
 }
 
-const INCIDENT_CLASSES = [...FAILURE_CLASSES, 'unassigned', 'rebalancing', 'cluster-outage'] as const;
 const PAGERDUTY_URL = 'https://events.pagerduty.com/v2/enqueue';
 
 function resolveSinks(raw: unknown[], webhookUrl: string, webhookSecret: string): SinkConfig[] {
@@ -504,6 +517,8 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
     throw new ConfigError('ownership.workerId', `must be host:port as Connect reports worker_id (e.g. 10.0.0.5:8083), not a URL: value was ${JSON.stringify(props.ownership.workerId)}${set}`);
   }
   if (props.heal.backoff.max < props.heal.backoff.initial) throw new ConfigError('heal.backoff.max', 'must not be below heal.backoff.initial');
+  // Below it, one read finding the offsets as the read before would page: a single missed flush.
+  if (props.heal.stall.after < props.heal.stall.checkInterval) throw new ConfigError('heal.stall.after', 'must not be below heal.stall.checkInterval');
   return {
     clusters,
     pollInterval: props.pollInterval,

@@ -25,6 +25,7 @@ export const FORMAT = {
   windowList: 'window-list',
   positiveNumber: 'positive-number',
   ratio: 'ratio',
+  regExp: 'regexp',
 } as const;
 
 const durationDoc = '(milliseconds)';
@@ -287,6 +288,28 @@ export const schema = {
       format: FORMAT.nonNegativeDuration,
       default: 2_000,
       env: `${ENV_PREFIX}HEAL_CONFIRM_DELAY`,
+    },
+    stall: {
+      connectors: {
+        doc:
+          'The source connectors to watch for stalls: a regular expression on connector names (".*" for all); empty: none. A watched source connector that reads RUNNING, with every task RUNNING, while its committed offsets (GET /connectors/{name}/offsets, Kafka Connect 3.5 or later) have not moved for heal.stall.after is paged as stalled: a Debezium task retrying a lost database on its own reads RUNNING while nothing streams. ' +
+          'Watch only sources whose offsets move even when their system is idle, such as Debezium with heartbeat.interval.ms and a heartbeat.action.query that writes: the offsets of an idle source without one do not move either.',
+        format: FORMAT.regExp,
+        default: '',
+        env: `${ENV_PREFIX}HEAL_STALL_CONNECTORS`,
+      },
+      after: {
+        doc: `Page a watched source whose offsets have not moved for this long. Keep it well above the worker's offset.flush.interval.ms (60 s by default) and the connector's heartbeat interval ${durationDoc}.`,
+        format: FORMAT.positiveDuration,
+        default: 900_000,
+        env: `${ENV_PREFIX}HEAL_STALL_AFTER`,
+      },
+      checkInterval: {
+        doc: `How often the offsets of the watched sources are read (one request per connector) ${durationDoc}.`,
+        format: FORMAT.positiveDuration,
+        default: 60_000,
+        env: `${ENV_PREFIX}HEAL_STALL_CHECK_INTERVAL`,
+      },
     },
   },
   maintenance: {

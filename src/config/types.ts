@@ -56,6 +56,8 @@ export interface HealConfig {
   readonly clusterOutageThreshold: number;
   readonly probe: { readonly enabled: boolean; readonly timeout: number };
   readonly confirmDelay: number;
+  /** Stalled sources (heal/stall.ts): connectors is a regular expression on names, '' = none. */
+  readonly stall: { readonly connectors: string; readonly after: number; readonly checkInterval: number };
 }
 
 export interface WatchdogConfig {

@@ -18,7 +18,7 @@ import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { mapBounded } from './bounded.js';
 import { ConnectError, isConnectError, isNotFound, isRebalance, ShapeError } from './errors.js';
 import { indexListing, indexMembers, type ListingIndex } from './listing-index.js';
-import { parseInfoEntry, parseInfoListing, parseListing, parseNames, parseRestartBody, parseStatus, parseVersion, splitListed, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
+import { parseInfoEntry, parseInfoListing, parseListing, parseNames, parseOffsetsDigest, parseRestartBody, parseStatus, parseVersion, splitListed, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
 import { BodyBuffers, Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector } from './types.js';
 import { abortDetail, isDeadline, isTlsMisconfigured, parseWith, type RequestLine } from './response.js';
@@ -58,6 +58,12 @@ export interface RestartFlags {
   readonly includeTasks: boolean;
   readonly onlyFailed: boolean;
 }
+
+/** The message of a 404 for a path the worker has no resource for (Jersey's NotFoundException). */
+const JERSEY_NOT_FOUND = 'HTTP 404 Not Found';
+
+/** What `GET /connectors/{name}/offsets` told (ConnectClient.offsets). */
+export type OffsetsAnswer = { readonly digest: string } | 'gone' | 'unsupported';
 
 export interface RestartResult {
   /** 202: the worker accepted a KIP-745 restart and answered the new status; 204: restarted, no body. */
@@ -257,6 +263,28 @@ export class ConnectClient {
       throw err;
     }
     return parseWith(this.line('GET', path), () => parseStatus(body));
+  }
+
+  /**
+   * `GET /connectors/{name}/offsets` (Kafka Connect 3.5 or later, KIP-875): a digest of the committed offsets
+   * that stays the same while they do not move (shapes.parseOffsetsDigest); `gone` when Connect does not know
+   * the connector (deleted meanwhile), `unsupported` when the worker has no such endpoint (its 404 names no
+   * connector). Retried like any read.
+   */
+  async offsets(connector: string, signal?: AbortSignal): Promise<OffsetsAnswer> {
+    const path = connectorPath(connector, '/offsets');
+    let body: unknown;
+    try {
+      body = await this.get(path, signal);
+    } catch (err) {
+      if (isNotFound(err)) {
+        // Jersey's own 404 (no such route) before Connect's, which names the connector it does not know.
+        const message = (err as ConnectError).connectMessage;
+        return message !== JERSEY_NOT_FOUND && message?.includes(connector) === true ? 'gone' : 'unsupported';
+      }
+      throw err;
+    }
+    return { digest: parseWith(this.line('GET', path), () => parseOffsetsDigest(body)) };
   }
 
   /**

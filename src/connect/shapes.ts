@@ -4,6 +4,7 @@
  * echo config values (they hold clear-text passwords); `info.config` is reduced to what the watchdog
  * needs (tasks.max, connector.class, the derived endpoint) and then dropped.
  */
+import { createHash } from 'node:crypto';
 import { ShapeError } from './errors.js';
 import { deriveEndpoint } from './endpoint.js';
 import { STATES, type ConnectorSnapshot, type ConnectorType, type Endpoint, type State, type TaskStatus, type UnreadableConnector } from './types.js';
@@ -194,6 +195,29 @@ export function parseNames(body: unknown): readonly string[] {
     if (typeof n !== 'string' || n === '') throw new ShapeError(`connectors[${i}]`, `expected a connector name, got ${describe(n)}`);
     return n;
   });
+}
+
+/** JSON with every object's keys sorted: the same offsets give the same text whatever order the worker wrote them in. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isJsonObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
+/**
+ * The body of `GET /connectors/{name}/offsets` (KIP-875: `{"offsets":[{"partition":{…},"offset":{…}}]}`) as a
+ * digest that changes when, and only when, an offset does: partitions in any order, keys in any order. The
+ * offsets themselves are not kept (they name tables, files, log positions).
+ */
+export function parseOffsetsDigest(body: unknown): string {
+  const offsets = expectObject(body, 'body')['offsets'];
+  if (!Array.isArray(offsets)) throw new ShapeError('offsets', `expected an array, got ${describe(offsets)}`);
+  const entries = offsets.map((entry: unknown, i) => {
+    const e = expectObject(entry, `offsets[${i}]`);
+    if (!isJsonObject(e['partition'])) throw new ShapeError(`offsets[${i}].partition`, `expected an object, got ${describe(e['partition'])}`);
+    return canonical({ partition: e['partition'], offset: e['offset'] ?? null });
+  });
+  return createHash('sha256').update(entries.sort().join('\n')).digest('base64url').slice(0, 22);
 }
 
 /** One member of the `GET /connectors?expand=info` listing: its info parts, or undefined when listed without an info. */

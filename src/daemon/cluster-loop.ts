@@ -1,11 +1,14 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import type { Classifier, FailureClass } from '../classify/types.js';
-import type { ConnectClient } from '../connect/client.js';
+import type { ConnectClient, OffsetsAnswer } from '../connect/client.js';
 import type { ClusterSnapshot } from '../connect/types.js';
 import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { redactUrl } from '../config/load.js';
 import type { EscalationEvent, Incident } from '../escalate/types.js';
 import { applyOutcome, decide, endpointsToProbe } from '../heal/policy.js';
+import { judgeStalls, stallCandidates } from '../heal/stall.js';
+import { mapBounded } from '../connect/bounded.js';
+import { isConnectError } from '../connect/errors.js';
 import { backoffWait } from '../heal/backoff.js';
 import { maintenanceMatcher } from '../heal/windows.js';
 import type { Action, HealState, RestartAction, SubjectRef } from '../heal/types.js';
@@ -70,6 +73,10 @@ export class ClusterLoop {
   private observed:
     | { readonly connectors: ClusterSnapshot['connectors']; readonly unreadable: ClusterSnapshot['unreadable']; readonly classes: ReadonlyMap<string, FailureClass> }
     | undefined;
+  /** When the offsets of the watched sources were last read (heal.stall.checkInterval). */
+  private offsetsReadAt: number | undefined;
+  /** The worker version that answered that it has no offsets endpoint, if one did. */
+  private offsetsUnsupported: { readonly version: string | undefined } | undefined;
   /** Polls failing in a row: the error last warned of, since when, how many, and when last logged. */
   private failing: { readonly err: string; readonly since: number; readonly polls: number; readonly loggedAt: number } | undefined;
   /** The unreadable connectors last logged (name and problem), so that each change is logged once, not every poll. */
@@ -149,8 +156,9 @@ export class ClusterLoop {
       : [];
     // No answer for an endpoint (probe off) means: restart under backoff alone.
     const probes = toProbe.length > 0 ? await probeAll(toProbe, config.heal.probe.timeout, this.deps.probe) : new Map<string, boolean>();
+    const offsets = await this.readOffsets(snapshot, owns, log, signal);
     const now = this.deps.now();
-    const { actions, state } = decide({
+    const decision = decide({
       state: this.state,
       snapshot,
       config: config.heal,
@@ -162,8 +170,11 @@ export class ClusterLoop {
       owns,
       ...(this.previous !== undefined && { previous: this.previous }),
     });
-    this.state = state;
+    const stalls = judgeStalls({ state: decision.state, snapshot, reads: offsets, config: config.heal.stall, now, owns, inMaintenance: maintenanceMatcher(config.maintenance, cluster.name, now) });
+    const actions = stalls.actions.length === 0 ? decision.actions : [...decision.actions, ...stalls.actions];
+    this.state = stalls.state;
     this.previous = snapshot;
+    metrics.observeOffsets(cluster.name, Object.values(this.state.offsets ?? {}).filter((m) => m.cluster === cluster.name));
 
     const restarts: Promise<ExecutedRestart>[] = [];
     const events: EscalationEvent[] = [];
@@ -225,6 +236,40 @@ export class ClusterLoop {
       'poll done',
     );
     return { ok: true, snapshot, actions };
+  }
+
+  /**
+   * The offsets of the watched sources (heal.stall), read at most every heal.stall.checkInterval, by digest
+   * (stall.ts judges them). A failed read is counted and logged, and leaves that connector unjudged.
+   */
+  private async readOffsets(snapshot: ClusterSnapshot, owns: (workerId: string) => boolean, log: Logger, signal: AbortSignal | undefined): Promise<ReadonlyMap<string, string>> {
+    const { stall } = this.deps.config.heal;
+    const reads = new Map<string, string>();
+    const now = this.deps.now();
+    if (stall.connectors === '' || (this.offsetsReadAt !== undefined && within(now, this.offsetsReadAt, stall.checkInterval))) return reads;
+    // A worker without the endpoint (before 3.5) is not asked again until its version changes (an upgrade).
+    if (this.offsetsUnsupported !== undefined && this.offsetsUnsupported.version === snapshot.version) return reads;
+    const names = stallCandidates(snapshot, stall, owns);
+    if (names.length === 0) return reads;
+    this.offsetsReadAt = now;
+    let answers: (OffsetsAnswer | Error)[];
+    try {
+      answers = await mapBounded(names, this.deps.config.statusConcurrency, (name, s) => this.deps.client.offsets(name, s).catch((err: unknown) => err as Error), signal);
+    } catch {
+      return reads; // aborted: shutting down
+    }
+    const failed: { connector: string; err: string; code?: string }[] = [];
+    answers.forEach((answer, k) => {
+      const connector = names[k] as string;
+      if (answer instanceof Error) failed.push({ connector, err: answer.message, ...(isConnectError(answer) && { code: answer.code }) });
+      else if (answer === 'unsupported') {
+        if (this.offsetsUnsupported?.version !== snapshot.version) log.warn({ version: snapshot.version }, 'this worker has no GET /connectors/{name}/offsets (Kafka Connect 3.5 or later): heal.stall cannot watch this cluster');
+        this.offsetsUnsupported = { version: snapshot.version };
+      } else if (answer !== 'gone') reads.set(connector, answer.digest);
+    });
+    this.deps.metrics.countOffsetReads(this.deps.cluster.name, reads.size, failed.length);
+    if (failed.length > 0) log.warn({ failed: failed.slice(0, 10), count: failed.length }, 'could not read the offsets of watched source connectors: their stall is judged at the next read');
+    return reads;
   }
 
   /**

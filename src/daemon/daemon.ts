@@ -30,11 +30,12 @@ function sliceFor(state: HealState, cluster: string): HealState {
     subjects: mine(state.subjects),
     incidents: mine(state.incidents),
     budgets: Object.fromEntries(Object.entries(state.budgets).filter(([k]) => k === cluster)),
+    ...(state.offsets !== undefined && { offsets: mine(state.offsets) }),
   };
 }
 
 export function merge(states: Iterable<HealState>): HealState {
-  const out = { subjects: {}, incidents: {}, budgets: {} } as { subjects: Record<string, unknown>; incidents: Record<string, unknown>; budgets: Record<string, unknown> };
+  const out = { subjects: {}, incidents: {}, budgets: {}, offsets: {} } as Record<'subjects' | 'incidents' | 'budgets' | 'offsets', Record<string, unknown>>;
   for (const s of states) {
     // decide() keeps quiet subjects (RUNNING, nothing remembered) out of state while the previous snapshot
     // lists their worker; the few it keeps (a task under a paused connector, one listed without a worker)
@@ -43,7 +44,9 @@ export function merge(states: Iterable<HealState>): HealState {
     for (const [k, v] of Object.entries(s.subjects)) if (!isQuiet(v)) out.subjects[k] = v;
     Object.assign(out.incidents, s.incidents);
     Object.assign(out.budgets, s.budgets);
+    Object.assign(out.offsets, s.offsets);
   }
+  if (Object.keys(out.offsets).length === 0) delete (out as Partial<typeof out>).offsets;
   return out as unknown as HealState;
 }
 

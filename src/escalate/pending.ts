@@ -1,6 +1,5 @@
-import { FAILURE_CLASSES } from '../classify/types.js';
 import { SEVERITIES, type Severity } from '../config/schema.js';
-import type { EscalationEvent, Incident, IncidentClass } from './types.js';
+import { INCIDENT_CLASSES, type EscalationEvent, type Incident, type IncidentClass } from './types.js';
 import { isJsonObject } from '../util/json.js';
 
 /** One event still to deliver to one sink. Plain data: persisted in the state file as an array of these. */
@@ -16,8 +15,6 @@ export interface PendingDelivery {
 
 /** Identity of a delivery: an event goes once to each sink. */
 export const deliveryId = (sink: string, eventId: string): string => `${sink}\u0000${eventId}`;
-
-const INCIDENT_CLASSES: readonly IncidentClass[] = [...FAILURE_CLASSES, 'unassigned', 'rebalancing', 'cluster-outage'];
 
 export const isStr = (v: unknown): v is string => typeof v === 'string';
 export const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 8.64e15;

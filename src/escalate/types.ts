@@ -1,11 +1,13 @@
-import type { FailureClass } from '../classify/types.js';
+import { FAILURE_CLASSES } from '../classify/types.js';
 import type { Severity } from '../config/schema.js';
 
 /**
  * What an incident is about: a failure class for a FAILED subject, or one of the conditions
- * that restarts cannot fix (long UNASSIGNED, repeated rebalancing, many connectors failing at once).
+ * that restarts cannot fix (long UNASSIGNED, repeated rebalancing, many connectors failing at once, a
+ * source RUNNING whose offsets do not move).
  */
-export type IncidentClass = FailureClass | 'unassigned' | 'rebalancing' | 'cluster-outage';
+export const INCIDENT_CLASSES = [...FAILURE_CLASSES, 'unassigned', 'rebalancing', 'cluster-outage', 'stalled'] as const;
+export type IncidentClass = (typeof INCIDENT_CLASSES)[number];
 
 /** Plain data; persisted in the state file and sent (scrubbed) to sinks. */
 export interface Incident {

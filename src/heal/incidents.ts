@@ -2,7 +2,7 @@
  * Building the incidents the policy opens. Severity by class:
  *   cluster-outage                         critical  many connectors down at once: a person now
  *   serialization, config, connection,     error     a subject that restarts cannot (or did not) fix
- *   unknown
+ *   unknown, stalled                                 (stalled: a RUNNING source that moves nothing)
  *   unassigned, rebalancing                warning   Connect's own scheduling; often resolves itself
  */
 import type { Classification } from '../classify/types.js';
@@ -19,6 +19,7 @@ export function severityOf(cls: IncidentClass): Severity {
     case 'config':
     case 'connection':
     case 'unknown':
+    case 'stalled':
       return 'error';
     case 'unassigned':
     case 'rebalancing':
@@ -78,6 +79,8 @@ export const HINTS = {
     "Connect keeps no status for a connector until its start() returns: this one was created and has not finished starting. Look in the worker's log and a thread dump (jstack) for a start() blocked on an unreachable system (firewall, DNS, a wrong host) or a lock; once the cause is gone, deleting and re-creating the connector, or restarting the worker, frees it.",
   rebalancing:
     'The task keeps moving between workers: look for workers that leave and rejoin (GC pauses, session timeouts, crash loops) in the worker logs.',
+  stalled:
+    "Connect reads RUNNING while no offset is committed: a task retrying on its own (Debezium retries a lost database connection for good when errors.max.retries is -1, its default), or blocked on a system that does not answer. Look in the worker's log for retries and check that the source system is reachable from the worker; once it is, a restart (POST /connectors/{name}/restart?includeTasks=true) frees a task that still hangs.",
   clusterOutage:
     'Many connectors lost their connections at once: check the network and any dependency they share (Kafka brokers, a database, a proxy) before looking at connectors one by one.',
 } as const;

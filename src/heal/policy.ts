@@ -158,6 +158,11 @@ interface ConnectorIndex {
 // listing does not change: the index of a steady cluster is computed once, not every poll.
 const indexes = new WeakMap<readonly ConnectorSnapshot[], ConnectorIndex>();
 
+/** The connectors of a listing by name, built once per listing (shared with stall.ts). */
+export function connectorsByName(connectors: readonly ConnectorSnapshot[]): ReadonlyMap<string, ConnectorSnapshot> {
+  return indexOf(connectors).byName;
+}
+
 function indexOf(connectors: readonly ConnectorSnapshot[]): ConnectorIndex {
   let index = indexes.get(connectors);
   if (index !== undefined) return index;
@@ -690,6 +695,7 @@ export function decide(input: DecideInput): Decision {
       subjects: Object.fromEntries(subjects),
       incidents: Object.fromEntries(incidents),
       budgets: { ...input.state.budgets, [cluster]: budget },
+      ...(input.state.offsets !== undefined && { offsets: input.state.offsets }), // judgeStalls' (stall.ts)
     },
   };
 }
@@ -703,6 +709,8 @@ function isOver(cls: IncidentClass, s: SubjectState, config: HealConfig, now: nu
       return settled(s, config.stablePeriod, now) ? 'settled' : undefined;
     case 'cluster-outage':
       return undefined; // cluster-wide, handled by the caller
+    case 'stalled':
+      return undefined; // judged on offsets, by judgeStalls (stall.ts)
   }
 }
 
@@ -777,6 +785,7 @@ export function forgetCluster(state: HealState, cluster: string, now: number): D
       subjects: keep(state.subjects),
       incidents: keep(state.incidents),
       budgets: Object.fromEntries(Object.entries(state.budgets).filter(([k]) => k !== cluster)),
+      ...(state.offsets !== undefined && { offsets: keep(state.offsets) }),
     },
   };
 }

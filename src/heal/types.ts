@@ -22,6 +22,9 @@ export type ResolveReason =
   | 'assigned' // an UNASSIGNED subject was assigned to a worker
   | 'settled' // no worker change for heal.stablePeriod
   | 'outage-over' // no connector of the cluster is failing with connection any more
+  | 'flowing' // a stalled source's offsets moved again
+  | 'not-running' // a stalled source is no longer RUNNING (paused, stopped, failed: no stall to speak of)
+  | 'unwatched' // heal.stall.connectors no longer names a stalled source
   | 'deleted' // the connector (or task) no longer exists
   | 'cluster-removed'; // the cluster was removed from the configuration
 
@@ -139,6 +142,16 @@ export type EveryTimeListed = [Exclude<OptionalNumberField, (typeof SUBJECT_TIME
 const everyTimeListed: EveryTimeListed = true;
 void everyTimeListed;
 
+/** What the stall check remembers of a watched source connector (stall.ts). Plain data, persisted. */
+export interface OffsetsMemory {
+  readonly cluster: string;
+  readonly connector: string;
+  /** A digest of the committed offsets last read (ConnectClient.offsets). */
+  readonly digest: string;
+  /** Epoch ms of the first read that found these offsets: when they last moved, as far as the watchdog saw. */
+  readonly movedAt: number;
+}
+
 export interface BudgetState {
   readonly tokens: number;
   readonly updatedAt: number;
@@ -151,6 +164,8 @@ export interface HealState {
   readonly incidents: Readonly<Record<string, Incident>>;
   /** Per-cluster restart budget. */
   readonly budgets: Readonly<Record<string, BudgetState>>;
+  /** Watched source connectors' offsets, keyed by `${cluster}/${connector}`; absent when none are watched. */
+  readonly offsets?: Readonly<Record<string, OffsetsMemory>>;
 }
 
 export const EMPTY_HEAL_STATE: HealState = { subjects: {}, incidents: {}, budgets: {} };

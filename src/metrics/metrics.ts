@@ -12,8 +12,8 @@ import { FAILURE_CLASSES } from '../classify/types.js';
 import type { FailureClass } from '../classify/types.js';
 import { STATES } from '../connect/types.js';
 import type { ClusterSnapshot, State } from '../connect/types.js';
-import type { Incident, IncidentClass } from '../escalate/types.js';
-import type { RestartTarget } from '../heal/types.js';
+import { INCIDENT_CLASSES, type Incident, type IncidentClass } from '../escalate/types.js';
+import type { OffsetsMemory, RestartTarget } from '../heal/types.js';
 
 export const METRIC_PREFIX = 'connect_watchdog_';
 
@@ -28,15 +28,6 @@ export const CERTIFICATES = ['client', 'worker'] as const;
 export type CertificateKind = (typeof CERTIFICATES)[number];
 export type PollOutcome = (typeof POLL_OUTCOMES)[number];
 
-export const INCIDENT_CLASSES = [
-  ...FAILURE_CLASSES,
-  'unassigned',
-  'rebalancing',
-  'cluster-outage',
-] as const satisfies readonly IncidentClass[];
-// Fails to compile if IncidentClass gains a member this list lacks (its gauge would skip it).
-const incidentClassesComplete: Exclude<IncidentClass, (typeof INCIDENT_CLASSES)[number]> extends never ? true : never = true;
-void incidentClassesComplete;
 
 /**
  * prom-client default metrics that are gauges named `*_total`: `promtool check metrics` rejects them.
@@ -92,6 +83,8 @@ export class WatchdogMetrics {
   private readonly clusterUp: Gauge<'cluster'>;
   private readonly lastSuccess: Gauge<'cluster'>;
   private readonly certificateExpiry: Gauge<'cluster' | 'certificate'>;
+  private readonly offsetsMoved: Gauge<'cluster' | 'connector'>;
+  private readonly offsetReads: Counter<'cluster' | 'outcome'>;
 
   /** prom-client cannot remove by partial labels, so we remember who has per-connector series. */
   private readonly connectorsSeen = new Map<string, Set<string>>();
@@ -100,6 +93,8 @@ export class WatchdogMetrics {
   private readonly clustersSeen = new Set<string>();
   private readonly incidentClusters = new Set<string>();
   private readonly sinksSeen = new Set<string>();
+  /** cluster → the connectors with an offsets_last_moved series, and the value exported. */
+  private readonly offsetsExported = new Map<string, Map<string, number>>();
 
   constructor(options: WatchdogMetricsOptions = {}) {
     this.registry = new Registry();
@@ -194,6 +189,18 @@ export class WatchdogMetrics {
       name: `${p}tls_certificate_expiry_timestamp_seconds`,
       help: 'Unix time at which a TLS certificate of the cluster ends: client (the watchdog\'s own, config cert, read at start) or worker (the earliest end in the chain the worker presented at the last TLS handshake, its CA included).',
       labelNames: ['cluster', 'certificate'],
+      registers,
+    });
+    this.offsetsMoved = new Gauge({
+      name: `${p}source_offsets_last_moved_timestamp_seconds`,
+      help: 'Unix time of the first read that found the committed offsets of a watched source connector (heal.stall.connectors) as they are now: when they last moved, to within heal.stall.checkInterval. Absent for connectors not watched or not streaming.',
+      labelNames: ['cluster', 'connector'],
+      registers,
+    });
+    this.offsetReads = new Counter({
+      name: `${p}offset_reads_total`,
+      help: 'Reads of a watched source connector\'s offsets (GET /connectors/{name}/offsets) by outcome (ok|failed).',
+      labelNames: ['cluster', 'outcome'],
       registers,
     });
     for (const cluster of options.clusters ?? []) {
@@ -307,6 +314,22 @@ export class WatchdogMetrics {
     this.certificateExpiry.set({ cluster, certificate }, validTo / 1000);
   }
 
+  /** The offsets remembered for the cluster's watched sources, after a poll: series for the others are removed. */
+  observeOffsets(cluster: string, remembered: readonly OffsetsMemory[]): void {
+    const before = this.offsetsExported.get(cluster);
+    if (remembered.length === 0 && before === undefined) return;
+    const now = new Map(remembered.map((m) => [m.connector, m.movedAt] as const));
+    for (const [connector, movedAt] of now) if (before?.get(connector) !== movedAt) this.offsetsMoved.set({ cluster, connector }, movedAt / 1000);
+    for (const connector of before?.keys() ?? []) if (!now.has(connector)) this.offsetsMoved.remove({ cluster, connector });
+    if (now.size === 0) this.offsetsExported.delete(cluster);
+    else this.offsetsExported.set(cluster, now);
+  }
+
+  countOffsetReads(cluster: string, ok: number, failed: number): void {
+    this.offsetReads.inc({ cluster, outcome: 'ok' }, ok);
+    this.offsetReads.inc({ cluster, outcome: 'failed' }, failed);
+  }
+
   countStateWrite(outcome: 'ok' | 'failed'): void {
     this.stateWrites.inc({ outcome });
   }
@@ -352,6 +375,8 @@ export class WatchdogMetrics {
     this.clusterUp.remove({ cluster });
     this.lastSuccess.remove({ cluster });
     for (const certificate of CERTIFICATES) this.certificateExpiry.remove({ cluster, certificate });
+    this.observeOffsets(cluster, []);
+    for (const outcome of ['ok', 'failed']) this.offsetReads.remove({ cluster, outcome });
     this.clustersSeen.delete(cluster);
     this.incidentClusters.delete(cluster);
   }

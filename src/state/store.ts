@@ -56,10 +56,12 @@ function parseHealState(v: unknown): HealState {
         return incident === undefined ? [] : [[k, incident]];
       }))
     : {};
+  const offsets = pick(v['offsets'], (e) => isStr(e['cluster']) && isStr(e['connector']) && isStr(e['digest']) && isTime(e['movedAt'])) as NonNullable<HealState['offsets']>;
   return {
     subjects: pick(v['subjects'], isSubject) as HealState['subjects'],
     incidents,
     budgets: pick(v['budgets'], (e) => isTime(e['tokens']) && isTime(e['updatedAt'])) as HealState['budgets'],
+    ...(Object.keys(offsets).length > 0 && { offsets }),
   };
 }
 

@@ -55,6 +55,16 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_INFO_REFRESH: '0' } })).message).toMatch(/^infoRefresh: /);
   });
 
+  it('watches no source for stalls unless heal.stall.connectors names some, and fails naming the key on a bad pattern or interval', () => {
+    expect(loadConfig({ env: {} }).heal.stall).toEqual({ connectors: '', after: 900_000, checkInterval: 60_000 });
+    expect(loadConfig({ env: { CONNECT_WATCHDOG_HEAL_STALL_CONNECTORS: '^pg-', CONNECT_WATCHDOG_HEAL_STALL_AFTER: '600000' } }).heal.stall).toEqual({ connectors: '^pg-', after: 600_000, checkInterval: 60_000 });
+    const bad = errorOf(() => loadConfig({ configFile: file({ heal: { stall: { connectors: '^pg-(' } } }), env: {} }));
+    expect(bad.key).toBe('heal.stall.connectors');
+    expect(bad.message).toMatch(/invalid regular expression/);
+    expect(errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_HEAL_STALL_CONNECTORS: '[' } })).message).toMatch(/^heal\.stall\.connectors: .*\(set by CONNECT_WATCHDOG_HEAL_STALL_CONNECTORS\)/);
+    expect(errorOf(() => loadConfig({ configFile: file({ heal: { stall: { after: 30_000 } } }), env: {} })).key).toBe('heal.stall.after');
+  });
+
   it('reads the file named by CONNECT_WATCHDOG_CONFIG', () => {
     const configFile = file({ clusters: [{ name: 'prod', url: 'https://connect.example:8083/' }] });
     const c = loadConfig({ env: { CONNECT_WATCHDOG_CONFIG: configFile } });

@@ -914,6 +914,62 @@ describe('status', () => {
   });
 });
 
+describe('offsets (GET /connectors/{name}/offsets, Connect >= 3.5)', () => {
+  const body = (lsn: number, extra: Record<string, unknown> = {}) => ({
+    offsets: [{ partition: { server: 'shop' }, offset: { lsn_proc: lsn, lsn_commit: lsn, lsn, txId: 812, ts_usec: 1_764_880_000_000_000, ...extra } }],
+  });
+
+  it('answers a digest that is the same while the offsets are, whatever the order of keys and partitions', async () => {
+    const twoPartitions = (a: number, b: number, reversed = false) => {
+      const entries = [
+        { partition: { filename: '/in/a.txt' }, offset: { position: a } },
+        { partition: { filename: '/in/b.txt' }, offset: { position: b } },
+      ];
+      return { offsets: reversed ? entries.reverse() : entries };
+    };
+    nock(URL_)
+      .get('/connectors/pg/offsets').reply(200, body(100))
+      .get('/connectors/pg/offsets').reply(200, { offsets: [{ offset: { ts_usec: 1_764_880_000_000_000, txId: 812, lsn: 100, lsn_commit: 100, lsn_proc: 100 }, partition: { server: 'shop' } }] })
+      .get('/connectors/pg/offsets').reply(200, body(101))
+      .get('/connectors/files/offsets').reply(200, twoPartitions(1, 2))
+      .get('/connectors/files/offsets').reply(200, twoPartitions(1, 2, true))
+      .get('/connectors/files/offsets').reply(200, twoPartitions(2, 1));
+    const c = client();
+    const [a, sameReordered, moved] = [await c.offsets('pg'), await c.offsets('pg'), await c.offsets('pg')];
+    expect(a).toEqual({ digest: expect.stringMatching(/^[\w-]{22}$/) });
+    expect(sameReordered).toEqual(a);
+    expect(moved).not.toEqual(a);
+    const [f1, f2, f3] = [await c.offsets('files'), await c.offsets('files'), await c.offsets('files')];
+    expect(f2).toEqual(f1);
+    expect(f3).not.toEqual(f1);
+  });
+
+  it('answers gone on a 404 that names the connector, unsupported on Jersey\'s own 404 (a worker before 3.5)', async () => {
+    nock(URL_)
+      .get('/connectors/pg/offsets').reply(404, { error_code: 404, message: 'Connector pg not found' })
+      .get('/connectors/pg/offsets').reply(404, { error_code: 404, message: 'HTTP 404 Not Found' });
+    const c = client();
+    expect(await c.offsets('pg')).toBe('gone');
+    expect(await c.offsets('pg')).toBe('unsupported');
+  });
+
+  it('a body without the offsets list is BAD_BODY naming the field, never the offsets', async () => {
+    nock(URL_)
+      .get('/connectors/pg/offsets').reply(200, { offset: [] })
+      .get('/connectors/pg/offsets').reply(200, { offsets: [{ offset: { lsn: 1 } }] });
+    const c = client();
+    expect(await failure(c.offsets('pg'))).toMatchObject({ code: 'BAD_BODY', field: 'offsets' });
+    expect(await failure(c.offsets('pg'))).toMatchObject({ code: 'BAD_BODY', field: 'offsets[0].partition' });
+  });
+
+  it('retries a 5xx like any read', async () => {
+    nock(URL_)
+      .get('/connectors/pg/offsets').reply(500, { error_code: 500, message: 'Request timed out' })
+      .get('/connectors/pg/offsets').reply(200, body(7));
+    expect(await client({}, { retries: 1 }).offsets('pg')).toEqual({ digest: expect.any(String) });
+  });
+});
+
 describe('truncated bodies', () => {
   it('a truncated status listing is BAD_BODY with an excerpt that masks values', async () => {
     const full = JSON.stringify(expandOnly('status'));

@@ -389,6 +389,83 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(fake.posts).toEqual([]);
   });
 
+  describe('stalled sources (heal.stall)', () => {
+    const offsets = (lsn: number) => [{ partition: { server: 'shop' }, offset: { lsn, txId: 7 } }];
+    const stall = (over: Record<string, unknown> = {}) => ({ heal: { confirmDelay: 0, stall: { connectors: '^pg-', after: 300_000, checkInterval: 60_000, ...over } } });
+    const offsetReads = () => fake.requests.filter((r) => r.url.endsWith('/offsets')).map((r) => r.url);
+
+    it('pages a watched source whose offsets have not moved for heal.stall.after, from cron (a new process each run), and resolves it once they move', async () => {
+      fake.add('pg-orders', { offsets: offsets(1) });
+      fake.add('pg-sink', { type: 'sink' });
+      fake.add('mysql-orders', { offsets: offsets(1) });
+      let last: Daemon | undefined;
+      const run = async () => {
+        last = daemon(stall());
+        await last.init();
+        await once(last);
+      };
+      const start = clock;
+      for (let minute = 0; minute <= 5; minute++, clock += 60_000) await run();
+      // Only the watched source is read, once a run; the state file carried when its offsets last moved.
+      expect(offsetReads()).toEqual(Array(6).fill('/connectors/pg-orders/offsets'));
+      expect(hook.received.map((h) => [h.event, h.connector, h.task, h.class])).toEqual([['trigger', 'pg-orders', null, 'stalled']]);
+      expect(await last!.metrics.metrics()).toContain(`connect_watchdog_source_offsets_last_moved_timestamp_seconds{cluster="prod",connector="pg-orders"} ${start / 1000}`);
+      fake.connectors.get('pg-orders')!.offsets = offsets(2);
+      await run();
+      expect(hook.received.map((h) => [h.event, h.class, (h as unknown as { resolution?: string }).resolution])).toEqual([
+        ['trigger', 'stalled', undefined],
+        ['resolve', 'stalled', 'flowing'],
+      ]);
+      expect(await last!.metrics.metrics()).toContain(`connect_watchdog_source_offsets_last_moved_timestamp_seconds{cluster="prod",connector="pg-orders"} ${clock / 1000}`);
+    });
+
+    it('reads the offsets every heal.stall.checkInterval, not every poll', async () => {
+      fake.add('pg-orders', { offsets: offsets(1) });
+      const d = daemon(stall());
+      await d.init();
+      const reads: number[] = [];
+      for (let poll = 0; poll < 13; poll++, clock += 10_000) {
+        await once(d);
+        reads.push(offsetReads().length);
+      }
+      expect(reads).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3]);
+    });
+
+    it('a read that fails is counted and logged, pages nothing, and is tried again at the next check', async () => {
+      fake.add('pg-orders', { offsets: offsets(1) });
+      let failing = true;
+      fake.interceptors.push((req, res) => {
+        if (!failing || !req.url?.endsWith('/offsets')) return false;
+        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 500, message: 'Request timed out' }));
+        return true;
+      });
+      const lines: { msg: string; count?: number }[] = [];
+      const d = daemon({ ...stall({ after: 60_000 }), requestRetries: 0 }, {}, pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l) as (typeof lines)[number]) }));
+      await d.init();
+      for (let poll = 0; poll < 20; poll++, clock += 10_000) await once(d);
+      expect(hook.received).toEqual([]);
+      expect(lines.filter((l) => l.msg.startsWith('could not read the offsets'))).toHaveLength(4);
+      expect(await d.metrics.metrics()).toContain('connect_watchdog_offset_reads_total{cluster="prod",outcome="failed"} 4');
+      failing = false;
+      clock += 40_000; // the next check is due 240 s after the first poll
+      await once(d);
+      expect(await d.metrics.metrics()).toContain('connect_watchdog_offset_reads_total{cluster="prod",outcome="ok"} 1');
+    });
+
+    it('on a worker without the offsets endpoint (before 3.5) warns once and stops asking until its version changes', async () => {
+      fake.add('pg-orders', { offsets: offsets(1) });
+      fake.noOffsetsEndpoint = true;
+      fake.version = '3.4.1';
+      const lines: { msg: string; version?: string }[] = [];
+      const d = daemon(stall(), {}, pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l) as (typeof lines)[number]) }));
+      await d.init();
+      for (let poll = 0; poll < 20; poll++, clock += 10_000) await once(d);
+      expect(offsetReads()).toHaveLength(1);
+      expect(lines.filter((l) => l.msg.includes('no GET /connectors/{name}/offsets')).map((l) => l.version)).toEqual(['3.4.1']);
+      expect(hook.received).toEqual([]);
+    });
+  });
+
   it('keeps its memory across a restart of the daemon (state file)', async () => {
     fake.add('a', {});
     fake.failTask('a', 0, CONNECTION);

@@ -81,6 +81,7 @@ export const DEFAULTS: HealConfig = {
   clusterOutageThreshold: h.clusterOutageThreshold.default,
   probe: { enabled: h.probe.enabled.default, timeout: h.probe.timeout.default },
   confirmDelay: h.confirmDelay.default,
+  stall: { connectors: h.stall.connectors.default, after: h.stall.after.default, checkInterval: h.stall.checkInterval.default },
 };
 
 export function withConfig(patch: Partial<HealConfig>): HealConfig {

@@ -20,6 +20,8 @@ export interface FakeConnector {
   config: Record<string, string>;
   /** No status yet (created while its start() blocks): left out of ?expand=status, 404 on its status; listed by name and info. */
   noStatus?: boolean;
+  /** What `GET /connectors/{name}/offsets` lists (KIP-875 entries); none by default. */
+  offsets?: { partition: Record<string, unknown>; offset: Record<string, unknown> | null }[];
 }
 
 export interface RecordedRequest {
@@ -38,6 +40,8 @@ export class FakeConnect {
   version = '4.3.1';
   /** Answer like a worker older than 2.3: ignore expand, list names only. */
   legacy = false;
+  /** Answer like a worker older than 3.5: no offsets endpoint (Jersey's own 404). */
+  noOffsetsEndpoint = false;
   /** What a restart does to FAILED entries: 'running' heals them, 'failed' leaves them FAILED. */
   restartEffect: 'running' | 'failed' = 'running';
   interceptors: Interceptor[] = [];
@@ -147,6 +151,10 @@ export class FakeConnect {
     const name = parts[1]!;
     const c = this.connectors.get(name);
     if (!c) return this.json(res, 404, { error_code: 404, message: `Unknown connector: ${name}` });
+    if (req.method === 'GET' && parts[2] === 'offsets' && parts.length === 3) {
+      if (this.noOffsetsEndpoint) return this.json(res, 404, { error_code: 404, message: 'HTTP 404 Not Found' });
+      return this.json(res, 200, { offsets: c.offsets ?? [] });
+    }
     if (req.method === 'GET' && parts[2] === 'status') {
       if (c.noStatus === true) return this.json(res, 404, { error_code: 404, message: `No status found for connector ${name}` });
       return this.json(res, 200, this.statusOf(name));

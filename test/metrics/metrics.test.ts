@@ -4,7 +4,8 @@ import { STATES } from '../../src/connect/types.js';
 import type { ClusterSnapshot, ConnectorSnapshot, State } from '../../src/connect/types.js';
 import type { FailureClass } from '../../src/classify/types.js';
 import type { Incident, IncidentClass } from '../../src/escalate/types.js';
-import { INCIDENT_CLASSES, OMITTED_DEFAULT_METRICS, POLL_DURATION_BUCKETS, WatchdogMetrics } from '../../src/metrics/metrics.js';
+import { INCIDENT_CLASSES } from '../../src/escalate/types.js';
+import { OMITTED_DEFAULT_METRICS, POLL_DURATION_BUCKETS, WatchdogMetrics } from '../../src/metrics/metrics.js';
 import { find, parseExposition, typesOf } from './exposition.js';
 import type { Sample } from './exposition.js';
 import { incident as sharedIncident } from '../escalate/fixtures.js';
@@ -49,6 +50,8 @@ describe('WatchdogMetrics exposition', () => {
     m.setIncidentsOpen([incident('prod', 'orders', 'serialization')]);
     m.countDelivery('pager', 'ok');
     m.setCertificateExpiry('prod', 'client', 1_800_000_000_000);
+    m.observeOffsets('prod', [{ cluster: 'prod', connector: 'pg', digest: 'd', movedAt: 1_700_000_000_000 }]);
+    m.countOffsetReads('prod', 1, 0);
 
     const text = await m.metrics();
     const all = parseExposition(text);
@@ -66,6 +69,8 @@ describe('WatchdogMetrics exposition', () => {
       ['cluster_up', 'gauge', ['cluster']],
       ['last_successful_poll_timestamp_seconds', 'gauge', ['cluster']],
       ['tls_certificate_expiry_timestamp_seconds', 'gauge', ['certificate', 'cluster']],
+      ['source_offsets_last_moved_timestamp_seconds', 'gauge', ['cluster', 'connector']],
+      ['offset_reads_total', 'counter', ['cluster', 'outcome']],
     ];
     for (const [name, type, labels] of expected) {
       expect(types.get(P + name), name).toBe(type);
@@ -270,10 +275,27 @@ describe('per-connector series lifecycle', () => {
     m.observePoll('stage', 'error', 0.1);
     m.setIncidentsOpen([incident('prod', 'orders', 'config')]);
     m.setCertificateExpiry('prod', 'worker', 1_800_000_000_000);
+    m.observeOffsets('prod', [{ cluster: 'prod', connector: 'pg', digest: 'd', movedAt: 1 }]);
+    m.countOffsetReads('prod', 1, 1);
     m.forgetCluster('prod');
     const all = await samples(m);
     expect(all.filter((s) => s.labels.cluster === 'prod')).toEqual([]);
     expect(all.filter((s) => s.labels.cluster === 'stage').length).toBeGreaterThan(20);
+  });
+});
+
+describe('source_offsets_last_moved_timestamp_seconds', () => {
+  it('follows the offsets remembered after each poll: moved, kept, and removed once no longer remembered', async () => {
+    const m = new WatchdogMetrics({ defaultMetrics: false });
+    const moved = (connector: string, movedAt: number) => ({ cluster: 'prod', connector, digest: 'd', movedAt });
+    const values = async () => find(await samples(m), `${P}source_offsets_last_moved_timestamp_seconds`).map((s) => [s.labels.cluster, s.labels.connector, s.value]);
+    m.observeOffsets('prod', [moved('a', 10_000), moved('b', 20_000)]);
+    m.observeOffsets('stage', [moved('a', 5_000)].map((x) => ({ ...x, cluster: 'stage' })));
+    expect(await values()).toEqual([['prod', 'a', 10], ['prod', 'b', 20], ['stage', 'a', 5]]);
+    m.observeOffsets('prod', [moved('a', 30_000)]);
+    expect(await values()).toEqual([['prod', 'a', 30], ['stage', 'a', 5]]);
+    m.observeOffsets('prod', []);
+    expect(await values()).toEqual([['stage', 'a', 5]]);
   });
 });
 

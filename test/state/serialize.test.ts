@@ -27,6 +27,7 @@ describe('StateEncoder', () => {
         k2: incident({ connector: 'x', task: null, resolvedAt: 9 }),
       },
       budgets: { prod: { tokens: 2.5, updatedAt: 7 } },
+      offsets: { 'prod/a "b"': { cluster: 'prod', connector: 'a "b"', digest: 'Zm9v-YmFy_0123456789ab', movedAt: 11 } },
     };
     const outbox = [{ sink: 'pager', event: { id: 'e1', note: trace } }];
     const encoded = text(new StateEncoder().encode(doc(heal, outbox)));

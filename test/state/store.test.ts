@@ -177,12 +177,18 @@ describe('the state file', () => {
         },
         incidents: { good: incident, noSeverity: { ...incident, severity: undefined }, badTask: { ...incident, task: -1 } },
         budgets: { prod: { tokens: 3, updatedAt: 1 }, bad: { tokens: '3', updatedAt: 1 } },
+        offsets: {
+          'prod/pg': { cluster: 'prod', connector: 'pg', digest: 'abc', movedAt: 5 },
+          noDigest: { cluster: 'prod', connector: 'pg', movedAt: 5 },
+          badTime: { cluster: 'prod', connector: 'pg', digest: 'abc', movedAt: 'an hour ago' },
+        },
       },
     });
     const { heal: back } = parseState(text);
     expect(Object.keys(back.subjects)).toEqual(['good']);
     expect(Object.keys(back.incidents)).toEqual(['good']);
     expect(Object.keys(back.budgets)).toEqual(['prod']);
+    expect(Object.keys(back.offsets ?? {})).toEqual(['prod/pg']);
   });
 
   it('creates the directory of the state file when it is missing', async () => {
