@@ -7,8 +7,11 @@
  *   daemon is pointed at it, so that a scenario sees every request the watchdog really sent (a restart
  *   is a POST) and every body the real worker answered — "sent nothing" is then a fact, not an
  *   inference from counters.
+ * - startTcpProxy(port): a TCP relay to 127.0.0.1:port that a scenario can cut and restore, so that a
+ *   connector loses its database as in a network partition while the database itself stays up.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTcpServer, connect as tcpConnect, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -203,5 +206,52 @@ export async function startConnectProxy(target: string): Promise<ConnectProxy> {
       };
     },
     close: () => closeServer(server),
+  };
+}
+
+export interface TcpProxy {
+  readonly port: number;
+  /** Resets every relayed connection and refuses new ones (the port stops listening). */
+  cut(): Promise<void>;
+  /** Listens again on the same port. */
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A TCP relay on 127.0.0.1 to 127.0.0.1:targetPort. */
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  };
+  const relay = (client: Socket) => {
+    const upstream = tcpConnect({ host: '127.0.0.1', port: targetPort });
+    track(client);
+    track(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  };
+  let server: TcpServer = createTcpServer(relay);
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of sockets) s.resetAndDestroy();
+    });
+  const port = await listen(0);
+  return {
+    port,
+    cut: stop,
+    async restore() {
+      server = createTcpServer(relay);
+      await listen(port);
+    },
+    close: () => (server.listening ? stop() : Promise.resolve()),
   };
 }
