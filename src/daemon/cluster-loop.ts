@@ -9,6 +9,7 @@ import { applyOutcome, decide, endpointsToProbe } from '../heal/policy.js';
 import { judgeStalls, stallCandidates } from '../heal/stall.js';
 import { mapBounded } from '../connect/bounded.js';
 import { isConnectError } from '../connect/errors.js';
+import { DEADLINE_FACTOR } from '../connect/transport.js';
 import { backoffWait } from '../heal/backoff.js';
 import { maintenanceMatcher } from '../heal/windows.js';
 import type { Action, HealState, RestartAction, SubjectRef } from '../heal/types.js';
@@ -252,9 +253,13 @@ export class ClusterLoop {
     const names = stallCandidates(snapshot, stall, owns);
     if (names.length === 0) return reads;
     this.offsetsReadAt = now;
+    // The round as a whole gets one request's time with its retries (pollBound counts it): on a slow worker
+    // the reads not done by then fail and wait for the next check, rather than hold the poll.
+    const round = AbortSignal.timeout(DEADLINE_FACTOR * this.deps.cluster.timeout * (this.deps.config.requestRetries + 1));
+    const read = (name: string, s: AbortSignal) => this.deps.client.offsets(name, AbortSignal.any([s, round])).catch((err: unknown) => err as Error);
     let answers: (OffsetsAnswer | Error)[];
     try {
-      answers = await mapBounded(names, this.deps.config.statusConcurrency, (name, s) => this.deps.client.offsets(name, s).catch((err: unknown) => err as Error), signal);
+      answers = await mapBounded(names, this.deps.config.statusConcurrency, read, signal);
     } catch {
       return reads; // aborted: shutting down
     }

@@ -52,11 +52,12 @@ export function merge(states: Iterable<HealState>): HealState {
 
 /**
  * How long one poll may take when every request runs to its deadline: the listing, the info, the restarts
- * and their confirmation, each with its retries. Beyond it a poll in flight counts as hung (/healthz).
+ * and their confirmation, each with its retries, and the round of offset reads (heal.stall), bounded as one
+ * request. Beyond it a poll in flight counts as hung (/healthz).
  */
 function pollBound(config: WatchdogConfig): number {
   const request = DEADLINE_FACTOR * Math.max(...config.clusters.map((c) => c.timeout));
-  return 4 * (config.requestRetries + 1) * request + config.heal.probe.timeout + config.heal.confirmDelay;
+  return 5 * (config.requestRetries + 1) * request + config.heal.probe.timeout + config.heal.confirmDelay;
 }
 
 /** How often a running daemon logs again the TLS certificates that expired or expire soon (every command warns at start). */

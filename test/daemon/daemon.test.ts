@@ -452,6 +452,18 @@ describe('the daemon against a stand-in Connect worker', () => {
       expect(await d.metrics.metrics()).toContain('connect_watchdog_offset_reads_total{cluster="prod",outcome="ok"} 1');
     });
 
+    it('gives a round of offset reads one request\'s time: on a worker that does not answer them the poll ends, the reads fail and are counted', async () => {
+      for (const name of ['pg-a', 'pg-b', 'pg-c']) fake.add(name, { offsets: offsets(1) });
+      fake.interceptors.push((req) => req.url?.endsWith('/offsets') === true); // never answered
+      const d = daemon({ ...stall(), requestRetries: 0, statusConcurrency: 1, clusters: [{ name: 'prod', url: fake.url, probe: false, timeout: 100 }] });
+      await d.init();
+      expect(await once(d)).toBe(true);
+      // One at a time here: the first read used up the round's deadline, the other two were never sent.
+      expect(offsetReads()).toHaveLength(1);
+      expect(await d.metrics.metrics()).toContain('connect_watchdog_offset_reads_total{cluster="prod",outcome="failed"} 3');
+      expect(hook.received).toEqual([]);
+    });
+
     it('on a worker without the offsets endpoint (before 3.5) warns once and stops asking until its version changes', async () => {
       fake.add('pg-orders', { offsets: offsets(1) });
       fake.noOffsetsEndpoint = true;
