@@ -78,6 +78,8 @@ export class ClusterLoop {
   private offsetsReadAt: number | undefined;
   /** The worker version that answered that it has no offsets endpoint, if one did. */
   private offsetsUnsupported: { readonly version: string | undefined } | undefined;
+  /** The offset reads that failed at the last check (connectors and codes), when last warned of. */
+  private offsetReadsFailing: { readonly key: string; readonly at: number } | undefined;
   /** Polls failing in a row: the error last warned of, since when, how many, and when last logged. */
   private failing: { readonly err: string; readonly since: number; readonly polls: number; readonly loggedAt: number } | undefined;
   /** The unreadable connectors last logged (name and problem), so that each change is logged once, not every poll. */
@@ -273,8 +275,25 @@ export class ClusterLoop {
       } else if (answer !== 'gone') reads.set(connector, answer.digest);
     });
     this.deps.metrics.countOffsetReads(this.deps.cluster.name, reads.size, failed.length);
-    if (failed.length > 0) log.warn({ failed: failed.slice(0, 10), count: failed.length }, 'could not read the offsets of watched source connectors: their stall is judged at the next read');
+    this.logOffsetReads(failed, now, log);
     return reads;
+  }
+
+  /**
+   * Reads that keep failing the same way (a connector whose offsets the worker cannot serve) are warned
+   * about when the failing set changes, and again every POLL_FAILED_REPEAT_MS, not at every check.
+   */
+  private logOffsetReads(failed: readonly { readonly connector: string; readonly err: string; readonly code?: string }[], now: number, log: Logger): void {
+    const logged = this.offsetReadsFailing;
+    if (failed.length === 0) {
+      if (logged !== undefined) log.info('the offsets of the watched source connectors read again');
+      this.offsetReadsFailing = undefined;
+      return;
+    }
+    const key = JSON.stringify(failed.map((f) => [f.connector, f.code]));
+    if (logged !== undefined && logged.key === key && within(now, logged.at, POLL_FAILED_REPEAT_MS)) return;
+    log.warn({ failed: failed.slice(0, 10), count: failed.length }, 'could not read the offsets of watched source connectors: their stall is judged at the next read');
+    this.offsetReadsFailing = { key, at: now };
   }
 
   /**
