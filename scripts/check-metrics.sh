@@ -34,7 +34,8 @@ trap cleanup EXIT
 
 if [[ -z "${METRICS_URL:-}" ]]; then
   echo "== starting the daemon (test/metrics/serve-daemon.ts)"
-  setsid npx --no-install tsx test/metrics/serve-daemon.ts >"$TMP/server.out" 2>"$TMP/server.err" &
+  mkdir "$TMP/daemon"
+  CW_CHECK_METRICS_DIR="$TMP/daemon" setsid npx --no-install tsx test/metrics/serve-daemon.ts >"$TMP/server.out" 2>"$TMP/server.err" &
   SERVER_PID=$!
   port=
   for _ in $(seq 1 300); do

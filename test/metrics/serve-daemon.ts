@@ -22,9 +22,11 @@ fake.add('paused', { state: 'PAUSED', tasks: [{ id: 0, state: 'PAUSED', worker_i
 const pager = createServer((_req, res) => res.writeHead(202).end());
 await new Promise<void>((r) => pager.listen(0, '127.0.0.1', r));
 
-const dir = mkdtempSync(join(tmpdir(), 'cw-check-metrics-'));
-// On every way out, not only at the end of the shutdown below: a CI run once left this folder behind.
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+// check-metrics.sh hands in a folder of its own temp dir, which it removes whatever becomes of this process
+// (signalled twice, by the group kill and again by tsx, it may die before any clean-up of its own runs).
+const given = process.env['CW_CHECK_METRICS_DIR'];
+const dir = given ?? mkdtempSync(join(tmpdir(), 'cw-check-metrics-'));
+if (given === undefined) process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const file = join(dir, 'config.json');
 writeFileSync(
   file,
