@@ -5,6 +5,7 @@ import { FAILURE_CLASSES, type CustomRule, type FailureClass } from '../classify
 import { ENV_PREFIX, FORMAT, SEVERITIES, SINK_TYPES, schema, type Severity, type SinkType } from './schema.js';
 import type { ClusterConfig, MaintenanceWindow, SinkConfig, SinkFilter, WatchdogConfig } from './types.js';
 import { INCIDENT_CLASSES } from '../escalate/types.js';
+import { invalidRegExp } from '../util/regexp.js';
 import { describeCertificates, tlsProblem } from './tls.js';
 import { scrubSecrets } from '../secrets/scrub.js';
 import { isJsonObject, jsonSyntaxReason } from '../util/json.js';
@@ -127,11 +128,8 @@ function addFormats(): void {
     coerce: (v: unknown) => v,
     validate(v: unknown) {
       if (typeof v !== 'string') throw new Error('must be a regular expression (a string)');
-      try {
-        new RegExp(v);
-      } catch (err) {
-        throw new Error(`invalid regular expression: ${(err as Error).message}`);
-      }
+      const invalid = invalidRegExp(v);
+      if (invalid !== undefined) throw new Error(invalid);
     },
   });
   convict.addFormat({ name: FORMAT.httpUrl, validate: checkConnectUrl });
@@ -256,11 +254,8 @@ function resolveClusters(raw: unknown[], shortcut: { url: string; name: string }
 }
 
 function checkRegExp(pattern: string, key: string): void {
-  try {
-    new RegExp(pattern);
-  } catch (err) {
-    throw new ConfigError(key, `invalid regular expression: ${(err as Error).message}`);
-  }
+  const invalid = invalidRegExp(pattern);
+  if (invalid !== undefined) throw new ConfigError(key, invalid);
 }
 
 function resolveRules(raw: unknown[]): CustomRule[] {

@@ -1,16 +1,6 @@
 import type { SinkFilter } from '../config/types.js';
 import type { Incident } from './types.js';
-
-// Filters come from validated config and are few; compile each pattern once.
-const compiled = new Map<string, RegExp>();
-function regexp(pattern: string): RegExp {
-  let re = compiled.get(pattern);
-  if (!re) {
-    re = new RegExp(pattern);
-    compiled.set(pattern, re);
-  }
-  return re;
-}
+import { compiledRegExp } from '../util/regexp.js';
 
 /** An absent or empty list places no constraint: a misread filter should over-page, not go silent. */
 function allows<T>(list: readonly T[] | undefined, value: T): boolean {
@@ -27,6 +17,6 @@ export function matches(filter: SinkFilter, incident: Incident): boolean {
     allows(filter.classes, incident.class) &&
     allows(filter.severities, incident.severity) &&
     allows(filter.clusters, incident.cluster) &&
-    (filter.connector === undefined || incident.connector === '*' || regexp(filter.connector).test(incident.connector))
+    (filter.connector === undefined || incident.connector === '*' || compiledRegExp(filter.connector).test(incident.connector))
   );
 }

@@ -13,6 +13,7 @@ import type { HealConfig } from '../config/types.js';
 import { HINTS, openIncident, touchIncident } from './incidents.js';
 import { connectorsByName } from './policy.js';
 import type { Action, HealState, OffsetsMemory } from './types.js';
+import { compiledRegExp } from '../util/regexp.js';
 
 export type StallConfig = HealConfig['stall'];
 
@@ -40,16 +41,10 @@ function streaming(c: ConnectorSnapshot): boolean {
   return c.state === 'RUNNING' && c.tasks.length > 0 && c.tasks.every((t) => t.state === 'RUNNING');
 }
 
-/** Compiled once per pattern: stallCandidates and judgeStalls run every poll. */
-const matchers = new Map<string, RegExp>();
 function watchedName(pattern: string): (name: string) => boolean {
   if (pattern === '') return () => false;
-  let re = matchers.get(pattern);
-  if (re === undefined) {
-    re = new RegExp(pattern);
-    matchers.set(pattern, re);
-  }
-  return (name) => (re as RegExp).test(name);
+  const re = compiledRegExp(pattern);
+  return (name) => re.test(name);
 }
 
 /**

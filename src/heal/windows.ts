@@ -9,6 +9,7 @@
  */
 import { parse, type ParsedFields } from 'node-cron';
 import type { MaintenanceWindow } from '../config/types.js';
+import { compiledRegExp } from '../util/regexp.js';
 
 /** Windows longer than this are treated as this long: it bounds the walk back. */
 export const MAX_WINDOW_MS = 7 * 24 * 3_600_000;
@@ -35,7 +36,6 @@ interface CompiledCron {
 // Caches keep this pure from the outside: same inputs, same answers, only faster.
 const compiled = new Map<string, CompiledCron>();
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const patterns = new Map<string, RegExp>();
 const lastStarts = new Map<string, { readonly now: number; readonly start: number | undefined }>();
 
 function compile(cron: string): CompiledCron {
@@ -193,19 +193,10 @@ export function lastStartAtOrBefore(cron: string, now: number, timezone?: string
   return start;
 }
 
-function regExpOf(pattern: string): RegExp {
-  let re = patterns.get(pattern);
-  if (re === undefined) {
-    re = new RegExp(pattern);
-    patterns.set(pattern, re);
-  }
-  return re;
-}
-
 /** Does the window's scope cover this connector? connector is an unanchored regular expression. */
 export function windowCovers(window: MaintenanceWindow, cluster: string, connector: string): boolean {
   if (window.cluster !== undefined && window.cluster !== cluster) return false;
-  return window.connector === undefined || regExpOf(window.connector).test(connector);
+  return window.connector === undefined || compiledRegExp(window.connector).test(connector);
 }
 
 /** Is the window open at `now`: a start t with now − duration < t <= now (duration capped at 7 days). */
