@@ -161,6 +161,7 @@ export class ClusterLoop {
     const probes = toProbe.length > 0 ? await probeAll(toProbe, config.heal.probe.timeout, this.deps.probe) : new Map<string, boolean>();
     const offsets = await this.readOffsets(snapshot, owns, log, signal);
     const now = this.deps.now();
+    const inMaintenance = maintenanceMatcher(config.maintenance, cluster.name, now);
     const decision = decide({
       state: this.state,
       snapshot,
@@ -169,11 +170,11 @@ export class ClusterLoop {
       now,
       random: this.deps.random,
       probes,
-      inMaintenance: maintenanceMatcher(config.maintenance, cluster.name, now),
+      inMaintenance,
       owns,
       ...(this.previous !== undefined && { previous: this.previous }),
     });
-    const stalls = judgeStalls({ state: decision.state, snapshot, reads: offsets, config: config.heal.stall, now, owns, inMaintenance: maintenanceMatcher(config.maintenance, cluster.name, now) });
+    const stalls = judgeStalls({ state: decision.state, snapshot, reads: offsets, config: config.heal.stall, now, owns, inMaintenance });
     const actions = stalls.actions.length === 0 ? decision.actions : [...decision.actions, ...stalls.actions];
     this.state = stalls.state;
     this.previous = snapshot;
