@@ -293,7 +293,7 @@ export const schema = {
       connectors: {
         doc:
           'The source connectors to watch for stalls: a regular expression on connector names (".*" for all); empty: none. A watched source connector that reads RUNNING, with every task RUNNING, while its committed offsets (GET /connectors/{name}/offsets, Kafka Connect 3.5 or later) have not moved for heal.stall.after is paged as stalled: a Debezium task retrying a lost database on its own reads RUNNING while nothing streams. ' +
-          'Watch only sources whose offsets move even when their system is idle, such as Debezium with heartbeat.interval.ms and a heartbeat.action.query that writes: the offsets of an idle source without one do not move either.',
+          'Watch only sources whose offsets move even when their system is idle, such as Debezium with heartbeat.interval.ms and a heartbeat.action.query that updates a table in its publication: the offsets of an idle source without one do not move either.',
         format: FORMAT.regExp,
         default: '',
         env: `${ENV_PREFIX}HEAL_STALL_CONNECTORS`,
@@ -305,7 +305,7 @@ export const schema = {
         env: `${ENV_PREFIX}HEAL_STALL_AFTER`,
       },
       checkInterval: {
-        doc: `How often the offsets of the watched sources are read (one request per connector) ${durationDoc}.`,
+        doc: `How often the offsets of the watched sources are read: one request per connector, which the worker answers with about 50 INFO lines of config in its own log (Kafka Connect 4.3.1) ${durationDoc}.`,
         format: FORMAT.positiveDuration,
         default: 60_000,
         env: `${ENV_PREFIX}HEAL_STALL_CHECK_INTERVAL`,

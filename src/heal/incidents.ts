@@ -80,7 +80,7 @@ export const HINTS = {
   rebalancing:
     'The task keeps moving between workers: look for workers that leave and rejoin (GC pauses, session timeouts, crash loops) in the worker logs.',
   stalled:
-    "Connect reads RUNNING while no offset is committed: a task retrying on its own (Debezium retries a lost database connection for good when errors.max.retries is -1, its default), or blocked on a system that does not answer. Look in the worker's log for retries and check that the source system is reachable from the worker; once it is, a restart (POST /connectors/{name}/restart?includeTasks=true) frees a task that still hangs.",
+    "Connect reads RUNNING while no offset is committed: a task retrying on its own (Debezium retries a lost database connection for good unless errors.max.retries is 0; -1, its default, and a positive count alike), or blocked on a system that does not answer. Look in the worker's log for retries and check that the source system is reachable from the worker; once it is, a restart (POST /connectors/{name}/restart?includeTasks=true) frees a task that still hangs.",
   clusterOutage:
     'Many connectors lost their connections at once: check the network and any dependency they share (Kafka brokers, a database, a proxy) before looking at connectors one by one.',
 } as const;
