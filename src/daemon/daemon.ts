@@ -7,7 +7,8 @@ import { Heartbeat } from '../escalate/heartbeat.js';
 import { Outbox } from '../escalate/outbox.js';
 import { isQuiet } from '../heal/observe.js';
 import { forgetCluster } from '../heal/policy.js';
-import { EMPTY_HEAL_STATE, type HealState } from '../heal/types.js';
+import { EMPTY_HEAL_STATE, type BudgetState, type HealState, type OffsetsMemory, type SubjectState } from '../heal/types.js';
+import type { Incident } from '../escalate/types.js';
 import type { Logger } from '../log/logger.js';
 import { WatchdogMetrics } from '../metrics/metrics.js';
 import { healthOf, startMetricsServer } from '../metrics/server.js';
@@ -35,19 +36,21 @@ function sliceFor(state: HealState, cluster: string): HealState {
 }
 
 export function merge(states: Iterable<HealState>): HealState {
-  const out = { subjects: {}, incidents: {}, budgets: {}, offsets: {} } as Record<'subjects' | 'incidents' | 'budgets' | 'offsets', Record<string, unknown>>;
+  const subjects: Record<string, SubjectState> = {};
+  const incidents: Record<string, Incident> = {};
+  const budgets: Record<string, BudgetState> = {};
+  const offsets: Record<string, OffsetsMemory> = {};
   for (const s of states) {
     // decide() keeps quiet subjects (RUNNING, nothing remembered) out of state while the previous snapshot
     // lists their worker; the few it keeps (a task under a paused connector, one listed without a worker)
     // stand for that snapshot, which a restart loses: they are left out of the file too, so that a
     // restarted watchdog records every quiet subject afresh. A scan of the remembered subjects only.
-    for (const [k, v] of Object.entries(s.subjects)) if (!isQuiet(v)) out.subjects[k] = v;
-    Object.assign(out.incidents, s.incidents);
-    Object.assign(out.budgets, s.budgets);
-    Object.assign(out.offsets, s.offsets);
+    for (const [k, v] of Object.entries(s.subjects)) if (!isQuiet(v)) subjects[k] = v;
+    Object.assign(incidents, s.incidents);
+    Object.assign(budgets, s.budgets);
+    Object.assign(offsets, s.offsets);
   }
-  if (Object.keys(out.offsets).length === 0) delete (out as Partial<typeof out>).offsets;
-  return out as unknown as HealState;
+  return { subjects, incidents, budgets, ...(Object.keys(offsets).length > 0 && { offsets }) };
 }
 
 /**
