@@ -7,6 +7,7 @@
 #                                    e2e_* replication slots of $PG_DB (nothing of other databases)
 #   scripts/stack.sh status          say what is running, and which Kafka/Debezium versions
 #   scripts/stack.sh worker2 up|down start/stop a second worker (same group.id) on $WORKER2_PORT
+#   scripts/stack.sh broker down|up  stop/start the broker alone, its data kept (a broker outage)
 #   scripts/stack.sh produce TOPIC   stdin lines -> records in TOPIC (console producer)
 #   scripts/stack.sh consume TOPIC N print up to N records of TOPIC from the beginning (30 s idle timeout)
 #
@@ -475,6 +476,29 @@ cmd_worker2() {
   esac
 }
 
+# A broker outage as operators see one: the broker stops and starts again on the same data, topics,
+# offsets and Connect's internal topics intact (`up` would format the storage afresh).
+cmd_broker() {
+  case "${1:-}" in
+    down) stop_component broker ;;
+    up)
+      local pid
+      if pid=$(ours_pid broker); then log "broker already up (pid $pid)"; return 0; fi
+      [ -f "$VERSIONS_FILE" ] && [ -d "$DATA/kraft" ] || die "no stack to restart the broker of (run: scripts/stack.sh up)"
+      check_running_versions
+      local p
+      for p in "$KAFKA_PORT" "$CONTROLLER_PORT"; do
+        port_in_use "$p" && die "port 127.0.0.1:$p is already in use ($(port_owner "$p"))"
+      done
+      log "kafka: starting broker on 127.0.0.1:$KAFKA_PORT, data kept"
+      start_java broker -Xms512m -Xmx512m "$LOG_OPT" -cp "$CP" kafka.Kafka "$CONF/server.properties"
+      wait_for_log broker "Kafka Server started" "$BROKER_READY_S"
+      log "kafka: broker up (pid $(ours_pid broker))"
+      ;;
+    *) die "usage: stack.sh broker down|up" ;;
+  esac
+}
+
 cmd_status() {
   local n pid rc=0
   for n in broker worker1 worker2; do
@@ -549,6 +573,7 @@ case "${1:-}" in
   down) lock; cmd_down ;;
   status) cmd_status ;;
   worker2) shift; lock; cmd_worker2 "$@" ;;
+  broker) shift; lock; cmd_broker "$@" ;;
   produce) shift; cmd_produce "$@" ;;
   consume) shift; cmd_consume "$@" ;;
   -h|--help|help) usage ;;
