@@ -275,7 +275,9 @@ export class ConnectClient {
     const path = connectorPath(connector, '/offsets');
     let body: unknown;
     try {
-      body = await this.get(path, signal);
+      // Not retried after a timeout: Connect answers it on its herder thread, which a lost Kafka broker or a
+      // rebalance holds for minutes (measured: 90 s, then 500 "Request timed out"); the next check is the retry.
+      body = (await this.getExchange(path, signal, { retryTimeouts: false })).body;
     } catch (err) {
       if (isNotFound(err)) {
         // Jersey's own 404 (no such route) before Connect's, which names the connector it does not know.
@@ -566,7 +568,13 @@ export class ConnectClient {
   private async getExchange<T = never>(
     path: string,
     signal: AbortSignal | undefined,
-    options?: { readonly bytes?: Buffer; readonly digest?: Buffer; readonly read?: (bytes: Buffer) => T | undefined; readonly buffers?: BodyBuffers },
+    options?: {
+      readonly bytes?: Buffer;
+      readonly digest?: Buffer;
+      readonly read?: (bytes: Buffer) => T | undefined;
+      readonly buffers?: BodyBuffers;
+      readonly retryTimeouts?: false;
+    },
   ): Promise<{ readonly body: unknown; readonly read?: T; readonly bytes: Buffer; readonly digest?: Buffer }> {
     const once = async () => {
       const raw = await this.transport.receive('GET', path, signal, options?.bytes, options?.buffers);
@@ -586,7 +594,7 @@ export class ConnectClient {
         randomize: true,
         ...(signal !== undefined && { signal }),
         shouldRetry: ({ error, attemptNumber, retryDelay }) => {
-          const retry = isRetryable(error);
+          const retry = isRetryable(error) && !(options?.retryTimeouts === false && isConnectError(error) && error.code === 'TIMEOUT');
           if (retry) {
             this.logger?.debug({ path: this.transport.pathOf(path), attempt: attemptNumber, code: isConnectError(error) ? error.code : undefined, retryDelay }, 'retrying');
           }

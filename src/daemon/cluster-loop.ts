@@ -259,7 +259,14 @@ export class ClusterLoop {
     // The round as a whole gets one request's time with its retries (pollBound counts it): on a slow worker
     // the reads not done by then fail and wait for the next check, rather than hold the poll.
     const round = AbortSignal.timeout(DEADLINE_FACTOR * this.deps.cluster.timeout * (this.deps.config.requestRetries + 1));
-    const read = (name: string, s: AbortSignal) => this.deps.client.offsets(name, AbortSignal.any([s, round])).catch((err: unknown) => err as Error);
+    // Connect serves every offsets read on its herder thread: once one times out, the others would wait behind
+    // it (a broker outage held them 90 s each), so the round ends there and the rest are not sent.
+    const stuck = new AbortController();
+    const read = (name: string, s: AbortSignal) =>
+      this.deps.client.offsets(name, AbortSignal.any([s, round, stuck.signal])).catch((err: unknown) => {
+        if (isConnectError(err) && err.code === 'TIMEOUT') stuck.abort();
+        return err as Error;
+      });
     let answers: (OffsetsAnswer | Error)[];
     try {
       answers = await mapBounded(names, this.deps.config.statusConcurrency, read, signal);

@@ -111,6 +111,17 @@ describe('timeouts', () => {
     expect(calls).toBe(2);
   });
 
+  it('an offsets read that timed out is not retried (the worker\'s herder is held: a lost broker, a rebalance)', async () => {
+    let calls = 0;
+    const s = await server((_req, res) => {
+      calls++;
+      if (calls > 1) res.end(JSON.stringify({ offsets: [] }));
+    });
+    expect((await failure(client(s.url, {}, { retries: 2 }).offsets('a'))).code).toBe('TIMEOUT');
+    expect(calls).toBe(1);
+    expect(s.seen.map((r) => r.url)).toEqual(['/connectors/a/offsets']);
+  });
+
   it('the caller aborting a hanging request is ABORTED, not TIMEOUT', async () => {
     const controller = new AbortController();
     const s = await server(() => controller.abort());

@@ -465,6 +465,17 @@ describe('the daemon against a stand-in Connect worker', () => {
       expect(hook.received).toEqual([]);
     });
 
+    it('ends a round of offset reads at the first that times out (a lost broker holds them all): the rest are not sent, and the poll goes on', async () => {
+      for (const name of ['pg-a', 'pg-b', 'pg-c']) fake.add(name, { offsets: offsets(1) });
+      fake.interceptors.push((req) => req.url?.endsWith('/offsets') === true); // never answered
+      // The defaults' 2 retries and a round of 3 × 1 s × 3 = 9 s: without the cut, the three would be asked 3 times each.
+      const d = daemon({ ...stall(), statusConcurrency: 1, clusters: [{ name: 'prod', url: fake.url, probe: false, timeout: 1_000 }] });
+      await d.init();
+      expect(await once(d)).toBe(true);
+      expect(offsetReads()).toEqual(['/connectors/pg-a/offsets']);
+      expect(await d.metrics.metrics()).toContain('connect_watchdog_offset_reads_total{cluster="prod",outcome="failed"} 3');
+    });
+
     it('on a worker without the offsets endpoint (before 3.5) warns once and stops asking until its version changes', async () => {
       fake.add('pg-orders', { offsets: offsets(1) });
       fake.noOffsetsEndpoint = true;
