@@ -174,7 +174,7 @@ export class ClusterLoop {
       owns,
       ...(this.previous !== undefined && { previous: this.previous }),
     });
-    const stalls = judgeStalls({ state: decision.state, snapshot, reads: offsets, config: config.heal.stall, now, owns, inMaintenance });
+    const stalls = judgeStalls({ state: decision.state, snapshot, reads: offsets.reads, failedReads: offsets.failed, config: config.heal.stall, now, owns, inMaintenance });
     const actions = stalls.actions.length === 0 ? decision.actions : [...decision.actions, ...stalls.actions];
     this.state = stalls.state;
     this.previous = snapshot;
@@ -244,17 +244,24 @@ export class ClusterLoop {
 
   /**
    * The offsets of the watched sources (heal.stall), read at most every heal.stall.checkInterval, by digest
-   * (stall.ts judges them). A failed read is counted and logged, and leaves that connector unjudged.
+   * (stall.ts judges them). A failed read is counted and logged, and handed to judgeStalls: the next read
+   * that finds those offsets unmoved only confirms them.
    */
-  private async readOffsets(snapshot: ClusterSnapshot, owns: (workerId: string) => boolean, log: Logger, signal: AbortSignal | undefined): Promise<ReadonlyMap<string, string>> {
+  private async readOffsets(
+    snapshot: ClusterSnapshot,
+    owns: (workerId: string) => boolean,
+    log: Logger,
+    signal: AbortSignal | undefined,
+  ): Promise<{ readonly reads: ReadonlyMap<string, string>; readonly failed: ReadonlySet<string> }> {
     const { stall } = this.deps.config.heal;
     const reads = new Map<string, string>();
+    const none = { reads, failed: new Set<string>() };
     const now = this.deps.now();
-    if (stall.connectors === '' || (this.offsetsReadAt !== undefined && within(now, this.offsetsReadAt, stall.checkInterval))) return reads;
+    if (stall.connectors === '' || (this.offsetsReadAt !== undefined && within(now, this.offsetsReadAt, stall.checkInterval))) return none;
     // A worker without the endpoint (before 3.5) is not asked again until its version changes (an upgrade).
-    if (this.offsetsUnsupported !== undefined && this.offsetsUnsupported.version === snapshot.version) return reads;
+    if (this.offsetsUnsupported !== undefined && this.offsetsUnsupported.version === snapshot.version) return none;
     const names = stallCandidates(snapshot, stall, owns);
-    if (names.length === 0) return reads;
+    if (names.length === 0) return none;
     this.offsetsReadAt = now;
     // The round as a whole gets one request's time with its retries (pollBound counts it): on a slow worker
     // the reads not done by then fail and wait for the next check, rather than hold the poll.
@@ -271,7 +278,7 @@ export class ClusterLoop {
     try {
       answers = await mapBounded(names, this.deps.config.statusConcurrency, read, signal);
     } catch {
-      return reads; // aborted: shutting down
+      return none; // aborted: shutting down
     }
     const failed: { connector: string; err: string; code?: string }[] = [];
     answers.forEach((answer, k) => {
@@ -284,7 +291,7 @@ export class ClusterLoop {
     });
     this.deps.metrics.countOffsetReads(this.deps.cluster.name, reads.size, failed.length);
     this.logOffsetReads(failed, now, log);
-    return reads;
+    return { reads, failed: new Set(failed.map((f) => f.connector)) };
   }
 
   /**

@@ -23,6 +23,8 @@ export interface StallInput {
   readonly snapshot: ClusterSnapshot;
   /** The offsets read this poll: connector name → digest. Absent: not read this poll (or the read failed). */
   readonly reads: ReadonlyMap<string, string>;
+  /** The connectors whose offsets read failed this poll. */
+  readonly failedReads?: ReadonlySet<string>;
   readonly config: StallConfig;
   readonly now: number;
   readonly owns: (workerId: string) => boolean;
@@ -111,6 +113,13 @@ export function judgeStalls(input: StallInput): StallDecision {
       continue;
     }
     const still = now - m.movedAt;
+    // After reads that failed, the offsets are first read unmoved once more before they count as a stall: a
+    // broker outage stops every source and leaves the offsets unreadable, and once the broker is back a source
+    // commits its first offsets only at the worker's next flush (offset.flush.interval.ms, 60 s by default).
+    if (m.readFailed === true) {
+      offsets[key] = { cluster, connector: name, digest, movedAt: m.movedAt };
+      continue;
+    }
     if (still < config.after) continue;
     if (open !== undefined) incidents.set(open.key, touchIncident(open, now, 0, c.workerId));
     else if (input.owns(c.workerId) && !input.inMaintenance(name)) {
@@ -125,6 +134,12 @@ export function judgeStalls(input: StallInput): StallDecision {
       incidents.set(incident.key, incident);
       actions.push({ kind: 'escalate', incident });
     }
+  }
+
+  for (const name of input.failedReads ?? []) {
+    const key = offsetsKey(cluster, name);
+    const m = offsets[key];
+    if (m !== undefined && m.readFailed !== true) offsets[key] = { ...m, readFailed: true };
   }
 
   const { subjects, budgets } = input.state;

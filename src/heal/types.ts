@@ -150,6 +150,11 @@ export interface OffsetsMemory {
   readonly digest: string;
   /** Epoch ms of the first read that found these offsets: when they last moved, as far as the watchdog saw. */
   readonly movedAt: number;
+  /**
+   * A read failed since (the worker could not serve it: a lost Kafka broker). The next read that finds the
+   * offsets unmoved only confirms them: the source may have resumed and not yet committed.
+   */
+  readonly readFailed?: true;
 }
 
 export interface BudgetState {

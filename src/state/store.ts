@@ -56,7 +56,7 @@ function parseHealState(v: unknown): HealState {
         return incident === undefined ? [] : [[k, incident]];
       }))
     : {};
-  const offsets = pick(v['offsets'], (e) => isStr(e['cluster']) && isStr(e['connector']) && isStr(e['digest']) && isTime(e['movedAt'])) as NonNullable<HealState['offsets']>;
+  const offsets = pick(v['offsets'], (e) => isStr(e['cluster']) && isStr(e['connector']) && isStr(e['digest']) && isTime(e['movedAt']) && (e['readFailed'] === undefined || e['readFailed'] === true)) as NonNullable<HealState['offsets']>;
   return {
     subjects: pick(v['subjects'], isSubject) as HealState['subjects'],
     incidents,

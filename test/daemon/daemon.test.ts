@@ -465,6 +465,31 @@ describe('the daemon against a stand-in Connect worker', () => {
       expect(hook.received).toEqual([]);
     });
 
+    it('after failed reads (a broker outage) pages a stall only when a second read finds the offsets unmoved', async () => {
+      fake.add('pg-orders', { offsets: offsets(1) });
+      let failing = false;
+      fake.interceptors.push((req, res) => {
+        if (!failing || !req.url?.endsWith('/offsets')) return false;
+        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 500, message: 'Request timed out. The worker is currently ensuring membership in the cluster' }));
+        return true;
+      });
+      const d = daemon({ ...stall({ after: 120_000 }), requestRetries: 0 });
+      await d.init();
+      await once(d);
+      failing = true;
+      for (let check = 0; check < 5; check++) {
+        clock += 60_000;
+        await once(d);
+      }
+      failing = false;
+      clock += 60_000;
+      await once(d);
+      expect(hook.received).toEqual([]);
+      clock += 60_000;
+      await once(d);
+      expect(hook.received.map((h) => [h.event, h.class])).toEqual([['trigger', 'stalled']]);
+    });
+
     it('ends a round of offset reads at the first that times out (a lost broker holds them all): the rest are not sent, and the poll goes on', async () => {
       for (const name of ['pg-a', 'pg-b', 'pg-c']) fake.add(name, { offsets: offsets(1) });
       fake.interceptors.push((req) => req.url?.endsWith('/offsets') === true); // never answered

@@ -17,12 +17,13 @@ class Watch {
   poll(
     connectors: readonly ConnectorSnapshot[],
     reads: Record<string, string>,
-    o: { owns?: (w: string) => boolean; inMaintenance?: (c: string) => boolean; cluster?: string; unreadable?: readonly string[] } = {},
+    o: { owns?: (w: string) => boolean; inMaintenance?: (c: string) => boolean; cluster?: string; unreadable?: readonly string[]; failed?: readonly string[] } = {},
   ): readonly Action[] {
     const { state, actions } = judgeStalls({
       state: this.state,
       snapshot: snapshot(connectors, this.now, o.cluster ?? CLUSTER, o.unreadable),
       reads: new Map(Object.entries(reads)),
+      ...(o.failed !== undefined && { failedReads: new Set(o.failed) }),
       config: this.config,
       now: this.now,
       owns: o.owns ?? (() => true),
@@ -106,6 +107,42 @@ describe('judgeStalls', () => {
     w.now += 10 * SECOND;
     expect(w.poll([pg()], {})).toEqual([]);
     expect(Object.keys(w.state.incidents)).toHaveLength(1);
+  });
+
+  it('after reads that failed (a Kafka broker outage), reads the offsets unmoved once more before it pages: the source may not have committed yet', () => {
+    const w = new Watch();
+    w.poll([pg()], { 'pg-orders': 'a' });
+    // The broker is lost: 20 checks of failed reads, longer than heal.stall.after, page nothing.
+    for (let check = 0; check < 20; check++) {
+      w.now += MINUTE;
+      expect(w.poll([pg()], {}, { failed: ['pg-orders'] })).toEqual([]);
+    }
+    expect(w.state.offsets?.[`${CLUSTER}/pg-orders`]?.readFailed).toBe(true);
+    // Back: the first read finds the old offsets (not flushed yet) and only confirms them...
+    w.now += MINUTE;
+    expect(w.poll([pg()], { 'pg-orders': 'a' })).toEqual([]);
+    expect(w.state.offsets?.[`${CLUSTER}/pg-orders`]).toEqual({ cluster: CLUSTER, connector: 'pg-orders', digest: 'a', movedAt: T0 });
+    // ...a source that moves then is never paged; one still unmoved at the next read is, counted from T0.
+    const stillStalled = new Watch();
+    stillStalled.state = w.state;
+    stillStalled.now = w.now;
+    w.now += MINUTE;
+    expect(w.poll([pg()], { 'pg-orders': 'b' })).toEqual([]);
+    stillStalled.now += MINUTE;
+    expect(stillStalled.poll([pg()], { 'pg-orders': 'a' })).toMatchObject([{ kind: 'escalate', incident: { class: 'stalled', firstSeen: T0 } }]);
+  });
+
+  it('a read that fails while a stalled page is open leaves it open, and a read that moved resolves it', () => {
+    const w = new Watch();
+    w.poll([pg()], { 'pg-orders': 'a' });
+    expect(w.readEvery(pg(), 'a', 15 * MINUTE).map((a) => a.kind)).toEqual(['escalate']);
+    w.now += MINUTE;
+    expect(w.poll([pg()], {}, { failed: ['pg-orders'] })).toEqual([]);
+    w.now += MINUTE;
+    expect(w.poll([pg()], { 'pg-orders': 'a' })).toEqual([]);
+    expect(Object.keys(w.state.incidents)).toEqual([`${CLUSTER}/pg-orders/connector/stalled`]);
+    w.now += MINUTE;
+    expect(w.poll([pg()], { 'pg-orders': 'b' })).toMatchObject([{ kind: 'resolve', resolution: 'flowing' }]);
   });
 
   it('watches only sources named by heal.stall.connectors that stream: a sink, another name, no pattern, a connector without a task', () => {

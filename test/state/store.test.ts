@@ -179,6 +179,8 @@ describe('the state file', () => {
         budgets: { prod: { tokens: 3, updatedAt: 1 }, bad: { tokens: '3', updatedAt: 1 } },
         offsets: {
           'prod/pg': { cluster: 'prod', connector: 'pg', digest: 'abc', movedAt: 5 },
+          'prod/pg-after-a-failed-read': { cluster: 'prod', connector: 'pg-after-a-failed-read', digest: 'abc', movedAt: 5, readFailed: true },
+          badReadFailed: { cluster: 'prod', connector: 'pg', digest: 'abc', movedAt: 5, readFailed: 'yes' },
           noDigest: { cluster: 'prod', connector: 'pg', movedAt: 5 },
           badTime: { cluster: 'prod', connector: 'pg', digest: 'abc', movedAt: 'an hour ago' },
         },
@@ -188,7 +190,8 @@ describe('the state file', () => {
     expect(Object.keys(back.subjects)).toEqual(['good']);
     expect(Object.keys(back.incidents)).toEqual(['good']);
     expect(Object.keys(back.budgets)).toEqual(['prod']);
-    expect(Object.keys(back.offsets ?? {})).toEqual(['prod/pg']);
+    expect(Object.keys(back.offsets ?? {})).toEqual(['prod/pg', 'prod/pg-after-a-failed-read']);
+    expect(back.offsets?.['prod/pg-after-a-failed-read']?.readFailed).toBe(true);
   });
 
   it('creates the directory of the state file when it is missing', async () => {
