@@ -283,7 +283,10 @@ export class ClusterLoop {
     const failed: { connector: string; err: string; code?: string }[] = [];
     answers.forEach((answer, k) => {
       const connector = names[k] as string;
-      if (answer instanceof Error) failed.push({ connector, err: answer.message, ...(isConnectError(answer) && { code: answer.code }) });
+      if (answer instanceof Error) {
+        const cut = stuck.signal.aborted && isConnectError(answer) && answer.code === 'ABORTED';
+        failed.push({ connector, err: cut ? 'not read: an earlier read of this check timed out' : answer.message, ...(isConnectError(answer) && { code: answer.code }) });
+      }
       else if (answer === 'unsupported') {
         if (this.offsetsUnsupported?.version !== snapshot.version) log.warn({ version: snapshot.version }, 'this worker has no GET /connectors/{name}/offsets (Kafka Connect 3.5 or later): heal.stall cannot watch this cluster');
         this.offsetsUnsupported = { version: snapshot.version };

@@ -494,10 +494,20 @@ describe('the daemon against a stand-in Connect worker', () => {
       for (const name of ['pg-a', 'pg-b', 'pg-c']) fake.add(name, { offsets: offsets(1) });
       fake.interceptors.push((req) => req.url?.endsWith('/offsets') === true); // never answered
       // The defaults' 2 retries and a round of 3 × 1 s × 3 = 9 s: without the cut, the three would be asked 3 times each.
-      const d = daemon({ ...stall(), statusConcurrency: 1, clusters: [{ name: 'prod', url: fake.url, probe: false, timeout: 1_000 }] });
+      const lines: { msg: string; failed?: { connector: string; err: string }[] }[] = [];
+      const d = daemon(
+        { ...stall(), statusConcurrency: 1, clusters: [{ name: 'prod', url: fake.url, probe: false, timeout: 1_000 }] },
+        {},
+        pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l) as (typeof lines)[number]) }),
+      );
       await d.init();
       expect(await once(d)).toBe(true);
       expect(offsetReads()).toEqual(['/connectors/pg-a/offsets']);
+      expect(lines.flatMap((l) => l.failed ?? []).map((f) => [f.connector, f.err.replace(/^GET \S+ on cluster prod: /, '')])).toEqual([
+        ['pg-a', expect.stringMatching(/^timed out/)],
+        ['pg-b', 'not read: an earlier read of this check timed out'],
+        ['pg-c', 'not read: an earlier read of this check timed out'],
+      ]);
       expect(await d.metrics.metrics()).toContain('connect_watchdog_offset_reads_total{cluster="prod",outcome="failed"} 3');
     });
 
