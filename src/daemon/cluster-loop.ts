@@ -286,8 +286,7 @@ export class ClusterLoop {
       if (answer instanceof Error) {
         const cut = stuck.signal.aborted && isConnectError(answer) && answer.code === 'ABORTED';
         failed.push({ connector, err: cut ? 'not read: an earlier read of this check timed out' : answer.message, ...(isConnectError(answer) && { code: answer.code }) });
-      }
-      else if (answer === 'unsupported') {
+      } else if (answer === 'unsupported') {
         if (this.offsetsUnsupported?.version !== snapshot.version) log.warn({ version: snapshot.version }, 'this worker has no GET /connectors/{name}/offsets (Kafka Connect 3.5 or later): heal.stall cannot watch this cluster');
         this.offsetsUnsupported = { version: snapshot.version };
       } else if (answer !== 'gone') reads.set(connector, answer.digest);
