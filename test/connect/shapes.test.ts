@@ -125,6 +125,16 @@ describe('the expand listing', () => {
     expect(sink?.endpoint).toBeUndefined();
   });
 
+  it('parses the listings of a broker outage on the real worker (real-broker-*): RUNNING while down, connectors UNASSIGNED with tasks RUNNING right after', () => {
+    const states = (f: string) => {
+      const listing = parseListing(fixture(`real-broker-connectors-expand-status-info-${f}.json`));
+      if (listing.kind !== 'expanded') throw new Error('expected an expanded listing');
+      return Object.fromEntries(listing.connectors.map((c) => [c.name, [c.state, ...c.tasks.map((t) => t.state)]]));
+    };
+    expect(states('running-while-broker-down')).toEqual({ 'pg-brk': ['RUNNING', 'RUNNING'], fsink: ['RUNNING', 'RUNNING'], fsrc: ['RUNNING', 'RUNNING'] });
+    expect(states('unassigned-right-after-broker-back')).toEqual({ 'pg-brk': ['UNASSIGNED', 'RUNNING'], fsink: ['UNASSIGNED', 'RUNNING'], fsrc: ['UNASSIGNED', 'RUNNING'] });
+  });
+
   it('keeps no password and no config', () => {
     const text = JSON.stringify(parseListing(fixture('connectors-expand-status-info-mixed.json')));
     const passwords = expandPasswords();
