@@ -69,7 +69,10 @@ export function isConnectError(err: unknown): err is ConnectError {
 
 // The real 4.3.1 worker answers these as 500s while a rebalance forwards or blocks the request
 // (see real-bodies: get-config-500-rebalance-expected, restart-500-forward-to-departed-worker).
-const REBALANCE_500 = [/rebalanc/i, /IO Error trying to forward REST request/i];
+// "Request timed out. The worker is currently ensuring membership in the cluster, which began at …" (or
+// "… stopping 3 and 3 tasks …"): the worker held the request 90 s for a herder cut off from Kafka (a broker
+// outage); it runs the request once the broker is back.
+const REBALANCE_500 = [/rebalanc/i, /IO Error trying to forward REST request/i, /^Request timed out\b/i];
 
 /** A 409, or a 500 that means "a rebalance is in the way": retry later, the target is not at fault. */
 export function isRebalance(err: unknown): boolean {

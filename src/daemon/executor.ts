@@ -17,13 +17,23 @@ export interface ExecutedRestart {
 /** A refusal's status and Connect's message (scrubbed by the client), cut: it goes into a page and the state file. */
 const REFUSAL_MAX = 300;
 function refusalOf(err: unknown): string | undefined {
+  if (isUnanswered(err)) return 'no answer within the request timeout';
   if (!isConnectError(err) || err.status === undefined) return undefined;
   const text = err.connectMessage === undefined ? `HTTP ${err.status}` : `HTTP ${err.status} ${err.connectMessage}`;
   return cut(text, REFUSAL_MAX);
 }
 
+/**
+ * No answer in time: the worker holds a restart while its herder cannot reach Kafka (a broker outage: 90 s,
+ * then 500 "Request timed out"), and runs it once the broker is back. Not known to be an attempt, so it is
+ * taken as a refusal: retried under backoff, and paged only when refused for escalateAfter.window.
+ */
+function isUnanswered(err: unknown): boolean {
+  return isConnectError(err) && err.code === 'TIMEOUT';
+}
+
 function resultOf(err: unknown): RestartOutcome['result'] {
-  if (isRebalance(err)) return 'rebalance';
+  if (isRebalance(err) || isUnanswered(err)) return 'rebalance';
   if (isNotFound(err)) return 'not-found';
   return 'failed';
 }
@@ -88,7 +98,13 @@ export async function executeRestart(
       return { action, outcome };
     }
     const log = outcome === 'failed' ? logger.warn.bind(logger) : logger.info.bind(logger);
-    log({ ...fields, outcome, err: (err as Error).message }, outcome === 'rebalance' ? 'restart refused during a rebalance; retrying next poll' : 'restart not done');
+    const msg =
+      outcome !== 'rebalance'
+        ? 'restart not done'
+        : isUnanswered(err) || (isConnectError(err) && /^Request timed out\b/i.test(err.connectMessage ?? ''))
+          ? 'restart not answered in time (a worker cut off from Kafka holds it); not counted, retried under backoff'
+          : 'restart refused during a rebalance; retrying next poll';
+    log({ ...fields, outcome, err: (err as Error).message }, msg);
     const refusal = outcome === 'rebalance' ? refusalOf(err) : undefined;
     return { action, outcome, ...(refusal !== undefined && { refusal }) };
   }

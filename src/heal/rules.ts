@@ -58,7 +58,7 @@ export function failureEscalation(
   // workers that cannot reach the leader to forward to, would be retried unseen for good.
   if (s.refusals !== undefined && s.refusedSince !== undefined && s.refusals >= restarts && now - s.refusedSince >= window) {
     const last = s.lastRefusal === undefined ? '' : `; the last answer: ${s.lastRefusal}`;
-    return `Connect refused the last ${s.refusals} restarts as a rebalance for ${formatDuration(now - s.refusedSince)} (409, or 500 while forwarding to the leader): a rebalance that does not end, or workers that cannot forward to the leader (its advertised URL unreachable, or TLS between workers refused)${last}`;
+    return `Connect refused the last ${s.refusals} restarts as a rebalance for ${formatDuration(now - s.refusedSince)} (409, 500 while forwarding to the leader, or no answer in time): a rebalance that does not end, workers that cannot forward to the leader (its advertised URL unreachable, or TLS between workers refused), or a worker cut off from the Kafka brokers${last}`;
   }
   return undefined;
 }

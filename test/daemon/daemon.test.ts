@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -339,6 +339,39 @@ describe('the daemon against a stand-in Connect worker', () => {
     clock += 10_000;
     await once(d);
     expect(fake.posts).toEqual(['POST /connectors/a/tasks/0/restart', 'POST /connectors/a/tasks/0/restart']);
+    expect(fake.connectors.get('a')!.tasks[0]!.state).toBe('RUNNING');
+  });
+
+  // Kafka 4.3.1 with the broker down (docs/real-stack.md, "Broker outage"): the worker holds a restart for
+  // 90 s and answers 500 "Request timed out. The worker is currently ensuring membership in the cluster …"
+  // (test/fixtures/connect/real-broker-restart-…); the watchdog's 5 s timeout ends it first. Either way the
+  // worker did not restart anything yet (it queues the request and runs it once the broker is back), and
+  // the task reads FAILED from a status Connect cannot update: counted, three of them paged "still failing
+  // after 3 restarts" 2 min into a broker outage, 46 s after its database accepted again, for a task
+  // that had not been restarted once.
+  it.each([
+    ['no answer within the request timeout', (res: ServerResponse) => void res],
+    ['the worker\'s 500 "Request timed out" (broker unreachable)', (res: ServerResponse) =>
+      res.writeHead(500, { 'content-type': 'application/json' }).end(readFileSync(join(ROOT, 'test/fixtures/connect/real-broker-restart-includeTasks-onlyFailed-500-timed-out-ensuring-membership.json'), 'utf8'))],
+  ])('does not count a restart that got %s as an attempt: retried under backoff, not paged as still failing', async (_what, answer) => {
+    fake.add('a', {});
+    fake.failTask('a', 0, CONNECTION);
+    let holding = true;
+    fake.interceptors.push((req, res) => {
+      if (req.method !== 'POST' || !holding) return false;
+      answer(res);
+      return true;
+    });
+    const d = daemon({ requestRetries: 0, clusters: [{ name: 'prod', url: fake.url, probe: false, timeout: 200 }], heal: { confirmDelay: 0, escalateAfter: { restarts: 3, window: 1_800_000 }, backoff: { initial: 1000, max: 10_000 } } });
+    await d.init();
+    for (let i = 0; i < 8; i++) {
+      await once(d);
+      clock += 10_000;
+    }
+    expect(fake.posts.length).toBeGreaterThanOrEqual(3);
+    expect(hook.received).toEqual([]);
+    holding = false;
+    await once(d);
     expect(fake.connectors.get('a')!.tasks[0]!.state).toBe('RUNNING');
   });
 

@@ -193,7 +193,7 @@ describe('a 409 during a rebalance', () => {
     expect(pages).toHaveLength(1);
     // The last refusal before the page, through the state file (roundTrip).
     const before = sim.actionsOf('restart-task').filter((r) => r.at <= pages[0]!.at).length;
-    expect(pages[0]!.action.incident.reason).toMatch(/cannot forward to the leader \(its advertised URL unreachable, or TLS between workers refused\); the last answer: HTTP 500 IO Error/);
+    expect(pages[0]!.action.incident.reason).toMatch(/cannot forward to the leader \(its advertised URL unreachable, or TLS between workers refused\), or a worker cut off from the Kafka brokers; the last answer: HTTP 500 IO Error/);
     expect(pages[0]!.action.incident.reason.endsWith(`certificate_unknown (${before})`)).toBe(true);
     // A restart that reaches the worker ends the run, and its answer with it.
     sim.poll([oneTask('pg', 'FAILED', 'connection')], { outcome: () => 'ok' });
