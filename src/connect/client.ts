@@ -16,7 +16,7 @@ import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { mapBounded } from './bounded.js';
-import { ConnectError, isConnectError, isNotFound, isRebalance, ShapeError } from './errors.js';
+import { ConnectError, isConnectError, isNotFound, isRebalance, isTimeout, ShapeError } from './errors.js';
 import { indexListing, indexMembers, type ListingIndex } from './listing-index.js';
 import { parseInfoEntry, parseInfoListing, parseListing, parseNames, parseOffsetsDigest, parseRestartBody, parseStatus, parseVersion, splitListed, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
 import { BodyBuffers, Transport, type Method } from './transport.js';
@@ -594,7 +594,7 @@ export class ConnectClient {
         randomize: true,
         ...(signal !== undefined && { signal }),
         shouldRetry: ({ error, attemptNumber, retryDelay }) => {
-          const retry = isRetryable(error) && !(options?.retryTimeouts === false && isConnectError(error) && error.code === 'TIMEOUT');
+          const retry = isRetryable(error) && !(options?.retryTimeouts === false && isTimeout(error));
           if (retry) {
             this.logger?.debug({ path: this.transport.pathOf(path), attempt: attemptNumber, code: isConnectError(error) ? error.code : undefined, retryDelay }, 'retrying');
           }

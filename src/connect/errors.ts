@@ -67,12 +67,14 @@ export function isConnectError(err: unknown): err is ConnectError {
   return err instanceof ConnectError;
 }
 
-// The real 4.3.1 worker answers these as 500s while a rebalance forwards or blocks the request
-// (see real-bodies: get-config-500-rebalance-expected, restart-500-forward-to-departed-worker).
 // "Request timed out. The worker is currently ensuring membership in the cluster, which began at …" (or
 // "… stopping 3 and 3 tasks …"): the worker held the request 90 s for a herder cut off from Kafka (a broker
 // outage); it runs the request once the broker is back.
-const REBALANCE_500 = [/rebalanc/i, /IO Error trying to forward REST request/i, /^Request timed out\b/i];
+const HERDER_TIMED_OUT = /^Request timed out\b/i;
+
+// The real 4.3.1 worker answers these as 500s while a rebalance forwards or blocks the request
+// (see real-bodies: get-config-500-rebalance-expected, restart-500-forward-to-departed-worker).
+const REBALANCE_500 = [/rebalanc/i, /IO Error trying to forward REST request/i, HERDER_TIMED_OUT];
 
 /** A 409, or a 500 that means "a rebalance is in the way": retry later, the target is not at fault. */
 export function isRebalance(err: unknown): boolean {
@@ -81,6 +83,16 @@ export function isRebalance(err: unknown): boolean {
   if (err.status !== 500) return false;
   const text = err.connectMessage ?? '';
   return REBALANCE_500.some((re) => re.test(text));
+}
+
+/** No answer within the request timeout. */
+export function isTimeout(err: unknown): boolean {
+  return isConnectError(err) && err.code === 'TIMEOUT';
+}
+
+/** The worker's own 500 after holding a request for a herder cut off from Kafka (also a rebalance: isRebalance). */
+export function isHerderTimedOut(err: unknown): boolean {
+  return isConnectError(err) && err.code === 'HTTP' && err.status === 500 && HERDER_TIMED_OUT.test(err.connectMessage ?? '');
 }
 
 /**

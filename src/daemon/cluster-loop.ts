@@ -8,7 +8,7 @@ import type { EscalationEvent, Incident } from '../escalate/types.js';
 import { applyOutcome, decide, endpointsToProbe } from '../heal/policy.js';
 import { judgeStalls, stallCandidates } from '../heal/stall.js';
 import { mapBounded } from '../connect/bounded.js';
-import { isConnectError } from '../connect/errors.js';
+import { isConnectError, isTimeout } from '../connect/errors.js';
 import { DEADLINE_FACTOR } from '../connect/transport.js';
 import { backoffWait } from '../heal/backoff.js';
 import { maintenanceMatcher } from '../heal/windows.js';
@@ -271,7 +271,7 @@ export class ClusterLoop {
     const stuck = new AbortController();
     const read = (name: string, s: AbortSignal) =>
       this.deps.client.offsets(name, AbortSignal.any([s, round, stuck.signal])).catch((err: unknown) => {
-        if (isConnectError(err) && err.code === 'TIMEOUT') stuck.abort();
+        if (isTimeout(err)) stuck.abort();
         return err as Error;
       });
     let answers: (OffsetsAnswer | Error)[];

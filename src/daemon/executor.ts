@@ -1,5 +1,5 @@
 import type { ConnectClient } from '../connect/client.js';
-import { isConnectError, isNotFound, isRebalance, isUnaddressableName } from '../connect/errors.js';
+import { isConnectError, isHerderTimedOut, isNotFound, isRebalance, isTimeout, isUnaddressableName } from '../connect/errors.js';
 import { supportsRestartFlags } from '../connect/client.js';
 import type { Logger } from '../log/logger.js';
 import type { RestartAction, RestartOutcome } from '../heal/types.js';
@@ -17,7 +17,7 @@ export interface ExecutedRestart {
 /** A refusal's status and Connect's message (scrubbed by the client), cut: it goes into a page and the state file. */
 const REFUSAL_MAX = 300;
 function refusalOf(err: unknown): string | undefined {
-  if (isUnanswered(err)) return 'no answer within the request timeout';
+  if (isTimeout(err)) return 'no answer within the request timeout';
   if (!isConnectError(err) || err.status === undefined) return undefined;
   const text = err.connectMessage === undefined ? `HTTP ${err.status}` : `HTTP ${err.status} ${err.connectMessage}`;
   return cut(text, REFUSAL_MAX);
@@ -26,14 +26,11 @@ function refusalOf(err: unknown): string | undefined {
 /**
  * No answer in time: the worker holds a restart while its herder cannot reach Kafka (a broker outage: 90 s,
  * then 500 "Request timed out"), and runs it once the broker is back. Not known to be an attempt, so it is
- * taken as a refusal: retried under backoff, and paged only when refused for escalateAfter.window.
+ * taken as a refusal, as a rebalance is: retried under backoff, and paged only when refused for
+ * escalateAfter.window.
  */
-function isUnanswered(err: unknown): boolean {
-  return isConnectError(err) && err.code === 'TIMEOUT';
-}
-
 function resultOf(err: unknown): RestartOutcome['result'] {
-  if (isRebalance(err) || isUnanswered(err)) return 'rebalance';
+  if (isRebalance(err) || isTimeout(err)) return 'rebalance';
   if (isNotFound(err)) return 'not-found';
   return 'failed';
 }
@@ -101,7 +98,7 @@ export async function executeRestart(
     const msg =
       outcome !== 'rebalance'
         ? 'restart not done'
-        : isUnanswered(err) || (isConnectError(err) && /^Request timed out\b/i.test(err.connectMessage ?? ''))
+        : isTimeout(err) || isHerderTimedOut(err)
           ? 'restart not answered in time (a worker cut off from Kafka holds it); not counted, retried under backoff'
           : 'restart refused during a rebalance; retrying next poll';
     log({ ...fields, outcome, err: (err as Error).message }, msg);
