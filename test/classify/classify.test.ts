@@ -322,6 +322,26 @@ describe('classify: built-in rules', () => {
     expect(classify(trace)).toMatchObject({ class: 'config', rule: expect.stringContaining('connect-too-many-tasks') });
   });
 
+  it('classes topics Kafka refuses to create or that do not exist as config (Kafka 4.3.1 traces)', () => {
+    // test/fixtures/traces/real-worker-topics.jsonl: topic.creation.default.replication.factor=3 on one
+    // broker, and a source whose topic does not exist with auto.create.topics.enable=false.
+    const replication =
+      "org.apache.kafka.connect.errors.ConnectException: Unable to create topic(s) 'rf-topic': Unable to replicate the partition 3 time(s): The target replication factor of 3 cannot be reached because only 1 broker(s) are registered or some brokers have all their log directories cordoned.\n" +
+      '\tat org.apache.kafka.connect.util.TopicAdmin.createOrFindTopics(TopicAdmin.java:444)\n' +
+      'Caused by: org.apache.kafka.common.errors.InvalidReplicationFactorException: Unable to replicate the partition 3 time(s): The target replication factor of 3 cannot be reached because only 1 broker(s) are registered or some brokers have all their log directories cordoned.\n';
+    expect(classify(replication)).toMatchObject({ class: 'config', rule: expect.stringContaining('kafka-replication-factor') });
+    expect(classify(replication).hint).toContain('topic.creation.default.replication.factor');
+    const partitions =
+      'org.apache.kafka.connect.errors.ConnectException: Unable to create topic(s) \'t\'\nCaused by: org.apache.kafka.common.errors.InvalidPartitionsException: Number of partitions must be larger than 0.\n';
+    expect(classify(partitions)).toMatchObject({ class: 'config', rule: expect.stringContaining('kafka-config-exception') });
+    const missingTopic =
+      'org.apache.kafka.connect.errors.ConnectException: Unrecoverable exception from producer send callback\n' +
+      '\tat org.apache.kafka.connect.runtime.WorkerSourceTask.maybeThrowProducerSendException(WorkerSourceTask.java:348)\n' +
+      'Caused by: org.apache.kafka.common.errors.TimeoutException: Topic missing-topic not present in metadata after 10000 ms.\n' +
+      'Caused by: org.apache.kafka.common.errors.UnknownTopicOrPartitionException: This server does not host this topic-partition.\n';
+    expect(classify(missingTopic)).toMatchObject({ class: 'config' });
+  });
+
   it('classes a MySQL/MariaDB account lacking a privilege (error 1227) and a server without binlog as config', () => {
     // Debezium MariaDB 3.5.0 on Kafka 4.3.1 (test/fixtures/traces/real-worker-mysql-jdbc.jsonl): REPLICATION SLAVE
     // revoked, then the task restarted: the binlog client's ServerException, no type a rule knows.
