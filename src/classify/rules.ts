@@ -639,8 +639,8 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     class: 'config',
     tier: 'specific',
     type: /(?:^|\.)InvalidReplicationFactorException$/,
-    why: 'a topic could not be created with its replication factor: fewer brokers are usable than it asks for. Classed as config: a factor above the cluster\'s size (topic.creation.default.replication.factor copied from a bigger cluster) fails every restart the same way. The same error while brokers are down (a rolling restart) clears once they are back, after one page',
-    hint: 'Compare the replication factor in the root cause with the brokers the cluster has: lower topic.creation.default.replication.factor (or -1 for the brokers\' default.replication.factor) and restart the task. If brokers were down, restart the task once they are back.',
+    why: 'a topic could not be created with its replication factor: fewer brokers are usable than it asks for. Classed as config: a factor above the cluster\'s size (a sink\'s dead-letter topic, whose factor defaults to 3, on a smaller cluster; topic.creation.default.replication.factor copied from a bigger one) fails every restart the same way. The same error while brokers are down (a rolling restart) clears once they are back, after one page',
+    hint: 'Compare the replication factor in the root cause with the brokers the cluster has, and lower the setting that asked for it: errors.deadletterqueue.topic.replication.factor (default 3) for a sink\'s dead-letter topic, topic.creation.default.replication.factor for a source (-1 takes the brokers\' default.replication.factor); then restart the task. If brokers were down, restart the task once they are back.',
   },
   {
     name: 'kafka-config-exception',

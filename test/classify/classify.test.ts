@@ -331,6 +331,13 @@ describe('classify: built-in rules', () => {
       'Caused by: org.apache.kafka.common.errors.InvalidReplicationFactorException: Unable to replicate the partition 3 time(s): The target replication factor of 3 cannot be reached because only 1 broker(s) are registered or some brokers have all their log directories cordoned.\n';
     expect(classify(replication)).toMatchObject({ class: 'config', rule: expect.stringContaining('kafka-replication-factor') });
     expect(classify(replication).hint).toContain('topic.creation.default.replication.factor');
+    const deadLetterTopic =
+      'org.apache.kafka.connect.errors.ConnectException: Could not initialize dead letter queue with topic=dlq-topic\n' +
+      '\tat org.apache.kafka.connect.runtime.errors.DeadLetterQueueReporter.createAndSetup(DeadLetterQueueReporter.java:93)\n' +
+      'Caused by: java.util.concurrent.ExecutionException: org.apache.kafka.common.errors.InvalidReplicationFactorException: Unable to replicate the partition 3 time(s): The target replication factor of 3 cannot be reached because only 1 broker(s) are registered or some brokers have all their log directories cordoned.\n' +
+      'Caused by: org.apache.kafka.common.errors.InvalidReplicationFactorException: Unable to replicate the partition 3 time(s): The target replication factor of 3 cannot be reached because only 1 broker(s) are registered or some brokers have all their log directories cordoned.\n';
+    expect(classify(deadLetterTopic)).toMatchObject({ class: 'config', rule: expect.stringContaining('kafka-replication-factor') });
+    expect(classify(deadLetterTopic).hint).toContain('errors.deadletterqueue.topic.replication.factor');
     const partitions =
       'org.apache.kafka.connect.errors.ConnectException: Unable to create topic(s) \'t\'\nCaused by: org.apache.kafka.common.errors.InvalidPartitionsException: Number of partitions must be larger than 0.\n';
     expect(classify(partitions)).toMatchObject({ class: 'config', rule: expect.stringContaining('kafka-config-exception') });
