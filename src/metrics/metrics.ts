@@ -168,7 +168,7 @@ export class WatchdogMetrics {
     });
     this.pollDuration = new Histogram({
       name: `${p}poll_duration_seconds`,
-      help: 'Duration of one poll of a Connect cluster (all its connectors and tasks).',
+      help: 'Duration of one poll\'s read of a Connect cluster (the status listing of all its connectors and tasks; not probes, offsets reads or restarts).',
       labelNames: ['cluster'],
       buckets: [...POLL_DURATION_BUCKETS],
       registers,
