@@ -347,6 +347,9 @@ describe('classify: built-in rules', () => {
       'Caused by: org.apache.kafka.common.errors.TimeoutException: Topic missing-topic not present in metadata after 10000 ms.\n' +
       'Caused by: org.apache.kafka.common.errors.UnknownTopicOrPartitionException: This server does not host this topic-partition.\n';
     expect(classify(missingTopic)).toMatchObject({ class: 'config' });
+    // Without the UnknownTopicOrPartitionException the broker did not answer: the same timeout is connection.
+    const unanswered = missingTopic.slice(0, missingTopic.indexOf('Caused by: org.apache.kafka.common.errors.UnknownTopicOrPartitionException'));
+    expect(classify(unanswered)).toMatchObject({ class: 'connection', rule: expect.stringContaining('kafka-broker-unavailable') });
   });
 
   it('classes a MySQL/MariaDB account lacking a privilege (error 1227) and a server without binlog as config', () => {
