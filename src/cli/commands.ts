@@ -60,7 +60,9 @@ Logs are JSON lines on stdout. SIGTERM, SIGINT and SIGHUP stop it cleanly (exit 
   status: `Usage: connect-watchdog status [--config FILE] [--cluster NAME] [--json]
 
 Prints, per cluster, each connector with its type, state, task states, worker, and the root cause and
-class of anything FAILED. --json prints the same as one JSON document.
+class of anything FAILED, and the worker's own health (GET /health, Kafka Connect 3.9 or later) when it
+is not healthy: a worker cut off from the Kafka brokers stops every task and still lists them RUNNING.
+--json prints the same as one JSON document.
 Exit codes: 0 everything RUNNING, 2 something FAILED (or a status that cannot be read, or none yet), 1 a cluster could not be reached, 78 bad config.`,
   classify: `Usage: connect-watchdog classify [FILE|-] [--config FILE]
 
@@ -166,7 +168,15 @@ async function statusCommand(argv: string[]): Promise<number> {
       const client = new ConnectClient(cluster, { ...clientOptions(config), logger, readInfo: false });
       try {
         // Without the info (it holds every connector's passwords), only GET /connectors names those without a status.
-        return { cluster: cluster.name, snapshot: await client.withUnlisted(await client.snapshot(signal), signal) };
+        const listed = client.snapshot(signal).then((snapshot) => client.withUnlisted(snapshot, signal));
+        // The health is read beside the listing: a worker cut off from Kafka lists stale states, and only
+        // GET /health says so. Not knowing it (an error other than no answer) leaves it out.
+        const health = client.health(signal).catch((err: unknown) => {
+          logger.debug({ cluster: cluster.name, err }, 'could not read the worker health');
+          return undefined;
+        });
+        const [snapshot, said] = await Promise.all([listed, health]);
+        return { cluster: cluster.name, snapshot, ...(said !== undefined && { health: said }) };
       } catch (err) {
         return { cluster: cluster.name, error: (err as Error).message };
       } finally {

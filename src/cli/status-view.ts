@@ -1,6 +1,6 @@
 import type { Classifier, FailureClass } from '../classify/types.js';
 import { failedSubjects } from '../connect/failed.js';
-import type { ClusterSnapshot, ConnectorSnapshot, State, UnreadableConnector } from '../connect/types.js';
+import type { ClusterSnapshot, ConnectorSnapshot, State, UnreadableConnector, WorkerHealth } from '../connect/types.js';
 import { scrubSecrets } from '../secrets/scrub.js';
 
 export interface FailureView {
@@ -30,12 +30,21 @@ export type ClusterView =
       readonly connectors: readonly ConnectorView[];
       /** Listed connectors whose status could not be read (an unknown state, a wrong shape). */
       readonly unreadable: readonly UnreadableConnector[];
+      /** What the worker at the cluster's URL says of itself (GET /health); absent before Kafka Connect 3.9. */
+      readonly health?: WorkerHealth;
     }
   | { readonly cluster: string; readonly reachable: false; readonly error: string };
 
 export interface StatusView {
   readonly clusters: readonly ClusterView[];
-  readonly summary: { readonly connectors: number; readonly failed: number; readonly unreadable: number; readonly unreachable: number };
+  readonly summary: {
+    readonly connectors: number;
+    readonly failed: number;
+    readonly unreadable: number;
+    readonly unreachable: number;
+    /** Clusters whose worker says it is not healthy (or does not answer GET /health): their states may be stale. */
+    readonly unhealthy: number;
+  };
 }
 
 function summarizeTasks(c: ConnectorSnapshot): ConnectorView['tasks'] & { text: string } {
@@ -68,7 +77,9 @@ export function connectorView(c: ConnectorSnapshot, classify: Classifier): Conne
   };
 }
 
-export function buildStatusView(results: readonly ({ cluster: string; snapshot: ClusterSnapshot } | { cluster: string; error: string })[], classify: Classifier): StatusView {
+export type StatusResult = { readonly cluster: string; readonly snapshot: ClusterSnapshot; readonly health?: WorkerHealth } | { readonly cluster: string; readonly error: string };
+
+export function buildStatusView(results: readonly StatusResult[], classify: Classifier): StatusView {
   const clusters: ClusterView[] = results.map((r) =>
     'snapshot' in r
       ? {
@@ -77,6 +88,7 @@ export function buildStatusView(results: readonly ({ cluster: string; snapshot: 
           ...(r.snapshot.version !== undefined && { version: r.snapshot.version }),
           connectors: [...r.snapshot.connectors].sort((a, b) => a.name.localeCompare(b.name)).map((c) => connectorView(c, classify)),
           unreadable: [...(r.snapshot.unreadable ?? [])].sort((a, b) => a.name.localeCompare(b.name)),
+          ...(r.health !== undefined && { health: r.health }),
         }
       : { cluster: r.cluster, reachable: false, error: r.error },
   );
@@ -84,17 +96,25 @@ export function buildStatusView(results: readonly ({ cluster: string; snapshot: 
   let failed = 0;
   let unreadable = 0;
   let unreachable = 0;
+  let unhealthy = 0;
   for (const c of clusters) {
     if (!c.reachable) {
       unreachable++;
       continue;
     }
+    if (c.health !== undefined && c.health.status !== 'healthy') unhealthy++;
     connectors += c.connectors.length;
     failed += c.connectors.filter((v) => v.failures.length > 0).length;
     unreadable += c.unreadable.length;
   }
-  return { clusters, summary: { connectors, failed, unreadable, unreachable } };
+  return { clusters, summary: { connectors, failed, unreadable, unreachable, unhealthy } };
 }
+
+const HEALTH_HEADLINE: Readonly<Record<Exclude<WorkerHealth['status'], 'healthy'>, string>> = {
+  starting: 'STARTING',
+  unhealthy: 'UNHEALTHY',
+  'no-answer': 'NOT ANSWERING GET /health',
+};
 
 function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -111,6 +131,8 @@ export function renderStatus(view: StatusView): string {
     }
     const count = c.connectors.length + c.unreadable.length;
     out.push(`cluster ${c.cluster}${c.version ? ` (Kafka Connect ${c.version})` : ''}: ${count} connector(s)`);
+    // A worker cut off from the Kafka brokers stops every task and still lists them RUNNING: say so first.
+    if (c.health !== undefined && c.health.status !== 'healthy') out.push(`  WORKER ${HEALTH_HEADLINE[c.health.status]}: ${c.health.message} (the states below may be stale)`);
     if (c.connectors.length > 0) {
       const rows = [['CONNECTOR', 'TYPE', 'STATE', 'TASKS', 'WORKER']];
       for (const v of c.connectors) rows.push([v.name, v.type, v.state, v.taskSummary, v.workerId]);
@@ -127,6 +149,7 @@ export function renderStatus(view: StatusView): string {
   }
   const s = view.summary;
   const unreadable = s.unreadable > 0 ? `, ${s.unreadable} unreadable` : '';
-  out.push(`${s.connectors + s.unreadable} connector(s), ${s.failed} with failures${unreadable}, ${s.unreachable} cluster(s) unreachable`);
+  const unhealthy = s.unhealthy > 0 ? `, ${s.unhealthy} with an unhealthy worker` : '';
+  out.push(`${s.connectors + s.unreadable} connector(s), ${s.failed} with failures${unreadable}, ${s.unreachable} cluster(s) unreachable${unhealthy}`);
   return out.join('\n');
 }

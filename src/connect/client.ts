@@ -18,9 +18,9 @@ import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { mapBounded } from './bounded.js';
 import { ConnectError, isConnectError, isNotFound, isRebalance, isTimeout, ShapeError } from './errors.js';
 import { indexListing, indexMembers, type ListingIndex } from './listing-index.js';
-import { parseInfoEntry, parseInfoListing, parseListing, parseNames, parseOffsetsDigest, parseRestartBody, parseStatus, parseVersion, splitListed, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
+import { parseHealth, parseInfoEntry, parseInfoListing, parseListing, parseNames, parseOffsetsDigest, parseRestartBody, parseStatus, parseVersion, splitListed, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
 import { BodyBuffers, Transport, type Method } from './transport.js';
-import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector } from './types.js';
+import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector, WorkerHealth } from './types.js';
 import { abortDetail, isDeadline, isTlsMisconfigured, parseWith, type RequestLine } from './response.js';
 import { within } from '../util/clock.js';
 
@@ -70,6 +70,15 @@ export interface RestartResult {
   readonly status: 202 | 204;
   readonly body?: ConnectorSnapshot;
 }
+
+/** The worker's own health (Kafka Connect 3.9 or later, KIP-1017). */
+export const HEALTH_PATH = '/health';
+/**
+ * How long a health read waits. A worker whose herder thread is busy (cut off from the Kafka brokers,
+ * rebalancing) holds `GET /health` 10 s before it answers 500 with what the herder is doing: the
+ * cluster's request timeout (5 s by default) would lose that answer.
+ */
+export const HEALTH_TIMEOUT_MS = 15_000;
 
 /** The request of every poll: every connector's status. */
 export const LISTING_PATH = '/connectors?expand=status';
@@ -287,6 +296,35 @@ export class ConnectClient {
       throw err;
     }
     return { digest: parseWith(this.line('GET', path), () => parseOffsetsDigest(body)) };
+  }
+
+  /**
+   * `GET /health`: what the worker says of itself, or undefined when it has no such endpoint (404: Kafka
+   * Connect before 3.9). One request, not retried: a 500 or 503 is the answer, and a timeout is one too
+   * (`no-answer`). A transport failure throws, as any read does.
+   */
+  async health(signal?: AbortSignal, timeout = HEALTH_TIMEOUT_MS): Promise<WorkerHealth | undefined> {
+    let raw;
+    try {
+      raw = await this.transport.receive('GET', HEALTH_PATH, signal, { timeout });
+    } catch (err) {
+      if (isConnectError(err) && err.code === 'TIMEOUT' && signal?.aborted !== true) {
+        return { status: 'no-answer', message: `no answer to GET ${HEALTH_PATH} within ${timeout / 1000} s` };
+      }
+      throw err;
+    }
+    if (raw.status === 404) return undefined;
+    if (raw.status !== 200 && raw.status !== 500 && raw.status !== 503) {
+      this.transport.interpret(raw); // throws the ConnectError of any other error status
+      return undefined;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.bytes.toString('utf8'));
+    } catch {
+      body = undefined; // not Connect's JSON: the HTTP status still says healthy or not
+    }
+    return parseHealth(raw.status, body);
   }
 
   /**
@@ -577,7 +615,7 @@ export class ConnectClient {
     },
   ): Promise<{ readonly body: unknown; readonly read?: T; readonly bytes: Buffer; readonly digest?: Buffer }> {
     const once = async () => {
-      const raw = await this.transport.receive('GET', path, signal, options?.bytes, options?.buffers);
+      const raw = await this.transport.receive('GET', path, signal, { previous: options?.bytes, buffers: options?.buffers });
       const ok = raw.status >= 200 && raw.status <= 299;
       const digest = ok && options?.digest !== undefined ? sha256(raw.bytes) : undefined;
       const same = ok && (raw.unchanged || (digest !== undefined && options?.digest !== undefined && digest.equals(options.digest)));

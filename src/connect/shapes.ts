@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import { ShapeError } from './errors.js';
 import { deriveEndpoint } from './endpoint.js';
-import { STATES, type ConnectorSnapshot, type ConnectorType, type Endpoint, type State, type TaskStatus, type UnreadableConnector } from './types.js';
+import { STATES, type ConnectorSnapshot, type ConnectorType, type Endpoint, type State, type TaskStatus, type UnreadableConnector, type WorkerHealth } from './types.js';
 import { isJsonObject } from '../util/json.js';
+import { cut } from '../util/text.js';
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -248,6 +249,20 @@ export function parseVersion(body: unknown): string | undefined {
   if (version === undefined || version === null) return undefined;
   if (typeof version !== 'string') throw new ShapeError('root.version', `expected a string, got ${describe(version)}`);
   return version.trim() === '' ? undefined : version;
+}
+
+/** The longest worker message a health keeps: Connect's are one or two sentences. */
+const HEALTH_MESSAGE_MAX = 500;
+
+/**
+ * A `GET /health` answer (200, 500 or 503) → the worker's health. The status is the body's when it is one
+ * Connect uses, else the HTTP status's: a body that is not Connect's still says healthy (200) or not.
+ */
+export function parseHealth(httpStatus: number, body: unknown): WorkerHealth {
+  const said = isJsonObject(body) ? body : {};
+  const status = said['status'] === 'healthy' || said['status'] === 'starting' || said['status'] === 'unhealthy' ? said['status'] : httpStatus === 200 ? 'healthy' : httpStatus === 503 ? 'starting' : 'unhealthy';
+  const message = typeof said['message'] === 'string' ? said['message'].trim() : `HTTP ${httpStatus}`;
+  return { status, message: cut(message, HEALTH_MESSAGE_MAX) };
 }
 
 /** The 202 body of `POST /connectors/{name}/restart?includeTasks=..&onlyFailed=..`: a status body. */

@@ -230,16 +230,19 @@ export class Transport {
    * status is not. With `previous`, the body is compared with it as it arrives: when equal to the byte,
    * `bytes` is `previous` itself and no copy of the body is made (a steady listing of thousands of tasks
    * would otherwise allocate megabytes every poll). With `buffers`, a changed body goes into their memory.
+   * With `timeout`, that request's timeout instead of the cluster's.
    */
-  async receive(method: Method, path: string, signal?: AbortSignal, previous?: Buffer, buffers?: BodyBuffers): Promise<RawResponse> {
+  async receive(method: Method, path: string, signal?: AbortSignal, options: { readonly previous?: Buffer | undefined; readonly buffers?: BodyBuffers | undefined; readonly timeout?: number } = {}): Promise<RawResponse> {
+    const { previous, buffers } = options;
+    const timeout = options.timeout ?? this.timeout;
     const req: RequestLine = { cluster: this.cluster, method, path: this.pathOf(path) };
-    const deadline = AbortSignal.timeout(this.timeout * DEADLINE_FACTOR);
+    const deadline = AbortSignal.timeout(timeout * DEADLINE_FACTOR);
     const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
     const context = () => ({
       callerAborted: signal?.aborted === true,
       callerTimedOut: signal?.aborted === true && isDeadline(signal.reason),
       deadlineExceeded: deadline.aborted,
-      timeoutMs: this.timeout,
+      timeoutMs: timeout,
       clientCert: this.clientCert,
       at: Date.now(),
     });
@@ -260,7 +263,7 @@ export class Transport {
           outcome();
         };
         this.pool.dispatch(
-          { method, path: req.path, headers: this.headers, origin: this.target.origin },
+          { method, path: req.path, headers: this.headers, origin: this.target.origin, ...(timeout !== this.timeout && { headersTimeout: timeout, bodyTimeout: timeout }) },
           {
             onRequestStart: (c) => {
               controller = c;

@@ -56,3 +56,14 @@ export interface ClusterSnapshot {
   /** Listed connectors left out of `connectors` because their status could not be read; absent when none. */
   readonly unreadable?: readonly UnreadableConnector[];
 }
+
+/**
+ * What a worker says of itself on `GET /health` (Kafka Connect 3.9 or later, KIP-1017): `healthy` (200),
+ * `starting` (503), `unhealthy` (500: its herder thread did not finish a tick in time, e.g. while it cannot
+ * reach the Kafka brokers), or `no-answer` when it did not answer in time at all. The worker's own words
+ * in `message`.
+ */
+export interface WorkerHealth {
+  readonly status: 'healthy' | 'starting' | 'unhealthy' | 'no-answer';
+  readonly message: string;
+}

@@ -258,6 +258,33 @@ describe('status', () => {
     expect(r.code).toBe(2);
   });
 
+  it('says when the worker is unhealthy (a broker outage: every state still reads RUNNING), keeping the exit code of the connectors', async () => {
+    fake.add('pg-orders', {});
+    fake.health = { code: 500, body: JSON.parse(readFileSync(join(ROOT, 'test/fixtures/connect/real-broker-health-500-stopping-tasks.json'), 'utf8')) as unknown };
+    const r = await cli(['status'], { env: { CONNECT_URL: fake.url } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}WORKER UNHEALTHY: Worker was unable to handle this request .* The worker is currently stopping 3 and 3 tasks, which began at 2026-12-05T01:55:27.164Z\. \(the states below may be stale\)$/m);
+    expect(r.stdout).toContain('1 connector(s), 0 with failures, 0 cluster(s) unreachable, 1 with an unhealthy worker');
+    const json = await cli(['status', '--json'], { env: { CONNECT_URL: fake.url } });
+    const view = JSON.parse(json.stdout) as { clusters: { health: { status: string } }[]; summary: { unhealthy: number } };
+    expect(view.clusters[0]!.health.status).toBe('unhealthy');
+    expect(view.summary.unhealthy).toBe(1);
+  });
+
+  it('prints nothing more for a healthy worker, or one without GET /health (before 3.9)', async () => {
+    fake.add('pg-orders', {});
+    const healthy = await cli(['status', '--json'], { env: { CONNECT_URL: fake.url } });
+    expect(JSON.parse(healthy.stdout)).toMatchObject({ clusters: [{ health: { status: 'healthy' } }], summary: { unhealthy: 0 } });
+    expect(fake.requests.map((q) => q.url)).toContain('/health');
+    const text = await cli(['status'], { env: { CONNECT_URL: fake.url } });
+    expect(text.stdout).not.toMatch(/^  WORKER /m);
+    expect(text.stdout).toContain('1 connector(s), 0 with failures, 0 cluster(s) unreachable\n');
+    fake.health = undefined;
+    const old = await cli(['status', '--json'], { env: { CONNECT_URL: fake.url } });
+    expect(old.code).toBe(0);
+    expect(JSON.parse(old.stdout).clusters[0]).not.toHaveProperty('health');
+  });
+
   it('exits 1 when a cluster cannot be reached', async () => {
     const r = await cli(['status', '--json'], { env: { CONNECT_URL: 'http://127.0.0.1:1', CONNECT_WATCHDOG_REQUEST_RETRIES: '0' } });
     expect(r.code).toBe(1);

@@ -184,3 +184,27 @@ describe('network failures', () => {
     expect(s.seen).toHaveLength(1);
   });
 });
+
+describe('GET /health on the wire', () => {
+  it('waits longer than the cluster\'s timeout (a worker whose herder is stuck holds it 10 s, then answers 500), and no answer in time is an answer', async () => {
+    let delay = 0;
+    const s = await server((_req, res) => {
+      setTimeout(() => {
+        res.statusCode = 500;
+        res.setHeader('content-type', 'application/json');
+        res.end('{"status":"unhealthy","message":"The worker is currently ensuring membership in the cluster."}');
+      }, delay);
+    });
+    const c = client(s.url, { timeout: 100 });
+    delay = 1_500; // well beyond the cluster's 100 ms (undici's timers are coarse): the health read's own timeout applies
+    expect(await c.health(undefined, 3_000)).toEqual({ status: 'unhealthy', message: 'The worker is currently ensuring membership in the cluster.' });
+    delay = 2_000;
+    expect(await c.health(undefined, 200)).toEqual({ status: 'no-answer', message: 'no answer to GET /health within 0.2 s' });
+  });
+
+  it('a caller\'s abort is an abort, not a health', async () => {
+    const s = await server(() => undefined); // never answers
+    const err = await failure(client(s.url).health(AbortSignal.timeout(50), 5_000));
+    expect(err.code).toBe('ABORTED');
+  });
+});

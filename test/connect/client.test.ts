@@ -1223,3 +1223,33 @@ describe('version', () => {
     expect(await failure(client().version())).toMatchObject({ code: 'BAD_BODY', field: 'root.version' });
   });
 });
+
+describe('health (GET /health, Connect >= 3.9)', () => {
+  it('reads what the worker says of itself: healthy, and unhealthy with the herder\'s stage (a real 4.3.1 worker in a broker outage)', async () => {
+    nock(URL_)
+      .get('/health').reply(200, fixtureText('health-200.json'), { 'content-type': 'application/json' })
+      .get('/health').reply(500, fixtureText('real-broker-health-500-stopping-tasks.json'), { 'content-type': 'application/json' });
+    const c = client();
+    expect(await c.health()).toEqual({ status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' });
+    expect(await c.health()).toEqual({ status: 'unhealthy', message: expect.stringContaining('The worker is currently stopping 3 and 3 tasks') });
+  });
+
+  it('a 503 is starting, a body that is not Connect\'s goes by the HTTP status, a 404 (before 3.9) is no answer at all', async () => {
+    nock(URL_)
+      .get('/health').reply(503, { status: 'starting', message: 'Worker is still starting up.' })
+      .get('/health').reply(500, '<html>proxy error</html>', { 'content-type': 'text/html' })
+      .get('/health').reply(200, '')
+      .get('/health').reply(404, { error_code: 404, message: 'HTTP 404 Not Found' });
+    const c = client();
+    expect(await c.health()).toEqual({ status: 'starting', message: 'Worker is still starting up.' });
+    expect(await c.health()).toEqual({ status: 'unhealthy', message: 'HTTP 500' });
+    expect(await c.health()).toEqual({ status: 'healthy', message: 'HTTP 200' });
+    expect(await c.health()).toBeUndefined();
+  });
+
+  it('is not retried, and an error status other than 500 and 503 throws like any read', async () => {
+    nock(URL_).get('/health').reply(401, { error_code: 401, message: 'Unauthorized' });
+    expect(await failure(client({}, { retries: 2 }).health())).toMatchObject({ code: 'HTTP', status: 401 });
+    expect(nock.isDone()).toBe(true);
+  });
+});

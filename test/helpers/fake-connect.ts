@@ -42,6 +42,11 @@ export class FakeConnect {
   legacy = false;
   /** Answer like a worker older than 3.5: no offsets endpoint (Jersey's own 404). */
   noOffsetsEndpoint = false;
+  /** The answer to GET /health (a 4.3.1 worker's healthy one by default); undefined: 404, a worker before 3.9. */
+  health: { readonly code: number; readonly body?: unknown; readonly delayMs?: number } | undefined = {
+    code: 200,
+    body: { status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' },
+  };
   /** What a restart does to FAILED entries: 'running' heals them, 'failed' leaves them FAILED. */
   restartEffect: 'running' | 'failed' = 'running';
   interceptors: Interceptor[] = [];
@@ -131,6 +136,12 @@ export class FakeConnect {
     const url = new URL(req.url ?? '/', 'http://x');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (req.method === 'GET' && parts.length === 0) return this.json(res, 200, { version: this.version, commit: 'fake', kafka_cluster_id: 'fake' });
+    if (req.method === 'GET' && parts.length === 1 && parts[0] === 'health' && this.health !== undefined) {
+      const { code, body, delayMs } = this.health;
+      if (delayMs === undefined) return this.json(res, code, body);
+      setTimeout(() => this.json(res, code, body), delayMs).unref();
+      return;
+    }
     if (parts[0] !== 'connectors') return this.json(res, 404, { error_code: 404, message: 'HTTP 404 Not Found' });
     if (req.method === 'GET' && parts.length === 1) {
       const expand = url.searchParams.getAll('expand');
