@@ -514,6 +514,8 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
   if (props.heal.backoff.max < props.heal.backoff.initial) throw new ConfigError('heal.backoff.max', 'must not be below heal.backoff.initial');
   // Below it, one read finding the offsets as the read before would page: a single missed flush.
   if (props.heal.stall.after < props.heal.stall.checkInterval) throw new ConfigError('heal.stall.after', 'must not be below heal.stall.checkInterval');
+  // Below it, the first unhealthy answer (a rebalance's few seconds) would page.
+  if (props.heal.health.after < props.heal.health.checkInterval) throw new ConfigError('heal.health.after', 'must not be below heal.health.checkInterval');
   return {
     clusters,
     pollInterval: props.pollInterval,

@@ -311,6 +311,20 @@ export const schema = {
         env: `${ENV_PREFIX}HEAL_STALL_CHECK_INTERVAL`,
       },
     },
+    health: {
+      checkInterval: {
+        doc: `How often the worker at each cluster's url is asked GET /health (Kafka Connect 3.9 or later; a worker without it is not asked again until its version changes), beside the polls, never delaying one: a worker cut off from the Kafka brokers stops every task while its status listing still reads RUNNING, and only its health says so. 0: never ${durationDoc}.`,
+        format: FORMAT.nonNegativeDuration,
+        default: 60_000,
+        env: `${ENV_PREFIX}HEAL_HEALTH_CHECK_INTERVAL`,
+      },
+      after: {
+        doc: `Page (worker-unhealthy, critical) a worker that has said it is not healthy (or not answered GET /health in 15 s) at every read for this long; resolved at its first healthy answer. A rebalance makes a worker unhealthy for seconds; a broker outage for as long as it lasts ${durationDoc}.`,
+        format: FORMAT.positiveDuration,
+        default: 300_000,
+        env: `${ENV_PREFIX}HEAL_HEALTH_AFTER`,
+      },
+    },
   },
   maintenance: {
     doc:

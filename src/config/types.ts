@@ -58,6 +58,8 @@ export interface HealConfig {
   readonly confirmDelay: number;
   /** Stalled sources (heal/stall.ts): connectors is a regular expression on names, '' = none. */
   readonly stall: { readonly connectors: string; readonly after: number; readonly checkInterval: number };
+  /** The workers' own health (heal/health.ts): checkInterval 0 = never read. */
+  readonly health: { readonly checkInterval: number; readonly after: number };
 }
 
 export interface WatchdogConfig {

@@ -1,12 +1,13 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import type { Classifier, FailureClass } from '../classify/types.js';
 import type { ConnectClient, OffsetsAnswer } from '../connect/client.js';
-import type { ClusterSnapshot } from '../connect/types.js';
+import type { ClusterSnapshot, WorkerHealth } from '../connect/types.js';
 import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { redactUrl } from '../config/load.js';
 import type { EscalationEvent, Incident } from '../escalate/types.js';
 import { applyOutcome, decide, endpointsToProbe } from '../heal/policy.js';
 import { judgeStalls, stallCandidates } from '../heal/stall.js';
+import { judgeHealth } from '../heal/health.js';
 import { mapBounded } from '../connect/bounded.js';
 import { isConnectError, isTimeout } from '../connect/errors.js';
 import { DEADLINE_FACTOR } from '../connect/transport.js';
@@ -80,6 +81,16 @@ export class ClusterLoop {
   private offsetsUnsupported: { readonly version: string | undefined } | undefined;
   /** The offset reads that failed at the last check (connectors and codes), when last warned of. */
   private offsetReadsFailing: { readonly key: string; readonly at: number } | undefined;
+  /** The answer of the last health read (GET /health), until a poll hands it to judgeHealth. */
+  private healthAnswer: WorkerHealth | 'unsupported' | undefined;
+  /** A health read in flight: never awaited by a daemon's poll (the worker holds it 10 s when unhealthy). */
+  private healthRead: Promise<void> | undefined;
+  /** When the last health read started (heal.health.checkInterval). */
+  private healthReadAt: number | undefined;
+  /** The worker version that answered that it has no GET /health, if one did. */
+  private healthUnsupported: { readonly version: string | undefined } | undefined;
+  /** host:port of the cluster's url: the worker whose health is read. */
+  private readonly healthOf: string;
   /** Polls failing in a row: the error last warned of, since when, how many, and when last logged. */
   private failing: { readonly err: string; readonly since: number; readonly polls: number; readonly loggedAt: number } | undefined;
   /** The unreadable connectors last logged (name and problem), so that each change is logged once, not every poll. */
@@ -90,6 +101,7 @@ export class ClusterLoop {
     initial: HealState,
   ) {
     this.state = initial;
+    this.healthOf = new URL(deps.cluster.url).host;
   }
 
   get name(): string {
@@ -98,6 +110,11 @@ export class ClusterLoop {
 
   get healState(): HealState {
     return this.state;
+  }
+
+  /** Resolves once the health read in flight, if any, has been recorded (for tests and a clean stop). */
+  async healthReadSettled(): Promise<void> {
+    await this.healthRead;
   }
 
   /** After the n-th restart in a row refused as a rebalance: the backoff of the n-th restart. */
@@ -124,6 +141,9 @@ export class ClusterLoop {
     const { cluster, client, metrics, config, classify } = this.deps;
     const log = this.deps.logger.child({ cluster: cluster.name });
     const started = this.deps.now();
+    // A one-shot pass has no later poll to hand the answer to: it reads the health beside the listing and
+    // waits for it before judging (its process is gone by the next run; state keeps since when).
+    if (oneShot) this.readHealth(undefined, log, signal, true);
     let snapshot: ClusterSnapshot;
     try {
       snapshot = await client.snapshot(signal);
@@ -135,6 +155,7 @@ export class ClusterLoop {
       return { ok: false, actions: [] };
     }
     metrics.observePoll(cluster.name, 'ok', (this.deps.now() - started) / 1000, this.deps.now());
+    if (!oneShot) this.readHealth(snapshot.version, log, signal, false);
     if (this.failing !== undefined) {
       log.info({ failedPolls: this.failing.polls, failingForMs: Math.max(0, this.deps.now() - this.failing.since) }, 'poll succeeds again');
       this.failing = undefined;
@@ -175,8 +196,13 @@ export class ClusterLoop {
       ...(this.previous !== undefined && { previous: this.previous }),
     });
     const stalls = judgeStalls({ state: decision.state, snapshot, reads: offsets.reads, failedReads: offsets.failed, config: config.heal.stall, now, owns, inMaintenance });
-    const actions = stalls.actions.length === 0 ? decision.actions : [...decision.actions, ...stalls.actions];
-    this.state = stalls.state;
+    if (oneShot) await this.healthRead;
+    const answer = this.healthAnswer;
+    this.healthAnswer = undefined;
+    const health = judgeHealth({ state: stalls.state, cluster: cluster.name, answer, workerId: this.healthOf, config: config.heal.health, now, inMaintenance: inMaintenance('*') });
+    const judged = [...stalls.actions, ...health.actions];
+    const actions = judged.length === 0 ? decision.actions : [...decision.actions, ...judged];
+    this.state = health.state;
     this.previous = snapshot;
     metrics.observeOffsets(cluster.name, Object.values(this.state.offsets ?? {}).filter((m) => m.cluster === cluster.name));
 
@@ -240,6 +266,47 @@ export class ClusterLoop {
       'poll done',
     );
     return { ok: true, snapshot, actions };
+  }
+
+  /**
+   * Starts a read of the worker's health (heal.health), at most every heal.health.checkInterval and one at
+   * a time, beside the polls: the worker holds GET /health 10 s when its herder is stuck. The answer waits
+   * for the next poll's judgeHealth. A worker without GET /health (before 3.9) is not asked again until its
+   * version changes. A one-shot pass asks once, whatever was answered before.
+   */
+  private readHealth(version: string | undefined, log: Logger, signal: AbortSignal | undefined, oneShot: boolean): void {
+    const { checkInterval } = this.deps.config.heal.health;
+    const now = this.deps.now();
+    if (checkInterval === 0 || this.healthRead !== undefined) return;
+    if (!oneShot && this.healthReadAt !== undefined && within(now, this.healthReadAt, checkInterval)) return;
+    if (!oneShot && this.healthUnsupported !== undefined && this.healthUnsupported.version === version) return;
+    this.healthReadAt = now;
+    this.healthRead = this.deps.client
+      .health(signal)
+      .then(
+        (answer) => this.recordHealth(answer, version, log),
+        // Unreachable, refused or cut: the polls say so (cluster_up); what the worker said last stands.
+        (err: unknown) => log.debug({ code: isConnectError(err) ? err.code : undefined }, 'could not read the worker health'),
+      )
+      .finally(() => {
+        this.healthRead = undefined;
+      });
+  }
+
+  private recordHealth(answer: WorkerHealth | undefined, version: string | undefined, log: Logger): void {
+    const cluster = this.deps.cluster.name;
+    const before = this.state.health?.[cluster];
+    this.deps.metrics.observeHealth(cluster, answer?.status);
+    if (answer === undefined) {
+      if (this.healthUnsupported === undefined || this.healthUnsupported.version !== version) log.info({ version }, 'this worker has no GET /health (Kafka Connect 3.9 or later): heal.health cannot watch it');
+      this.healthUnsupported = { version };
+      this.healthAnswer = 'unsupported';
+      return;
+    }
+    this.healthAnswer = answer;
+    const was = before === undefined || before.status === 'healthy';
+    if (answer.status !== 'healthy' && was) log.warn({ worker: this.healthOf, health: answer.status, message: answer.message }, 'the worker says it is not healthy: its connectors and tasks may be stopped while they read RUNNING');
+    else if (answer.status === 'healthy' && !was) log.info({ worker: this.healthOf, unhealthyForMs: Math.max(0, this.deps.now() - before.since) }, 'the worker is healthy again');
   }
 
   /**

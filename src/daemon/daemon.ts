@@ -7,7 +7,7 @@ import { Heartbeat } from '../escalate/heartbeat.js';
 import { Outbox } from '../escalate/outbox.js';
 import { isQuiet } from '../heal/observe.js';
 import { forgetCluster } from '../heal/policy.js';
-import { EMPTY_HEAL_STATE, type BudgetState, type HealState, type OffsetsMemory, type SubjectState } from '../heal/types.js';
+import { EMPTY_HEAL_STATE, type BudgetState, type HealState, type HealthMemory, type OffsetsMemory, type SubjectState } from '../heal/types.js';
 import type { Incident } from '../escalate/types.js';
 import type { Logger } from '../log/logger.js';
 import { WatchdogMetrics } from '../metrics/metrics.js';
@@ -32,6 +32,7 @@ function sliceFor(state: HealState, cluster: string): HealState {
     incidents: mine(state.incidents),
     budgets: Object.fromEntries(Object.entries(state.budgets).filter(([k]) => k === cluster)),
     ...(state.offsets !== undefined && { offsets: mine(state.offsets) }),
+    ...(state.health !== undefined && { health: mine(state.health) }),
   };
 }
 
@@ -40,6 +41,7 @@ export function merge(states: Iterable<HealState>): HealState {
   const incidents: Record<string, Incident> = {};
   const budgets: Record<string, BudgetState> = {};
   const offsets: Record<string, OffsetsMemory> = {};
+  const health: Record<string, HealthMemory> = {};
   for (const s of states) {
     // decide() keeps quiet subjects (RUNNING, nothing remembered) out of state while the previous snapshot
     // lists their worker; the few it keeps (a task under a paused connector, one listed without a worker)
@@ -49,8 +51,9 @@ export function merge(states: Iterable<HealState>): HealState {
     Object.assign(incidents, s.incidents);
     Object.assign(budgets, s.budgets);
     Object.assign(offsets, s.offsets);
+    Object.assign(health, s.health);
   }
-  return { subjects, incidents, budgets, ...(Object.keys(offsets).length > 0 && { offsets }) };
+  return { subjects, incidents, budgets, ...(Object.keys(offsets).length > 0 && { offsets }), ...(Object.keys(health).length > 0 && { health }) };
 }
 
 /**

@@ -4,9 +4,9 @@ import type { Severity } from '../config/schema.js';
 /**
  * What an incident is about: a failure class for a FAILED subject, or one of the conditions
  * that restarts cannot fix (long UNASSIGNED, repeated rebalancing, many connectors failing at once, a
- * source RUNNING whose offsets do not move).
+ * source RUNNING whose offsets do not move, a worker that says it is not healthy).
  */
-export const INCIDENT_CLASSES = [...FAILURE_CLASSES, 'unassigned', 'rebalancing', 'cluster-outage', 'stalled'] as const;
+export const INCIDENT_CLASSES = [...FAILURE_CLASSES, 'unassigned', 'rebalancing', 'cluster-outage', 'stalled', 'worker-unhealthy'] as const;
 export type IncidentClass = (typeof INCIDENT_CLASSES)[number];
 
 /** Plain data; persisted in the state file and sent (scrubbed) to sinks. */
@@ -47,7 +47,7 @@ export interface EscalationEvent {
   readonly at: number;
   /** The Connect worker's base URL of this cluster, without credentials, for statusUrl. */
   readonly clusterUrl: string;
-  /** Resolve events: why it is over (recovered, deleted, assigned, settled, outage-over, cluster-removed). */
+  /** Resolve events: why it is over (recovered, deleted, assigned, settled, outage-over, healthy, cluster-removed, …). */
   readonly resolution?: string;
 }
 

@@ -679,7 +679,9 @@ export function decide(input: DecideInput): Decision {
   for (const inc of incidents.values()) {
     if (inc.cluster !== cluster) continue;
     if (inc.connector === '*') {
-      if (inc.class === 'cluster-outage' && !inConnectionStreak() && !inMaintenance('*')) resolve(inc, 'outage-over');
+      // The other cluster-wide incident, worker-unhealthy, is judgeHealth's (health.ts).
+      if (inc.class !== 'cluster-outage') continue;
+      if (!inConnectionStreak() && !inMaintenance('*')) resolve(inc, 'outage-over');
       else if (inConnectionStreak()) incidents.set(inc.key, touchIncident(inc, now, inc.attempts, inc.workerId));
       continue;
     }
@@ -696,6 +698,7 @@ export function decide(input: DecideInput): Decision {
       incidents: Object.fromEntries(incidents),
       budgets: { ...input.state.budgets, [cluster]: budget },
       ...(input.state.offsets !== undefined && { offsets: input.state.offsets }), // judgeStalls' (stall.ts)
+      ...(input.state.health !== undefined && { health: input.state.health }), // judgeHealth's (health.ts)
     },
   };
 }
@@ -711,6 +714,8 @@ function isOver(cls: IncidentClass, s: SubjectState, config: HealConfig, now: nu
       return undefined; // cluster-wide, handled by the caller
     case 'stalled':
       return undefined; // judged on offsets, by judgeStalls (stall.ts)
+    case 'worker-unhealthy':
+      return undefined; // cluster-wide, judged on GET /health by judgeHealth (health.ts)
   }
 }
 
@@ -786,6 +791,7 @@ export function forgetCluster(state: HealState, cluster: string, now: number): D
       incidents: keep(state.incidents),
       budgets: Object.fromEntries(Object.entries(state.budgets).filter(([k]) => k !== cluster)),
       ...(state.offsets !== undefined && { offsets: keep(state.offsets) }),
+      ...(state.health !== undefined && { health: keep(state.health) }),
     },
   };
 }

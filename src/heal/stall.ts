@@ -142,9 +142,9 @@ export function judgeStalls(input: StallInput): StallDecision {
     if (m !== undefined && m.readFailed !== true) offsets[key] = { ...m, readFailed: true };
   }
 
-  const { subjects, budgets } = input.state;
+  const { subjects, budgets, health } = input.state;
   return {
     actions,
-    state: { subjects, incidents: Object.fromEntries(incidents), budgets, ...(Object.keys(offsets).length > 0 && { offsets }) },
+    state: { subjects, incidents: Object.fromEntries(incidents), budgets, ...(Object.keys(offsets).length > 0 && { offsets }), ...(health !== undefined && { health }) },
   };
 }

@@ -25,6 +25,7 @@ export type ResolveReason =
   | 'flowing' // a stalled source's offsets moved again
   | 'not-running' // a stalled source is no longer RUNNING (paused, stopped, failed: no stall to speak of)
   | 'unwatched' // heal.stall.connectors no longer names a stalled source
+  | 'healthy' // the worker said it is healthy again (GET /health)
   | 'deleted' // the connector (or task) no longer exists
   | 'cluster-removed'; // the cluster was removed from the configuration
 
@@ -157,6 +158,16 @@ export interface OffsetsMemory {
   readonly readFailed?: true;
 }
 
+/** What the health check remembers of a cluster's worker (health.ts). Plain data, persisted. */
+export interface HealthMemory {
+  readonly cluster: string;
+  /** The last answer to GET /health (WorkerHealth). */
+  readonly status: 'healthy' | 'starting' | 'unhealthy' | 'no-answer';
+  readonly message: string;
+  /** Epoch ms of the first answer of the current run of healthy, or of not healthy, answers. */
+  readonly since: number;
+}
+
 export interface BudgetState {
   readonly tokens: number;
   readonly updatedAt: number;
@@ -171,6 +182,8 @@ export interface HealState {
   readonly budgets: Readonly<Record<string, BudgetState>>;
   /** Watched source connectors' offsets, keyed by `${cluster}/${connector}`; absent when none are watched. */
   readonly offsets?: Readonly<Record<string, OffsetsMemory>>;
+  /** Each cluster's worker health, keyed by cluster; absent when none is known. */
+  readonly health?: Readonly<Record<string, HealthMemory>>;
 }
 
 export const EMPTY_HEAL_STATE: HealState = { subjects: {}, incidents: {}, budgets: {} };

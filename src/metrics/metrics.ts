@@ -11,7 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { FAILURE_CLASSES } from '../classify/types.js';
 import type { FailureClass } from '../classify/types.js';
 import { STATES } from '../connect/types.js';
-import type { ClusterSnapshot, State } from '../connect/types.js';
+import type { ClusterSnapshot, State, WorkerHealth } from '../connect/types.js';
 import { INCIDENT_CLASSES, type Incident, type IncidentClass } from '../escalate/types.js';
 import type { OffsetsMemory, RestartTarget } from '../heal/types.js';
 
@@ -81,6 +81,7 @@ export class WatchdogMetrics {
   private readonly polls: Counter<'cluster' | 'outcome'>;
   private readonly pollDuration: Histogram<'cluster'>;
   private readonly clusterUp: Gauge<'cluster'>;
+  private readonly workerHealthy: Gauge<'cluster'>;
   private readonly lastSuccess: Gauge<'cluster'>;
   private readonly certificateExpiry: Gauge<'cluster' | 'certificate'>;
   private readonly offsetsMoved: Gauge<'cluster' | 'connector'>;
@@ -179,6 +180,12 @@ export class WatchdogMetrics {
       labelNames: ['cluster'],
       registers,
     });
+    this.workerHealthy = new Gauge({
+      name: `${p}worker_healthy`,
+      help: "1 if the worker at the cluster's url last answered GET /health healthy, 0 if it answered unhealthy or starting or did not answer in time (heal.health). Absent before the first answer, and for a worker without GET /health (before Kafka Connect 3.9).",
+      labelNames: ['cluster'],
+      registers,
+    });
     this.lastSuccess = new Gauge({
       name: `${p}last_successful_poll_timestamp_seconds`,
       help: 'Unix time of the last successful poll of the cluster.',
@@ -225,6 +232,12 @@ export class WatchdogMetrics {
     this.pollDuration.observe({ cluster }, seconds);
     this.clusterUp.set({ cluster }, outcome === 'ok' ? 1 : 0);
     if (outcome === 'ok') this.lastSuccess.set({ cluster }, at / 1000);
+  }
+
+  /** The worker's last health answer (heal.health); undefined: none to show (no GET /health). */
+  observeHealth(cluster: string, status: WorkerHealth['status'] | undefined): void {
+    if (status === undefined) this.workerHealthy.remove({ cluster });
+    else this.workerHealthy.set({ cluster }, status === 'healthy' ? 1 : 0);
   }
 
   /**
@@ -373,6 +386,7 @@ export class WatchdogMetrics {
     for (const outcome of POLL_OUTCOMES) this.polls.remove({ cluster, outcome });
     this.pollDuration.remove({ cluster });
     this.clusterUp.remove({ cluster });
+    this.workerHealthy.remove({ cluster });
     this.lastSuccess.remove({ cluster });
     for (const certificate of CERTIFICATES) this.certificateExpiry.remove({ cluster, certificate });
     this.observeOffsets(cluster, []);

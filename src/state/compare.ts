@@ -44,6 +44,7 @@ export function onlyTimestampsMoved(next: StateContent, last: StateContent): boo
     sameRecord(record(next.heal.subjects), record(last.heal.subjects), []) &&
     sameRecord(record(next.heal.incidents), record(last.heal.incidents), ['lastSeen']) &&
     sameRecord(record(next.heal.budgets), record(last.heal.budgets), ['updatedAt']) &&
+    sameRecord(record(next.heal.health ?? {}), record(last.heal.health ?? {}), []) &&
     sameValue(next.outbox, last.outbox) &&
     next.routes === last.routes
   );

@@ -89,9 +89,10 @@ export class StateEncoder {
     this.subjects.encode(doc.heal.subjects as unknown as Readonly<Record<string, Entry>>, out);
     out.push(Buffer.from('},"incidents":{'));
     this.incidents.encode(doc.heal.incidents as unknown as Readonly<Record<string, Entry>>, out);
-    // The offsets remembered are a few watched sources at most: encoded whole.
+    // The offsets remembered are a few watched sources at most, the health one entry per cluster: encoded whole.
     const offsets = doc.heal.offsets === undefined ? '' : `,"offsets":${JSON.stringify(doc.heal.offsets)}`;
-    out.push(Buffer.from(`},"budgets":${JSON.stringify(doc.heal.budgets)}${offsets}},"outbox":${JSON.stringify(doc.outbox ?? [])}${doc.routes === undefined ? '' : `,"routes":${JSON.stringify(doc.routes)}`}}`));
+    const health = doc.heal.health === undefined ? '' : `,"health":${JSON.stringify(doc.heal.health)}`;
+    out.push(Buffer.from(`},"budgets":${JSON.stringify(doc.heal.budgets)}${offsets}${health}},"outbox":${JSON.stringify(doc.outbox ?? [])}${doc.routes === undefined ? '' : `,"routes":${JSON.stringify(doc.routes)}`}}`));
     return out;
   }
 }

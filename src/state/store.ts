@@ -25,6 +25,7 @@ export interface PersistedState {
 }
 
 const isTimes = (v: unknown): boolean => Array.isArray(v) && v.every(isTime);
+const HEALTH_STATUSES: readonly string[] = ['healthy', 'starting', 'unhealthy', 'no-answer'];
 
 /** Every field decide() reads, of the type it reads it as: a hand-edited or foreign entry must not crash a poll. */
 function isSubject(e: Record<string, unknown>): boolean {
@@ -57,11 +58,13 @@ function parseHealState(v: unknown): HealState {
       }))
     : {};
   const offsets = pick(v['offsets'], (e) => isStr(e['cluster']) && isStr(e['connector']) && isStr(e['digest']) && isTime(e['movedAt']) && (e['readFailed'] === undefined || e['readFailed'] === true)) as NonNullable<HealState['offsets']>;
+  const health = pick(v['health'], (e) => isStr(e['cluster']) && HEALTH_STATUSES.includes(e['status'] as string) && isStr(e['message']) && isTime(e['since'])) as NonNullable<HealState['health']>;
   return {
     subjects: pick(v['subjects'], isSubject) as HealState['subjects'],
     incidents,
     budgets: pick(v['budgets'], (e) => isTime(e['tokens']) && isTime(e['updatedAt'])) as HealState['budgets'],
     ...(Object.keys(offsets).length > 0 && { offsets }),
+    ...(Object.keys(health).length > 0 && { health }),
   };
 }
 

@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import type { ConnectClient } from '../../src/connect/client.js';
-import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector } from '../../src/connect/types.js';
+import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector, WorkerHealth } from '../../src/connect/types.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ClusterLoop } from '../../src/daemon/cluster-loop.js';
 import type { EscalationEvent } from '../../src/escalate/types.js';
@@ -38,6 +38,7 @@ function loopOver(
     logger = silentLogger(),
     unreadable = () => [],
     env = {},
+    health = async () => ({ status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' }),
   }: {
     dryRun?: boolean;
     escalate?: (events: readonly EscalationEvent[]) => void;
@@ -45,6 +46,7 @@ function loopOver(
     logger?: Logger;
     unreadable?: () => readonly UnreadableConnector[];
     env?: Record<string, string>;
+    health?: () => Promise<WorkerHealth | undefined>;
   } = {},
 ) {
   const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1', ...env }, overrides: { dryRun } });
@@ -52,6 +54,7 @@ function loopOver(
   let clock = Date.parse('2026-11-25T10:00:00Z');
   const client = {
     snapshot: async (): Promise<ClusterSnapshot> => ({ cluster: cluster.name, at: clock, connectors: connectors(), ...(unreadable().length > 0 && { unreadable: unreadable() }) }),
+    health,
   } as unknown as ConnectClient;
   const metrics = new WatchdogMetrics({ defaultMetrics: false, clusters: [cluster.name] });
   const loop = new ClusterLoop(
@@ -71,6 +74,76 @@ function loopOver(
   );
   return { loop, metrics, advance: (ms: number) => (clock += ms) };
 }
+
+describe('ClusterLoop reading the worker health (heal.health)', () => {
+  const UNHEALTHY: WorkerHealth = { status: 'unhealthy', message: 'Worker was unable to handle this request and may be unable to handle other requests. The worker is currently ensuring membership in the cluster, which began at 2026-11-25T10:00:00.000Z.' };
+
+  it('never makes a poll wait for the answer (the worker holds it 10 s): the next poll judges it; pages after heal.health.after, resolves when healthy', async () => {
+    const lines: { level: number; msg: string; health?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    const events: EscalationEvent[] = [];
+    let answer: WorkerHealth = UNHEALTHY;
+    let release: () => void = () => {};
+    let reads = 0;
+    // Each answer comes only when the test releases it.
+    const health = () => {
+      reads++;
+      return new Promise<WorkerHealth>((resolve) => (release = () => resolve(answer)));
+    };
+    const { loop, metrics, advance } = loopOver(() => listing('RUNNING'), undefined, { logger, health, escalate: (e) => events.push(...e), dryRun: false });
+    const first = await loop.poll();
+    expect(first.ok).toBe(true); // answered while the health read still waits
+    expect(reads).toBe(1);
+    release();
+    await loop.healthReadSettled();
+    expect(await gauge(metrics, 'connect_watchdog_worker_healthy', { cluster: 'default' })).toBe(0);
+    expect(lines.map((l) => [l.msg, l.health])).toEqual([['the worker says it is not healthy: its connectors and tasks may be stopped while they read RUNNING', 'unhealthy']]);
+    // Polls every 10 s, a read every heal.health.checkInterval (1 min), each answered at once.
+    for (let poll = 1; poll <= 31; poll++) {
+      advance(10_000);
+      await loop.poll();
+      release();
+      await loop.healthReadSettled();
+    }
+    expect(reads).toBe(6);
+    expect(events.map((e) => [e.event, e.incident.class, e.incident.severity, e.incident.connector])).toEqual([['trigger', 'worker-unhealthy', 'critical', '*']]);
+    expect(events[0]!.incident.rootCause).toBe(UNHEALTHY.message);
+    expect(events[0]!.incident.workerId).toBe('127.0.0.1:1');
+    answer = { status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' };
+    advance(60_000);
+    await loop.poll(); // starts the read
+    release();
+    await loop.healthReadSettled();
+    advance(10_000);
+    await loop.poll(); // judges it
+    expect(events.map((e) => [e.event, e.resolution])).toEqual([['trigger', undefined], ['resolve', 'healthy']]);
+    expect(await gauge(metrics, 'connect_watchdog_worker_healthy', { cluster: 'default' })).toBe(1);
+    const said = lines.map((l) => l.msg).filter((m) => m.startsWith('the worker'));
+    expect(said).toEqual(['the worker says it is not healthy: its connectors and tasks may be stopped while they read RUNNING', 'the worker is healthy again']);
+  });
+
+  it('asks a worker without GET /health (before 3.9) no more, says so once, and shows no gauge; reads nothing with checkInterval 0', async () => {
+    const lines: { msg: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    let reads = 0;
+    const health = async () => {
+      reads++;
+      return undefined;
+    };
+    const old = loopOver(() => listing('RUNNING'), undefined, { logger, health });
+    for (let poll = 0; poll < 20; poll++, old.advance(10_000)) {
+      await old.loop.poll();
+      await old.loop.healthReadSettled();
+    }
+    expect(reads).toBe(1);
+    expect(lines.map((l) => l.msg)).toEqual(['this worker has no GET /health (Kafka Connect 3.9 or later): heal.health cannot watch it']);
+    expect(await gauge(old.metrics, 'connect_watchdog_worker_healthy', { cluster: 'default' })).toBeUndefined();
+    reads = 0;
+    const off = loopOver(() => listing('RUNNING'), undefined, { health, env: { CONNECT_WATCHDOG_HEAL_HEALTH_CHECK_INTERVAL: '0' } });
+    for (let poll = 0; poll < 10; poll++, off.advance(60_000)) await off.loop.poll();
+    expect(reads).toBe(0);
+  });
+});
 
 describe('ClusterLoop state saves', () => {
   it('are routine (written at most every 30 s) unless the poll paged or resolved something', async () => {
@@ -256,6 +329,7 @@ describe('ClusterLoop confirming a restart', () => {
       snapshot: async (): Promise<ClusterSnapshot> => ({ cluster: cluster.name, at: 0, connectors: [failed] }),
       restartConnector: async () => ({ body: restarting }),
       status: async () => restarting,
+      health: async () => ({ status: 'healthy', message: 'ok' }),
     } as unknown as ConnectClient;
     const loop = new ClusterLoop(
       {

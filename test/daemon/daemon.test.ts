@@ -422,6 +422,36 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(fake.posts).toEqual([]);
   });
 
+  describe('the worker health (heal.health)', () => {
+    const outage = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/connect/real-broker-health-500-stopping-tasks.json'), 'utf8')) as unknown;
+
+    it('pages a worker unhealthy for heal.health.after from cron (a new process each run, the state file carrying since when), and resolves it when healthy', async () => {
+      fake.add('pg-orders', {}); // RUNNING, as a worker cut off from the brokers lists it
+      fake.health = { code: 500, body: outage };
+      let last: Daemon | undefined;
+      const run = async () => {
+        last = daemon();
+        await last.init();
+        expect(await once(last)).toBe(true);
+      };
+      for (let minute = 0; minute <= 5; minute++, clock += 60_000) await run();
+      expect(fake.requests.filter((r) => r.url === '/health')).toHaveLength(6);
+      const pages = hook.received as unknown as { event: string; connector: string; class: string; severity: string; rootCause: string; reason: string }[];
+      expect(pages.map((h) => [h.event, h.connector, h.class, h.severity])).toEqual([['trigger', '*', 'worker-unhealthy', 'critical']]);
+      expect(pages[0]!.rootCause).toContain('The worker is currently stopping 3 and 3 tasks');
+      expect(pages[0]!.reason).toContain('answered GET /health unhealthy at every read for 5 min');
+      expect(await last!.metrics.metrics()).toContain('connect_watchdog_worker_healthy{cluster="prod"} 0');
+      expect(fake.posts).toEqual([]); // never acted on
+      fake.health = { code: 200, body: { status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' } };
+      await run();
+      expect(hook.received.map((h) => [h.event, h.class, (h as unknown as { resolution?: string }).resolution])).toEqual([
+        ['trigger', 'worker-unhealthy', undefined],
+        ['resolve', 'worker-unhealthy', 'healthy'],
+      ]);
+      expect(await last!.metrics.metrics()).toContain('connect_watchdog_worker_healthy{cluster="prod"} 1');
+    });
+  });
+
   describe('stalled sources (heal.stall)', () => {
     const offsets = (lsn: number) => [{ partition: { server: 'shop' }, offset: { lsn, txId: 7 } }];
     const stall = (over: Record<string, unknown> = {}) => ({ heal: { confirmDelay: 0, stall: { connectors: '^pg-', after: 300_000, checkInterval: 60_000, ...over } } });

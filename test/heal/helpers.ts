@@ -82,6 +82,7 @@ export const DEFAULTS: HealConfig = {
   probe: { enabled: h.probe.enabled.default, timeout: h.probe.timeout.default },
   confirmDelay: h.confirmDelay.default,
   stall: { connectors: h.stall.connectors.default, after: h.stall.after.default, checkInterval: h.stall.checkInterval.default },
+  health: { checkInterval: h.health.checkInterval.default, after: h.health.after.default },
 };
 
 export function withConfig(patch: Partial<HealConfig>): HealConfig {

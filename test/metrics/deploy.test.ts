@@ -84,7 +84,7 @@ describe('docs/metrics.md', () => {
     const doc = read('docs/metrics.md');
     expect(doc).toContain(read('deploy/prometheus/alerts.yml'));
     const own = typesOf(await sampleMetrics({ defaultMetrics: false }).metrics());
-    expect(own.size).toBe(16);
+    expect(own.size).toBe(17);
     for (const name of own.keys()) expect(doc, name).toContain(`\`${name}\``);
     for (const name of OMITTED_DEFAULT_METRICS) expect(doc).toContain(name);
   });

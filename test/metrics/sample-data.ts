@@ -8,6 +8,7 @@ export function sampleMetrics(options: Pick<WatchdogMetricsOptions, 'defaultMetr
   const at = Date.now();
   m.observePoll('prod', 'ok', 0.042, at);
   m.observePoll('stage', 'error', 10);
+  m.observeHealth('prod', 'healthy');
   m.observeSnapshot(
     {
       cluster: 'prod',

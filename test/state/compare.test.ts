@@ -54,6 +54,7 @@ describe('onlyTimestampsMoved', () => {
     ['a cluster\u2019s budget appeared', content({ budgets: { prod: { tokens: 10, updatedAt: 1_000 }, dr: { tokens: 10, updatedAt: 1_000 } } })],
     ['a delivery was queued', content({}, [delivery, { ...delivery, event: { id: 'e2' } }])],
     ['a delivery failed once more', content({}, [{ ...delivery, attempts: 1 }])],
+    ['the worker said it is not healthy', content({ health: { prod: { cluster: 'prod', status: 'unhealthy', message: 'ensuring membership', since: 31_000 } } })],
   ])('is false when %s', (_what, next) => {
     expect(onlyTimestampsMoved(next, last)).toBe(false);
   });

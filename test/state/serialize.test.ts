@@ -28,6 +28,7 @@ describe('StateEncoder', () => {
       },
       budgets: { prod: { tokens: 2.5, updatedAt: 7 } },
       offsets: { 'prod/a "b"': { cluster: 'prod', connector: 'a "b"', digest: 'Zm9v-YmFy_0123456789ab', movedAt: 11 } },
+      health: { prod: { cluster: 'prod', status: 'unhealthy', message: 'The worker is currently "ensuring membership" in the cluster', since: 13 } },
     };
     const outbox = [{ sink: 'pager', event: { id: 'e1', note: trace } }];
     const encoded = text(new StateEncoder().encode(doc(heal, outbox)));

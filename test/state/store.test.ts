@@ -184,6 +184,13 @@ describe('the state file', () => {
           noDigest: { cluster: 'prod', connector: 'pg', movedAt: 5 },
           badTime: { cluster: 'prod', connector: 'pg', digest: 'abc', movedAt: 'an hour ago' },
         },
+        health: {
+          prod: { cluster: 'prod', status: 'unhealthy', message: '… ensuring membership in the cluster …', since: 5 },
+          stage: { cluster: 'stage', status: 'no-answer', message: 'no answer to GET /health within 15 s', since: 6 },
+          badStatus: { cluster: 'x', status: 'sick', message: '', since: 5 },
+          noSince: { cluster: 'x', status: 'healthy', message: '' },
+          badMessage: { cluster: 'x', status: 'healthy', message: 500, since: 5 },
+        },
       },
     });
     const { heal: back } = parseState(text);
@@ -192,6 +199,7 @@ describe('the state file', () => {
     expect(Object.keys(back.budgets)).toEqual(['prod']);
     expect(Object.keys(back.offsets ?? {})).toEqual(['prod/pg', 'prod/pg-after-a-failed-read']);
     expect(back.offsets?.['prod/pg-after-a-failed-read']?.readFailed).toBe(true);
+    expect(Object.keys(back.health ?? {})).toEqual(['prod', 'stage']);
   });
 
   it('creates the directory of the state file when it is missing', async () => {
