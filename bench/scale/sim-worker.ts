@@ -1,7 +1,9 @@
 /**
  * A simulated Kafka Connect worker, run as a child process (its CPU is not the watchdog's): serves the
  * bodies of bench/scale/cluster.ts on 127.0.0.1 with keep-alive, counts requests and body bytes sent.
- * Restarts are accepted and ignored (the cluster does not change). `GET /__bench/stats` (not counted)
+ * Restarts are accepted and ignored (the cluster does not change). `GET /health` answers healthy, as a
+ * 4.3.1 worker does, counted apart (`health`): the watchdog reads it beside its polls (heal.health), once
+ * a minute of its clock, and a poll does not wait for it. `GET /__bench/stats` (not counted)
  * answers the counters. `GET /__bench/churn?on=1` (not counted) makes every status listing differ from
  * the one before: each fails one more RUNNING task (a real connection trace) and lets the one failed by
  * the listing before recover, the worst case for a poller that skips unchanged listings. Started by bench/scale/run.ts: `fork(sim-worker.js, [tasks])`, then
@@ -19,6 +21,7 @@ const bufs = {
   expandInfo: Buffer.from(cluster.infoExpandBody),
   names: Buffer.from(cluster.namesBody),
   root: Buffer.from(cluster.rootBody),
+  health: Buffer.from(JSON.stringify({ status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' })),
   status: new Map([...cluster.statusBodies].map(([k, v]) => [k, Buffer.from(v)])),
 };
 const notFound = (name: string) => Buffer.from(JSON.stringify({ error_code: 404, message: `Connector ${name} not found` }));
@@ -49,6 +52,7 @@ function churnedListing(): Buffer {
 
 let requests = 0;
 let bytes = 0;
+let health = 0;
 
 function send(res: ServerResponse, status: number, body?: Buffer): void {
   requests += 1;
@@ -73,7 +77,13 @@ const server = createServer((req, res) => {
   }
   if (path === '/__bench/stats') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ requests, bytes }));
+    res.end(JSON.stringify({ requests, bytes, health }));
+    return;
+  }
+  if (path === '/health') {
+    health += 1;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': bufs.health.length });
+    res.end(bufs.health);
     return;
   }
   if (req.method === 'POST') {
