@@ -283,6 +283,14 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Check that PostgreSQL is up and reachable from the worker (host, port, network policy); the watchdog restarts the task under backoff meanwhile.',
   },
   {
+    name: 'pgoutput-publication-missing',
+    class: 'config',
+    tier: 'specific',
+    message: /publication "[^"\n]{1,200}" does not exist[^\n]{0,100}\n[^\n]{0,20}Where: slot "[^"\n]{1,200}", output plugin "pgoutput"/,
+    why: 'the publication was dropped while the replication slot still had changes to decode: pgoutput reads it with the catalog as it was at each change, so re-creating the publication does not heal the slot\'s position and every restart fails at the same LSN',
+    hint: 'Re-create the publication (publication.name) if it is meant to exist, then move the connector to a fresh slot: a new slot.name (drop the old one with pg_drop_replication_slot) with snapshot.mode=when_needed, which snapshots the tables again; snapshot.mode=when_needed alone does not help while the old slot exists.',
+  },
+  {
     name: 'postgres-undefined-object',
     class: 'config',
     tier: 'specific',
@@ -335,7 +343,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     class: 'config',
     tier: 'specific',
     message: /is trying to read (?:change stream|binlog|the transaction log)[\s\S]*no longer available on the server|no longer available on the server\. Reconfigure the connector|Could not find first log file name in binary log index file|do not contain the offset scn|requested WAL segment \S+ has already been removed/i,
-    why: 'the stored source offset points at a log position the database no longer has (purged binlog/WAL, or a connector name reused with old offsets); every restart reads the same offset',
+    why: 'the stored source offset points at a log position the database no longer has (purged binlog/WAL, a PostgreSQL replication slot dropped under the connector, or a connector name reused with old offsets); every restart reads the same offset',
     hint: 'Reconfigure the connector with a snapshot mode that can recover (e.g. snapshot.mode=when_needed), or give a recreated connector a new name so it does not inherit the old offsets.',
   },
   {

@@ -352,6 +352,26 @@ describe('classify: built-in rules', () => {
     expect(classify(unanswered)).toMatchObject({ class: 'connection', rule: expect.stringContaining('kafka-broker-unavailable') });
   });
 
+  it('classes a publication dropped under a live pgoutput slot as config with its own advice, a missing one as a missing object', () => {
+    // Debezium PostgreSQL 3.7.0 on Kafka 4.3.1 (test/fixtures/traces/real-worker-postgres.jsonl): DROP PUBLICATION
+    // under a streaming connector. Re-creating the publication did not heal it: the restart failed at the same LSN.
+    const dropped = lines(
+      'org.apache.kafka.connect.errors.ConnectException: An exception occurred in the change event producer. This connector will be stopped.',
+      `${T}at io.debezium.pipeline.ErrorHandler.setProducerThrowable(ErrorHandler.java:67)`,
+      'Caused by: org.postgresql.util.PSQLException: ERROR: publication "e2e_hpg_pub4a" does not exist',
+      '  Where: slot "e2e_hpg_pubdrop0", output plugin "pgoutput", in the change callback, associated LSN 0/21B0588',
+      `${T}at org.postgresql.core.v3.QueryExecutorImpl.receiveErrorResponse(QueryExecutorImpl.java:2993)`,
+    );
+    const c = classify(dropped);
+    expect(c).toMatchObject({ class: 'config', rule: expect.stringMatching(/^pgoutput-publication-missing: /) });
+    expect(c.hint).toContain('slot.name');
+    // Without the walsender's context it is a name that does not exist, nothing about a slot.
+    expect(classify('org.postgresql.util.PSQLException: ERROR: publication "p" does not exist')).toMatchObject({
+      class: 'config',
+      rule: expect.stringMatching(/^postgres-undefined-object: /),
+    });
+  });
+
   it('classes a MySQL/MariaDB account lacking a privilege (error 1227) and a server without binlog as config', () => {
     // Debezium MariaDB 3.5.0 on Kafka 4.3.1 (test/fixtures/traces/real-worker-mysql-jdbc.jsonl): REPLICATION SLAVE
     // revoked, then the task restarted: the binlog client's ServerException, no type a rule knows.
