@@ -307,6 +307,14 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Create the publication named by publication.name (CREATE PUBLICATION ... FOR TABLE ...) or set publication.autocreate.mode=filtered/all_tables for a role allowed to create it.',
   },
   {
+    name: 'postgres-replication-slots-exhausted',
+    class: 'config',
+    tier: 'specific',
+    message: /all replication slots are in use/,
+    why: 'PostgreSQL has no free replication slot (max_replication_slots), typically held by inactive slots of deleted connectors; PostgreSQL does not free them by itself, so a restart asks again and fails',
+    hint: 'Drop the replication slots nothing uses any more (pg_replication_slots where active is false; SELECT pg_drop_replication_slot(...)) or raise max_replication_slots (a PostgreSQL restart).',
+  },
+  {
     name: 'debezium-replication-slot-conflict',
     class: 'config',
     tier: 'specific',

@@ -372,6 +372,25 @@ describe('classify: built-in rules', () => {
     });
   });
 
+  it('classes no free replication slot as config with advice on max_replication_slots, a slot name clash as a clash', () => {
+    // Debezium PostgreSQL 3.7.0 on Kafka 4.3.1 (test/fixtures/traces/real-worker-postgres.jsonl): a new connector when
+    // the 10 slots of max_replication_slots were held by inactive slots.
+    const exhausted = lines(
+      'io.debezium.DebeziumException: Creation of replication slot failed',
+      `${T}at io.debezium.connector.postgresql.PostgresConnectorTask.tryToCreateSlot(PostgresConnectorTask.java:329)`,
+      'Caused by: org.postgresql.util.PSQLException: ERROR: all replication slots are in use',
+      '  Hint: Free one or increase max_replication_slots.',
+      `${T}... 13 more`,
+    );
+    const c = classify(exhausted);
+    expect(c).toMatchObject({ class: 'config', rule: expect.stringMatching(/^postgres-replication-slots-exhausted: /) });
+    expect(c.hint).toContain('max_replication_slots');
+    expect(classify('org.postgresql.util.PSQLException: ERROR: replication slot "s" already exists')).toMatchObject({
+      class: 'config',
+      rule: expect.stringMatching(/^debezium-replication-slot-conflict: /),
+    });
+  });
+
   it('classes a MySQL/MariaDB account lacking a privilege (error 1227) and a server without binlog as config', () => {
     // Debezium MariaDB 3.5.0 on Kafka 4.3.1 (test/fixtures/traces/real-worker-mysql-jdbc.jsonl): REPLICATION SLAVE
     // revoked, then the task restarted: the binlog client's ServerException, no type a rule knows.

@@ -24,6 +24,7 @@ describe('real Debezium PostgreSQL failures (Kafka Connect 4.3.1, Debezium 3.7.0
     ['real-pg-status-failed-config-slot-dropped-while-streaming-debezium-postgres.json', 'config', 'debezium-offset-no-longer-available'],
     ['real-pg-status-failed-config-publication-dropped-while-streaming-debezium-postgres.json', 'config', 'pgoutput-publication-missing'],
     ['real-pg-status-failed-config-publication-dropped-autocreate-disabled-debezium-postgres.json', 'config', 'debezium-publication'],
+    ['real-pg-status-failed-config-all-replication-slots-in-use-debezium-postgres.json', 'config', 'postgres-replication-slots-exhausted'],
     ['real-pg-status-failed-connection-walsender-terminated-debezium-postgres.json', 'connection', 'connection-dropped'],
   ];
   it.each(cases)('%s is %s by %s', (file, cls, rule) => {
@@ -42,5 +43,11 @@ describe('real Debezium PostgreSQL failures (Kafka Connect 4.3.1, Debezium 3.7.0
     expect(c.rule).toContain('re-creating the publication does not heal');
     expect(c.hint).toContain('new slot.name');
     expect(c.hint).toContain('snapshot.mode=when_needed');
+  });
+
+  it('says to free slots or raise max_replication_slots when none is free, not that the name is taken', () => {
+    const c = classify(taskTrace('real-pg-status-failed-config-all-replication-slots-in-use-debezium-postgres.json'));
+    expect(c.hint).toContain('max_replication_slots');
+    expect(c.rule).not.toContain('already taken');
   });
 });
