@@ -41,7 +41,7 @@ describe('deploy/grafana/dashboard.json', () => {
 
   it('filters every per-cluster query by $cluster', () => {
     for (const expr of dashboardExprs()) {
-      const perCluster = /connect_watchdog_(connectors|tasks|task_failed|restarts|escalations|incidents_open|polls|poll_duration|cluster_up|last_successful|tls_certificate|source_offsets)/.test(expr);
+      const perCluster = /connect_watchdog_(connectors|tasks|task_failed|restarts|escalations|incidents_open|polls|poll_duration|cluster_up|worker_healthy|last_successful|tls_certificate|source_offsets)/.test(expr);
       if (perCluster) expect(expr).toContain('cluster=~"$cluster"');
     }
   });
