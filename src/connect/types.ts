@@ -57,6 +57,8 @@ export interface ClusterSnapshot {
   readonly unreadable?: readonly UnreadableConnector[];
 }
 
+export const HEALTH_STATUSES = ['healthy', 'starting', 'unhealthy', 'no-answer'] as const;
+
 /**
  * What a worker says of itself on `GET /health` (Kafka Connect 3.9 or later, KIP-1017): `healthy` (200),
  * `starting` (503), `unhealthy` (500: its herder thread did not finish a tick in time, e.g. while it cannot
@@ -64,6 +66,6 @@ export interface ClusterSnapshot {
  * in `message`.
  */
 export interface WorkerHealth {
-  readonly status: 'healthy' | 'starting' | 'unhealthy' | 'no-answer';
+  readonly status: (typeof HEALTH_STATUSES)[number];
   readonly message: string;
 }

@@ -112,7 +112,7 @@ export class ClusterLoop {
     return this.state;
   }
 
-  /** Resolves once the health read in flight, if any, has been recorded (for tests and a clean stop). */
+  /** Resolves once the health read in flight, if any, has been recorded (tests wait on it). */
   async healthReadSettled(): Promise<void> {
     await this.healthRead;
   }
@@ -200,8 +200,7 @@ export class ClusterLoop {
     const answer = this.healthAnswer;
     this.healthAnswer = undefined;
     const health = judgeHealth({ state: stalls.state, cluster: cluster.name, answer, workerId: this.healthOf, config: config.heal.health, now, inMaintenance: inMaintenance('*') });
-    const judged = [...stalls.actions, ...health.actions];
-    const actions = judged.length === 0 ? decision.actions : [...decision.actions, ...judged];
+    const actions = stalls.actions.length === 0 && health.actions.length === 0 ? decision.actions : [...decision.actions, ...stalls.actions, ...health.actions];
     this.state = health.state;
     this.previous = snapshot;
     metrics.observeOffsets(cluster.name, Object.values(this.state.offsets ?? {}).filter((m) => m.cluster === cluster.name));

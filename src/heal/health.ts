@@ -68,9 +68,9 @@ export function judgeHealth(input: HealthInput): HealthDecision {
     if (memory !== before) state = { ...state, health: { ...state.health, [cluster]: memory } };
   }
   const memory = state.health?.[cluster];
+  if (memory === undefined || input.inMaintenance) return { state, actions: [] };
   const key = incidentKey(cluster, '*', null, 'worker-unhealthy');
   const open = state.incidents[key];
-  if (memory === undefined || input.inMaintenance) return { state, actions: [] };
 
   if (memory.status === 'healthy') {
     if (open === undefined) return { state, actions: [] };

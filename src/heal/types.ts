@@ -1,4 +1,5 @@
 import type { FailureClass } from '../classify/types.js';
+import type { WorkerHealth } from '../connect/types.js';
 import type { Incident } from '../escalate/types.js';
 
 /** A connector (task null) or one of its tasks. */
@@ -158,12 +159,9 @@ export interface OffsetsMemory {
   readonly readFailed?: true;
 }
 
-/** What the health check remembers of a cluster's worker (health.ts). Plain data, persisted. */
-export interface HealthMemory {
+/** What the health check remembers of a cluster's worker (health.ts): its last answer. Plain data, persisted. */
+export interface HealthMemory extends WorkerHealth {
   readonly cluster: string;
-  /** The last answer to GET /health (WorkerHealth). */
-  readonly status: 'healthy' | 'starting' | 'unhealthy' | 'no-answer';
-  readonly message: string;
   /** Epoch ms of the first answer of the current run of healthy, or of not healthy, answers. */
   readonly since: number;
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { EMPTY_HEAL_STATE, SUBJECT_TIME_FIELDS, type HealState } from '../heal/types.js';
 import { isJsonObject } from '../util/json.js';
 import { FAILURE_CLASSES, type FailureClass } from '../classify/types.js';
+import { HEALTH_STATUSES, type WorkerHealth } from '../connect/types.js';
 import { isCount, isStr, isTime, parseIncident } from '../escalate/pending.js';
 import { onlyTimestampsMoved } from './compare.js';
 import { within } from '../util/clock.js';
@@ -25,7 +26,6 @@ export interface PersistedState {
 }
 
 const isTimes = (v: unknown): boolean => Array.isArray(v) && v.every(isTime);
-const HEALTH_STATUSES: readonly string[] = ['healthy', 'starting', 'unhealthy', 'no-answer'];
 
 /** Every field decide() reads, of the type it reads it as: a hand-edited or foreign entry must not crash a poll. */
 function isSubject(e: Record<string, unknown>): boolean {
@@ -58,7 +58,7 @@ function parseHealState(v: unknown): HealState {
       }))
     : {};
   const offsets = pick(v['offsets'], (e) => isStr(e['cluster']) && isStr(e['connector']) && isStr(e['digest']) && isTime(e['movedAt']) && (e['readFailed'] === undefined || e['readFailed'] === true)) as NonNullable<HealState['offsets']>;
-  const health = pick(v['health'], (e) => isStr(e['cluster']) && HEALTH_STATUSES.includes(e['status'] as string) && isStr(e['message']) && isTime(e['since'])) as NonNullable<HealState['health']>;
+  const health = pick(v['health'], (e) => isStr(e['cluster']) && HEALTH_STATUSES.includes(e['status'] as WorkerHealth['status']) && isStr(e['message']) && isTime(e['since'])) as NonNullable<HealState['health']>;
   return {
     subjects: pick(v['subjects'], isSubject) as HealState['subjects'],
     incidents,
