@@ -180,7 +180,11 @@ export class ClusterLoop {
       : [];
     // No answer for an endpoint (probe off) means: restart under backoff alone.
     const probes = toProbe.length > 0 ? await probeAll(toProbe, config.heal.probe.timeout, this.deps.probe) : new Map<string, boolean>();
-    const offsets = await this.readOffsets(snapshot, owns, log, signal);
+    if (oneShot) await this.healthRead;
+    const answer = this.healthAnswer;
+    this.healthAnswer = undefined;
+    const workerUnhealthy = this.unhealthy(answer);
+    const offsets = await this.readOffsets(snapshot, owns, log, signal, workerUnhealthy);
     const now = this.deps.now();
     const inMaintenance = maintenanceMatcher(config.maintenance, cluster.name, now);
     const decision = decide({
@@ -194,11 +198,9 @@ export class ClusterLoop {
       inMaintenance,
       owns,
       ...(this.previous !== undefined && { previous: this.previous }),
+      workerUnhealthy,
     });
     const stalls = judgeStalls({ state: decision.state, snapshot, reads: offsets.reads, failedReads: offsets.failed, config: config.heal.stall, now, owns, inMaintenance });
-    if (oneShot) await this.healthRead;
-    const answer = this.healthAnswer;
-    this.healthAnswer = undefined;
     const health = judgeHealth({ state: stalls.state, cluster: cluster.name, answer, workerId: this.healthOf, config: config.heal.health, now, inMaintenance: inMaintenance('*') });
     const actions = stalls.actions.length === 0 && health.actions.length === 0 ? decision.actions : [...decision.actions, ...stalls.actions, ...health.actions];
     this.state = health.state;
@@ -267,17 +269,25 @@ export class ClusterLoop {
     return { ok: true, snapshot, actions };
   }
 
+  /** Did the worker say it is not healthy: at the read this poll hands over, or else at the last one remembered? */
+  private unhealthy(answer: WorkerHealth | 'unsupported' | undefined): boolean {
+    if (answer === 'unsupported') return false;
+    const status = answer?.status ?? this.state.health?.[this.deps.cluster.name]?.status;
+    return status !== undefined && status !== 'healthy';
+  }
+
   /**
    * Starts a read of the worker's health (heal.health), at most every heal.health.checkInterval and one at
-   * a time, beside the polls: the worker holds GET /health 10 s when its herder is stuck. The answer waits
-   * for the next poll's judgeHealth. A worker without GET /health (before 3.9) is not asked again until its
-   * version changes. A one-shot pass asks once, whatever was answered before.
+   * a time, beside the polls: the worker holds GET /health 10 s when its herder is stuck. While the worker
+   * says it is not healthy it is read at every poll instead, since restarts wait for its first healthy
+   * answer. The answer waits for the next poll. A worker without GET /health (before 3.9) is not asked again
+   * until its version changes. A one-shot pass asks once, whatever was answered before.
    */
   private readHealth(version: string | undefined, log: Logger, signal: AbortSignal | undefined, oneShot: boolean): void {
     const { checkInterval } = this.deps.config.heal.health;
     const now = this.deps.now();
     if (checkInterval === 0 || this.healthRead !== undefined) return;
-    if (!oneShot && this.healthReadAt !== undefined && within(now, this.healthReadAt, checkInterval)) return;
+    if (!oneShot && this.healthReadAt !== undefined && within(now, this.healthReadAt, checkInterval) && !this.unhealthy(this.healthAnswer)) return;
     if (!oneShot && this.healthUnsupported !== undefined && this.healthUnsupported.version === version) return;
     this.healthReadAt = now;
     this.healthRead = this.deps.client
@@ -311,13 +321,15 @@ export class ClusterLoop {
   /**
    * The offsets of the watched sources (heal.stall), read at most every heal.stall.checkInterval, by digest
    * (stall.ts judges them). A failed read is counted and logged, and handed to judgeStalls: the next read
-   * that finds those offsets unmoved only confirms them.
+   * that finds those offsets unmoved only confirms them. A worker that says it is not healthy is not asked
+   * (it would hold each read 90 s): its sources are handed over as failed reads, not counted.
    */
   private async readOffsets(
     snapshot: ClusterSnapshot,
     owns: (workerId: string) => boolean,
     log: Logger,
     signal: AbortSignal | undefined,
+    workerUnhealthy: boolean,
   ): Promise<{ readonly reads: ReadonlyMap<string, string>; readonly failed: ReadonlySet<string> }> {
     const { stall } = this.deps.config.heal;
     const reads = new Map<string, string>();
@@ -328,6 +340,7 @@ export class ClusterLoop {
     if (this.offsetsUnsupported !== undefined && this.offsetsUnsupported.version === snapshot.version) return none;
     const names = stallCandidates(snapshot, stall, owns);
     if (names.length === 0) return none;
+    if (workerUnhealthy) return { reads, failed: new Set(names) };
     this.offsetsReadAt = now;
     // The round as a whole gets one request's time with its retries (pollBound counts it): on a slow worker
     // the reads not done by then fail and wait for the next check, rather than hold the poll.

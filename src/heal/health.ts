@@ -7,8 +7,9 @@
  * since when the worker has said what it says is remembered in state, so that a watchdog run from cron
  * or restarted keeps counting.
  *
- * Paged once per cluster, critical, never acted on: Connect starts everything again by itself once it is
- * back, and a restart sent meanwhile only waits on the worker. Resolved at the first healthy answer.
+ * Paged once per cluster, critical, and resolved at the first healthy answer. The incident is never acted
+ * on; while the worker says it is not healthy, ClusterLoop withholds restarts (decide's workerUnhealthy)
+ * and offsets reads, which it would hold and run together once back.
  */
 import type { HealConfig } from '../config/types.js';
 import type { WorkerHealth } from '../connect/types.js';

@@ -63,6 +63,12 @@ export interface DecideInput {
    * worker listed here, so a different worker now is a move. A snapshot of another cluster is ignored.
    */
   readonly previous?: ClusterSnapshot;
+  /**
+   * The worker said at its last health read (GET /health, heal.health) that it is not healthy: every restart
+   * is withheld (skip `worker-unhealthy`). Such a worker holds a restart until it is back (the request times
+   * out meanwhile), then runs all those held at once; Connect starts its tasks again by itself anyway.
+   */
+  readonly workerUnhealthy?: boolean;
 }
 
 export interface Decision {
@@ -578,7 +584,10 @@ export function decide(input: DecideInput): Decision {
       withhold();
       skipOnce(e, cls, 'maintenance');
     } else if (action === 'escalate') skipOnce(e, cls, 'escalate-only');
-    else {
+    else if (input.workerUnhealthy === true) {
+      withhold();
+      skipOnce(e, cls, 'worker-unhealthy');
+    } else {
       const after = current(e);
       if (accepting === false) {
         setSubject(e, { ...endRefusals(after), dependencyDownSince: after.dependencyDownSince ?? now });

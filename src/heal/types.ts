@@ -15,7 +15,7 @@ export type RestartTarget = 'connector' | 'task';
  * Why a restart was not sent although the subject is FAILED. A skip is emitted when the reason changes
  * (at most once per reason and failure streak, and once per wait after a restart), not on every poll.
  */
-export type SkipReason = 'backoff' | 'budget' | 'maintenance' | 'dependency-down' | 'not-owner' | 'escalate-only';
+export type SkipReason = 'backoff' | 'budget' | 'maintenance' | 'dependency-down' | 'not-owner' | 'escalate-only' | 'worker-unhealthy';
 
 /** Why an incident was resolved. */
 export type ResolveReason =

@@ -450,6 +450,26 @@ describe('the daemon against a stand-in Connect worker', () => {
       ]);
       expect(await last!.metrics.metrics()).toContain('connect_watchdog_worker_healthy{cluster="prod"} 1');
     });
+
+    it('withholds restarts and offset reads while the worker says it is not healthy (it would hold them, then run them all at once), and restarts at its first healthy answer', async () => {
+      fake.add('pg-orders', { tasks: [{ id: 0, state: 'FAILED', worker_id: 'w1:8083', trace: CONNECTION }] });
+      fake.add('pg-items', { offsets: [{ partition: { server: 'shop' }, offset: { lsn: 1 } }] });
+      fake.health = { code: 500, body: outage };
+      const lines: { msg: string; reason?: string }[] = [];
+      const d = daemon({ heal: { confirmDelay: 0, stall: { connectors: '^pg-', after: 120_000, checkInterval: 60_000 } } }, {}, pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l) as (typeof lines)[number]) }));
+      await d.init();
+      for (let minute = 0; minute < 4; minute++, clock += 60_000) await once(d);
+      expect(fake.posts).toEqual([]);
+      expect(fake.requests.filter((r) => r.url.endsWith('/offsets'))).toEqual([]);
+      expect(lines.filter((l) => l.msg === 'restart withheld').map((l) => l.reason)).toEqual(['worker-unhealthy']);
+      expect(await d.metrics.metrics()).toContain('connect_watchdog_restarts_total{cluster="prod",connector="pg-orders",target="task",class="connection",outcome="skipped"} 1');
+      fake.health = { code: 200, body: { status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' } };
+      await once(d);
+      expect(fake.posts).toEqual(['POST /connectors/pg-orders/tasks/0/restart']);
+      expect(fake.requests.filter((r) => r.url.endsWith('/offsets')).map((r) => r.url)).toEqual(['/connectors/pg-items/offsets']);
+      // Offsets not read for 4 minutes are no stall: the first read after the outage only confirms them.
+      expect(hook.received.map((h) => [h.event, h.class])).toEqual([]);
+    });
   });
 
   describe('stalled sources (heal.stall)', () => {

@@ -138,6 +138,8 @@ export interface PollOptions {
   readonly unreadable?: readonly string[];
   /** Connectors Connect has no status for (created, their start() not returned). */
   readonly noStatus?: readonly string[];
+  /** The worker said at its last health read that it is not healthy. */
+  readonly workerUnhealthy?: boolean;
 }
 
 /**
@@ -172,6 +174,7 @@ export class Sim {
       inMaintenance: o.inMaintenance ?? (() => false),
       owns: o.owns ?? (() => true),
       ...(previous !== undefined && { previous }),
+      ...(o.workerUnhealthy !== undefined && { workerUnhealthy: o.workerUnhealthy }),
     };
     const { actions, state } = decide(input);
     this.state = state;

@@ -453,6 +453,36 @@ describe('a maintenance window', () => {
   });
 });
 
+describe('a worker that says it is not healthy (GET /health)', () => {
+  const unhealthy = { workerUnhealthy: true };
+
+  it('gets no restart while it says so (it would hold them, then run them all at once); the first poll after its healthy answer restarts', () => {
+    const sim = new Sim(DEFAULTS, { random: () => 0 });
+    const failing = [oneTask('pg', 'FAILED', 'connection'), connector('jdbc', 'FAILED', [task(0, 'FAILED', { cls: 'connection' })])];
+    expect(kinds(sim.poll(failing, unhealthy))).toEqual(['skip:worker-unhealthy', 'skip:worker-unhealthy']);
+    sim.advance(POLL).run(30 * MINUTE, POLL, failing, unhealthy);
+    expect(sim.actionsOf('restart-task')).toEqual([]);
+    expect(sim.actionsOf('restart-connector')).toEqual([]);
+    expect(sim.actionsOf('skip')).toHaveLength(2); // once per reason, not every poll
+    expect(sim.actionsOf('escalate')).toEqual([]); // no restart spent, none failed: the worker-unhealthy page speaks
+    expect(kinds(sim.poll(failing))).toEqual(['restart-connector', 'restart-task']);
+  });
+
+  it('still pages what no restart heals, and says escalate-only for it', () => {
+    const sim = new Sim();
+    expect(kinds(sim.poll([oneTask('sink', 'FAILED', 'serialization')], unhealthy))).toEqual(['escalate', 'skip:escalate-only']);
+  });
+
+  it('ends a run of refusals: the restarts it held are not a rebalance to page', () => {
+    const sim = new Sim();
+    const failing = [oneTask('pg', 'FAILED', 'connection')];
+    sim.poll(failing, { outcome: () => ({ result: 'rebalance', refusal: 'Request timed out' }) });
+    expect(sim.state.subjects['prod/pg/0']!.refusals).toBe(1);
+    sim.advance(POLL).poll(failing, unhealthy);
+    expect(sim.state.subjects['prod/pg/0']!.refusals).toBeUndefined();
+  });
+});
+
 describe('a dependency that refuses connections', () => {
   const failing = [oneTask('pg', 'FAILED', 'connection', { endpoint: PG })];
   const down = { probes: new Map([['db.internal:5432', false]]) };
