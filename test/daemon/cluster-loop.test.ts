@@ -98,14 +98,18 @@ describe('ClusterLoop reading the worker health (heal.health)', () => {
     await loop.healthReadSettled();
     expect(await gauge(metrics, 'connect_watchdog_worker_healthy', { cluster: 'default' })).toBe(0);
     expect(lines.map((l) => [l.msg, l.health])).toEqual([['the worker says it is not healthy: its connectors and tasks may be stopped while they read RUNNING', 'unhealthy']]);
-    // Polls every 10 s, each answered at once: while the worker says it is not healthy it is read at every
-    // poll (restarts wait for its first healthy answer), not every heal.health.checkInterval (1 min).
-    for (let poll = 1; poll <= 31; poll++) {
-      advance(10_000);
-      await loop.poll();
-      release();
-      await loop.healthReadSettled();
-    }
+    /** Polls every 10 s, each read answered at once. */
+    const pollEvery10s = async (polls: number) => {
+      for (let poll = 1; poll <= polls; poll++) {
+        advance(10_000);
+        await loop.poll();
+        release();
+        await loop.healthReadSettled();
+      }
+    };
+    // While the worker says it is not healthy it is read at every poll (restarts wait for its first healthy
+    // answer), not every heal.health.checkInterval (1 min).
+    await pollEvery10s(31);
     expect(reads).toBe(32);
     expect(events.map((e) => [e.event, e.incident.class, e.incident.severity, e.incident.connector])).toEqual([['trigger', 'worker-unhealthy', 'critical', '*']]);
     expect(events[0]!.incident.rootCause).toBe(UNHEALTHY.message);
@@ -123,12 +127,7 @@ describe('ClusterLoop reading the worker health (heal.health)', () => {
     expect(said).toEqual(['the worker says it is not healthy: its connectors and tasks may be stopped while they read RUNNING', 'the worker is healthy again']);
     // Healthy: back to a read every checkInterval.
     reads = 0;
-    for (let poll = 1; poll <= 12; poll++) {
-      advance(10_000);
-      await loop.poll();
-      release();
-      await loop.healthReadSettled();
-    }
+    await pollEvery10s(12);
     expect(reads).toBe(2);
   });
 
