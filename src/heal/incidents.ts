@@ -83,7 +83,7 @@ export const HINTS = {
   stalled:
     "Connect reads RUNNING while no offset is committed: a task retrying on its own (Debezium retries a lost database connection for good unless errors.max.retries is 0; -1, its default, and a positive count alike), or blocked on a system that does not answer. Look in the worker's log for retries and check that the source system is reachable from the worker; once it is, a restart (POST /connectors/{name}/restart?includeTasks=true) frees a task that still hangs.",
   workerUnhealthy:
-    "The worker's herder cannot finish its work, most often because the worker cannot reach the Kafka brokers: it has then stopped every connector and task while their status still reads RUNNING (the status topic cannot be written), and holds restarts and offset reads until it is back. Check the brokers and the network between them and the workers, then the worker's log (\"Broker coordinator was unreachable\", \"ensuring membership\"). Connect resumes everything by itself once it is back.",
+    "The worker's herder cannot finish its work, most often because the worker cannot reach the Kafka brokers: it has then stopped every connector and task while their status still reads RUNNING (the status topic cannot be written), and holds restarts and offset reads until it is back. Check the brokers and the network between them and the workers, then the worker's log (\"Broker coordinator was unreachable\", \"ensuring membership\"). Connect resumes everything by itself once it is back; the watchdog sends no restart until then.",
   clusterOutage:
     'Many connectors lost their connections at once: check the network and any dependency they share (Kafka brokers, a database, a proxy) before looking at connectors one by one.',
 } as const;
