@@ -702,12 +702,12 @@ export function decide(input: DecideInput): Decision {
 
   return {
     actions,
+    // What decide() does not own (the offsets of judgeStalls, the health of judgeHealth) passes through.
     state: {
+      ...input.state,
       subjects: Object.fromEntries(subjects),
       incidents: Object.fromEntries(incidents),
       budgets: { ...input.state.budgets, [cluster]: budget },
-      ...(input.state.offsets !== undefined && { offsets: input.state.offsets }), // judgeStalls' (stall.ts)
-      ...(input.state.health !== undefined && { health: input.state.health }), // judgeHealth's (health.ts)
     },
   };
 }

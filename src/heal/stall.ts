@@ -142,9 +142,10 @@ export function judgeStalls(input: StallInput): StallDecision {
     if (m !== undefined && m.readFailed !== true) offsets[key] = { ...m, readFailed: true };
   }
 
-  const { subjects, budgets, health } = input.state;
+  // What judgeStalls does not own passes through; the offsets are left out when none is remembered.
+  const { offsets: _before, ...rest } = input.state;
   return {
     actions,
-    state: { subjects, incidents: Object.fromEntries(incidents), budgets, ...(Object.keys(offsets).length > 0 && { offsets }), ...(health !== undefined && { health }) },
+    state: { ...rest, incidents: Object.fromEntries(incidents), ...(Object.keys(offsets).length > 0 && { offsets }) },
   };
 }
