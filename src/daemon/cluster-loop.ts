@@ -83,7 +83,7 @@ export class ClusterLoop {
   private offsetReadsFailing: { readonly key: string; readonly at: number } | undefined;
   /** The answer of the last health read (GET /health), until a poll hands it to judgeHealth. */
   private healthAnswer: WorkerHealth | 'unsupported' | undefined;
-  /** A health read in flight: never awaited by a daemon's poll (the worker holds it 10 s when unhealthy). */
+  /** A health read in flight: awaited only by a one-shot pass and a process's first poll (the worker holds it 10 s when unhealthy). */
   private healthRead: Promise<void> | undefined;
   /** When the last health read started (heal.health.checkInterval). */
   private healthReadAt: number | undefined;
@@ -155,6 +155,10 @@ export class ClusterLoop {
       return { ok: false, actions: [] };
     }
     metrics.observePoll(cluster.name, 'ok', (this.deps.now() - started) / 1000, this.deps.now());
+    // The first poll of a process waits for the worker's health, as a one-shot pass does: what the state file
+    // remembers of it may be hours old, and a worker cut off from its brokers holds the restarts sent to it,
+    // then runs them all at once when they are back (up to HEALTH_TIMEOUT_MS, once, at start-up).
+    const firstHealthRead = !oneShot && this.healthReadAt === undefined;
     if (!oneShot) this.readHealth(snapshot.version, log, signal, false);
     if (this.failing !== undefined) {
       log.info({ failedPolls: this.failing.polls, failingForMs: Math.max(0, this.deps.now() - this.failing.since) }, 'poll succeeds again');
@@ -180,7 +184,7 @@ export class ClusterLoop {
       : [];
     // No answer for an endpoint (probe off) means: restart under backoff alone.
     const probes = toProbe.length > 0 ? await probeAll(toProbe, config.heal.probe.timeout, this.deps.probe) : new Map<string, boolean>();
-    if (oneShot) await this.healthRead;
+    if (oneShot || firstHealthRead) await this.healthRead;
     const answer = this.healthAnswer;
     this.healthAnswer = undefined;
     const workerUnhealthy = this.unhealthy(answer);
@@ -280,7 +284,7 @@ export class ClusterLoop {
    * Starts a read of the worker's health (heal.health), at most every heal.health.checkInterval and one at
    * a time, beside the polls: the worker holds GET /health 10 s when its herder is stuck. While the worker
    * says it is not healthy it is read at every poll instead, since restarts wait for its first healthy
-   * answer. The answer waits for the next poll. A worker without GET /health (before 3.9) is not asked again
+   * answer. The answer waits for the next poll (the first poll of a process waits for it). A worker without GET /health (before 3.9) is not asked again
    * until its version changes. A one-shot pass asks once, whatever was answered before.
    */
   private readHealth(version: string | undefined, log: Logger, signal: AbortSignal | undefined, oneShot: boolean): void {

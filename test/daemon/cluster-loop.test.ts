@@ -78,7 +78,7 @@ function loopOver(
 describe('ClusterLoop reading the worker health (heal.health)', () => {
   const UNHEALTHY: WorkerHealth = { status: 'unhealthy', message: 'Worker was unable to handle this request and may be unable to handle other requests. The worker is currently ensuring membership in the cluster, which began at 2026-11-25T10:00:00.000Z.' };
 
-  it('never makes a poll wait for the answer (the worker holds it 10 s): the next poll judges it; pages after heal.health.after, resolves when healthy', async () => {
+  it('makes no poll but the first wait for the answer (the worker holds it 10 s): the next poll judges it; pages after heal.health.after, resolves when healthy', async () => {
     const lines: { level: number; msg: string; health?: string }[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
     const events: EscalationEvent[] = [];
@@ -91,12 +91,18 @@ describe('ClusterLoop reading the worker health (heal.health)', () => {
       return new Promise<WorkerHealth>((resolve) => (release = () => resolve(answer)));
     };
     const { loop, metrics, advance } = loopOver(() => listing('RUNNING'), undefined, { logger, health, escalate: (e) => events.push(...e), dryRun: false });
-    const first = await loop.poll();
-    expect(first.ok).toBe(true); // answered while the health read still waits
-    expect(reads).toBe(1);
+    // The first poll waits for it (see the next test) and judges it.
+    const first = loop.poll();
+    await vi.waitFor(() => expect(reads).toBe(1));
+    release();
+    expect((await first).ok).toBe(true);
+    expect(await gauge(metrics, 'connect_watchdog_worker_healthy', { cluster: 'default' })).toBe(0);
+    // A later poll is answered while its read still waits.
+    advance(10_000);
+    expect((await loop.poll()).ok).toBe(true);
+    expect(reads).toBe(2);
     release();
     await loop.healthReadSettled();
-    expect(await gauge(metrics, 'connect_watchdog_worker_healthy', { cluster: 'default' })).toBe(0);
     expect(lines.map((l) => [l.msg, l.health])).toEqual([['the worker says it is not healthy: its connectors and tasks may be stopped while they read RUNNING', 'unhealthy']]);
     /** Polls every 10 s, each read answered at once. */
     const pollEvery10s = async (polls: number) => {
@@ -109,7 +115,7 @@ describe('ClusterLoop reading the worker health (heal.health)', () => {
     };
     // While the worker says it is not healthy it is read at every poll (restarts wait for its first healthy
     // answer), not every heal.health.checkInterval (1 min).
-    await pollEvery10s(31);
+    await pollEvery10s(30);
     expect(reads).toBe(32);
     expect(events.map((e) => [e.event, e.incident.class, e.incident.severity, e.incident.connector])).toEqual([['trigger', 'worker-unhealthy', 'critical', '*']]);
     expect(events[0]!.incident.rootCause).toBe(UNHEALTHY.message);
@@ -129,6 +135,15 @@ describe('ClusterLoop reading the worker health (heal.health)', () => {
     reads = 0;
     await pollEvery10s(12);
     expect(reads).toBe(2);
+  });
+
+  it("waits for the answer at a process's first poll: no restart goes to a worker that says it is not healthy (started during a broker outage)", async () => {
+    const first = async (answer: WorkerHealth) => {
+      const { loop } = loopOver(() => listing('FAILED', TRACES.connection), undefined, { health: async () => answer, dryRun: false });
+      return (await loop.poll()).actions.map((a) => (a.kind === 'skip' ? `skip ${a.reason}` : a.kind));
+    };
+    expect(await first(UNHEALTHY)).toEqual(['skip worker-unhealthy']);
+    expect(await first({ status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' })).toEqual(['restart-task']);
   });
 
   it('asks a worker without GET /health (before 3.9) no more, says so once, and shows no gauge; reads nothing with checkInterval 0', async () => {
