@@ -69,7 +69,7 @@ if (ours10k !== undefined) {
   const req = measured(ours10k).map((s) => s.requests);
   verdicts.push([
     '10k tasks: 1 request per poll',
-    `median ${median(req)}, mean ${fixed(mean(req), 2)} over ${req.length} polls (5 min of the watchdog's clock: the poll that refreshes the connector info every 5 min makes 2; the first poll of a process also reads GET / once). Not counted: the worker's GET /health (95 bytes), read beside the polls once a minute of the watchdog's clock (heal.health), which no poll waits for`,
+    `median ${median(req)}, mean ${fixed(mean(req), 2)} over ${req.length} polls (5 min of the watchdog's clock: the poll that refreshes the connector info every 5 min makes 2; the first poll of a process also reads GET / once). Not counted: the worker's GET /health (95 bytes), read beside the polls once a minute of the watchdog's clock (heal.health), which no measured poll waits for`,
     median(req) === 1 && max(req) <= 2,
   ]);
   const cpu = cpuOf(ours10k);
