@@ -284,8 +284,9 @@ export class ClusterLoop {
    * Starts a read of the worker's health (heal.health), at most every heal.health.checkInterval and one at
    * a time, beside the polls: the worker holds GET /health 10 s when its herder is stuck. While the worker
    * says it is not healthy it is read at every poll instead, since restarts wait for its first healthy
-   * answer. The answer waits for the next poll (the first poll of a process waits for it). A worker without GET /health (before 3.9) is not asked again
-   * until its version changes. A one-shot pass asks once, whatever was answered before.
+   * answer. The answer waits for the next poll (the first poll of a process waits for it). A worker without
+   * GET /health (before 3.9) is not asked again until its version changes. A one-shot pass asks once,
+   * whatever was answered before.
    */
   private readHealth(version: string | undefined, log: Logger, signal: AbortSignal | undefined, oneShot: boolean): void {
     const { checkInterval } = this.deps.config.heal.health;
