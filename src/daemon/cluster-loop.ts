@@ -158,7 +158,7 @@ export class ClusterLoop {
     // The first poll of a process waits for the worker's health, as a one-shot pass does: what the state file
     // remembers of it may be hours old, and a worker cut off from its brokers holds the restarts sent to it,
     // then runs them all at once when they are back (up to HEALTH_TIMEOUT_MS, once, at start-up).
-    const firstHealthRead = !oneShot && this.healthReadAt === undefined;
+    const waitForHealth = oneShot || this.healthReadAt === undefined;
     if (!oneShot) this.readHealth(snapshot.version, log, signal, false);
     if (this.failing !== undefined) {
       log.info({ failedPolls: this.failing.polls, failingForMs: Math.max(0, this.deps.now() - this.failing.since) }, 'poll succeeds again');
@@ -184,7 +184,7 @@ export class ClusterLoop {
       : [];
     // No answer for an endpoint (probe off) means: restart under backoff alone.
     const probes = toProbe.length > 0 ? await probeAll(toProbe, config.heal.probe.timeout, this.deps.probe) : new Map<string, boolean>();
-    if (oneShot || firstHealthRead) await this.healthRead;
+    if (waitForHealth) await this.healthRead;
     const answer = this.healthAnswer;
     this.healthAnswer = undefined;
     const workerUnhealthy = this.unhealthy(answer);
