@@ -313,7 +313,7 @@ export const schema = {
     },
     health: {
       checkInterval: {
-        doc: `How often the worker at each cluster's url is asked GET /health (Kafka Connect 3.9 or later; a worker without it is not asked again until its version changes), beside the polls, never delaying one: a worker cut off from the Kafka brokers stops every task while its status listing still reads RUNNING, and only its health says so. 0: never ${durationDoc}.`,
+        doc: `How often the worker at each cluster's url is asked GET /health (Kafka Connect 3.9 or later; a worker without it is not asked again until its version changes), beside the polls (only a process's first poll waits for it, up to 15 s), and at every poll while the worker says it is not healthy, since restarts wait for its healthy answer: a worker cut off from the Kafka brokers stops every task while its status listing still reads RUNNING, and only its health says so. 0: never, and what an earlier run remembered is forgotten ${durationDoc}.`,
         format: FORMAT.nonNegativeDuration,
         default: 60_000,
         env: `${ENV_PREFIX}HEAL_HEALTH_CHECK_INTERVAL`,

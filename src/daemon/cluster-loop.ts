@@ -273,9 +273,12 @@ export class ClusterLoop {
     return { ok: true, snapshot, actions };
   }
 
-  /** Did the worker say it is not healthy: at the read this poll hands over, or else at the last one remembered? */
+  /**
+   * Did the worker say it is not healthy: at the read this poll hands over, or else at the last one remembered?
+   * With heal.health off (checkInterval 0) nothing is read, so a memory from an earlier run withholds nothing.
+   */
   private unhealthy(answer: WorkerHealth | 'unsupported' | undefined): boolean {
-    if (answer === 'unsupported') return false;
+    if (answer === 'unsupported' || this.deps.config.heal.health.checkInterval === 0) return false;
     const status = answer?.status ?? this.state.health?.[this.deps.cluster.name]?.status;
     return status !== undefined && status !== 'healthy';
   }

@@ -7,9 +7,10 @@
  * since when the worker has said what it says is remembered in state, so that a watchdog run from cron
  * or restarted keeps counting.
  *
- * Paged once per cluster, critical, and resolved at the first healthy answer. The incident is never acted
- * on; while the worker says it is not healthy, ClusterLoop withholds restarts (decide's workerUnhealthy)
- * and offsets reads, which it would hold and run together once back.
+ * Paged once per cluster, critical, and resolved at the first healthy answer (or as unwatched when heal.health
+ * is turned off). The incident is never acted on; while the worker says it is not healthy, ClusterLoop
+ * withholds restarts (decide's workerUnhealthy) and offsets reads, which it would hold and run together once
+ * back.
  */
 import type { HealConfig } from '../config/types.js';
 import type { WorkerHealth } from '../connect/types.js';
@@ -59,7 +60,9 @@ export function judgeHealth(input: HealthInput): HealthDecision {
   const { cluster, answer, now } = input;
   const before = input.state.health?.[cluster];
   let state = input.state;
-  if (answer === 'unsupported') {
+  const off = input.config.checkInterval === 0;
+  // Health no longer read (heal.health off, or a worker without GET /health): what was remembered is forgotten.
+  if (answer === 'unsupported' || off) {
     if (before !== undefined) {
       const { [cluster]: _forgotten, ...rest } = state.health ?? {};
       state = { ...state, health: rest };
@@ -69,14 +72,18 @@ export function judgeHealth(input: HealthInput): HealthDecision {
     if (memory !== before) state = { ...state, health: { ...state.health, [cluster]: memory } };
   }
   const memory = state.health?.[cluster];
-  if (memory === undefined || input.inMaintenance) return { state, actions: [] };
+  // Nothing known: before the first answer, or a worker without GET /health, whose incident stays open (behind
+  // one url, workers of mixed versions would otherwise resolve and page it again in turn). Off, nothing
+  // would ever resolve it, so it is resolved as unwatched.
+  if ((memory === undefined && !off) || input.inMaintenance) return { state, actions: [] };
   const key = incidentKey(cluster, '*', null, 'worker-unhealthy');
   const open = state.incidents[key];
 
-  if (memory.status === 'healthy') {
+  if (memory === undefined || memory.status === 'healthy') {
     if (open === undefined) return { state, actions: [] };
     const { [key]: _resolved, ...incidents } = state.incidents;
-    return { state: { ...state, incidents }, actions: [{ kind: 'resolve', incident: { ...open, lastSeen: now, resolvedAt: now }, resolution: 'healthy' }] };
+    const resolution = memory === undefined ? 'unwatched' : 'healthy';
+    return { state: { ...state, incidents }, actions: [{ kind: 'resolve', incident: { ...open, lastSeen: now, resolvedAt: now }, resolution }] };
   }
   if (open !== undefined) {
     const touched = touchIncident(open, now, 0, input.workerId);

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { ClusterLoop } from '../../src/daemon/cluster-loop.js';
 import type { EscalationEvent } from '../../src/escalate/types.js';
 import type { Classifier } from '../../src/classify/types.js';
-import { EMPTY_HEAL_STATE } from '../../src/heal/types.js';
+import { EMPTY_HEAL_STATE, type HealState } from '../../src/heal/types.js';
 import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { WatchdogMetrics } from '../../src/metrics/metrics.js';
 import { stubClassifier, TRACES, W1 } from '../heal/helpers.js';
@@ -39,6 +39,7 @@ function loopOver(
     unreadable = () => [],
     env = {},
     health = async () => ({ status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' }),
+    state = EMPTY_HEAL_STATE,
   }: {
     dryRun?: boolean;
     escalate?: (events: readonly EscalationEvent[]) => void;
@@ -47,6 +48,7 @@ function loopOver(
     unreadable?: () => readonly UnreadableConnector[];
     env?: Record<string, string>;
     health?: () => Promise<WorkerHealth | undefined>;
+    state?: HealState;
   } = {},
 ) {
   const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1', ...env }, overrides: { dryRun } });
@@ -70,7 +72,7 @@ function loopOver(
       escalate,
       onState: (_state, routine) => onState(routine),
     },
-    EMPTY_HEAL_STATE,
+    state,
   );
   return { loop, metrics, advance: (ms: number) => (clock += ms) };
 }
@@ -144,6 +146,17 @@ describe('ClusterLoop reading the worker health (heal.health)', () => {
     };
     expect(await first(UNHEALTHY)).toEqual(['skip worker-unhealthy']);
     expect(await first({ status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' })).toEqual(['restart-task']);
+  });
+
+  it('withholds and pages nothing on an unhealthy answer remembered from an earlier run once heal.health is off (checkInterval 0)', async () => {
+    const remembered: HealState = { ...EMPTY_HEAL_STATE, health: { default: { cluster: 'default', ...UNHEALTHY, since: Date.parse('2026-11-25T09:00:00Z') } } };
+    const first = async (env: Record<string, string>) => {
+      const { loop } = loopOver(() => listing('FAILED', TRACES.connection), undefined, { health: async () => UNHEALTHY, dryRun: false, state: remembered, env });
+      return (await loop.poll()).actions.map((a) => (a.kind === 'skip' ? `skip ${a.reason}` : a.kind));
+    };
+    expect(await first({ CONNECT_WATCHDOG_HEAL_HEALTH_CHECK_INTERVAL: '0' })).toEqual(['restart-task']);
+    // On, the worker still says so: withheld, and paged (unhealthy for an hour by then).
+    expect(await first({})).toEqual(['skip worker-unhealthy', 'escalate']);
   });
 
   it('asks a worker without GET /health (before 3.9) no more, says so once, and shows no gauge; reads nothing with checkInterval 0', async () => {

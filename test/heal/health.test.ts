@@ -21,8 +21,8 @@ class Worker {
   state: HealState = EMPTY_HEAL_STATE;
   now = T0;
 
-  judge(answer: WorkerHealth | 'unsupported' | undefined, o: { inMaintenance?: boolean; cluster?: string } = {}): readonly Action[] {
-    const { state, actions } = judgeHealth({ state: this.state, cluster: o.cluster ?? CLUSTER, answer, workerId: WORKER, config: CONFIG, now: this.now, inMaintenance: o.inMaintenance ?? false });
+  judge(answer: WorkerHealth | 'unsupported' | undefined, o: { inMaintenance?: boolean; cluster?: string; config?: typeof CONFIG } = {}): readonly Action[] {
+    const { state, actions } = judgeHealth({ state: this.state, cluster: o.cluster ?? CLUSTER, answer, workerId: WORKER, config: o.config ?? CONFIG, now: this.now, inMaintenance: o.inMaintenance ?? false });
     this.state = JSON.parse(JSON.stringify(state)) as HealState;
     return actions;
   }
@@ -113,6 +113,21 @@ describe('judgeHealth', () => {
     expect(w.judge('unsupported')).toEqual([]);
     expect(w.state.health).toEqual({});
     expect(Object.keys(w.state.incidents)).toEqual(['prod/*/connector/worker-unhealthy']);
+  });
+
+  it('once heal.health is off (checkInterval 0) forgets what it remembered: pages nothing from it, and resolves its open incident as unwatched', () => {
+    const off = { ...CONFIG, checkInterval: 0 };
+    const early = new Worker();
+    early.minutes(4, UNHEALTHY);
+    early.now += 2 * MINUTE;
+    expect(early.judge(undefined, { config: off })).toEqual([]);
+    expect(early.state.health).toEqual({});
+    const paged = new Worker();
+    paged.minutes(6, UNHEALTHY);
+    expect(paged.judge(undefined, { config: off, inMaintenance: true })).toEqual([]);
+    expect(paged.judge(undefined, { config: off })).toMatchObject([{ kind: 'resolve', resolution: 'unwatched', incident: { class: 'worker-unhealthy' } }]);
+    expect(paged.state.incidents).toEqual({});
+    expect(paged.judge(undefined, { config: off })).toEqual([]);
   });
 
   it('inside a cluster-wide maintenance window neither pages nor resolves, but remembers', () => {
