@@ -30,13 +30,16 @@ export function alertsUrl(sinkUrl: string): string {
 export function alertmanagerRequest(event: EscalationEvent, sink: SinkConfig, now: number): SinkRequest {
   const i = event.incident;
   const f = incidentFields(event);
+  // A resolve ends the alert when it ended, not when a delayed delivery finally got through.
+  const endsAt = event.event === 'resolve' ? Math.min(i.resolvedAt ?? now, now) : undefined;
   const alert: AlertmanagerAlert = {
     labels: { alertname: ALERT_NAME, cluster: i.cluster, connector: i.connector, task: String(i.task ?? 'connector'), class: i.class, severity: i.severity },
     annotations: { summary: summaryLine(i), description: f.rootCause, hint: f.hint, trace_excerpt: f.traceExcerpt },
-    startsAt: f.firstSeen,
-    // Without endsAt Alertmanager keeps the alert for its resolve_timeout, hence the re-sends. A resolve ends it
-    // when it ended, not when a delayed delivery finally got through.
-    ...(event.event === 'resolve' && { endsAt: iso(Math.min(i.resolvedAt ?? now, now)) }),
+    // Never after the send (or the end): a firstSeen read from a clock since stepped back would be in
+    // Alertmanager's future, and it refuses an alert that ends before it starts (400), every re-send included.
+    startsAt: iso(Math.min(i.firstSeen, endsAt ?? now)),
+    // Without endsAt Alertmanager keeps the alert for its resolve_timeout, hence the re-sends.
+    ...(endsAt !== undefined && { endsAt: iso(endsAt) }),
     ...(f.statusUrl !== '' && { generatorURL: f.statusUrl }),
   };
   return { method: 'POST', url: alertsUrl(sink.url), headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([alert]) };

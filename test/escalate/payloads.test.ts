@@ -243,6 +243,16 @@ describe('Alertmanager payload', () => {
     expect((JSON.parse(unstamped.body) as { endsAt: string }[])[0]!.endsAt).toBe(new Date(NOW).toISOString());
   });
 
+  it('startsAt is never after the send: a firstSeen from a clock since stepped back would be refused (ends before it starts)', () => {
+    const ahead = incident({ firstSeen: NOW + 3_600_000 });
+    const trigger = JSON.parse(alertmanagerRequest(event('trigger', ahead), sinks.alertmanager, NOW).body) as { startsAt: string }[];
+    expect(trigger[0]!.startsAt).toBe(new Date(NOW).toISOString());
+    const resolved = { ...ahead, resolvedAt: NOW - 60_000 };
+    const resolve = JSON.parse(alertmanagerRequest(event('resolve', resolved, { incident: resolved }), sinks.alertmanager, NOW).body) as { startsAt: string; endsAt: string }[];
+    expect(resolve[0]!.startsAt).toBe(new Date(NOW - 60_000).toISOString());
+    expect(resolve[0]!.endsAt).toBe(new Date(NOW - 60_000).toISOString());
+  });
+
   it('task label is "connector" for the connector itself', () => {
     const req = alertmanagerRequest(event('trigger', incident({ task: null })), sinks.alertmanager, NOW);
     expect((JSON.parse(req.body) as { labels: { task: string } }[])[0]!.labels.task).toBe('connector');
