@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { within } from '../util/clock.js';
 import { createSend, hostOf, type Send } from './http.js';
 
 export interface HeartbeatOptions {
@@ -23,7 +24,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * and the service behind the URL pages. Failures are logged, never thrown.
  */
 export class Heartbeat {
-  private nextDueAt = Number.NEGATIVE_INFINITY;
+  /** The last ping and how long to wait after it: a span, so that a clock stepped back does not silence the pings. */
+  private last: { readonly from: number; readonly wait: number } | undefined;
   private inFlight: Promise<void> | undefined;
   private readonly send: Send;
   private readonly now: () => number;
@@ -44,9 +46,9 @@ export class Heartbeat {
     if (this.opts.url === '') return Promise.resolve();
     if (this.inFlight) return this.inFlight;
     const started = this.now();
-    if (started < this.nextDueAt) return Promise.resolve();
+    if (this.last !== undefined && within(started, this.last.from, this.last.wait)) return Promise.resolve();
     // Claimed before the request, so that beats during a slow ping do not send another.
-    this.nextDueAt = started + this.opts.interval;
+    this.last = { from: started, wait: this.opts.interval };
     this.inFlight = this.ping(started).finally(() => {
       this.inFlight = undefined;
     });
@@ -66,7 +68,7 @@ export class Heartbeat {
       this.log.debug({ host: this.host }, 'heartbeat sent');
       return;
     }
-    this.nextDueAt = started + Math.min(this.opts.interval, RETRY_AFTER_FAILURE_MS);
+    this.last = { from: started, wait: Math.min(this.opts.interval, RETRY_AFTER_FAILURE_MS) };
     this.log.warn({ host: this.host, ...failure }, 'heartbeat ping failed');
   }
 }

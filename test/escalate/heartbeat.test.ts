@@ -67,6 +67,20 @@ describe('heartbeat', () => {
     expect(ping.received).toHaveLength(2);
   });
 
+  it('a clock stepped back (NTP, a VM restored) does not silence the pings for the size of the step', async () => {
+    let pings = 0;
+    const ok: Send = async () => ((pings += 1), { status: 200, headers: {} });
+    const { hb, clock: c } = setup(ok);
+    await hb.beat();
+    c.advance(-3_600_000);
+    // Polls every 10 s for one interval after the step: the dead man's switch hears from the watchdog again.
+    for (let t = 0; t < INTERVAL; t += 10_000) {
+      c.advance(10_000);
+      await hb.beat();
+    }
+    expect(pings).toBe(2);
+  });
+
   it('a transport error is swallowed too', async () => {
     const boom: Send = () => Promise.reject(Object.assign(new Error(`connect ECONNREFUSED ${URL_WITH_TOKEN}`), { code: 'ECONNREFUSED' }));
     const { hb, lines } = setup(boom);
