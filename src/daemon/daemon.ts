@@ -85,6 +85,14 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+/** Waits for `work` (which never rejects) until the signal aborts, whichever comes first. */
+const settledOrAborted = (work: Promise<void>, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+    void work.then(() => resolve());
+  });
+
 /**
  * Wiring and lifecycle: one loop per cluster (never two polls of one cluster at once), the outbox drained
  * in the background, the state file written after each poll, the metrics server, signals.
@@ -109,6 +117,13 @@ export class Daemon {
   private server: { port: number; close(): Promise<void> } | undefined;
   private running: Promise<void>[] = [];
   private lastAlertmanagerResend = 0;
+  /**
+   * Set while init() puts the state together (restored pages, then the resolves of removed clusters): a
+   * write in between would hold neither a removed cluster's incidents nor their resolves. One write after.
+   */
+  private initializing: { writeWanted: boolean } | undefined;
+  /** The heartbeat's ping of the last poll: `run --once` waits for it, or the process exits before it is sent. */
+  private lastBeat: Promise<void> = Promise.resolve();
   /** The command warned of the certificates' dates on stderr as it started. */
   private lastCertificateCheck: number;
 
@@ -144,6 +159,10 @@ export class Daemon {
     // A dry run reads the state file but never writes it: the incidents it would open and the restarts it
     // would send, written down, would keep the real run after it from paging and restarting them.
     if (this.options.config.dryRun) return;
+    if (this.initializing !== undefined) {
+      this.initializing.writeWanted = true;
+      return;
+    }
     this.store.save(() => ({ heal: merge(this.loops.map((l) => l.healState)), outbox: this.outbox.pending(), routes: this.outbox.routing() }), { routine });
   }
 
@@ -152,6 +171,7 @@ export class Daemon {
     const { config, logger } = this.options;
     // A dry run never writes the state file: it may run beside the real run that owns it.
     if (!config.dryRun) await this.store.lock();
+    this.initializing = { writeWanted: false };
     const saved = await this.store.load();
     const heal = saved.heal ?? EMPTY_HEAL_STATE;
     const classify = createClassifier(config.rules);
@@ -190,6 +210,9 @@ export class Daemon {
       this.outbox.load(saved.outbox);
     }
     this.forgetRemovedClusters(heal);
+    const { writeWanted } = this.initializing;
+    this.initializing = undefined;
+    if (writeWanted) this.persist();
     this.metrics.setIncidentsOpen(this.loops.flatMap((l) => l.openIncidents()));
   }
 
@@ -216,7 +239,7 @@ export class Daemon {
     this.lastTickAt = this.now();
     if (ok) this.polledOnce.add(loop.name);
     this.metrics.setIncidentsOpen(this.loops.flatMap((l) => l.openIncidents()));
-    if (ok && this.heartbeat) this.heartbeat.beat();
+    if (ok && this.heartbeat) this.lastBeat = this.heartbeat.beat();
     this.resendToAlertmanager();
     this.warnCertificateDates();
   }
@@ -260,7 +283,9 @@ export class Daemon {
         return r.ok;
       }),
     );
-    await this.outbox.drain(AbortSignal.timeout(Math.min(this.options.config.shutdownTimeout, ONE_SHOT_DRAIN_BOUND_MS)));
+    // The pages and the heartbeat's ping in the same bounded time: the command exits right after.
+    const bound = AbortSignal.timeout(Math.min(this.options.config.shutdownTimeout, ONE_SHOT_DRAIN_BOUND_MS));
+    await Promise.all([this.outbox.drain(bound), settledOrAborted(this.lastBeat, bound)]);
     this.persist();
     await this.store.flush();
     if (!this.options.config.dryRun) await this.store.unlock();

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { pino } from 'pino';
 import { silentLogger } from '../../src/log/logger.js';
+import { StateStore, type StateContent } from '../../src/state/store.js';
 import { FakeConnect } from '../helpers/fake-connect.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -648,6 +649,35 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(saved().outbox).toHaveLength(1);
   });
 
+  it('at start-up writes the state file once it holds the removed cluster\'s resolves: no write in between drops its incidents unresolved', async () => {
+    fake.add('pg-nopub', {});
+    fake.failTask('pg-nopub', 0, CONFIG);
+    // Pages left undelivered (restoring them wants a write) and a cluster renamed (its incidents get resolves).
+    const down = { sinks: [{ type: 'webhook', name: 'hook', url: 'http://127.0.0.1:1/hook' }], delivery: { retries: 0 } };
+    const first = daemon(down);
+    await first.init();
+    await once(first);
+    clock += 10_000;
+    const written: StateContent[] = [];
+    const save = StateStore.prototype.save;
+    vi.spyOn(StateStore.prototype, 'save').mockImplementation(function (this: StateStore, read, opts) {
+      written.push(read());
+      return save.call(this, read, opts);
+    });
+    try {
+      const second = daemon({ ...down, clusters: [{ name: 'production', url: fake.url, probe: false }] });
+      await second.init();
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(written.length).toBeGreaterThan(0);
+    for (const content of written) {
+      const events = (content.outbox as { event: { event: string; incident: { cluster: string } } }[]).map((p) => [p.event.event, p.event.incident.cluster]);
+      expect(Object.keys(content.heal.incidents)).toEqual([]);
+      expect(events).toEqual([['trigger', 'prod'], ['resolve', 'prod']]);
+    }
+  });
+
   it('resolves the open incidents of a cluster removed from the config (cluster-removed) and forgets it', async () => {
     fake.add('pg-nopub', {});
     fake.failTask('pg-nopub', 0, CONFIG);
@@ -749,6 +779,22 @@ describe('the daemon against a stand-in Connect worker', () => {
     await again.init();
     await once(again);
     expect(hook.received.map((h) => [h.event, h.connector])).toEqual([['trigger', 'sink-json']]);
+  });
+
+  it('run --once has sent the heartbeat\'s ping when it returns (the command exits right after)', async () => {
+    const answered: number[] = [];
+    // A dead man's switch 300 ms away (DNS, TCP and TLS to a hosted service).
+    const ping = createServer((_req, res) => setTimeout(() => (answered.push(clock), res.writeHead(200).end('OK')), 300));
+    await new Promise<void>((r) => ping.listen(0, '127.0.0.1', r));
+    try {
+      fake.add('orders', {});
+      const d = daemon({ heartbeat: { url: `http://127.0.0.1:${(ping.address() as AddressInfo).port}/ping/uuid` } });
+      await d.init();
+      expect(await once(d)).toBe(true);
+      expect(answered).toHaveLength(1);
+    } finally {
+      ping.close();
+    }
   });
 
   it('sends nothing in dry-run mode, neither restarts nor pages, but counts what it would do', async () => {
