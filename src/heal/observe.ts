@@ -165,7 +165,7 @@ export function observe(
     case 'RESTARTING':
       return { subject: compact({ ...common, recoveredAt: undefined, unassignedSince: undefined, restartingSince: base.restartingSince ?? now }), newlyFailed: false };
     case 'RUNNING': {
-      const running = { ...common, failedSince: undefined, unassignedSince: undefined, restartingSince: undefined, lastSkip: undefined, dependencyDownSince: undefined, refusals: undefined, refusedSince: undefined };
+      const running = { ...common, failedSince: undefined, unassignedSince: undefined, restartingSince: undefined, lastSkip: undefined, dependencyDownSince: undefined, refusals: undefined, refusedSince: undefined, lastRefusal: undefined };
       const inEpisode = base.class !== undefined || base.attempts > 0;
       if (!inEpisode) return { subject: compact({ ...running, recoveredAt: undefined }), newlyFailed: false };
       const recoveredAt = base.recoveredAt ?? now;
@@ -185,6 +185,7 @@ export function observe(
           dependencyDownSince: undefined,
           refusals: undefined,
           refusedSince: undefined,
+          lastRefusal: undefined,
         }),
         newlyFailed: false,
       };
@@ -201,6 +202,7 @@ export function observe(
           dependencyDownSince: undefined,
           refusals: undefined,
           refusedSince: undefined,
+          lastRefusal: undefined,
         }),
         newlyFailed: false,
       };
