@@ -308,7 +308,8 @@ export function decide(input: DecideInput): Decision {
     if (s.cluster === cluster) {
       if (gone(s.connector, s.task)) continue;
       if (unlisted(s.connector, s.task)) {
-        if (s.unlistedSince === undefined) s = { ...s, unlistedSince: now };
+        // A clock stepped back brings since-when back to now, as observe() does for the others.
+        if (s.unlistedSince === undefined || s.unlistedSince > now) s = { ...s, unlistedSince: now };
         else if (unlistedTooLong(s.unlistedSince)) continue;
       }
       const tasks = remembered.get(s.connector);
@@ -321,7 +322,7 @@ export function decide(input: DecideInput): Decision {
   for (const inc of incidents.values()) {
     if (inc.cluster !== cluster || inc.connector === '*' || inMaintenance(inc.connector)) continue;
     // Unlisted: its subject, forgotten above (or never remembered), was last seen when the incident was.
-    const unlistedGone = unlisted(inc.connector, inc.task) && unlistedTooLong(inc.lastSeen) && !subjects.has(subjectKey(inc));
+    const unlistedGone = unlisted(inc.connector, inc.task) && (inc.lastSeen > now || unlistedTooLong(inc.lastSeen)) && !subjects.has(subjectKey(inc));
     if (unlistedGone || gone(inc.connector, inc.task)) resolve(inc, 'deleted');
   }
 
@@ -509,7 +510,9 @@ export function decide(input: DecideInput): Decision {
     const prev = subjects.get(key);
     const s: SubjectState =
       prev?.state === NO_STATUS && prev.noStatusSince !== undefined
-        ? prev
+        ? prev.noStatusSince > now
+          ? { ...prev, noStatusSince: now }
+          : prev
         : { cluster, connector: u.name, task: null, workerId: '', attempts: 0, restartTimes: [], moves: [], ...prev, state: NO_STATUS, noStatusSince: now };
     subjects.set(key, s);
     const reason = noStatusEscalation(s, config, now);

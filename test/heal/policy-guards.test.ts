@@ -104,6 +104,26 @@ describe('a clock stepped back 3 h while a condition is timed', () => {
     expect(pagesAfter(sim, at)[0]).toBeLessThan(45);
   });
 
+  it('pages a connector Connect has no status for heal.unassignedAfter from the step, not 3 h later', () => {
+    const sim = new Sim();
+    sim.run(2 * MINUTE, POLL, [], { noStatus: ['jdbc'] });
+    const at = jumpBack(sim);
+    sim.run(60 * MINUTE, POLL, [], { noStatus: ['jdbc'] });
+    expect(pagesAfter(sim, at)).toEqual([10]);
+  });
+
+  it('forgets the tasks of a connector that lists none heal.unassignedAfter from the step (its page resolved deleted), not 3 h later', () => {
+    const sim = new Sim();
+    sim.poll([connector('pg', 'RUNNING', [task(0, 'FAILED', { cls: 'serialization' })])]);
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
+    sim.advance(POLL).run(MINUTE, POLL, [connector('pg', 'RUNNING', [])]);
+    const at = jumpBack(sim);
+    sim.run(60 * MINUTE, POLL, [connector('pg', 'RUNNING', [])]);
+    const resolves = sim.log.slice(at.before).filter((e) => e.action.kind === 'resolve');
+    expect(resolves.map((e) => [e.action.kind === 'resolve' && e.action.resolution, (e.at - at.jump) / MINUTE])).toEqual([['deleted', 10]]);
+    expect(sim.state.subjects['prod/pg/0']).toBeUndefined();
+  });
+
   it('does not page again a task whose moves had settled (and been resolved) before the step', () => {
     const sim = new Sim();
     const hopping = (now: number) => [oneTask('a', 'RUNNING', undefined, { workerId: Math.floor((now - T0) / (3 * MINUTE)) % 2 === 1 ? W2 : W1 })];
@@ -158,6 +178,15 @@ describe('a 409 during a rebalance', () => {
     expect(sim.poll(failing)).toEqual([expect.objectContaining({ attempt: 1 })]);
     expect(sim.state.subjects['prod/pg/0']).not.toHaveProperty('refusals');
     expect(kinds(sim.advance(5 * SECOND).poll(failing))).toEqual(['skip:backoff']);
+  });
+
+  it('a task Connect restarted by itself after the refusals is forgotten after the stable period, its last refusal with it', () => {
+    const sim = new Sim();
+    sim.poll([oneTask('pg', 'RUNNING')]);
+    sim.advance(POLL).poll([oneTask('pg', 'FAILED', 'connection')], { outcome: () => ({ result: 'rebalance', refusal: 'HTTP 409 rebalance in progress' }) });
+    expect(sim.state.subjects['prod/pg/0']?.lastRefusal).toBe('HTTP 409 rebalance in progress');
+    sim.advance(POLL).run(DEFAULTS.stablePeriod + 2 * MINUTE, POLL, [oneTask('pg', 'RUNNING')]);
+    expect(sim.state.subjects['prod/pg/0']).toBeUndefined();
   });
 
   it('is not paged as refused once restarts were withheld meanwhile (maintenance, a refusing dependency): that run is over', () => {
