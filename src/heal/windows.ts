@@ -149,8 +149,10 @@ function maxAtMost(xs: readonly number[], x: number): number | undefined {
 
 /**
  * The latest instant t <= now at which `cron` fires, looking back at most MAX_WINDOW_MS; undefined if
- * none. Walks back an hour at a time through non-matching hours (hours are where DST shifts happen),
- * then jumps straight to the matching minute and second: at most ~170 steps for a week.
+ * none. Walks back an hour at a time through non-matching hours, then jumps straight to the matching
+ * minute and second: at most ~170 steps for a week. The jumps assume the local clock ran evenly since the
+ * step before; where the UTC offset changed in between (DST: in Lord Howe by half an hour, in Chatham at
+ * 02:45, so not always on the hour) the span is walked again a minute at a time.
  */
 export function lastStartAtOrBefore(cron: string, now: number, timezone?: string): number | undefined {
   const cacheKey = `${cron}\u0000${timezone ?? ''}`;
@@ -161,11 +163,23 @@ export function lastStartAtOrBefore(cron: string, now: number, timezone?: string
   const floor = now - MAX_WINDOW_MS;
   let start: number | undefined;
   let t = now;
+  let previous: { readonly offset: number; readonly minuteStart: number } | undefined;
+  /** Instants above it are walked a minute at a time (a span the offset changed in). */
+  let byMinuteAbove = Number.POSITIVE_INFINITY;
   while (t > floor) {
     const p = partsAt(t, timezone);
     const ms = ((t % 1000) + 1000) % 1000;
     const minuteStart = t - p.second * 1000 - ms;
-    const hourStart = minuteStart - p.minute * 60_000;
+    const offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - (t - ms);
+    const byMinute = t > byMinuteAbove;
+    if (!byMinute && previous !== undefined && offset !== previous.offset) {
+      byMinuteAbove = t;
+      t = previous.minuteStart - 1;
+      previous = undefined;
+      continue;
+    }
+    previous = { offset, minuteStart };
+    const hourStart = byMinute ? minuteStart : minuteStart - p.minute * 60_000;
     const dayOk = c.months.has(p.month) && dayOfMonthMatches(c.daysOfMonth, p) && dayOfWeekMatches(c.daysOfWeek, p);
     if (!dayOk || !c.hours.has(p.hour)) {
       t = hourStart - 1;
@@ -177,7 +191,7 @@ export function lastStartAtOrBefore(cron: string, now: number, timezone?: string
       continue;
     }
     if (minute < p.minute) {
-      t = minuteStart - (p.minute - minute) * 60_000 + 59_999; // the last instant of that minute
+      t = byMinute ? minuteStart - 1 : minuteStart - (p.minute - minute) * 60_000 + 59_999; // the last instant of that minute
       continue;
     }
     const second = maxAtMost(c.seconds, p.second);

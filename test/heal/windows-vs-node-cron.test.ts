@@ -20,9 +20,11 @@ function agreesWithNodeCron(cron: string, now: number, timezone: string, found: 
 }
 
 describe('lastStartAtOrBefore agrees with node-cron', () => {
-  const expressions = ['0 2 * * *', '*/20 9-17 * * MON-FRI', '45 23 * * 0', '0 0 L * *', '15 4 1-7 * 2', '0 12 15W * *', '5 1 * * 5L', '0 */6 * * *', '30 2 * * *', '10 30 2 * * *'];
-  const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata'];
-  // Around the 2026 DST changes of Berlin and New York, and a fixed pseudo-random spread over the year.
+  const expressions = ['0 2 * * *', '*/20 9-17 * * MON-FRI', '45 23 * * 0', '0 0 L * *', '15 4 1-7 * 2', '0 12 15W * *', '5 1 * * 5L', '0 */6 * * *', '30 2 * * *', '10 30 2 * * *', '45 1 * * *', '0 2 * * 0', '*/15 1-4 * * *'];
+  // Lord Howe changes its clock by 30 min, Chatham at 02:45/03:45 local: changes that are not on the hour.
+  const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Pacific/Chatham'];
+  // Around the 2026 DST changes of Berlin, New York, Lord Howe and Chatham, and a fixed pseudo-random spread
+  // over the year.
   let seed = 42;
   const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   const instants = [
@@ -32,6 +34,12 @@ describe('lastStartAtOrBefore agrees with node-cron', () => {
     Date.UTC(2026, 9, 25, 1, 40),
     Date.UTC(2026, 2, 8, 8, 10),
     Date.UTC(2026, 10, 1, 7, 10),
+    ...[0, 20, 40, 60, 90, 120, 180].flatMap((m) => [
+      Date.UTC(2026, 9, 3, 15, 30) + m * 60_000, // Lord Howe: 02:00 +10:30 becomes 02:30 +11
+      Date.UTC(2026, 3, 4, 15, 0) + m * 60_000, // Lord Howe: 02:00 +11 becomes 01:30 +10:30
+      Date.UTC(2026, 8, 26, 14, 0) + m * 60_000, // Chatham: 02:45 +12:45 becomes 03:45 +13:45
+      Date.UTC(2026, 3, 4, 14, 0) + m * 60_000, // Chatham: 03:45 +13:45 becomes 02:45 +12:45
+    ]),
     ...Array.from({ length: 40 }, () => Date.UTC(2026, 0, 1) + Math.floor(next() * 365 * 86_400_000)),
   ];
 

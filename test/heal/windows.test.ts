@@ -74,6 +74,16 @@ describe('isInWindow', () => {
     expect(isInWindow(w, 'staging', 'pg-orders', now)).toBe(false);
   });
 
+  it('is open through a DST change that is not on the hour (Lord Howe moves by 30 min, Chatham at 02:45)', () => {
+    // 2026-10-04 in Lord Howe: 01:45 +10:30 starts the window; 02:00 becomes 02:30 +11; 03:00 is 45 min in.
+    const lordHowe: MaintenanceWindow = { cron: '45 1 * * *', duration: 2 * HOUR, timezone: 'Australia/Lord_Howe' };
+    expect(isInWindow(lordHowe, 'prod', 'x', at('2026-10-03T16:00:00Z'))).toBe(true);
+    // 2026-09-27 in Chatham: 02:00 +12:45 starts the window; 02:45 becomes 03:45 +13:45; 04:00 is 1 h in.
+    const chatham: MaintenanceWindow = { cron: '0 2 * * *', duration: 2 * HOUR, timezone: 'Pacific/Chatham' };
+    expect(lastStartAtOrBefore(chatham.cron, at('2026-09-26T14:15:00Z'), chatham.timezone)).toBe(at('2026-09-26T13:15:00Z'));
+    expect(isInWindow(chatham, 'prod', 'x', at('2026-09-26T14:15:00Z'))).toBe(true);
+  });
+
   it('caps a window at seven days', () => {
     const w: MaintenanceWindow = { cron: '0 0 1 11 *', duration: 30 * 24 * HOUR };
     expect(isInWindow(w, 'prod', 'x', at('2026-11-07T23:00:00Z'))).toBe(true);
