@@ -26,11 +26,23 @@ function failedOf(connectors: readonly ConnectorSnapshot[]): FailedInput[] {
   return connectors.flatMap((c) => failedSubjects(c).map(({ task, trace }) => ({ connector: c.name, task, trace })));
 }
 
+function isJsonList(text: string): boolean {
+  try {
+    return Array.isArray(JSON.parse(text));
+  } catch {
+    return false;
+  }
+}
+
 export function readClassifyInput(text: string): ClassifyInput {
   // trimStart also drops a byte-order mark, which JSON.parse rejects (files saved by Windows editors).
   const json = text.trimStart();
   // Nothing to classify (an empty file, a curl that failed): classed "unknown", it would read as a verdict.
   if (json === '') throw new ClassifyInputError('the input is empty: give a trace, a status body or a ?expand=status listing');
+  // An HTML or XML page (a proxy's 502, a login page) would be classed "connection" on its words alone.
+  if (json[0] === '<') throw new ClassifyInputError('the input is an HTML or XML page, not a trace or Connect JSON (a proxy\'s error page?)');
+  // A JSON list (GET /connectors, .../tasks) holds no status; a worker's log excerpt ("[2026-… ERROR …") is a trace.
+  if (json[0] === '[' && isJsonList(json)) throw new ClassifyInputError('the input is a JSON list: give a status body (GET /connectors/NAME/status) or a ?expand=status listing');
   // A Java trace starts with a class name; JSON that reaches here starts with one of these.
   if (json[0] !== '{' && json[0] !== '"') return { kind: 'trace', trace: text };
   let body: unknown;

@@ -10,6 +10,17 @@ describe('readClassifyInput', () => {
     expect(readClassifyInput(TRACE)).toEqual({ kind: 'trace', trace: TRACE });
   });
 
+  it('refuses an HTML page (a proxy\'s 502) and a JSON list (GET /connectors) instead of giving them a verdict', () => {
+    expect(() => readClassifyInput('<html><body><h1>502 Bad Gateway</h1> connection refused</body></html>')).toThrow(ClassifyInputError);
+    expect(() => readClassifyInput('["pg-orders","sink-es"]')).toThrow(/a JSON list/);
+    expect(() => readClassifyInput('[{"id":{"connector":"a","task":0}}]\n')).toThrow(ClassifyInputError);
+  });
+
+  it('takes a worker\'s log excerpt, which starts with "[" too, as a trace', () => {
+    const log = `[2026-11-25 10:00:00,123] ERROR WorkerSourceTask{id=pg-0} Task threw an uncaught and unrecoverable exception\n${TRACE}`;
+    expect(readClassifyInput(log)).toEqual({ kind: 'trace', trace: log });
+  });
+
   it('decodes a JSON string (jq without -r) into the trace, line breaks restored', () => {
     expect(readClassifyInput(`  ${JSON.stringify(TRACE)}\n`)).toEqual({ kind: 'trace', trace: TRACE });
   });
