@@ -8,6 +8,7 @@ import { INCIDENT_CLASSES } from '../escalate/types.js';
 import { invalidRegExp } from '../util/regexp.js';
 import { describeCertificates, tlsProblem } from './tls.js';
 import { scrubSecrets } from '../secrets/scrub.js';
+import { MAX_TIMER_MS } from '../util/clock.js';
 import { isJsonObject, jsonSyntaxReason } from '../util/json.js';
 
 /** A configuration problem: always names the key, never echoes a secret. Exit code 78 (EX_CONFIG). */
@@ -65,6 +66,12 @@ function checkConnectUrl(value: unknown): void {
   if (url.search !== '' || url.hash !== '') throw new Error('must be the worker\'s base URL, without a query or fragment');
 }
 
+/**
+ * A duration a Node timer can hold: AbortSignal.timeout() refuses a fraction (every request would fail),
+ * and a timer longer than MAX_TIMER_MS fires after 1 ms (a poll interval of a month would poll non-stop).
+ */
+const isTimerMs = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v <= MAX_TIMER_MS;
+
 let formatsAdded = false;
 function addFormats(): void {
   if (formatsAdded) return;
@@ -73,14 +80,14 @@ function addFormats(): void {
     name: FORMAT.positiveDuration,
     coerce: toNumber,
     validate(v: unknown) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error('must be a positive number of milliseconds');
+      if (!isTimerMs(v) || v <= 0) throw new Error(`must be a positive whole number of milliseconds, at most ${MAX_TIMER_MS} (24.8 days)`);
     },
   });
   convict.addFormat({
     name: FORMAT.nonNegativeDuration,
     coerce: toNumber,
     validate(v: unknown) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error('must be zero or a positive number of milliseconds');
+      if (!isTimerMs(v) || v < 0) throw new Error(`must be zero or a positive whole number of milliseconds, at most ${MAX_TIMER_MS} (24.8 days)`);
     },
   });
   convict.addFormat({
@@ -88,6 +95,13 @@ function addFormats(): void {
     coerce: toNumber,
     validate(v: unknown) {
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error('must be a positive number');
+    },
+  });
+  convict.addFormat({
+    name: FORMAT.positiveCount,
+    coerce: toNumber,
+    validate(v: unknown) {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new Error('must be a positive whole number');
     },
   });
   convict.addFormat({
@@ -190,10 +204,12 @@ function pemFile(obj: Raw, key: string, path: string): string | undefined {
   return file === undefined ? undefined : readSecretFile(file, `${path}.${key}`);
 }
 
-function positiveNumber(obj: Raw, key: string, path: string, fallback: number): number {
+function positiveMilliseconds(obj: Raw, key: string, path: string, fallback: number, max: number): number {
   const v = obj[key];
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(`${path}.${key}`, 'must be a positive number');
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0 || v > max) {
+    throw new ConfigError(`${path}.${key}`, `must be a positive whole number of milliseconds${max < Number.MAX_SAFE_INTEGER ? `, at most ${max} (24.8 days)` : ''}`);
+  }
   return v;
 }
 
@@ -246,7 +262,7 @@ function resolveClusters(raw: unknown[], shortcut: { url: string; name: string }
       ...(cert !== undefined && { cert }),
       ...(key !== undefined && { key }),
       rejectUnauthorized: optBoolean(item, 'rejectUnauthorized', path, true),
-      timeout: positiveNumber(item, 'timeout', path, defaults.timeout),
+      timeout: positiveMilliseconds(item, 'timeout', path, defaults.timeout, MAX_TIMER_MS),
       probe: optBoolean(item, 'probe', path, defaults.probe),
     };
     return cluster;
@@ -347,7 +363,7 @@ function resolveWindows(raw: unknown[], clusterNames: readonly string[]): Mainte
     if (!validateCron(cron)) throw new ConfigError(`${path}.cron`, `invalid cron expression "${cron}"`);
     const duration = item['duration'];
     if (duration === undefined) throw new ConfigError(`${path}.duration`, 'is required');
-    const d = positiveNumber(item, 'duration', path, 0);
+    const d = positiveMilliseconds(item, 'duration', path, 0, Number.MAX_SAFE_INTEGER);
     const cluster = optString(item, 'cluster', path);
     if (cluster !== undefined && !clusterNames.includes(cluster)) throw new ConfigError(`${path}.cluster`, `no cluster named "${cluster}"`);
     const connector = optString(item, 'connector', path);
@@ -470,6 +486,11 @@ function convictError(err: Error, env: Readonly<Record<string, string | undefine
   return new ConfigError(m[1]!, variable !== undefined && env[variable] !== undefined ? `${m[2]!} (set by ${variable})` : m[2]!);
 }
 
+const LIST_KEYS = (Object.keys(schema) as (keyof typeof schema)[]).filter((k) => {
+  const format = (schema[k] as { format?: unknown }).format;
+  return format === FORMAT.clusterList || format === FORMAT.sinkList || format === FORMAT.ruleList || format === FORMAT.windowList;
+});
+
 /** Loads, validates and resolves the configuration. Throws ConfigError on the first problem. */
 export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
   addFormats();
@@ -479,6 +500,11 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
   if (file) {
     const data = readConfigFile(file);
     if (!isJsonObject(data)) throw new ConfigError('config', `${file} must hold a JSON object`);
+    // convict merges an object given for a list key into its default and says nothing: clusters written
+    // without the brackets would watch localhost, sinks would page no one.
+    for (const key of LIST_KEYS) {
+      if (data[key] !== undefined && !Array.isArray(data[key])) throw new ConfigError(key, 'must be a list: [ ... ], even of one');
+    }
     try {
       conf.load(data);
     } catch (err) {

@@ -13,7 +13,7 @@ export type SinkType = (typeof SINK_TYPES)[number];
 export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** Custom convict formats; their validators live in formats.ts. */
+/** Custom convict formats; their validators live in load.ts (addFormats). */
 export const FORMAT = {
   positiveDuration: 'positive-duration',
   nonNegativeDuration: 'non-negative-duration',
@@ -24,6 +24,7 @@ export const FORMAT = {
   ruleList: 'rule-list',
   windowList: 'window-list',
   positiveNumber: 'positive-number',
+  positiveCount: 'positive-count',
   ratio: 'ratio',
   regExp: 'regexp',
 } as const;
@@ -82,7 +83,7 @@ export const schema = {
   },
   statusConcurrency: {
     doc: 'How many per-connector status requests run at once on workers that ignore expand (Connect < 2.3).',
-    format: FORMAT.positiveNumber,
+    format: FORMAT.positiveCount,
     default: 8,
     env: `${ENV_PREFIX}STATUS_CONCURRENCY`,
   },
@@ -224,7 +225,7 @@ export const schema = {
     escalateAfter: {
       restarts: {
         doc: 'Escalate when this many restarts within escalateAfter.window have not fixed a subject.',
-        format: FORMAT.positiveNumber,
+        format: FORMAT.positiveCount,
         default: 3,
         env: `${ENV_PREFIX}HEAL_ESCALATE_AFTER_RESTARTS`,
       },
@@ -244,7 +245,7 @@ export const schema = {
     rebalance: {
       maxMoves: {
         doc: 'Escalate a task whose worker_id changed more than this many times within rebalance.window.',
-        format: FORMAT.positiveNumber,
+        format: FORMAT.positiveCount,
         default: 5,
         env: `${ENV_PREFIX}HEAL_REBALANCE_MAX_MOVES`,
       },
@@ -265,7 +266,7 @@ export const schema = {
     },
     clusterOutageThreshold: {
       doc: 'When at least this many connectors of one cluster newly fail with connection in the same poll, or are failing with connection when the first of their own pages is due, one cluster-wide incident is escalated instead of one each.',
-      format: FORMAT.positiveNumber,
+      format: FORMAT.positiveCount,
       default: 5,
       env: `${ENV_PREFIX}HEAL_CLUSTER_OUTAGE_THRESHOLD`,
     },

@@ -10,6 +10,7 @@ import { leafValidity, type CertificateValidity } from '../config/tls.js';
 import type { ClusterConfig } from '../config/types.js';
 import { interpretResponse, isDeadline, transportError, type Credentials, type RequestLine } from './response.js';
 import { basicAuthorization, userInfoAuthorization } from '../util/url.js';
+import { timerMs } from '../util/clock.js';
 
 /** A response body larger than this is refused (a few thousand connectors with traces fit easily). */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -236,7 +237,7 @@ export class Transport {
     const { previous, buffers } = options;
     const timeout = options.timeout ?? this.timeout;
     const req: RequestLine = { cluster: this.cluster, method, path: this.pathOf(path) };
-    const deadline = AbortSignal.timeout(timeout * DEADLINE_FACTOR);
+    const deadline = AbortSignal.timeout(timerMs(timeout * DEADLINE_FACTOR));
     const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
     const context = () => ({
       callerAborted: signal?.aborted === true,

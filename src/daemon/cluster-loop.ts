@@ -19,7 +19,7 @@ import type { WatchdogMetrics } from '../metrics/metrics.js';
 import { announce } from './announce.js';
 import { executeRestart, type ExecutedRestart } from './executor.js';
 import { probeAll } from './probe.js';
-import { within } from '../util/clock.js';
+import { timerMs, within } from '../util/clock.js';
 
 export interface ClusterLoopDeps {
   readonly cluster: ClusterConfig;
@@ -352,7 +352,7 @@ export class ClusterLoop {
     this.offsetsReadAt = now;
     // The round as a whole gets one request's time with its retries (pollBound counts it): on a slow worker
     // the reads not done by then fail and wait for the next check, rather than hold the poll.
-    const round = AbortSignal.timeout(DEADLINE_FACTOR * this.deps.cluster.timeout * (this.deps.config.requestRetries + 1));
+    const round = AbortSignal.timeout(timerMs(DEADLINE_FACTOR * this.deps.cluster.timeout * (this.deps.config.requestRetries + 1)));
     // Connect serves every offsets read on its herder thread: once one times out, the others would wait behind
     // it (a broker outage held them 90 s each), so the round ends there and the rest are not sent.
     const stuck = new AbortController();

@@ -5,3 +5,9 @@
 export function within(now: number, from: number, span: number): boolean {
   return now >= from && now - from < span;
 }
+
+/** The longest delay a Node timer keeps (2^31 − 1 ms, 24.8 days): a longer one fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A computed delay for a timer or AbortSignal.timeout(), held to what a timer keeps (a longer wait is no bound anyway). */
+export const timerMs = (ms: number): number => Math.min(ms, MAX_TIMER_MS);

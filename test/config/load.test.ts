@@ -169,6 +169,41 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig({ configFile: file({ metrics: { port: '80x' } }), env: {} })).key).toBe('metrics.port');
   });
 
+  it('rejects a list key written as one object (convict would drop it for the default: no sink, no window)', () => {
+    const sink = { type: 'slack', name: 'ops', url: 'https://hooks.slack.com/services/T/B/x' };
+    for (const [key, value] of [
+      ['clusters', { name: 'prod', url: 'http://connect.prod:8083' }],
+      ['sinks', sink],
+      ['maintenance', { cron: '0 2 * * *', duration: 3_600_000 }],
+      ['rules', { pattern: 'x', class: 'config' }],
+    ] as const) {
+      const err = errorOf(() => loadConfig({ configFile: file({ [key]: value }), env: {} }));
+      expect(err.key).toBe(key);
+      expect(err.message).toMatch(/must be a list/);
+    }
+    expect(loadConfig({ configFile: file({ sinks: [sink] }), env: {} }).sinks).toHaveLength(1);
+  });
+
+  it('takes durations only as whole milliseconds a timer holds: a fraction fails every request, a month polls non-stop', () => {
+    for (const [variable, value, key] of [
+      ['CONNECT_WATCHDOG_REQUEST_TIMEOUT', '2500.5', 'requestTimeout'],
+      ['CONNECT_WATCHDOG_DELIVERY_TIMEOUT', '1000.5', 'delivery.timeout'],
+      ['CONNECT_WATCHDOG_HEAL_CONFIRM_DELAY', '0.5', 'heal.confirmDelay'],
+      ['CONNECT_WATCHDOG_POLL_INTERVAL', String(31 * 86_400_000), 'pollInterval'],
+      ['CONNECT_WATCHDOG_STATUS_CONCURRENCY', '2.5', 'statusConcurrency'],
+      ['CONNECT_WATCHDOG_HEAL_CLUSTER_OUTAGE_THRESHOLD', '4.5', 'heal.clusterOutageThreshold'],
+    ] as const) {
+      const err = errorOf(() => loadConfig({ env: { [variable]: value } }));
+      expect(err.key, variable).toBe(key);
+    }
+    expect(loadConfig({ env: { CONNECT_WATCHDOG_POLL_INTERVAL: String(2 ** 31 - 1) } }).pollInterval).toBe(2 ** 31 - 1);
+    const cluster = (timeout: number) => file({ clusters: [{ name: 'prod', url: 'http://connect.prod:8083', timeout }] });
+    expect(errorOf(() => loadConfig({ configFile: cluster(2500.5), env: {} })).key).toBe('clusters[0].timeout');
+    expect(errorOf(() => loadConfig({ configFile: cluster(2 ** 31), env: {} })).key).toBe('clusters[0].timeout');
+    // A window is compared, never a timer: a long one is taken (it counts as 7 days).
+    expect(loadConfig({ configFile: file({ maintenance: [{ cron: '0 2 * * *', duration: 30 * 86_400_000 }] }), env: {} }).maintenance).toHaveLength(1);
+  });
+
   it('rejects an empty state file, metrics host or cluster name, naming the variable that emptied it', () => {
     for (const [variable, key] of [
       ['CONNECT_WATCHDOG_STATE_FILE', 'stateFile'],

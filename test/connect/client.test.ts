@@ -155,6 +155,13 @@ describe('snapshot with expand (Connect >= 2.3)', () => {
     expect(pg?.tasks[0]?.trace).toContain('Publication autocreation is disabled');
   });
 
+  it('reads with the longest timeout the config takes (2^31 − 1 ms): its deadline is held to what a timer keeps', async () => {
+    const scope = nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, expandOnly('status')).get(INFO).reply(200, expandOnly('info'));
+    const snap = await client({ timeout: 2 ** 31 - 1 }).snapshot();
+    expect(scope.isDone()).toBe(true);
+    expect(snap.version).toBe('4.3.1');
+  });
+
   it('gives the same snapshots, keys in the same order, as one body with both expansions', async () => {
     nock(URL_).get('/').reply(200, ROOT).get(LISTING).twice().reply(200, expandOnly('status')).get(INFO).reply(200, expandOnly('info'));
     const listing = parseListing(fixture('connectors-expand-status-info-mixed.json'));
