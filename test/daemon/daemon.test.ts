@@ -627,13 +627,19 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(Object.values(saved.heal.subjects).map((s) => s.attempts)).toContain(1);
   });
 
-  it('a restart with pages still undelivered keeps the open incidents in the state file from its first write', async () => {
+  /** A config failure paged by a first run while the sink is down: the page stays in the state file. */
+  async function pagedWhileSinkDown() {
     fake.add('pg-nopub', {});
     fake.failTask('pg-nopub', 0, CONFIG);
     const down = { sinks: [{ type: 'webhook', name: 'hook', url: 'http://127.0.0.1:1/hook' }], delivery: { retries: 0 } };
     const first = daemon(down);
     await first.init();
     await once(first);
+    return down;
+  }
+
+  it('a restart with pages still undelivered keeps the open incidents in the state file from its first write', async () => {
+    const down = await pagedWhileSinkDown();
     const file = join(dir, 'state.json');
     const before = readFileSync(file, 'utf8');
     const saved = () => JSON.parse(readFileSync(file, 'utf8')) as { heal: { incidents: Record<string, unknown> }; outbox: unknown[] };
@@ -650,13 +656,8 @@ describe('the daemon against a stand-in Connect worker', () => {
   });
 
   it('at start-up writes the state file once it holds the removed cluster\'s resolves: no write in between drops its incidents unresolved', async () => {
-    fake.add('pg-nopub', {});
-    fake.failTask('pg-nopub', 0, CONFIG);
     // Pages left undelivered (restoring them wants a write) and a cluster renamed (its incidents get resolves).
-    const down = { sinks: [{ type: 'webhook', name: 'hook', url: 'http://127.0.0.1:1/hook' }], delivery: { retries: 0 } };
-    const first = daemon(down);
-    await first.init();
-    await once(first);
+    const down = await pagedWhileSinkDown();
     clock += 10_000;
     const written: StateContent[] = [];
     const save = StateStore.prototype.save;
