@@ -23,6 +23,7 @@ import { BodyBuffers, Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector, WorkerHealth } from './types.js';
 import { abortDetail, isDeadline, isTlsMisconfigured, parseWith, type RequestLine } from './response.js';
 import { within } from '../util/clock.js';
+import { isJsonObject } from '../util/json.js';
 
 export { supportsRestartFlags } from './version.js';
 
@@ -61,6 +62,16 @@ export interface RestartFlags {
 
 /** The message of a 404 for a path the worker has no resource for (Jersey's NotFoundException). */
 const JERSEY_NOT_FOUND = 'HTTP 404 Not Found';
+
+/** Whether a 404's body is Jersey's own (no resource at that path), as a worker answers it in JSON. */
+function jerseyNotFound(body: Buffer): boolean {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return isJsonObject(parsed) && parsed['message'] === JERSEY_NOT_FOUND;
+  } catch {
+    return false;
+  }
+}
 
 /** What `GET /connectors/{name}/offsets` told (ConnectClient.offsets). */
 export type OffsetsAnswer = { readonly digest: string } | 'gone' | 'unsupported';
@@ -299,9 +310,11 @@ export class ConnectClient {
   }
 
   /**
-   * `GET /health`: what the worker says of itself, or undefined when it has no such endpoint (404: Kafka
-   * Connect before 3.9). One request, not retried: a 500 or 503 is the answer, and a timeout is one too
-   * (`no-answer`). A transport failure throws, as any read does.
+   * `GET /health`: what the worker says of itself, or undefined when it has no such endpoint (Jersey's 404:
+   * Kafka Connect before 3.9). One request, not retried: a 500 or 503 is the answer, and a timeout is one too
+   * (`no-answer`). A transport failure throws, as any read does, and so does any other 404: a starting 3.9+
+   * worker answers every path with Jetty's HTML 404 for a second or two, and taking that for "no endpoint"
+   * would stop watching its health for the life of the process.
    */
   async health(signal?: AbortSignal, timeout = HEALTH_TIMEOUT_MS): Promise<WorkerHealth | undefined> {
     let raw;
@@ -313,7 +326,7 @@ export class ConnectClient {
       }
       throw err;
     }
-    if (raw.status === 404) return undefined;
+    if (raw.status === 404 && jerseyNotFound(raw.bytes)) return undefined;
     if (raw.status !== 200 && raw.status !== 500 && raw.status !== 503) {
       this.transport.interpret(raw); // throws the ConnectError of any other error status
       return undefined;

@@ -1254,6 +1254,12 @@ describe('health (GET /health, Connect >= 3.9)', () => {
     expect(await c.health()).toBeUndefined();
   });
 
+  it('a 404 that is not Jersey\'s (Jetty\'s HTML page, as a starting 3.9+ worker answers every path) is no "before 3.9": it throws like any read', async () => {
+    const jetty = '<html>\n<head>\n<title>Error 404 Not Found</title>\n</head>\n<body><h2>HTTP ERROR 404 Not Found</h2></body>\n</html>\n';
+    nock(URL_).get('/health').reply(404, jetty, { 'content-type': 'text/html;charset=iso-8859-1' });
+    expect(await failure(client().health())).toMatchObject({ code: 'BAD_BODY', status: 404 });
+  });
+
   it('is not retried, and an error status other than 500 and 503 throws like any read', async () => {
     nock(URL_).get('/health').reply(401, { error_code: 401, message: 'Unauthorized' });
     expect(await failure(client({}, { retries: 2 }).health())).toMatchObject({ code: 'HTTP', status: 401 });

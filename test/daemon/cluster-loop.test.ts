@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import type { ConnectClient } from '../../src/connect/client.js';
+import { ConnectClient, clientOptions } from '../../src/connect/client.js';
 import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector, WorkerHealth } from '../../src/connect/types.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ClusterLoop } from '../../src/daemon/cluster-loop.js';
@@ -15,6 +15,7 @@ import { EMPTY_HEAL_STATE, type HealState } from '../../src/heal/types.js';
 import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { WatchdogMetrics } from '../../src/metrics/metrics.js';
 import { stubClassifier, TRACES, W1 } from '../heal/helpers.js';
+import { FakeConnect } from '../helpers/fake-connect.js';
 
 function listing(taskState: 'RUNNING' | 'FAILED', trace: string = TRACES.serialization): readonly ConnectorSnapshot[] {
   return [
@@ -422,5 +423,41 @@ describe('ClusterLoop against a cluster whose polls keep failing', () => {
     ]);
     const polls = /connect_watchdog_polls_total\{cluster="default",outcome="error"\} (\d+)/.exec(await metrics.metrics())?.[1];
     expect(polls).toBe('91'); // the metric counts every one
+  });
+});
+
+describe('ClusterLoop against a worker that is still starting (heal.health)', () => {
+  it('keeps watching the health after Jetty\'s HTML 404 (a starting 3.9+ worker): it is no worker without GET /health', async () => {
+    const fake = await new FakeConnect().start();
+    const config = loadConfig({ env: { CONNECT_URL: fake.url } });
+    const client = new ConnectClient(config.clusters[0]!, clientOptions(config));
+    try {
+      fake.add('src', {});
+      let starting = true;
+      fake.interceptors.push((req, res) => {
+        if (req.url !== '/health' || !starting) return false;
+        starting = false;
+        res.writeHead(404, { 'content-type': 'text/html;charset=iso-8859-1' }).end('<html><body><h2>HTTP ERROR 404 Not Found</h2></body></html>');
+        return true;
+      });
+      let clock = Date.parse('2026-11-25T10:00:00Z');
+      const metrics = new WatchdogMetrics({ defaultMetrics: false });
+      const loop = new ClusterLoop(
+        { cluster: config.clusters[0]!, config, client, classify: stubClassifier(), metrics, logger: silentLogger(), now: () => clock, random: () => 0.5, escalate: () => {}, onState: () => {} },
+        EMPTY_HEAL_STATE,
+      );
+      expect((await loop.poll()).ok).toBe(true);
+      fake.health = { code: 500, body: { status: 'unhealthy', message: 'The worker is currently ensuring membership in the cluster' } };
+      for (let i = 0; i < 3; i++) {
+        clock += 60_000;
+        expect((await loop.poll()).ok).toBe(true);
+        await loop.healthReadSettled();
+      }
+      expect(fake.requests.filter((r) => r.url === '/health').length).toBeGreaterThan(1);
+      expect(await gauge(metrics, 'connect_watchdog_worker_healthy', { cluster: 'default' })).toBe(0);
+    } finally {
+      await client.close();
+      await fake.stop();
+    }
   });
 });
