@@ -84,25 +84,29 @@ export function judgeStalls(input: StallInput): StallDecision {
     actions.push({ kind: 'resolve', incident: { ...incident, lastSeen: now, resolvedAt: now }, resolution });
   };
 
-  // Kept: what other clusters remember, and watched sources still streaming (or unreadable this poll).
-  // Forgotten: a source that stopped streaming or is no longer watched starts afresh when it streams again.
+  // Ours to watch: a watched source on a worker this watchdog owns (a sidecar reads only its own worker's).
+  const ours = (c: ConnectorSnapshot) => watchedSource(c) && input.owns(c.workerId);
+  // Kept: what other clusters remember, and our sources still streaming (or unreadable this poll).
+  // Forgotten: a source that stopped streaming, is no longer watched or moved to another worker (whose
+  // sidecar reads it now) starts afresh when it streams here again.
   for (const key in before) {
     const m = before[key] as OffsetsMemory;
     const c = m.cluster === cluster ? present.get(m.connector) : undefined;
-    if (m.cluster !== cluster || unreadable.has(m.connector) || (c !== undefined && watchedSource(c) && streaming(c))) offsets[key] = m;
+    if (m.cluster !== cluster || unreadable.has(m.connector) || (c !== undefined && ours(c) && streaming(c))) offsets[key] = m;
   }
   // A stalled source paused, stopped or failed is not stalled (a failure pages as its class); one deleted
-  // was resolved by decide().
+  // was resolved by decide(). One moved to another worker is that worker's sidecar's to read, and page
+  // afresh if it is still stalled there: this one would never see its offsets move again.
   for (const inc of incidents.values()) {
     const c = isStall(inc) ? present.get(inc.connector) : undefined;
     if (c === undefined || input.inMaintenance(inc.connector)) continue;
-    if (!watchedSource(c)) resolve(inc, 'unwatched');
+    if (!ours(c)) resolve(inc, 'unwatched');
     else if (!streaming(c)) resolve(inc, 'not-running');
   }
 
   for (const [name, digest] of reads) {
     const c = present.get(name);
-    if (c === undefined || !watchedSource(c) || !streaming(c)) continue;
+    if (c === undefined || !ours(c) || !streaming(c)) continue;
     const key = offsetsKey(cluster, name);
     const m = offsets[key];
     const open = incidents.get(incidentKey(cluster, name, null, 'stalled'));
@@ -122,7 +126,7 @@ export function judgeStalls(input: StallInput): StallDecision {
     }
     if (still < config.after) continue;
     if (open !== undefined) incidents.set(open.key, touchIncident(open, now, 0, c.workerId));
-    else if (input.owns(c.workerId) && !input.inMaintenance(name)) {
+    else if (!input.inMaintenance(name)) {
       const tasks = `${c.tasks.length} task${c.tasks.length === 1 ? '' : 's'}`;
       const incident = openIncident(
         'stalled',

@@ -25,7 +25,7 @@ export type ResolveReason =
   | 'outage-over' // no connector of the cluster is failing with connection any more
   | 'flowing' // a stalled source's offsets moved again
   | 'not-running' // a stalled source is no longer RUNNING (paused, stopped, failed: no stall to speak of)
-  | 'unwatched' // heal.stall.connectors no longer names a stalled source, or heal.health is off (worker-unhealthy)
+  | 'unwatched' // heal.stall.connectors no longer names a stalled source or (sidecar) it moved to another worker, or heal.health is off (worker-unhealthy)
   | 'healthy' // the worker said it is healthy again (GET /health)
   | 'deleted' // the connector (or task) no longer exists
   | 'cluster-removed'; // the cluster was removed from the configuration

@@ -225,6 +225,22 @@ describe('judgeStalls', () => {
     expect(pages((worker) => worker === W2)).toBe(0);
   });
 
+  it('a sidecar resolves its stalled page once the connector moves to another worker (unwatched), and forgets its offsets', () => {
+    const w = new Watch();
+    const onW1 = (worker: string) => worker === W1;
+    let actions: Action[] = [];
+    for (let i = 0; i <= 16; i++, w.now += MINUTE) actions.push(...w.poll([pg()], { 'pg-orders': 'a' }, { owns: onW1 }));
+    expect(actions.map((a) => a.kind)).toEqual(['escalate']);
+    // A rebalance moves it to W2, whose sidecar reads it now: this one never would see it move again.
+    actions = [...w.poll([pg('RUNNING', 'RUNNING', W2)], {}, { owns: onW1 })];
+    expect(actions.map((a) => [a.kind, a.kind === 'resolve' && a.resolution])).toEqual([['resolve', 'unwatched']]);
+    expect(w.state.incidents).toEqual({});
+    expect(w.state.offsets).toBeUndefined();
+    // Back on W1 with the same offsets: counted afresh from its first read, not paged at once.
+    w.now += MINUTE;
+    expect(w.poll([pg()], { 'pg-orders': 'a' }, { owns: onW1 })).toEqual([]);
+  });
+
   it('keeps what it remembers of a connector whose status cannot be read this poll, and of other clusters', () => {
     const w = new Watch();
     w.poll([pg()], { 'pg-orders': 'a' });
