@@ -54,6 +54,8 @@ export async function executeRestart(
     logger.info({ ...fields, dryRun: true }, 'would restart (dry run)');
     return { action, outcome: 'dry_run' };
   }
+  // Requests of this action the worker ran: a refusal after one of them is no refusal of the attempt.
+  let ran = 0;
   try {
     if (action.kind === 'restart-task') {
       await client.restartTask(action.connector, action.task, deps.signal);
@@ -76,8 +78,14 @@ export async function executeRestart(
           if (!failedToStart(err)) throw err;
           connectorError = err;
         }
+        ran += 1;
       }
-      if (!tasksRestarted) for (const task of action.failedTasks) await client.restartTask(action.connector, task, deps.signal);
+      if (!tasksRestarted) {
+        for (const task of action.failedTasks) {
+          await client.restartTask(action.connector, task, deps.signal);
+          ran += 1;
+        }
+      }
       if (connectorError !== undefined) {
         logger.warn({ ...fields, outcome: 'failed', err: (connectorError as Error).message }, 'connector restart not done (it failed to start again); its FAILED tasks were restarted');
         return { action, outcome: 'failed' };
@@ -86,7 +94,13 @@ export async function executeRestart(
     logger.info(fields, 'restart sent');
     return { action, outcome: 'ok' };
   } catch (err) {
-    const outcome = resultOf(err);
+    // Part of it ran (the connector, earlier tasks): the attempt stands, as a failed one does, rather than
+    // being rolled back as refused; the tasks left are restarted at the next attempt.
+    const outcome = ran > 0 && resultOf(err) === 'rebalance' ? 'failed' : resultOf(err);
+    if (ran > 0 && outcome === 'failed') {
+      logger.warn({ ...fields, outcome, requestsDone: ran, err: (err as Error).message }, 'restart partly done: a later request of it was refused');
+      return { action, outcome };
+    }
     if (isUnaddressableName(err, action.connector)) {
       logger.error(
         { ...fields, outcome, status: 400 },

@@ -186,6 +186,23 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(await d.metrics.metrics()).toContain('connect_watchdog_restarts_total{cluster="prod",connector="old",target="connector",class="connection",outcome="failed"} 1');
   });
 
+  it('on a worker older than 3.0 counts the attempt when a later task restart is refused (409): the connector restart ran', async () => {
+    fake.version = '2.8.1';
+    fake.add('old', { state: 'FAILED', trace: CONNECTION, tasks: [0, 1].map((id) => ({ id, state: 'FAILED', worker_id: 'w', trace: CONNECTION })) });
+    fake.interceptors.push((req, res) => {
+      if (req.method !== 'POST' || req.url !== '/connectors/old/tasks/1/restart') return false;
+      res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 409, message: 'Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)' }));
+      return true;
+    });
+    const d = daemon();
+    await d.init();
+    await once(d);
+    expect(fake.posts).toEqual(['POST /connectors/old/restart?includeTasks=false&onlyFailed=false', 'POST /connectors/old/tasks/0/restart', 'POST /connectors/old/tasks/1/restart']);
+    const saved = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { heal: { subjects: Record<string, { attempts: number; refusals?: number }> } };
+    expect(saved.heal.subjects['prod/old/connector']).toMatchObject({ attempts: 1 });
+    expect(saved.heal.subjects['prod/old/connector']).not.toHaveProperty('refusals');
+  });
+
   it('restarts each FAILED task when a KIP-745 restart is answered without a status (an older leader ignored the flags)', async () => {
     // A real 3.0.2 worker in a cluster whose leader is still 2.8.2 (a rolling upgrade) forwards the
     // restart to the leader, which ignores the flags: 202 with an empty body, the FAILED tasks untouched
