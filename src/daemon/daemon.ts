@@ -1,5 +1,5 @@
 import { createClassifier } from '../classify/classify.js';
-import { ConnectClient, clientOptions } from '../connect/client.js';
+import { ConnectClient, clientOptions, HEALTH_TIMEOUT_MS } from '../connect/client.js';
 import { DEADLINE_FACTOR } from '../connect/transport.js';
 import { leafValidity, tlsDateWarnings } from '../config/tls.js';
 import type { WatchdogConfig } from '../config/types.js';
@@ -58,12 +58,12 @@ export function merge(states: Iterable<HealState>): HealState {
 
 /**
  * How long one poll may take when every request runs to its deadline: the listing, the info, the restarts
- * and their confirmation, each with its retries, and the round of offset reads (heal.stall), bounded as one
- * request. Beyond it a poll in flight counts as hung (/healthz).
+ * and their confirmation, each with its retries, the round of offset reads (heal.stall), bounded as one
+ * request, and a first poll's wait for the health read. Beyond it a poll in flight counts as hung (/healthz).
  */
 function pollBound(config: WatchdogConfig): number {
   const request = DEADLINE_FACTOR * Math.max(...config.clusters.map((c) => c.timeout));
-  return 5 * (config.requestRetries + 1) * request + config.heal.probe.timeout + config.heal.confirmDelay;
+  return 5 * (config.requestRetries + 1) * request + config.heal.probe.timeout + config.heal.confirmDelay + HEALTH_TIMEOUT_MS;
 }
 
 /** How often a running daemon logs again the TLS certificates that expired or expire soon (every command warns at start). */

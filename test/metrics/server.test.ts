@@ -25,6 +25,12 @@ describe('healthOf', () => {
     expect(healthOf(slow).alive).toBe(false); // no poll in flight: the ticks alone decide
   });
 
+  it('is not alive while one cluster\'s poll is hung past the bound, though another cluster\'s loop ticks', () => {
+    const ticking = { ...base, lastTickAt: 100_000 - 1_000, clustersPolledOnce: 2, pollBound: 180_000 };
+    expect(healthOf({ ...ticking, pollInFlightSince: 100_000 - 179_999 }).alive).toBe(true);
+    expect(healthOf({ ...ticking, pollInFlightSince: 100_000 - 180_000 }).alive).toBe(false);
+  });
+
   it('is alive but not ready before the first tick', () => {
     expect(healthOf({ ...base, clustersPolledOnce: 0 })).toEqual({ alive: true, ready: false });
   });
