@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createClassifier } from '../classify/classify.js';
 import { ConnectClient, clientOptions } from '../connect/client.js';
-import { ConfigError, credentialsInClear, loadConfig, redactConfig, unknownFilterClusters, unknownVariables } from '../config/load.js';
+import { ConfigError, credentialsInClear, environmentOverrides, loadConfig, redactConfig, unknownFilterClusters, unknownVariables } from '../config/load.js';
 import { tlsDateWarnings } from '../config/tls.js';
 import type { WatchdogConfig } from '../config/types.js';
 import { Daemon } from '../daemon/daemon.js';
@@ -110,6 +110,9 @@ function configFrom(values: { config?: string | boolean | undefined }, overrides
   }
   for (const { variable, didYouMean } of unknownVariables()) {
     process.stderr.write(`connect-watchdog: warning: ${variable} is not a setting and is ignored${didYouMean === undefined ? '' : ` (did you mean ${didYouMean}?)`}\n`);
+  }
+  for (const { key, variable } of environmentOverrides(typeof values.config === 'string' ? { configFile: values.config } : {})) {
+    process.stderr.write(`connect-watchdog: warning: ${key} in the config file is overridden by ${variable} (the environment wins)\n`);
   }
   for (const { sink, cluster } of unknownFilterClusters(config)) {
     process.stderr.write(`connect-watchdog: warning: sink "${sink}" filters on cluster "${cluster}", which is not configured: it gets nothing from it\n`);

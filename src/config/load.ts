@@ -78,14 +78,14 @@ function addFormats(): void {
   formatsAdded = true;
   convict.addFormat({
     name: FORMAT.positiveDuration,
-    coerce: toNumber,
+    coerce: toInteger,
     validate(v: unknown) {
       if (!isTimerMs(v) || v <= 0) throw new Error(`must be a positive whole number of milliseconds, at most ${MAX_TIMER_MS} (24.8 days)`);
     },
   });
   convict.addFormat({
     name: FORMAT.nonNegativeDuration,
-    coerce: toNumber,
+    coerce: toInteger,
     validate(v: unknown) {
       if (!isTimerMs(v) || v < 0) throw new Error(`must be zero or a positive whole number of milliseconds, at most ${MAX_TIMER_MS} (24.8 days)`);
     },
@@ -99,7 +99,7 @@ function addFormats(): void {
   });
   convict.addFormat({
     name: FORMAT.positiveCount,
-    coerce: toNumber,
+    coerce: toInteger,
     validate(v: unknown) {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new Error('must be a positive whole number');
     },
@@ -442,6 +442,41 @@ export function unknownVariables(env: NodeJS.ProcessEnv = process.env): { variab
       const near = [...known].map((k) => ({ k, d: editDistance(variable, k) })).sort((x, y) => x.d - y.d)[0];
       return near !== undefined && near.d <= 3 ? { variable, didYouMean: near.k } : { variable };
     });
+}
+
+/**
+ * Keys the config file sets that an environment variable overrides with another value (the variable wins):
+ * the container image and the systemd unit set CONNECT_WATCHDOG_STATE_FILE (the image the metrics host and
+ * port too), so a stateFile written in the file alone would be silently ignored. A warning: overriding a
+ * file by the environment is also a deliberate, documented use. Names only, never a value (it may be a secret).
+ */
+export function environmentOverrides(options: LoadOptions = {}): { key: string; variable: string }[] {
+  const env = options.env ?? process.env;
+  const file = options.configFile ?? env[CONFIG_FILE_ENV];
+  if (!file) return [];
+  let data: unknown;
+  try {
+    data = readConfigFile(file);
+  } catch {
+    return []; // loadConfig has said why
+  }
+  const found: { key: string; variable: string }[] = [];
+  const walk = (node: unknown, given: unknown, path: string): void => {
+    if (!isJsonObject(node) || !isJsonObject(given)) return;
+    for (const [k, child] of Object.entries(node)) {
+      const inFile = given[k];
+      if (inFile === undefined || !isJsonObject(child)) continue;
+      const variable = child['env'];
+      if (typeof variable === 'string' && 'default' in child) {
+        const value = env[variable];
+        if (value !== undefined && String(inFile) !== value.trim()) found.push({ key: path === '' ? k : `${path}.${k}`, variable });
+      } else {
+        walk(child, inFile, path === '' ? k : `${path}.${k}`);
+      }
+    }
+  };
+  walk(schema, data, '');
+  return found;
 }
 
 /**

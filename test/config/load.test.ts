@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, credentialsInClear, loadConfig, redactConfig } from '../../src/config/load.js';
+import { ConfigError, credentialsInClear, environmentOverrides, loadConfig, redactConfig } from '../../src/config/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cw-config-'));
 let n = 0;
@@ -160,6 +160,9 @@ describe('loadConfig', () => {
       ['CONNECT_WATCHDOG_REQUEST_RETRIES', '2abc', 'requestRetries'],
       ['CONNECT_WATCHDOG_HEAL_MAX_ATTEMPTS', '1.5', 'heal.maxAttempts'],
       ['CONNECT_WATCHDOG_DELIVERY_RETRIES', '0x10', 'delivery.retries'],
+      ['CONNECT_WATCHDOG_POLL_INTERVAL', '0x10', 'pollInterval'],
+      ['CONNECT_WATCHDOG_HEAL_CONFIRM_DELAY', '1e3', 'heal.confirmDelay'],
+      ['CONNECT_WATCHDOG_HEAL_CLUSTER_OUTAGE_THRESHOLD', '+5', 'heal.clusterOutageThreshold'],
     ] as const) {
       const err = errorOf(() => loadConfig({ env: { [variable]: value } }));
       expect(err.key, variable).toBe(key);
@@ -236,6 +239,20 @@ describe('loadConfig', () => {
     // A secret file given as the config: the whole of a short one would be quoted.
     const secretFile = errorOf(() => loadConfig({ configFile: file('r0utingKeyHunter2'), env: {} }));
     expect(secretFile.message).not.toContain('Hunter2');
+  });
+});
+
+describe('environmentOverrides', () => {
+  it('names each key of the config file that a variable overrides with another value (the image and the unit set some)', () => {
+    const configFile = file({ stateFile: '/data/state.json', metrics: { port: 9100, host: '0.0.0.0' }, pollInterval: 10000, clusters: [] });
+    const env = { CONNECT_WATCHDOG_STATE_FILE: '/var/lib/connect-watchdog/state.json', CONNECT_WATCHDOG_METRICS_PORT: '9847', CONNECT_WATCHDOG_METRICS_HOST: '0.0.0.0', CONNECT_WATCHDOG_POLL_INTERVAL: '10000' };
+    expect(environmentOverrides({ configFile, env })).toEqual([
+      { key: 'stateFile', variable: 'CONNECT_WATCHDOG_STATE_FILE' },
+      { key: 'metrics.port', variable: 'CONNECT_WATCHDOG_METRICS_PORT' },
+    ]);
+    expect(loadConfig({ configFile, env }).stateFile).toBe('/var/lib/connect-watchdog/state.json');
+    expect(environmentOverrides({ env })).toEqual([]);
+    expect(environmentOverrides({ configFile: join(dir, 'missing.json'), env })).toEqual([]);
   });
 });
 
