@@ -505,6 +505,9 @@ export class Outbox {
       if (signal.aborted) throw err;
       const code = errorCode(err);
       if (attemptSignal.aborted || isTimeoutCode(code)) throw new DeliveryError('TIMEOUT', `no answer within ${timeout} ms`);
+      // A request the client refuses to build (a header it cannot carry) fails the same way every time:
+      // retried, it would hold every later page to this sink until delivery.maxAge.
+      if (code === 'UND_ERR_INVALID_ARG') throw new DeliveryError('INTERNAL', code);
       throw new DeliveryError('NETWORK', code);
     }
     const verdict = statusVerdict(res.status);

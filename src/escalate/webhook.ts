@@ -33,8 +33,10 @@ export function webhookRequest(event: EscalationEvent, sink: SinkConfig, now: nu
   const body = JSON.stringify(payload);
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
-    // Receivers de-duplicate redeliveries (after a timeout, a restart) on this.
-    'Idempotency-Key': event.id,
+    // Receivers de-duplicate redeliveries (after a timeout, a restart) on this. A header carries bytes, not
+    // Unicode (undici refuses a character above U+00FF): non-ASCII in a connector or cluster name is
+    // percent-encoded as UTF-8; an ASCII id goes as it is.
+    'Idempotency-Key': event.id.replace(/[^\x20-\x7e]+/gu, (s) => encodeURIComponent(s)),
   };
   if (sink.secret !== undefined && sink.secret !== '') {
     headers[SIGNATURE_HEADER] = signature(sink.secret, body);

@@ -22,6 +22,27 @@ const SLACK_PATH = '/services/T000/B000/XXXXSLACKPATHTOKEN';
 const AM = 'http://alertmanager:9093';
 const AM_PATH = '/api/v2/alerts';
 
+describe('a connector named in another script (webhook)', () => {
+  it('is delivered, and does not hold the pages behind it: its Idempotency-Key is percent-encoded', async () => {
+    const hook = fakeSink(HOOK, 'post', HOOK_PATH, always(200));
+    const { outbox, outcomes } = setup([sinks.webhook], { send: createSend({ timeout: delivery.timeout }) });
+    outbox.enqueue(event('trigger', incident({ connector: 'заказы-sink' })));
+    outbox.enqueue(event('trigger', incident({ connector: 'orders-sink' })));
+    await outbox.drain();
+    expect(outcomes).toEqual(['hook:ok', 'hook:ok']);
+    expect(hook.received).toHaveLength(2);
+  });
+
+  it('a request the HTTP client refuses to build is dropped as rejected, not retried until delivery.maxAge', async () => {
+    const refused = Object.assign(new Error('invalid Idempotency-Key header'), { code: 'UND_ERR_INVALID_ARG' });
+    const { outbox, outcomes } = setup([sinks.webhook], { send: () => Promise.reject(refused) });
+    outbox.enqueue(event('trigger'));
+    await outbox.drain();
+    expect(outcomes).toEqual(['hook:rejected']);
+    expect(outbox.pending()).toEqual([]);
+  });
+});
+
 function setup(list: readonly SinkConfig[], over: Partial<OutboxOptions> = {}) {
   const { logger, lines } = memoryLogger();
   const c = clock();
