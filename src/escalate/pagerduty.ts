@@ -35,7 +35,11 @@ export type PagerDutyBody =
 export function dedupKey(key: string): string {
   if (key.length <= MAX_DEDUP_KEY) return key;
   const hash = createHash('sha256').update(key, 'utf8').digest('hex');
-  return `${key.slice(0, MAX_DEDUP_KEY - hash.length - 1)}#${hash}`;
+  let end = MAX_DEDUP_KEY - hash.length - 1;
+  // Never half of a surrogate pair (an emoji): it has no UTF-8 form, and PagerDuty refuses the JSON.
+  const last = key.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${key.slice(0, end)}#${hash}`;
 }
 
 export function pagerdutyRequest(event: EscalationEvent, sink: SinkConfig, _now: number): SinkRequest {

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { alertmanagerRequest, resendsDue } from '../../src/escalate/alertmanager.js';
 import { buildRequest } from '../../src/escalate/build.js';
@@ -57,6 +58,10 @@ describe('generic webhook payload', () => {
     expect(verifySignature('hmac-key', req.body, req.headers['X-Connect-Watchdog-Signature'])).toBe(true);
     expect(verifySignature('other-key', req.body, req.headers['X-Connect-Watchdog-Signature'])).toBe(false);
     expect(verifySignature('hmac-key', req.body.replace('"attempts":2', '"attempts":3'), req.headers['X-Connect-Watchdog-Signature'])).toBe(false);
+    // A header carries bytes: a connector named in another script goes percent-encoded, ASCII as it is.
+    const named = webhookRequest(event('trigger', incident({ connector: 'заказы-sink' })), sinks.webhook, NOW);
+    expect(named.headers['Idempotency-Key']).toMatch(/^[\x20-\x7e]+$/);
+    expect(decodeURIComponent(named.headers['Idempotency-Key']!)).toBe((JSON.parse(named.body) as { id: string }).id);
   });
 
   it('resolve: the same fields with event "resolve", its own id, and why and when it is over', () => {
@@ -131,6 +136,18 @@ describe('PagerDuty Events API v2 payload', () => {
     const resolve = JSON.parse(pagerdutyRequest(event('resolve', long), sinks.pagerduty, NOW).body) as { dedup_key: string };
     expect(resolve.dedup_key).toBe(body.dedup_key);
     expect(dedupKey(`${'c'.repeat(300)}a`)).not.toBe(dedupKey(`${'c'.repeat(300)}b`));
+  });
+
+  /** A lone surrogate has no UTF-8 form: it comes back as U+FFFD. */
+  const utf8RoundTrips = (text: string) => Buffer.from(text, 'utf8').toString('utf8') === text;
+
+  it('never cuts the dedup key inside a surrogate pair (an emoji has no UTF-8 half: PagerDuty would refuse the JSON)', () => {
+    const connector = `${'a'.repeat(184)}\u{1F525}${'b'.repeat(120)}`; // the emoji straddles the cut
+    const key = dedupKey(`prod/${connector}/0/config`);
+    expect(key.length).toBeLessThanOrEqual(255);
+    expect(utf8RoundTrips(key)).toBe(true);
+    const body = JSON.parse(pagerdutyRequest(event('trigger', incident({ connector })), sinks.pagerduty, NOW).body) as { dedup_key: string };
+    expect(utf8RoundTrips(body.dedup_key)).toBe(true);
   });
 
   it('every severity maps to a PagerDuty one', () => {
@@ -282,6 +299,20 @@ describe('secrets never reach a payload', () => {
         expect(req.body, `${sink.type} ${kind}`).not.toContain('s3cret');
         expect(JSON.stringify(req.headers)).not.toContain('s3cret');
       }
+    }
+  });
+});
+
+describe('docs/escalation.md webhook examples', () => {
+  it('are signed over the bytes sent: JSON.stringify of the example as shown, with the documented secret', () => {
+    const doc = readFileSync(new URL('../../docs/escalation.md', import.meta.url), 'utf8');
+    const blocks = [...doc.matchAll(/```http\n([\s\S]*?)\n```/g)].map((m) => m[1]!).filter((b) => b.includes('X-Connect-Watchdog-Signature'));
+    expect(blocks).toHaveLength(2);
+    for (const block of blocks) {
+      const split = block.indexOf('\n\n');
+      const header = /X-Connect-Watchdog-Signature: sha256=([0-9a-f]+)/.exec(block.slice(0, split))![1];
+      const sent = JSON.stringify(JSON.parse(block.slice(split + 2)));
+      expect(createHmac('sha256', 'example-secret').update(sent, 'utf8').digest('hex')).toBe(header);
     }
   });
 });
