@@ -70,11 +70,13 @@ export function collectKeys(tree: Record<string, unknown> = schema, prefix = '')
 }
 
 const LIST_FORMATS: ReadonlySet<string> = new Set([FORMAT.clusterList, FORMAT.sinkList, FORMAT.ruleList, FORMAT.windowList]);
-const DURATION_FORMATS: ReadonlySet<string> = new Set([FORMAT.positiveDuration, FORMAT.nonNegativeDuration]);
+const DURATION_FORMATS: ReadonlySet<string> = new Set([FORMAT.positiveDuration, FORMAT.nonNegativeDuration, FORMAT.positiveTimer, FORMAT.nonNegativeTimer]);
 
 const FORMAT_TEXT: Readonly<Record<string, string>> = {
   [FORMAT.positiveDuration]: 'milliseconds > 0',
   [FORMAT.nonNegativeDuration]: 'milliseconds ≥ 0',
+  [FORMAT.positiveTimer]: 'milliseconds > 0, ≤ 24.8 days',
+  [FORMAT.nonNegativeTimer]: 'milliseconds ≥ 0, ≤ 24.8 days',
   [FORMAT.httpUrl]: 'http(s) URL',
   [FORMAT.optionalHttpUrl]: 'http(s) URL or empty',
   [FORMAT.clusterList]: 'list of cluster objects',
@@ -152,7 +154,7 @@ export function renderReference(keys: readonly ConfigKey[] = collectKeys()): str
     'not a list can also be set by its environment variable. Precedence, lowest first: default, config file,',
     'environment variable, command line (`run --dry-run`, `--log-level`); a variable overriding a value the',
     'file sets is warned about on stderr (the image and the systemd unit set some). Unknown keys are an error (exit 78).',
-    'Durations are whole milliseconds, at most 2147483647 (24.8 days, the longest a Node timer holds). Lists',
+    'Durations are whole milliseconds; those the watchdog waits on are at most 2147483647 (24.8 days, the longest a Node timer holds). Lists',
     '(`clusters`, `sinks`, `rules`, `maintenance`) have no environment variable: put them in the config file,',
     'as a list even of one (`"sinks": [{…}]`).',
     '',

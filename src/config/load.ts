@@ -66,11 +66,11 @@ function checkConnectUrl(value: unknown): void {
   if (url.search !== '' || url.hash !== '') throw new Error('must be the worker\'s base URL, without a query or fragment');
 }
 
-/**
- * A duration a Node timer can hold: AbortSignal.timeout() refuses a fraction (every request would fail),
- * and a timer longer than MAX_TIMER_MS fires after 1 ms (a poll interval of a month would poll non-stop).
- */
-const isTimerMs = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v <= MAX_TIMER_MS;
+/** Whole milliseconds: AbortSignal.timeout() refuses a fraction, and every request or delivery would fail. */
+const isWholeMs = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+/** A duration waited on: a Node timer longer than MAX_TIMER_MS fires after 1 ms (a month's poll interval would poll non-stop). */
+const isTimerMs = (v: unknown): v is number => isWholeMs(v) && v <= MAX_TIMER_MS;
+const AT_MOST = `at most ${MAX_TIMER_MS} (24.8 days, the longest a timer holds)`;
 
 let formatsAdded = false;
 function addFormats(): void {
@@ -80,14 +80,28 @@ function addFormats(): void {
     name: FORMAT.positiveDuration,
     coerce: toInteger,
     validate(v: unknown) {
-      if (!isTimerMs(v) || v <= 0) throw new Error(`must be a positive whole number of milliseconds, at most ${MAX_TIMER_MS} (24.8 days)`);
+      if (!isWholeMs(v) || v <= 0) throw new Error('must be a positive whole number of milliseconds');
     },
   });
   convict.addFormat({
     name: FORMAT.nonNegativeDuration,
     coerce: toInteger,
     validate(v: unknown) {
-      if (!isTimerMs(v) || v < 0) throw new Error(`must be zero or a positive whole number of milliseconds, at most ${MAX_TIMER_MS} (24.8 days)`);
+      if (!isWholeMs(v) || v < 0) throw new Error('must be zero or a positive whole number of milliseconds');
+    },
+  });
+  convict.addFormat({
+    name: FORMAT.positiveTimer,
+    coerce: toInteger,
+    validate(v: unknown) {
+      if (!isTimerMs(v) || v <= 0) throw new Error(`must be a positive whole number of milliseconds, ${AT_MOST}`);
+    },
+  });
+  convict.addFormat({
+    name: FORMAT.nonNegativeTimer,
+    coerce: toInteger,
+    validate(v: unknown) {
+      if (!isTimerMs(v) || v < 0) throw new Error(`must be zero or a positive whole number of milliseconds, ${AT_MOST}`);
     },
   });
   convict.addFormat({
@@ -208,7 +222,7 @@ function positiveMilliseconds(obj: Raw, key: string, path: string, fallback: num
   const v = obj[key];
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0 || v > max) {
-    throw new ConfigError(`${path}.${key}`, `must be a positive whole number of milliseconds${max < Number.MAX_SAFE_INTEGER ? `, at most ${max} (24.8 days)` : ''}`);
+    throw new ConfigError(`${path}.${key}`, `must be a positive whole number of milliseconds${max < Number.MAX_SAFE_INTEGER ? `, ${AT_MOST}` : ''}`);
   }
   return v;
 }
@@ -444,6 +458,13 @@ export function unknownVariables(env: NodeJS.ProcessEnv = process.env): { variab
     });
 }
 
+/** Whether a variable's text means the value the file gives (TRUE is true, 0.20 is 0.2). */
+function sameSetting(inFile: unknown, variable: string): boolean {
+  if (typeof inFile === 'boolean') return toBoolean(variable) === inFile;
+  if (typeof inFile === 'number') return toNumber(variable) === inFile;
+  return String(inFile) === variable;
+}
+
 /**
  * Keys the config file sets that an environment variable overrides with another value (the variable wins):
  * the container image and the systemd unit set CONNECT_WATCHDOG_STATE_FILE (the image the metrics host and
@@ -469,7 +490,7 @@ export function environmentOverrides(options: LoadOptions = {}): { key: string; 
       const variable = child['env'];
       if (typeof variable === 'string' && 'default' in child) {
         const value = env[variable];
-        if (value !== undefined && String(inFile) !== value.trim()) found.push({ key: path === '' ? k : `${path}.${k}`, variable });
+        if (value !== undefined && !sameSetting(inFile, value)) found.push({ key: path === '' ? k : `${path}.${k}`, variable });
       } else {
         walk(child, inFile, path === '' ? k : `${path}.${k}`);
       }

@@ -17,6 +17,9 @@ export type Severity = (typeof SEVERITIES)[number];
 export const FORMAT = {
   positiveDuration: 'positive-duration',
   nonNegativeDuration: 'non-negative-duration',
+  /** A duration the watchdog waits on (a timer): at most what a Node timer holds. */
+  positiveTimer: 'positive-timer',
+  nonNegativeTimer: 'non-negative-timer',
   httpUrl: 'http-url',
   optionalHttpUrl: 'optional-http-url',
   clusterList: 'cluster-list',
@@ -53,19 +56,19 @@ export const schema = {
   },
   pollInterval: {
     doc: `How often each cluster is polled ${durationDoc}.`,
-    format: FORMAT.positiveDuration,
+    format: FORMAT.positiveTimer,
     default: 10_000,
     env: `${ENV_PREFIX}POLL_INTERVAL`,
   },
   pollJitter: {
     doc: `Random delay up to this much added to each poll so that many clusters do not fire together ${durationDoc}.`,
-    format: FORMAT.nonNegativeDuration,
+    format: FORMAT.nonNegativeTimer,
     default: 500,
     env: `${ENV_PREFIX}POLL_JITTER`,
   },
   requestTimeout: {
     doc: `Default timeout of one HTTP request to Connect (connect, headers and body each) ${durationDoc}; clusters[].timeout overrides it.`,
-    format: FORMAT.positiveDuration,
+    format: FORMAT.positiveTimer,
     default: 5_000,
     env: `${ENV_PREFIX}REQUEST_TIMEOUT`,
   },
@@ -107,7 +110,7 @@ export const schema = {
   },
   shutdownTimeout: {
     doc: `How long in-flight polls and deliveries may take after SIGTERM, SIGINT or SIGHUP ${durationDoc}.`,
-    format: FORMAT.positiveDuration,
+    format: FORMAT.positiveTimer,
     default: 10_000,
     env: `${ENV_PREFIX}SHUTDOWN_TIMEOUT`,
   },
@@ -279,14 +282,14 @@ export const schema = {
       },
       timeout: {
         doc: `Timeout of one dependency probe ${durationDoc}.`,
-        format: FORMAT.positiveDuration,
+        format: FORMAT.positiveTimer,
         default: 2_000,
         env: `${ENV_PREFIX}HEAL_PROBE_TIMEOUT`,
       },
     },
     confirmDelay: {
       doc: `After a restart, re-read that connector's status this much later to confirm the outcome ${durationDoc}.`,
-      format: FORMAT.nonNegativeDuration,
+      format: FORMAT.nonNegativeTimer,
       default: 2_000,
       env: `${ENV_PREFIX}HEAL_CONFIRM_DELAY`,
     },
@@ -363,7 +366,7 @@ export const schema = {
   delivery: {
     timeout: {
       doc: `Timeout of one delivery attempt to a sink ${durationDoc}.`,
-      format: FORMAT.positiveDuration,
+      format: FORMAT.positiveTimer,
       default: 10_000,
       env: `${ENV_PREFIX}DELIVERY_TIMEOUT`,
     },
@@ -375,7 +378,7 @@ export const schema = {
     },
     interval: {
       doc: `How often the outbox is drained when it holds undelivered events ${durationDoc}.`,
-      format: FORMAT.positiveDuration,
+      format: FORMAT.positiveTimer,
       default: 5_000,
       env: `${ENV_PREFIX}DELIVERY_INTERVAL`,
     },

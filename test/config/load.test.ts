@@ -200,6 +200,10 @@ describe('loadConfig', () => {
       expect(err.key, variable).toBe(key);
     }
     expect(loadConfig({ env: { CONNECT_WATCHDOG_POLL_INTERVAL: String(2 ** 31 - 1) } }).pollInterval).toBe(2 ** 31 - 1);
+    // Durations only compared with the clock, never waited on, take more than a timer holds.
+    const month = 30 * 86_400_000;
+    const long = loadConfig({ configFile: file({ delivery: { maxAge: month }, heal: { escalateAfter: { window: month }, stall: { connectors: '^cdc-', after: month } } }), env: {} });
+    expect([long.delivery.maxAge, long.heal.escalateAfter.window, long.heal.stall.after]).toEqual([month, month, month]);
     const cluster = (timeout: number) => file({ clusters: [{ name: 'prod', url: 'http://connect.prod:8083', timeout }] });
     expect(errorOf(() => loadConfig({ configFile: cluster(2500.5), env: {} })).key).toBe('clusters[0].timeout');
     expect(errorOf(() => loadConfig({ configFile: cluster(2 ** 31), env: {} })).key).toBe('clusters[0].timeout');
@@ -252,6 +256,9 @@ describe('environmentOverrides', () => {
     ]);
     expect(loadConfig({ configFile, env }).stateFile).toBe('/var/lib/connect-watchdog/state.json');
     expect(environmentOverrides({ env })).toEqual([]);
+    // The same value spelled otherwise is no override.
+    const same = file({ dryRun: true, heal: { backoff: { jitter: 0.2 }, probe: { enabled: false } } });
+    expect(environmentOverrides({ configFile: same, env: { CONNECT_WATCHDOG_DRY_RUN: 'TRUE', CONNECT_WATCHDOG_HEAL_BACKOFF_JITTER: '0.20', CONNECT_WATCHDOG_HEAL_PROBE_ENABLED: 'False' } })).toEqual([]);
     expect(environmentOverrides({ configFile: join(dir, 'missing.json'), env })).toEqual([]);
   });
 });
