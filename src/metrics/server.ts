@@ -55,18 +55,17 @@ export class MetricsListenError extends Error {
 /**
  * The watchdog's own health, never the connectors' (a FAILED connector must not get the watchdog
  * restarted). Alive while the poll loop ticked within the last STALE_TICKS intervals, or a poll in flight
- * is within its bound (pollBound: slow, not hung), and no poll in flight is past that bound (hung); before the first tick it counts as alive (it is
+ * is within its bound (pollBound: slow, not hung); before the first tick it counts as alive (it is
  * starting; readiness says it is not useful yet). Ready once alive and every cluster has been polled at
  * least once.
  */
 export function healthOf(input: HealthInput): { alive: boolean; ready: boolean } {
   // A poll of a cluster that answers slowly (a body dribbling in, each request running to its deadline) may
   // outlast the ticks: within its bound it is slow, not hung.
-  const inFlightFor = input.pollInFlightSince === undefined ? undefined : input.now - input.pollInFlightSince;
-  const slowPoll = inFlightFor !== undefined && inFlightFor < (input.pollBound ?? 0);
-  // Past its bound a poll is hung, whatever the other clusters' loops tick meanwhile.
-  const hung = inFlightFor !== undefined && input.pollBound !== undefined && inFlightFor >= input.pollBound;
-  const alive = !hung && (input.lastTickAt === undefined || input.now - input.lastTickAt < STALE_TICKS * input.pollInterval || slowPoll);
+  const slowPoll = input.pollInFlightSince !== undefined && input.now - input.pollInFlightSince < (input.pollBound ?? 0);
+  // With several clusters the others' ticks keep it alive past one poll's bound: restarting the watchdog
+  // would stop their healing too, and a cluster that stays unread pages as ConnectWatchdogStale.
+  const alive = input.lastTickAt === undefined || input.now - input.lastTickAt < STALE_TICKS * input.pollInterval || slowPoll;
   const ready = alive && input.clustersPolledOnce >= input.clusters;
   return { alive, ready };
 }

@@ -25,10 +25,9 @@ describe('healthOf', () => {
     expect(healthOf(slow).alive).toBe(false); // no poll in flight: the ticks alone decide
   });
 
-  it('is not alive while one cluster\'s poll is hung past the bound, though another cluster\'s loop ticks', () => {
+  it('stays alive while another cluster\'s loop ticks, however long one cluster\'s poll takes (a restart would stop the others\' healing)', () => {
     const ticking = { ...base, lastTickAt: 100_000 - 1_000, clustersPolledOnce: 2, pollBound: 180_000 };
-    expect(healthOf({ ...ticking, pollInFlightSince: 100_000 - 179_999 }).alive).toBe(true);
-    expect(healthOf({ ...ticking, pollInFlightSince: 100_000 - 180_000 }).alive).toBe(false);
+    expect(healthOf({ ...ticking, pollInFlightSince: 100_000 - 3_600_000 }).alive).toBe(true);
   });
 
   it('is alive but not ready before the first tick', () => {
