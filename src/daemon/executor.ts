@@ -96,7 +96,8 @@ export async function executeRestart(
   } catch (err) {
     // Part of it ran (the connector, earlier tasks): the attempt stands, as a failed one does, rather than
     // being rolled back as refused; the tasks left are restarted at the next attempt.
-    const outcome = ran > 0 && resultOf(err) === 'rebalance' ? 'failed' : resultOf(err);
+    const result = resultOf(err);
+    const outcome = ran > 0 && result === 'rebalance' ? 'failed' : result;
     if (ran > 0 && outcome === 'failed') {
       logger.warn({ ...fields, outcome, requestsDone: ran, err: (err as Error).message }, 'restart partly done: a later request of it was refused');
       return { action, outcome };
