@@ -12,7 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONFIG_FILE_ENV } from '../src/config/load.js';
-import { FORMAT, schema } from '../src/config/schema.js';
+import { FORMAT, LIST_FORMATS, schema } from '../src/config/schema.js';
 
 export const START_MARKER = '<!-- config-reference:start -->';
 export const END_MARKER = '<!-- config-reference:end -->';
@@ -69,7 +69,6 @@ export function collectKeys(tree: Record<string, unknown> = schema, prefix = '')
   return keys;
 }
 
-const LIST_FORMATS: ReadonlySet<string> = new Set([FORMAT.clusterList, FORMAT.sinkList, FORMAT.ruleList, FORMAT.windowList]);
 const DURATION_FORMATS: ReadonlySet<string> = new Set([FORMAT.positiveDuration, FORMAT.nonNegativeDuration, FORMAT.positiveTimer, FORMAT.nonNegativeTimer]);
 
 const FORMAT_TEXT: Readonly<Record<string, string>> = {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import convict from 'convict';
 import { validate as validateCron } from 'node-cron';
 import { FAILURE_CLASSES, type CustomRule, type FailureClass } from '../classify/types.js';
-import { ENV_PREFIX, FORMAT, SEVERITIES, SINK_TYPES, schema, type Severity, type SinkType } from './schema.js';
+import { ENV_PREFIX, FORMAT, LIST_FORMATS, SEVERITIES, SINK_TYPES, schema, type Severity, type SinkType } from './schema.js';
 import type { ClusterConfig, MaintenanceWindow, SinkConfig, SinkFilter, WatchdogConfig } from './types.js';
 import { INCIDENT_CLASSES } from '../escalate/types.js';
 import { invalidRegExp } from '../util/regexp.js';
@@ -66,56 +66,45 @@ function checkConnectUrl(value: unknown): void {
   if (url.search !== '' || url.hash !== '') throw new Error('must be the worker\'s base URL, without a query or fragment');
 }
 
-/** Whole milliseconds: AbortSignal.timeout() refuses a fraction, and every request or delivery would fail. */
-const isWholeMs = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
-/** A duration waited on: a Node timer longer than MAX_TIMER_MS fires after 1 ms (a month's poll interval would poll non-stop). */
-const isTimerMs = (v: unknown): v is number => isWholeMs(v) && v <= MAX_TIMER_MS;
-const AT_MOST = `at most ${MAX_TIMER_MS} (24.8 days, the longest a timer holds)`;
+/**
+ * What is wrong with a whole-number setting, or undefined. Whole: AbortSignal.timeout() refuses a fraction
+ * of a millisecond (every request or delivery would fail). A duration waited on is at most MAX_TIMER_MS: a
+ * longer Node timer fires after 1 ms (a month's poll interval would poll non-stop).
+ */
+function wholeNumberProblem(v: unknown, { zero, unit, timer }: { zero: boolean; unit: string; timer: boolean }): string | undefined {
+  const ok = typeof v === 'number' && Number.isSafeInteger(v) && (zero ? v >= 0 : v > 0) && (!timer || v <= MAX_TIMER_MS);
+  if (ok) return undefined;
+  return `must be ${zero ? 'zero or ' : ''}a positive whole number${unit}${timer ? `, at most ${MAX_TIMER_MS} (24.8 days, the longest a timer holds)` : ''}`;
+}
+
+const MS = ' of milliseconds';
+const WHOLE_NUMBER_FORMATS = [
+  { name: FORMAT.positiveDuration, zero: false, unit: MS, timer: false },
+  { name: FORMAT.nonNegativeDuration, zero: true, unit: MS, timer: false },
+  { name: FORMAT.positiveTimer, zero: false, unit: MS, timer: true },
+  { name: FORMAT.nonNegativeTimer, zero: true, unit: MS, timer: true },
+  { name: FORMAT.positiveCount, zero: false, unit: '', timer: false },
+] as const;
 
 let formatsAdded = false;
 function addFormats(): void {
   if (formatsAdded) return;
   formatsAdded = true;
-  convict.addFormat({
-    name: FORMAT.positiveDuration,
-    coerce: toInteger,
-    validate(v: unknown) {
-      if (!isWholeMs(v) || v <= 0) throw new Error('must be a positive whole number of milliseconds');
-    },
-  });
-  convict.addFormat({
-    name: FORMAT.nonNegativeDuration,
-    coerce: toInteger,
-    validate(v: unknown) {
-      if (!isWholeMs(v) || v < 0) throw new Error('must be zero or a positive whole number of milliseconds');
-    },
-  });
-  convict.addFormat({
-    name: FORMAT.positiveTimer,
-    coerce: toInteger,
-    validate(v: unknown) {
-      if (!isTimerMs(v) || v <= 0) throw new Error(`must be a positive whole number of milliseconds, ${AT_MOST}`);
-    },
-  });
-  convict.addFormat({
-    name: FORMAT.nonNegativeTimer,
-    coerce: toInteger,
-    validate(v: unknown) {
-      if (!isTimerMs(v) || v < 0) throw new Error(`must be zero or a positive whole number of milliseconds, ${AT_MOST}`);
-    },
-  });
+  for (const { name, ...rule } of WHOLE_NUMBER_FORMATS) {
+    convict.addFormat({
+      name,
+      coerce: toInteger,
+      validate(v: unknown) {
+        const problem = wholeNumberProblem(v, rule);
+        if (problem !== undefined) throw new Error(problem);
+      },
+    });
+  }
   convict.addFormat({
     name: FORMAT.positiveNumber,
     coerce: toNumber,
     validate(v: unknown) {
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error('must be a positive number');
-    },
-  });
-  convict.addFormat({
-    name: FORMAT.positiveCount,
-    coerce: toInteger,
-    validate(v: unknown) {
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new Error('must be a positive whole number');
     },
   });
   convict.addFormat({
@@ -168,7 +157,7 @@ function addFormats(): void {
     },
   });
   // Lists are checked element by element in resolve*(), which can name the exact key (clusters[1].url).
-  for (const name of [FORMAT.clusterList, FORMAT.sinkList, FORMAT.ruleList, FORMAT.windowList]) {
+  for (const name of LIST_FORMATS) {
     convict.addFormat({
       name,
       validate(v: unknown) {
@@ -218,13 +207,13 @@ function pemFile(obj: Raw, key: string, path: string): string | undefined {
   return file === undefined ? undefined : readSecretFile(file, `${path}.${key}`);
 }
 
-function positiveMilliseconds(obj: Raw, key: string, path: string, fallback: number, max: number): number {
+/** A positive duration of a list item; `timer`: one the watchdog waits on (wholeNumberProblem). */
+function positiveMilliseconds(obj: Raw, key: string, path: string, fallback: number, timer: boolean): number {
   const v = obj[key];
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0 || v > max) {
-    throw new ConfigError(`${path}.${key}`, `must be a positive whole number of milliseconds${max < Number.MAX_SAFE_INTEGER ? `, ${AT_MOST}` : ''}`);
-  }
-  return v;
+  const problem = wholeNumberProblem(v, { zero: false, unit: MS, timer });
+  if (problem !== undefined) throw new ConfigError(`${path}.${key}`, problem);
+  return v as number;
 }
 
 function optBoolean(obj: Raw, key: string, path: string, fallback: boolean): boolean {
@@ -276,7 +265,7 @@ function resolveClusters(raw: unknown[], shortcut: { url: string; name: string }
       ...(cert !== undefined && { cert }),
       ...(key !== undefined && { key }),
       rejectUnauthorized: optBoolean(item, 'rejectUnauthorized', path, true),
-      timeout: positiveMilliseconds(item, 'timeout', path, defaults.timeout, MAX_TIMER_MS),
+      timeout: positiveMilliseconds(item, 'timeout', path, defaults.timeout, true),
       probe: optBoolean(item, 'probe', path, defaults.probe),
     };
     return cluster;
@@ -377,7 +366,7 @@ function resolveWindows(raw: unknown[], clusterNames: readonly string[]): Mainte
     if (!validateCron(cron)) throw new ConfigError(`${path}.cron`, `invalid cron expression "${cron}"`);
     const duration = item['duration'];
     if (duration === undefined) throw new ConfigError(`${path}.duration`, 'is required');
-    const d = positiveMilliseconds(item, 'duration', path, 0, Number.MAX_SAFE_INTEGER);
+    const d = positiveMilliseconds(item, 'duration', path, 0, false);
     const cluster = optString(item, 'cluster', path);
     if (cluster !== undefined && !clusterNames.includes(cluster)) throw new ConfigError(`${path}.cluster`, `no cluster named "${cluster}"`);
     const connector = optString(item, 'connector', path);
@@ -410,22 +399,33 @@ function readConfigFile(file: string): unknown {
 }
 
 /** The environment variable that sets a schema key, when it has one. */
-function envVarOf(key: string): string | undefined {
-  let node: unknown = schema;
+/** What a dotted key (heal.backoff.initial) names in a nested object, or undefined. */
+function valueAt(root: unknown, key: string): unknown {
+  let node = root;
   for (const part of key.split('.')) node = isJsonObject(node) ? node[part] : undefined;
+  return node;
+}
+
+function envVarOf(key: string): string | undefined {
+  const node = valueAt(schema, key);
   return isJsonObject(node) && typeof node['env'] === 'string' ? node['env'] : undefined;
+}
+
+/** Every setting the schema reads from a variable: its key (heal.backoff.initial) and the variable. */
+function schemaVariables(): { key: string; variable: string }[] {
+  const found: { key: string; variable: string }[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (!isJsonObject(node)) return;
+    if (typeof node['env'] === 'string') found.push({ key: path, variable: node['env'] });
+    for (const [k, child] of Object.entries(node)) walk(child, path === '' ? k : `${path}.${k}`);
+  };
+  walk(schema, '');
+  return found;
 }
 
 /** Every variable the schema reads, and CONNECT_WATCHDOG_CONFIG. */
 function knownVariables(): Set<string> {
-  const names = new Set([CONFIG_FILE_ENV]);
-  const walk = (node: unknown): void => {
-    if (!isJsonObject(node)) return;
-    if (typeof node['env'] === 'string') names.add(node['env']);
-    for (const child of Object.values(node)) walk(child);
-  };
-  walk(schema);
-  return names;
+  return new Set([CONFIG_FILE_ENV, ...schemaVariables().map((s) => s.variable)]);
 }
 
 // Kubernetes gives every pod of a namespace variables for each Service (a Service "connect-watchdog":
@@ -481,23 +481,11 @@ export function environmentOverrides(options: LoadOptions = {}): { key: string; 
   } catch {
     return []; // loadConfig has said why
   }
-  const found: { key: string; variable: string }[] = [];
-  const walk = (node: unknown, given: unknown, path: string): void => {
-    if (!isJsonObject(node) || !isJsonObject(given)) return;
-    for (const [k, child] of Object.entries(node)) {
-      const inFile = given[k];
-      if (inFile === undefined || !isJsonObject(child)) continue;
-      const variable = child['env'];
-      if (typeof variable === 'string' && 'default' in child) {
-        const value = env[variable];
-        if (value !== undefined && !sameSetting(inFile, value)) found.push({ key: path === '' ? k : `${path}.${k}`, variable });
-      } else {
-        walk(child, inFile, path === '' ? k : `${path}.${k}`);
-      }
-    }
-  };
-  walk(schema, data, '');
-  return found;
+  return schemaVariables().filter(({ key, variable }) => {
+    const value = env[variable];
+    const given = valueAt(data, key);
+    return value !== undefined && given !== undefined && !sameSetting(given, value);
+  });
 }
 
 /**
@@ -544,7 +532,7 @@ function convictError(err: Error, env: Readonly<Record<string, string | undefine
 
 const LIST_KEYS = (Object.keys(schema) as (keyof typeof schema)[]).filter((k) => {
   const format = (schema[k] as { format?: unknown }).format;
-  return format === FORMAT.clusterList || format === FORMAT.sinkList || format === FORMAT.ruleList || format === FORMAT.windowList;
+  return typeof format === 'string' && LIST_FORMATS.has(format);
 });
 
 /** Loads, validates and resolves the configuration. Throws ConfigError on the first problem. */

@@ -32,6 +32,9 @@ export const FORMAT = {
   regExp: 'regexp',
 } as const;
 
+/** The formats of the list keys (clusters, sinks, rules, maintenance): config file only, checked item by item. */
+export const LIST_FORMATS: ReadonlySet<string> = new Set([FORMAT.clusterList, FORMAT.sinkList, FORMAT.ruleList, FORMAT.windowList]);
+
 const durationDoc = '(milliseconds)';
 
 export const schema = {
