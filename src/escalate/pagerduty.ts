@@ -17,6 +17,8 @@ export type PagerDutyBody =
       readonly dedup_key: string;
       readonly payload: {
         readonly summary: string;
+        /** When the watchdog opened the page (not when it was delivered: a page held in the outbox keeps its time). */
+        readonly timestamp: string;
         readonly source: string;
         readonly severity: Severity;
         readonly component: string;
@@ -59,6 +61,7 @@ export function pagerdutyRequest(event: EscalationEvent, sink: SinkConfig, _now:
       dedup_key,
       payload: {
         summary: truncate(summaryLine(i), MAX_SUMMARY),
+        timestamp: new Date(event.at).toISOString(),
         source: i.cluster,
         severity: i.severity,
         component: i.connector,

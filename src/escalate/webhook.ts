@@ -35,8 +35,8 @@ export function webhookRequest(event: EscalationEvent, sink: SinkConfig, now: nu
     'Content-Type': 'application/json',
     // Receivers de-duplicate redeliveries (after a timeout, a restart) on this. A header carries bytes, not
     // Unicode (undici refuses a character above U+00FF): non-ASCII in a connector or cluster name is
-    // percent-encoded as UTF-8; an ASCII id goes as it is.
-    'Idempotency-Key': event.id.replace(/[^\x20-\x7e]+/gu, (s) => encodeURIComponent(s)),
+    // percent-encoded as UTF-8, and so is `%` itself, so that the key always decodes back to the id.
+    'Idempotency-Key': event.id.replace(/[^\x20-\x24\x26-\x7e]+/gu, (s) => encodeURIComponent(s)),
   };
   if (sink.secret !== undefined && sink.secret !== '') {
     headers[SIGNATURE_HEADER] = signature(sink.secret, body);

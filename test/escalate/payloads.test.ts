@@ -62,6 +62,11 @@ describe('generic webhook payload', () => {
     const named = webhookRequest(event('trigger', incident({ connector: 'заказы-sink' })), sinks.webhook, NOW);
     expect(named.headers['Idempotency-Key']).toMatch(/^[\x20-\x7e]+$/);
     expect(decodeURIComponent(named.headers['Idempotency-Key']!)).toBe((JSON.parse(named.body) as { id: string }).id);
+    // `%` is encoded too: `50%-sink` must not decode badly, nor clash with a name that reads like its encoding.
+    for (const connector of ['50%-sink', 'a%D0%B7', 'aз']) {
+      const req = webhookRequest(event('trigger', incident({ connector })), sinks.webhook, NOW);
+      expect(decodeURIComponent(req.headers['Idempotency-Key']!)).toBe((JSON.parse(req.body) as { id: string }).id);
+    }
   });
 
   it('resolve: the same fields with event "resolve", its own id, and why and when it is over', () => {
@@ -112,6 +117,7 @@ describe('PagerDuty Events API v2 payload', () => {
       dedup_key: 'prod/orders-sink/0/serialization',
       payload: {
         summary: `prod/orders-sink task 0: serialization: ${ROOT}`,
+        timestamp: new Date(T0).toISOString(),
         source: 'prod',
         severity: 'error',
         component: 'orders-sink',
@@ -121,6 +127,12 @@ describe('PagerDuty Events API v2 payload', () => {
       },
       links: [{ href: STATUS, text: 'Kafka Connect status' }],
     });
+  });
+
+  it('a page delivered late (held in the outbox) carries the time it was opened, not the delivery time', () => {
+    const late = NOW + 3 * 3_600_000;
+    const body = JSON.parse(pagerdutyRequest(event('trigger', inc, { at: T0 + 5_000 }), sinks.pagerduty, late).body) as { payload: { timestamp: string } };
+    expect(body.payload.timestamp).toBe(new Date(T0 + 5_000).toISOString());
   });
 
   it('resolve carries only the routing and dedup keys', () => {
