@@ -7,7 +7,7 @@ import type { ClusterConfig, MaintenanceWindow, SinkConfig, SinkFilter, Watchdog
 import { INCIDENT_CLASSES } from '../escalate/types.js';
 import { invalidRegExp } from '../util/regexp.js';
 import { describeCertificates, tlsProblem } from './tls.js';
-import { scrubSecrets } from '../secrets/scrub.js';
+import { maskUserInfo, scrubSecrets } from '../secrets/scrub.js';
 import { MAX_TIMER_MS } from '../util/clock.js';
 import { isJsonObject, jsonSyntaxReason } from '../util/json.js';
 
@@ -514,6 +514,19 @@ export function credentialsInClear(config: Pick<WatchdogConfig, 'clusters'>): { 
   });
 }
 
+/** convict's echo of a rejected value: `: value was "<JSON string>"`. */
+const VALUE_WAS = /(: value was )("(?:[^"\\]|\\.)*")/;
+
+/** A quoted string value with its user info masked (maskUserInfo); undefined when it is no JSON string. */
+function echoed(quoted: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(quoted);
+    return typeof value === 'string' ? JSON.stringify(maskUserInfo(value)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * convict's messages look like "key: reason: value was ..."; keep the first problem on one line. A value
  * that came from the environment (which wins over the file) is traced to its variable: that is what the
@@ -523,9 +536,11 @@ function convictError(err: Error, env: Readonly<Record<string, string | undefine
   const first = err.message.split('\n').find((l) => l.trim() !== '') ?? err.message;
   const undeclared = /configuration param '([^']+)' not declared in the schema/.exec(first);
   if (undeclared) return new ConfigError(undeclared[1]!, 'unknown key');
-  // "value was ..." echoes what was given: a Connect URL may carry user:password@ (sent as basic auth).
-  const m = /^([\w.[\]]+): (.*)$/.exec(scrubSecrets(first.trim()));
-  if (!m) return new ConfigError('config', scrubSecrets(first.trim()));
+  // "value was ..." echoes what was given: a Connect URL may carry user:password@ (sent as basic auth), also
+  // where the scrubber sees no URL (the scheme forgotten), so the quoted value loses its user info first.
+  const line = scrubSecrets(first.trim().replace(VALUE_WAS, (whole, head: string, quoted: string) => `${head}${echoed(quoted) ?? whole}`));
+  const m = /^([\w.[\]]+): (.*)$/.exec(line);
+  if (!m) return new ConfigError('config', line);
   const variable = envVarOf(m[1]!);
   return new ConfigError(m[1]!, variable !== undefined && env[variable] !== undefined ? `${m[2]!} (set by ${variable})` : m[2]!);
 }
@@ -579,7 +594,7 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
   if (props.ownership.mode === 'worker' && !/^[^\s/]+:\d+$/.test(props.ownership.workerId)) {
     const variable = envVarOf('ownership.workerId');
     const set = variable !== undefined && env[variable] !== undefined ? ` (set by ${variable})` : '';
-    throw new ConfigError('ownership.workerId', `must be host:port as Connect reports worker_id (e.g. 10.0.0.5:8083), not a URL: value was ${JSON.stringify(props.ownership.workerId)}${set}`);
+    throw new ConfigError('ownership.workerId', `must be host:port as Connect reports worker_id (e.g. 10.0.0.5:8083), not a URL: value was ${JSON.stringify(maskUserInfo(props.ownership.workerId))}${set}`);
   }
   if (props.heal.backoff.max < props.heal.backoff.initial) throw new ConfigError('heal.backoff.max', 'must not be below heal.backoff.initial');
   // Below it, one read finding the offsets as the read before would page: a single missed flush.

@@ -117,6 +117,21 @@ function scrubPlain(text: string): string {
     .replace(JWT, MASK);
 }
 
+/**
+ * One value meant as a URL, as an operator wrote it (a config error quotes it): everything before its last "@"
+ * after the scheme is user info, masked. scrubSecrets cannot know that much of free text: without "//"
+ * ("admin:pw@connect:8083", the scheme forgotten) or with a space in the password it would leave it.
+ */
+export function maskUserInfo(value: string): string {
+  const at = value.lastIndexOf('@');
+  if (at < 0) return value;
+  const scheme = value.indexOf('://');
+  const start = scheme >= 0 && scheme < at ? scheme + 3 : 0;
+  const colon = value.indexOf(':', start);
+  const user = colon >= 0 && colon < at ? value.slice(0, colon + 1) : value.slice(0, start);
+  return `${user}${MASK}${value.slice(at)}`;
+}
+
 const ELLIPSIS = '…';
 
 /** Cuts `text` to at most `max` UTF-16 units, ending with "…" when cut, never splitting a surrogate pair. */

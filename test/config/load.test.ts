@@ -244,6 +244,21 @@ describe('loadConfig', () => {
     const secretFile = errorOf(() => loadConfig({ configFile: file('r0utingKeyHunter2'), env: {} }));
     expect(secretFile.message).not.toContain('Hunter2');
   });
+
+  it('never echoes the credentials of a Connect URL the scrubber does not read as a URL (no scheme, a space in the password)', () => {
+    // "http://" forgotten: the WHATWG parser reads "admin:" as the scheme, so the value is echoed as not http(s).
+    const noScheme = errorOf(() => loadConfig({ env: { CONNECT_URL: 'admin:S3cretPw@connect:8083' } }));
+    expect(noScheme.key).toBe('connectUrl');
+    expect(noScheme.message).toBe('connectUrl: must be an http(s) URL: value was "admin:***@connect:8083" (set by CONNECT_URL)');
+    const inFile = errorOf(() => loadConfig({ configFile: file({ connectUrl: 'admin:S3cretPw@connect:8083' }), env: {} }));
+    expect(inFile.message).not.toContain('S3cretPw');
+    const space = errorOf(() => loadConfig({ env: { CONNECT_URL: 'http://admin:S3cret Pw@connect:80830' } }));
+    expect(space.message).toBe('connectUrl: must be an http(s) URL: value was "http://admin:***@connect:80830" (set by CONNECT_URL)');
+    // The Connect URL copied into the worker id instead of host:port.
+    const workerId = errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_OWNERSHIP_MODE: 'worker', CONNECT_WATCHDOG_OWNERSHIP_WORKER_ID: 'http://admin:S3cretPw@10.0.0.5:8083' } }));
+    expect(workerId.key).toBe('ownership.workerId');
+    expect(workerId.message).toContain('value was "http://admin:***@10.0.0.5:8083"');
+  });
 });
 
 describe('environmentOverrides', () => {
