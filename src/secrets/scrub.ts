@@ -64,7 +64,9 @@ const USING = '(using ';
 
 // Oracle's JDBC URLs carry credentials without "//": jdbc:oracle:thin:scott/tiger@db:1521:ORCL (also @//host).
 const ORACLE_URL_PASSWORD = /(\bjdbc:oracle:[a-z0-9]+:[^\s/@"':]+\/)[^\s"']*@/gi;
-const AUTH_HEADER = /\b((?:proxy-)?authorization\\?["']?\s*[:=]\s*\\?["']?)(?:(basic|bearer|digest|negotiate|token|apikey|geniekey)\s+)?([^\s"',;\\]+)/gi;
+// The value may be a list: Java prints a Map<String, List<String>> of headers as {Authorization=[Basic …]}.
+// "]" is in no credential (token68, base64), so the list's end stays.
+const AUTH_HEADER = /\b((?:proxy-)?authorization\\?["']?\s*[:=]\s*(?:\[\s*)?\\?["']?)(?:(basic|bearer|digest|negotiate|token|apikey|geniekey)\s+)?([^\s"',;\\\]]+)/gi;
 const BARE_BEARER = /\b(bearer)\s+[A-Za-z0-9._~+/=-]+/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+/g;
 const PEM_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;

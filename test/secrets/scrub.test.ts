@@ -31,6 +31,11 @@ describe('scrubSecrets', () => {
     ['Authorization: Basic czNjcmV0OnMzY3JldA==', 'Authorization: Basic ***'],
     ['authorization: Bearer s3cret.abc', 'authorization: Bearer ***'],
     ['"Authorization":"Bearer s3cret"', '"Authorization":"Bearer ***"'],
+    // Java's Map<String, List<String>> of headers (java.net.http.HttpHeaders, Jersey's MultivaluedMap).
+    ['{Authorization=[Basic czNjcmV0OnMzY3JldA==]}', '{Authorization=[Basic ***]}'],
+    ['headers={authorization=[Bearer s3cret.abc], Accept=[application/json]}', 'headers={authorization=[Bearer ***], Accept=[application/json]}'],
+    ['{"Authorization": ["Bearer s3cret"]}', '{"Authorization": ["Bearer ***"]}'],
+    ['{"authorization":["Basic czNjcmV0OnMzY3JldA=="]}', '{"authorization":["Basic ***"]}'],
     ['sent Bearer s3cret to the registry', 'sent Bearer *** to the registry'],
     ['X-Api-Key: s3cret', 'X-Api-Key: ***'],
     ['basic.auth.user.info=app:s3cret', 'basic.auth.user.info=***'],
