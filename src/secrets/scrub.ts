@@ -63,7 +63,8 @@ const MYSQL_PASSWORD_SENT = /^password: (?:YES|NO)$/;
 const USING = '(using ';
 
 // Oracle's JDBC URLs carry credentials without "//": jdbc:oracle:thin:scott/tiger@db:1521:ORCL (also @//host).
-const ORACLE_URL_PASSWORD = /(\bjdbc:oracle:[a-z0-9]+:[^\s/@"':]+\/)[^\s"']*@/gi;
+// A password holding "@" or a space is written in double quotes (scott/"t@ g"@db), and so may the user be.
+const ORACLE_URL_PASSWORD = /(\bjdbc:oracle:[a-z0-9]+:(?:"[^"\s]+"|[^\s/@"':]+)\/)(?:"[^"\r\n]*"|[^\s"']*)@/gi;
 // The value may be a list: Java prints a Map<String, List<String>> of headers as {Authorization=[Basic …]}.
 // "]" is in no credential (token68, base64), so the list's end stays.
 const AUTH_HEADER = /\b((?:proxy-)?authorization\\?["']?\s*[:=]\s*(?:\[\s*)?\\?["']?)(?:(basic|bearer|digest|negotiate|token|apikey|geniekey)\s+)?([^\s"',;\\\]]+)/gi;

@@ -44,6 +44,9 @@ describe('scrubSecrets', () => {
     ['No suitable driver found for jdbc:oracle:thin:scott/T1ger@db.example:1521:ORCL', 'No suitable driver found for jdbc:oracle:thin:scott/***@db.example:1521:ORCL'],
     ['jdbc:oracle:thin:scott/T1ger@//db.example:1521/ORCL', 'jdbc:oracle:thin:scott/***@//db.example:1521/ORCL'],
     ['jdbc:oracle:oci:scott/T1@ger@ORCL, next', 'jdbc:oracle:oci:scott/***@ORCL, next'],
+    // Oracle's way to write a password holding "@" or a space: in double quotes (the user too).
+    ['No suitable driver found for jdbc:oracle:thin:scott/"T1@g er"@db.example:1521:ORCL', 'No suitable driver found for jdbc:oracle:thin:scott/***@db.example:1521:ORCL'],
+    ['jdbc:oracle:thin:"scott"/"T1ger"@//db.example:1521/ORCL', 'jdbc:oracle:thin:"scott"/***@//db.example:1521/ORCL'],
     ['DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=s3cret==;EndpointSuffix=core.windows.net', 'DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=***;EndpointSuffix=core.windows.net'],
     ['https://acme.blob.core.windows.net/c?sv=2022-11-02&sp=rw&sig=s3cret%2Fx%3D', 'https://acme.blob.core.windows.net/c?sv=2022-11-02&sp=rw&sig=***'],
   ])('masks %s', (input, expected) => {
