@@ -105,8 +105,11 @@ function scrubPercentEncoded(text: string): string {
   });
 }
 
+// key=value before user:password@: in db:5432/app?password=P@ss the URL scan takes "5432/…password=P" for a
+// password (a port cannot be told from one) and masks up to the "@", leaving the rest of the real one.
 function scrubPlain(text: string): string {
-  return scrubUrlPasswords(text.replace(PEM_PRIVATE_KEY, `-----PRIVATE KEY ${MASK}-----`))
+  const masked = text
+    .replace(PEM_PRIVATE_KEY, `-----PRIVATE KEY ${MASK}-----`)
     .replace(ORACLE_URL_PASSWORD, `$1${MASK}@`)
     .replace(AUTH_HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`)
     .replace(BARE_BEARER, (_m, word: string) => `${word} ${MASK}`)
@@ -116,8 +119,8 @@ function scrubPlain(text: string): string {
       // MySQL's "Access denied for user 'u'@'h' (using password: NO)" says whether one was sent, not which.
       if (MYSQL_PASSWORD_SENT.test(m) && whole.slice(at - USING.length, at) === USING) return m;
       return `${key}${close}${sep}${MASK}`;
-    })
-    .replace(JWT, MASK);
+    });
+  return scrubUrlPasswords(masked).replace(JWT, MASK);
 }
 
 /**

@@ -53,6 +53,18 @@ describe('scrubSecrets', () => {
     expect(scrubSecrets(input)).toBe(expected);
   });
 
+  it('masks a password holding "@" in the query or properties of a URL with a port, whole', () => {
+    // host:port/…@… is no user:password@: read as one, "password=P" was masked and the rest of the password left.
+    const texts = [
+      'FATAL: connect failed for jdbc:postgresql://db:5432/app?user=cdc&password=Pa@ssT41l9',
+      'jdbc:mysql://db:3306/app?user=cdc&password=Pa@ssT41l9&useSSL=true',
+      'jdbc:sqlserver://db:1433;user=sa;password=Pa@ssT41l9;encrypt=true',
+      'https://api.example:443/v1?token=Pa@ssT41l9&y=1',
+    ];
+    for (const t of texts) expect(scrubSecrets(t), t).not.toMatch(/ssT41l9/);
+    expect(scrubSecrets(texts[1]!)).toBe('jdbc:mysql://db:3306/app?user=cdc&password=***&useSSL=true');
+  });
+
   it('masks a PEM private key whole', () => {
     const pem = 'key: -----BEGIN PRIVATE KEY-----\nMIIEs3cret\n-----END PRIVATE KEY----- done';
     expect(scrubSecrets(pem)).toBe('key: -----PRIVATE KEY ***----- done');
