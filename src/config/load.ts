@@ -182,12 +182,19 @@ function optString(obj: Raw, key: string, path: string): string | undefined {
   return v;
 }
 
+// An absolute path of at least two parts (/etc/connect-watchdog/secrets/x, /run/secrets/x), without spaces.
+const SHOWN_PATH = /^\/[^\s/]+\/\S/;
+
 function readSecretFile(file: string, key: string): string {
   let text: string;
   try {
     text = readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new ConfigError(key, `cannot read file ${JSON.stringify(file)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    // A value that cannot be read may be the secret itself, given by mistake (a password as passwordFile, a
+    // PEM key pasted as key): only what is plainly a path is quoted.
+    if (!SHOWN_PATH.test(file)) throw new ConfigError(key, `cannot read the file it names (not quoted here: it is no absolute path, and may be the secret itself): ${code}`);
+    throw new ConfigError(key, `cannot read file ${JSON.stringify(file)}: ${code}`);
   }
   // An empty inline secret is refused too; an empty password file made every request a 401.
   if (text === '') throw new ConfigError(key, `file ${JSON.stringify(file)} is empty`);

@@ -126,6 +126,21 @@ describe('loadConfig', () => {
     expect(err.message).toMatch(/ENOENT$/);
   });
 
+  it('does not echo the value of a *File key or a PEM key that is the secret itself given by mistake', () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n';
+    const cases = [
+      [{ clusters: [{ name: 'a', url: 'https://a:8443', username: 'watchdog', passwordFile: 'Hunter2Secret' }] }, 'clusters[0].passwordFile', 'Hunter2Secret'],
+      [{ sinks: [{ type: 'pagerduty', routingKeyFile: 'e93facc04764012d7bfb002500d5d1a6' }] }, 'sinks[0].routingKeyFile', 'e93facc04764012d7bfb002500d5d1a6'],
+      [{ clusters: [{ name: 'a', url: 'https://a:8443', cert: '/etc/hosts', key: pem }] }, 'clusters[0].key', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7'],
+    ] as const;
+    for (const [config, key, secret] of cases) {
+      const err = errorOf(() => loadConfig({ configFile: file(config), env: {} }));
+      expect(err.key).toBe(key);
+      expect(err.message).toMatch(/ENOENT/);
+      expect(err.message).not.toContain(secret);
+    }
+  });
+
   it('rejects an empty secret file naming the key, instead of sending an empty password (the worker answered 401)', () => {
     const empty = join(dir, 'empty-password');
     writeFileSync(empty, '\n');
