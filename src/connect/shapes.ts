@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { ShapeError } from './errors.js';
 import { deriveEndpoint } from './endpoint.js';
 import { STATES, type ConnectorSnapshot, type ConnectorType, type Endpoint, type State, type TaskStatus, type UnreadableConnector, type WorkerHealth } from './types.js';
+import { scrubSecrets } from '../secrets/scrub.js';
 import { isJsonObject } from '../util/json.js';
 import { cut } from '../util/text.js';
 
@@ -261,7 +262,9 @@ const HEALTH_MESSAGE_MAX = 500;
 export function parseHealth(httpStatus: number, body: unknown): WorkerHealth {
   const said = isJsonObject(body) ? body : {};
   const status = said['status'] === 'healthy' || said['status'] === 'starting' || said['status'] === 'unhealthy' ? said['status'] : httpStatus === 200 ? 'healthy' : httpStatus === 503 ? 'starting' : 'unhealthy';
-  const message = typeof said['message'] === 'string' ? said['message'].trim() : `HTTP ${httpStatus}`;
+  // Kept in logs, the state file and `status`: scrubbed like Connect's other messages (a proxy or an
+  // exception's text may quote a URL with credentials).
+  const message = typeof said['message'] === 'string' ? scrubSecrets(said['message'].trim()) : `HTTP ${httpStatus}`;
   return { status, message: cut(message, HEALTH_MESSAGE_MAX) };
 }
 

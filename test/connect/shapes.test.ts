@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../../src/connect/errors.js';
-import { parseInfo, parseInfoListing, parseListing, parseNames, parseRestartBody, parseStatus, parseVersion } from '../../src/connect/shapes.js';
+import { parseInfo, parseInfoListing, parseListing, parseHealth, parseNames, parseRestartBody, parseStatus, parseVersion } from '../../src/connect/shapes.js';
 import { expandOnly, expandPasswords, fixture, fixtureNames } from './fixtures.js';
 
 function shapeError(fn: () => unknown): ShapeError {
@@ -259,5 +259,14 @@ describe('GET /', () => {
     expect(parseVersion({ commit: 'abc' })).toBeUndefined();
     expect(shapeError(() => parseVersion({ version: 4 })).field).toBe('root.version');
     expect(shapeError(() => parseVersion([])).field).toBe('root');
+  });
+});
+
+describe('GET /health', () => {
+  it("scrubs the worker's message, which is kept in logs, the state file and `status`", () => {
+    const health = parseHealth(500, { status: 'unhealthy', message: 'Worker failed: jdbc:postgresql://cdc:S3cret!@db:5432/app unreachable' });
+    expect(health.status).toBe('unhealthy');
+    expect(health.message).toContain('db:5432/app unreachable');
+    expect(health.message).not.toContain('S3cret');
   });
 });
