@@ -163,7 +163,7 @@ export class Daemon {
       this.initializing.writeWanted = true;
       return;
     }
-    this.store.save(() => ({ heal: merge(this.loops.map((l) => l.healState)), outbox: this.outbox.pending(), routes: this.outbox.routing() }), { routine });
+    this.store.save(() => ({ heal: merge(this.loops.map((l) => l.healState)), outbox: this.outbox.pending(), routes: this.outbox.routing(), sinks: this.outbox.sinkIdentities() }), { routine });
   }
 
   /** Loads state, builds one loop per cluster, resolves the incidents of clusters no longer configured. */
@@ -206,6 +206,8 @@ export class Daemon {
     if (config.dryRun) {
       if (Array.isArray(saved.outbox) && saved.outbox.length > 0) logger.info({ pending: saved.outbox.length }, 'dry run: the undelivered pages in the state file are left for the real run');
     } else {
+      // Sinks are matched by what they send to first: an unnamed one is named by its place in the list.
+      this.outbox.adoptSinks(saved.sinks);
       this.outbox.loadRouting(saved.routes);
       this.outbox.load(saved.outbox);
     }

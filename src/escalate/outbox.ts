@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { SinkConfig } from '../config/types.js';
@@ -13,6 +14,7 @@ import { scrubSecrets, truncate } from '../secrets/scrub.js';
 import { within } from '../util/clock.js';
 import type { EscalationEvent, Incident } from './types.js';
 import { decodeUrlPart } from '../util/url.js';
+import { isJsonObject } from '../util/json.js';
 
 export type { PendingDelivery } from './pending.js';
 
@@ -149,6 +151,14 @@ function echoable(sink: SinkConfig): string[] {
   return [...new Set(out)].sort((a, b) => b.length - a.length);
 }
 
+/**
+ * What tells a sink apart whatever its name: its type and where it sends. A digest, cut: the URL and the
+ * routing key are secrets, and the state file keeps this.
+ */
+export function sinkFingerprint(sink: Pick<SinkConfig, 'type' | 'url' | 'routingKey'>): string {
+  return createHash('sha256').update(`${sink.type}\u0000${sink.url}\u0000${sink.routingKey ?? ''}`).digest('base64url').slice(0, 22);
+}
+
 const isTimeoutCode = (code: string): boolean => code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
 
 /**
@@ -175,6 +185,10 @@ export class Outbox {
   private readonly queued = new Set<string>();
   private readonly recent = new Set<string>();
   private readonly sinks: ReadonlyMap<string, SinkConfig>;
+  /** Each configured sink's name → sinkFingerprint: persisted beside pending() and routing() (see adoptSinks). */
+  private readonly identities: Readonly<Record<string, string>>;
+  /** A persisted name → the configured sink it names now (undefined: none), from adoptSinks; names not in it stand as they are. */
+  private renamed: ReadonlyMap<string, string | undefined> = new Map();
   /** The one drain in flight per sink. */
   private readonly lanes = new Map<string, Promise<void>>();
   /** A sink paused after a failed drain: since when, for how long. */
@@ -190,6 +204,7 @@ export class Outbox {
 
   constructor(private readonly opts: OutboxOptions) {
     this.sinks = new Map(opts.sinks.map((s) => [s.name, s]));
+    this.identities = Object.freeze(Object.fromEntries(opts.sinks.map((s) => [s.name, sinkFingerprint(s)])));
     this.log = opts.logger.child({ component: 'outbox' });
     this.send = opts.send ?? createSend({ timeout: opts.delivery.timeout });
     this.now = opts.now ?? Date.now;
@@ -209,6 +224,41 @@ export class Outbox {
     return [...this.queue];
   }
 
+  /** The configured sinks by name, as sinkFingerprint: what to persist beside pending() and routing(). */
+  sinkIdentities(): Readonly<Record<string, string>> {
+    return this.identities;
+  }
+
+  /**
+   * Takes the sinks a persisted outbox named (its sinkIdentities()), before load() and loadRouting(). An unnamed
+   * sink is named `<type>-<index>`, so removing or inserting a sink renames those after it: a sink is known by
+   * where it sends, so that its pages follow it to its new name, and a sink that took over the name of a removed
+   * one does not get that one's pages. A sink whose URL or key changed keeps its pages under its name, unless
+   * that sink was saved under another name (it moved in the list).
+   */
+  adoptSinks(saved: unknown): void {
+    if (!isJsonObject(saved)) return;
+    const entries = Object.entries(saved).filter((e): e is [string, string] => typeof e[1] === 'string');
+    const byFingerprint = new Map<string, string>();
+    for (const [name, fingerprint] of Object.entries(this.identities)) if (!byFingerprint.has(fingerprint)) byFingerprint.set(fingerprint, name);
+    const savedFingerprints = new Set(entries.map(([, fingerprint]) => fingerprint));
+    const renamed = new Map<string, string | undefined>();
+    for (const [name, fingerprint] of entries) {
+      const now = this.identities[name];
+      if (now === fingerprint) renamed.set(name, name);
+      else renamed.set(name, byFingerprint.get(fingerprint) ?? (now !== undefined && !savedFingerprints.has(now) ? name : undefined));
+    }
+    const moved = [...renamed].filter(([from, to]) => to !== undefined && to !== from).map(([from, to]) => ({ from, to }));
+    if (moved.length > 0) this.log.info({ sinks: moved }, 'sinks renamed since the state file was written (an unnamed sink is named by its place in the list): their pages follow them');
+    this.renamed = renamed;
+  }
+
+  /** The configured sink a persisted name stands for now (see adoptSinks), or undefined. */
+  private sinkNow(saved: string): string | undefined {
+    const name = this.renamed.has(saved) ? this.renamed.get(saved) : saved;
+    return name !== undefined && this.sinks.has(name) ? name : undefined;
+  }
+
   /**
    * Takes back a persisted pending list, ahead of anything enqueued since (it is older). Malformed entries,
    * entries for sinks no longer configured and duplicates are dropped with a warning. Returns how many were kept.
@@ -217,10 +267,15 @@ export class Outbox {
     const { items, invalid } = parsePending(pending);
     const restored: PendingDelivery[] = [];
     const unknownSinks = new Set<string>();
-    for (const item of items) {
+    for (const saved of items) {
+      const sink = this.sinkNow(saved.sink);
+      if (sink === undefined) {
+        unknownSinks.add(saved.sink);
+        continue;
+      }
+      const item = sink === saved.sink ? saved : { ...saved, sink };
       const id = deliveryId(item.sink, item.event.id);
-      if (!this.sinks.has(item.sink)) unknownSinks.add(item.sink);
-      else if (!this.queued.has(id) && !this.recent.has(id)) {
+      if (!this.queued.has(id) && !this.recent.has(id)) {
         this.queued.add(id);
         restored.push(item);
       }
@@ -246,7 +301,7 @@ export class Outbox {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
     for (const [key, names] of Object.entries(value as Record<string, unknown>)) {
       if (!Array.isArray(names)) continue;
-      const known = names.filter((n): n is string => typeof n === 'string' && this.sinks.has(n));
+      const known = names.flatMap((n) => (typeof n === 'string' ? (this.sinkNow(n) ?? []) : []));
       if (known.length > 0) this.setRoute(key, [...new Set([...(this.routes.get(key) ?? []), ...known])]);
     }
   }

@@ -46,6 +46,7 @@ export function onlyTimestampsMoved(next: StateContent, last: StateContent): boo
     sameRecord(record(next.heal.budgets), record(last.heal.budgets), ['updatedAt']) &&
     sameRecord(record(next.heal.health ?? {}), record(last.heal.health ?? {}), []) &&
     sameValue(next.outbox, last.outbox) &&
-    next.routes === last.routes
+    next.routes === last.routes &&
+    next.sinks === last.sinks
   );
 }

@@ -92,7 +92,7 @@ export class StateEncoder {
     // The offsets remembered are a few watched sources at most, the health one entry per cluster: encoded whole.
     const offsets = doc.heal.offsets === undefined ? '' : `,"offsets":${JSON.stringify(doc.heal.offsets)}`;
     const health = doc.heal.health === undefined ? '' : `,"health":${JSON.stringify(doc.heal.health)}`;
-    out.push(Buffer.from(`},"budgets":${JSON.stringify(doc.heal.budgets)}${offsets}${health}},"outbox":${JSON.stringify(doc.outbox ?? [])}${doc.routes === undefined ? '' : `,"routes":${JSON.stringify(doc.routes)}`}}`));
+    out.push(Buffer.from(`},"budgets":${JSON.stringify(doc.heal.budgets)}${offsets}${health}},"outbox":${JSON.stringify(doc.outbox ?? [])}${doc.routes === undefined ? '' : `,"routes":${JSON.stringify(doc.routes)}`}${doc.sinks === undefined ? '' : `,"sinks":${JSON.stringify(doc.sinks)}`}}`));
     return out;
   }
 }

@@ -23,6 +23,8 @@ export interface PersistedState {
   readonly outbox: unknown;
   /** Which sinks each open incident's trigger went to (escalate/outbox.ts); absent in older files. */
   readonly routes?: unknown;
+  /** The sinks the outbox and routes name, by name: what each sends to, as a digest (Outbox.sinkIdentities); absent in older files. */
+  readonly sinks?: unknown;
 }
 
 const isTimes = (v: unknown): boolean => Array.isArray(v) && v.every(isTime);
@@ -68,11 +70,11 @@ function parseHealState(v: unknown): HealState {
   };
 }
 
-export function parseState(text: string): { heal: HealState; outbox: unknown; routes: unknown } {
+export function parseState(text: string): { heal: HealState; outbox: unknown; routes: unknown; sinks: unknown } {
   const data: unknown = JSON.parse(text);
   if (!isJsonObject(data)) throw new Error('not a JSON object');
   if (data['version'] !== STATE_VERSION) throw new Error(`unsupported state version ${String(data['version'])}`);
-  return { heal: parseHealState(data['heal']), outbox: data['outbox'] ?? [], routes: data['routes'] ?? {} };
+  return { heal: parseHealState(data['heal']), outbox: data['outbox'] ?? [], routes: data['routes'] ?? {}, sinks: data['sinks'] };
 }
 
 /** Without a restart, an escalation or a delivery to record, the state file is rewritten at most this often. */
@@ -83,6 +85,7 @@ export interface StateContent {
   readonly heal: HealState;
   readonly outbox: unknown;
   readonly routes?: unknown;
+  readonly sinks?: unknown;
 }
 
 export interface StateStoreOptions {
@@ -253,7 +256,7 @@ export class StateStore {
     }
   }
 
-  async load(): Promise<{ heal: HealState; outbox: unknown; routes: unknown }> {
+  async load(): Promise<{ heal: HealState; outbox: unknown; routes: unknown; sinks?: unknown }> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -334,8 +337,8 @@ export class StateStore {
       try {
         const content = read();
         if (routine && this.written !== undefined && onlyTimestampsMoved(content, this.written)) continue;
-        const { heal, outbox, routes } = content;
-        const buffers = this.encoder.encode({ version: STATE_VERSION, savedAt: new Date(this.now()).toISOString(), heal, outbox, routes });
+        const { heal, outbox, routes, sinks } = content;
+        const buffers = this.encoder.encode({ version: STATE_VERSION, savedAt: new Date(this.now()).toISOString(), heal, outbox, routes, sinks });
         const file = await this.openTemp(tmp);
         try {
           await writeAll(file, buffers);

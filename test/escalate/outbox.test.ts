@@ -180,6 +180,44 @@ describe('routing a resolve', () => {
   });
 });
 
+describe('sinks renamed or changed between runs (adoptSinks)', () => {
+  const hookA = { ...sinks.webhook, name: 'webhook-0', url: `${HOOK}/a` } as SinkConfig;
+  const hookB = { ...sinks.webhook, name: 'webhook-1', url: `${HOOK}/b` } as SinkConfig;
+  const persisted = () => {
+    const first = setup([hookA, hookB]).outbox;
+    first.enqueue(event('trigger'));
+    return JSON.parse(JSON.stringify({ pending: first.pending(), routes: first.routing(), sinks: first.sinkIdentities() })) as { pending: unknown; routes: unknown; sinks: unknown };
+  };
+
+  it('a sink renumbered keeps its pages and routes under its new name; the name it took over brings it none of the removed sink’s', () => {
+    const saved = persisted();
+    const { outbox } = setup([{ ...hookB, name: 'webhook-0' } as SinkConfig]);
+    outbox.adoptSinks(saved.sinks);
+    outbox.loadRouting(saved.routes);
+    expect(outbox.load(saved.pending)).toBe(1);
+    expect(outbox.pending().map((p) => p.sink)).toEqual(['webhook-0']);
+    expect(outbox.routing()).toEqual({ [incident().key]: ['webhook-0'] });
+  });
+
+  it('a sink whose URL changed under the same name keeps its pages; a state file without sinks is read by name, as before', () => {
+    const saved = persisted();
+    const rotated = setup([{ ...hookA, url: `${HOOK}/a2` } as SinkConfig, hookB]).outbox;
+    rotated.adoptSinks(saved.sinks);
+    expect(rotated.load(saved.pending)).toBe(2);
+    expect(rotated.pending().map((p) => p.sink)).toEqual(['webhook-0', 'webhook-1']);
+    const older = setup([{ ...hookB, name: 'webhook-0' } as SinkConfig]).outbox;
+    older.adoptSinks(undefined);
+    expect(older.load(saved.pending)).toBe(1);
+  });
+
+  it('keeps no URL or key in what it persists of the sinks', () => {
+    const { outbox } = setup([sinks.pagerduty, sinks.slack]);
+    const text = JSON.stringify(outbox.sinkIdentities());
+    expect(text).not.toContain('hooks.slack.com');
+    expect(text).not.toContain(sinks.pagerduty.routingKey as string);
+  });
+});
+
 describe('a pager that is down, then back', () => {
   it('receives each event exactly once and in order; other sinks are not held up', async () => {
     // 503 for the first four requests, then accepted.
