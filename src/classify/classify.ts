@@ -197,16 +197,34 @@ export function compileRules(rules: readonly CustomRule[]): CompiledRule[] {
   });
 }
 
+/**
+ * The characters of trace a classifier remembers at most (each trace is the key of its classification). The
+ * daemon's classifier lives as long as the process, and a sink failing record after record (a JDBC sink whose
+ * trace quotes each row) brings a new trace at every failure: bounded by count alone, months of those kept
+ * 4096 traces of tens of KB each, beyond the memory limits the deployment examples size by the cluster.
+ * 8M characters hold the traces of hundreds of subjects failing at once, each a few KB.
+ */
+export const CLASSIFIER_CACHE_CHARS = 8 * 1024 * 1024;
+
 /** A classifier with `rules` compiled once (throws like `compileRules` on a bad rule). */
-export function createClassifier(rules: readonly CustomRule[] = [], cacheSize = 4096): Classifier {
+export function createClassifier(rules: readonly CustomRule[] = [], cacheSize = 4096, cacheChars = CLASSIFIER_CACHE_CHARS): Classifier {
   const compiled = compileRules(rules);
   const cache = new Map<string, Classification>();
+  let chars = 0;
   return (trace: string) => {
     const hit = cache.get(trace);
     if (hit !== undefined) return hit;
     const result = Object.freeze(classify(trace, compiled));
-    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
+    // A trace longer than the whole budget is classified each time it is asked, not remembered.
+    if (trace.length > cacheChars) return result;
+    // Oldest first, until both the count and the characters fit.
+    for (const [old] of cache) {
+      if (cache.size < cacheSize && chars + trace.length <= cacheChars) break;
+      cache.delete(old);
+      chars -= old.length;
+    }
     cache.set(trace, result);
+    chars += trace.length;
     return result;
   };
 }
