@@ -104,10 +104,19 @@ export function isNotFound(err: unknown): boolean {
 }
 
 /**
- * Kafka Connect 4.x serves REST with Jetty 12, which answers 400 "Ambiguous URI path separator/encoding"
- * to an encoded `/` or `%` in a path (seen on the real 4.3.1 worker): a connector so named can be listed,
- * but not read, restarted or deleted one by one. A person has to act; retrying cannot help.
+ * Why Kafka Connect cannot be asked anything about this connector by path, or undefined. Kafka Connect 4.x
+ * serves REST with Jetty 12, which refuses some names whatever their encoding (seen on the real 4.3.1
+ * worker): 400 "Ambiguous URI path separator/encoding" for `/` and `%`, "Ambiguous URI path segment" for a
+ * name `.` or `..`, "Suspicious Path Character" for `\`; and 414 "URI Too Long" for a name that makes the
+ * request line longer than its 8 KB header limit. Such a connector can be listed, but not read, restarted
+ * or deleted one by one. A person has to act; retrying cannot help.
  */
-export function isUnaddressableName(err: unknown, connector: string): boolean {
-  return isConnectError(err) && err.status === 400 && /[/%]/.test(connector);
+export function unaddressableName(err: unknown, connector: string): string | undefined {
+  if (!isConnectError(err)) return undefined;
+  if (err.status === 414) return 'its name is too long for a request URI (HTTP 414 URI Too Long)';
+  if (err.status !== 400) return undefined;
+  if (/[/%\\]/.test(connector) || connector === '.' || connector === '..') {
+    return "Kafka Connect (Jetty 12) refuses '/', '%' and '\\' in a connector name, and a name '.' or '..', in REST paths (HTTP 400 Ambiguous URI / Suspicious Path Character)";
+  }
+  return undefined;
 }

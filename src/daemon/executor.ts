@@ -1,5 +1,5 @@
 import type { ConnectClient } from '../connect/client.js';
-import { isConnectError, isHerderTimedOut, isNotFound, isRebalance, isTimeout, isUnaddressableName } from '../connect/errors.js';
+import { isConnectError, isHerderTimedOut, isNotFound, isRebalance, isTimeout, unaddressableName } from '../connect/errors.js';
 import { supportsRestartFlags } from '../connect/client.js';
 import type { Logger } from '../log/logger.js';
 import type { RestartAction, RestartOutcome } from '../heal/types.js';
@@ -102,10 +102,11 @@ export async function executeRestart(
       logger.warn({ ...fields, outcome, requestsDone: ran, err: (err as Error).message }, 'restart partly done: a later request of it was refused');
       return { action, outcome };
     }
-    if (isUnaddressableName(err, action.connector)) {
+    const unaddressable = unaddressableName(err, action.connector);
+    if (unaddressable !== undefined) {
       logger.error(
-        { ...fields, outcome, status: 400 },
-        "Kafka Connect refuses '/' and '%' in a connector name in REST paths (Jetty 12: Ambiguous URI path); restart this connector by hand or recreate it under another name",
+        { ...fields, outcome, status: (err as { status?: number }).status },
+        `this connector cannot be restarted through the REST API: ${unaddressable}; restart it by hand or recreate it under another name`,
       );
       return { action, outcome };
     }

@@ -427,8 +427,37 @@ describe('the daemon against a stand-in Connect worker', () => {
     await once(d);
     expect(fake.posts).toEqual(['POST /connectors/orders%2Feu/tasks/0/restart']);
     const errors = lines.map((l) => JSON.parse(l) as { level: number; msg: string; connector?: string }).filter((l) => l.level === 50);
-    expect(errors).toEqual([expect.objectContaining({ connector: 'orders/eu', msg: expect.stringContaining("refuses '/' and '%'") })]);
+    expect(errors).toEqual([expect.objectContaining({ connector: 'orders/eu', msg: expect.stringContaining("refuses '/', '%'") })]);
     expect(await d.metrics.metrics()).toContain('connect_watchdog_restarts_total{cluster="prod",connector="orders/eu",target="task",class="connection",outcome="failed"} 1');
+  });
+
+  it("says why a connector named with '\\', '..' or a name too long for a URI cannot be restarted (the real 4.3.1 worker's 400 and 414)", async () => {
+    // Jetty 12 refuses these too, whatever the encoding: the bodies the real worker answered.
+    const exchanges = [
+      'real-names-task-restart-400-suspicious-path-character-backslash.json',
+      'real-names-task-restart-400-ambiguous-path-segment-dot-dot.json',
+      'real-names-task-restart-414-uri-too-long-9000-chars.json',
+    ].map((f) => JSON.parse(readFileSync(join(ROOT, 'test/fixtures/connect', f), 'utf8')) as { path: string; status: number; contentType: string; body: string });
+    const names = ['back\\slash', '..', 'L'.repeat(9000)];
+    for (const name of names) {
+      fake.add(name, {});
+      fake.failTask(name, 0, CONNECTION);
+    }
+    fake.interceptors.push((req, res) => {
+      const exchange = exchanges.find((e) => req.method === 'POST' && e.path === req.url);
+      if (exchange === undefined) return false;
+      res.writeHead(exchange.status, { 'content-type': exchange.contentType }).end(exchange.body);
+      return true;
+    });
+    const lines: string[] = [];
+    const d = daemon({}, {}, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }));
+    await d.init();
+    await once(d);
+    expect(fake.posts.sort()).toEqual(exchanges.map((e) => `POST ${e.path}`).sort());
+    const errors = lines.map((l) => JSON.parse(l) as { level: number; msg: string; connector?: string }).filter((l) => l.level === 50);
+    // Named by length: a failure message printing 9000 characters helps nobody.
+    const said = Object.fromEntries(errors.map((e) => [e.connector?.length, e.msg]));
+    expect(said).toEqual({ 10: expect.stringContaining("'\\'"), 2: expect.stringContaining("'..'"), 9000: expect.stringContaining('too long') });
   });
 
   it('never touches PAUSED or STOPPED connectors', async () => {
