@@ -35,6 +35,21 @@ function resultOf(err: unknown): RestartOutcome['result'] {
   return 'failed';
 }
 
+/**
+ * Kafka Connect forwards a restart to the leader (or to the worker running the task) by pasting the decoded
+ * name into the path unencoded: a `;` then starts a path parameter and the receiving worker reads the name
+ * cut there (real 4.3.1: `semi;c` restarted connector `semi`'s FAILED tasks and answered its 202, or 404
+ * `Unknown connector: semi5`). The connector an answer is about, when it is another one than asked.
+ */
+const MISROUTED = "Kafka Connect forwarded this restart to another worker with the connector name cut at ';' and the request reached another connector (answeredFor): restart this connector on the worker that runs it, or recreate it under a name without ';'";
+const UNKNOWN_CONNECTOR = /^Unknown connector: ([\s\S]*)$/;
+function answeredForAnother(err: unknown, connector: string): string | undefined {
+  if (!isNotFound(err)) return undefined;
+  const other = UNKNOWN_CONNECTOR.exec((err as { connectMessage?: string }).connectMessage ?? '')?.[1];
+  // Only the name cut at a ';': a deleted connector's 404 names itself (its message may also be scrubbed).
+  return other !== undefined && connector.startsWith(`${other};`) ? other : undefined;
+}
+
 /** The worker tried the restart and answered 500 (not a rebalance): the connector did not start. */
 function failedToStart(err: unknown): boolean {
   return isConnectError(err) && err.code === 'HTTP' && err.status === 500 && !isRebalance(err);
@@ -68,6 +83,11 @@ export async function executeRestart(
       if (action.connectorFailed) {
         try {
           const result = await client.restartConnector(action.connector, { includeTasks: flags, onlyFailed: flags }, deps.signal);
+          if (result.body !== undefined && result.body.name !== action.connector) {
+            // Another connector was restarted: nothing of ours was, and a task restart would be cut the same way.
+            logger.error({ ...fields, outcome: 'failed', answeredFor: result.body.name }, MISROUTED);
+            return { action, outcome: 'failed' };
+          }
           // A KIP-745 restart answers the new status. Without one, a worker < 3.0 ignored the flags and
           // restarted the Connector object only: the version was unknown, or (a rolling upgrade) a newer
           // worker forwarded the request to an older leader, which answers 202 with no body.
@@ -108,6 +128,11 @@ export async function executeRestart(
         { ...fields, outcome, status: (err as { status?: number }).status },
         `this connector cannot be restarted through the REST API: ${unaddressable}; restart it by hand or recreate it under another name`,
       );
+      return { action, outcome };
+    }
+    const answeredFor = answeredForAnother(err, action.connector);
+    if (answeredFor !== undefined) {
+      logger.error({ ...fields, outcome, status: 404, answeredFor }, MISROUTED);
       return { action, outcome };
     }
     const log = outcome === 'failed' ? logger.warn.bind(logger) : logger.info.bind(logger);

@@ -460,6 +460,47 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(said).toEqual({ 10: expect.stringContaining("'\\'"), 2: expect.stringContaining("'..'"), 9000: expect.stringContaining('too long') });
   });
 
+  describe("a name with ';' that Connect cuts when it forwards a restart between workers (real 4.3.1 bodies)", () => {
+    type Exchange = { path: string; status: number; contentType: string; body: unknown };
+    const exchange = (f: string) => JSON.parse(readFileSync(join(ROOT, 'test/fixtures/connect', f), 'utf8')) as Exchange;
+    const replay = (e: Exchange) =>
+      fake.interceptors.push((req, res) => {
+        if (req.method !== 'POST' || req.url !== e.path) return false;
+        res.writeHead(e.status, { 'content-type': e.contentType }).end(JSON.stringify(e.body));
+        return true;
+      });
+    const errorsOf = (lines: string[]) => lines.map((l) => JSON.parse(l) as { level: number; msg: string; connector?: string; answeredFor?: string }).filter((l) => l.level === 50);
+
+    it('does not take a 202 for another connector as its restart, nor restart anything more', async () => {
+      // A follower forwarded `semi;c` to the leader as `semi;c` unencoded: the leader read connector `semi`
+      // (`;` starts a path parameter), restarted its FAILED task and answered `semi`'s status.
+      const e = exchange('real-names-restart-202-follower-forwarded-semicolon-name-to-other-connector.json');
+      fake.add('semi;c', { state: 'FAILED', trace: CONNECTION, tasks: [{ id: 0, state: 'FAILED', worker_id: 'w', trace: CONNECTION }] });
+      replay(e);
+      const lines: string[] = [];
+      const d = daemon({}, {}, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }));
+      await d.init();
+      await once(d);
+      expect(fake.posts).toEqual([`POST ${e.path}`]);
+      expect(lines.some((l) => l.includes('"msg":"restart sent"'))).toBe(false);
+      expect(errorsOf(lines)).toEqual([expect.objectContaining({ connector: 'semi;c', answeredFor: 'semi', msg: expect.stringContaining("cut at ';'") })]);
+      expect(await d.metrics.metrics()).toContain('connect_watchdog_restarts_total{cluster="prod",connector="semi;c",target="connector",class="connection",outcome="failed"} 1');
+    });
+
+    it("says so when the forwarded task restart is answered 404 for the cut name", async () => {
+      const e = exchange('real-names-task-restart-404-forwarded-semicolon-name-cut.json');
+      fake.add('semi5;x', {});
+      fake.failTask('semi5;x', 0, CONNECTION);
+      replay(e);
+      const lines: string[] = [];
+      const d = daemon({}, {}, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }));
+      await d.init();
+      await once(d);
+      expect(fake.posts).toEqual([`POST ${e.path}`]);
+      expect(errorsOf(lines)).toEqual([expect.objectContaining({ connector: 'semi5;x', answeredFor: 'semi5', msg: expect.stringContaining("cut at ';'") })]);
+    });
+  });
+
   it('never touches PAUSED or STOPPED connectors', async () => {
     fake.add('paused', { state: 'PAUSED', tasks: [{ id: 0, state: 'FAILED', worker_id: 'w', trace: CONNECTION }] });
     fake.add('stopped', { state: 'STOPPED', tasks: [] });
