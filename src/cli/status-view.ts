@@ -116,8 +116,11 @@ const HEALTH_HEADLINE: Readonly<Record<Exclude<WorkerHealth['status'], 'healthy'
   'no-answer': 'NOT ANSWERING GET /health',
 };
 
+/** Wider cells overflow their column: one very long connector name must not pad every row to its width. */
+const COLUMN_MAX = 64;
+
 function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const widths = rows[0]!.map((_, i) => Math.min(COLUMN_MAX, Math.max(...rows.map((r) => r[i]!.length))));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
