@@ -343,6 +343,9 @@ export class Daemon {
     const { logger, config } = this.options;
     logger.info('shutting down');
     this.stopping.abort();
+    // One budget for the polls and the pages together: a supervisor sized on shutdownTimeout (docker stop,
+    // TimeoutStopSec, terminationGracePeriodSeconds) would otherwise SIGKILL it before the last state write.
+    const deadline = performance.now() + config.shutdownTimeout;
     const inFlight = Promise.all(this.running);
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<'timeout'>((r) => {
@@ -355,8 +358,9 @@ export class Daemon {
       this.abortWork.abort();
       await inFlight;
     }
-    // Give pending pages a bounded last chance; what is left stays in the state file for next time.
-    await this.outbox.drain(AbortSignal.timeout(Math.min(config.shutdownTimeout, ONE_SHOT_DRAIN_BOUND_MS)));
+    // Give pending pages what is left of the budget; what is not delivered stays in the state file for next time.
+    const left = Math.max(0, Math.floor(deadline - performance.now()));
+    await this.outbox.drain(AbortSignal.timeout(Math.min(left, ONE_SHOT_DRAIN_BOUND_MS)));
     await this.outbox.stop();
     this.persist();
     await this.store.flush();

@@ -832,6 +832,39 @@ describe('the daemon against a stand-in Connect worker', () => {
     }
   });
 
+  it('stops within shutdownTimeout, polls and deliveries together, when a cluster and a sink both hang (docker stop, TimeoutStopSec)', async () => {
+    fake.add('sink-json', { type: 'sink' });
+    fake.failTask('sink-json', 0, SERIALIZATION);
+    let listings = 0;
+    // The first listing answers (a page is queued); every later one is never answered.
+    fake.interceptors.push((req) => req.url?.startsWith('/connectors?expand=status') === true && ++listings > 1);
+    let delivering = false;
+    const pager = createServer(() => {
+      delivering = true; // accepted, never answered
+    });
+    await new Promise<void>((done) => pager.listen(0, '127.0.0.1', done));
+    const pagerUrl = `http://127.0.0.1:${(pager.address() as AddressInfo).port}/hook`;
+    const d = daemon({ pollInterval: 50, pollJitter: 0, requestTimeout: 60_000, shutdownTimeout: 1_000, sinks: [{ type: 'webhook', name: 'hook', url: pagerUrl }] });
+    await d.init();
+    await d.start();
+    let elapsed = Infinity;
+    try {
+      await vi.waitFor(() => {
+        expect(delivering).toBe(true);
+        expect(listings).toBeGreaterThan(1);
+      });
+    } finally {
+      const started = performance.now();
+      await d.shutdown();
+      elapsed = performance.now() - started;
+      pager.closeAllConnections();
+      pager.close();
+    }
+    // The whole stop, not the polls and then as long again for the pages: a supervisor that waits
+    // shutdownTimeout and a little more must not have to SIGKILL it before the last state write.
+    expect(elapsed).toBeLessThan(1_000 + 300);
+  });
+
   it('keeps polling at its pace when the wall clock steps back an hour during a poll (NTP, a VM resumed)', async () => {
     fake.add('a', {});
     let offset = 0;
