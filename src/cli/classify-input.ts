@@ -1,12 +1,13 @@
 /**
  * What `classify` reads. A Java trace as Connect's `trace` field holds it, or what an operator pipes from
- * curl: a status body (`GET /connectors/{name}/status`), a `GET /connectors?expand=status` listing, or a
+ * curl: a status body (`GET /connectors/{name}/status`, or `.../tasks/{id}/status` for one task), a
+ * `GET /connectors?expand=status` listing, or a
  * JSON string (`jq '.tasks[0].trace'` without -r). JSON is decoded here: read as a trace, its text is one
  * line with a literal "\n\tat", and the cause chain the classifier reads is lost.
  */
 import { ShapeError } from '../connect/errors.js';
 import { failedSubjects } from '../connect/failed.js';
-import { parseListing, parseStatus } from '../connect/shapes.js';
+import { parseListing, parseStatus, parseTaskStatus } from '../connect/shapes.js';
 import type { ConnectorSnapshot } from '../connect/types.js';
 import { isJsonObject, jsonSyntaxReason } from '../util/json.js';
 
@@ -54,6 +55,11 @@ export function readClassifyInput(text: string): ClassifyInput {
   if (typeof body === 'string') return { kind: 'trace', trace: body };
   try {
     if (isJsonObject(body) && 'connector' in body && 'tasks' in body) return { kind: 'failed', failed: failedOf([parseStatus(body)]) };
+    // One task's status names no connector: its trace is classified as a trace is.
+    if (isJsonObject(body) && 'id' in body && 'state' in body && 'worker_id' in body) {
+      const task = parseTaskStatus(body);
+      return task.state === 'FAILED' ? { kind: 'trace', trace: task.trace ?? '' } : { kind: 'failed', failed: [] };
+    }
     // Input starting with "{" is an object: parseListing reads it as an expanded listing (never "names").
     const listing = parseListing(body);
     if (listing.kind !== 'expanded') return { kind: 'failed', failed: [] };

@@ -73,7 +73,8 @@ config are tried first. Credentials in the trace are masked in the output.
 It also reads Connect's JSON as curl prints it: a JSON string (the trace itself), a status body
 (GET /connectors/NAME/status) or a listing (GET /connectors?expand=status). For a status or a listing
 it prints one line per FAILED connector or task, {"connector","task",...}, task null for a connector;
-nothing when nothing is FAILED.
+nothing when nothing is FAILED. One task's status (GET /connectors/NAME/tasks/ID/status) names no
+connector: its trace is classified as a trace is.
   curl -s http://localhost:8083/connectors/pg-orders/status | connect-watchdog classify
 Exit codes: 0 classified, 64 unreadable input, 78 bad config.`,
   'check-config': `Usage: connect-watchdog check-config [--config FILE]

@@ -69,6 +69,11 @@ function parseTask(v: unknown, at: string): TaskStatus {
   };
 }
 
+/** A task status body (`GET /connectors/{name}/tasks/{id}/status`). */
+export function parseTaskStatus(body: unknown, at = 'task status'): TaskStatus {
+  return parseTask(body, at);
+}
+
 /**
  * A status body (`GET /connectors/{name}/status`, the restart 202 body, `status` of the expand body)
  * into a snapshot without the info parts. `at` is the path of the body for error messages.

@@ -66,6 +66,14 @@ describe('readClassifyInput', () => {
     expect(input.failed.every((f) => f.trace.length > 0)).toBe(true);
   });
 
+  it('reads a task status body (GET /connectors/NAME/tasks/ID/status), the status an operator curls for one task', () => {
+    const body = fixtureText('task-status-failed-filestream-sink.json');
+    const trace = (JSON.parse(body) as { trace: string }).trace;
+    expect(readClassifyInput(body)).toEqual({ kind: 'trace', trace });
+    expect(readClassifyInput('{"id":0,"state":"RUNNING","worker_id":"127.0.0.1:8083","version":"4.3.1"}')).toEqual({ kind: 'failed', failed: [] });
+    expect(() => readClassifyInput('{"id":0,"state":"BROKEN","worker_id":"w"}')).toThrow(/task status\.state: unknown state "BROKEN"/);
+  });
+
   it('gives an empty list for a status or listing with nothing FAILED', () => {
     expect(readClassifyInput('{}')).toEqual({ kind: 'failed', failed: [] });
     const running = { name: 'a', connector: { state: 'RUNNING', worker_id: 'w' }, tasks: [{ id: 0, state: 'RUNNING', worker_id: 'w' }] };
