@@ -183,7 +183,7 @@ export class ClusterLoop {
       ? endpointsToProbe(this.state, snapshot, classify, { config: config.heal, now: probeAt, owns, inMaintenance: maintenanceMatcher(config.maintenance, cluster.name, probeAt) })
       : [];
     // No answer for an endpoint (probe off) means: restart under backoff alone.
-    const probes = toProbe.length > 0 ? await probeAll(toProbe, config.heal.probe.timeout, this.deps.probe) : new Map<string, boolean>();
+    const probes = toProbe.length > 0 ? await probeAll(toProbe, config.heal.probe.timeout, this.deps.probe, signal) : new Map<string, boolean>();
     if (waitForHealth) await this.healthRead;
     const answer = this.healthAnswer;
     this.healthAnswer = undefined;

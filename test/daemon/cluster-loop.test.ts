@@ -41,6 +41,7 @@ function loopOver(
     env = {},
     health = async () => ({ status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' }),
     state = EMPTY_HEAL_STATE,
+    probe,
   }: {
     dryRun?: boolean;
     escalate?: (events: readonly EscalationEvent[]) => void;
@@ -50,6 +51,7 @@ function loopOver(
     env?: Record<string, string>;
     health?: () => Promise<WorkerHealth | undefined>;
     state?: HealState;
+    probe?: ConstructorParameters<typeof ClusterLoop>[0]['probe'];
   } = {},
 ) {
   const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1', ...env }, overrides: { dryRun } });
@@ -72,11 +74,30 @@ function loopOver(
       random: () => 0.5,
       escalate,
       onState: (_state, routine) => onState(routine),
+      ...(probe !== undefined && { probe }),
     },
     state,
   );
   return { loop, metrics, advance: (ms: number) => (clock += ms) };
 }
+
+describe('ClusterLoop probing a dependency', () => {
+  it('gives up the probe of a database that drops SYNs when the poll\'s deadline passes (run --once within 30 s, SIGTERM within shutdownTimeout)', async () => {
+    const failing = listing('FAILED', TRACES.connection).map((c) => (c.name === 'sink' ? { ...c, endpoint: { host: '127.0.0.1', port: 15432 } } : c));
+    let probes = 0;
+    // A firewalled database: the TCP connect is never answered; heal.probe.timeout may be long.
+    const probe = (_e: unknown, _timeoutMs: number, signal?: AbortSignal) => {
+      probes++;
+      return new Promise<boolean>((resolve) => signal?.addEventListener('abort', () => resolve(false), { once: true }));
+    };
+    const { loop } = loopOver(() => failing, undefined, { probe, env: { CONNECT_WATCHDOG_HEAL_PROBE_TIMEOUT: '600000' } });
+    const started = performance.now();
+    const settled = await Promise.race([loop.poll(AbortSignal.timeout(200)).then(() => 'done'), new Promise((r) => setTimeout(() => r('hung'), 3_000))]);
+    expect(probes).toBe(1);
+    expect(settled).toBe('done');
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+});
 
 describe('ClusterLoop reading the worker health (heal.health)', () => {
   const UNHEALTHY: WorkerHealth = { status: 'unhealthy', message: 'Worker was unable to handle this request and may be unable to handle other requests. The worker is currently ensuring membership in the cluster, which began at 2026-11-25T10:00:00.000Z.' };
