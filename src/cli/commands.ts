@@ -77,7 +77,7 @@ nothing when nothing is FAILED. One task's status (GET /connectors/NAME/tasks/ID
 connector: its trace is classified as a trace is.
   curl -s http://localhost:8083/connectors/pg-orders/status | connect-watchdog classify
 Exit codes: 0 classified, 64 unreadable input, 78 bad config.`,
-  'check-config': `Usage: connect-watchdog check-config [--config FILE]
+  'check-config': `Usage: connect-watchdog check-config [--config FILE] [--log-level LEVEL]
 
 Validates the configuration (file, CONNECT_WATCHDOG_* variables, CONNECT_URL) and prints the effective
 configuration as JSON with secrets redacted. Exit 0 when valid, 78 with one line on stderr when not.`,
@@ -101,10 +101,12 @@ function parse<const O extends NonNullable<ParseArgsConfig['options']>>(verb: st
   return parsed;
 }
 
-function configFrom(values: { config?: string | boolean | undefined }, overrides: { dryRun?: boolean; logLevel?: string } = {}): WatchdogConfig {
+/** The config of every verb: --log-level wins over the file and the environment, for check-config's print too. */
+function configFrom(values: { config?: string | boolean | undefined; 'log-level'?: string | boolean | undefined }, overrides: { dryRun?: boolean } = {}): WatchdogConfig {
   let config: WatchdogConfig;
   try {
-    config = loadConfig({ ...(typeof values.config === 'string' && { configFile: values.config }), overrides });
+    const logLevel = typeof values['log-level'] === 'string' ? { logLevel: values['log-level'] } : {};
+    config = loadConfig({ ...(typeof values.config === 'string' && { configFile: values.config }), overrides: { ...overrides, ...logLevel } });
   } catch (err) {
     if (err instanceof ConfigError) fail(EXIT.config, `invalid config: ${err.message}`);
     throw err;
@@ -130,10 +132,7 @@ function configFrom(values: { config?: string | boolean | undefined }, overrides
 async function runCommand(argv: string[]): Promise<number> {
   const { values } = parse('run', argv, { once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } });
   if (values.help) return help('run');
-  const config = configFrom(values, {
-    ...(values['dry-run'] && { dryRun: true }),
-    ...(typeof values['log-level'] === 'string' && { logLevel: values['log-level'] }),
-  });
+  const config = configFrom(values, values['dry-run'] ? { dryRun: true } : {});
   const logger = createLogger({ level: config.logLevel, fd: 1, ...(values.pretty && { pretty: true }) });
   const daemon = new Daemon({ config, logger });
   await daemon.init();
@@ -161,7 +160,7 @@ const ONE_SHOT_DEADLINE_MS = 25_000;
 async function statusCommand(argv: string[]): Promise<number> {
   const { values } = parse('status', argv, { json: { type: 'boolean' }, cluster: { type: 'string' } });
   if (values.help) return help('status');
-  const config = configFrom(values, typeof values['log-level'] === 'string' ? { logLevel: values['log-level'] } : {});
+  const config = configFrom(values);
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, fd: 2 });
   const clusters = typeof values.cluster === 'string' ? config.clusters.filter((c) => c.name === values.cluster) : config.clusters;
   if (clusters.length === 0) fail(EXIT.usage, `no cluster named "${String(values.cluster)}"`);

@@ -55,6 +55,16 @@ describe('check-config', () => {
     expect(r.stderr).toContain('pollInterval');
   });
 
+  it('prints the effective config with --log-level applied (the command line wins), and refuses a bad level', async () => {
+    const file = configFile({ clusters: [{ name: 'a', url: 'http://a:8083' }], logLevel: 'warn' });
+    const r = await cli(['check-config', '--config', file, '--log-level', 'debug']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ logLevel: 'debug' });
+    const bad = await cli(['check-config', '--config', file, '--log-level', 'loud']);
+    expect(bad.code).toBe(78);
+    expect(bad.stderr).toContain('logLevel');
+  });
+
   it('warns on stderr of a CONNECT_WATCHDOG_ variable that is no setting, naming the one it likely meant', async () => {
     const r = await cli(['check-config'], {
       env: { CONNECT_WATCHDOG_POLL_INTERVALL: '5000', CONNECT_WATCHDOG_SERVICE_HOST: '10.0.0.7', CONNECT_WATCHDOG_PORT_9847_TCP_ADDR: '10.0.0.7' },
