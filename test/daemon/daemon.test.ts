@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { silentLogger } from '../../src/log/logger.js';
 import { StateStore, type StateContent } from '../../src/state/store.js';
 import { FakeConnect } from '../helpers/fake-connect.js';
+import { webhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const fixtureTrace = (file: string): string =>
@@ -19,45 +20,15 @@ const CONNECTION = fixtureTrace('status-failed-connection-terminated-backend-deb
 const SERIALIZATION = fixtureTrace('status-failed-serialization-not-json-filestream-sink.json');
 const CONFIG = fixtureTrace('status-failed-config-missing-publication-debezium-postgres.json');
 
-interface Hook {
-  event: string;
-  connector: string;
-  task: number | null;
-  class: string;
-  traceExcerpt: string;
-}
-
-/** A webhook sink on loopback that records what it receives. */
-async function receiver(): Promise<{ url: string; received: Hook[]; server: Server; onReceive?: (h: Hook) => void }> {
-  const received: Hook[] = [];
-  const r: { url: string; received: Hook[]; server: Server; onReceive?: (h: Hook) => void } = {
-    url: '',
-    received,
-    server: createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        const hook = JSON.parse(body) as Hook;
-        received.push(hook);
-        r.onReceive?.(hook);
-        res.writeHead(200).end('ok');
-      });
-    }),
-  };
-  await new Promise<void>((done) => r.server.listen(0, '127.0.0.1', done));
-  r.url = `http://127.0.0.1:${(r.server.address() as AddressInfo).port}/hook`;
-  return r;
-}
-
 describe('the daemon against a stand-in Connect worker', () => {
   let fake: FakeConnect;
-  let hook: Awaited<ReturnType<typeof receiver>>;
+  let hook: WebhookReceiver;
   let dir: string;
   let clock: number;
 
   beforeEach(async () => {
     fake = await new FakeConnect().start();
-    hook = await receiver();
+    hook = await webhookReceiver();
     dir = mkdtempSync(join(tmpdir(), 'cw-daemon-'));
     clock = Date.parse('2026-11-25T10:00:00Z');
   });
@@ -959,5 +930,60 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(JSON.stringify(hook.received)).not.toContain('s3cret');
     expect(lines.join('\n')).not.toContain('s3cret');
     expect(readFileSync(join(dir, 'state.json'), 'utf8')).not.toContain('s3cret');
+  });
+
+  describe('pages in the state file when unnamed sinks are renumbered', () => {
+    // Sinks without a `name` are named `<type>-<index>`: removing or inserting one renumbers those after it.
+    // Pages still undelivered in the state file must reach, after a restart, the sink they were queued for,
+    // not whichever sink now has that name.
+    let dbTeam: WebhookReceiver;
+    let searchTeam: WebhookReceiver;
+    let newTeam: WebhookReceiver;
+    beforeEach(async () => {
+      // Pagers that are down until the test says.
+      [dbTeam, searchTeam, newTeam] = await Promise.all([webhookReceiver(), webhookReceiver(), webhookReceiver()]);
+      for (const r of [dbTeam, searchTeam, newTeam]) r.up = false;
+      // Both fail for good (serialization pages at once, never restarted).
+      fake.add('pg-orders', { tasks: [{ id: 0, state: 'FAILED', worker_id: 'w1:8083', trace: SERIALIZATION }] });
+      fake.add('es-logs', { tasks: [{ id: 0, state: 'FAILED', worker_id: 'w1:8083', trace: SERIALIZATION }] });
+    });
+    afterEach(() => {
+      for (const r of [dbTeam, searchTeam, newTeam]) r.server.close();
+    });
+    const unnamed = (sinks: readonly WebhookReceiver[], filters: readonly string[]) =>
+      daemon({ delivery: { retries: 0 }, sinks: sinks.map((r, i) => ({ type: 'webhook', url: r.url, filter: { connector: filters[i] } })) });
+    const got = (r: WebhookReceiver) => r.received.map(({ event, connector }) => ({ event, connector }));
+
+    it('a sink removed from the top of the list: the sink after it gets its own pages, not the removed sink’s', async () => {
+      // webhook-0 pages the database team, webhook-1 the search team; both receivers are down.
+      const first = unnamed([dbTeam, searchTeam], ['^pg-', '^es-']);
+      await first.init();
+      await first.runOnce();
+      expect([...got(dbTeam), ...got(searchTeam)]).toEqual([]);
+      // The database team's sink is removed from the config: the search team's is webhook-0 now.
+      dbTeam.up = true;
+      searchTeam.up = true;
+      const second = unnamed([searchTeam], ['^es-']);
+      await second.init();
+      await second.runOnce();
+      expect(got(searchTeam)).toEqual([{ event: 'trigger', connector: 'es-logs' }]);
+      expect(got(dbTeam)).toEqual([]);
+    });
+
+    it('a sink inserted at the top of the list: the sinks after it keep their pages', async () => {
+      const first = unnamed([searchTeam], ['^es-']);
+      await first.init();
+      await first.runOnce();
+      expect(got(searchTeam)).toEqual([]);
+      // A new sink goes first: the search team's is webhook-1 now.
+      searchTeam.up = true;
+      newTeam.up = true;
+      const second = unnamed([newTeam, searchTeam], ['^pg-', '^es-']);
+      await second.init();
+      await second.runOnce();
+      expect(got(searchTeam)).toEqual([{ event: 'trigger', connector: 'es-logs' }]);
+      // The new sink gets what is paged from now on, not what was queued for another before it existed.
+      expect(got(newTeam)).toEqual([]);
+    });
   });
 });
