@@ -58,6 +58,15 @@ describe('the daemon against a stand-in Connect worker', () => {
     return d.runOnce();
   }
 
+  /** One poll of a daemon of the default config, with its info-level log lines. */
+  async function pollLogged(): Promise<{ d: Daemon; lines: string[] }> {
+    const lines: string[] = [];
+    const d = daemon({}, {}, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }));
+    await d.init();
+    await once(d);
+    return { d, lines };
+  }
+
   it('restarts exactly the FAILED task of a RUNNING connector, and the FAILED connector with its failed tasks', async () => {
     fake.add('pg orders/eu', { tasks: [0, 1, 2].map((id) => ({ id, state: 'RUNNING', worker_id: 'w1:8083' })) });
     fake.failTask('pg orders/eu', 2, CONNECTION);
@@ -392,10 +401,7 @@ describe('the daemon against a stand-in Connect worker', () => {
       res.writeHead(400, { 'content-type': 'text/html' }).end('<html><title>Error 400 Ambiguous URI path separator</title></html>');
       return true;
     });
-    const lines: string[] = [];
-    const d = daemon({}, {}, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }));
-    await d.init();
-    await once(d);
+    const { d, lines } = await pollLogged();
     expect(fake.posts).toEqual(['POST /connectors/orders%2Feu/tasks/0/restart']);
     const errors = lines.map((l) => JSON.parse(l) as { level: number; msg: string; connector?: string }).filter((l) => l.level === 50);
     expect(errors).toEqual([expect.objectContaining({ connector: 'orders/eu', msg: expect.stringContaining("refuses '/', '%'") })]);
@@ -420,10 +426,7 @@ describe('the daemon against a stand-in Connect worker', () => {
       res.writeHead(exchange.status, { 'content-type': exchange.contentType }).end(exchange.body);
       return true;
     });
-    const lines: string[] = [];
-    const d = daemon({}, {}, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }));
-    await d.init();
-    await once(d);
+    const { lines } = await pollLogged();
     expect(fake.posts.sort()).toEqual(exchanges.map((e) => `POST ${e.path}`).sort());
     const errors = lines.map((l) => JSON.parse(l) as { level: number; msg: string; connector?: string }).filter((l) => l.level === 50);
     // Named by length: a failure message printing 9000 characters helps nobody.
@@ -448,10 +451,7 @@ describe('the daemon against a stand-in Connect worker', () => {
       const e = exchange('real-names-restart-202-follower-forwarded-semicolon-name-to-other-connector.json');
       fake.add('semi;c', { state: 'FAILED', trace: CONNECTION, tasks: [{ id: 0, state: 'FAILED', worker_id: 'w', trace: CONNECTION }] });
       replay(e);
-      const lines: string[] = [];
-      const d = daemon({}, {}, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }));
-      await d.init();
-      await once(d);
+      const { d, lines } = await pollLogged();
       expect(fake.posts).toEqual([`POST ${e.path}`]);
       expect(lines.some((l) => l.includes('"msg":"restart sent"'))).toBe(false);
       expect(errorsOf(lines)).toEqual([expect.objectContaining({ connector: 'semi;c', answeredFor: 'semi', msg: expect.stringContaining("cut at ';'") })]);
@@ -463,10 +463,7 @@ describe('the daemon against a stand-in Connect worker', () => {
       fake.add('semi5;x', {});
       fake.failTask('semi5;x', 0, CONNECTION);
       replay(e);
-      const lines: string[] = [];
-      const d = daemon({}, {}, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }));
-      await d.init();
-      await once(d);
+      const { lines } = await pollLogged();
       expect(fake.posts).toEqual([`POST ${e.path}`]);
       expect(errorsOf(lines)).toEqual([expect.objectContaining({ connector: 'semi5;x', answeredFor: 'semi5', msg: expect.stringContaining("cut at ';'") })]);
     });
