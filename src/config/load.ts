@@ -3,7 +3,7 @@ import convict from 'convict';
 import { validate as validateCron } from 'node-cron';
 import { FAILURE_CLASSES, type CustomRule, type FailureClass } from '../classify/types.js';
 import { ENV_PREFIX, FORMAT, LIST_FORMATS, SEVERITIES, SINK_TYPES, schema, type Severity, type SinkType } from './schema.js';
-import type { ClusterConfig, MaintenanceWindow, SinkConfig, SinkFilter, WatchdogConfig } from './types.js';
+import type { ClusterConfig, MaintenanceWindow, ProxyConfig, SinkConfig, SinkFilter, WatchdogConfig } from './types.js';
 import { INCIDENT_CLASSES } from '../escalate/types.js';
 import { invalidRegExp } from '../util/regexp.js';
 import { describeCertificates, tlsProblem } from './tls.js';
@@ -629,7 +629,37 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
     delivery: props.delivery,
     alertmanager: props.alertmanager,
     heartbeat: props.heartbeat,
+    proxy: resolveProxy(env),
   };
+}
+
+// curl's names, lower case first as curl reads them. Not CONNECT_WATCHDOG_* variables: a host's or a
+// cluster's proxy settings apply as they stand, as they do for every other tool there.
+const PROXY_VARIABLES = { http: ['http_proxy', 'HTTP_PROXY'], https: ['https_proxy', 'HTTPS_PROXY'], noProxy: ['no_proxy', 'NO_PROXY'] } as const;
+
+/**
+ * The outbound proxy of pages and pings, from HTTPS_PROXY / HTTP_PROXY / NO_PROXY: PagerDuty and Slack are on
+ * the internet, which a datacenter or cluster often reaches only through one. A proxy without a scheme is
+ * http://, as curl takes it; anything that is no http(s) URL then fails here, naming its variable.
+ */
+export function resolveProxy(env: Readonly<Record<string, string | undefined>>): ProxyConfig {
+  const proxy: { -readonly [K in keyof ProxyConfig]: string } = {};
+  for (const key of ['http', 'https', 'noProxy'] as const) {
+    const variable = PROXY_VARIABLES[key].find((name) => (env[name] ?? '').trim() !== '');
+    if (variable === undefined) continue;
+    const value = env[variable]!.trim();
+    if (key === 'noProxy') {
+      proxy.noProxy = value;
+      continue;
+    }
+    const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+    const protocol = URL.canParse(url) ? new URL(url).protocol : undefined;
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new ConfigError(variable, `must be a proxy URL such as http://proxy.example:3128: value was ${JSON.stringify(maskUserInfo(value))}`);
+    }
+    proxy[key] = url;
+  }
+  return proxy;
 }
 
 const REDACTED = '[redacted]';
@@ -650,6 +680,11 @@ export function redactConfig(config: WatchdogConfig): unknown {
     })),
     sinks: config.sinks.map((s) => ({ ...s, url: sinkUrlForDisplay(s.url), secret: hide(s.secret), routingKey: hide(s.routingKey) })),
     heartbeat: { ...config.heartbeat, url: config.heartbeat.url === '' ? '' : sinkUrlForDisplay(config.heartbeat.url) },
+    proxy: {
+      ...config.proxy,
+      ...(config.proxy.http !== undefined && { http: redactUrl(config.proxy.http) }),
+      ...(config.proxy.https !== undefined && { https: redactUrl(config.proxy.https) }),
+    },
   };
 }
 

@@ -84,4 +84,13 @@ export interface WatchdogConfig {
   readonly delivery: { readonly timeout: number; readonly retries: number; readonly interval: number; readonly maxAge: number };
   readonly alertmanager: { readonly resendInterval: number };
   readonly heartbeat: { readonly url: string; readonly interval: number };
+  /** The outbound proxy of pages and heartbeat pings, from the standard variables (resolveProxy); {} when none. */
+  readonly proxy: ProxyConfig;
+}
+
+/** What undici's EnvHttpProxyAgent takes: proxy URLs (credentials allowed) and a NO_PROXY list. */
+export interface ProxyConfig {
+  readonly http?: string;
+  readonly https?: string;
+  readonly noProxy?: string;
 }

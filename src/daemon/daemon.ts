@@ -4,6 +4,7 @@ import { DEADLINE_FACTOR } from '../connect/transport.js';
 import { leafValidity, tlsDateWarnings } from '../config/tls.js';
 import type { WatchdogConfig } from '../config/types.js';
 import { Heartbeat } from '../escalate/heartbeat.js';
+import { hostOf } from '../escalate/http.js';
 import { Outbox } from '../escalate/outbox.js';
 import { isQuiet } from '../heal/observe.js';
 import { forgetCluster } from '../heal/policy.js';
@@ -139,6 +140,7 @@ export class Daemon {
       sinks: config.sinks,
       logger,
       delivery: config.delivery,
+      proxy: config.proxy,
       now: this.now,
       onDelivery: (sink, outcome) => this.metrics.countDelivery(sink, outcome),
       onChange: () => this.persist(),
@@ -148,7 +150,7 @@ export class Daemon {
       const client = cluster.cert === undefined ? undefined : leafValidity(cluster.cert);
       if (client !== undefined) this.metrics.setCertificateExpiry(cluster.name, 'client', client.validTo);
     }
-    this.heartbeat = config.heartbeat.url ? new Heartbeat({ url: config.heartbeat.url, interval: config.heartbeat.interval, logger }) : undefined;
+    this.heartbeat = config.heartbeat.url ? new Heartbeat({ url: config.heartbeat.url, interval: config.heartbeat.interval, proxy: config.proxy, logger }) : undefined;
   }
 
   get metricsPort(): number | undefined {
@@ -319,6 +321,11 @@ export class Daemon {
     this.lastTickAt = this.now();
     this.running = this.loops.map((loop) => this.loopForever(loop));
     logger.info({ clusters: this.loops.map((l) => l.name), pollInterval: config.pollInterval, dryRun: config.dryRun }, 'watchdog started');
+    const { http, https, noProxy } = config.proxy;
+    if (http !== undefined || https !== undefined) {
+      // Where the pages go out, without the proxy's credentials; Connect is always asked directly.
+      logger.info({ httpProxy: http && hostOf(http), httpsProxy: hostOf(https ?? http!), noProxy }, 'pages and heartbeat pings go through the proxy (HTTPS_PROXY / HTTP_PROXY, except NO_PROXY hosts)');
+    }
   }
 
   private async loopForever(loop: ClusterLoop): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ProxyConfig } from '../config/types.js';
 import { within } from '../util/clock.js';
 import { createSend, hostOf, type Send } from './http.js';
 
@@ -9,6 +10,7 @@ export interface HeartbeatOptions {
   readonly interval: number;
   readonly logger: Logger;
   readonly send?: Send;
+  readonly proxy?: ProxyConfig;
   readonly now?: () => number;
   /** Bound of one ping (ms). Default 10 s. */
   readonly timeout?: number;
@@ -35,7 +37,7 @@ export class Heartbeat {
 
   constructor(private readonly opts: HeartbeatOptions) {
     this.timeout = opts.timeout ?? DEFAULT_TIMEOUT_MS;
-    this.send = opts.send ?? createSend({ timeout: this.timeout });
+    this.send = opts.send ?? createSend({ timeout: this.timeout, ...(opts.proxy && { proxy: opts.proxy }) });
     this.now = opts.now ?? Date.now;
     this.host = hostOf(opts.url);
     this.log = opts.logger.child({ component: 'heartbeat' });

@@ -1,4 +1,5 @@
-import { request } from 'undici';
+import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import type { ProxyConfig } from '../config/types.js';
 import { userInfoAuthorization } from '../util/url.js';
 
 export interface SendRequest {
@@ -36,11 +37,26 @@ export function withUrlCredentials(url: string, headers: Readonly<Record<string,
   return { url: u.toString(), headers: { authorization, ...headers } };
 }
 
-/** The default transport: undici `request` with headers and body timeouts of `timeout` ms each. */
-export function createSend(opts: { readonly timeout: number }): Send {
+/** Never through a proxy, as Go's http.ProxyFromEnvironment: the proxy's loopback is not this host's. */
+const LOOPBACK = ['localhost', '127.0.0.1', '::1'];
+
+/**
+ * Through the proxy for its scheme unless NO_PROXY names the host or it is loopback; undefined (undici's global
+ * dispatcher, no proxy) when none is set. The options are always given: undici would read process.env itself.
+ */
+export function proxyDispatcher(proxy: ProxyConfig = {}): Dispatcher | undefined {
+  if (proxy.http === undefined && proxy.https === undefined) return undefined;
+  const noProxy = [...(proxy.noProxy === undefined ? [] : [proxy.noProxy]), ...LOOPBACK].join(',');
+  return new EnvHttpProxyAgent({ httpProxy: proxy.http ?? '', httpsProxy: proxy.https ?? proxy.http ?? '', noProxy });
+}
+
+/** The default transport: undici `request` with headers and body timeouts of `timeout` ms each, through `proxy`. */
+export function createSend(opts: { readonly timeout: number; readonly proxy?: ProxyConfig }): Send {
+  const dispatcher = proxyDispatcher(opts.proxy);
   return async (req) => {
     const { url, headers } = withUrlCredentials(req.url, req.headers);
     const res = await request(url, {
+      ...(dispatcher !== undefined && { dispatcher }),
       method: req.method,
       headers: { ...headers },
       ...(req.body !== undefined && { body: req.body }),

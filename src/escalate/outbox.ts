@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
-import type { SinkConfig } from '../config/types.js';
+import type { ProxyConfig, SinkConfig } from '../config/types.js';
 import { resendsDue } from './alertmanager.js';
 import { buildRequest } from './build.js';
 import { DeliveryError } from './errors.js';
@@ -35,8 +35,9 @@ export interface OutboxOptions {
   readonly sinks: readonly SinkConfig[];
   readonly logger: Logger;
   readonly delivery: DeliverySettings;
-  /** Default: undici `request` with headers/body timeouts of delivery.timeout. */
+  /** Default: undici `request` with headers/body timeouts of delivery.timeout, through `proxy`. */
   readonly send?: Send;
+  readonly proxy?: ProxyConfig;
   readonly now?: () => number;
   /** Called once per delivery outcome (metrics). 'failed' = a drain gave up for now; the item stays pending. */
   readonly onDelivery?: (sink: string, outcome: DeliveryOutcome) => void;
@@ -206,7 +207,7 @@ export class Outbox {
     this.sinks = new Map(opts.sinks.map((s) => [s.name, s]));
     this.identities = Object.freeze(Object.fromEntries(opts.sinks.map((s) => [s.name, sinkFingerprint(s)])));
     this.log = opts.logger.child({ component: 'outbox' });
-    this.send = opts.send ?? createSend({ timeout: opts.delivery.timeout });
+    this.send = opts.send ?? createSend({ timeout: opts.delivery.timeout, ...(opts.proxy && { proxy: opts.proxy }) });
     this.now = opts.now ?? Date.now;
     this.sleep = opts.sleep ?? abortableSleep;
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;

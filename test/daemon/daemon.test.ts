@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { silentLogger } from '../../src/log/logger.js';
 import { StateStore, type StateContent } from '../../src/state/store.js';
 import { FakeConnect } from '../helpers/fake-connect.js';
+import { recordingProxy } from '../helpers/recording-proxy.js';
 import { webhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -883,6 +884,24 @@ describe('the daemon against a stand-in Connect worker', () => {
       expect(answered).toHaveLength(1);
     } finally {
       ping.close();
+    }
+  });
+
+  it('sends pages and heartbeat pings through the proxy of HTTP_PROXY / HTTPS_PROXY, and asks Connect directly', async () => {
+    const proxy = await recordingProxy();
+    try {
+      fake.add('sink-json', { type: 'sink' });
+      fake.failTask('sink-json', 0, SERIALIZATION);
+      const d = daemon(
+        { sinks: [{ type: 'webhook', name: 'hook', url: 'http://pager.example/hook' }], heartbeat: { url: 'http://hc.example/ping/uuid' } },
+        { http_proxy: proxy.url },
+      );
+      await d.init();
+      expect(await once(d)).toBe(true);
+      expect(proxy.asked.map((a) => a.request).sort()).toEqual(['GET http://hc.example/ping/uuid', 'POST http://pager.example/hook']);
+      expect(fake.requests.length).toBeGreaterThan(0);
+    } finally {
+      proxy.close();
     }
   });
 
