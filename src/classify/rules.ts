@@ -424,10 +424,22 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Use insert.mode=upsert with primary.key.mode / primary.key.fields, so that redelivered records are idempotent, or remove the conflicting row if it should not be there.',
   },
   {
+    // Snowflake's own error table (SnowflakeErrors.java): 0xxx are connector configuration errors, and
+    // 1005/1006 an authorization error or a key it cannot use. Only the codes that name configuration:
+    // 0010/0011/0012/0019/0024/0025 (a record, a registry lookup, an unreachable registry) and 0008 are left out.
+    // The code must be followed by Snowflake's `Detail:` line, so another product's "Error Code: 0002" does not match.
+    name: 'snowflake-connector-config',
+    class: 'config',
+    tier: 'specific',
+    message: /Error Code: (?:000[1-79]|001[3-8]|002[0-3]|002[6-9]|003[01]|100[56])(?:\\n|\s)+(?:\[SF_KAFKA_CONNECTOR\] )?Detail: /,
+    why: 'the Snowflake connector reports one of its configuration error codes (0xxx: an invalid or missing setting, a private key or passphrase it cannot read; 1005/1006: an authorization error or an unusable key)',
+    hint: 'Fix the Snowflake connector setting named in the message (snowflake.private.key / snowflake.private.key.passphrase, snowflake.url.name, user, database, schema, topic2table map, proxy), then restart the connector.',
+  },
+  {
     name: 'jdbc-object-missing',
     class: 'config',
     tier: 'specific',
-    message: /ORA-00942|ORA-00904|Unknown database '[^']*'|Table '[^']+' doesn't exist|Unknown column '[^']+'|Invalid object name '[^']+'|Invalid column name '[^']+'|Could not find table: \S/,
+    message: /ORA-00942|ORA-00904|Unknown database '[^']*'|Table '[^']+' doesn't exist|Unknown column '[^']+'|Invalid object name '[^']+'|Invalid column name '[^']+'|Could not find table: \S| is missing and auto-creation is disabled/,
     why: 'the database has no table, column or database by that name: a wrong name in the configuration or a missing object',
     hint: 'Check the table/database/column named in the root cause against the connector configuration and the database (a sink with schema.evolution=none / auto.create=false does not create it).',
   },
@@ -579,6 +591,27 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     message: /due to connection error|Could not reach any contact point|All host\(s\) tried for query failed|NoNodeAvailableException|No (?:live|available) (?:nodes|hosts|connections)|Could not connect to (?:Elasticsearch|OpenSearch|server)|Failed to connect to |Unable to connect to |Connection is not available, request timed out|Cannot get a connection/,
     why: 'the task could not reach the system it reads from or writes to',
     hint: CLASS_HINTS.connection,
+  },
+  {
+    // The MongoDB Java driver's MongoSocketException family: its socket to the server failed to open, was
+    // cut, or timed out (the same types in every connector that embeds the driver: mongo-kafka, Debezium).
+    name: 'mongodb-network',
+    class: 'connection',
+    tier: 'specific',
+    type: /(?:^|\.)MongoSocket(?:Read|Write|Open|Closed|ReadTimeout)?Exception$/,
+    why: 'the MongoDB driver\'s connection to the server failed or was cut (MongoSocketException: open, read, write, closed, read timeout)',
+    hint: CLASS_HINTS.connection,
+  },
+  {
+    // Confluent's S3 sink (S3OutputStream) wraps any failure of a multipart upload to S3 in a DataException;
+    // the record was already formatted, so it is the call to S3 that failed. A credentials or permission
+    // cause in the chain is still config (precedence).
+    name: 's3-multipart-upload',
+    class: 'connection',
+    tier: 'specific',
+    message: /^(?:Multipart upload failed to complete\.|Part upload failed: |Unable to initiate MultipartUpload: )/,
+    why: 'the S3 sink could not upload a file part to S3 or complete the upload (its DataException wraps an S3 call, not a bad record)',
+    hint: 'Check that S3 (or the S3-compatible endpoint) is reachable from the worker and healthy; the watchdog restarts the task under backoff meanwhile.',
   },
   // java.net / java.io.
   {

@@ -473,6 +473,80 @@ describe('classify: built-in rules', () => {
   });
 });
 
+describe('classify: rules from the held-out probe of 2026-12-05 (probe2)', () => {
+  it('classes the MongoDB driver\'s socket failures as connection, its timeout around an authentication failure as config', () => {
+    // EthVM/EthVM#226 (a MongoDB sink), cut.
+    const cut = lines(
+      'org.apache.kafka.connect.errors.ConnectException: Exiting WorkerSinkTask due to unrecoverable exception.',
+      `${T}at org.apache.kafka.connect.runtime.WorkerSinkTask.deliverMessages(WorkerSinkTask.java:586)`,
+      'Caused by: com.mongodb.MongoSocketReadException: Prematurely reached end of stream',
+      `${T}at com.mongodb.internal.connection.SocketStream.read(SocketStream.java:112)`,
+    );
+    expect(classify(cut)).toMatchObject({ class: 'connection', rule: expect.stringContaining('mongodb-network') });
+    expect(classify('com.mongodb.MongoSocketOpenException: Exception opening socket').class).toBe('connection');
+    expect(classify('com.mongodb.MongoSocketReadTimeoutException: Timeout while receiving message').class).toBe('connection');
+    // RADAR-base/MongoDb-Sink-Connector#12: a server-selection timeout whose cluster view holds error 18.
+    const auth =
+      "com.mongodb.MongoTimeoutException: Timed out after 30000 ms while waiting for a server that matches ReadPreferenceServerSelector{readPreference=primary}. Client view of cluster state is {type=UNKNOWN, servers=[{address=hotstorage:27017, type=UNKNOWN, state=CONNECTING, exception={com.mongodb.MongoSecurityException: Exception authenticating MongoCredential{mechanism=null, userName='restapi', source='hotstorage', password=<hidden>, mechanismProperties={}}}, caused by {com.mongodb.MongoCommandException: Command failed with error 18: 'Authentication failed.' on server hotstorage:27017.}}]";
+    expect(classify(auth)).toMatchObject({ class: 'config', rule: expect.stringContaining('mongodb-auth') });
+  });
+
+  it('classes the S3 sink\'s failed multipart upload as connection, unless the chain shows a credentials or permission cause', () => {
+    // confluentinc/kafka-connect-storage-cloud#235: S3OutputStream wraps the S3 call's failure in a DataException.
+    const upload = lines(
+      'org.apache.kafka.connect.errors.DataException: Multipart upload failed to complete.',
+      `${T}at io.confluent.connect.s3.storage.S3OutputStream.commit(S3OutputStream.java:159)`,
+      `${T}at io.confluent.connect.s3.TopicPartitionWriter.commitFile(TopicPartitionWriter.java:503)`,
+    );
+    expect(classify(upload)).toMatchObject({ class: 'connection', rule: expect.stringContaining('s3-multipart-upload') });
+    const denied = lines(
+      upload,
+      'Caused by: com.amazonaws.services.s3.model.AmazonS3Exception: Access Denied (Service: Amazon S3; Status Code: 403; Error Code: AccessDenied; Request ID: 21722BC29BCED4A8)',
+    );
+    expect(classify(denied).class).toBe('config');
+    // Any other DataException is still a record that could not be converted.
+    expect(classify('org.apache.kafka.connect.errors.DataException: Failed to deserialize data to Avro:').class).toBe('serialization');
+  });
+
+  it('classes the Snowflake connector\'s configuration error codes as config, not its record or registry codes', () => {
+    // snowflakedb/snowflake-kafka-connector#133 (a status trace whose \n stayed escaped) and #1089 (no prefix).
+    const key0018 =
+      'com.snowflake.kafka.connector.internal.SnowflakeKafkaConnectorException: \\n[SF_KAFKA_CONNECTOR] Exception: Invalid encrypted private key or passphrase\\n[SF_KAFKA_CONNECTOR] Error Code: 0018\\n[SF_KAFKA_CONNECTOR] Detail: failed to decrypt private key.';
+    expect(classify(key0018)).toMatchObject({ class: 'config', rule: expect.stringContaining('snowflake-connector-config') });
+    const key0002 = lines(
+      'Exception: Invalid private key',
+      'Error Code: 0002',
+      'Detail: private key should be a valid PEM RSA private key',
+    );
+    expect(classify(key0002).class).toBe('config');
+    // 0010 is a record the connector cannot parse, 5014 an internal error: not configuration.
+    const record0010 = lines(
+      'com.snowflake.kafka.connector.internal.SnowflakeKafkaConnectorException:',
+      '[SF_KAFKA_CONNECTOR] Exception: Invalid input record',
+      '[SF_KAFKA_CONNECTOR] Error Code: 0010',
+      "[SF_KAFKA_CONNECTOR] Detail: Input record value can't be parsed",
+    );
+    expect(classify(record0010).class).not.toBe('config');
+    expect(classify(record0010.replace('0010', '5014')).class).not.toBe('config');
+    // Another product's "Error Code: 0002" without Snowflake's Detail line is not read as Snowflake's.
+    expect(classify('com.example.ClientException: request rejected, Error Code: 0002').class).toBe('unknown');
+  });
+
+  it('classes the JDBC sink\'s missing table with auto.create=false as config, but not a table missing fields', () => {
+    // confluentinc/kafka-connect-jdbc#899.
+    const missing = lines(
+      'org.apache.kafka.connect.errors.ConnectException: Table full.test.ccc-smt is missing and auto-creation is disabled',
+      `${T}at io.confluent.connect.jdbc.sink.DbStructure.create(DbStructure.java:87)`,
+    );
+    expect(classify(missing)).toMatchObject({ class: 'config', rule: expect.stringContaining('jdbc-object-missing') });
+    // kafka-connect-jdbc#1193: columns added to the table by hand, the sink's cached table definition stale;
+    // a restart re-reads it, so this must not be read as configuration.
+    const fields =
+      'io.confluent.connect.jdbc.sink.TableAlterOrCreateException: Table "purchase_item" is missing fields ([SinkRecordField{schema=Schema{BOOLEAN}, name=\'void\', isPrimaryKey=false}]) and auto-evolution is disabled';
+    expect(classify(fields).class).toBe('unknown');
+  });
+});
+
 describe('classify: result contents', () => {
   const trace = lines(
     'org.apache.kafka.connect.errors.ConnectException: An exception occurred in the change event producer. This connector will be stopped.',
