@@ -12,6 +12,7 @@ import { mapBounded } from '../connect/bounded.js';
 import { isConnectError, isTimeout } from '../connect/errors.js';
 import { DEADLINE_FACTOR } from '../connect/transport.js';
 import { backoffWait } from '../heal/backoff.js';
+import { forwardStep, shiftTimes } from '../heal/clock-step.js';
 import { maintenanceMatcher } from '../heal/windows.js';
 import type { Action, HealState, RestartAction, SubjectRef } from '../heal/types.js';
 import type { Logger } from '../log/logger.js';
@@ -29,6 +30,11 @@ export interface ClusterLoopDeps {
   readonly metrics: WatchdogMetrics;
   readonly logger: Logger;
   readonly now: () => number;
+  /**
+   * A monotonic clock (performance.now), read beside `now` to tell a wall clock stepped forward from time that
+   * passed; absent, `now` stands for it (tests on a fake clock, where every advance is time that passed).
+   */
+  readonly monotonic?: () => number;
   readonly random: () => number;
   /** Hands a poll's escalation events to the outbox, all at once. */
   readonly escalate: (events: readonly EscalationEvent[]) => void;
@@ -93,6 +99,8 @@ export class ClusterLoop {
   private readonly healthOf: string;
   /** Polls failing in a row: the error last warned of, since when, how many, and when last logged. */
   private failing: { readonly err: string; readonly since: number; readonly polls: number; readonly loggedAt: number } | undefined;
+  /** Both clocks as the last decide() read them: a wall clock stepped forward since is undone (followClockStep). */
+  private clocks: { readonly wall: number; readonly monotonic: number } | undefined;
   /** The unreadable connectors last logged (name and problem), so that each change is logged once, not every poll. */
   private unreadableLogged: { readonly key: string; readonly names: readonly string[] } = { key: '[]', names: [] };
 
@@ -190,6 +198,7 @@ export class ClusterLoop {
     const workerUnhealthy = this.unhealthy(answer);
     const offsets = await this.readOffsets(snapshot, owns, log, signal, workerUnhealthy);
     const now = this.deps.now();
+    this.followClockStep(now, log);
     const inMaintenance = maintenanceMatcher(config.maintenance, cluster.name, now);
     const decision = decide({
       state: this.state,
@@ -271,6 +280,22 @@ export class ClusterLoop {
       'poll done',
     );
     return { ok: true, snapshot, actions };
+  }
+
+  /**
+   * The wall clock stepped forward since the last decide() (by more than NTP's slewing moves it): the remembered
+   * times move forward with it (clock-step.ts), so that the step counts as no time passed for backoff, budget
+   * and every "for this long" of the policy. Logged, since every time in the state file and the pages moves too.
+   */
+  private followClockStep(now: number, log: Logger): void {
+    const monotonic = (this.deps.monotonic ?? this.deps.now)();
+    const last = this.clocks;
+    this.clocks = { wall: now, monotonic };
+    if (last === undefined) return;
+    const step = forwardStep(now - last.wall, monotonic - last.monotonic);
+    if (step === 0) return;
+    this.state = shiftTimes(this.state, step);
+    log.warn({ stepMs: step }, 'the wall clock stepped forward: remembered times move with it, so that the step counts for no backoff or waiting time');
   }
 
   /**

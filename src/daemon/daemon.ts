@@ -22,6 +22,8 @@ export interface DaemonOptions {
   readonly config: WatchdogConfig;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** Monotonic milliseconds (performance.now by default; `now` when only that is given, as tests on a fake clock do). */
+  readonly monotonic?: () => number;
   readonly random?: () => number;
 }
 
@@ -110,6 +112,7 @@ export class Daemon {
   /** Aborts work in flight: only when it overstays the shutdown bound. */
   private readonly abortWork = new AbortController();
   private readonly now: () => number;
+  private readonly monotonic: () => number;
   private readonly random: () => number;
   private lastTickAt: number | undefined;
   private readonly polledOnce = new Set<string>();
@@ -131,6 +134,7 @@ export class Daemon {
   constructor(private readonly options: DaemonOptions) {
     const { config, logger } = options;
     this.now = options.now ?? Date.now;
+    this.monotonic = options.monotonic ?? options.now ?? (() => performance.now());
     this.random = options.random ?? Math.random;
     this.lastCertificateCheck = this.now();
     // Series declared up front, so that Prometheus' increase() sees a cluster's or sink's first error.
@@ -195,6 +199,7 @@ export class Daemon {
             metrics: this.metrics,
             logger,
             now: this.now,
+            monotonic: this.monotonic,
             random: this.random,
             escalate: (events) => this.outbox.enqueue(...events),
             onState: (_state, routine) => this.persist(routine),

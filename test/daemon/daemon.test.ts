@@ -38,7 +38,7 @@ describe('the daemon against a stand-in Connect worker', () => {
     hook.server.close();
   });
 
-  function daemon(extra: Record<string, unknown> = {}, env: Record<string, string> = {}, logger = silentLogger()): Daemon {
+  function daemon(extra: Record<string, unknown> = {}, env: Record<string, string> = {}, logger = silentLogger(), monotonic?: () => number): Daemon {
     const file = join(dir, 'config.json');
     writeFileSync(
       file,
@@ -52,7 +52,7 @@ describe('the daemon against a stand-in Connect worker', () => {
       }),
     );
     const config = loadConfig({ configFile: file, env });
-    return new Daemon({ config, logger, now: () => clock, random: () => 0.5 });
+    return new Daemon({ config, logger, now: () => clock, random: () => 0.5, ...(monotonic !== undefined && { monotonic }) });
   }
 
   async function once(d: Daemon): Promise<boolean> {
@@ -852,6 +852,34 @@ describe('the daemon against a stand-in Connect worker', () => {
     } finally {
       await real.shutdown();
     }
+  });
+
+  it('counts the time that passed, not the step, when the wall clock steps forward an hour between polls (NTP setting a slow clock): no burst of restarts, no pages', async () => {
+    for (const name of ['u0', 'u1', 'u2']) fake.add(name, { tasks: [{ id: 0, state: 'UNASSIGNED', worker_id: '' }] }); // a rebalance under way
+    fake.add('pg-orders', { tasks: [{ id: 0, state: 'FAILED', worker_id: 'w1:8083', trace: CONNECTION }] });
+    fake.restartEffect = 'failed';
+    let elapsed = 0; // the monotonic clock: the time that really passed
+    const d = daemon({ heal: { confirmDelay: 0, backoff: { initial: 60_000 } } }, {}, silentLogger(), () => elapsed);
+    await d.init();
+    const poll = async (passed: number, step = 0) => {
+      elapsed += passed;
+      clock += passed + step;
+      await once(d);
+    };
+    await poll(0);
+    expect(fake.posts).toEqual(['POST /connectors/pg-orders/tasks/0/restart']);
+    await poll(10_000, 3_600_000); // 10 s later, the wall clock an hour ahead
+    await poll(10_000);
+    expect(fake.posts).toHaveLength(1); // still within the 60 s backoff
+    expect(hook.received).toEqual([]); // UNASSIGNED for 20 s: no page
+    await poll(45_000); // the backoff (60 s, less up to 20 % jitter) has passed
+    expect(fake.posts).toHaveLength(2);
+    await poll(10 * 60_000); // UNASSIGNED for 10 min, really
+    expect(hook.received.map((h) => [h.event, h.connector, h.class])).toEqual([
+      ['trigger', 'u0', 'unassigned'],
+      ['trigger', 'u1', 'unassigned'],
+      ['trigger', 'u2', 'unassigned'],
+    ]);
   });
 
   it('a dry run leaves the real run\'s undelivered pages alone: they reach the pager once, from the real run', async () => {
