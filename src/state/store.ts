@@ -184,7 +184,7 @@ export class StateStore {
   private scheduled = 0;
   private covered = 0;
   private waiters: { readonly upTo: number; readonly resolve: () => void }[] = [];
-  /** The file load() could not read: moved aside by the first write rather than replaced (never by a dry run, which writes nothing). */
+  /** The file load() could not read or parse: moved aside by the first write rather than replaced (never by a dry run, which writes nothing). */
   private unreadable = false;
   private lastWriteAt: number | undefined;
   private readonly routineInterval: number;
@@ -262,7 +262,11 @@ export class StateStore {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') this.logger.warn({ stateFile: this.path, code }, 'state file unreadable; starting fresh');
+      if (code !== 'ENOENT') {
+        // Not allowed to read it (written by a run as root, say) is no reason to replace it: kept aside too.
+        this.logger.warn({ stateFile: this.path, code }, 'state file unreadable; starting fresh');
+        this.unreadable = true;
+      }
       return { heal: EMPTY_HEAL_STATE, outbox: [], routes: {} };
     }
     try {
