@@ -114,9 +114,10 @@ export class Daemon {
   private readonly now: () => number;
   private readonly monotonic: () => number;
   private readonly random: () => number;
+  /** Monotonic ms, as pollsInFlight: what liveness (healthOf) measures. */
   private lastTickAt: number | undefined;
   private readonly polledOnce = new Set<string>();
-  /** When each loop's poll in flight began. */
+  /** When each loop's poll in flight began (monotonic ms). */
   private readonly pollsInFlight = new Map<ClusterLoop, number>();
   private server: { port: number; close(): Promise<void> } | undefined;
   private running: Promise<void>[] = [];
@@ -245,7 +246,7 @@ export class Daemon {
   }
 
   private afterPoll(loop: ClusterLoop, ok: boolean): void {
-    this.lastTickAt = this.now();
+    this.lastTickAt = this.monotonic();
     if (ok) this.polledOnce.add(loop.name);
     this.metrics.setIncidentsOpen(this.loops.flatMap((l) => l.openIncidents()));
     if (ok && this.heartbeat) this.lastBeat = this.heartbeat.beat();
@@ -311,8 +312,9 @@ export class Daemon {
         metrics: this.metrics,
         logger,
         health: () =>
+          // Liveness on the monotonic clock: a wall clock stepped forward is no hang (a probe would restart it).
           healthOf({
-            now: this.now(),
+            now: this.monotonic(),
             pollInterval: config.pollInterval,
             ...(this.lastTickAt !== undefined && { lastTickAt: this.lastTickAt }),
             clustersPolledOnce: this.polledOnce.size,
@@ -323,7 +325,7 @@ export class Daemon {
       logger.info({ host: config.metrics.host, port: this.server.port }, 'metrics server listening');
     }
     this.outbox.start();
-    this.lastTickAt = this.now();
+    this.lastTickAt = this.monotonic();
     this.running = this.loops.map((loop) => this.loopForever(loop));
     logger.info({ clusters: this.loops.map((l) => l.name), pollInterval: config.pollInterval, dryRun: config.dryRun }, 'watchdog started');
     const { http, https, noProxy } = config.proxy;
@@ -338,7 +340,7 @@ export class Daemon {
     // A small random offset so that many clusters do not fire together.
     await sleep(this.random() * pollJitter, this.stopping.signal);
     while (!this.stopping.signal.aborted) {
-      this.pollsInFlight.set(loop, this.now());
+      this.pollsInFlight.set(loop, this.monotonic());
       // The pace is measured on the monotonic clock: the wall clock stepped back during a poll (NTP, a VM
       // resumed) made the elapsed time negative, and the loop slept the whole step (an hour without a poll).
       const started = performance.now();

@@ -801,6 +801,37 @@ describe('the daemon against a stand-in Connect worker', () => {
     }
   });
 
+  it('stays alive (/healthz 200) when the wall clock steps forward an hour during a poll (liveness is measured on the monotonic clock)', async () => {
+    fake.add('a', {});
+    let hold = false;
+    let held = 0;
+    fake.interceptors.push((req, res) => {
+      if (!hold || !req.url?.startsWith('/connectors?expand=status')) return false;
+      held++;
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 1500);
+      return true;
+    });
+    let wall = Date.now();
+    const real = new Daemon({
+      config: loadConfig({ env: { CONNECT_URL: fake.url, CONNECT_WATCHDOG_POLL_INTERVAL: '200', CONNECT_WATCHDOG_POLL_JITTER: '0', CONNECT_WATCHDOG_METRICS_PORT: '0', CONNECT_WATCHDOG_METRICS_HOST: '127.0.0.1', CONNECT_WATCHDOG_STATE_FILE: join(dir, 'state.json') } }),
+      logger: silentLogger(),
+      now: () => wall,
+      monotonic: () => performance.now(),
+    });
+    await real.init();
+    await real.start();
+    try {
+      await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${real.metricsPort}/readyz`)).status).toBe(200));
+      hold = true;
+      await vi.waitFor(() => expect(held).toBeGreaterThan(0)); // a poll in flight, no tick until it ends
+      wall += 3_600_000; // NTP steps a slow clock forward
+      expect((await fetch(`http://127.0.0.1:${real.metricsPort}/healthz`)).status).toBe(200);
+    } finally {
+      hold = false;
+      await real.shutdown();
+    }
+  });
+
   it('stops within shutdownTimeout, polls and deliveries together, when a cluster and a sink both hang (docker stop, TimeoutStopSec)', async () => {
     fake.add('sink-json', { type: 'sink' });
     fake.failTask('sink-json', 0, SERIALIZATION);
