@@ -12,7 +12,7 @@ import { mapBounded } from '../connect/bounded.js';
 import { isConnectError, isTimeout } from '../connect/errors.js';
 import { DEADLINE_FACTOR } from '../connect/transport.js';
 import { backoffWait } from '../heal/backoff.js';
-import { forwardStep, shiftTimes } from '../heal/clock-step.js';
+import { clockStep, shiftTimes } from '../heal/clock-step.js';
 import { maintenanceMatcher } from '../heal/windows.js';
 import type { Action, HealState, RestartAction, SubjectRef } from '../heal/types.js';
 import type { Logger } from '../log/logger.js';
@@ -99,7 +99,7 @@ export class ClusterLoop {
   private readonly healthOf: string;
   /** Polls failing in a row: the error last warned of, since when, how many, and when last logged. */
   private failing: { readonly err: string; readonly since: number; readonly polls: number; readonly loggedAt: number } | undefined;
-  /** Both clocks as the last decide() read them: a wall clock stepped forward since is undone (followClockStep). */
+  /** Both clocks as the last decide() read them: a wall clock stepped since is undone (followClockStep). */
   private clocks: { readonly wall: number; readonly monotonic: number } | undefined;
   /** The unreadable connectors last logged (name and problem), so that each change is logged once, not every poll. */
   private unreadableLogged: { readonly key: string; readonly names: readonly string[] } = { key: '[]', names: [] };
@@ -283,8 +283,8 @@ export class ClusterLoop {
   }
 
   /**
-   * The wall clock stepped forward since the last decide() (by more than NTP's slewing moves it): the remembered
-   * times move forward with it (clock-step.ts), so that the step counts as no time passed for backoff, budget
+   * The wall clock stepped since the last decide() (by more than NTP's slewing moves it), forward or back: the
+   * remembered times move with it (clock-step.ts), so that the step counts as no time passed for backoff, budget
    * and every "for this long" of the policy. Logged, since every time in the state file and the pages moves too.
    */
   private followClockStep(now: number, log: Logger): void {
@@ -292,10 +292,10 @@ export class ClusterLoop {
     const last = this.clocks;
     this.clocks = { wall: now, monotonic };
     if (last === undefined) return;
-    const step = forwardStep(now - last.wall, monotonic - last.monotonic);
+    const step = clockStep(now - last.wall, monotonic - last.monotonic);
     if (step === 0) return;
     this.state = shiftTimes(this.state, step);
-    log.warn({ stepMs: step }, 'the wall clock stepped forward: remembered times move with it, so that the step counts for no backoff or waiting time');
+    log.warn({ stepMs: step }, `the wall clock stepped ${step > 0 ? 'forward' : 'back'}: remembered times move with it, so that the step counts for no backoff or waiting time`);
   }
 
   /**

@@ -913,6 +913,26 @@ describe('the daemon against a stand-in Connect worker', () => {
     ]);
   });
 
+  it('pages a task UNASSIGNED for heal.unassignedAfter, no sooner and no later, while the wall clock flips between two sources an hour apart (stepped back, then forward again)', async () => {
+    fake.add('u0', { tasks: [{ id: 0, state: 'UNASSIGNED', worker_id: '' }] });
+    let elapsed = 0; // the monotonic clock: the time that really passed
+    const start = clock;
+    const d = daemon({}, {}, silentLogger(), () => elapsed);
+    await d.init();
+    const paged = () => hook.received.filter((h) => h.event === 'trigger' && h.connector === 'u0').length;
+    // Two time sources an hour apart (a hypervisor's sync and NTP) set the clock in turn, every 2 minutes.
+    const wallAt = (t: number) => start + t - (Math.floor(t / 120_000) % 2 === 1 ? 3_600_000 : 0);
+    let firstPageAt: number | undefined;
+    for (let t = 0; t <= 15 * 60_000; t += 30_000) {
+      elapsed = t;
+      clock = wallAt(t);
+      await once(d);
+      if (firstPageAt === undefined && paged() > 0) firstPageAt = t;
+    }
+    // heal.unassignedAfter is 10 min: UNASSIGNED for 10 min of real time, not 4 (an hour counted twice), nor never.
+    expect(firstPageAt).toBe(10 * 60_000);
+  });
+
   it('a dry run leaves the real run\'s undelivered pages alone: they reach the pager once, from the real run', async () => {
     fake.add('sink-json', { type: 'sink' });
     fake.failTask('sink-json', 0, SERIALIZATION);

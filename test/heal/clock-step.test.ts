@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { forwardStep, shiftTimes } from '../../src/heal/clock-step.js';
+import { clockStep, shiftTimes } from '../../src/heal/clock-step.js';
 import type { HealState } from '../../src/heal/types.js';
 
-describe('a wall clock stepped forward', () => {
-  it('is a step only beyond a second and NTP slewing, never backwards', () => {
-    expect(forwardStep(3_610_000, 10_000)).toBe(3_600_000);
-    expect(forwardStep(10_500, 10_000)).toBe(0);
-    expect(forwardStep(-3_590_000, 10_000)).toBe(0); // stepped back: handled where each time is read
-    expect(forwardStep(86_400_000 + 60_000, 86_400_000)).toBe(0); // a day slewed at 500 ppm is 43 s: not a step
+describe('a wall clock stepped', () => {
+  it('is a step only beyond a second and NTP slewing, forward or back', () => {
+    expect(clockStep(3_610_000, 10_000)).toBe(3_600_000);
+    expect(clockStep(10_500, 10_000)).toBe(0);
+    expect(clockStep(-3_590_000, 10_000)).toBe(-3_600_000); // stepped back: moved back, not clamped to now
+    expect(clockStep(9_500, 10_000)).toBe(0);
+    expect(clockStep(86_400_000 - 60_000, 86_400_000)).toBe(0);
+    expect(clockStep(86_400_000 + 60_000, 86_400_000)).toBe(0); // a day slewed at 500 ppm is 43 s: not a step
   });
 
   it('moves every remembered time but an incident\'s firstSeen (in its events\' ids)', () => {
