@@ -147,6 +147,7 @@ export class Daemon {
       delivery: config.delivery,
       proxy: config.proxy,
       now: this.now,
+      monotonic: this.monotonic,
       onDelivery: (sink, outcome) => this.metrics.countDelivery(sink, outcome),
       onChange: () => this.persist(),
       persisted: () => this.store.settled(),

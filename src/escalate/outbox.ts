@@ -39,6 +39,11 @@ export interface OutboxOptions {
   readonly send?: Send;
   readonly proxy?: ProxyConfig;
   readonly now?: () => number;
+  /**
+   * Monotonic ms (performance.now by default; `now` when only that is given, as tests on a fake clock do): what
+   * an event's age runs on once it is here, so that a wall clock stepped does not expire it (delivery.maxAge).
+   */
+  readonly monotonic?: () => number;
   /** Called once per delivery outcome (metrics). 'failed' = a drain gave up for now; the item stays pending. */
   readonly onDelivery?: (sink: string, outcome: DeliveryOutcome) => void;
   /** Called after every change of the pending list (persist it). */
@@ -200,6 +205,13 @@ export class Outbox {
   private readonly log: Logger;
   private readonly send: Send;
   private readonly now: () => number;
+  private readonly monotonic: () => number;
+  /**
+   * Each event's age (wall clock) when it entered this outbox, and the monotonic time then. A host started before
+   * its clock was set stepped the clock forward weeks under the pages it could not send yet (TLS refused a
+   * certificate "not yet valid"): aged on the wall clock, every one expired the moment it was set.
+   */
+  private readonly entered = new WeakMap<EscalationEvent, { readonly age: number; readonly at: number }>();
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly backoff: { readonly min: number; readonly max: number };
 
@@ -209,6 +221,7 @@ export class Outbox {
     this.log = opts.logger.child({ component: 'outbox' });
     this.send = opts.send ?? createSend({ timeout: opts.delivery.timeout, ...(opts.proxy && { proxy: opts.proxy }) });
     this.now = opts.now ?? Date.now;
+    this.monotonic = opts.monotonic ?? opts.now ?? (() => performance.now());
     this.sleep = opts.sleep ?? abortableSleep;
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
   }
@@ -278,6 +291,7 @@ export class Outbox {
       const id = deliveryId(item.sink, item.event.id);
       if (!this.queued.has(id) && !this.recent.has(id)) {
         this.queued.add(id);
+        this.enter(item.event);
         restored.push(item);
       }
     }
@@ -413,6 +427,7 @@ export class Outbox {
     const id = deliveryId(item.sink, item.event.id);
     if (this.queued.has(id) || this.recent.has(id)) return false;
     this.queued.add(id);
+    this.enter(item.event);
     this.queue.push(item);
     return true;
   }
@@ -425,8 +440,18 @@ export class Outbox {
     }
   }
 
+  private enter(event: EscalationEvent): void {
+    if (!this.entered.has(event)) this.entered.set(event, { age: this.now() - event.at, at: this.monotonic() });
+  }
+
+  /** How old an event is: its age when it entered, and the time that passed since (monotonic). */
+  private age(item: PendingDelivery): number {
+    const entered = this.entered.get(item.event);
+    return entered === undefined ? this.now() - item.event.at : entered.age + (this.monotonic() - entered.at);
+  }
+
   private isExpired(item: PendingDelivery): boolean {
-    return this.now() - item.event.at > this.opts.delivery.maxAge;
+    return this.age(item) > this.opts.delivery.maxAge;
   }
 
   /** Drops expired items of sinks that are not being drained (a lane checks its own items). */
@@ -600,7 +625,7 @@ export class Outbox {
         { ...base, outcome, status: e?.status, error: e?.code, detail: e?.detail, attempts: info.attempts },
         'escalation rejected by the sink; dropped (retrying cannot help)',
       );
-    } else this.log.warn({ ...base, outcome, ageMs: this.now() - item.event.at }, 'escalation expired undelivered; dropped');
+    } else this.log.warn({ ...base, outcome, ageMs: this.age(item) }, 'escalation expired undelivered; dropped');
     this.opts.onDelivery?.(item.sink, outcome);
     this.changed();
   }

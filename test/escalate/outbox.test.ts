@@ -476,6 +476,43 @@ describe('expiry', () => {
   });
 });
 
+describe('expiry across a wall clock step', () => {
+  it('delivers a page queued before the wall clock was set forward weeks (a host started before its clock was set): its age is the time that passed', async () => {
+    let up = false;
+    const sent: string[] = [];
+    // PagerDuty refuses TLS while the clock is weeks behind (its certificate is not yet valid): the page waits.
+    const send: OutboxOptions['send'] = async (req) => {
+      if (!up) throw Object.assign(new Error('certificate is not yet valid'), { code: 'CERT_NOT_YET_VALID' });
+      sent.push(req.url);
+      return { status: 200, headers: {}, body: '' };
+    };
+    let elapsed = 0;
+    const { outbox, outcomes, clock: c } = setup([sinks.webhook], { send, monotonic: () => elapsed });
+    outbox.enqueue(event('trigger'));
+    await outbox.drain();
+    expect(outbox.pending()).toHaveLength(1);
+    // A minute later NTP sets the clock 30 days forward; TLS works again.
+    elapsed += 60_000;
+    c.advance(60_000 + 30 * 86_400_000);
+    up = true;
+    await outbox.drain();
+    expect(outcomes).toEqual(['hook:failed', 'hook:ok']);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('still drops a page that waited past delivery.maxAge of time that passed', async () => {
+    let elapsed = 0;
+    const send: OutboxOptions['send'] = () => Promise.reject(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    const { outbox, outcomes, clock: c } = setup([sinks.webhook], { send, monotonic: () => elapsed });
+    outbox.enqueue(event('trigger'));
+    await outbox.drain();
+    elapsed += delivery.maxAge + 1;
+    c.advance(delivery.maxAge + 1 - 3_600_000); // the wall clock also stepped back an hour meanwhile
+    await outbox.drain();
+    expect(outcomes).toEqual(['hook:failed', 'hook:expired']);
+  });
+});
+
 describe('persistence', () => {
   it('pending() → JSON → a new outbox delivers what the old one could not', async () => {
     fakeSink(HOOK, 'post', HOOK_PATH, always(503));
