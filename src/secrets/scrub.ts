@@ -49,13 +49,14 @@ function scrubUrlPasswords(text: string): string {
 // Key names ending in one of these words: password=, database.password = , "password": "...", token:,
 // client_secret=, X-Api-Key: ... A key must end right before the separator, so "password authentication
 // failed" and "Unrecognized token 'x'" are left alone. Values: quoted (JSON, JAAS, escaped JSON), [bracketed]
-// (Kafka's "[hidden]"), or bare up to a delimiter. A key starts only where a word starts: otherwise every
+// (Kafka's "[hidden]"), {braced} (SQL Server's JDBC URL, for a value holding ';' or '}', written '}}'), or bare
+// up to a delimiter. A key starts only where a word starts: otherwise every
 // position of a long run (a base64 blob) would start a scan, which is quadratic.
 const SECRET_WORDS = String.raw`(?:password|passwd|passphrase|pwd|token|secret|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|account[_.-]?key|user[_.-]?info|credentials?|sig)`;
 // "credentials: check the user" is prose in hints and messages: this word alone before ": " does not mask.
 const PROSE_KEY = /^credentials?$/i;
 const KEY_VALUE = new RegExp(
-  String.raw`(?<![\w.-])([\w.-]*?${SECRET_WORDS})(\\?["']?)(\s*[=:]\s*)(?:(\\?["'])(.*?)\4|\[[^\]\r\n]*\]|\\?["']?[^\s,;&"'<>)\]}]+)`,
+  String.raw`(?<![\w.-])([\w.-]*?${SECRET_WORDS})(\\?["']?)(\s*[=:]\s*)(?:(\\?["'])(.*?)\4|\[[^\]\r\n]*\]|\{(?:\}\}|[^}\r\n])*\}|\\?["']?[^\s,;&"'<>)\]}]+)`,
   'gi',
 );
 

@@ -65,6 +65,15 @@ describe('scrubSecrets', () => {
     expect(scrubSecrets(texts[1]!)).toBe('jdbc:mysql://db:3306/app?user=cdc&password=***&useSSL=true');
   });
 
+  it("masks a SQL Server password written in braces, as its JDBC driver requires for one holding ';' or '}', whole", () => {
+    // A driver missing from plugin.path: the JDBC sink's trace quotes connection.url as configured.
+    const url = 'jdbc:sqlserver://db:1433;databaseName=app;user=sa;password={Pa@ss;T41l9}};x};encrypt=true';
+    expect(scrubSecrets(`java.sql.SQLException: No suitable driver found for ${url}`)).toBe(
+      'java.sql.SQLException: No suitable driver found for jdbc:sqlserver://db:1433;databaseName=app;user=sa;password=***;encrypt=true',
+    );
+    expect(scrubSecrets('jdbc:sqlserver://db;password={T41l9 x}')).not.toMatch(/T41l9/);
+  });
+
   it('masks a PEM private key whole', () => {
     const pem = 'key: -----BEGIN PRIVATE KEY-----\nMIIEs3cret\n-----END PRIVATE KEY----- done';
     expect(scrubSecrets(pem)).toBe('key: -----PRIVATE KEY ***----- done');
