@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import convict from 'convict';
 import { validate as validateCron } from 'node-cron';
 import { FAILURE_CLASSES, type CustomRule, type FailureClass } from '../classify/types.js';
@@ -548,8 +549,13 @@ function convictError(err: Error, env: Readonly<Record<string, string | undefine
   const line = scrubSecrets(first.trim().replace(VALUE_WAS, (whole, head: string, quoted: string) => `${head}${echoed(quoted) ?? whole}`));
   const m = /^([\w.[\]]+): (.*)$/.exec(line);
   if (!m) return new ConfigError('config', line);
-  const variable = envVarOf(m[1]!);
-  return new ConfigError(m[1]!, variable !== undefined && env[variable] !== undefined ? `${m[2]!} (set by ${variable})` : m[2]!);
+  return new ConfigError(m[1]!, `${m[2]!}${setBy(m[1]!, env)}`);
+}
+
+/** " (set by VARIABLE)" when the key's variable gave its value (the environment wins over the file), else "". */
+function setBy(key: string, env: Readonly<Record<string, string | undefined>>): string {
+  const variable = envVarOf(key);
+  return variable !== undefined && env[variable] !== undefined ? ` (set by ${variable})` : '';
 }
 
 const LIST_KEYS = (Object.keys(schema) as (keyof typeof schema)[]).filter((k) => {
@@ -589,8 +595,11 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
   // empty metrics.host listen on every interface. A variable left empty in an env file is the usual cause.
   for (const [key, value] of [['clusterName', props.clusterName], ['stateFile', props.stateFile], ['metrics.host', props.metrics.host]] as const) {
     if (value.trim() !== '') continue;
-    const variable = envVarOf(key);
-    throw new ConfigError(key, variable !== undefined && env[variable] !== undefined ? `must not be empty (set by ${variable})` : 'must not be empty');
+    throw new ConfigError(key, `must not be empty${setBy(key, env)}`);
+  }
+  // A directory named as the state file (its own directory, by mistake) would be moved aside as unreadable.
+  if (statSync(props.stateFile, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new ConfigError('stateFile', `is a directory: name a file in it, e.g. ${JSON.stringify(join(props.stateFile, 'state.json'))}${setBy('stateFile', env)}`);
   }
   const clusters = resolveClusters(props.clusters, { url: props.connectUrl, name: props.clusterName }, { timeout: props.requestTimeout, probe: props.heal.probe.enabled });
   if (props.ownership.mode === 'worker' && props.ownership.workerId === '') {
@@ -599,9 +608,7 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
   // Connect's worker_id is always host:port (the advertised URL's host and port): anything else (the URL
   // itself, a host without its port) matches no worker, and the sidecar would silently restart nothing.
   if (props.ownership.mode === 'worker' && !/^[^\s/]+:\d+$/.test(props.ownership.workerId)) {
-    const variable = envVarOf('ownership.workerId');
-    const set = variable !== undefined && env[variable] !== undefined ? ` (set by ${variable})` : '';
-    throw new ConfigError('ownership.workerId', `must be host:port as Connect reports worker_id (e.g. 10.0.0.5:8083), not a URL: value was ${JSON.stringify(maskUserInfo(props.ownership.workerId))}${set}`);
+    throw new ConfigError('ownership.workerId', `must be host:port as Connect reports worker_id (e.g. 10.0.0.5:8083), not a URL: value was ${JSON.stringify(maskUserInfo(props.ownership.workerId))}${setBy('ownership.workerId', env)}`);
   }
   if (props.heal.backoff.max < props.heal.backoff.initial) throw new ConfigError('heal.backoff.max', 'must not be below heal.backoff.initial');
   // Below it, one read finding the offsets as the read before would page: a single missed flush.

@@ -240,6 +240,13 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig({ configFile: file({ metrics: { host: '' } }), env: {} })).key).toBe('metrics.host');
   });
 
+  it('rejects a state file that is a directory (its own directory, by mistake), naming a file to use', () => {
+    const err = errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_STATE_FILE: dir } }));
+    expect(err.key).toBe('stateFile');
+    expect(err.message).toBe(`stateFile: is a directory: name a file in it, e.g. ${JSON.stringify(join(dir, 'state.json'))} (set by CONNECT_WATCHDOG_STATE_FILE)`);
+    expect(loadConfig({ env: { CONNECT_WATCHDOG_STATE_FILE: join(dir, 'state.json') } }).stateFile).toBe(join(dir, 'state.json'));
+  });
+
   it('never echoes a secret in an error', () => {
     const err = errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_WEBHOOK_URL: 'ftp://user:hunter2@x' } }));
     expect(err.key).toBe('webhookUrl');
