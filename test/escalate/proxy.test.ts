@@ -58,6 +58,8 @@ describe('the outbound proxy of pages and pings', () => {
       const res = await post(`http://${host}:${pagerPort}/hook`, { http: proxy.url, noProxy: '.svc' });
       expect(res.status).toBe(202);
     }
+    // IPv6 loopback too (nothing listens there: refused directly, never asked of the proxy).
+    await expect(post(`http://[::1]:${pagerPort}/hook`, { http: proxy.url })).rejects.toThrow();
     expect(proxy.asked).toEqual([]);
     expect(received).toHaveLength(2);
   });
