@@ -63,9 +63,10 @@ USER 1000:1000
 VOLUME ["/var/lib/connect-watchdog"]
 EXPOSE 9847
 
-# No curl in the slim image: Node's fetch asks /healthz (the metrics server must be enabled).
+# No curl in the slim image: Node's fetch asks /healthz (the metrics server must be enabled), at the metrics
+# host when it is bound to one address, else at 127.0.0.1.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.CONNECT_WATCHDOG_METRICS_PORT||9847)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const h=process.env.CONNECT_WATCHDOG_METRICS_HOST||'';const a=h===''||h==='0.0.0.0'||h==='::'?'127.0.0.1':h.includes(':')?'['+h+']':h;fetch('http://'+a+':'+(process.env.CONNECT_WATCHDOG_METRICS_PORT||9847)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 # The daemon handles SIGTERM, SIGINT and SIGHUP itself (drains polls and deliveries within shutdownTimeout), so it
 # can run as PID 1; `docker run --init` (tini) is still advised so that a stray child is reaped.

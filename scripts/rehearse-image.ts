@@ -9,7 +9,8 @@
  *      as written, absolute image paths (/app, /etc/..., /var/...) mapped into the scratch root;
  *   4. then: no devDependency is left in node_modules; `check-config` exits 0 with the image's
  *      environment; the default command, as the image's USER, polls a stand-in Connect worker (test/helpers/fake-connect.ts), writes its
- *      state file into the state volume, passes the HEALTHCHECK command, and exits 0 on STOPSIGNAL.
+ *      state file into the state volume, passes the HEALTHCHECK command, and exits 0 on STOPSIGNAL; the
+ *      HEALTHCHECK also passes with the metrics port bound to one address (CONNECT_WATCHDOG_METRICS_HOST).
  *
  * Not rehearsed: the base image's own contents (its Node 24 and the `node` user are assumed).
  *
@@ -19,7 +20,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { FakeConnect } from '../test/helpers/fake-connect.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -232,6 +233,29 @@ async function main(): Promise<void> {
       fail(`on ${stopSignal}: ${String(code)}\n${output}`);
     }
     await connect.stop();
+  }
+
+  // The metrics port bound to one address (CONNECT_WATCHDOG_METRICS_HOST=10.0.0.7, say): the HEALTHCHECK must
+  // ask that address, where 127.0.0.1 would be refused. Its own state file: the first daemon's lock is mine.
+  const other = await new FakeConnect().start();
+  const boundEnv = imageEnv({
+    CONNECT_URL: other.url,
+    CONNECT_WATCHDOG_METRICS_HOST: '127.0.0.2',
+    CONNECT_WATCHDOG_METRICS_PORT: String(await freePort()),
+    CONNECT_WATCHDOG_STATE_FILE: join(dirname(env['CONNECT_WATCHDOG_STATE_FILE'] ?? join(scratch, 'x')), 'bound-state.json'),
+  });
+  const bound = spawn(NODE24, [...entryArgs, ...cmd], { env: boundEnv, ...asUser, stdio: 'ignore' });
+  try {
+    let healthy = false;
+    for (let i = 0; i < 40 && !healthy && bound.exitCode === null; i++) {
+      await sleep(250);
+      healthy = spawnSync(NODE24, healthcheck.slice(1), { env: boundEnv, ...asUser, timeout: 5000 }).status === 0;
+    }
+    if (healthy) ok('HEALTHCHECK passes with the metrics port bound to one address (CONNECT_WATCHDOG_METRICS_HOST=127.0.0.2)');
+    else fail('HEALTHCHECK never passed with CONNECT_WATCHDOG_METRICS_HOST=127.0.0.2: it asks another address');
+  } finally {
+    bound.kill('SIGKILL');
+    await other.stop();
   }
 }
 
