@@ -598,7 +598,7 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
     throw new ConfigError(key, `must not be empty${setBy(key, env)}`);
   }
   // A directory named as the state file (its own directory, by mistake) would be moved aside as unreadable.
-  if (statSync(props.stateFile, { throwIfNoEntry: false })?.isDirectory()) {
+  if (isDirectory(props.stateFile)) {
     throw new ConfigError('stateFile', `is a directory: name a file in it, e.g. ${JSON.stringify(join(props.stateFile, 'state.json'))}${setBy('stateFile', env)}`);
   }
   const clusters = resolveClusters(props.clusters, { url: props.connectUrl, name: props.clusterName }, { timeout: props.requestTimeout, probe: props.heal.probe.enabled });
@@ -638,6 +638,19 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
     heartbeat: props.heartbeat,
     proxy: resolveProxy(env),
   };
+}
+
+/**
+ * Whether the path is a directory; false when it cannot be looked at (EACCES: an operator's user running
+ * `status` with the service's config may not search its 0700 state directory, and status, classify and
+ * check-config need no state file; the daemon's state store reports what it cannot read or write).
+ */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false;
+  }
 }
 
 // curl's names, lower case first as curl reads them. Not CONNECT_WATCHDOG_* variables: a host's or a

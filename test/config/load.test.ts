@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -245,6 +245,21 @@ describe('loadConfig', () => {
     expect(err.key).toBe('stateFile');
     expect(err.message).toBe(`stateFile: is a directory: name a file in it, e.g. ${JSON.stringify(join(dir, 'state.json'))} (set by CONNECT_WATCHDOG_STATE_FILE)`);
     expect(loadConfig({ env: { CONNECT_WATCHDOG_STATE_FILE: join(dir, 'state.json') } }).stateFile).toBe(join(dir, 'state.json'));
+  });
+
+  it('loads a config whose state file cannot be looked at (status, classify and check-config need no state file)', () => {
+    // The real case is EACCES: an operator's user that may not search the service's state directory (systemd's
+    // StateDirectoryMode=0700) running `status --config /etc/connect-watchdog/config.json`. It ran before the
+    // directory check; that check threw the stat error raw (a stack trace, exit 1). Root searches every
+    // directory, so a symlink loop (ELOOP) stands in for it here.
+    const loop = join(dir, 'loop.json');
+    symlinkSync(loop, loop);
+    expect(loadConfig({ env: { CONNECT_WATCHDOG_STATE_FILE: loop } }).stateFile).toBe(loop);
+    if (process.getuid?.() !== 0) {
+      const locked = join(dir, 'locked');
+      mkdirSync(locked, { mode: 0o000 });
+      expect(loadConfig({ env: { CONNECT_WATCHDOG_STATE_FILE: join(locked, 'state.json') } }).stateFile).toBe(join(locked, 'state.json'));
+    }
   });
 
   it('never echoes a secret in an error', () => {
