@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import type { ProxyConfig } from '../config/types.js';
 import { userInfoAuthorization } from '../util/url.js';
@@ -50,13 +51,37 @@ export function proxyDispatcher(proxy: ProxyConfig = {}): Dispatcher | undefined
   return new EnvHttpProxyAgent({ httpProxy: proxy.http ?? '', httpsProxy: proxy.https ?? proxy.http ?? '', noProxy });
 }
 
+/**
+ * The address ranges NO_PROXY lists (10.0.0.0/8, fd00::/8), as Go and curl (7.86+) read them: a Kubernetes NO_PROXY
+ * lists the pod and service networks so. undici's agent matches names and single addresses only; undefined when
+ * there are none.
+ */
+export function noProxyRanges(noProxy: string | undefined): BlockList | undefined {
+  let ranges: BlockList | undefined;
+  for (const entry of (noProxy ?? '').split(/[,\s]/)) {
+    const m = /^\[?([0-9a-f.:]+)\]?\/(\d{1,3})$/i.exec(entry);
+    const type = m ? isIP(m[1]!) : 0;
+    if (type === 0 || Number(m![2]) > (type === 4 ? 32 : 128)) continue;
+    (ranges ??= new BlockList()).addSubnet(m![1]!, Number(m![2]), type === 4 ? 'ipv4' : 'ipv6');
+  }
+  return ranges;
+}
+
+/** Whether the URL's host is an address in `ranges` (an IPv4-mapped IPv6 address is matched as IPv4). */
+export function inRanges(url: string, ranges: BlockList): boolean {
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+  const type = isIP(host);
+  return type !== 0 && ranges.check(host, type === 4 ? 'ipv4' : 'ipv6');
+}
+
 /** The default transport: undici `request` with headers and body timeouts of `timeout` ms each, through `proxy`. */
 export function createSend(opts: { readonly timeout: number; readonly proxy?: ProxyConfig }): Send {
   const dispatcher = proxyDispatcher(opts.proxy);
+  const direct = dispatcher === undefined ? undefined : noProxyRanges(opts.proxy?.noProxy);
   return async (req) => {
     const { url, headers } = withUrlCredentials(req.url, req.headers);
     const res = await request(url, {
-      ...(dispatcher !== undefined && { dispatcher }),
+      ...(dispatcher !== undefined && !(direct !== undefined && inRanges(url, direct)) && { dispatcher }),
       method: req.method,
       headers: { ...headers },
       ...(req.body !== undefined && { body: req.body }),

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, redactConfig } from '../../src/config/load.js';
-import { createSend } from '../../src/escalate/http.js';
+import { createSend, inRanges, noProxyRanges } from '../../src/escalate/http.js';
 import { recordingProxy, type RecordingProxy } from '../helpers/recording-proxy.js';
 
 describe('the outbound proxy of pages and pings', () => {
@@ -51,6 +51,20 @@ describe('the outbound proxy of pages and pings', () => {
     expect(received).toEqual([`POST 127.0.0.1:${pagerPort} /hook`]);
     await post('http://alertmanager.monitoring.svc:9093/api/v2/alerts', { http: proxy.url, noProxy: '.svc' }).catch(() => undefined);
     expect(proxy.asked).toEqual([]);
+  });
+
+  it('an address in a range NO_PROXY lists (10.0.0.0/8, as Go and curl read it) is reached directly', async () => {
+    // A Kubernetes NO_PROXY lists the pod and service networks as ranges: an in-cluster receiver addressed by its
+    // IP went through the proxy. 127.0.0.1 written as an IPv4-mapped IPv6 address is outside the loopback names
+    // that are always direct, so the range alone decides here.
+    const res = await post(`http://[::ffff:127.0.0.1]:${pagerPort}/hook`, { http: proxy.url, noProxy: '.svc,127.0.0.0/8' });
+    expect(res.status).toBe(202);
+    expect(proxy.asked).toEqual([]);
+    expect(received).toHaveLength(1);
+    const ranges = noProxyRanges('.svc, 10.0.0.0/8 ,fd00::/8,[fe80::]/10,10.0.0.7,999.0.0.0/8,10.0.0.0/33')!;
+    expect(['http://10.1.2.3:9093/', 'http://[fd00::7]:9093/', 'http://[fe80::1]/'].map((u) => inRanges(u, ranges))).toEqual([true, true, true]);
+    expect(['http://11.0.0.1:9093/', 'http://alertmanager.monitoring.svc:9093/', 'https://events.pagerduty.com/v2/enqueue'].map((u) => inRanges(u, ranges))).toEqual([false, false, false]);
+    expect(noProxyRanges('.svc,10.0.0.7')).toBeUndefined();
   });
 
   it('loopback is always reached directly (the proxy’s loopback is not this host’s), NO_PROXY or not', async () => {
