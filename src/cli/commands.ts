@@ -101,12 +101,19 @@ function parse<const O extends NonNullable<ParseArgsConfig['options']>>(verb: st
   return parsed;
 }
 
-/** The config of every verb: --log-level wins over the file and the environment, for check-config's print too. */
-function configFrom(values: { config?: string | boolean | undefined; 'log-level'?: string | boolean | undefined }, overrides: { dryRun?: boolean } = {}): WatchdogConfig {
+/**
+ * The config of every verb: --log-level wins over the file and the environment, for check-config's print too.
+ * `proxy: false` for the verbs that send no page: a proxy variable set for other tools (socks5h://) is no error there.
+ */
+function configFrom(
+  values: { config?: string | boolean | undefined; 'log-level'?: string | boolean | undefined },
+  overrides: { dryRun?: boolean } = {},
+  options: { proxy?: false } = {},
+): WatchdogConfig {
   let config: WatchdogConfig;
   try {
     const logLevel = typeof values['log-level'] === 'string' ? { logLevel: values['log-level'] } : {};
-    config = loadConfig({ ...(typeof values.config === 'string' && { configFile: values.config }), overrides: { ...overrides, ...logLevel } });
+    config = loadConfig({ ...(typeof values.config === 'string' && { configFile: values.config }), overrides: { ...overrides, ...logLevel }, ...options });
   } catch (err) {
     if (err instanceof ConfigError) fail(EXIT.config, `invalid config: ${err.message}`);
     throw err;
@@ -160,7 +167,7 @@ const ONE_SHOT_DEADLINE_MS = 25_000;
 async function statusCommand(argv: string[]): Promise<number> {
   const { values } = parse('status', argv, { json: { type: 'boolean' }, cluster: { type: 'string' } });
   if (values.help) return help('status');
-  const config = configFrom(values);
+  const config = configFrom(values, {}, { proxy: false });
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, fd: 2 });
   const clusters = typeof values.cluster === 'string' ? config.clusters.filter((c) => c.name === values.cluster) : config.clusters;
   if (clusters.length === 0) fail(EXIT.usage, `no cluster named "${String(values.cluster)}"`);
@@ -203,7 +210,7 @@ async function readStdin(): Promise<string> {
 async function classifyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('classify', argv, {}, 1);
   if (values.help) return help('classify');
-  const config = configFrom(values);
+  const config = configFrom(values, {}, { proxy: false });
   const file = positionals[0];
   let text: string;
   try {

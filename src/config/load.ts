@@ -32,6 +32,8 @@ export interface LoadOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Values set on the command line (e.g. --dry-run), applied last. */
   readonly overrides?: { readonly dryRun?: boolean; readonly logLevel?: string };
+  /** false: HTTPS_PROXY / HTTP_PROXY / NO_PROXY are not read (status and classify send no page); proxy is {}. */
+  readonly proxy?: boolean;
 }
 
 function toNumber(v: unknown): unknown {
@@ -636,7 +638,7 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
     delivery: props.delivery,
     alertmanager: props.alertmanager,
     heartbeat: props.heartbeat,
-    proxy: resolveProxy(env),
+    proxy: options.proxy === false ? {} : resolveProxy(env),
   };
 }
 

@@ -213,6 +213,21 @@ describe('status', () => {
     expect(fake.requests.map((q) => q.url).filter((u) => u.includes('expand=info'))).toEqual([]);
   });
 
+  it('status and classify do not read the proxy variables (they send nothing through a proxy); run still refuses one it cannot use', async () => {
+    // A SOCKS proxy set in the shell for other tools: b579549 ran these with it, and they never page.
+    fake.add('pg-orders', {});
+    const env = { CONNECT_URL: fake.url, HTTPS_PROXY: 'socks5h://127.0.0.1:1080' };
+    const status = await cli(['status'], { env });
+    expect(status.stderr).toBe('');
+    expect(status.code).toBe(0);
+    const classify = await cli(['classify'], { env, stdin: 'java.net.ConnectException: Connection refused' });
+    expect(classify.code).toBe(0);
+    expect(JSON.parse(classify.stdout)).toMatchObject({ class: 'connection' });
+    const run = await cli(['run', '--once'], { env });
+    expect(run.code).toBe(78);
+    expect(run.stderr).toMatch(/^connect-watchdog: invalid config: HTTPS_PROXY: must be a proxy URL/);
+  });
+
   it('exits 2 and shows the root cause when something is FAILED', async () => {
     fake.add('sink a/b', { type: 'sink', tasks: [{ id: 0, state: 'RUNNING', worker_id: 'w1:8083' }, { id: 1, state: 'RUNNING', worker_id: 'w2:8083' }] });
     fake.failTask('sink a/b', 1, SERIALIZATION_TRACE);
