@@ -13,6 +13,18 @@ export function fixture(name: string): unknown {
   return JSON.parse(fixtureText(name)) as unknown;
 }
 
+/** The first task trace of a status fixture. */
+export function fixtureTrace(name: string): string {
+  return (fixture(name) as { tasks: { trace?: string }[] }).tasks.find((t) => t.trace)!.trace!;
+}
+
+/** A real trace of each class a restart is decided on, from the worker's status bodies. */
+export const REAL_TRACES = {
+  connection: fixtureTrace('status-failed-connection-terminated-backend-debezium-postgres.json'),
+  serialization: fixtureTrace('status-failed-serialization-not-json-filestream-sink.json'),
+  config: fixtureTrace('status-failed-config-missing-publication-debezium-postgres.json'),
+} as const;
+
 export function fixtureNames(): string[] {
   return readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.json'));
 }

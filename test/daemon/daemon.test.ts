@@ -10,16 +10,13 @@ import { Daemon } from '../../src/daemon/daemon.js';
 import { pino } from 'pino';
 import { silentLogger } from '../../src/log/logger.js';
 import { StateStore, type StateContent } from '../../src/state/store.js';
+import { REAL_TRACES } from '../connect/fixtures.js';
 import { FakeConnect } from '../helpers/fake-connect.js';
 import { recordingProxy } from '../helpers/recording-proxy.js';
 import { webhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const fixtureTrace = (file: string): string =>
-  (JSON.parse(readFileSync(join(ROOT, 'test/fixtures/connect', file), 'utf8')) as { tasks: { trace?: string }[] }).tasks.find((t) => t.trace)!.trace!;
-const CONNECTION = fixtureTrace('status-failed-connection-terminated-backend-debezium-postgres.json');
-const SERIALIZATION = fixtureTrace('status-failed-serialization-not-json-filestream-sink.json');
-const CONFIG = fixtureTrace('status-failed-config-missing-publication-debezium-postgres.json');
+const { connection: CONNECTION, serialization: SERIALIZATION, config: CONFIG } = REAL_TRACES;
 
 describe('the daemon against a stand-in Connect worker', () => {
   let fake: FakeConnect;

@@ -11,13 +11,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { REAL_TRACES } from '../connect/fixtures.js';
 import { FakeConnect } from '../helpers/fake-connect.js';
 import { webhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const FIXTURE = join(ROOT, 'test/fixtures/state/b579549-open-incidents-pending-pages.json');
-const trace = (file: string): string =>
-  (JSON.parse(readFileSync(join(ROOT, 'test/fixtures/connect', file), 'utf8')) as { tasks: { trace?: string }[] }).tasks.find((t) => t.trace)!.trace!;
 
 describe('a state file written by b579549', () => {
   let fake: FakeConnect;
@@ -28,9 +27,7 @@ describe('a state file written by b579549', () => {
   beforeEach(async () => {
     fake = await new FakeConnect().start();
     fake.restartEffect = 'failed';
-    const connection = trace('status-failed-connection-terminated-backend-debezium-postgres.json');
-    const serialization = trace('status-failed-serialization-not-json-filestream-sink.json');
-    const config = trace('status-failed-config-missing-publication-debezium-postgres.json');
+    const { connection, serialization, config } = REAL_TRACES;
     fake.add('cdc-conn', { tasks: [{ id: 0, state: 'FAILED', worker_id: 'w1:8083', trace: connection }] });
     fake.add('sink-ser', { type: 'sink', tasks: [{ id: 0, state: 'FAILED', worker_id: 'w1:8083', trace: serialization }] });
     fake.add('cdc-cfg', { state: 'FAILED', trace: config, tasks: [{ id: 0, state: 'FAILED', worker_id: 'w1:8083', trace: config }] });
