@@ -20,7 +20,7 @@ import type { WatchdogMetrics } from '../metrics/metrics.js';
 import { announce } from './announce.js';
 import { executeRestart, type ExecutedRestart } from './executor.js';
 import { probeAll } from './probe.js';
-import { timerMs, within } from '../util/clock.js';
+import { monotonicOf, timerMs, within } from '../util/clock.js';
 
 export interface ClusterLoopDeps {
   readonly cluster: ClusterConfig;
@@ -288,7 +288,7 @@ export class ClusterLoop {
    * and every "for this long" of the policy. Logged, since every time in the state file and the pages moves too.
    */
   private followClockStep(now: number, log: Logger): void {
-    const monotonic = (this.deps.monotonic ?? this.deps.now)();
+    const monotonic = monotonicOf(this.deps)();
     const last = this.clocks;
     this.clocks = { wall: now, monotonic };
     if (last === undefined) return;

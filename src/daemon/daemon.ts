@@ -14,7 +14,7 @@ import type { Logger } from '../log/logger.js';
 import { WatchdogMetrics } from '../metrics/metrics.js';
 import { healthOf, startMetricsServer } from '../metrics/server.js';
 import { StateStore } from '../state/store.js';
-import { within } from '../util/clock.js';
+import { monotonicOf, within } from '../util/clock.js';
 import { announce } from './announce.js';
 import { ClusterLoop } from './cluster-loop.js';
 
@@ -135,7 +135,7 @@ export class Daemon {
   constructor(private readonly options: DaemonOptions) {
     const { config, logger } = options;
     this.now = options.now ?? Date.now;
-    this.monotonic = options.monotonic ?? options.now ?? (() => performance.now());
+    this.monotonic = monotonicOf(options);
     this.random = options.random ?? Math.random;
     this.lastCertificateCheck = this.now();
     // Series declared up front, so that Prometheus' increase() sees a cluster's or sink's first error.

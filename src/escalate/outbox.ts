@@ -11,7 +11,7 @@ import { createSend, hostOf, type Send, type SendResponse } from './http.js';
 import { deliveryId, parsePending, type PendingDelivery } from './pending.js';
 import { parseRetryAfter, statusVerdict } from './response.js';
 import { scrubSecrets, truncate } from '../secrets/scrub.js';
-import { within } from '../util/clock.js';
+import { monotonicOf, within } from '../util/clock.js';
 import type { EscalationEvent, Incident } from './types.js';
 import { decodeUrlPart } from '../util/url.js';
 import { isJsonObject } from '../util/json.js';
@@ -221,7 +221,7 @@ export class Outbox {
     this.log = opts.logger.child({ component: 'outbox' });
     this.send = opts.send ?? createSend({ timeout: opts.delivery.timeout, ...(opts.proxy && { proxy: opts.proxy }) });
     this.now = opts.now ?? Date.now;
-    this.monotonic = opts.monotonic ?? opts.now ?? (() => performance.now());
+    this.monotonic = monotonicOf(opts);
     this.sleep = opts.sleep ?? abortableSleep;
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
   }

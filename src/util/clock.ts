@@ -11,3 +11,11 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A computed delay for a timer or AbortSignal.timeout(), held to what a timer keeps (a longer wait is no bound anyway). */
 export const timerMs = (ms: number): number => Math.min(ms, MAX_TIMER_MS);
+
+/**
+ * The monotonic clock of a component: the one given, else `now` when only that is given (a fake clock in
+ * tests, on which every advance is time that passed), else performance.now.
+ */
+export function monotonicOf(o: { readonly monotonic?: () => number; readonly now?: () => number }): () => number {
+  return o.monotonic ?? o.now ?? (() => performance.now());
+}
