@@ -38,8 +38,12 @@ export function withUrlCredentials(url: string, headers: Readonly<Record<string,
   return { url: u.toString(), headers: { authorization, ...headers } };
 }
 
-/** Never through a proxy, as Go's http.ProxyFromEnvironment: the proxy's loopback is not this host's. */
+/**
+ * Never through a proxy, as Go's http.ProxyFromEnvironment: the proxy's loopback is not this host's. The name
+ * for undici's agent; the ranges (all of 127/8, and 127.0.0.1 written IPv4-mapped) for noProxyRanges.
+ */
 const LOOPBACK = ['localhost', '127.0.0.1', '::1'];
+const LOOPBACK_RANGES = '127.0.0.0/8,::1/128';
 
 /**
  * Through the proxy for its scheme unless NO_PROXY names the host or it is loopback; undefined (undici's global
@@ -77,7 +81,7 @@ export function inRanges(url: string, ranges: BlockList): boolean {
 /** The default transport: undici `request` with headers and body timeouts of `timeout` ms each, through `proxy`. */
 export function createSend(opts: { readonly timeout: number; readonly proxy?: ProxyConfig }): Send {
   const dispatcher = proxyDispatcher(opts.proxy);
-  const direct = dispatcher === undefined ? undefined : noProxyRanges(opts.proxy?.noProxy);
+  const direct = dispatcher === undefined ? undefined : noProxyRanges(`${opts.proxy?.noProxy ?? ''},${LOOPBACK_RANGES}`);
   return async (req) => {
     const { url, headers } = withUrlCredentials(req.url, req.headers);
     const res = await request(url, {

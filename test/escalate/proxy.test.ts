@@ -72,10 +72,13 @@ describe('the outbound proxy of pages and pings', () => {
       const res = await post(`http://${host}:${pagerPort}/hook`, { http: proxy.url, noProxy: '.svc' });
       expect(res.status).toBe(202);
     }
-    // IPv6 loopback too (nothing listens there: refused directly, never asked of the proxy).
+    // 127.0.0.1 written IPv4-mapped reaches the pager directly too.
+    expect((await post(`http://[::ffff:127.0.0.1]:${pagerPort}/hook`, { http: proxy.url })).status).toBe(202);
+    // IPv6 loopback and the rest of 127/8 too (nothing listens there: refused directly, never asked of the proxy).
     await expect(post(`http://[::1]:${pagerPort}/hook`, { http: proxy.url })).rejects.toThrow();
+    await expect(post(`http://127.0.0.2:${pagerPort}/hook`, { http: proxy.url })).rejects.toThrow();
     expect(proxy.asked).toEqual([]);
-    expect(received).toHaveLength(2);
+    expect(received).toHaveLength(3);
   });
 
   it('without a proxy set nothing goes through one', async () => {
