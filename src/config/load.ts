@@ -408,7 +408,6 @@ function readConfigFile(file: string): unknown {
   }
 }
 
-/** The environment variable that sets a schema key, when it has one. */
 /** What a dotted key (heal.backoff.initial) names in a nested object, or undefined. */
 function valueAt(root: unknown, key: string): unknown {
   let node = root;
@@ -416,6 +415,7 @@ function valueAt(root: unknown, key: string): unknown {
   return node;
 }
 
+/** The environment variable that sets a schema key, when it has one. */
 function envVarOf(key: string): string | undefined {
   const node = valueAt(schema, key);
   return isJsonObject(node) && typeof node['env'] === 'string' ? node['env'] : undefined;
