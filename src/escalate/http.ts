@@ -39,19 +39,19 @@ export function withUrlCredentials(url: string, headers: Readonly<Record<string,
 }
 
 /**
- * Never through a proxy, as Go's http.ProxyFromEnvironment: the proxy's loopback is not this host's. The name
- * for undici's agent; the ranges (all of 127/8, and 127.0.0.1 written IPv4-mapped) for noProxyRanges.
+ * Never through a proxy, as Go's http.ProxyFromEnvironment: the proxy's loopback is not this host's. By name
+ * for undici's agent; by address in the ranges createSend sends direct (all of 127/8, ::1, IPv4-mapped too).
  */
-const LOOPBACK = ['localhost', '127.0.0.1', '::1'];
+const LOOPBACK_NAME = 'localhost';
 const LOOPBACK_RANGES = '127.0.0.0/8,::1/128';
 
 /**
  * Through the proxy for its scheme unless NO_PROXY names the host or it is loopback; undefined (undici's global
  * dispatcher, no proxy) when none is set. The options are always given: undici would read process.env itself.
  */
-export function proxyDispatcher(proxy: ProxyConfig = {}): Dispatcher | undefined {
+function proxyDispatcher(proxy: ProxyConfig = {}): Dispatcher | undefined {
   if (proxy.http === undefined && proxy.https === undefined) return undefined;
-  const noProxy = [...(proxy.noProxy === undefined ? [] : [proxy.noProxy]), ...LOOPBACK].join(',');
+  const noProxy = [...(proxy.noProxy === undefined ? [] : [proxy.noProxy]), LOOPBACK_NAME].join(',');
   return new EnvHttpProxyAgent({ httpProxy: proxy.http ?? '', httpsProxy: proxy.https ?? proxy.http ?? '', noProxy });
 }
 
