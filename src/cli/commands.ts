@@ -270,6 +270,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${VERSION}\n`);
       return EXIT.ok;
     case undefined:
+      // Not 0: a container whose command was left empty would otherwise "complete" while watching nothing.
+      fail(EXIT.usage, `a command is needed\n${HELP['main']}`);
     case '--help':
     case '-h':
     case 'help':

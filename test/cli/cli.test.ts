@@ -439,6 +439,18 @@ describe('help and version', () => {
     const r = await cli(['restart-everything']);
     expect(r.code).toBe(64);
   });
+  // A container whose CMD was overridden with nothing must not "complete" with 0 while watching nothing.
+  it('no command is a usage error: the usage on stderr, nothing on stdout', async () => {
+    const r = await cli([]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('Usage: connect-watchdog <command>');
+    expect(r.stdout).toBe('');
+  });
+  it('help with no command is not an error', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: connect-watchdog <command>');
+  });
   it.each([['run', 'once'], ['status', 'prod'], ['check-config', 'config.json'], ['classify', 'a.txt', 'b.txt']])('a stray argument is a usage error: %s %s', async (...args) => {
     const r = await cli(args, { env: { CONNECT_URL: 'http://127.0.0.1:1' } });
     expect(r.code).toBe(64);
