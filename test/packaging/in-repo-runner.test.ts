@@ -1,0 +1,36 @@
+/**
+ * The README's in-repository runner, `npm run -s watchdog -- <command>`, on a clone where nothing was built
+ * yet (`npm ci` only): it must build first, then print only the command's own output on stdout.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const clone = mkdtempSync(join(tmpdir(), 'cw-in-repo-'));
+afterAll(() => rmSync(clone, { recursive: true, force: true }));
+
+function npmRun(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn('npm', ['run', '-s', ...args], { cwd: clone, env: { ...process.env, npm_config_update_notifier: 'false' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run -s watchdog on a fresh clone', () => {
+  it('builds before it runs, and stdout holds only the answer', async () => {
+    for (const entry of ['package.json', 'tsconfig.json', 'src']) cpSync(join(ROOT, entry), join(clone, entry), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'dir');
+    const r = await npmRun(['watchdog', '--', '--version']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  }, 60_000);
+});
