@@ -61,7 +61,7 @@ function matchRule(rule: BuiltinRule, link: ChainLink): string | null {
     rule.type !== undefined && rule.message !== undefined && rule.match === 'all'
       ? typeHit && messageMatch !== null
       : typeHit || messageMatch !== null;
-  if (!hit) return null;
+  if (!hit || rule.unless?.test(link.message) === true) return null;
   if (messageMatch) {
     const line = lineAt(link.message, messageMatch.index);
     const firstLine = link.message.split('\n', 1)[0] ?? '';

@@ -31,6 +31,8 @@ export interface BuiltinRule {
    * both do (e.g. a ClassCastException whose message names Connect's Struct).
    */
   readonly match?: 'any' | 'all';
+  /** When it matches the link's message, the rule does not match the link (a known exception to the rule). */
+  readonly unless?: RegExp;
   /** Why this rule puts the trace in its class (shown to the operator). */
   readonly why: string;
   /** One sentence telling the operator what to check. */
@@ -176,6 +178,18 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Provide valid cloud credentials to the worker or connector (access key, role, credentials file, workload identity) and check they have not expired.',
   },
 
+  {
+    // Snowflake's JDBC driver and ingest SDK (key-pair authentication, error 390144). The connector reports it
+    // under its code 1001, "Failed to connect to Snowflake Server ... connection issue", which would otherwise
+    // read as an unreachable service.
+    name: 'jwt-authentication',
+    class: 'config',
+    tier: 'precedence',
+    message: /\bJWT token is invalid\b/,
+    why: 'the service refused the client\'s key-pair JWT (for Snowflake: the private key does not match the public key registered for the user, or the user or account in the token is wrong); every retry is refused the same way',
+    hint: 'Check the connector\'s user name, account URL and private key (snowflake.user.name, snowflake.url.name, snowflake.private.key) against the RSA public key set on the user (DESC USER ... RSA_PUBLIC_KEY_FP).',
+  },
+
   // ───────────── specific: concrete conditions named in a message ─────────────
   // Schema registry and converters.
   {
@@ -265,6 +279,24 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Compare the record with the index mapping (or the mapping the connector generates, schema.ignore / key.ignore), or set behavior.on.malformed.documents=warn or route bad records to a dead-letter topic.',
   },
   {
+    // Elasticsearch refuses every write to a closed index; its bulk answer names the error type.
+    name: 'elasticsearch-index-closed',
+    class: 'config',
+    tier: 'specific',
+    message: /\bindex_closed_exception\b/,
+    why: 'Elasticsearch refuses writes to a closed index; the writes fail until someone reopens the index or the connector writes elsewhere',
+    hint: 'Reopen the index (POST /<index>/_open) if it should take writes, or route the records to an open index (topic.index.map / a RegexRouter or TimestampRouter transform).',
+  },
+  {
+    // Cassandra's answers to INSERT ... JSON (used by Cassandra sinks) for a value or a field the table cannot take.
+    name: 'cassandra-json-insert-rejected',
+    class: 'serialization',
+    tier: 'specific',
+    message: /Error decoding JSON value for \S|JSON values map contains unrecognized column/,
+    why: 'Cassandra refused the record\'s JSON: a value not in the form the column type takes, or a field the table has no column for; the same record fails again after a restart',
+    hint: 'Compare the record with the Cassandra table (column types and names), and map or cast the field (the connector\'s field mapping/KCQL, or a transform), or route such records to a dead-letter topic.',
+  },
+  {
     name: 'kafka-record-too-large',
     class: 'config',
     tier: 'specific',
@@ -297,6 +329,16 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     message: /(?:relation|table|column|schema|database|role|function|publication|type) "[^"]+"(?: of relation "[^"]+")? does not exist/,
     why: 'the database has no object by that name (SQLSTATE class 42/3D): a wrong name in the configuration or an object not created yet',
     hint: 'Check the object named in the root cause against the connector configuration (table/schema/database/publication names, table.include.list, topic-to-table mapping) and create it if it is meant to exist.',
+  },
+  {
+    // SQLSTATE 58P01: the server cannot load the library, typically a logical decoding output plugin
+    // (decoderbufs, wal2json) not installed. Debezium throws it as a JdbcConnectionException.
+    name: 'postgres-plugin-file-missing',
+    class: 'config',
+    tier: 'specific',
+    message: /could not access file "[^"\n]{1,200}": No such file or directory/,
+    why: 'PostgreSQL cannot load a library the connector asks for (SQLSTATE 58P01), typically a logical decoding output plugin that is not installed on the server; a restart asks for it again',
+    hint: 'Set the connector\'s plugin.name to an output plugin the server has (pgoutput is built in from PostgreSQL 10), or install the plugin on the database server.',
   },
   {
     name: 'debezium-publication',
@@ -439,7 +481,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     name: 'jdbc-object-missing',
     class: 'config',
     tier: 'specific',
-    message: /ORA-00942|ORA-00904|Unknown database '[^']*'|Table '[^']+' doesn't exist|Unknown column '[^']+'|Invalid object name '[^']+'|Invalid column name '[^']+'|Could not find table: \S| is missing and auto-creation is disabled/,
+    message: /ORA-00942|ORA-00904|Unknown database '[^']*'|Table '[^']+' doesn't exist|Unknown column '[^']+'|Invalid object name '[^']+'|Invalid column name '[^']+'|Could not find table: \S| is missing and auto-creation is disabled|\bDatabase '[^'\n]{1,200}' does not exist/,
     why: 'the database has no table, column or database by that name: a wrong name in the configuration or a missing object',
     hint: 'Check the table/database/column named in the root cause against the connector configuration and the database (a sink with schema.evolution=none / auto.create=false does not create it).',
   },
@@ -484,6 +526,16 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     message: /Failed to find any class that implements (?:Connector|Converter|Transformation|HeaderConverter|Predicate)|Class [\w.$]+ could not be found|Could not initialize class/,
     why: 'a connector, converter or transform class (or a library it needs) is not on the worker\'s plugin path',
     hint: 'Install the plugin with all its jars in a directory on plugin.path on every worker, then restart the workers.',
+  },
+  {
+    // Apache Camel (camel-kafka-connector) could not build the endpoint from its URI: an unknown component or
+    // kamelet, an invalid URI or option. Creating an endpoint does not connect, so this is not an outage.
+    name: 'camel-endpoint-unresolvable',
+    class: 'config',
+    tier: 'specific',
+    type: /(?:^|\.)ResolveEndpointFailedException$/,
+    why: 'Camel could not resolve the endpoint URI (an unknown component or kamelet, an invalid URI or option): an installation or configuration problem that a restart repeats',
+    hint: 'Check the camel.* settings that build the endpoint URI and that the connector package (with its kamelets and component jars) is complete on plugin.path.',
   },
   {
     name: 'connect-too-many-tasks',
@@ -603,6 +655,15 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: CLASS_HINTS.connection,
   },
   {
+    // The two Java Redis clients: Lettuce (RedisConnectionException, RedisCommandTimeoutException) and Jedis.
+    name: 'redis-connection',
+    class: 'connection',
+    tier: 'specific',
+    type: /(?:^|\.)(?:RedisConnectionException|RedisCommandTimeoutException|JedisConnectionException)$/,
+    why: 'the Redis client could not connect to Redis, lost the connection, or a command timed out',
+    hint: 'Check that Redis is up and reachable from the worker (host, port, TLS); the watchdog restarts the task under backoff meanwhile.',
+  },
+  {
     // Confluent's S3 sink (S3OutputStream) wraps any failure of a multipart upload to S3 in a DataException;
     // the record was already formatted, so it is the call to S3 that failed. A credentials or permission
     // cause in the chain is still config (precedence).
@@ -612,6 +673,16 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     message: /^(?:Multipart upload failed to complete\.|Part upload failed: |Unable to initiate MultipartUpload: )/,
     why: 'the S3 sink could not upload a file part to S3 or complete the upload (its DataException wraps an S3 call, not a bad record)',
     hint: 'Check that S3 (or the S3-compatible endpoint) is reachable from the worker and healthy; the watchdog restarts the task under backoff meanwhile.',
+  },
+  {
+    // S3's error code and message for a missing bucket (also GCS's wording), and Confluent's S3 sink's own
+    // start-up check, which it throws as a DataException (read as a bad record without this rule).
+    name: 'storage-bucket-missing',
+    class: 'config',
+    tier: 'specific',
+    message: /\bNoSuchBucket\b|The specified bucket does not exist|\b(?:Non-?|No-)existent S3 bucket\b/,
+    why: 'the bucket the connector is configured to use does not exist; every restart looks for it again',
+    hint: 'Check the bucket name (s3.bucket.name / gcs.bucket.name, without a path), its region and endpoint, or create the bucket.',
   },
   // java.net / java.io.
   {
@@ -636,8 +707,8 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     class: 'connection',
     tier: 'specific',
     type: /(?:SocketTimeoutException|InterruptedIOException|HttpConnectTimeoutException)$/,
-    message: /Read timed out|connect timed out|Connection timed out|timeout on connection|timed out waiting for/,
-    why: 'the connection or a read on it timed out',
+    message: /Read timed out|Write timed out|connect timed out|Connection timed out|timeout on connection|timed out waiting for/,
+    why: 'the connection, or a read or write on it, timed out',
     hint: CLASS_HINTS.connection,
   },
   {
@@ -664,6 +735,17 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     type: /(?:SQLTransientConnectionException|SQLRecoverableException|SQLTimeoutException)$/,
     why: 'the JDBC driver reports a transient or recoverable connection failure',
     hint: CLASS_HINTS.connection,
+  },
+  {
+    // JDBC's SQLTransactionRollbackException (SQLSTATE class 40, a SQLTransientException) and the drivers'
+    // own names for it: the database rolled the transaction back as a deadlock victim or serialization failure.
+    name: 'jdbc-transaction-rollback',
+    class: 'connection',
+    tier: 'specific',
+    type: /TransactionRollbackException$/,
+    message: /Deadlock found when trying to get lock|\bdeadlock detected\b|was deadlocked on lock/,
+    why: 'the database rolled the transaction back as a deadlock victim or a serialization failure (SQLSTATE class 40): a transient conflict with another transaction; retrying it succeeds',
+    hint: 'If it keeps happening, look for concurrent writers to the same rows (several sink tasks on one table, batch.size) in the database\'s deadlock log; the watchdog restarts the task under backoff meanwhile.',
   },
   {
     name: 'kafka-retriable-broker-error',
@@ -746,6 +828,10 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     class: 'connection',
     tier: 'fallback',
     type: /(?:^|\.)RetriableException$/,
+    // The JDBC sinks (Confluent's, Aiven's) throw every SQLException as a RetriableException while retries
+    // remain, whatever its cause: there the flag says nothing about transience, so the SQL error is left to
+    // the other rules and an unrecognised one stays unknown.
+    unless: /^(?:java\.sql\.\w+|(?:[a-z_][\w$]*\.)+[\w$]*(?:SQL|Sql)[\w$]*Exception)\b/,
     why: 'the exception is marked retriable (a transient condition) and nothing more specific was found',
     hint: CLASS_HINTS.connection,
   },

@@ -547,6 +547,121 @@ describe('classify: rules from the held-out probe of 2026-12-05 (probe2)', () =>
   });
 });
 
+describe('classify: rules from the held-out probe of 2026-12-05 (probe3)', () => {
+  it('classes Snowflake\'s invalid key-pair JWT as config, although the connector words it as a connection issue', () => {
+    // vdesabou/kafka-docker-playground#8726: error code 1001 "Snowflake connection issue" around the JWT refusal.
+    const jwt = lines(
+      '[2026-07-31 19:19:26,468] ERROR [SF_KAFKA_CONNECTOR] Validate: Error connecting to snowflake:[SF_KAFKA_CONNECTOR] Exception: Failed to connect to Snowflake Server',
+      'Error Code: 1001',
+      'Detail: Snowflake connection issue, reported by Snowflake JDBC',
+      'Message: JWT token is invalid.  [ca0d7780-24ac-43b9-915b-b64a37dedf0b]',
+      'net.snowflake.client.internal.core.SessionUtil.newSession(SessionUtil.java:940)',
+    );
+    expect(classify(jwt)).toMatchObject({ class: 'config', rule: expect.stringContaining('jwt-authentication') });
+    // Without the JWT refusal the same words are an unreachable service.
+    expect(classify(jwt.replace('JWT token is invalid.', 'Connection timed out.')).class).toBe('connection');
+  });
+
+  it('does not take the JDBC sink\'s RetriableException around an SQL error for a transient condition', () => {
+    // confluentinc/kafka-connect-jdbc#379: the sink throws every SQLException as retriable while retries remain.
+    const ddl = lines(
+      "org.apache.kafka.connect.errors.RetriableException: com.microsoft.sqlserver.jdbc.SQLServerException: Column 'AC_NO' in table 'CUSTOMERS' is of a type that is invalid for use as a key column in an index.",
+      '        at io.confluent.connect.jdbc.sink.JdbcSinkTask.put(JdbcSinkTask.java:84)',
+    );
+    expect(classify(ddl).class).toBe('unknown');
+    expect(classify('org.apache.kafka.connect.errors.RetriableException: java.sql.SQLException: Exception chain:\nERROR: permission denied for table orders').class).toBe('config');
+    // A recognised transient SQL cause inside it is still connection, and a bare RetriableException still falls back to connection.
+    expect(classify('org.apache.kafka.connect.errors.RetriableException: java.sql.SQLException: Exception chain:\norg.postgresql.util.PSQLException: The connection attempt failed.').class).toBe('connection');
+    expect(classify('org.apache.kafka.connect.errors.RetriableException: Topic: [t], Partition: [0], MinOffset: [1], MaxOffset: [2]')).toMatchObject({
+      class: 'connection',
+      rule: expect.stringContaining('kafka-retriable'),
+    });
+  });
+
+  it('classes a PostgreSQL library the server cannot load (a logical decoding plugin not installed) as config', () => {
+    // xstevens/decoderbufs#8: Debezium throws it as a JdbcConnectionException.
+    const plugin = 'Caused by: io.debezium.jdbc.JdbcConnectionException: ERROR: could not access file "decoderbufs": No such file or directory';
+    expect(classify(plugin)).toMatchObject({ class: 'config', rule: expect.stringContaining('postgres-plugin-file-missing') });
+    expect(classify('org.postgresql.util.PSQLException: ERROR: could not access file "wal2json": No such file or directory').class).toBe('config');
+  });
+
+  it('classes SQL Server\'s "Database \'x\' does not exist" (error 911) as a missing object', () => {
+    // confluentinc/kafka-connect-jdbc#1406: the topic name read as database.schema.table.
+    expect(classify("com.microsoft.sqlserver.jdbc.SQLServerException: Database 'mysql-server' does not exist")).toMatchObject({
+      class: 'config',
+      rule: expect.stringContaining('jdbc-object-missing'),
+    });
+  });
+
+  it('classes a Camel endpoint URI that cannot be resolved as config', () => {
+    // apache/camel-kafka-connector#1508: a kamelet missing from the connector package.
+    const kamelet =
+      'org.apache.camel.ResolveEndpointFailedException: Failed to resolve endpoint: kamelet://mail-sink due to: org.apache.camel.component.kamelet.KameletNotFoundException: Kamelet with id mail-sink not found in locations: classpath:/kamelets';
+    expect(classify(kamelet)).toMatchObject({ class: 'config', rule: expect.stringContaining('camel-endpoint-unresolvable') });
+    // A Camel delivery that failed on a refused connection stays connection.
+    expect(classify(lines('org.apache.kafka.connect.errors.ConnectException: Exchange delivery has failed!', 'Caused by: java.net.ConnectException: Connection refused')).class).toBe('connection');
+  });
+
+  it('classes writes to a closed Elasticsearch index as config', () => {
+    // confluentinc/kafka-connect-elasticsearch#380.
+    const closed =
+      'WARN Failed to execute batch 245 of 500 records with attempt 5/6, will attempt retry after 100681 ms. Failure reason: Bulk request failed: [{"type":"index_closed_exception","reason":"closed","index_uuid":"MBEQZTyCSKSwEolBzExBYw","index":"index_XXX_2018-02"}]';
+    expect(classify(closed)).toMatchObject({ class: 'config', rule: expect.stringContaining('elasticsearch-index-closed') });
+  });
+
+  it('classes a missing bucket as config, also when the S3 sink throws it as a DataException', () => {
+    // confluentinc/kafka-connect-storage-cloud#61.
+    const s3 = lines(
+      'org.apache.kafka.connect.errors.DataException: No-existent S3 bucket: develop/phase1',
+      '        at io.confluent.connect.s3.S3SinkTask.start(S3SinkTask.java:96)',
+    );
+    expect(classify(s3)).toMatchObject({ class: 'config', rule: expect.stringContaining('storage-bucket-missing') });
+    expect(classify('com.amazonaws.services.s3.model.AmazonS3Exception: The specified bucket does not exist (Service: Amazon S3; Status Code: 404; Error Code: NoSuchBucket)').class).toBe('config');
+    // Other DataExceptions stay records that could not be converted.
+    expect(classify('org.apache.kafka.connect.errors.DataException: Invalid protobuf data').class).toBe('serialization');
+  });
+
+  it('classes the Redis clients\' connection failures and command timeouts as connection', () => {
+    // redis-field-engineering/redis-kafka-connect#26.
+    const lettuce = lines(
+      'org.apache.kafka.connect.errors.ConnectException: Could not read messages from stream',
+      'at com.redis.kafka.connect.source.RedisSourceTask.poll(RedisSourceTask.java:113)',
+      'Caused by: io.lettuce.core.RedisCommandTimeoutException: Command timed out after 1 minute',
+    );
+    expect(classify(lettuce)).toMatchObject({ class: 'connection', rule: expect.stringContaining('redis-connection') });
+    expect(classify('io.lettuce.core.RedisConnectionException: Unable to connect to redis:6379').class).toBe('connection');
+    expect(classify('redis.clients.jedis.exceptions.JedisConnectionException: Failed to connect to any host resolved for DNS name.').class).toBe('connection');
+    // A Redis authentication failure is not an outage.
+    expect(classify('io.lettuce.core.RedisCommandExecutionException: WRONGPASS invalid username-password pair or user is disabled.').class).not.toBe('connection');
+  });
+
+  it('classes a write that timed out as connection', () => {
+    // ClickHouse/clickhouse-kafka-connect#109.
+    const write = lines(
+      'org.apache.kafka.connect.errors.ConnectException: Exiting WorkerSinkTask due to unrecoverable exception.',
+      'Caused by: java.lang.RuntimeException: java.io.IOException: Write timed out after 30000 ms',
+    );
+    expect(classify(write)).toMatchObject({ class: 'connection', rule: expect.stringContaining('socket-timeout') });
+  });
+
+  it('classes a transaction the database rolled back as a deadlock victim as connection', () => {
+    // confluentinc/kafka-connect-jdbc#385 (MySQL); PostgreSQL and SQL Server word it their own way.
+    const mysql = 'Caused by: com.mysql.jdbc.exceptions.jdbc4.MySQLTransactionRollbackException: Deadlock found when trying to get lock; try restarting transaction ';
+    expect(classify(mysql)).toMatchObject({ class: 'connection', rule: expect.stringContaining('jdbc-transaction-rollback') });
+    expect(classify('java.sql.BatchUpdateException: Batch entry 0 INSERT INTO "t" was aborted: ERROR: deadlock detected').class).toBe('connection');
+    expect(classify('com.microsoft.sqlserver.jdbc.SQLServerException: Transaction (Process ID 61) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.').class).toBe('connection');
+  });
+
+  it('classes Cassandra\'s refusal of a record\'s JSON as serialization', () => {
+    // lensesio/stream-reactor#577 and #610.
+    const date = "com.datastax.driver.core.exceptions.InvalidQueryException: Error decoding JSON value for date: Unable to coerce '2018-12-03T00:00:00.000Z' to a formatted date (long)";
+    expect(classify(date)).toMatchObject({ class: 'serialization', rule: expect.stringContaining('cassandra-json-insert-rejected') });
+    expect(classify('Caused by: java.lang.RuntimeException: com.datastax.driver.core.exceptions.InvalidQueryException: JSON values map contains unrecognized column: source_appx').class).toBe('serialization');
+    // A missing keyspace is configuration, not the record.
+    expect(classify('com.datastax.driver.core.exceptions.InvalidQueryException: Keyspace \'ks\' does not exist').class).not.toBe('serialization');
+  });
+});
+
 describe('classify: result contents', () => {
   const trace = lines(
     'org.apache.kafka.connect.errors.ConnectException: An exception occurred in the change event producer. This connector will be stopped.',
