@@ -248,6 +248,12 @@ export const schema = {
       default: 600_000,
       env: `${ENV_PREFIX}HEAL_UNASSIGNED_AFTER`,
     },
+    noTasksAfter: {
+      doc: `Page (no-tasks, error) a connector that has read RUNNING with no task at all for this long: its task configs were never written, most often because its worker cannot forward them to the leader (a wrong rest.advertised.host.name or listener; the worker's log repeats "Failed to reconfigure connector's tasks"). Never restarted: a restart runs into the same wall. Some connectors make no task by design (a MirrorCheckpointConnector with no consumer group, a JDBC source whose table filter matches nothing), so it is off by default; keep it well above how long the connector's taskConfigs() takes, since Connect lists no task between a connector's start (a create, a resume from STOPPED) and its first task configs. 0: off ${durationDoc}.`,
+      format: FORMAT.nonNegativeDuration,
+      default: 0,
+      env: `${ENV_PREFIX}HEAL_NO_TASKS_AFTER`,
+    },
     rebalance: {
       maxMoves: {
         doc: 'Escalate a task whose worker_id changed more than this many times within rebalance.window.',

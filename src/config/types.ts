@@ -51,6 +51,8 @@ export interface HealConfig {
   readonly stablePeriod: number;
   readonly escalateAfter: { readonly restarts: number; readonly window: number };
   readonly unassignedAfter: number;
+  /** A RUNNING connector with no task for this long is paged no-tasks; 0 = off (the default). */
+  readonly noTasksAfter: number;
   readonly rebalance: { readonly maxMoves: number; readonly window: number };
   readonly budget: { readonly perMinute: number };
   readonly clusterOutageThreshold: number;

@@ -4,9 +4,10 @@ import type { Severity } from '../config/schema.js';
 /**
  * What an incident is about: a failure class for a FAILED subject, or one of the conditions
  * that restarts cannot fix (long UNASSIGNED, repeated rebalancing, many connectors failing at once, a
- * source RUNNING whose offsets do not move, a worker that says it is not healthy).
+ * source RUNNING whose offsets do not move, a worker that says it is not healthy, a connector RUNNING with no
+ * task for heal.noTasksAfter).
  */
-export const INCIDENT_CLASSES = [...FAILURE_CLASSES, 'unassigned', 'rebalancing', 'cluster-outage', 'stalled', 'worker-unhealthy'] as const;
+export const INCIDENT_CLASSES = [...FAILURE_CLASSES, 'unassigned', 'rebalancing', 'cluster-outage', 'stalled', 'worker-unhealthy', 'no-tasks'] as const;
 export type IncidentClass = (typeof INCIDENT_CLASSES)[number];
 
 /** Plain data; persisted in the state file and sent (scrubbed) to sinks. */

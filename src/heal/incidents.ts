@@ -2,7 +2,8 @@
  * Building the incidents the policy opens. Severity by class:
  *   cluster-outage, worker-unhealthy       critical  many connectors down at once: a person now
  *   serialization, config, connection,     error     a subject that restarts cannot (or did not) fix
- *   unknown, stalled                                 (stalled: a RUNNING source that moves nothing)
+ *   unknown, stalled, no-tasks                       (stalled: a RUNNING source that moves nothing;
+ *                                                    no-tasks: a RUNNING connector with no task at all)
  *   unassigned, rebalancing                warning   Connect's own scheduling; often resolves itself
  */
 import type { Classification } from '../classify/types.js';
@@ -21,6 +22,7 @@ export function severityOf(cls: IncidentClass): Severity {
     case 'connection':
     case 'unknown':
     case 'stalled':
+    case 'no-tasks':
       return 'error';
     case 'unassigned':
     case 'rebalancing':
@@ -82,6 +84,8 @@ export const HINTS = {
     'The task keeps moving between workers: look for workers that leave and rejoin (GC pauses, session timeouts, crash loops) in the worker logs.',
   stalled:
     "Connect reads RUNNING while no offset is committed: a task retrying on its own (Debezium retries a lost database connection for good unless errors.max.retries is 0; -1, its default, and a positive count alike), or blocked on a system that does not answer. Look in the worker's log for retries and check that the source system is reachable from the worker; once it is, a restart (POST /connectors/{name}/restart?includeTasks=true) frees a task that still hangs.",
+  noTasks:
+    "Connect lists no task for this RUNNING connector: its task configs were never written. Look in the log of the worker it runs on for \"Failed to reconfigure connector's tasks\", repeated, and the cause after it: a request forwarded to the leader that failed (check the leader's rest.advertised.host.name, rest.advertised.port and listeners, which must give a URL every worker can reach, and TLS between workers), or the connector's own taskConfigs() throwing (a config provider that cannot read its file, a source that cannot list what it should read). Or a connector that makes no task by design (a MirrorCheckpointConnector with no consumer group to sync, a JDBC source whose table filter matches nothing): then the config is the thing to look at, or set heal.noTasksAfter to 0. Connect retries the forwarding by itself; once the cause is fixed the tasks appear without a restart.",
   workerUnhealthy:
     "The worker's herder cannot finish its work, most often because the worker cannot reach the Kafka brokers: it has then stopped every connector and task while their status still reads RUNNING (the status topic cannot be written), and holds restarts and offset reads until it is back. Check the brokers and the network between them and the workers, then the worker's log (\"Broker coordinator was unreachable\", \"ensuring membership\"). Connect resumes everything by itself once it is back; the watchdog sends no restart until then.",
   clusterOutage:

@@ -20,6 +20,11 @@ export interface Seen {
   readonly trace?: string;
   /** classify(trace), when the caller has it already. */
   readonly classification?: Classification;
+  /**
+   * A RUNNING connector listing no task, watched for it (heal.noTasksAfter > 0): noTasksSince is kept while
+   * this holds, and dropped as soon as it does not (a task listed, another state).
+   */
+  readonly noTasks?: boolean;
 }
 
 export interface Observation {
@@ -69,6 +74,7 @@ export function isQuiet(s: SubjectState): boolean {
     s.restartingSince === undefined &&
     s.unlistedSince === undefined &&
     s.noStatusSince === undefined &&
+    s.noTasksSince === undefined &&
     s.lastSkip === undefined &&
     s.dependencyDownSince === undefined &&
     s.nextRestartAt === undefined &&
@@ -111,7 +117,7 @@ export function observe(
 ): Observation {
   // Healthy before and now on the same worker with nothing remembered: the slow path would rebuild an
   // equal object; returning prev keeps a poll of many healthy subjects free of allocation.
-  if (remembered !== undefined && seen.state === 'RUNNING' && (seen.workerId === '' || seen.workerId === remembered.workerId) && isQuiet(remembered)) {
+  if (remembered !== undefined && seen.state === 'RUNNING' && seen.noTasks !== true && (seen.workerId === '' || seen.workerId === remembered.workerId) && isQuiet(remembered)) {
     return { subject: remembered, newlyFailed: false };
   }
   const prev = remembered === undefined ? undefined : sinceAtMostNow(remembered, now);
@@ -138,8 +144,11 @@ export function observe(
   const moved = prev !== undefined && prev.workerId !== '' && seen.workerId !== '' && prev.workerId !== seen.workerId;
   const moves = [...base.moves.filter((t) => t > now - keepMoves), ...(moved ? [now] : [])];
   const restartTimes = base.restartTimes.filter((t) => t > now - config.escalateAfter.window);
-  // Seen with a status: listed again, whatever it was while unlisted or without a status.
-  const common = { ...base, state: seen.state, workerId: seen.workerId === '' ? base.workerId : seen.workerId, moves, restartTimes, unlistedSince: undefined, noStatusSince: undefined };
+  // Seen with a status: listed again, whatever it was while unlisted or without a status. Listing no task
+  // counts in a row while RUNNING, and across a restart in flight (RESTARTING: a restart does not fix it);
+  // a task listed, or any other state, ends it.
+  const noTasksSince = seen.state === 'RUNNING' && seen.noTasks === true ? (base.noTasksSince ?? now) : seen.state === 'RESTARTING' ? base.noTasksSince : undefined;
+  const common = { ...base, state: seen.state, workerId: seen.workerId === '' ? base.workerId : seen.workerId, moves, restartTimes, unlistedSince: undefined, noStatusSince: undefined, noTasksSince };
 
   switch (seen.state) {
     case 'FAILED': {

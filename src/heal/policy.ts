@@ -25,7 +25,7 @@ import { refill, take } from './budget.js';
 import { HINTS, detailsOf, openIncident, touchIncident, type IncidentDetails } from './incidents.js';
 import { compact, freshSubject, heldRestartDueAt, isQuiet, observe, type Observation, type Seen } from './observe.js';
 import { endRefusals } from './outcome.js';
-import { failureEscalation, NO_STATUS, noStatusEscalation, rebalancingEscalation, restartingEscalation, settled, unassignedEscalation } from './rules.js';
+import { failureEscalation, NO_STATUS, noStatusEscalation, noTasksEscalation, rebalancingEscalation, restartingEscalation, settled, unassignedEscalation } from './rules.js';
 import {
   subjectKey,
   type Action,
@@ -158,6 +158,8 @@ interface ConnectorIndex {
   readonly notableInOrder: readonly ConnectorSnapshot[];
   /** Connectors that are FAILED or have a FAILED task, in listing order. */
   readonly failing: readonly ConnectorSnapshot[];
+  /** RUNNING connectors listing no task (listsNoTask): quiet, but watched when heal.noTasksAfter > 0. */
+  readonly taskless: readonly ConnectorSnapshot[];
 }
 
 // Snapshots are never mutated, and the client hands back the same connectors array while the worker's
@@ -176,8 +178,10 @@ function indexOf(connectors: readonly ConnectorSnapshot[]): ConnectorIndex {
   const notable = new Set<ConnectorSnapshot>();
   const notableInOrder: ConnectorSnapshot[] = [];
   const failing: ConnectorSnapshot[] = [];
+  const taskless: ConnectorSnapshot[] = [];
   for (const c of connectors) {
     byName.set(c.name, c);
+    if (listsNoTask(c)) taskless.push(c);
     let quiet = onAWorker(c);
     let failed = c.state === 'FAILED';
     for (const t of c.tasks) {
@@ -190,7 +194,7 @@ function indexOf(connectors: readonly ConnectorSnapshot[]): ConnectorIndex {
     }
     if (failed) failing.push(c);
   }
-  index = { byName, notable, notableInOrder, failing };
+  index = { byName, notable, notableInOrder, failing, taskless };
   indexes.set(connectors, index);
   return index;
 }
@@ -257,6 +261,10 @@ export function decide(input: DecideInput): Decision {
   const previous = samePrevious === undefined ? undefined : indexOf(samePrevious.connectors).byName;
   // The very listing the last decide() saw: a connector quiet through and through was quiet then too.
   const unchanged = samePrevious?.connectors === snapshot.connectors;
+  // A RUNNING connector listing no task is quiet unless heal.noTasksAfter watches it: then it is remembered
+  // (noTasksSince) for as long as it lists none.
+  const watchNoTasks = config.noTasksAfter > 0;
+  const watchedTaskless = (c: ConnectorSnapshot): boolean => watchNoTasks && listsNoTask(c);
 
   const resolve = (incident: Incident, resolution: ResolveReason) => {
     incidents.delete(incident.key);
@@ -349,13 +357,14 @@ export function decide(input: DecideInput): Decision {
     const key = stateKey ?? `${cluster}/${c.name}/${task ?? 'connector'}`;
     const ref: SubjectRef = { cluster, connector: c.name, task };
     const prev = inState ? subjects.get(key) : was !== undefined && was !== '' ? quietOn(ref, was) : undefined;
-    if (prev !== undefined && state === 'RUNNING' && (workerId === '' || workerId === prev.workerId) && isQuiet(prev)) {
+    const noTasks = task === null && watchedTaskless(c);
+    if (prev !== undefined && state === 'RUNNING' && !noTasks && (workerId === '' || workerId === prev.workerId) && isQuiet(prev)) {
       // Still quiet on its worker: this snapshot carries it, unless it lists no worker.
       if (workerId === '') subjects.set(key, prev);
       else if (inState) subjects.delete(key);
       return;
     }
-    const seen: Seen = classification === undefined ? { state, workerId, trace: trace ?? '' } : { state, workerId, trace: trace ?? '', classification };
+    const seen: Seen = { state, workerId, trace: trace ?? '', ...(classification !== undefined && { classification }), ...(noTasks && { noTasks }) };
     const observation = observe(prev, ref, seen, input.classify, config, now);
     if (workerId !== '' && isQuiet(observation.subject)) {
       if (inState) subjects.delete(key); // quiet (again): nothing to observe or decide, carried by this snapshot
@@ -376,11 +385,14 @@ export function decide(input: DecideInput): Decision {
   // The connectors to look at, in listing order. With the listing the last decide() saw, a connector with
   // nothing remembered whose subjects all run on a worker was quiet then and is now: it would yield nothing,
   // so only the notable and the remembered ones are visited (in a steady cluster, the notable ones).
+  // A RUNNING connector listing no task is not notable either, and is visited when heal.noTasksAfter watches it.
   const visit = (): readonly ConnectorSnapshot[] => {
     if (!unchanged) return snapshot.connectors;
+    const also = (x: ConnectorSnapshot) => index.notable.has(x) || remembered.has(x.name) || watchedTaskless(x);
+    if (watchNoTasks && index.taskless.length > 0) return snapshot.connectors.filter(also);
     for (const name of remembered.keys()) {
       const c = present.get(name);
-      if (c !== undefined && !index.notable.has(c)) return snapshot.connectors.filter((x) => index.notable.has(x) || remembered.has(x.name));
+      if (c !== undefined && !index.notable.has(c)) return snapshot.connectors.filter(also);
     }
     return index.notableInOrder;
   };
@@ -390,7 +402,7 @@ export function decide(input: DecideInput): Decision {
     const before = previous?.get(c.name);
     const steady = before === c ? steadyView?.get(c) : undefined;
     const connectorKey = known?.get(null);
-    if (connectorKey !== undefined || !quietStill(c.state, c.workerId, before?.workerId)) see(c, connectorKey, 'connector', null, c.state, c.workerId, c.trace, before?.workerId, steady?.classification);
+    if (connectorKey !== undefined || !quietStill(c.state, c.workerId, before?.workerId) || watchedTaskless(c)) see(c, connectorKey, 'connector', null, c.state, c.workerId, c.trace, before?.workerId, steady?.classification);
     const beforeTrusted = before !== undefined && tasksTrusted(before);
     // Same rule as the table in docs/heal.md: task entries are trusted only under a RUNNING or FAILED
     // connector (under UNASSIGNED or RESTARTING they are stale, under PAUSED/STOPPED nothing is ours).
@@ -543,6 +555,12 @@ export function decide(input: DecideInput): Decision {
       const cls = s.class ?? 'unknown';
       escalateOrTouch(cls, s, e.key, { reason: stuck, rootCause: '', hint: HINTS.restarting, trace: '' }, owned && !maintenance && !spokenFor(s.connector, cls), s.failedSince ?? s.restartingSince ?? now);
       if (incidents.has(incidentKey(s.cluster, s.connector, s.task, cls))) speaking?.add(`${s.connector}\u0000${cls}`);
+    }
+    // Its worker's to page, as a failure would be: in the classic case (a follower that cannot forward the task
+    // configs to the leader) the connector runs on that follower, whose sidecar then pages it.
+    if (e.target === 'connector') {
+      const idle = noTasksEscalation(s, config, now);
+      if (idle !== undefined) escalateOrTouch('no-tasks', s, e.key, { reason: idle, rootCause: '', hint: HINTS.noTasks, trace: '' }, owned && !maintenance, s.noTasksSince ?? now);
     }
     if (e.target === 'task') {
       const moves = rebalancingEscalation(s, config, now);
@@ -728,6 +746,11 @@ function isOver(cls: IncidentClass, s: SubjectState, config: HealConfig, now: nu
       return undefined; // judged on offsets, by judgeStalls (stall.ts)
     case 'worker-unhealthy':
       return undefined; // cluster-wide, judged on GET /health by judgeHealth (health.ts)
+    case 'no-tasks':
+      // Turned off, nothing would ever resolve it. A restart in flight (RESTARTING) keeps the count (observe.ts).
+      if (config.noTasksAfter <= 0) return 'unwatched';
+      if (s.noTasksSince !== undefined) return undefined;
+      return s.state === 'RUNNING' ? 'has-tasks' : 'not-running';
   }
 }
 

@@ -97,6 +97,23 @@ export function noStatusEscalation(s: SubjectState, config: Pick<HealConfig, 'un
 }
 
 /**
+ * A RUNNING connector that has listed no task for heal.noTasksAfter (0: never): its task configs were never
+ * written, most often because its worker cannot forward them to the leader. Opt-in: some connectors make no
+ * task by design (a MirrorCheckpointConnector with no consumer group, a JDBC source whose filter matches no
+ * table), and would be paged for good.
+ */
+export function noTasksEscalation(s: SubjectState, config: Pick<HealConfig, 'noTasksAfter'>, now: number): string | undefined {
+  const after = config.noTasksAfter;
+  if (after <= 0 || s.task !== null || s.state !== 'RUNNING' || s.noTasksSince === undefined || now - s.noTasksSince < after) return undefined;
+  return (
+    `RUNNING with no task for ${formatDuration(now - s.noTasksSince)} (heal.noTasksAfter ${formatDuration(after)}): its task configs were never written. ` +
+    "Likely its worker cannot forward them to the leader (the leader's advertised REST URL, from rest.advertised.host.name, rest.advertised.port or listeners, unreachable from it, or TLS between workers refused), " +
+    "or the connector's taskConfigs() fails (the worker's log repeats \"Failed to reconfigure connector's tasks\" with the cause after it), " +
+    'or a connector that makes no task (no consumer group or table matched by its config)'
+  );
+}
+
+/**
  * Pages a task moving more than rebalance.maxMoves times within rebalance.window, while it still moves.
  * Only the moves of the current episode count: those since the task last stayed on one worker for the
  * stable period. An earlier episode has settled (and its incident resolved); counted again, its moves

@@ -24,9 +24,10 @@ export type ResolveReason =
   | 'settled' // no worker change for heal.stablePeriod
   | 'outage-over' // no connector of the cluster is failing with connection any more
   | 'flowing' // a stalled source's offsets moved again
-  | 'not-running' // a stalled source is no longer RUNNING (paused, stopped, failed: no stall to speak of)
-  | 'unwatched' // heal.stall.connectors no longer names a stalled source or (sidecar) it moved to another worker, or heal.health is off (worker-unhealthy)
+  | 'not-running' // a stalled source (or a connector paged no-tasks) is no longer RUNNING (paused, stopped, failed: no stall to speak of)
+  | 'unwatched' // heal.stall.connectors no longer names a stalled source or (sidecar) it moved to another worker, or heal.health is off (worker-unhealthy), or heal.noTasksAfter is 0 (no-tasks)
   | 'healthy' // the worker said it is healthy again (GET /health)
+  | 'has-tasks' // a RUNNING connector paged for listing no task lists one now
   | 'deleted' // the connector (or task) no longer exists
   | 'cluster-removed'; // the cluster was removed from the configuration
 
@@ -115,6 +116,11 @@ export interface SubjectState {
   readonly noStatusSince?: number;
   /** Epoch ms a task was first left unlisted by its RUNNING connector listing no task (forgotten after heal.unassignedAfter). */
   readonly unlistedSince?: number;
+  /**
+   * Epoch ms a RUNNING connector was first seen listing no task, in a row; kept only while heal.noTasksAfter > 0
+   * (paged no-tasks after that long).
+   */
+  readonly noTasksSince?: number;
   /** Epoch ms of each worker change within max(rebalance.window, stablePeriod). */
   readonly moves: readonly number[];
   /** The last skip reason emitted in this FAILED streak (skips are emitted when it changes). */
@@ -135,7 +141,7 @@ export interface SubjectState {
  * The epoch-ms fields of SubjectState that mark when something began, never later than now (a clock stepped
  * back is undone in observe.ts), and with the restart times every optional time the state file may hold.
  */
-export const SUBJECT_SINCE_FIELDS = ['failedSince', 'recoveredAt', 'unassignedSince', 'restartingSince', 'noStatusSince', 'unlistedSince', 'dependencyDownSince', 'refusedSince'] as const;
+export const SUBJECT_SINCE_FIELDS = ['failedSince', 'recoveredAt', 'unassignedSince', 'restartingSince', 'noStatusSince', 'unlistedSince', 'noTasksSince', 'dependencyDownSince', 'refusedSince'] as const;
 export const SUBJECT_TIME_FIELDS = [...SUBJECT_SINCE_FIELDS, 'nextRestartAt', 'lastRestartAt'] as const;
 
 type OptionalNumberField = { [K in keyof SubjectState]-?: undefined extends SubjectState[K] ? (NonNullable<SubjectState[K]> extends number ? K : never) : never }[keyof SubjectState];

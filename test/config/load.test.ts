@@ -65,6 +65,16 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig({ configFile: file({ heal: { stall: { after: 30_000 } } }), env: {} })).key).toBe('heal.stall.after');
   });
 
+  it('pages no connector for listing no task unless heal.noTasksAfter (CONNECT_WATCHDOG_HEAL_NO_TASKS_AFTER) is set, and fails naming the key on a bad value', () => {
+    expect(loadConfig({ env: {} }).heal.noTasksAfter).toBe(0);
+    expect(loadConfig({ env: { CONNECT_WATCHDOG_HEAL_NO_TASKS_AFTER: '1800000' } }).heal.noTasksAfter).toBe(1_800_000);
+    expect(loadConfig({ configFile: file({ heal: { noTasksAfter: 900_000 } }), env: {} }).heal.noTasksAfter).toBe(900_000);
+    expect(loadConfig({ configFile: file({ heal: { noTasksAfter: 900_000 } }), env: { CONNECT_WATCHDOG_HEAL_NO_TASKS_AFTER: '0' } }).heal.noTasksAfter).toBe(0);
+    expect(errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_HEAL_NO_TASKS_AFTER: '-1' } })).message).toMatch(/^heal\.noTasksAfter: .*\(set by CONNECT_WATCHDOG_HEAL_NO_TASKS_AFTER\)/);
+    expect(errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_HEAL_NO_TASKS_AFTER: '15min' } })).key).toBe('heal.noTasksAfter');
+    expect(errorOf(() => loadConfig({ configFile: file({ heal: { noTasksAfter: 1.5 } }), env: {} })).key).toBe('heal.noTasksAfter');
+  });
+
   it('reads the file named by CONNECT_WATCHDOG_CONFIG', () => {
     const configFile = file({ clusters: [{ name: 'prod', url: 'https://connect.example:8083/' }] });
     const c = loadConfig({ env: { CONNECT_WATCHDOG_CONFIG: configFile } });

@@ -526,6 +526,77 @@ describe('the daemon against a stand-in Connect worker', () => {
     });
   });
 
+  describe('a connector RUNNING with no task (heal.noTasksAfter)', () => {
+    // The name of the connector this was seen with on a real stack: RUNNING, "tasks": [] on a follower for good.
+    const NAME = 'mm2 checkpoint;eu';
+    const listed = (minutes: number, d: Daemon) => async () => {
+      for (let m = 0; m < minutes; m++, clock += 60_000) await once(d);
+    };
+
+    it('pages it once after heal.noTasksAfter (set by CONNECT_WATCHDOG_HEAL_NO_TASKS_AFTER), never restarts it, counts it, and resolves it when its tasks appear', async () => {
+      fake.add(NAME, { tasks: [] });
+      fake.add('healthy', {});
+      const d = daemon({}, { CONNECT_WATCHDOG_HEAL_NO_TASKS_AFTER: '900000' });
+      await d.init();
+      await listed(15, d)(); // polls at 0 … 14 min
+      expect(hook.received).toEqual([]);
+      await listed(10, d)(); // 15 … 24 min
+      const pages = hook.received as unknown as { event: string; key: string; class: string; severity: string; reason: string; hint: string; firstSeen: string; statusUrl: string }[];
+      expect(pages.map((p) => [p.event, p.key, p.class, p.severity])).toEqual([['trigger', `prod/${NAME}/connector/no-tasks`, 'no-tasks', 'error']]);
+      expect(pages[0]!.reason).toMatch(/^RUNNING with no task for 15 min \(heal\.noTasksAfter 15 min\)/);
+      expect(pages[0]!.reason).toContain('rest.advertised.host.name');
+      expect(pages[0]!.hint).toContain('MirrorCheckpointConnector');
+      expect(pages[0]!.firstSeen).toBe('2026-11-25T10:00:00.000Z');
+      expect(pages[0]!.statusUrl).toBe(`${fake.url}/connectors/mm2%20checkpoint%3Beu/status`);
+      expect(fake.posts).toEqual([]);
+      let metrics = await d.metrics.metrics();
+      expect(metrics).toContain(`connect_watchdog_escalations_total{cluster="prod",connector="${NAME}",class="no-tasks"} 1`);
+      expect(metrics).toContain('connect_watchdog_incidents_open{cluster="prod",class="no-tasks"} 1');
+      fake.connectors.get(NAME)!.tasks = [{ id: 0, state: 'RUNNING', worker_id: '127.0.0.1:8083' }];
+      await once(d);
+      expect(hook.received.map((h) => [h.event, h.class, (h as unknown as { resolution?: string }).resolution])).toEqual([
+        ['trigger', 'no-tasks', undefined],
+        ['resolve', 'no-tasks', 'has-tasks'],
+      ]);
+      metrics = await d.metrics.metrics();
+      expect(metrics).toContain('connect_watchdog_incidents_open{cluster="prod",class="no-tasks"} 0');
+      expect(fake.posts).toEqual([]);
+    });
+
+    it('is off by default: an hour of "tasks": [] pages nothing and leaves nothing in the state file', async () => {
+      fake.add(NAME, { tasks: [] });
+      const d = daemon();
+      await d.init();
+      await listed(60, d)();
+      expect(hook.received).toEqual([]);
+      expect(fake.posts).toEqual([]);
+      const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { heal: { subjects: object; incidents: object } };
+      expect(state.heal).toMatchObject({ subjects: {}, incidents: {} });
+    });
+
+    it('pages it from cron too (run --once, a new process each time: the state file carries since when), and not in dry-run', async () => {
+      fake.add(NAME, { tasks: [] });
+      const env = { CONNECT_WATCHDOG_HEAL_NO_TASKS_AFTER: '900000' };
+      const run = async (extra: Record<string, unknown> = {}) => {
+        const d = daemon(extra, env);
+        await d.init();
+        expect(await once(d)).toBe(true);
+        return d;
+      };
+      for (let m = 0; m < 15; m += 5, clock += 5 * 60_000) await run();
+      expect(hook.received).toEqual([]);
+      const dry = await run({ dryRun: true });
+      expect(hook.received).toEqual([]);
+      expect(await dry.metrics.metrics()).toContain(`connect_watchdog_escalations_total{cluster="prod",connector="${NAME}",class="no-tasks"} 1`);
+      await run();
+      expect(hook.received.map((h) => [h.event, h.class])).toEqual([['trigger', 'no-tasks']]);
+      clock += 5 * 60_000;
+      await run();
+      expect(hook.received).toHaveLength(1);
+      expect(fake.posts).toEqual([]);
+    });
+  });
+
   describe('stalled sources (heal.stall)', () => {
     const offsets = (lsn: number) => [{ partition: { server: 'shop' }, offset: { lsn, txId: 7 } }];
     const stall = (over: Record<string, unknown> = {}) => ({ heal: { confirmDelay: 0, stall: { connectors: '^pg-', after: 300_000, checkInterval: 60_000, ...over } } });

@@ -76,6 +76,7 @@ export const DEFAULTS: HealConfig = {
   stablePeriod: h.stablePeriod.default,
   escalateAfter: { restarts: h.escalateAfter.restarts.default, window: h.escalateAfter.window.default },
   unassignedAfter: h.unassignedAfter.default,
+  noTasksAfter: h.noTasksAfter.default,
   rebalance: { maxMoves: h.rebalance.maxMoves.default, window: h.rebalance.window.default },
   budget: { perMinute: h.budget.perMinute.default },
   clusterOutageThreshold: h.clusterOutageThreshold.default,

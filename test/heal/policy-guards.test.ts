@@ -670,11 +670,13 @@ describe('every remembered time of a subject is known to the code that walks the
     recoveredAt: { state: 'RUNNING', class: 'connection' },
     unassignedSince: { state: 'UNASSIGNED' },
     restartingSince: { state: 'RESTARTING' },
+    noTasksSince: { state: 'RUNNING' },
   } as const satisfies Partial<Record<(typeof SUBJECT_SINCE_FIELDS)[number], { state: State; class?: FailureClass }>>;
   it.each(Object.entries(keptWhile))('%s left ahead of the clock is brought back to now', (field, { state, ...cls }) => {
     const now = T0 + 60 * MINUTE;
     const before: SubjectState = { ...quiet, ...cls, state, attempts: 1, failedSince: T0, [field]: now + 3 * 60 * MINUTE };
-    const seen = { state, workerId: W1, ...(state === 'FAILED' && { trace: TRACES.connection }) };
+    // noTasksSince is kept while a RUNNING connector lists no task (heal.noTasksAfter on).
+    const seen = { state, workerId: W1, ...(state === 'FAILED' && { trace: TRACES.connection }), ...(field === 'noTasksSince' && { noTasks: true }) };
     const { subject } = observe(before, { cluster: CLUSTER, connector: 'pg', task: 0 }, seen, stubClassifier(), DEFAULTS, now);
     expect(subject[field as keyof typeof keptWhile]).toBe(now);
   });

@@ -106,7 +106,10 @@ describe('state holds only subjects with something to remember', () => {
  * (sometimes with no worker listed), connectors paused, restarting, UNASSIGNED, deleted and re-created,
  * tasks.max lowered and raised, failures of every class; restarts answered ok, failed, 409 or 404.
  */
-function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean; calm?: boolean; reuse?: boolean; stillAfter?: number; hours?: number; restartAt?: number }) {
+function restless(
+  seed: number,
+  opts: { roundTrip?: boolean; freeze?: boolean; calm?: boolean; reuse?: boolean; stillAfter?: number; hours?: number; restartAt?: number; noTasks?: boolean },
+) {
   const r = seeded(seed);
   const pick = <T,>(a: readonly T[]): T => a[Math.floor(r() * a.length)] as T;
   const workers = [W1, W2, W1, W2, ''];
@@ -117,9 +120,11 @@ function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean; c
     workerId: pick(workers.slice(0, 2)),
     tasksMax: undefined as number | undefined,
     listed: true,
+    /** Listing no task (heal.noTasksAfter): drawn only with opts.noTasks, so that the other runs stay as they were. */
+    taskless: false,
     tasks: Array.from({ length: 1 + (i % 3) }, (_, id): Task => ({ id, state: 'RUNNING', workerId: pick(workers.slice(0, 2)) })),
   }));
-  const sim = new Sim(withConfig({ rebalance: { maxMoves: 2, window: 20 * MINUTE }, stablePeriod: 5 * MINUTE, unassignedAfter: 3 * MINUTE }), {
+  const sim = new Sim(withConfig({ rebalance: { maxMoves: 2, window: 20 * MINUTE }, stablePeriod: 5 * MINUTE, unassignedAfter: 3 * MINUTE, ...(opts.noTasks === true && { noTasksAfter: 4 * MINUTE }) }), {
     ...opts,
     random: seeded(seed + 1),
   });
@@ -137,6 +142,7 @@ function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean; c
       if (r() < 0.02) c.listed = !c.listed;
       if (r() < 0.02) c.tasksMax = pick([undefined, 1, 2, 3]);
       if (r() < 0.03) c.workerId = pick(workers);
+      if (opts.noTasks === true && r() < 0.03) c.taskless = !c.taskless;
       for (const t of c.tasks) {
         if (r() < 0.08) t.workerId = pick(workers);
         if (r() < 0.05) {
@@ -151,7 +157,7 @@ function restless(seed: number, opts: { roundTrip?: boolean; freeze?: boolean; c
         connector(
           c.name,
           c.state,
-          c.tasks.map((t) => task(t.id, t.state, { workerId: t.workerId, ...(t.state === 'FAILED' && { cls: t.cls ?? 'connection' }) })),
+          c.taskless ? [] : c.tasks.map((t) => task(t.id, t.state, { workerId: t.workerId, ...(t.state === 'FAILED' && { cls: t.cls ?? 'connection' }) })),
           { workerId: c.workerId, ...(c.state === 'FAILED' && { cls: 'connection' }), ...(c.tasksMax !== undefined && { tasksMax: c.tasksMax }), ...(c.name < 'c3' && { endpoint: PG }) },
         ),
       );
@@ -194,6 +200,38 @@ describe('decisions without quiet subjects in state', () => {
     expect([...escalated].sort()).toEqual(['config', 'connection', 'rebalancing', 'serialization', 'unassigned', 'unknown']);
   });
 
+  it('with heal.noTasksAfter on, connectors listing no task now and then: the same, and no-tasks is paged and resolved in turn too', () => {
+    const escalated = new Set<string>();
+    const resolved = new Set<string>();
+    let reusedPolls = 0;
+    for (const seed of seeds) {
+      const kept = restless(seed, { noTasks: true });
+      expect(restless(seed, { noTasks: true, roundTrip: true }).sim.log).toEqual(kept.sim.log);
+      expect(restless(seed, { noTasks: true, freeze: true }).sim.log).toEqual(kept.sim.log);
+      const calm = restless(seed, { noTasks: true, calm: true });
+      const reused = restless(seed, { noTasks: true, calm: true, reuse: true });
+      expect(reused.sim.log).toEqual(calm.sim.log);
+      expect(reused.sim.state).toEqual(calm.sim.state);
+      reusedPolls += reused.reused;
+      for (const { action } of [...kept.sim.log, ...calm.sim.log]) {
+        if (action.kind === 'escalate' && action.incident.class === 'no-tasks') escalated.add(`${seed} ${action.incident.key}`);
+        if (action.kind === 'resolve' && action.incident.class === 'no-tasks') resolved.add(action.resolution ?? '');
+      }
+      // Per incident key, pages and resolutions alternate, a page first.
+      const open = new Set<string>();
+      for (const { action } of kept.sim.log) {
+        if (action.kind !== 'escalate' && action.kind !== 'resolve') continue;
+        expect(open.has(action.incident.key), `seed ${seed}: ${action.kind} ${action.incident.key}`).toBe(action.kind === 'resolve');
+        if (action.kind === 'escalate') open.add(action.incident.key);
+        else open.delete(action.incident.key);
+      }
+    }
+    expect(escalated.size).toBeGreaterThan(0);
+    expect(reusedPolls).toBeGreaterThan(seeds.length * 50);
+    // Tasks listed again, and the connector paused, failed or restarted meanwhile, or deleted, each ended one.
+    expect([...resolved].sort()).toEqual(expect.arrayContaining(['has-tasks', 'not-running']));
+  });
+
   it('are identical when an unchanged listing comes back as the very same array (the fast path of decide)', () => {
     let reusedPolls = 0;
     for (const seed of seeds) {
@@ -209,11 +247,16 @@ describe('decisions without quiet subjects in state', () => {
 
   it('page each condition of a cluster that stops changing at most once, never resolve it meanwhile, and restart under the backoff, across a watchdog restart too', () => {
     let paged = 0;
+    let noTasksPaged = 0;
     // Still from 35 or 75 min (after the probe outage at 20-30 min, after the maintenance window at 60-70
     // min); the watchdog restarted from its state file 20 min into the still world, or not.
-    const runs = seeds.flatMap((seed) => [35, 75].flatMap((stillAfter) => [undefined, stillAfter + 20].map((restartAt) => ({ seed, stillAfter, restartAt }))));
-    for (const { seed, stillAfter, restartAt } of runs) {
-      const { sim } = restless(seed, { stillAfter, hours: 5, ...(restartAt !== undefined && { restartAt }) });
+    const runs = [
+      ...seeds.flatMap((seed) => [35, 75].flatMap((stillAfter) => [undefined, stillAfter + 20].map((restartAt) => ({ seed, stillAfter, restartAt, noTasks: false })))),
+      // and with heal.noTasksAfter on: a connector left listing no task is paged once and stays paged
+      ...seeds.slice(0, 4).flatMap((seed) => [undefined, 55].map((restartAt) => ({ seed, stillAfter: 35, restartAt, noTasks: true }))),
+    ];
+    for (const { seed, stillAfter, restartAt, noTasks } of runs) {
+      const { sim } = restless(seed, { stillAfter, hours: 5, noTasks, ...(restartAt !== undefined && { restartAt }) });
       const from = sim.log[0]!.at + (stillAfter + 1) * MINUTE; // the first poll of the still world may still act on the last change
       const events = new Map<string, string[]>();
       const restarts = new Map<string, number>();
@@ -226,8 +269,9 @@ describe('decisions without quiet subjects in state', () => {
         const key = action.incident.key;
         events.set(key, [...(events.get(key) ?? []), action.kind]);
         if (action.kind === 'escalate') paged += 1;
+        if (action.kind === 'escalate' && action.incident.class === 'no-tasks') noTasksPaged += 1;
       }
-      const run = `seed ${seed} still ${stillAfter} restart ${restartAt}`;
+      const run = `seed ${seed} still ${stillAfter} restart ${restartAt}${noTasks ? ' noTasks' : ''}`;
       // A rebalancing incident may settle once (stablePeriod after the last move); nothing opens twice or flaps.
       for (const [key, seen] of events) expect([['escalate'], ['resolve'], ['escalate', 'resolve']], `${run}: ${key}`).toContainEqual(seen);
       // At the backoff cap (10 min, less up to 20 % jitter: 8 min at least), plus the ramp to the cap (7
@@ -237,6 +281,7 @@ describe('decisions without quiet subjects in state', () => {
     }
     // Failures that outlast the restarts are paged in the still world: the check above is not vacuous.
     expect(paged).toBeGreaterThan(0);
+    expect(noTasksPaged).toBeGreaterThan(0);
   });
 
   it('leave out of state every quiet subject the last snapshot lists with its worker', () => {
