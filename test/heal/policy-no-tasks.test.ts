@@ -93,7 +93,7 @@ describe('a connector RUNNING with no task (heal.noTasksAfter)', () => {
     ['stopped', taskless('STOPPED'), 'not-running'],
     ['FAILED', connector('mm2-checkpoint', 'FAILED', [], { cls: 'config' }), 'not-running'],
     ['UNASSIGNED', taskless('UNASSIGNED'), 'not-running'],
-  ] as const)('resolves not-running once %s (and a STOPPED one that resumes counts afresh)', (_, seen, resolution) => {
+  ] as const)('resolves not-running once %s, and counts afresh once RUNNING with no task again', (_, seen, resolution) => {
     const sim = new Sim(ON);
     sim.run(AFTER + MINUTE, POLL, [taskless()]);
     sim.poll([seen]);
