@@ -107,9 +107,10 @@ export function noTasksEscalation(s: SubjectState, config: Pick<HealConfig, 'noT
   if (after <= 0 || s.task !== null || s.state !== 'RUNNING' || s.noTasksSince === undefined || now - s.noTasksSince < after) return undefined;
   return (
     `RUNNING with no task for ${formatDuration(now - s.noTasksSince)} (heal.noTasksAfter ${formatDuration(after)}): its task configs were never written. ` +
-    "Likely its worker cannot forward them to the leader (the leader's advertised REST URL, from rest.advertised.host.name, rest.advertised.port or listeners, unreachable from it, or TLS between workers refused), " +
-    "or the connector's taskConfigs() fails (the worker's log repeats \"Failed to reconfigure connector's tasks\" with the cause after it), " +
-    'or a connector that makes no task (no consumer group or table matched by its config)'
+    'Likely its worker cannot forward them to the leader: the leader\'s advertised REST URL (rest.advertised.host.name, rest.advertised.port, listeners) unreachable from it, TLS between workers refused, ' +
+    'or a name with ;, { or } that the forwarded request cannot carry (the leader answers 404 or 500); or its taskConfigs() throws. ' +
+    "Either way its worker's log repeats \"Failed to reconfigure connector's tasks\" with the cause. " +
+    'Or a connector that makes no task (no consumer group or table matched by its config)'
   );
 }
 
