@@ -60,6 +60,7 @@ const KEY_VALUE = new RegExp(
   'gi',
 );
 
+const SCHEME_ALREADY_MASKED = /^(?:basic|bearer)\s+\*\*\*/i;
 const MYSQL_PASSWORD_SENT = /^password: (?:YES|NO)$/;
 const USING = '(using ';
 
@@ -69,7 +70,33 @@ const ORACLE_URL_PASSWORD = /(\bjdbc:oracle:[a-z0-9]+:(?:"[^"\s]+"|[^\s/@"':]+)\
 // The value may be a list: Java prints a Map<String, List<String>> of headers as {Authorization=[Basic …]}.
 // "]" is in no credential (token68, base64), so the list's end stays.
 const AUTH_HEADER = /\b((?:proxy-)?authorization\\?["']?\s*[:=]\s*(?:\[\s*)?\\?["']?)(?:(basic|bearer|digest|negotiate|token|apikey|geniekey)\s+)?([^\s"',;\\\]]+)/gi;
-const BARE_BEARER = /\b(bearer)\s+[A-Za-z0-9._~+/=-]+/gi;
+// A scheme and its credentials without the header name in front, as HTTP clients print what they sent
+// ("credentials Basic dXNlcjpwYXNz", "token=Bearer eyJ…"). The same words start prose ("Basic auth failed",
+// "Bearer tokens") and challenges (WWW-Authenticate: Basic realm="x"): see bareCredential.
+const BARE_SCHEME = /\b(basic|bearer)\s+([A-Za-z0-9._~+/=-]+)/gi;
+// Words that follow "Basic"/"Bearer" in prose; a credential is never one of these.
+const SCHEME_PROSE = /^(?:auth|authentication|authorization|authenticator|scheme|schemes|header|headers|credentials?|tokens?|realm|type|is|was|and|or|not|with|for|to|from|required|missing|only|access|login|http|https)$/i;
+// AWS (OpenSearch Service, API Gateway) rejects a Basic header by quoting it twice, once without its scheme.
+const AWS_AUTH_ECHO = /'[^'\s]+'(?= not a valid key=value pair \(missing equal-sign\) in Authorization header)/g;
+
+/** "Basic x"/"Bearer x" → "Basic ***", unless x is a word of prose or the name of a challenge's auth-param. */
+function bareCredential(m: string, word: string, value: string, at: number, whole: string): string {
+  const next = whole.charAt(at + m.length);
+  // realm="x", charset=UTF-8: a name, "=", then a value, where a credential's "=" padding ends it.
+  if (/^[A-Za-z][\w-]*=$/.test(value) && (/\w/.test(next) || (next === '"' && /[^\s,;}\]"]/.test(whole.charAt(at + m.length + 1))))) return m;
+  // A word ending a sentence keeps its full stop; base64 and JWTs never end in ".".
+  const bare = value.replace(/\.+$/, '');
+  if (SCHEME_PROSE.test(bare)) return m;
+  // Basic's credentials are base64 of user:password. A bare word (letters only) is prose unless it decodes to that.
+  if (word.toLowerCase() === 'basic' && /^[A-Za-z]+$/.test(bare) && !isBase64UserPass(bare)) return m;
+  return `${word} ${MASK}`;
+}
+
+function isBase64UserPass(value: string): boolean {
+  if (value.length % 4 !== 0) return false;
+  const text = Buffer.from(value, 'base64').toString('utf8');
+  return text.includes(':') && !/[\u0000-\u001f\u007f\ufffd]/.test(text);
+}
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+/g;
 const PEM_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
 
@@ -113,9 +140,12 @@ function scrubPlain(text: string): string {
     .replace(PEM_PRIVATE_KEY, `-----PRIVATE KEY ${MASK}-----`)
     .replace(ORACLE_URL_PASSWORD, `$1${MASK}@`)
     .replace(AUTH_HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`)
-    .replace(BARE_BEARER, (_m, word: string) => `${word} ${MASK}`)
+    .replace(BARE_SCHEME, bareCredential)
+    .replace(AWS_AUTH_ECHO, `'${MASK}'`)
     .replace(KEY_VALUE, (m: string, key: string, close: string, sep: string, quote: string | undefined, _value: unknown, at: number, whole: string) => {
       if (quote !== undefined) return `${key}${close}${sep}${quote}${MASK}${quote}`;
+      // token=Bearer ***: the scheme's credentials are masked already, the scheme word is no secret.
+      if (SCHEME_ALREADY_MASKED.test(whole.slice(at + key.length + close.length + sep.length, at + m.length + MASK.length + 8))) return m;
       if (close === '' && sep.trim() === ':' && PROSE_KEY.test(key)) return m;
       // MySQL's "Access denied for user 'u'@'h' (using password: NO)" says whether one was sent, not which.
       if (MYSQL_PASSWORD_SENT.test(m) && whole.slice(at - USING.length, at) === USING) return m;

@@ -235,3 +235,39 @@ describe('percent-encoded credentials', () => {
     expect(performance.now() - t0).toBeLessThan(2000);
   });
 });
+
+describe('bare Basic and Bearer credentials', () => {
+  it.each([
+    // A Java HTTP client's message naming the credentials it sent, without the header name in front.
+    ['ElasticsearchException: sent credentials Basic dXNlcjpwYXNz to https://es:9200', 'ElasticsearchException: sent credentials Basic *** to https://es:9200'],
+    ['auth=Basic YWRtaW46czNjcmV0, next', 'auth=Basic ***, next'],
+    ['token=Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', 'token=Bearer ***'],
+    ['token=Bearer s3cretTok', 'token=Bearer ***'],
+    ['{"auth":"Basic YWRtaW46czNjcmV0"}', '{"auth":"Basic ***"}'],
+    // Base64 of "app:secret" is all letters: it decodes to user:password, so it is a credential.
+    ['credentials Basic YXBwOnNlY3JldA== rejected', 'credentials Basic *** rejected'],
+    // AWS (OpenSearch Service behind SigV4) rejects a Basic header and quotes it twice, once without its scheme.
+    [
+      "{\"message\":\"'YmV0YWRlbW86U2FueWFtQDIx' not a valid key=value pair (missing equal-sign) in Authorization header: 'Basic YmV0YWRlbW86U2FueWFtQDIx'.\"}",
+      "{\"message\":\"'***' not a valid key=value pair (missing equal-sign) in Authorization header: 'Basic ***'.\"}",
+    ],
+  ])('masks %s', (input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
+    expect(scrubSecrets(expected)).toBe(expected);
+  });
+
+  it('leaves "Basic" and "Bearer" in prose and challenges alone', () => {
+    const texts = [
+      'HTTP Basic authentication failed for user elastic',
+      'Basic auth is configured but no password was given',
+      'connection.auth.type=Basic and connection.username=elastic',
+      'WWW-Authenticate: Basic realm="Connect"',
+      'WWW-Authenticate: Bearer realm="kafka", error="invalid_token"',
+      'Use Basic Auth or Bearer tokens, not both',
+      'the server wants Basic auth. It got no Bearer token.',
+      '\tat org.apache.http.impl.auth.BasicScheme.authenticate(BasicScheme.java:164)',
+      'io.confluent.kafka.schemaregistry.client.security.basicauth.BasicAuthCredentialProvider',
+    ];
+    for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
+  });
+});
