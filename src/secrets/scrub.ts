@@ -76,6 +76,17 @@ const AUTH_HEADER = /\b((?:proxy-)?authorization\\?["']?\s*[:=]\s*(?:\[\s*)?\\?[
 const BARE_SCHEME = /\b(basic|bearer)\s+([A-Za-z0-9._~+/=-]+)/gi;
 // Words that follow "Basic"/"Bearer" in prose; a credential is never one of these.
 const SCHEME_PROSE = /^(?:auth|authentication|authorization|authenticator|scheme|schemes|header|headers|credentials?|tokens?|realm|type|is|was|and|or|not|with|for|to|from|required|missing|only|access|login|http|https)$/i;
+// Cookie / Set-Cookie headers, as a line, a JSON field or Java's {Cookie=[…]}: every name=value pair up to the end
+// of the header's value has its value masked (a session cookie is a credential); names and Set-Cookie's
+// attributes stay readable.
+const COOKIE_HEADER = /(?<![\w.-])((?:set-)?cookie2?\\?["']?\s*[:=]\s*(?:\[\s*)?\\?["']?)([^\r\n"'\]\\]+)/gi;
+const COOKIE_PAIR = /([^\s=;,]+)=([^\s;,]*)/g;
+const COOKIE_ATTRIBUTE = /^(?:path|domain|expires|max-age|samesite|version|comment|priority)$/i;
+
+function maskCookies(_m: string, head: string, value: string): string {
+  return head + value.replace(COOKIE_PAIR, (pair: string, name: string) => (COOKIE_ATTRIBUTE.test(name) ? pair : `${name}=${MASK}`));
+}
+
 // AWS (OpenSearch Service, API Gateway) rejects a Basic header by quoting it twice, once without its scheme.
 const AWS_AUTH_ECHO = /'[^'\s]+'(?= not a valid key=value pair \(missing equal-sign\) in Authorization header)/g;
 
@@ -142,6 +153,7 @@ function scrubPlain(text: string): string {
     .replace(AUTH_HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`)
     .replace(BARE_SCHEME, bareCredential)
     .replace(AWS_AUTH_ECHO, `'${MASK}'`)
+    .replace(COOKIE_HEADER, maskCookies)
     .replace(KEY_VALUE, (m: string, key: string, close: string, sep: string, quote: string | undefined, _value: unknown, at: number, whole: string) => {
       if (quote !== undefined) return `${key}${close}${sep}${quote}${MASK}${quote}`;
       // token=Bearer ***: the scheme's credentials are masked already, the scheme word is no secret.

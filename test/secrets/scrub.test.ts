@@ -271,3 +271,34 @@ describe('bare Basic and Bearer credentials', () => {
     for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
   });
 });
+
+describe('cookies', () => {
+  it.each([
+    ['Cookie: JSESSIONID=ABC123; session=s3cret', 'Cookie: JSESSIONID=***; session=***'],
+    ['> cookie: session=s3cret\n< HTTP/1.1 401', '> cookie: session=***\n< HTTP/1.1 401'],
+    // A Set-Cookie's attributes are no secret and stay readable; google-http-client logs these lines as they came.
+    ['Set-Cookie: JSESSIONID=7CCE1C339F3341E6; Path=/; HttpOnly', 'Set-Cookie: JSESSIONID=***; Path=/; HttpOnly'],
+    [
+      'Set-Cookie: glide_user_route=glide.25f503d1; Max-Age=2147483647; Expires=Thu, 15-Jul-2094 13:32:31 GMT; Path=/; Secure; HttpOnly',
+      'Set-Cookie: glide_user_route=***; Max-Age=2147483647; Expires=Thu, 15-Jul-2094 13:32:31 GMT; Path=/; Secure; HttpOnly',
+    ],
+    // Java's Map<String, List<String>> of headers; a list of two Set-Cookie values.
+    ['{Cookie=[JSESSIONID=ABC123; session=s3cret], Accept=[*/*]}', '{Cookie=[JSESSIONID=***; session=***], Accept=[*/*]}'],
+    ['{set-cookie=[a=s3cret; Path=/; Secure, b=s3cret2; HttpOnly]}', '{set-cookie=[a=***; Path=/; Secure, b=***; HttpOnly]}'],
+    ['{"Cookie":"sid=s3cret; theme=dark","Accept":"*/*"}', '{"Cookie":"sid=***; theme=***","Accept":"*/*"}'],
+    ["curl -H 'Cookie: sid=s3cret==' https://h/x", "curl -H 'Cookie: sid=***' https://h/x"],
+  ])('masks %s', (input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
+    expect(scrubSecrets(expected)).toBe(expected);
+  });
+
+  it('leaves cookie settings and prose alone', () => {
+    const texts = [
+      'http.cookie.policy=ACCEPT_ALL',
+      'Invalid cookie header: "Set-Cookie". Invalid \'expires\' attribute',
+      'org.apache.http.client.protocol.ResponseProcessCookies processCookies',
+      'no Cookie header in the request',
+    ];
+    for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
+  });
+});
