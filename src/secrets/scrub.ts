@@ -60,6 +60,26 @@ const KEY_VALUE = new RegExp(
   'gi',
 );
 
+// XML/SOAP elements named like a secret: <password>x</password>, <wsse:Password Type="…">x</wsse:Password>,
+// <clientSecret><![CDATA[x]]></clientSecret>, and the same escaped (&lt;password&gt;). Only with the closing tag
+// (of any prefix) or at the very end of the text (a body cut short), so generics (List<Token> tokens) stay.
+// The escaped form's content stops at the next "&lt;": otherwise every opener would scan to the end.
+const XML_OPEN = String.raw`((?:[\w.-]+:)?([\w.-]*?${SECRET_WORDS}))((?:\s[^<>]*?)?)`;
+const XML_ELEMENT = new RegExp(
+  String.raw`(<)${XML_OPEN}(>)(<!\[CDATA\[[\s\S]*?(?:\]\]>|$)|[^<]*)(?=<\/(?:[\w.-]+:)?\3>|$)`,
+  'gi',
+);
+const XML_ESCAPED = new RegExp(
+  String.raw`(&lt;)${XML_OPEN}(&gt;)((?:[^<&]|&(?!lt;))*)(?=&lt;\/(?:[\w.-]+:)?\3&gt;|$)`,
+  'gi',
+);
+
+function maskElement(m: string, open: string, name: string, _local: string, attrs: string, close: string, content: string): string {
+  // <password /> is empty; whitespace alone is the indentation before a nested element.
+  if (attrs.endsWith('/') || !/\S/.test(content)) return m;
+  return `${open}${name}${attrs}${close}${MASK}`;
+}
+
 const SCHEME_ALREADY_MASKED = /^(?:basic|bearer)\s+\*\*\*/i;
 const MYSQL_PASSWORD_SENT = /^password: (?:YES|NO)$/;
 const USING = '(using ';
@@ -154,6 +174,8 @@ function scrubPlain(text: string): string {
     .replace(BARE_SCHEME, bareCredential)
     .replace(AWS_AUTH_ECHO, `'${MASK}'`)
     .replace(COOKIE_HEADER, maskCookies)
+    .replace(XML_ELEMENT, maskElement)
+    .replace(XML_ESCAPED, maskElement)
     .replace(KEY_VALUE, (m: string, key: string, close: string, sep: string, quote: string | undefined, _value: unknown, at: number, whole: string) => {
       if (quote !== undefined) return `${key}${close}${sep}${quote}${MASK}${quote}`;
       // token=Bearer ***: the scheme's credentials are masked already, the scheme word is no secret.

@@ -302,3 +302,33 @@ describe('cookies', () => {
     for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
   });
 });
+
+describe('XML and SOAP elements', () => {
+  it.each([
+    ['<password>s3cret</password>', '<password>***</password>'],
+    ['<ns:Password>s3cret</ns:Password>', '<ns:Password>***</ns:Password>'],
+    ['<token>s3cret</token><secret>s3cret</secret>', '<token>***</token><secret>***</secret>'],
+    // WS-Security's UsernameToken: the element holding the others is left as it is, the password is masked.
+    [
+      '<wsse:UsernameToken><wsse:Username>app</wsse:Username><wsse:Password Type="http://docs.oasis-open.org/wss#PasswordText">s3cret</wsse:Password></wsse:UsernameToken>',
+      '<wsse:UsernameToken><wsse:Username>app</wsse:Username><wsse:Password Type="http://docs.oasis-open.org/wss#PasswordText">***</wsse:Password></wsse:UsernameToken>',
+    ],
+    ['<password>\n  s3 cret\n</password>', '<password>***</password>'],
+    ['<clientSecret><![CDATA[s3<cret]]></clientSecret>', '<clientSecret>***</clientSecret>'],
+    ['<db.password>s3cret', '<db.password>***'],
+    ['&lt;password&gt;s3cret&lt;/password&gt;', '&lt;password&gt;***&lt;/password&gt;'],
+  ])('masks %s', (input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
+    expect(scrubSecrets(expected)).toBe(expected);
+  });
+
+  it('leaves other elements, empty ones and generics alone', () => {
+    const texts = [
+      '<user>app</user><passwordPolicy>strict</passwordPolicy>',
+      '<password/><token></token>',
+      'List<Token> tokens; Map<String, Password> configs',
+      '<tokenizer>standard</tokenizer>',
+    ];
+    for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
+  });
+});
