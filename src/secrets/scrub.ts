@@ -100,7 +100,8 @@ const SCHEME_PROSE = /^(?:auth|authentication|authorization|authenticator|scheme
 // of the header's value has its value masked (a session cookie is a credential); names and Set-Cookie's
 // attributes stay readable.
 const COOKIE_HEADER = /(?<![\w.-])((?:set-)?cookie2?\\?["']?\s*[:=]\s*(?:\[\s*)?\\?["']?)([^\r\n"'\]\\]+)/gi;
-const COOKIE_PAIR = /([^\s=;,]+)=([^\s;,]*)/g;
+// A name starts only after a separator: otherwise every position of a long run would start a scan, which is quadratic.
+const COOKIE_PAIR = /(?<![^\s;,])([^\s=;,]+)=([^\s;,]*)/g;
 const COOKIE_ATTRIBUTE = /^(?:path|domain|expires|max-age|samesite|version|comment|priority)$/i;
 
 function maskCookies(_m: string, head: string, value: string): string {

@@ -332,3 +332,18 @@ describe('XML and SOAP elements', () => {
     for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
   });
 });
+
+describe('scan time of the header, cookie and element rules', () => {
+  it.each([
+    ['a cookie header value without separators', `Cookie: ${'Cookie:'.repeat(40_000)}`],
+    ['many cookie pairs', `Cookie: ${'a=b; '.repeat(40_000)}`],
+    ['element openers without content', '<password>'.repeat(40_000)],
+    ['escaped element openers', '&lt;password&gt;x'.repeat(20_000)],
+    ['an element name that never ends', `<${'a'.repeat(200_000)}`],
+    ['scheme words', 'Basic Bearer '.repeat(20_000)],
+  ])('stays linear on %s', (_name, text) => {
+    const t0 = performance.now();
+    scrubSecrets(text);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
