@@ -46,6 +46,38 @@ function scrubUrlPasswords(text: string): string {
   return out + text.slice(copied);
 }
 
+// user:pass&token=x@host: a password holding key=value text. scrubPlain masks key=value before the URL scan
+// (see there), which masked "token=x@host…" and left the password's start, with no "@" left for the scan to
+// find. Here, before key=value, the user info ends at the last "@" before the authority's end (the first "/",
+// "?" or "#"), so a query's "@" is not taken for it. host:port;key=value (SQL Server) is a host, not user
+// info: text after the ":" that starts as a port is left to the later scans.
+const PLAIN_USER = /^[^/?#@;&=[\]\s]+$/;
+const PORT_START = /^\d{1,5}(?:[;&,]|$)/;
+
+// The authority ends at the first of these; every "://" holds a "/", so the authorities of a token's schemes
+// do not overlap and the scan stays linear.
+const AUTHORITY_END = /[/?#\s"'<>]/g;
+
+function scrubUserInfoWithKeys(text: string): string {
+  if (!text.includes('=')) return text;
+  let out = '';
+  let copied = 0;
+  for (const m of text.matchAll(SCHEME)) {
+    const start = m.index + m[0].length;
+    if (start < copied) continue;
+    AUTHORITY_END.lastIndex = start;
+    const authority = text.slice(start, AUTHORITY_END.exec(text)?.index ?? text.length);
+    const at = authority.lastIndexOf('@');
+    const colon = authority.indexOf(':');
+    if (at < 0 || colon < 0 || colon > at) continue;
+    const password = authority.slice(colon + 1, at);
+    if (!PLAIN_USER.test(authority.slice(0, colon)) || !password.includes('=') || PORT_START.test(password)) continue;
+    out += `${text.slice(copied, start + colon)}:${MASK}@`;
+    copied = start + at + 1;
+  }
+  return out + text.slice(copied);
+}
+
 // Key names ending in one of these words: password=, database.password = , "password": "...", token:,
 // client_secret=, X-Api-Key: ... A key must end right before the separator, so "password authentication
 // failed" and "Unrecognized token 'x'" are left alone. Values: quoted (JSON, JAAS, escaped JSON), [bracketed]
@@ -168,7 +200,7 @@ function scrubPercentEncoded(text: string): string {
 // key=value before user:password@: in db:5432/app?password=P@ss the URL scan takes "5432/…password=P" for a
 // password (a port cannot be told from one) and masks up to the "@", leaving the rest of the real one.
 function scrubPlain(text: string): string {
-  const masked = text
+  const masked = scrubUserInfoWithKeys(text)
     .replace(PEM_PRIVATE_KEY, `-----PRIVATE KEY ${MASK}-----`)
     .replace(ORACLE_URL_PASSWORD, `$1${MASK}@`)
     .replace(AUTH_HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`)

@@ -341,9 +341,30 @@ describe('scan time of the header, cookie and element rules', () => {
     ['escaped element openers', '&lt;password&gt;x'.repeat(20_000)],
     ['an element name that never ends', `<${'a'.repeat(200_000)}`],
     ['scheme words', 'Basic Bearer '.repeat(20_000)],
+    ['schemes in one token', `${'u:p=@x://'.repeat(40_000)}`],
   ])('stays linear on %s', (_name, text) => {
     const t0 = performance.now();
     scrubSecrets(text);
     expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe('a URL password holding key=value text', () => {
+  it.each([
+    ['jdbc:postgresql://u:p3ss&token=abc@db:5432/x', 'jdbc:postgresql://u:***@db:5432/x'],
+    ['jdbc:postgresql://u:p3ss;password=abc@db:5432/x', 'jdbc:postgresql://u:***@db:5432/x'],
+    ['mongodb://app:p3ss&secret=abc@h1:27017,h2:27017/db?authSource=admin', 'mongodb://app:***@h1:27017,h2:27017/db?authSource=admin'],
+    // the query's own password is still masked, and the one "@" it holds is not taken for the end of the user info
+    ['jdbc:postgresql://u:p3ss&token=abc@db:5432/x?password=P@ssT41l9', 'jdbc:postgresql://u:***@db:5432/x?password=***'],
+  ])('masks the whole password of %s', (input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
+    expect(scrubSecrets(expected)).toBe(expected);
+  });
+
+  it('still reads host:port;key=value (SQL Server) as a host, not as user info', () => {
+    expect(scrubSecrets('jdbc:sqlserver://db:1433;user=sa;password=Pa@ssT41l9;encrypt=true')).toBe(
+      'jdbc:sqlserver://db:1433;user=sa;password=***;encrypt=true',
+    );
+    expect(scrubSecrets('jdbc:sqlserver://[::1]:1433;password=Pa@ssT41l9')).toBe('jdbc:sqlserver://[::1]:1433;password=***');
   });
 });
