@@ -112,6 +112,19 @@ function maskElement(m: string, open: string, name: string, _local: string, attr
   return `${open}${name}${attrs}${close}${MASK}`;
 }
 
+// Prose stating the secret: "password is hunter2", "token was 'x'": the one token after is/was. Most such
+// sentences are the diagnosis instead ("token is expired", "password was specified", "password is not set"),
+// so a plain word that reads as one is kept: see PROSE_VALUE. "password: x" is key=value's.
+const PROSE_SECRET = /(?<![\w.-])([\w.-]*?(?:password|passwd|passphrase|pwd|secret|token)\s+(?:is|was)\s+)(?:(["'])([^"'\r\n]*)\2|([^\s"',;)\]}]+))/gi;
+const PROSE_VALUE =
+  /^(?:[a-z]+(?:ed|ing|ly|able|ible)|not|no|never|now|still|also|already|only|just|a|an|the|this|that|its|in|on|at|of|for|to|by|with|from|as|and|or|set|unset|empty|null|nil|none|blank|missing|invalid|valid|wrong|incorrect|correct|right|required|optional|mandatory|too|incomplete|present|absent|unknown|stale|bad|weak|short|long|different|same|being|been|ok|true|false|yes|nowhere|there|here|known|new|old|given|taken|shown|hidden|redacted|masked|encrypted|plain|plaintext)$/i;
+
+function maskProseSecret(m: string, head: string, quote: string | undefined, quoted: string | undefined, bare: string | undefined): string {
+  if (quote !== undefined) return quoted === '' ? m : `${head}${quote}${MASK}${quote}`;
+  if (bare === MASK || PROSE_VALUE.test(bare!.replace(/[.!?:]+$/, ''))) return m;
+  return `${head}${MASK}`;
+}
+
 const SCHEME_ALREADY_MASKED = /^(?:basic|bearer)\s+\*\*\*/i;
 const MYSQL_PASSWORD_SENT = /^password: (?:YES|NO)$/;
 const USING = '(using ';
@@ -209,6 +222,7 @@ function scrubPlain(text: string): string {
     .replace(COOKIE_HEADER, maskCookies)
     .replace(XML_ELEMENT, maskElement)
     .replace(XML_ESCAPED, maskElement)
+    .replace(PROSE_SECRET, maskProseSecret)
     .replace(KEY_VALUE, (m: string, key: string, close: string, sep: string, quote: string | undefined, _value: unknown, at: number, whole: string) => {
       if (quote !== undefined) return `${key}${close}${sep}${quote}${MASK}${quote}`;
       // token=Bearer ***: the scheme's credentials are masked already, the scheme word is no secret.

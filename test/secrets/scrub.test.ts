@@ -342,6 +342,7 @@ describe('scan time of the header, cookie and element rules', () => {
     ['an element name that never ends', `<${'a'.repeat(200_000)}`],
     ['scheme words', 'Basic Bearer '.repeat(20_000)],
     ['schemes in one token', `${'u:p=@x://'.repeat(40_000)}`],
+    ['prose keys', `${'password is '.repeat(30_000)}${'token '.repeat(30_000)}${'a.'.repeat(100_000)}`],
   ])('stays linear on %s', (_name, text) => {
     const t0 = performance.now();
     scrubSecrets(text);
@@ -366,5 +367,42 @@ describe('a URL password holding key=value text', () => {
       'jdbc:sqlserver://db:1433;user=sa;password=***;encrypt=true',
     );
     expect(scrubSecrets('jdbc:sqlserver://[::1]:1433;password=Pa@ssT41l9')).toBe('jdbc:sqlserver://[::1]:1433;password=***');
+  });
+});
+
+describe('a password stated in prose', () => {
+  it.each([
+    ['login failed, password is hunter2', 'login failed, password is ***'],
+    ["the password was 'x1y2'", "the password was '***'"],
+    ['The secret is s3cr3t.', 'The secret is ***'],
+    ['token was "abc123" for user app', 'token was "***" for user app'],
+    ['Password is hunter2 for user app', 'Password is *** for user app'],
+    ['pwd is P@ss:w0rd, retrying', 'pwd is ***, retrying'],
+    ['database.password is changeme\n\tat a.B(B.java:1)', 'database.password is ***\n\tat a.B(B.java:1)'],
+    ['connect with password: hunter2', 'connect with password: ***'],
+  ])('masks %s', (input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
+    expect(scrubSecrets(expected)).toBe(expected);
+  });
+
+  it('leaves the diagnosis alone', () => {
+    const texts = [
+      'org.postgresql.util.PSQLException: FATAL: password authentication failed for user "app"',
+      "java.sql.SQLException: Access denied for user 'app'@'10.0.0.7' (using password: YES)",
+      "java.sql.SQLException: Access denied for user 'app'@'10.0.0.7' (using password: NO)",
+      'net.snowflake.client.jdbc.SnowflakeSQLException: Incorrect username or password was specified.',
+      'The security token included in the request is invalid.',
+      'the token is expired',
+      'token was revoked by the issuer',
+      'password is incorrect',
+      'The provided token is not valid',
+      'Password is required when a user is set',
+      'the secret is missing from the vault',
+      'password is too short',
+      'password was changed recently',
+      "password is ''",
+      'token is a JWT signed with RS256',
+    ];
+    for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
   });
 });
