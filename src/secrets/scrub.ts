@@ -84,9 +84,10 @@ function scrubUserInfoWithKeys(text: string): string {
 // (Kafka's "[hidden]"), {braced} (SQL Server's JDBC URL, for a value holding ';' or '}', written '}}'), or bare
 // up to a delimiter. A key starts only where a word starts: otherwise every
 // position of a long run (a base64 blob) would start a scan, which is quadratic.
-const SECRET_WORDS = String.raw`(?:password|passwd|passphrase|pwd|token|secret|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|account[_.-]?key|user[_.-]?info|credentials?|sig)`;
-// "credentials: check the user" is prose in hints and messages: this word alone before ": " does not mask.
-const PROSE_KEY = /^credentials?$/i;
+const SECRET_WORDS = String.raw`(?:password|passwd|passphrase|pwd|token|secret|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|account[_.-]?key|user[_.-]?info|credentials?|sig|signature)`;
+// "credentials: check the user", "Invalid signature: expected RS256" are prose in hints and messages: these
+// words alone before ": " do not mask. A signature is a key=value (X-Amz-Signature=, SigV4's Signature=).
+const PROSE_KEY = /^(?:credentials?|signature)$/i;
 const KEY_VALUE = new RegExp(
   String.raw`(?<![\w.-])([\w.-]*?${SECRET_WORDS})(\\?["']?)(\s*[=:]\s*)(?:(\\?["'])(.*?)\4|\[[^\]\r\n]*\]|\{(?:\}\}|[^}\r\n])*\}|\\?["']?[^\s,;&"'<>)\]}]+)`,
   'gi',

@@ -406,3 +406,32 @@ describe('a password stated in prose', () => {
     for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
   });
 });
+
+describe('request signatures', () => {
+  it.each([
+    // An S3 presigned URL (the S3/GCS connectors' SDKs quote the URL of a failed request) grants access until it expires.
+    [
+      'https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-Signature=9f8e7d6c5b4a&X-Amz-SignedHeaders=host',
+      'https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-Signature=***&X-Amz-SignedHeaders=host',
+    ],
+    ['https://storage.googleapis.com/b/o?GoogleAccessId=sa@p.iam&Expires=1&Signature=s3cretSIG', 'https://storage.googleapis.com/b/o?GoogleAccessId=sa@p.iam&Expires=1&Signature=***'],
+    // SigV4 (OpenSearch Service): the scheme and Credential were masked already, the Signature was not.
+    [
+      'Authorization: AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/es/aws4_request, SignedHeaders=host;x-amz-date, Signature=9f8e7d6c5b4a',
+      'Authorization: *** Credential=***, SignedHeaders=host;x-amz-date, Signature=***',
+    ],
+    ['{"signature":"9f8e7d6c5b4a"}', '{"signature":"***"}'],
+  ])('masks %s', (input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
+    expect(scrubSecrets(expected)).toBe(expected);
+  });
+
+  it('leaves signature errors readable', () => {
+    const texts = [
+      'com.amazonaws.services.s3.model.AmazonS3Exception: The request signature we calculated does not match the signature you provided. (Service: Amazon S3; Status Code: 403; Error Code: SignatureDoesNotMatch)',
+      'io.jsonwebtoken.security.SignatureException: JWT signature does not match locally computed signature.',
+      'Invalid signature: expected RS256',
+    ];
+    for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
+  });
+});
