@@ -180,7 +180,8 @@ const PEM_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [
 
 /**
  * Masks credentials in free text: URL passwords (Oracle's user/password@ too), key=value and JSON secrets,
- * Authorization headers, JWTs, private keys; percent-encoded ones too.
+ * XML elements, Authorization headers and bare Basic/Bearer credentials, cookies, "password is x" prose,
+ * JWTs, private keys; percent-encoded ones too. docs/escalation.md lists the forms.
  */
 export function scrubSecrets(text: string): string {
   return scrubPercentEncoded(scrubPlain(text));
