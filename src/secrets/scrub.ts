@@ -115,8 +115,9 @@ function maskElement(m: string, open: string, name: string, _local: string, attr
 
 // Prose stating the secret: "password is hunter2", "token was 'x'": the one token after is/was. Most such
 // sentences are the diagnosis instead ("token is expired", "password was specified", "password is not set"),
-// so a plain word that reads as one is kept: see PROSE_VALUE. "password: x" is key=value's.
-const PROSE_SECRET = /(?<![\w.-])([\w.-]*?(?:password|passwd|passphrase|pwd|secret|token)\s+(?:is|was)\s+)(?:(["'])([^"'\r\n]*)\2|([^\s"',;)\]}]+))/gi;
+// so a plain word that reads as one is kept: see PROSE_VALUE. "password: x" is key=value's. Blanks only: the
+// next line of a trace is no value.
+const PROSE_SECRET = /(?<![\w.-])([\w.-]*?(?:password|passwd|passphrase|pwd|secret|token)[ \t]+(?:is|was)[ \t]+)(?:(["'])([^"'\r\n]*)\2|([^\s"',;)\]}]+))/gi;
 const PROSE_VALUE =
   /^(?:[a-z]+(?:ed|ing|ly|able|ible)|not|no|never|now|still|also|already|only|just|a|an|the|this|that|its|in|on|at|of|for|to|by|with|from|as|and|or|set|unset|empty|null|nil|none|blank|missing|invalid|valid|wrong|incorrect|correct|right|required|optional|mandatory|too|incomplete|present|absent|unknown|stale|bad|weak|short|long|different|same|being|been|ok|true|false|yes|nowhere|there|here|known|new|old|given|taken|shown|hidden|redacted|masked|encrypted|plain|plaintext)$/i;
 
@@ -139,7 +140,8 @@ const AUTH_HEADER = /\b((?:proxy-)?authorization\\?["']?\s*[:=]\s*(?:\[\s*)?\\?[
 // A scheme and its credentials without the header name in front, as HTTP clients print what they sent
 // ("credentials Basic dXNlcjpwYXNz", "token=Bearer eyJ…"). The same words start prose ("Basic auth failed",
 // "Bearer tokens") and challenges (WWW-Authenticate: Basic realm="x"): see bareCredential.
-const BARE_SCHEME = /\b(basic|bearer)\s+([A-Za-z0-9._~+/=-]+)/gi;
+// Blanks only between the scheme and its value: the next line of a trace ("Caused by: …") is no credential.
+const BARE_SCHEME = /\b(basic|bearer)[ \t]+([A-Za-z0-9._~+/=-]+)/gi;
 // Words that follow "Basic"/"Bearer" in prose; a credential is never one of these.
 const SCHEME_PROSE = /^(?:auth|authentication|authorization|authenticator|scheme|schemes|header|headers|credentials?|tokens?|realm|type|is|was|and|or|not|with|for|to|from|required|missing|only|access|login|http|https)$/i;
 // Cookie / Set-Cookie headers, as a line, a JSON field or Java's {Cookie=[…]}: every name=value pair up to the end

@@ -435,3 +435,15 @@ describe('request signatures', () => {
     for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
   });
 });
+
+describe('the new rules stay on their line', () => {
+  it('does not take the next line of a trace for the value', () => {
+    const texts = [
+      'java.lang.IllegalStateException: no password was\nCaused by: java.io.IOException: closed',
+      'java.lang.IllegalStateException: the secret is\n\tat a.B.c(B.java:1)',
+      'org.example.VaultException: no such token was\norg.apache.kafka.connect.errors.ConnectException: failed',
+      'org.apache.http.auth.AuthenticationException: unsupported scheme Bearer\nCaused by: java.io.IOException: closed',
+    ];
+    for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
+  });
+});
