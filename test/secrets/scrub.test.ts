@@ -443,6 +443,7 @@ describe('the new rules stay on their line', () => {
       'java.lang.IllegalStateException: the secret is\n\tat a.B.c(B.java:1)',
       'org.example.VaultException: no such token was\norg.apache.kafka.connect.errors.ConnectException: failed',
       'org.apache.http.auth.AuthenticationException: unsupported scheme Bearer\nCaused by: java.io.IOException: closed',
+      'java.lang.IllegalArgumentException: empty header Set-Cookie:\nCaused by: a.B: retries=3',
     ];
     for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
   });
