@@ -135,8 +135,9 @@ const USING = '(using ';
 // A password holding "@" or a space is written in double quotes (scott/"t@ g"@db), and so may the user be.
 const ORACLE_URL_PASSWORD = /(\bjdbc:oracle:[a-z0-9]+:(?:"[^"\s]+"|[^\s/@"':]+)\/)(?:"[^"\r\n]*"|[^\s"']*)@/gi;
 // The value may be a list: Java prints a Map<String, List<String>> of headers as {Authorization=[Basic …]}.
-// "]" is in no credential (token68, base64), so the list's end stays.
-const AUTH_HEADER = /\b((?:proxy-)?authorization\\?["']?\s*[:=]\s*(?:\[\s*)?\\?["']?)(?:(basic|bearer|digest|negotiate|token|apikey|geniekey)\s+)?([^\s"',;\\\]]+)/gi;
+// "]" and "}" are in no credential (token68, base64), so the list's and a map's end stay. On the header's line
+// only: the next line of a trace ("Caused by: …") is no credential.
+const AUTH_HEADER = /\b((?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*(?:\[[ \t]*)?\\?["']?)(?:(basic|bearer|digest|negotiate|token|apikey|geniekey)[ \t]+)?([^\s"',;\\\]}]+)/gi;
 // A scheme and its credentials without the header name in front, as HTTP clients print what they sent
 // ("credentials Basic dXNlcjpwYXNz", "token=Bearer eyJ…"). The same words start prose ("Basic auth failed",
 // "Bearer tokens") and challenges (WWW-Authenticate: Basic realm="x"): see bareCredential.

@@ -36,6 +36,8 @@ describe('scrubSecrets', () => {
     ['headers={authorization=[Bearer s3cret.abc], Accept=[application/json]}', 'headers={authorization=[Bearer ***], Accept=[application/json]}'],
     ['{"Authorization": ["Bearer s3cret"]}', '{"Authorization": ["Bearer ***"]}'],
     ['{"authorization":["Basic czNjcmV0OnMzY3JldA=="]}', '{"authorization":["Basic ***"]}'],
+    // A Map<String, String> of headers: the map's "}" is no part of the credential.
+    ['headers={Authorization=ApiKey czNjcmV0}, retries=3', 'headers={Authorization=ApiKey ***}, retries=3'],
     ['sent Bearer s3cret to the registry', 'sent Bearer *** to the registry'],
     ['X-Api-Key: s3cret', 'X-Api-Key: ***'],
     ['basic.auth.user.info=app:s3cret', 'basic.auth.user.info=***'],
@@ -444,6 +446,7 @@ describe('the new rules stay on their line', () => {
       'org.example.VaultException: no such token was\norg.apache.kafka.connect.errors.ConnectException: failed',
       'org.apache.http.auth.AuthenticationException: unsupported scheme Bearer\nCaused by: java.io.IOException: closed',
       'java.lang.IllegalArgumentException: empty header Set-Cookie:\nCaused by: a.B: retries=3',
+      'java.lang.IllegalArgumentException: missing header Authorization:\nCaused by: java.io.IOException: closed',
     ];
     for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
   });
