@@ -3,7 +3,7 @@
  * yet (`npm ci` only): it must build first, then print only the command's own output on stdout.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,4 +33,20 @@ describe('npm run -s watchdog on a fresh clone', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   }, 60_000);
+
+  // `npm start` and `npm run build` compile into the same dist without the runner's incremental bookkeeping:
+  // sources put back to what the runner last built then looked unchanged to it, and it ran the other build.
+  it('runs what the sources say after a full build of other sources (npm run build, npm start) and the sources put back', async () => {
+    const file = join(clone, 'src/cli/commands.ts');
+    const original = readFileSync(file, 'utf8');
+    expect(original).toContain('a command is needed');
+    expect((await npmRun(['watchdog'])).stderr).toContain('a command is needed');
+    writeFileSync(file, original.replace('a command is needed', 'another build is needed'));
+    expect((await npmRun(['build'])).code).toBe(0);
+    writeFileSync(file, original); // git checkout back, say
+    const r = await npmRun(['watchdog']);
+    expect(r.code).toBe(64);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('a command is needed');
+  }, 120_000);
 });
