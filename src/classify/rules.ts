@@ -118,6 +118,16 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Check the connector\'s MongoDB user, password and authSource, and grant the roles it needs (read on the databases, changeStream/find on local/config, listDatabases).',
   },
   {
+    // Redis's own error replies to AUTH and to a command the ACL user may not run. Lettuce and Jedis 3's pool
+    // wrap them in their connection exceptions (redis-connection), which would restart for good.
+    name: 'redis-authentication',
+    class: 'config',
+    tier: 'precedence',
+    message: /\b(?:WRONGPASS|NOAUTH|NOPERM) |\bERR (?:invalid password|AUTH <password> called without any password configured|Client sent AUTH, but no password is set)/,
+    why: 'Redis refused the login (WRONGPASS, NOAUTH, invalid password) or the ACL user may not run the command (NOPERM); every restart is refused the same way',
+    hint: 'Check the connector\'s Redis user and password (the redis URI or its password setting) against the server\'s requirepass / ACL user, and the commands and keys that user is allowed.',
+  },
+  {
     name: 'kafka-sasl-authentication',
     class: 'config',
     tier: 'precedence',

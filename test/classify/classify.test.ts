@@ -635,6 +635,31 @@ describe('classify: rules from the held-out probe of 2026-12-05 (probe3)', () =>
     expect(classify('io.lettuce.core.RedisCommandExecutionException: WRONGPASS invalid username-password pair or user is disabled.').class).not.toBe('connection');
   });
 
+  it('classes a Redis login refused as config, also inside the clients\' connection exceptions', () => {
+    // Lettuce reports a refused AUTH at connect as RedisConnectionException "Unable to connect", Jedis 3's pool
+    // as JedisConnectionException "Could not get a resource from the pool": the redis-connection type, while
+    // every restart is refused the same way.
+    const lettuce = lines(
+      'io.lettuce.core.RedisConnectionException: Unable to connect to redis:6379',
+      '\tat io.lettuce.core.RedisConnectionException.create(RedisConnectionException.java:78)',
+      'Caused by: io.lettuce.core.RedisCommandExecutionException: WRONGPASS invalid username-password pair or user is disabled.',
+      '\tat io.lettuce.core.internal.ExceptionFactory.createExecutionException(ExceptionFactory.java:147)',
+    );
+    const jedisPool = lines(
+      'org.apache.kafka.connect.errors.ConnectException: redis.clients.jedis.exceptions.JedisConnectionException: Could not get a resource from the pool',
+      'Caused by: redis.clients.jedis.exceptions.JedisConnectionException: Could not get a resource from the pool',
+      '\tat redis.clients.jedis.util.Pool.getResource(Pool.java:59)',
+      'Caused by: redis.clients.jedis.exceptions.JedisDataException: ERR invalid password',
+      '\tat redis.clients.jedis.Protocol.processError(Protocol.java:132)',
+    );
+    expect(classify(lettuce)).toMatchObject({ class: 'config', rule: expect.stringContaining('redis-authentication') });
+    expect(classify(jedisPool)).toMatchObject({ class: 'config', rule: expect.stringContaining('redis-authentication') });
+    expect(classify('io.lettuce.core.RedisCommandExecutionException: NOAUTH Authentication required.').class).toBe('config');
+    expect(classify("redis.clients.jedis.exceptions.JedisAccessControlException: NOPERM this user has no permissions to run the 'xadd' command").class).toBe('config');
+    // Unreachable is still connection.
+    expect(classify(lines('io.lettuce.core.RedisConnectionException: Unable to connect to redis:6379', 'Caused by: java.net.ConnectException: Connection refused')).class).toBe('connection');
+  });
+
   it('classes a write that timed out as connection', () => {
     // ClickHouse/clickhouse-kafka-connect#109.
     const write = lines(
