@@ -35,7 +35,7 @@ export interface Observation {
   readonly newlyFailed: boolean;
 }
 
-type ObserveConfig = Pick<HealConfig, 'stablePeriod' | 'escalateAfter' | 'rebalance' | 'backoff' | 'firstRestartDelay'>;
+type ObserveConfig = Pick<HealConfig, 'stablePeriod' | 'escalateAfter' | 'rebalance' | 'backoff' | 'firstRestartDelay' | 'noTasksAfter'>;
 
 /**
  * When the restart of a failure that begins `now` is due, if the subject's last restart held (it ran
@@ -145,9 +145,11 @@ export function observe(
   const moves = [...base.moves.filter((t) => t > now - keepMoves), ...(moved ? [now] : [])];
   const restartTimes = base.restartTimes.filter((t) => t > now - config.escalateAfter.window);
   // Seen with a status: listed again, whatever it was while unlisted or without a status. Listing no task
-  // counts in a row while RUNNING, and across a restart in flight (RESTARTING: a restart does not fix it);
-  // a task listed, or any other state, ends it.
-  const noTasksSince = seen.state === 'RUNNING' && seen.noTasks === true ? (base.noTasksSince ?? now) : seen.state === 'RESTARTING' ? base.noTasksSince : undefined;
+  // counts in a row while RUNNING, and across a restart in flight (RESTARTING: a restart does not fix it)
+  // or a rebalance (UNASSIGNED: a rolling restart of the workers moves it, which fixes nothing unless it
+  // lands on the leader, and then its tasks appear); a task listed, or any other state, ends it.
+  const between = (seen.state === 'RESTARTING' || seen.state === 'UNASSIGNED') && config.noTasksAfter > 0;
+  const noTasksSince = seen.state === 'RUNNING' && seen.noTasks === true ? (base.noTasksSince ?? now) : between ? base.noTasksSince : undefined;
   const common = { ...base, state: seen.state, workerId: seen.workerId === '' ? base.workerId : seen.workerId, moves, restartTimes, unlistedSince: undefined, noStatusSince: undefined, noTasksSince };
 
   switch (seen.state) {

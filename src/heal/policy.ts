@@ -747,7 +747,7 @@ function isOver(cls: IncidentClass, s: SubjectState, config: HealConfig, now: nu
     case 'worker-unhealthy':
       return undefined; // cluster-wide, judged on GET /health by judgeHealth (health.ts)
     case 'no-tasks':
-      // Turned off, nothing would ever resolve it. A restart in flight (RESTARTING) keeps the count (observe.ts).
+      // Turned off, nothing would ever resolve it. A restart in flight (RESTARTING) or a rebalance (UNASSIGNED) keeps the count (observe.ts).
       if (config.noTasksAfter <= 0) return 'unwatched';
       if (s.noTasksSince !== undefined) return undefined;
       return s.state === 'RUNNING' ? 'has-tasks' : 'not-running';

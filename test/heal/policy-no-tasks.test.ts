@@ -92,7 +92,6 @@ describe('a connector RUNNING with no task (heal.noTasksAfter)', () => {
     ['paused', taskless('PAUSED'), 'not-running'],
     ['stopped', taskless('STOPPED'), 'not-running'],
     ['FAILED', connector('mm2-checkpoint', 'FAILED', [], { cls: 'config' }), 'not-running'],
-    ['UNASSIGNED', taskless('UNASSIGNED'), 'not-running'],
   ] as const)('resolves not-running once %s, and counts afresh once RUNNING with no task again', (_, seen, resolution) => {
     const sim = new Sim(ON);
     sim.run(AFTER + MINUTE, POLL, [taskless()]);
@@ -103,6 +102,23 @@ describe('a connector RUNNING with no task (heal.noTasksAfter)', () => {
     const resumed = sim.now;
     sim.run(AFTER + MINUTE, POLL, [taskless()]);
     expect(pagedAt(sim, resumed).at(-1)).toBe(15);
+  });
+
+  // A rolling restart of the workers (each writes its connectors UNASSIGNED as it stops) or a worker leaving
+  // moves the connector: that fixes nothing unless it lands on the leader, where its tasks then appear.
+  it('keeps counting, and keeps its page open, across a rebalance (UNASSIGNED) that puts it back on a worker with no task', () => {
+    const sim = new Sim(ON);
+    sim.run(10 * MINUTE, POLL, [taskless()]);
+    sim.run(MINUTE, POLL, [taskless('UNASSIGNED')]);
+    sim.run(10 * MINUTE, POLL, [taskless('RUNNING', W2)]);
+    expect(pagedAt(sim)).toEqual([15]);
+    sim.run(2 * MINUTE, POLL, [taskless('UNASSIGNED')]);
+    sim.run(MINUTE, POLL, [taskless()]);
+    expect(resolutions(sim)).toEqual([]);
+    expect(kinds(sim.log.map((e) => e.action))).toEqual(['escalate']);
+    // Moved to the leader, say: its tasks appear.
+    sim.poll([withTask()]);
+    expect(resolutions(sim)).toEqual(['has-tasks']);
   });
 
   it('resolves deleted once the listing no longer has it', () => {
