@@ -753,8 +753,8 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     class: 'connection',
     tier: 'specific',
     type: /TransactionRollbackException$/,
-    message: /Deadlock found when trying to get lock|\bdeadlock detected\b|was deadlocked on lock/,
-    why: 'the database rolled the transaction back as a deadlock victim or a serialization failure (SQLSTATE class 40): a transient conflict with another transaction; retrying it succeeds',
+    message: /Deadlock found when trying to get lock|\bdeadlock detected\b|was deadlocked on lock|Lock wait timeout exceeded; try restarting transaction|could not serialize access due to (?:concurrent update|read\/write dependencies among transactions)/,
+    why: 'the database rolled the transaction back as a deadlock victim, a serialization failure (SQLSTATE class 40) or after a lock wait timeout (MySQL 1205): a transient conflict with another transaction; retrying it succeeds',
     hint: 'If it keeps happening, look for concurrent writers to the same rows (several sink tasks on one table, batch.size) in the database\'s deadlock log; the watchdog restarts the task under backoff meanwhile.',
   },
   {

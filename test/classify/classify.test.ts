@@ -677,6 +677,21 @@ describe('classify: rules from the held-out probe of 2026-12-05 (probe3)', () =>
     expect(classify('com.microsoft.sqlserver.jdbc.SQLServerException: Transaction (Process ID 61) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.').class).toBe('connection');
   });
 
+  it('classes a lock wait timeout and a serialization failure as connection, also inside the JDBC sink\'s RetriableException', () => {
+    // The sink's RetriableException quotes the driver's exceptions as text (no "Caused by" link to type-match),
+    // and since the fallback leaves SQL errors to their own rules, only their words are left to go on: MySQL's
+    // error 1205 read unknown there (connection at 53e1075, by the retriable fallback).
+    const lockWait = lines(
+      'org.apache.kafka.connect.errors.RetriableException: java.sql.SQLException: Exception chain:',
+      'java.sql.BatchUpdateException: Lock wait timeout exceeded; try restarting transaction',
+      'com.mysql.cj.jdbc.exceptions.MySQLTransactionRollbackException: Lock wait timeout exceeded; try restarting transaction',
+    );
+    expect(classify(lockWait)).toMatchObject({ class: 'connection', rule: expect.stringContaining('jdbc-transaction-rollback') });
+    // PostgreSQL's SQLSTATE 40001 comes as a plain PSQLException.
+    expect(classify('org.postgresql.util.PSQLException: ERROR: could not serialize access due to concurrent update').class).toBe('connection');
+    expect(classify('org.postgresql.util.PSQLException: ERROR: could not serialize access due to read/write dependencies among transactions').class).toBe('connection');
+  });
+
   it('classes Cassandra\'s refusal of a record\'s JSON as serialization', () => {
     // lensesio/stream-reactor#577 and #610.
     const date = "com.datastax.driver.core.exceptions.InvalidQueryException: Error decoding JSON value for date: Unable to coerce '2018-12-03T00:00:00.000Z' to a formatted date (long)";
