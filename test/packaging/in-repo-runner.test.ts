@@ -3,11 +3,11 @@
  * yet (`npm ci` only): it must build first, then print only the command's own output on stdout.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const clone = mkdtempSync(join(tmpdir(), 'cw-in-repo-'));
@@ -25,9 +25,12 @@ function npmRun(args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 describe('npm run -s watchdog on a fresh clone', () => {
-  it('builds before it runs, and stdout holds only the answer', async () => {
+  beforeAll(() => {
     for (const entry of ['package.json', 'tsconfig.json', 'src']) cpSync(join(ROOT, entry), join(clone, entry), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'dir');
+  });
+
+  it('builds before it runs, and stdout holds only the answer', async () => {
     const r = await npmRun(['watchdog', '--', '--version']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -49,4 +52,19 @@ describe('npm run -s watchdog on a fresh clone', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('a command is needed');
   }, 120_000);
+
+  // tsc prints its errors on stdout and exits 2: `status --json` then printed them where its JSON goes, and
+  // exited with status's "something FAILED".
+  it('keeps stdout clean and exits 70, not a code of the command, when the sources do not compile', async () => {
+    const bad = join(clone, 'src/zz-does-not-compile.ts');
+    writeFileSync(bad, "export const n: number = 'not a number';\n");
+    try {
+      const r = await npmRun(['watchdog', '--', 'status', '--json']);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('TS2322');
+      expect(r.code).toBe(70);
+    } finally {
+      unlinkSync(bad);
+    }
+  }, 60_000);
 });
