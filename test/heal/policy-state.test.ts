@@ -101,6 +101,17 @@ describe('state holds only subjects with something to remember', () => {
   });
 });
 
+/** Per incident key, pages and resolutions alternate, a page first: none is sent twice, none resolved unopened. */
+function expectPagesAlternate(log: Sim['log'], seed: number): void {
+  const open = new Set<string>();
+  for (const { action } of log) {
+    if (action.kind !== 'escalate' && action.kind !== 'resolve') continue;
+    expect(open.has(action.incident.key), `seed ${seed}: ${action.kind} ${action.incident.key}`).toBe(action.kind === 'resolve');
+    if (action.kind === 'escalate') open.add(action.incident.key);
+    else open.delete(action.incident.key);
+  }
+}
+
 /**
  * Two hours of a restless cluster, the same for every run of one seed: tasks moving between workers
  * (sometimes with no worker listed), connectors paused, restarting, UNASSIGNED, deleted and re-created,
@@ -186,14 +197,7 @@ describe('decisions without quiet subjects in state', () => {
       expect(reloaded.sim.state).toEqual(JSON.parse(JSON.stringify(kept.sim.state)));
       expect(restless(seed, { freeze: true }).sim.log).toEqual(kept.sim.log);
       for (const e of kept.sim.actionsOf('escalate')) escalated.add(e.action.incident.class);
-      // Per incident key, pages and resolutions alternate, a page first: none is sent twice, none resolved unopened.
-      const open = new Set<string>();
-      for (const { action } of kept.sim.log) {
-        if (action.kind !== 'escalate' && action.kind !== 'resolve') continue;
-        expect(open.has(action.incident.key), `seed ${seed}: ${action.kind} ${action.incident.key}`).toBe(action.kind === 'resolve');
-        if (action.kind === 'escalate') open.add(action.incident.key);
-        else open.delete(action.incident.key);
-      }
+      expectPagesAlternate(kept.sim.log, seed);
     }
     // moves, UNASSIGNED and failures of each class were all exercised (no outage: its connectors fail and page
     // one by one, at random)
@@ -217,14 +221,7 @@ describe('decisions without quiet subjects in state', () => {
         if (action.kind === 'escalate' && action.incident.class === 'no-tasks') escalated.add(`${seed} ${action.incident.key}`);
         if (action.kind === 'resolve' && action.incident.class === 'no-tasks') resolved.add(action.resolution ?? '');
       }
-      // Per incident key, pages and resolutions alternate, a page first.
-      const open = new Set<string>();
-      for (const { action } of kept.sim.log) {
-        if (action.kind !== 'escalate' && action.kind !== 'resolve') continue;
-        expect(open.has(action.incident.key), `seed ${seed}: ${action.kind} ${action.incident.key}`).toBe(action.kind === 'resolve');
-        if (action.kind === 'escalate') open.add(action.incident.key);
-        else open.delete(action.incident.key);
-      }
+      expectPagesAlternate(kept.sim.log, seed);
     }
     expect(escalated.size).toBeGreaterThan(0);
     expect(reusedPolls).toBeGreaterThan(seeds.length * 50);
