@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createClassifier } from '../../src/classify/classify.js';
 import { credentialsInClear, loadConfig } from '../../src/config/load.js';
+import { settingWarnings } from '../../src/config/warnings.js';
 import { loadExample } from './load-example.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -84,6 +85,11 @@ describe('every config/*.json example', () => {
     const files = readdirSync(join(ROOT, 'config')).filter((f) => f.endsWith('.json'));
     expect(files).toEqual(expect.arrayContaining(['example.json', 'example-sidecar.json']));
     for (const f of files) expect(() => loadExample(read(`config/${f}`)), f).not.toThrow();
+  });
+
+  it('starts without a warning about its durations', () => {
+    const files = readdirSync(join(ROOT, 'config')).filter((f) => f.endsWith('.json'));
+    for (const f of files) expect(settingWarnings(loadExample(read(`config/${f}`), { CONNECT_WATCHDOG_OWNERSHIP_WORKER_ID: '10.1.2.3:8083' }).config), f).toEqual([]);
   });
 });
 
