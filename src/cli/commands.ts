@@ -5,6 +5,7 @@ import { createClassifier } from '../classify/classify.js';
 import { ConnectClient, clientOptions } from '../connect/client.js';
 import { ConfigError, credentialsInClear, environmentOverrides, loadConfig, redactConfig, unknownFilterClusters, unknownVariables } from '../config/load.js';
 import { tlsDateWarnings } from '../config/tls.js';
+import { settingWarnings } from '../config/warnings.js';
 import type { WatchdogConfig } from '../config/types.js';
 import { Daemon } from '../daemon/daemon.js';
 import { scrubSecrets } from '../secrets/scrub.js';
@@ -118,6 +119,7 @@ function configFrom(
     if (err instanceof ConfigError) fail(EXIT.config, `invalid config: ${err.message}`);
     throw err;
   }
+  for (const { key, reason } of settingWarnings(config)) process.stderr.write(`connect-watchdog: warning: ${key}: ${reason}\n`);
   for (const { variable, didYouMean } of unknownVariables()) {
     process.stderr.write(`connect-watchdog: warning: ${variable} is not a setting and is ignored${didYouMean === undefined ? '' : ` (did you mean ${didYouMean}?)`}\n`);
   }

@@ -77,6 +77,18 @@ describe('check-config', () => {
     ]);
   });
 
+  it('warns on stderr of durations that contradict each other or Kafka Connect, still printing only the JSON on stdout (exit 0)', async () => {
+    const file = configFile({ heal: { unassignedAfter: 900, noTasksAfter: 900 } });
+    const r = await cli(['check-config', '--config', file], { env: { CONNECT_WATCHDOG_POLL_JITTER: '10000' } });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ pollJitter: 10_000, heal: { unassignedAfter: 900, noTasksAfter: 900 } });
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'connect-watchdog: warning: pollJitter: 10000 ms is not below pollInterval (10000 ms): polls come up to 20000 ms apart; it is meant as a small part of the interval',
+      "connect-watchdog: warning: heal.unassignedAfter: 900 ms is below Connect's scheduled.rebalance.max.delay.ms (300000 ms by default): every worker restart pages the tasks it ran as unassigned (durations are milliseconds)",
+      'connect-watchdog: warning: heal.noTasksAfter: 900 ms is below 60000 ms: a new or resumed connector whose first task configs take longer is paged as no-tasks (durations are milliseconds)',
+    ]);
+  });
+
   it('warns on stderr of a sink filtering on a cluster that is not configured (renamed, a typo)', async () => {
     const file = configFile({
       clusters: [{ name: 'prod', url: 'http://127.0.0.1:8083' }],
