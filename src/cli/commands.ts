@@ -55,7 +55,7 @@ Run 'connect-watchdog <command> --help' for a command's options.`,
 Polls every configured cluster every pollInterval, restarts FAILED connectors and tasks whose failure a
 restart can fix (under backoff, budget and maintenance windows) and escalates the rest to the sinks.
   --once       poll every cluster once, deliver escalations, exit 0 if every cluster answered, 1 otherwise
-  --dry-run    decide, log and count everything, but send no restart
+  --dry-run    decide, log and count everything, but send no restart and no page, and write no state file
   --pretty     human-readable logs (default when stdout is a terminal)
 Logs are JSON lines on stdout. SIGTERM, SIGINT and SIGHUP stop it cleanly (exit 0).`,
   status: `Usage: connect-watchdog status [--config FILE] [--cluster NAME] [--json]

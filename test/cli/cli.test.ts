@@ -447,6 +447,11 @@ describe('help and version', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`connect-watchdog ${verb}`);
   });
+  // The help is what an operator reads before a trial run: it must not leave them thinking pages go out.
+  it('run --help says a dry run sends neither a restart nor a page', async () => {
+    const r = await cli(['run', '--help']);
+    expect(r.stdout).toMatch(/--dry-run .*no restart and no page/);
+  });
   it('an unknown command is a usage error', async () => {
     const r = await cli(['restart-everything']);
     expect(r.code).toBe(64);
