@@ -3,7 +3,7 @@
  * yet (`npm ci` only): it must build first, then print only the command's own output on stdout.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,4 +67,35 @@ describe('npm run -s watchdog on a fresh clone', () => {
       unlinkSync(bad);
     }
   }, 60_000);
+
+  // npm signals only its own child. With `VAR=1 node …` as the script, that child is sh, which died and left
+  // the watchdog running as an orphan, holding its state-file lock and metrics port: a process manager (or
+  // `timeout`, `kill $(pidof npm)`) that stops `npm start` must stop the watchdog.
+  it.each([[['start']], [['watchdog', '--', 'run']]])('a SIGTERM to npm %j stops the watchdog cleanly', async (script) => {
+    const stateFile = join(clone, `state-${script[0]}.json`);
+    const child = spawn('npm', ['run', '-s', ...script], {
+      cwd: clone,
+      env: { ...process.env, npm_config_update_notifier: 'false', CONNECT_URL: 'http://127.0.0.1:1', CONNECT_WATCHDOG_METRICS_PORT: '0', CONNECT_WATCHDOG_STATE_FILE: stateFile },
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const until = async (what: () => boolean, ms: number): Promise<boolean> => {
+      for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (what()) return true;
+      return what();
+    };
+    try {
+      expect(await until(() => stdout.includes('"watchdog started"'), 60_000)).toBe(true);
+      child.kill('SIGTERM');
+      expect(await until(() => stdout.includes('"msg":"stopped"'), 10_000)).toBe(true);
+      expect(await until(() => !existsSync(`${stateFile}.lock`), 5_000)).toBe(true);
+    } finally {
+      // An orphan left by a failure here must not outlive the test: the lock names its pid.
+      try {
+        process.kill((JSON.parse(readFileSync(`${stateFile}.lock`, 'utf8')) as { pid: number }).pid, 'SIGKILL');
+      } catch {
+        // no lock, or the process is gone
+      }
+    }
+  }, 90_000);
 });
+
