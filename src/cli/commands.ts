@@ -44,7 +44,7 @@ Usage: connect-watchdog <command> [options]
 
 Commands:
   run            watch every cluster: restart what a restart can fix, escalate the rest
-  status         one look at every connector and task (exit 0 all RUNNING, 2 something FAILED or unreadable, 1 unreachable)
+  status         one look at every connector and task (exit 0 nothing FAILED, 2 something FAILED or unreadable, 1 unreachable)
   classify       classify one failure trace (file or stdin) as connection, serialization, config or unknown
   check-config   validate the configuration and print it with secrets redacted (exit 78 when invalid)
 
@@ -64,7 +64,8 @@ Prints, per cluster, each connector with its type, state, task states, worker, a
 class of anything FAILED, and the worker's own health (GET /health, Kafka Connect 3.9 or later) when it
 is not healthy: a worker cut off from the Kafka brokers stops every task and still lists them RUNNING.
 --json prints the same as one JSON document.
-Exit codes: 0 everything RUNNING, 2 something FAILED (or a status that cannot be read, or none yet), 1 a cluster could not be reached, 78 bad config.`,
+Exit codes: 0 nothing FAILED (PAUSED, STOPPED and UNASSIGNED included), 2 something FAILED (or a status that cannot be
+read, or none yet), 1 a cluster could not be reached (whatever the others show), 78 bad config.`,
   classify: `Usage: connect-watchdog classify [FILE|-] [--config FILE]
 
 Reads one Java stack trace (the 'trace' of a Connect status) from FILE, or from stdin with '-' or no
@@ -199,7 +200,7 @@ async function statusCommand(argv: string[]): Promise<number> {
   const view = buildStatusView(results, classify);
   process.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : `${renderStatus(view)}\n`);
   if (view.summary.unreachable > 0) return EXIT.unreachable;
-  // A status that cannot be read may hide a FAILED one: not the "all RUNNING" of exit 0.
+  // A status that cannot be read may hide a FAILED one: not the "nothing FAILED" of exit 0.
   return view.summary.failed > 0 || view.summary.unreadable > 0 ? EXIT.failed : EXIT.ok;
 }
 

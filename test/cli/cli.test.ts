@@ -452,6 +452,14 @@ describe('help and version', () => {
     const r = await cli(['run', '--help']);
     expect(r.stdout).toMatch(/--dry-run .*no restart and no page/);
   });
+  // status exits 0 with a PAUSED, STOPPED or UNASSIGNED connector: "0 everything RUNNING" sent operators looking.
+  it('the help says what status exit 0 means: nothing FAILED or unreadable, not everything RUNNING', async () => {
+    const [main, status] = await Promise.all([cli(['--help']), cli(['status', '--help'])]);
+    for (const r of [main, status]) {
+      expect(r.stdout).not.toMatch(/0 (all|everything) RUNNING/);
+      expect(r.stdout).toMatch(/0 nothing FAILED/);
+    }
+  });
   it('an unknown command is a usage error', async () => {
     const r = await cli(['restart-everything']);
     expect(r.code).toBe(64);
