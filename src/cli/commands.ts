@@ -57,13 +57,15 @@ restart can fix (under backoff, budget and maintenance windows) and escalates th
   --once       poll every cluster once, deliver escalations, exit 0 if every cluster answered, 1 otherwise
   --dry-run    decide, log and count everything, but send no restart and no page, and write no state file
   --pretty     human-readable logs (default when stdout is a terminal)
+  --log-level LEVEL  trace, debug, info, warn, error, fatal or silent; wins over logLevel and
+               CONNECT_WATCHDOG_LOG_LEVEL
 Logs are JSON lines on stdout. SIGTERM, SIGINT and SIGHUP stop it cleanly (exit 0).`,
   status: `Usage: connect-watchdog status [--config FILE] [--cluster NAME] [--json]
 
 Prints, per cluster, each connector with its type, state, task states, worker, and the root cause and
 class of anything FAILED, and the worker's own health (GET /health, Kafka Connect 3.9 or later) when it
 is not healthy: a worker cut off from the Kafka brokers stops every task and still lists them RUNNING.
---json prints the same as one JSON document.
+--cluster NAME looks at that configured cluster only; --json prints the same as one JSON document.
 Exit codes: 0 nothing FAILED (PAUSED, STOPPED and UNASSIGNED included), 2 something FAILED (or a status that cannot be
 read, or none yet), 1 a cluster could not be reached (whatever the others show), 78 bad config.`,
   classify: `Usage: connect-watchdog classify [FILE|-] [--config FILE]
@@ -82,7 +84,8 @@ Exit codes: 0 classified, 64 unreadable input, 78 bad config.`,
   'check-config': `Usage: connect-watchdog check-config [--config FILE] [--log-level LEVEL]
 
 Validates the configuration (file, CONNECT_WATCHDOG_* variables, CONNECT_URL) and prints the effective
-configuration as JSON with secrets redacted. Exit 0 when valid, 78 with one line on stderr when not.`,
+configuration as JSON with secrets redacted. Exit 0 when valid, 78 with one line on stderr when not.
+--log-level LEVEL is applied to the printed configuration (logLevel), as run applies it.`,
 };
 
 function fail(code: number, message: string): never {

@@ -447,6 +447,16 @@ describe('help and version', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`connect-watchdog ${verb}`);
   });
+  // Every option a verb's usage line offers is explained in its help, not only named.
+  it.each(['run', 'status', 'classify', 'check-config'])('%s --help explains each option of its usage line', async (verb) => {
+    const { stdout } = await cli([verb, '--help']);
+    const usage = stdout.split('\n', 1)[0] ?? '';
+    const body = stdout.slice(usage.length);
+    for (const option of usage.match(/--[a-z-]+/g) ?? []) {
+      if (option === '--config') continue; // the main help's, every verb takes it
+      expect(body, `${verb} --help: ${option}`).toMatch(new RegExp(`(^|\\s)${option}\\b`));
+    }
+  });
   // The help is what an operator reads before a trial run: it must not leave them thinking pages go out.
   it('run --help says a dry run sends neither a restart nor a page', async () => {
     const r = await cli(['run', '--help']);
