@@ -4,6 +4,7 @@
  * not errors: each still runs, these values were accepted before, and an operator may mean them (a
  * cluster with a lower scheduled.rebalance.max.delay.ms). Pure; the CLI prints them at start.
  */
+import { backoffWait } from '../heal/backoff.js';
 import { MAX_WINDOW_MS } from '../heal/windows.js';
 import type { WatchdogConfig } from './types.js';
 
@@ -34,17 +35,17 @@ type Checked = Pick<WatchdogConfig, 'pollInterval' | 'pollJitter' | 'infoRefresh
  * and escalation is judged on restarts already made, so a poll later.
  */
 export function leastEscalationSpan(config: Pick<WatchdogConfig, 'pollInterval' | 'heal'>): number {
-  const { initial, factor, max, jitter } = config.heal.backoff;
-  const step = (base: number): number => Math.max(config.pollInterval, Math.round(base * (1 - jitter)));
+  const { initial, factor, max } = config.heal.backoff;
+  // The policy's own wait with the most jitter (random() = 1); maxAttempts' cap only lengthens it.
+  const step = (attempt: number): number => Math.max(config.pollInterval, backoffWait(attempt, { backoff: config.heal.backoff, maxAttempts: 0 }, () => 1));
   const waits = config.heal.escalateAfter.restarts - 1;
   let span = config.pollInterval;
   for (let attempt = 1; attempt <= waits; attempt++) {
-    const base = initial * Math.pow(factor, Math.min(attempt - 1, 64));
     // At the cap every further wait is the same: no loop of a million restarts.
-    if (base >= max) return span + (waits - attempt + 1) * step(max);
+    if (initial * Math.pow(factor, Math.min(attempt - 1, 64)) >= max) return span + (waits - attempt + 1) * step(attempt);
     // A factor of 1 or less never reaches the cap: past this many, count a poll each (still a least span).
     if (attempt > 10_000) return span + (waits - attempt + 1) * config.pollInterval;
-    span += step(base);
+    span += step(attempt);
   }
   return span;
 }
