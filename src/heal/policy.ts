@@ -158,8 +158,8 @@ interface ConnectorIndex {
   readonly notableInOrder: readonly ConnectorSnapshot[];
   /** Connectors that are FAILED or have a FAILED task, in listing order. */
   readonly failing: readonly ConnectorSnapshot[];
-  /** RUNNING connectors listing no task (listsNoTask): quiet, but watched when heal.noTasksAfter > 0. */
-  readonly taskless: readonly ConnectorSnapshot[];
+  /** Some connector is RUNNING with no task listed (listsNoTask): quiet, but watched when heal.noTasksAfter > 0. */
+  readonly anyTaskless: boolean;
 }
 
 // Snapshots are never mutated, and the client hands back the same connectors array while the worker's
@@ -178,10 +178,10 @@ function indexOf(connectors: readonly ConnectorSnapshot[]): ConnectorIndex {
   const notable = new Set<ConnectorSnapshot>();
   const notableInOrder: ConnectorSnapshot[] = [];
   const failing: ConnectorSnapshot[] = [];
-  const taskless: ConnectorSnapshot[] = [];
+  let anyTaskless = false;
   for (const c of connectors) {
     byName.set(c.name, c);
-    if (listsNoTask(c)) taskless.push(c);
+    if (listsNoTask(c)) anyTaskless = true;
     let quiet = onAWorker(c);
     let failed = c.state === 'FAILED';
     for (const t of c.tasks) {
@@ -194,7 +194,7 @@ function indexOf(connectors: readonly ConnectorSnapshot[]): ConnectorIndex {
     }
     if (failed) failing.push(c);
   }
-  index = { byName, notable, notableInOrder, failing, taskless };
+  index = { byName, notable, notableInOrder, failing, anyTaskless };
   indexes.set(connectors, index);
   return index;
 }
@@ -389,7 +389,7 @@ export function decide(input: DecideInput): Decision {
   const visit = (): readonly ConnectorSnapshot[] => {
     if (!unchanged) return snapshot.connectors;
     const also = (x: ConnectorSnapshot) => index.notable.has(x) || remembered.has(x.name) || watchedTaskless(x);
-    if (watchNoTasks && index.taskless.length > 0) return snapshot.connectors.filter(also);
+    if (watchNoTasks && index.anyTaskless) return snapshot.connectors.filter(also);
     for (const name of remembered.keys()) {
       const c = present.get(name);
       if (c !== undefined && !index.notable.has(c)) return snapshot.connectors.filter(also);
