@@ -88,6 +88,11 @@ configuration as JSON with secrets redacted. Exit 0 when valid, 78 with one line
 --log-level LEVEL is applied to the printed configuration (logLevel), as run applies it.`,
 };
 
+/** A start-up warning: one line on stderr, the prefix operators grep for; stdout stays the command's data. */
+function warn(message: string): void {
+  process.stderr.write(`connect-watchdog: warning: ${message}\n`);
+}
+
 function fail(code: number, message: string): never {
   process.stderr.write(`connect-watchdog: ${message}\n`);
   process.exit(code);
@@ -123,21 +128,21 @@ function configFrom(
     if (err instanceof ConfigError) fail(EXIT.config, `invalid config: ${err.message}`);
     throw err;
   }
-  for (const { key, reason } of settingWarnings(config)) process.stderr.write(`connect-watchdog: warning: ${key}: ${reason}\n`);
+  for (const { key, reason } of settingWarnings(config)) warn(`${key}: ${reason}`);
   for (const { variable, didYouMean } of unknownVariables()) {
-    process.stderr.write(`connect-watchdog: warning: ${variable} is not a setting and is ignored${didYouMean === undefined ? '' : ` (did you mean ${didYouMean}?)`}\n`);
+    warn(`${variable} is not a setting and is ignored${didYouMean === undefined ? '' : ` (did you mean ${didYouMean}?)`}`);
   }
   for (const { key, variable } of environmentOverrides(typeof values.config === 'string' ? { configFile: values.config } : {})) {
-    process.stderr.write(`connect-watchdog: warning: ${key} in the config file is overridden by ${variable} (the environment wins)\n`);
+    warn(`${key} in the config file is overridden by ${variable} (the environment wins)`);
   }
   for (const { sink, cluster } of unknownFilterClusters(config)) {
-    process.stderr.write(`connect-watchdog: warning: sink "${sink}" filters on cluster "${cluster}", which is not configured: it gets nothing from it\n`);
+    warn(`sink "${sink}" filters on cluster "${cluster}", which is not configured: it gets nothing from it`);
   }
   for (const { cluster, origin } of credentialsInClear(config)) {
-    process.stderr.write(`connect-watchdog: warning: cluster "${cluster}" sends its credentials to ${origin} in clear text (basic auth and tokens are not encrypted): use https://\n`);
+    warn(`cluster "${cluster}" sends its credentials to ${origin} in clear text (basic auth and tokens are not encrypted): use https://`);
   }
   for (const [i, cluster] of config.clusters.entries()) {
-    for (const { key, reason } of tlsDateWarnings(cluster, Date.now())) process.stderr.write(`connect-watchdog: warning: clusters[${i}].${key}: ${reason}\n`);
+    for (const { key, reason } of tlsDateWarnings(cluster, Date.now())) warn(`clusters[${i}].${key}: ${reason}`);
   }
   return config;
 }
