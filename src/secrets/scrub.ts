@@ -147,10 +147,13 @@ const BARE_SCHEME = /\b(basic|bearer)[ \t]+([A-Za-z0-9._~+/=-]+)/gi;
 const SCHEME_PROSE = /^(?:auth|authentication|authorization|authenticator|scheme|schemes|header|headers|credentials?|tokens?|realm|type|is|was|and|or|not|with|for|to|from|required|missing|only|access|login|http|https)$/i;
 // Cookie / Set-Cookie headers, as a line, a JSON field or Java's {Cookie=[…]}: every name=value pair up to the end
 // of the header's value has its value masked (a session cookie is a credential); names and Set-Cookie's
-// attributes stay readable. On the header's line only: the next line of a trace is no cookie.
-const COOKIE_HEADER = /(?<![\w.-])((?:set-)?cookie2?\\?["']?[ \t]*[:=][ \t]*(?:\[[ \t]*)?\\?["']?)([^\r\n"'\]\\]+)/gi;
+// attributes stay readable. On the header's line only: the next line of a trace is no cookie. A quote ends the
+// value (the JSON string's or the shell's), except a quoted cookie value (name="v", escaped in JSON too), which
+// ends before a separator or the value's end.
+const COOKIE_HEADER =
+  /(?<![\w.-])((?:set-)?cookie2?\\?["']?[ \t]*[:=][ \t]*(?:\[[ \t]*)?\\?["']?)((?:=(?:"[^"\\\r\n]*"|'[^'\\\r\n]*'|\\"[^"\\\r\n]*\\")(?=[\s;,\]"'\\]|$)|[^\r\n"'\]\\])+)/gi;
 // A name starts only after a separator: otherwise every position of a long run would start a scan, which is quadratic.
-const COOKIE_PAIR = /(?<![^\s;,])([^\s=;,]+)=([^\s;,]*)/g;
+const COOKIE_PAIR = /(?<![^\s;,])([^\s=;,]+)=("[^"\\]*"|'[^'\\]*'|\\"[^"\\]*\\"|[^\s;,]*)/g;
 const COOKIE_ATTRIBUTE = /^(?:path|domain|expires|max-age|samesite|version|comment|priority)$/i;
 
 function maskCookies(_m: string, head: string, value: string): string {

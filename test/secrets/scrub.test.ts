@@ -289,6 +289,13 @@ describe('cookies', () => {
     ['{set-cookie=[a=s3cret; Path=/; Secure, b=s3cret2; HttpOnly]}', '{set-cookie=[a=***; Path=/; Secure, b=***; HttpOnly]}'],
     ['{"Cookie":"sid=s3cret; theme=dark","Accept":"*/*"}', '{"Cookie":"sid=***; theme=***","Accept":"*/*"}'],
     ["curl -H 'Cookie: sid=s3cret==' https://h/x", "curl -H 'Cookie: sid=***' https://h/x"],
+    // A quoted value (RFC 6265 allows DQUOTE cookie-octets DQUOTE); the quotes ended the header's value.
+    ['Cookie: session="s3cr3t"', 'Cookie: session=***'],
+    ['Set-Cookie: id="abc"; Path=/', 'Set-Cookie: id=***; Path=/'],
+    ['Cookie: a="s3 cr3t"; b=c', 'Cookie: a=***; b=***'],
+    ["Cookie: a='s3cr3t'; b=c", 'Cookie: a=***; b=***'],
+    ['{Set-Cookie=[id="s3cr3t"; Path=/]}', '{Set-Cookie=[id=***; Path=/]}'],
+    ['{"Cookie":"session=\\"s3 cr3t\\"; b=c"}', '{"Cookie":"session=***; b=***"}'],
   ])('masks %s', (input, expected) => {
     expect(scrubSecrets(input)).toBe(expected);
     expect(scrubSecrets(expected)).toBe(expected);
@@ -344,6 +351,8 @@ describe('scan time of the header, cookie and element rules', () => {
     ['an element name that never ends', `<${'a'.repeat(200_000)}`],
     ['scheme words', 'Basic Bearer '.repeat(20_000)],
     ['schemes in one token', `${'u:p=@x://'.repeat(40_000)}`],
+    ['quoted cookie values without an end', `Cookie: ${'a="; b=\''.repeat(30_000)}`],
+    ['escaped quoted cookie values', `Cookie: ${'a=\\"b; '.repeat(40_000)}`],
     ['prose keys', `${'password is '.repeat(30_000)}${'token '.repeat(30_000)}${'a.'.repeat(100_000)}`],
   ])('stays linear on %s', (_name, text) => {
     const t0 = performance.now();
