@@ -6,74 +6,82 @@
 export const MASK = '***';
 
 // A URL scheme starts where no scheme character precedes it (so "jdbc:postgresql://" yields "postgresql://"),
-// which keeps the scan linear on long runs of letters and dots.
-const SCHEME = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\//gi;
+// which keeps the scan linear on long runs of letters and dots. JSON may escape the slashes ("postgres:\/\/").
+const SCHEME = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:(?:\/\/|\\\/\\\/)/gi;
 const TOKEN_END = /[\s"'<>]/g;
-const NOT_IN_USER = /[/?#@]/;
+// A user name holds none of these; "\" is an escaped slash's.
+const NOT_IN_USER = new Set([...'/?#@;&=[]\\']);
+// What may follow host:port: the path, query, fragment, SQL Server's ;key=value, a MongoDB host list, "\/".
+const AFTER_PORT = new Set([...'/?#;&,\\']);
+// A bare value of the key=value rule ends at one of these (or where the URL's token does).
+const VALUE_END = new Set([...',;&)]}']);
+// Properties start after ";" (SQL Server's db:1433;password=…), a query after "?".
+const QUERY_START = new Set([...'?;']);
+const PAIR_KEY = /(?<![\w.-])([\w.-]+)=/g;
+const NOT_IN_HOST = new Set([...'/?#@;&=\\']);
+
+const isDigit = (c: string): boolean => c >= '0' && c <= '9';
 
 /**
- * scheme://user:password@host → scheme://user:***@host. The password runs to the last "@" of the URL token
- * (a password may hold "@" or "/"); a path holding "@" after a port is over-masked, which is the safe side.
- * A hand-written scan: the equivalent regular expression backtracks quadratically on hostile input.
+ * scheme://user:password@host → scheme://user:***@host. It runs before the key=value rule, whose masks would hide
+ * the "@" (u:p&token=x@db left "p&"). The password runs to the token's last "@", as it may hold "@" and "/"
+ * (u:a/b@c@db), unless that "@" is in a key=value pair's bare value after the user's ":":
+ * - a query or properties start at the last "?" or ";" before the pair; when an "@" and a host come before them,
+ *   the password runs to that "@" (u:p@db/app?password=P@ss);
+ * - else host:port before a secret's pair (db:5432/app?password=P@ss, db:1433;password=P@ss) has no user info:
+ *   the key=value rule masks the value whole;
+ * - else the pair is the password's (u:a/b&token=x@db).
+ * What cannot be told apart, and leaks in part: a password of 1 to 5 digits, then one of "/?#;&,", then a secret's
+ * "key=" before its "@" reads as host:port; one holding "@", a word, "?" or ";" and a pair reads as user info,
+ * host and query.
+ * A hand-written scan that reads each token a bounded number of times: regular expressions for this backtrack
+ * quadratically on hostile input.
  */
-function scrubUrlPasswords(text: string): string {
+function scrubUserInfo(text: string): string {
   let out = '';
   let copied = 0;
   let tokenEnd = -1;
-  let lastAt = -1;
-  let tokenDone = false;
-  for (const m of text.matchAll(SCHEME)) {
-    const start = m.index + m[0].length;
-    if (start > tokenEnd) {
-      TOKEN_END.lastIndex = start;
-      tokenEnd = TOKEN_END.exec(text)?.index ?? text.length;
-      lastAt = text.lastIndexOf('@', tokenEnd - 1);
-      tokenDone = false;
-    }
-    if (tokenDone || start < copied || lastAt < start) continue;
-    const colon = text.indexOf(':', start);
-    if (colon < 0 || colon > lastAt) {
-      // No later scheme in this token can have a ':' before lastAt either.
-      tokenDone = true;
-      continue;
-    }
-    const user = text.slice(start, colon);
-    if (NOT_IN_USER.test(user)) continue;
-    out += `${text.slice(copied, colon)}:${MASK}@`;
-    copied = lastAt + 1;
-    tokenDone = true;
-  }
-  return out + text.slice(copied);
-}
-
-// user:pass&token=x@host: a password holding key=value text. scrubPlain masks key=value before the URL scan
-// (see there), which masked "token=x@host…" and left the password's start, with no "@" left for the scan to
-// find. Here, before key=value, the user info ends at the last "@" before the authority's end (the first "/",
-// "?" or "#"), so a query's "@" is not taken for it. host:port;key=value (SQL Server) is a host, not user
-// info: text after the ":" that starts as a port is left to the later scans.
-const PLAIN_USER = /^[^/?#@;&=[\]\s]+$/;
-const PORT_START = /^\d{1,5}(?:[;&,]|$)/;
-
-// The authority ends at the first of these; every "://" holds a "/", so the authorities of a token's schemes
-// do not overlap and the scan stays linear.
-const AUTHORITY_END = /[/?#\s"'<>]/g;
-
-function scrubUserInfoWithKeys(text: string): string {
-  if (!text.includes('=')) return text;
-  let out = '';
-  let copied = 0;
+  let lastAt = -1; // the token's last "@"
+  let keyStart = -1; // the key of the last pair whose bare value holds lastAt
+  let secretKey = false; // whether the key=value rule masks that value
+  let queryAt = -1; // the last "@" before the query or properties holding that pair
   for (const m of text.matchAll(SCHEME)) {
     const start = m.index + m[0].length;
     if (start < copied) continue;
-    AUTHORITY_END.lastIndex = start;
-    const authority = text.slice(start, AUTHORITY_END.exec(text)?.index ?? text.length);
-    const at = authority.lastIndexOf('@');
-    const colon = authority.indexOf(':');
-    if (at < 0 || colon < 0 || colon > at) continue;
-    const password = authority.slice(colon + 1, at);
-    if (!PLAIN_USER.test(authority.slice(0, colon)) || !password.includes('=') || PORT_START.test(password)) continue;
-    out += `${text.slice(copied, start + colon)}:${MASK}@`;
-    copied = start + at + 1;
+    if (start > tokenEnd) {
+      TOKEN_END.lastIndex = start;
+      tokenEnd = TOKEN_END.exec(text)?.index ?? text.length;
+      keyStart = queryAt = -1;
+      let i = tokenEnd - 1;
+      while (i >= start && text[i] !== '@') i--;
+      lastAt = i;
+      if (lastAt >= start) {
+        for (i--; i >= start && !VALUE_END.has(text[i]!); i--);
+        for (const k of text.slice(i + 1, lastAt).matchAll(PAIR_KEY)) {
+          keyStart = i + 1 + k.index;
+          secretKey = SECRET_KEY.test(k[1]!);
+        }
+        if (keyStart >= 0) {
+          for (i = keyStart - 1; i >= start && !QUERY_START.has(text[i]!); i--);
+          for (; i >= start && text[i] !== '@'; i--);
+          if (!NOT_IN_HOST.has(text[i + 1]!)) queryAt = i; // user info is followed by a host
+        }
+      }
+    }
+    if (lastAt < start) continue;
+    let colon = start;
+    while (colon < lastAt && text[colon] !== ':' && !NOT_IN_USER.has(text[colon]!)) colon++;
+    if (text[colon] !== ':') continue;
+    let at = lastAt;
+    if (queryAt > colon) {
+      at = queryAt;
+    } else if (keyStart > colon && secretKey) {
+      let digits = colon + 1;
+      while (digits < tokenEnd && digits - colon <= 5 && isDigit(text[digits]!)) digits++;
+      if (digits > colon + 1 && AFTER_PORT.has(text[digits]!)) continue;
+    }
+    out += `${text.slice(copied, colon)}:${MASK}@`;
+    copied = at + 1;
   }
   return out + text.slice(copied);
 }
@@ -88,6 +96,8 @@ const SECRET_WORDS = String.raw`(?:password|passwd|passphrase|pwd|token|secret|a
 // "credentials: check the user", "Invalid signature: expected RS256" are prose in hints and messages: these
 // words alone before ": " do not mask. A signature is a key=value (X-Amz-Signature=, SigV4's Signature=).
 const PROSE_KEY = /^(?:credentials?|signature)$/i;
+// A key the key=value rule masks the value of (scrubUserInfo asks it of a pair before a URL's "@").
+const SECRET_KEY = new RegExp(`${SECRET_WORDS}$`, 'i');
 const KEY_VALUE = new RegExp(
   String.raw`(?<![\w.-])([\w.-]*?${SECRET_WORDS})(\\?["']?)(\s*[=:]\s*)(?:(\\?["'])(.*?)\4|\[[^\]\r\n]*\]|\{(?:\}\}|[^}\r\n])*\}|\\?["']?[^\s,;&"'<>)\]}]+)`,
   'gi',
@@ -218,10 +228,9 @@ function scrubPercentEncoded(text: string): string {
   });
 }
 
-// key=value before user:password@: in db:5432/app?password=P@ss the URL scan takes "5432/…password=P" for a
-// password (a port cannot be told from one) and masks up to the "@", leaving the rest of the real one.
+// URL user info first: the later rules' masks would hide the "@" that ends it.
 function scrubPlain(text: string): string {
-  const masked = scrubUserInfoWithKeys(text)
+  const masked = scrubUserInfo(text)
     .replace(PEM_PRIVATE_KEY, `-----PRIVATE KEY ${MASK}-----`)
     .replace(ORACLE_URL_PASSWORD, `$1${MASK}@`)
     .replace(AUTH_HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`)
@@ -240,7 +249,7 @@ function scrubPlain(text: string): string {
       if (MYSQL_PASSWORD_SENT.test(m) && whole.slice(at - USING.length, at) === USING) return m;
       return `${key}${close}${sep}${MASK}`;
     });
-  return scrubUrlPasswords(masked).replace(JWT, MASK);
+  return masked.replace(JWT, MASK);
 }
 
 /**

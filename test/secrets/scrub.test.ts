@@ -219,6 +219,8 @@ describe('percent-encoded credentials', () => {
     ['a URL with user:password@', 'callback=https%3A%2F%2Fsvc%3AEnc0dedPw%40api.example.com%2Fhook'],
     ['twice encoded', 'next=https%253A%252F%252Fsvc%253AEnc0dedPw%2540api.example.com'],
     ['a bearer header', 'h=Authorization%3A%20Bearer%20Enc0dedPw'],
+    ['a URL password holding "/" and key=value text', 'next=postgres%3A%2F%2Fapp%3AEnc0dedPw%2Fcd%26token%3Dxyz%40db%3A5432%2Fapp'],
+    ['a URL password holding "@", "/" and key=value text', 'http://u:x%40Enc0dedPw/x&token=y@h'],
   ])('%s', (_name, text) => {
     expect(scrubSecrets(text)).not.toContain('Enc0dedPw');
     const trace = `org.apache.kafka.connect.errors.ConnectException: ${text}\n\tat a.B.c(B.java:1)`;
@@ -351,6 +353,18 @@ describe('scan time of the header, cookie and element rules', () => {
     ['an element name that never ends', `<${'a'.repeat(200_000)}`],
     ['scheme words', 'Basic Bearer '.repeat(20_000)],
     ['schemes in one token', `${'u:p=@x://'.repeat(40_000)}`],
+    ['schemes with a user and no "@"', `${'x://u:p/'.repeat(40_000)}`],
+    ['schemes before one late "@"', `${'x://u:p/?'.repeat(40_000)}@h`],
+    ['schemes with query values after an "@"', `${'x://u:a@h?k=v&'.repeat(30_000)}@h`],
+    ['ports before query values', `${'x://h:1/?k=v@'.repeat(30_000)}`],
+    ['escaped schemes', `${'x:\\/\\/u:p'.repeat(40_000)}@h`],
+    // each token's search for its last "@" ran back to the one "@" of the text: 10 s here
+    ['URL tokens after one far "@"', `@ ${' x://u:p='.repeat(100_000)}`],
+    ['schemes after a first "@" before one "?"', `${'x://u:a@b'.repeat(30_000)}?k=v@h`],
+    ['a password of digits', `x://u:${'1'.repeat(200_000)}@h`],
+    ['ports and "@" before one query value', `${'x://h:1/@'.repeat(40_000)}&k=v@h`],
+    ['pairs before an "@"', `x://u:p@h?${'password='.repeat(30_000)}@h`],
+    ['URL tokens after one far "?"', `?${' x://u:k=v@h'.repeat(60_000)}`],
     ['quoted cookie values without an end', `Cookie: ${'a="; b=\''.repeat(30_000)}`],
     ['escaped quoted cookie values', `Cookie: ${'a=\\"b; '.repeat(40_000)}`],
     ['prose keys', `${'password is '.repeat(30_000)}${'token '.repeat(30_000)}${'a.'.repeat(100_000)}`],
@@ -368,9 +382,36 @@ describe('a URL password holding key=value text', () => {
     ['mongodb://app:p3ss&secret=abc@h1:27017,h2:27017/db?authSource=admin', 'mongodb://app:***@h1:27017,h2:27017/db?authSource=admin'],
     // the query's own password is still masked, and the one "@" it holds is not taken for the end of the user info
     ['jdbc:postgresql://u:p3ss&token=abc@db:5432/x?password=P@ssT41l9', 'jdbc:postgresql://u:***@db:5432/x?password=***'],
+    // with a "/" before the key=value text too: the key=value rule took "token=xyz@db…" and left "ab/cd&"
+    ['postgres://app:ab/cd&token=xyz@db:5432/app', 'postgres://app:***@db:5432/app'],
+    ['postgres://app:ab/cd;password=xyz@db:5432/app', 'postgres://app:***@db:5432/app'],
+    ['jdbc:mysql://app:ab/cd&password=xyz@db:3306/app', 'jdbc:mysql://app:***@db:3306/app'],
+    ['mongodb://app:a/b&secret=c@h1:27017,h2:27017/db', 'mongodb://app:***@h1:27017,h2:27017/db'],
+    ['redis://:a/b&token=c@redis:6379', 'redis://:***@redis:6379'],
+    ['jdbc:postgresql://user:pa@ss/w&x=y@host/db', 'jdbc:postgresql://user:***@host/db'],
+    ['http://u:p/q&token=x@db/app?password=P@ssT41l9', 'http://u:***@db/app?password=***'],
+    ['http://u:p/q@db/app?user=a@b.example&password=P@ssT41l9', 'http://u:***@db/app?user=a@b.example&password=***'],
+    // a URL in JSON that escapes its slashes
+    ['{"url":"postgres:\\/\\/u:p4ss@h\\/db"}', '{"url":"postgres:\\/\\/u:***@h\\/db"}'],
+    ['{"url":"postgres:\\/\\/u:ab\\/cd&token=x@h:5432\\/db"}', '{"url":"postgres:\\/\\/u:***@h:5432\\/db"}'],
   ])('masks the whole password of %s', (input, expected) => {
     expect(scrubSecrets(input)).toBe(expected);
     expect(scrubSecrets(expected)).toBe(expected);
+  });
+
+  it('reads host:port/… as a host when the "@" is in a query value, and as user info otherwise', () => {
+    // A query value holding "@" is masked whole by the key=value rule; host, port and database stay readable.
+    expect(scrubSecrets('jdbc:postgresql://db:5432/app?user=cdc&password=a/b@cT41l9')).toBe('jdbc:postgresql://db:5432/app?user=cdc&password=***');
+    expect(scrubSecrets('{"url":"jdbc:mysql:\\/\\/db:3306\\/app?password=Pa@ssT41l9"}')).toBe('{"url":"jdbc:mysql:\\/\\/db:3306\\/app?password=***"}');
+    expect(scrubSecrets('mongodb://h1:27017,h2:27017/db?password=Pa@ssT41l9')).toBe('mongodb://h1:27017,h2:27017/db?password=***');
+    // A password that starts with digits and holds "/" reads as host:port/path too, but its "@" is in no key=value.
+    expect(scrubSecrets('http://u:1234/abc@host/db')).toBe('http://u:***@host/db');
+    expect(scrubSecrets('http://u:1234@host/db')).toBe('http://u:***@host/db');
+    expect(scrubSecrets('http://u:1234;a=b@h/x?password=P@ssT41l9')).toBe('http://u:***@h/x?password=***');
+    expect(scrubSecrets('jdbc:postgresql://db:5432/app?password=a?b@cT41l9')).toBe('jdbc:postgresql://db:5432/app?password=***');
+    expect(scrubSecrets('jdbc:postgresql://u:p@db:5432/app;password=a@bT41l9')).toBe('jdbc:postgresql://u:***@db:5432/app;password=***');
+    // an "@" of a value that is no secret is no user info either
+    expect(scrubSecrets('http://u:a@b;c@db/app?user=me@corp.example')).toBe('http://u:***@db/app?user=me@corp.example');
   });
 
   it('still reads host:port;key=value (SQL Server) as a host, not as user info', () => {
