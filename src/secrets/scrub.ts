@@ -197,10 +197,29 @@ const PEM_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [
 /**
  * Masks credentials in free text: URL passwords (Oracle's user/password@ too), key=value and JSON secrets,
  * XML elements, Authorization headers and bare Basic/Bearer credentials, cookies, "password is x" prose,
- * JWTs, private keys; percent-encoded ones too. docs/escalation.md lists the forms.
+ * JWTs, private keys; percent-encoded and Gson-escaped ones too. docs/escalation.md lists the forms.
  */
 export function scrubSecrets(text: string): string {
-  return scrubPercentEncoded(scrubPlain(text));
+  return scrubPercentEncoded(scrubPlain(scrubJsonEscaped(text)));
+}
+
+// Gson (HTML-safe by default) writes "=", "&", "'", "<" and ">" in JSON strings as \u003d, \u0026, \u0027, \u003c
+// and \u003e, which hides key=value text, queries and elements from the rules (and the URL scan then took a query's
+// "@" for user info). A line holding one is decoded and scrubbed; when that masks something, the scrubbed
+// decoding replaces it (those characters need no escape in JSON). A line, not a token: a header's name and value
+// are apart.
+const LINE = /[^\r\n]+/g;
+const JSON_ESCAPE = /\\u00(?:2[67]|3[cde])/i;
+const JSON_ESCAPES = /\\u00(2[67]|3[cde])/gi;
+
+function scrubJsonEscaped(text: string): string {
+  if (!JSON_ESCAPE.test(text)) return text;
+  return text.replace(LINE, (line) => {
+    if (!JSON_ESCAPE.test(line)) return line;
+    const decoded = line.replace(JSON_ESCAPES, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    const clean = scrubPlain(decoded);
+    return clean === decoded ? line : clean;
+  });
 }
 
 // A URL or query string passed inside another (a redirect or callback parameter, a logged request body) carries

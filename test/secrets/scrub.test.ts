@@ -240,6 +240,31 @@ describe('percent-encoded credentials', () => {
   });
 });
 
+describe('JSON escapes of "=", "&", "\'", "<" and ">" (Gson writes them by default)', () => {
+  it.each([
+    ['{"config":"database.password\\u003ds3cret"}', '{"config":"database.password=***"}'],
+    ['{"url":"jdbc:postgresql://db:5432/app?user\\u003dcdc\\u0026password\\u003dPa@ssT41l9"}', '{"url":"jdbc:postgresql://db:5432/app?user=cdc&password=***"}'],
+    ['{"headers":"Cookie: sid\\u003ds3cret"}', '{"headers":"Cookie: sid=***"}'],
+    ['{"body":"\\u003cpassword\\u003es3cret\\u003c/password\\u003e"}', '{"body":"<password>***</password>"}'],
+    ['{"jaas":"password\\u003d\\u0027s3cret\\u0027"}\n\tat a.B(B.java:1)', '{"jaas":"password=\'***\'"}\n\tat a.B(B.java:1)'],
+  ])('masks %s', (input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
+    expect(scrubSecrets(expected)).toBe(expected);
+  });
+
+  it('leaves escaped text without credentials as it is', () => {
+    const text = '{"query":"a\\u003db \\u0026 c\\u0027d \\u003cList\\u003e"}';
+    expect(scrubSecrets(text)).toBe(text);
+  });
+
+  it('stays fast on long runs of escapes', () => {
+    const text = `${'\\u003d'.repeat(100_000)}\n${'password\\u003d'.repeat(30_000)}\n${'x://u:\\u0026'.repeat(30_000)}`;
+    const t0 = performance.now();
+    scrubSecrets(text);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
 describe('bare Basic and Bearer credentials', () => {
   it.each([
     // A Java HTTP client's message naming the credentials it sent, without the header name in front.
