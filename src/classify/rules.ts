@@ -60,7 +60,6 @@ export const WRAPPER_MESSAGES: readonly RegExp[] = [
   /^Task threw an uncaught and unrecoverable exception/,
   /^Non-retriable failure obtaining database encoding/,
   /^Couldn't obtain encoding for database/,
-  /^Error configuring an instance of/,
   /^Failed to transition connector [^\n]{0,300}? to state/,
 ];
 
@@ -159,7 +158,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     name: 'http-unauthorized-forbidden',
     class: 'config',
     tier: 'precedence',
-    message: /HTTP Response code:?\s*40[13]\b|\bStatus Code:?\s*40[13]\b|"status"\s*:\s*40[13]\b|\b40[13] (?:Unauthorized|Forbidden)\b|\bUnauthorized; error code: 401\d{0,2}\b|error code: 403\d{2}\b|\bsecurity_exception\b|\bstatus(?:Code)?[=:]\s*40[13]\b/,
+    message: /HTTP Response code:?\s*40[13]\b|\b[Ss]tatus [Cc]ode:?\s*40[13]\b|"status"\s*:\s*40[13]\b|\b40[13] (?:Unauthorized|Forbidden)\b|\bUnauthorized; error code: 401\d{0,2}\b|error code: 403\d{2}\b|\bsecurity_exception\b|\bstatus(?:Code)?[=:]\s*40[13]\b/,
     why: 'the remote service answered 401/403: the credentials or the permissions are wrong',
     hint: 'Check the credentials or token the connector sends (user/password, API key, basic.auth.user.info for the schema registry) and the permissions granted to it.',
   },
@@ -407,6 +406,16 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Reconfigure the connector with a snapshot mode that can recover (e.g. snapshot.mode=when_needed), or give a recreated connector a new name so it does not inherit the old offsets.',
   },
   {
+    // Debezium (every relational connector) in a recovery snapshot mode (schema_only_recovery, recovery) with
+    // no stored offset for the connector's partition: MySQL says "binlog", the others "redo log".
+    name: 'debezium-recovery-snapshot-without-offset',
+    class: 'config',
+    tier: 'specific',
+    message: /Could not find existing (?:binlog|redo log) information while attempting schema only recovery snapshot/,
+    why: 'the connector runs a recovery snapshot mode (schema_only_recovery / recovery), which rebuilds the schema history from a stored offset, but it has no stored offset (a new or renamed connector, deleted offsets, or an offset key that no longer matches); every restart finds none',
+    hint: 'For a connector without offsets use snapshot.mode=initial or no_data (schema_only) instead of a recovery mode; to recover an existing one, keep its name and topic.prefix so it finds its stored offsets.',
+  },
+  {
     name: 'mysql-duplicate-server-id',
     class: 'config',
     tier: 'specific',
@@ -525,9 +534,12 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     name: 'connect-missing-configuration',
     class: 'config',
     tier: 'specific',
-    message: /Missing required configuration|Missing (?:[\w.]+ )?config\b|Connector configuration is invalid|The '[^']+' value is invalid|Invalid value [^\n]{0,300}? for configuration|Unknown configuration '[^']+'/,
+    // Debezium checks its task, sink and schema history settings with validateAndRecord and, when one fails,
+    // logs each problem ("The '…' value is invalid: …") and throws only "Error configuring an instance of
+    // <class>; check the logs for details".
+    message: /Missing required configuration|Missing (?:[\w.]+ )?config\b|Connector configuration is invalid|The '[^']+' value is invalid|Invalid value [^\n]{0,300}? for configuration|Unknown configuration '[^']+'|^Error configuring an instance of /,
     why: 'the connector or worker configuration is missing a setting or has an invalid value',
-    hint: 'Set the configuration key named in the root cause (GET /connector-plugins/<class>/config/validate lists every problem).',
+    hint: 'Set the configuration key named in the root cause; for Debezium\'s "Error configuring an instance of …" the worker log names it ("The \'…\' value is invalid"). GET /connector-plugins/<class>/config/validate lists every problem.',
   },
   {
     name: 'connect-plugin-missing',
@@ -647,6 +659,19 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: CLASS_HINTS.connection,
   },
   {
+    // gRPC (Google Cloud clients such as Pub/Sub, Spanner, Bigtable; shaded copies too): UNAVAILABLE is the
+    // status gRPC defines as transient and retryable with backoff, DEADLINE_EXCEEDED a call that ran out of
+    // time. Other statuses (UNKNOWN, CANCELLED, INVALID_ARGUMENT, NOT_FOUND, ...) are not transient in general.
+    name: 'grpc-unavailable',
+    class: 'connection',
+    tier: 'specific',
+    type: /(?:^|\.)io\.grpc\.Status(?:Runtime)?Exception$/,
+    message: /^(?:UNAVAILABLE|DEADLINE_EXCEEDED)\b/,
+    match: 'all',
+    why: 'the gRPC call failed with UNAVAILABLE (the service or the connection to it is down, which gRPC defines as transient) or DEADLINE_EXCEEDED (it did not answer in time)',
+    hint: CLASS_HINTS.connection,
+  },
+  {
     name: 'unreachable-service',
     class: 'connection',
     tier: 'specific',
@@ -693,6 +718,16 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     message: /\bNoSuchBucket\b|The specified bucket does not exist|\b(?:Non-?|No-)existent S3 bucket\b/,
     why: 'the bucket the connector is configured to use does not exist; every restart looks for it again',
     hint: 'Check the bucket name (s3.bucket.name / gcs.bucket.name, without a path), its region and endpoint, or create the bucket.',
+  },
+  {
+    // Apache Iceberg's catalogs (Glue, Hive, REST, Nessie, JDBC) throw these when the named table or namespace
+    // does not exist, and for a name they cannot take (Glue: "Invalid table identifier").
+    name: 'iceberg-no-such-table',
+    class: 'config',
+    tier: 'specific',
+    type: /(?:^|\.)iceberg\.exceptions\.NoSuch(?:Table|Namespace|View)Exception$/,
+    why: 'the Iceberg catalog has no table or namespace by that name, or cannot take the name as an identifier; every restart looks it up again',
+    hint: 'Check the table names in iceberg.tables (namespace.table, in a form the catalog accepts: Glue takes no hyphens) and create the table or namespace, or set iceberg.tables.auto-create-enabled=true.',
   },
   // java.net / java.io.
   {
@@ -819,8 +854,9 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     name: 'connect-data-exception',
     class: 'serialization',
     tier: 'specific',
-    type: /(?:^|\.)DataException$/,
-    why: 'Kafka Connect\'s DataException: a record or its schema could not be converted or validated',
+    // SchemaBuilderException and SchemaProjectorException are DataException subclasses of the Connect data API.
+    type: /(?:^|\.)(?:DataException|SchemaBuilderException|SchemaProjectorException)$/,
+    why: 'Kafka Connect\'s DataException (or its SchemaBuilderException/SchemaProjectorException): a record or its schema could not be converted or validated',
     hint: SERIALIZATION_HINT,
   },
   {

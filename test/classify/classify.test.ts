@@ -702,6 +702,80 @@ describe('classify: rules from the held-out probe of 2026-12-05 (probe3)', () =>
   });
 });
 
+describe('classify: rules from the held-out probe of 2026-12-06 (probe4)', () => {
+  it('classes gRPC UNAVAILABLE and DEADLINE_EXCEEDED as connection, and no other gRPC status', () => {
+    // GoogleCloudPlatform/pubsub#206 (a network link failed over) and googleapis/google-cloud-java#3071 (GOAWAY).
+    const deadline = lines(
+      'java.lang.RuntimeException: java.util.concurrent.ExecutionException: com.google.api.gax.rpc.DeadlineExceededException: io.grpc.StatusRuntimeException: DEADLINE_EXCEEDED: deadline exceeded after 9924109178ns',
+      '        at com.google.pubsub.kafka.sink.CloudPubSubSinkTask.flush(CloudPubSubSinkTask.java:255)',
+    );
+    expect(classify(deadline)).toMatchObject({ class: 'connection', rule: expect.stringContaining('grpc-unavailable') });
+    const goaway = lines(
+      'java.lang.RuntimeException: java.util.concurrent.ExecutionException: io.grpc.StatusRuntimeException: UNAVAILABLE: HTTP/2 error code: NO_ERROR',
+      `${T}Received Goaway`,
+      `${T}${T}at com.google.pubsub.kafka.sink.CloudPubSubSinkTask.flush(CloudPubSubSinkTask.java:293)`,
+    );
+    expect(classify(goaway)).toMatchObject({ class: 'connection', rule: expect.stringContaining('grpc-unavailable') });
+    // A shaded gRPC says the same.
+    expect(classify('Caused by: com.google.cloud.spanner.shaded.io.grpc.StatusRuntimeException: UNAVAILABLE: io exception').class).toBe('connection');
+    // Other statuses are not transient in general (Vitess's UNKNOWN/CANCELLED stay unknown, see unresolved/).
+    expect(classify('io.grpc.StatusRuntimeException: UNKNOWN: vstream ended unexpectedly').class).toBe('unknown');
+    expect(classify('io.grpc.StatusRuntimeException: INVALID_ARGUMENT: bad request').class).toBe('unknown');
+    // And the words alone, outside a gRPC status, decide nothing.
+    expect(classify('java.lang.IllegalStateException: UNAVAILABLE: the widget').class).toBe('unknown');
+  });
+
+  it('reads "Status code 403" (Azure Storage\'s wording) as a refusal of the credentials', () => {
+    // vdesabou/kafka-docker-playground#957: the account key does not sign the request.
+    const azure =
+      'Caused by: com.microsoft.azure.storage.blob.StorageException: Status code 403, "<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.';
+    expect(classify(azure)).toMatchObject({ class: 'config', rule: expect.stringContaining('http-unauthorized-forbidden') });
+    expect(classify('com.microsoft.azure.storage.StorageException: Status code 401, Unauthorized').class).toBe('config');
+    // Another status in the same words is not a credentials problem.
+    expect(classify('com.microsoft.azure.storage.StorageException: Status code 409, "BlobAlreadyExists"').class).not.toBe('config');
+  });
+
+  it('classes a table or namespace the Iceberg catalog does not have as config', () => {
+    // databricks/iceberg-kafka-connect#343 (a Glue database name with hyphens) and #100 (auto-create off).
+    expect(
+      classify(lines(
+        'Caused by: org.apache.iceberg.exceptions.NoSuchTableException: Invalid table identifier: kafka-iceberg-test-db.selection',
+        '  at org.apache.iceberg.BaseMetastoreCatalog.loadTable(BaseMetastoreCatalog.java:66)',
+      )),
+    ).toMatchObject({ class: 'config', rule: expect.stringContaining('iceberg-no-such-table') });
+    expect(classify('org.apache.iceberg.exceptions.NoSuchTableException: Table does not exist: db.events').class).toBe('config');
+    expect(classify('org.apache.iceberg.exceptions.NoSuchNamespaceException: Namespace does not exist: db').class).toBe('config');
+    // Iceberg's other exceptions are not a missing table.
+    expect(classify('org.apache.iceberg.exceptions.CommitFailedException: Cannot commit: stale table metadata').class).not.toBe('config');
+  });
+
+  it('classes Debezium\'s recovery snapshot without a stored offset as config', () => {
+    // airbytehq/airbyte#73326 (SQL Server: "redo log"); MySQL's wording says "binlog".
+    const redo = 'io.debezium.DebeziumException: Could not find existing redo log information while attempting schema only recovery snapshot';
+    expect(classify(redo)).toMatchObject({ class: 'config', rule: expect.stringContaining('debezium-recovery-snapshot-without-offset') });
+    expect(classify('org.apache.kafka.connect.errors.ConnectException: Could not find existing binlog information while attempting schema only recovery snapshot').class).toBe('config');
+  });
+
+  it('classes Debezium\'s "Error configuring an instance of …" as config, not as a wrapper that decides nothing', () => {
+    // sohangp/embedded-debezium#4: the reasons ("The '…' value is invalid") are only in the worker log.
+    const task = 'org.apache.kafka.connect.errors.ConnectException: Error configuring an instance of SqlServerConnectorTask; check the logs for details';
+    expect(classify(task)).toMatchObject({ class: 'config', rule: expect.stringContaining('connect-missing-configuration') });
+    expect(classify('org.apache.kafka.connect.errors.ConnectException: Error configuring an instance of KafkaSchemaHistory; check the logs for details').class).toBe('config');
+  });
+
+  it('classes the Connect data API\'s DataException subclasses like DataException', () => {
+    // confluentinc/kafka-connect-hdfs#374: AvroData could not build the Connect schema of a record.
+    const builder = lines(
+      'org.apache.kafka.connect.errors.SchemaBuilderException: Invalid default value',
+      `${T}at org.apache.kafka.connect.data.SchemaBuilder.defaultValue(SchemaBuilder.java:131)`,
+      `${T}at io.confluent.connect.avro.AvroData.toConnectSchema(AvroData.java:1562)`,
+      `${T}at io.confluent.connect.avro.AvroConverter.toConnectData(AvroConverter.java:88)`,
+    );
+    expect(classify(builder)).toMatchObject({ class: 'serialization', rule: expect.stringContaining('connect-data-exception') });
+    expect(classify('org.apache.kafka.connect.errors.SchemaProjectorException: Schema type mismatch. source type: STRING and target type: INT32').class).toBe('serialization');
+  });
+});
+
 describe('classify: result contents', () => {
   const trace = lines(
     'org.apache.kafka.connect.errors.ConnectException: An exception occurred in the change event producer. This connector will be stopped.',
