@@ -159,11 +159,12 @@ const SCHEME_PROSE = /^(?:auth|authentication|authorization|authenticator|scheme
 // of the header's value has its value masked (a session cookie is a credential); names and Set-Cookie's
 // attributes stay readable. On the header's line only: the next line of a trace is no cookie. A quote ends the
 // value (the JSON string's or the shell's), except a quoted cookie value (name="v", escaped in JSON too), which
-// ends before a separator or the value's end.
+// ends before a separator or the value's end, or one cut off where the line ends (a truncated log line; a quote
+// before a blank closes a shell argument instead: sid=abc==' https://…).
 const COOKIE_HEADER =
-  /(?<![\w.-])((?:set-)?cookie2?\\?["']?[ \t]*[:=][ \t]*(?:\[[ \t]*)?\\?["']?)((?:=(?:"[^"\\\r\n]*"|'[^'\\\r\n]*'|\\"[^"\\\r\n]*\\")(?=[\s;,\]"'\\]|$)|[^\r\n"'\]\\])+)/gi;
+  /(?<![\w.-])((?:set-)?cookie2?\\?["']?[ \t]*[:=][ \t]*(?:\[[ \t]*)?\\?["']?)((?:=(?:"[^"\\\r\n]*"|'[^'\\\r\n]*'|\\"[^"\\\r\n]*\\")(?=[\s;,\]"'\\]|$)|=["'](?=[^\s"'\\])[^"'\\\r\n]*(?=[\r\n]|$)|[^\r\n"'\]\\])+)/gi;
 // A name starts only after a separator: otherwise every position of a long run would start a scan, which is quadratic.
-const COOKIE_PAIR = /(?<![^\s;,])([^\s=;,]+)=("[^"\\]*"|'[^'\\]*'|\\"[^"\\]*\\"|[^\s;,]*)/g;
+const COOKIE_PAIR = /(?<![^\s;,])([^\s=;,]+)=("[^"\\]*"|'[^'\\]*'|\\"[^"\\]*\\"|["'](?=[^\s"'\\])[^"'\\]*$|[^\s;,]*)/g;
 const COOKIE_ATTRIBUTE = /^(?:path|domain|expires|max-age|samesite|version|comment|priority)$/i;
 
 function maskCookies(_m: string, head: string, value: string): string {

@@ -323,6 +323,11 @@ describe('cookies', () => {
     ["Cookie: a='s3cr3t'; b=c", 'Cookie: a=***; b=***'],
     ['{Set-Cookie=[id="s3cr3t"; Path=/]}', '{Set-Cookie=[id=***; Path=/]}'],
     ['{"Cookie":"session=\\"s3 cr3t\\"; b=c"}', '{"Cookie":"session=***; b=***"}'],
+    // A quoted value cut off where the text ends (a line truncated by a log shipper): the quote's content was left.
+    ['Cookie: a="s3cr3t', 'Cookie: a=***'],
+    ['Cookie: a="s3 cr3t', 'Cookie: a=***'],
+    ["Set-Cookie: id='s3cr3t", 'Set-Cookie: id=***'],
+    ['Cookie: a="s3cr3t\nCaused by: java.io.IOException: x', 'Cookie: a=***\nCaused by: java.io.IOException: x'],
   ])('masks %s', (input, expected) => {
     expect(scrubSecrets(input)).toBe(expected);
     expect(scrubSecrets(expected)).toBe(expected);
@@ -392,6 +397,8 @@ describe('scan time of the header, cookie and element rules', () => {
     ['URL tokens after one far "?"', `?${' x://u:k=v@h'.repeat(60_000)}`],
     ['quoted cookie values without an end', `Cookie: ${'a="; b=\''.repeat(30_000)}`],
     ['escaped quoted cookie values', `Cookie: ${'a=\\"b; '.repeat(40_000)}`],
+    ['a quoted cookie value cut off, holding pairs', `Cookie: a="${'x=y '.repeat(60_000)}`],
+    ['quoted cookie values cut off by the other quote', `Cookie: ${'a="x=\''.repeat(40_000)}`],
     ['prose keys', `${'password is '.repeat(30_000)}${'token '.repeat(30_000)}${'a.'.repeat(100_000)}`],
   ])('stays linear on %s', (_name, text) => {
     const t0 = performance.now();
