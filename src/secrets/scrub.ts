@@ -206,26 +206,21 @@ export function scrubSecrets(text: string): string {
 
 // Gson (HTML-safe by default) writes "=", "&", "'", "<" and ">" in JSON strings as \u003d, \u0026, \u0027, \u003c
 // and \u003e, which hides key=value text, queries and elements from the rules (and the URL scan then took a query's
-// "@" for user info). A line holding one is decoded and scrubbed; when that masks something, the scrubbed
-// decoding replaces it (those characters need no escape in JSON). A line, not a token: a header's name and value
-// are apart.
+// "@" for user info). A line, not a token, is decoded: a header's name and value are apart. The scrubbed decoding
+// needs no escape back: those characters are valid in a JSON string.
 const LINE = /[^\r\n]+/g;
 const JSON_ESCAPE = /\\u00(?:2[67]|3[cde])/i;
 const JSON_ESCAPES = /\\u00(2[67]|3[cde])/gi;
 
 function scrubJsonEscaped(text: string): string {
-  if (!JSON_ESCAPE.test(text)) return text;
-  return text.replace(LINE, (line) => {
-    if (!JSON_ESCAPE.test(line)) return line;
-    const decoded = line.replace(JSON_ESCAPES, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-    const clean = scrubPlain(decoded);
-    return clean === decoded ? line : clean;
-  });
+  return scrubDecoded(text, LINE, JSON_ESCAPE, (line) =>
+    line.replace(JSON_ESCAPES, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+  );
 }
 
 // A URL or query string passed inside another (a redirect or callback parameter, a logged request body) carries
-// its credentials percent-encoded: password%3Dx%26, http%3A%2F%2Fuser%3Apw%40host. A token holding a %XX escape
-// is decoded (twice encoded too) and scrubbed; when that masks something, the scrubbed decoding replaces it.
+// its credentials percent-encoded: password%3Dx%26, http%3A%2F%2Fuser%3Apw%40host. A token is decoded, twice
+// encoded too.
 const TOKEN = /[^\s"'<>]+/g;
 const PERCENT_ESCAPE = /%[0-9a-f]{2}/i;
 
@@ -238,13 +233,21 @@ function percentDecode(text: string): string {
 }
 
 function scrubPercentEncoded(text: string): string {
-  if (!text.includes('%')) return text;
-  return text.replace(TOKEN, (token) => {
-    if (!PERCENT_ESCAPE.test(token)) return token;
+  return scrubDecoded(text, TOKEN, PERCENT_ESCAPE, (token) => {
     let decoded = token;
     for (let i = 0; i < 3 && PERCENT_ESCAPE.test(decoded); i++) decoded = percentDecode(decoded);
+    return decoded;
+  });
+}
+
+/** Each piece holding an escape is decoded and scrubbed; when that masks something, the scrubbed decoding replaces it. */
+function scrubDecoded(text: string, pieces: RegExp, escape: RegExp, decode: (piece: string) => string): string {
+  if (!escape.test(text)) return text;
+  return text.replace(pieces, (piece) => {
+    if (!escape.test(piece)) return piece;
+    const decoded = decode(piece);
     const clean = scrubPlain(decoded);
-    return clean === decoded ? token : clean;
+    return clean === decoded ? piece : clean;
   });
 }
 
