@@ -40,34 +40,12 @@ const isDigit = (c: string): boolean => c >= '0' && c <= '9';
 function scrubUserInfo(text: string): string {
   let out = '';
   let copied = 0;
-  let tokenEnd = -1;
-  let lastAt = -1; // the token's last "@"
-  let keyStart = -1; // the key of the last pair whose bare value holds lastAt
-  let secretKey = false; // whether the key=value rule masks that value
-  let queryAt = -1; // the last "@" before the query or properties holding that pair
+  let token: UrlToken | undefined;
   for (const m of text.matchAll(SCHEME)) {
     const start = m.index + m[0].length;
     if (start < copied) continue;
-    if (start > tokenEnd) {
-      TOKEN_END.lastIndex = start;
-      tokenEnd = TOKEN_END.exec(text)?.index ?? text.length;
-      keyStart = queryAt = -1;
-      let i = tokenEnd - 1;
-      while (i >= start && text[i] !== '@') i--;
-      lastAt = i;
-      if (lastAt >= start) {
-        for (i--; i >= start && !VALUE_END.has(text[i]!); i--);
-        for (const k of text.slice(i + 1, lastAt).matchAll(PAIR_KEY)) {
-          keyStart = i + 1 + k.index;
-          secretKey = SECRET_KEY.test(k[1]!);
-        }
-        if (keyStart >= 0) {
-          for (i = keyStart - 1; i >= start && !QUERY_START.has(text[i]!); i--);
-          for (; i >= start && text[i] !== '@'; i--);
-          if (!NOT_IN_HOST.has(text[i + 1]!)) queryAt = i; // user info is followed by a host
-        }
-      }
-    }
+    if (token === undefined || start > token.end) token = readUrlToken(text, start);
+    const { end, lastAt, keyStart, secretKey, queryAt } = token;
     if (lastAt < start) continue;
     let colon = start;
     while (colon < lastAt && text[colon] !== ':' && !NOT_IN_USER.has(text[colon]!)) colon++;
@@ -77,13 +55,50 @@ function scrubUserInfo(text: string): string {
       at = queryAt;
     } else if (keyStart > colon && secretKey) {
       let digits = colon + 1;
-      while (digits < tokenEnd && digits - colon <= 5 && isDigit(text[digits]!)) digits++;
+      while (digits < end && digits - colon <= 5 && isDigit(text[digits]!)) digits++;
       if (digits > colon + 1 && AFTER_PORT.has(text[digits]!)) continue;
     }
     out += `${text.slice(copied, colon)}:${MASK}@`;
     copied = at + 1;
   }
   return out + text.slice(copied);
+}
+
+/** What scrubUserInfo reads of the token a scheme starts, once for every scheme inside it. */
+interface UrlToken {
+  readonly end: number;
+  /** The token's last "@" (before the scheme's end when there is none). */
+  readonly lastAt: number;
+  /** The key of the last pair whose bare value holds lastAt, or -1. */
+  readonly keyStart: number;
+  /** Whether the key=value rule masks that value. */
+  readonly secretKey: boolean;
+  /** The last "@" before the query or properties holding that pair, when a host follows it; else -1. */
+  readonly queryAt: number;
+}
+
+function readUrlToken(text: string, start: number): UrlToken {
+  TOKEN_END.lastIndex = start;
+  const end = TOKEN_END.exec(text)?.index ?? text.length;
+  let lastAt = end - 1;
+  while (lastAt >= start && text[lastAt] !== '@') lastAt--;
+  let keyStart = -1;
+  let secretKey = false;
+  let queryAt = -1;
+  if (lastAt >= start) {
+    let i = lastAt - 1;
+    while (i >= start && !VALUE_END.has(text[i]!)) i--;
+    for (const k of text.slice(i + 1, lastAt).matchAll(PAIR_KEY)) {
+      keyStart = i + 1 + k.index;
+      secretKey = SECRET_KEY.test(k[1]!);
+    }
+    if (keyStart >= 0) {
+      for (i = keyStart - 1; i >= start && !QUERY_START.has(text[i]!); i--);
+      for (; i >= start && text[i] !== '@'; i--);
+      if (!NOT_IN_HOST.has(text[i + 1]!)) queryAt = i; // user info is followed by a host
+    }
+  }
+  return { end, lastAt, keyStart, secretKey, queryAt };
 }
 
 // Key names ending in one of these words: password=, database.password = , "password": "...", token:,
