@@ -198,6 +198,19 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     why: 'the service refused the client\'s key-pair JWT (for Snowflake: the private key does not match the public key registered for the user, or the user or account in the token is wrong); every retry is refused the same way',
     hint: 'Check the connector\'s user name, account URL and private key (snowflake.user.name, snowflake.url.name, snowflake.private.key) against the RSA public key set on the user (DESC USER ... RSA_PUBLIC_KEY_FP).',
   },
+  {
+    // JSch (com.jcraft.jsch and its fork com.github.mwiede) throws "Auth fail" from Session.connect when the server
+    // refused every authentication method, "Auth cancel" when the user cancelled; the SFTP connectors (spooldir,
+    // kafka-connect-fs, Camel sftp) wrap it as a connection error ("Can not get connection to SFTP").
+    name: 'jsch-authentication',
+    class: 'config',
+    tier: 'precedence',
+    type: /(?:^|\.)JSchException$/,
+    message: /^Auth (?:fail|cancel)\b/,
+    match: 'all',
+    why: 'the SSH/SFTP server refused the login (JSch "Auth fail"): a wrong user, password or private key, or a key the server does not accept; every retry is refused the same way',
+    hint: 'Check the connector\'s SFTP user, password or private key (and its passphrase) against the server, e.g. with sftp -i KEY USER@HOST from the worker.',
+  },
 
   // ───────────── specific: concrete conditions named in a message ─────────────
   // Schema registry and converters.

@@ -776,6 +776,23 @@ describe('classify: rules from the held-out probe of 2026-12-06 (probe4)', () =>
   });
 });
 
+describe('classify: rules from the held-out probe of 2026-12-06 (probe5)', () => {
+  it('classes an SSH login the server refused (JSch "Auth fail") as config, other JSch failures not', () => {
+    // mmolimar/kafka-connect-fs#96. JSch's Session.connect throws "Auth fail" (or "Auth cancel") when every
+    // authentication method was refused; the SFTP connectors (spooldir, kafka-connect-fs, Camel) wrap it.
+    expect(classify(lines(
+      'ERROR FsSourceTask Cannot retrieve files to process from the FS: [[]]. There was an error executing the policy but the task tolerates this and continues: com.jcraft.jsch.JSchException: Auth fail',
+      '        at com.jcraft.jsch.Session.connect(Session.java:519)',
+    ))).toMatchObject({ class: 'config', rule: expect.stringContaining('jsch-authentication') });
+    expect(classify(lines(
+      'org.apache.kafka.connect.errors.ConnectException: Can not get connection to SFTP:',
+      'Caused by: com.jcraft.jsch.JSchException: Auth cancel',
+    )).class).toBe('config');
+    expect(classify("com.jcraft.jsch.JSchException: Auth fail for methods 'publickey,password'").class).toBe('config');
+    expect(classify('com.jcraft.jsch.JSchException: java.net.ConnectException: Connection refused').class).toBe('connection');
+  });
+});
+
 describe('classify: result contents', () => {
   const trace = lines(
     'org.apache.kafka.connect.errors.ConnectException: An exception occurred in the change event producer. This connector will be stopped.',
