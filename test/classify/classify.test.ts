@@ -791,6 +791,18 @@ describe('classify: rules from the held-out probe of 2026-12-06 (probe5)', () =>
     expect(classify("com.jcraft.jsch.JSchException: Auth fail for methods 'publickey,password'").class).toBe('config');
     expect(classify('com.jcraft.jsch.JSchException: java.net.ConnectException: Connection refused').class).toBe('connection');
   });
+  it('classes ClickHouse server errors its Java client retries (memory limit, too many queries, parts) as connection', () => {
+    // ClickHouse/clickhouse-kafka-connect#587; clickhouse-java client-v2 Utils.isRetryable lists these server codes.
+    const memory = lines(
+      'java.util.concurrent.ExecutionException: com.clickhouse.client.ClickHouseException: Code: 241. DB::Exception: Memory limit (total) exceeded: would use 30.11 GiB (attempt to allocate chunk of 4444852 bytes), maximum: 28.80 GiB. (MEMORY_LIMIT_EXCEEDED) (version 24.8.14.10459.altinitystable (altinity build))',
+      `${T}at com.clickhouse.kafka.connect.sink.db.ClickHouseWriter.doInsertJsonV1(ClickHouseWriter.java:861)`,
+    );
+    expect(classify(memory)).toMatchObject({ class: 'connection', rule: expect.stringContaining('clickhouse-transient-server-error') });
+    expect(classify('com.clickhouse.client.ClickHouseException: Code: 202. DB::Exception: Too many simultaneous queries. Maximum: 100. (TOO_MANY_SIMULTANEOUS_QUERIES) (version 23.3.1.1)').class).toBe('connection');
+    expect(classify('com.clickhouse.client.ClickHouseException: Code: 252. DB::Exception: Too many parts (300). Merges are processing significantly slower than inserts. (TOO_MANY_PARTS) (version 23.3.1.1)').class).toBe('connection');
+    // a server error the client does not retry stays with the other rules
+    expect(classify('com.clickhouse.client.ClickHouseException: Code: 60. DB::Exception: Table default.events does not exist. (UNKNOWN_TABLE) (version 23.3.1.1)').class).not.toBe('connection');
+  });
 });
 
 describe('classify: result contents', () => {
