@@ -675,6 +675,16 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Check the ClickHouse server\'s load, memory and replicas (system.errors, system.query_log); if it recurs, send smaller or fewer batches.',
   },
   {
+    // ClickHouse's names (ErrorCodes.cpp) for a value it cannot parse or convert into the column's type: the record's
+    // data, not the server; the same rows fail again after a restart.
+    name: 'clickhouse-record-rejected',
+    class: 'serialization',
+    tier: 'specific',
+    message: /\bDB::Exception: [^\n]{0,2000}?\((?:CANNOT_PARSE_[A-Z_]+|TYPE_MISMATCH|CANNOT_CONVERT_TYPE|INCORRECT_DATA|CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN|VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE)\)/,
+    why: 'ClickHouse could not parse or convert a value of the record into the column\'s type (CANNOT_PARSE_…, TYPE_MISMATCH, a NULL into a non-Nullable column); the same rows fail again',
+    hint: 'Compare the record with the table (and any materialized view reading it): fix the data or the column types, or route such records to a dead-letter topic (errors.tolerance=all).',
+  },
+  {
     name: 'http-client-connection',
     class: 'connection',
     tier: 'specific',

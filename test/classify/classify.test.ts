@@ -803,6 +803,14 @@ describe('classify: rules from the held-out probe of 2026-12-06 (probe5)', () =>
     // a server error the client does not retry stays with the other rules
     expect(classify('com.clickhouse.client.ClickHouseException: Code: 60. DB::Exception: Table default.events does not exist. (UNKNOWN_TABLE) (version 23.3.1.1)').class).not.toBe('connection');
   });
+  it('classes ClickHouse\'s refusal to parse or convert a value of the record as serialization', () => {
+    // ClickHouse/clickhouse-kafka-connect#164: a string where a materialized view casts to Float64.
+    const mv = "[2023-08-23 15:36:30,944] WARN [clickhouse|task-0] Deciding how to handle exception: com.clickhouse.client.ClickHouseException: Code: 6. DB::Exception: Cannot parse string 'aa' as Float64: syntax error at begin of string. Note: there are toFloat64OrZero and toFloat64OrNull functions, which returns zero/NULL instead of throwing exception.: while executing 'FUNCTION CAST(JSON_VALUE(data, '$.duration_ms') :: 5, 'Float64' :: 7) -> CAST(JSON_VALUE(data, '$.duration_ms'), 'Float64') Float64 : 6': while pushing to view default.om_pmarton_local_m1 (a15975fe-3ec0-4f91-92cd-bfdbad2b5332). (CANNOT_PARSE_TEXT) (version 23.7.1.2470 (official build))";
+    expect(classify(mv)).toMatchObject({ class: 'serialization', rule: expect.stringContaining('clickhouse-record-rejected') });
+    expect(classify("com.clickhouse.client.ClickHouseException: Code: 53. DB::Exception: Type mismatch in IN or VALUES section. Expected: UInt32. Got: String. (TYPE_MISMATCH) (version 23.3.1.1)").class).toBe('serialization');
+    expect(classify('com.clickhouse.client.ClickHouseException: Code: 349. DB::Exception: Cannot convert NULL value to non-Nullable type: while converting source column. (CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN) (version 23.3.1.1)').class).toBe('serialization');
+    expect(classify('com.clickhouse.client.ClickHouseException: Code: 60. DB::Exception: Table default.events does not exist. (UNKNOWN_TABLE) (version 23.3.1.1)').class).not.toBe('serialization');
+  });
 });
 
 describe('classify: result contents', () => {
