@@ -663,6 +663,16 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Check the health and load of the remote service; the watchdog restarts the task under backoff meanwhile.',
   },
   {
+    // Envoy's local reply (Istio and other service meshes, gateways) when it could not connect to the upstream or the
+    // upstream reset the stream before answering; the reason (connection failure/termination, overflow) is transient.
+    name: 'proxy-upstream-reset',
+    class: 'connection',
+    tier: 'specific',
+    message: /upstream connect error or disconnect\/reset before headers/,
+    why: 'a proxy in front of the service (Envoy, an Istio sidecar or gateway) could not reach it or lost the connection before it answered',
+    hint: 'Check the service behind the proxy and the proxy (sidecar) itself; the watchdog restarts the task under backoff meanwhile.',
+  },
+  {
     // ClickHouse server errors end with their name from ErrorCodes.cpp: "Code: 241. DB::Exception: … (MEMORY_LIMIT_EXCEEDED)".
     // These are the codes ClickHouse's Java client (client-v2 Utils.isRetryable) and Kafka sink (Utils.handleException)
     // retry: the server is busy, short of memory or replicas, or lost the connection; a later attempt goes through.

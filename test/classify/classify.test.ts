@@ -811,6 +811,16 @@ describe('classify: rules from the held-out probe of 2026-12-06 (probe5)', () =>
     expect(classify('com.clickhouse.client.ClickHouseException: Code: 349. DB::Exception: Cannot convert NULL value to non-Nullable type: while converting source column. (CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN) (version 23.3.1.1)').class).toBe('serialization');
     expect(classify('com.clickhouse.client.ClickHouseException: Code: 60. DB::Exception: Table default.events does not exist. (UNKNOWN_TABLE) (version 23.3.1.1)').class).not.toBe('serialization');
   });
+  it('classes an Envoy/Istio proxy\'s "upstream connect error or disconnect/reset before headers" as connection', () => {
+    // ClickHouse/clickhouse-kafka-connect#502: Envoy's local reply when it could not reach or lost the upstream.
+    const reset = lines(
+      'com.clickhouse.client.ClickHouseException: upstream connect error or disconnect/reset before headers. reset reason: connection termination',
+      `${T}at com.clickhouse.client.ClickHouseException.of(ClickHouseException.java:151)`,
+      'Caused by: java.io.IOException: upstream connect error or disconnect/reset before headers. reset reason: connection termination',
+    );
+    expect(classify(reset)).toMatchObject({ class: 'connection', rule: expect.stringContaining('proxy-upstream-reset') });
+    expect(classify('java.io.IOException: upstream connect error or disconnect/reset before headers. reset reason: overflow').class).toBe('connection');
+  });
 });
 
 describe('classify: result contents', () => {
