@@ -301,6 +301,17 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Compare the record with the index mapping (or the mapping the connector generates, schema.ignore / key.ignore), or set behavior.on.malformed.documents=warn or route bad records to a dead-letter topic.',
   },
   {
+    // Solr's DirectUpdateHandler2 words every document it cannot index "Exception writing document id … to the index;
+    // possible analysis error" (an immense term, a value the field type refuses); SolrJ passes it on in a
+    // RemoteSolrException/RouteException.
+    name: 'solr-document-rejected',
+    class: 'serialization',
+    tier: 'specific',
+    message: /Exception writing document id [^\n]{0,300}? to the index; possible analysis error/,
+    why: 'Solr refused to index the record\'s document (a value its field type or analyzer cannot take); the same document fails again',
+    hint: 'Compare the record with the Solr schema (field types, immense terms in string fields), or route such records to a dead-letter topic.',
+  },
+  {
     // Elasticsearch refuses every write to a closed index; its bulk answer names the error type.
     name: 'elasticsearch-index-closed',
     class: 'config',

@@ -821,6 +821,16 @@ describe('classify: rules from the held-out probe of 2026-12-06 (probe5)', () =>
     expect(classify(reset)).toMatchObject({ class: 'connection', rule: expect.stringContaining('proxy-upstream-reset') });
     expect(classify('java.io.IOException: upstream connect error or disconnect/reset before headers. reset reason: overflow').class).toBe('connection');
   });
+  it('classes Solr\'s refusal of a document ("possible analysis error") as serialization', () => {
+    // jcustenborder/kafka-connect-solr#36; Solr's DirectUpdateHandler2 words every document it cannot index so.
+    const route = lines(
+      'org.apache.kafka.connect.errors.ConnectException: Exiting WorkerSinkTask due to unrecoverable exception.',
+      `${T}at org.apache.kafka.connect.runtime.WorkerSinkTask.deliverMessages(WorkerSinkTask.java:560)`,
+      'Caused by: org.apache.solr.client.solrj.impl.CloudSolrClient$RouteException: Error from server at http://localhost/solr/realtimeindexing_shard6_replica_n7: Exception writing document id 12345678 to the index; possible analysis error:',
+    );
+    expect(classify(route)).toMatchObject({ class: 'serialization', rule: expect.stringContaining('solr-document-rejected') });
+    expect(classify('org.apache.solr.client.solrj.impl.HttpSolrClient$RemoteSolrException: Error from server at http://solr:8983/solr/c1: Exception writing document id 7 to the index; possible analysis error: Document contains at least one immense term in field="body"').class).toBe('serialization');
+  });
 });
 
 describe('classify: result contents', () => {
