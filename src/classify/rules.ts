@@ -422,6 +422,17 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Check schema.history.internal.kafka.topic (database.history.kafka.topic) and its retention (it must be infinite), then recover with a schema-only/recovery snapshot as the Debezium docs describe.',
   },
   {
+    // Debezium's TableSchemaBuilder: a change row does not fit the table schema the connector holds ("Data row is
+    // smaller than a column index", "Too few schema fields", …; "represantion" in older releases): the schema history
+    // or the capture setup no longer matches the table, and every restart replays the same change.
+    name: 'debezium-schema-out-of-sync',
+    class: 'config',
+    tier: 'specific',
+    message: /internal schema repres(?:entation|antion) is probably out of sync with (?:the )?real database schema/i,
+    why: 'Debezium\'s schema of the table no longer matches the change rows it reads (the table changed after the stored position, or the capture covers other columns than the table); a restart replays the same change',
+    hint: 'Recover the schema history (a schema-only recovery snapshot, or a new snapshot), and check that CDC captures the whole table (SQL Server: the capture instance\'s column list).',
+  },
+  {
     name: 'debezium-offset-no-longer-available',
     class: 'config',
     tier: 'specific',

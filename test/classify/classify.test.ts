@@ -831,6 +831,16 @@ describe('classify: rules from the held-out probe of 2026-12-06 (probe5)', () =>
     expect(classify(route)).toMatchObject({ class: 'serialization', rule: expect.stringContaining('solr-document-rejected') });
     expect(classify('org.apache.solr.client.solrj.impl.HttpSolrClient$RemoteSolrException: Error from server at http://solr:8983/solr/c1: Exception writing document id 7 to the index; possible analysis error: Document contains at least one immense term in field="body"').class).toBe('serialization');
   });
+  it('classes Debezium\'s "internal schema representation is probably out of sync" as config', () => {
+    // wso2/product-integrator-si#148 (SQL Server, CDC on a subset of columns); Debezium's TableSchemaBuilder words
+    // every mismatch between a change row and the schema it holds so, Flink CDC's SchemaOutOfSyncException too.
+    const row = lines(
+      '[2020-08-28 19:33:13,592] ERROR {io.debezium.pipeline.ErrorHandler} - Producer failure org.apache.kafka.connect.errors.ConnectException: Data row is smaller than a column index, internal schema representation is probably out of sync with real database schema',
+      `${T}at io.debezium.relational.TableSchemaBuilder.validateIncomingRowToInternalMetadata(TableSchemaBuilder.java:217)`,
+    );
+    expect(classify(row)).toMatchObject({ class: 'config', rule: expect.stringContaining('debezium-schema-out-of-sync') });
+    expect(classify('org.apache.kafka.connect.errors.ConnectException: Column indexing array is larger than number of converters, internal schema represantion is probably out of sync with real database schema').class).toBe('config');
+  });
 });
 
 describe('classify: result contents', () => {
