@@ -787,6 +787,16 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     hint: 'Check the bucket name (s3.bucket.name / gcs.bucket.name, without a path), its region and endpoint, or create the bucket.',
   },
   {
+    // The AWS SDK (v1 com.amazonaws…, v2 software.amazon.awssdk…) throws QueueDoesNotExistException, error code
+    // AWS.SimpleQueueService.NonExistentQueue, for a queue URL or name that does not exist in that account and region.
+    name: 'sqs-queue-missing',
+    class: 'config',
+    tier: 'specific',
+    type: /(?:^|\.)QueueDoesNotExistException$/,
+    why: 'the SQS queue the connector is configured to use does not exist (in that account and region); every poll looks for it again',
+    hint: 'Check the queue URL or name (sqs.url, camel.kamelet.aws-sqs-source.queueNameOrArn) and its region, or create the queue.',
+  },
+  {
     // Apache Iceberg's catalogs (Glue, Hive, REST, Nessie, JDBC) throw these when the named table or namespace
     // does not exist, and for a name they cannot take (Glue: "Invalid table identifier").
     name: 'iceberg-no-such-table',

@@ -841,6 +841,15 @@ describe('classify: rules from the held-out probe of 2026-12-06 (probe5)', () =>
     expect(classify(row)).toMatchObject({ class: 'config', rule: expect.stringContaining('debezium-schema-out-of-sync') });
     expect(classify('org.apache.kafka.connect.errors.ConnectException: Column indexing array is larger than number of converters, internal schema represantion is probably out of sync with real database schema').class).toBe('config');
   });
+  it('classes an SQS queue that does not exist as config', () => {
+    // vdesabou/kafka-docker-playground#8747 (AWS SDK v2); SDK v1 names the same class, its error code is NonExistentQueue.
+    const queue = lines(
+      'org.apache.kafka.connect.errors.ConnectException: java.util.concurrent.ExecutionException: software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException: The specified queue does not exist. (Service: Sqs, Status Code: 400, Request ID: b12f23b7-dc53-5bed-bff4-415a4829023d) (SDK Attempt Count: 1)',
+      `${T}at io.confluent.connect.sqs.source.SqsSourceTask.receiveMessages(SqsSourceTask.java:200)`,
+    );
+    expect(classify(queue)).toMatchObject({ class: 'config', rule: expect.stringContaining('sqs-queue-missing') });
+    expect(classify('com.amazonaws.services.sqs.model.QueueDoesNotExistException: The specified queue does not exist for this wsdl version. (Service: AmazonSQS; Status Code: 400; Error Code: AWS.SimpleQueueService.NonExistentQueue)').class).toBe('config');
+  });
 });
 
 describe('classify: result contents', () => {
