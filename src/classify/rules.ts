@@ -698,11 +698,12 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     // ClickHouse server errors end with their name from ErrorCodes.cpp: "Code: 241. DB::Exception: … (MEMORY_LIMIT_EXCEEDED)".
     // These are the codes ClickHouse's Java client (client-v2 Utils.isRetryable) and Kafka sink (Utils.handleException)
     // retry: the server is busy, short of memory or replicas, or lost the connection; a later attempt goes through.
+    // Not READONLY, which they retry too: it is also a user whose readonly setting forbids inserts, for good.
     // The message before the name can be long (the query, the view), hence the wider bounded gap.
     name: 'clickhouse-transient-server-error',
     class: 'connection',
     tier: 'specific',
-    message: /\bDB::Exception: [^\n]{0,2000}?\((?:UNEXPECTED_END_OF_FILE|TIMEOUT_EXCEEDED|READONLY|TOO_MANY_SIMULTANEOUS_QUERIES|NO_FREE_CONNECTION|SOCKET_TIMEOUT|NETWORK_ERROR|MEMORY_LIMIT_EXCEEDED|TABLE_IS_READ_ONLY|TOO_MANY_PARTS|TOO_FEW_LIVE_REPLICAS|UNKNOWN_STATUS_OF_INSERT|KEEPER_EXCEPTION)\)/,
+    message: /\bDB::Exception: [^\n]{0,2000}?\((?:UNEXPECTED_END_OF_FILE|TIMEOUT_EXCEEDED|TOO_MANY_SIMULTANEOUS_QUERIES|NO_FREE_CONNECTION|SOCKET_TIMEOUT|NETWORK_ERROR|MEMORY_LIMIT_EXCEEDED|TABLE_IS_READ_ONLY|TOO_MANY_PARTS|TOO_FEW_LIVE_REPLICAS|UNKNOWN_STATUS_OF_INSERT|KEEPER_EXCEPTION)\)/,
     why: 'ClickHouse refused the insert for a condition on its side that its own client retries (busy, short of memory or live replicas, too many parts, a lost connection); a later attempt goes through',
     hint: 'Check the ClickHouse server\'s load, memory and replicas (system.errors, system.query_log); if it recurs, send smaller or fewer batches.',
   },

@@ -800,6 +800,9 @@ describe('classify: rules from the held-out probe of 2026-12-06 (probe5)', () =>
     expect(classify(memory)).toMatchObject({ class: 'connection', rule: expect.stringContaining('clickhouse-transient-server-error') });
     expect(classify('com.clickhouse.client.ClickHouseException: Code: 202. DB::Exception: Too many simultaneous queries. Maximum: 100. (TOO_MANY_SIMULTANEOUS_QUERIES) (version 23.3.1.1)').class).toBe('connection');
     expect(classify('com.clickhouse.client.ClickHouseException: Code: 252. DB::Exception: Too many parts (300). Merges are processing significantly slower than inserts. (TOO_MANY_PARTS) (version 23.3.1.1)').class).toBe('connection');
+    // READONLY is retried by the client (a replica in read-only mode) but is also a user whose readonly setting
+    // forbids inserts, which no restart fixes: it is left to the other rules
+    expect(classify('com.clickhouse.client.ClickHouseException: Code: 164. DB::Exception: kafka_sink: Cannot execute query in readonly mode. (READONLY) (version 23.3.1.1)').class).not.toBe('connection');
     // a server error the client does not retry stays with the other rules
     expect(classify('com.clickhouse.client.ClickHouseException: Code: 60. DB::Exception: Table default.events does not exist. (UNKNOWN_TABLE) (version 23.3.1.1)').class).not.toBe('connection');
   });
