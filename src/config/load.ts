@@ -560,6 +560,16 @@ function setBy(key: string, env: Readonly<Record<string, string | undefined>>): 
   return variable !== undefined && env[variable] !== undefined ? ` (set by ${variable})` : '';
 }
 
+/**
+ * Refuses a duration below the one it must not undercut, with both values and the variables that set them:
+ * either side may be the slip (seconds written for milliseconds in an env file).
+ */
+function notBelow(key: string, value: number, floorKey: string, floor: number, env: Readonly<Record<string, string | undefined>>): void {
+  if (value >= floor) return;
+  const floorSetBy = setBy(floorKey, env).replace(/^ \(/, ', ').replace(/\)$/, '');
+  throw new ConfigError(key, `must not be below ${floorKey} (${floor} ms${floorSetBy}): value was ${value}${setBy(key, env)}`);
+}
+
 const LIST_KEYS = (Object.keys(schema) as (keyof typeof schema)[]).filter((k) => {
   const format = (schema[k] as { format?: unknown }).format;
   return typeof format === 'string' && LIST_FORMATS.has(format);
@@ -612,11 +622,11 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
   if (props.ownership.mode === 'worker' && !/^[^\s/]+:\d+$/.test(props.ownership.workerId)) {
     throw new ConfigError('ownership.workerId', `must be host:port as Connect reports worker_id (e.g. 10.0.0.5:8083), not a URL: value was ${JSON.stringify(maskUserInfo(props.ownership.workerId))}${setBy('ownership.workerId', env)}`);
   }
-  if (props.heal.backoff.max < props.heal.backoff.initial) throw new ConfigError('heal.backoff.max', 'must not be below heal.backoff.initial');
+  notBelow('heal.backoff.max', props.heal.backoff.max, 'heal.backoff.initial', props.heal.backoff.initial, env);
   // Below it, one read finding the offsets as the read before would page: a single missed flush.
-  if (props.heal.stall.after < props.heal.stall.checkInterval) throw new ConfigError('heal.stall.after', 'must not be below heal.stall.checkInterval');
+  notBelow('heal.stall.after', props.heal.stall.after, 'heal.stall.checkInterval', props.heal.stall.checkInterval, env);
   // Below it, the first unhealthy answer (a rebalance's few seconds) would page.
-  if (props.heal.health.after < props.heal.health.checkInterval) throw new ConfigError('heal.health.after', 'must not be below heal.health.checkInterval');
+  notBelow('heal.health.after', props.heal.health.after, 'heal.health.checkInterval', props.heal.health.checkInterval, env);
   return {
     clusters,
     pollInterval: props.pollInterval,

@@ -257,6 +257,22 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { CONNECT_WATCHDOG_STATE_FILE: join(dir, 'state.json') } }).stateFile).toBe(join(dir, 'state.json'));
   });
 
+  it('names the values and the variables that set them when a pair contradicts itself (a seconds-for-ms slip in an env file)', () => {
+    const max = errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_HEAL_BACKOFF_MAX: '5' } }));
+    expect(max.key).toBe('heal.backoff.max');
+    expect(max.message).toBe('heal.backoff.max: must not be below heal.backoff.initial (10000 ms): value was 5 (set by CONNECT_WATCHDOG_HEAL_BACKOFF_MAX)');
+    const initial = errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_HEAL_BACKOFF_INITIAL: '900000' } }));
+    expect(initial.message).toBe('heal.backoff.max: must not be below heal.backoff.initial (900000 ms, set by CONNECT_WATCHDOG_HEAL_BACKOFF_INITIAL): value was 600000');
+    const stall = errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_HEAL_STALL_AFTER: '30' } }));
+    expect(stall.message).toBe('heal.stall.after: must not be below heal.stall.checkInterval (60000 ms): value was 30 (set by CONNECT_WATCHDOG_HEAL_STALL_AFTER)');
+    const health = errorOf(() => loadConfig({ env: { CONNECT_WATCHDOG_HEAL_HEALTH_AFTER: '300' } }));
+    expect(health.message).toBe('heal.health.after: must not be below heal.health.checkInterval (60000 ms): value was 300 (set by CONNECT_WATCHDOG_HEAL_HEALTH_AFTER)');
+    // From the file alone: the values, no variable.
+    expect(errorOf(() => loadConfig({ configFile: file({ heal: { backoff: { max: 5 } } }), env: {} })).message).toBe(
+      'heal.backoff.max: must not be below heal.backoff.initial (10000 ms): value was 5',
+    );
+  });
+
   it('loads a config whose state file cannot be looked at (status, classify and check-config need no state file)', () => {
     // The real case is EACCES: an operator's user that may not search the service's state directory (systemd's
     // StateDirectoryMode=0700) running `status --config /etc/connect-watchdog/config.json`. It ran before the
