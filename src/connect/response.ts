@@ -78,42 +78,65 @@ function unauthorizedHint(credentials: Credentials | undefined): string {
 }
 
 /**
+ * Shorter credentials are left to scrubSecrets: masking every "abc" would garble the message, and a
+ * credential that short is guessed anyway.
+ */
+const KNOWN_SECRET_MIN = 4;
+
+/** `text` with each of the cluster's own credentials masked: an auth proxy or gateway may echo what it was sent. */
+export function maskKnown(text: string, known: readonly string[]): string {
+  let out = text;
+  for (const secret of known) if (secret.length >= KNOWN_SECRET_MIN) out = out.split(secret).join('***');
+  return out;
+}
+
+/**
  * A response into its JSON body (undefined when empty), or a ConnectError:
  * - non-2xx with Connect's error body, an empty body or plain text: HTTP (status, error_code, message kept);
  * - non-2xx with an HTML page: BAD_BODY with the status (a starting worker's Jetty 404 is not Connect's
  *   404, so it must not read as "connector deleted");
  * - 2xx that is not JSON (HTML, truncated): BAD_BODY with an excerpt.
  */
-export function interpretResponse(req: RequestLine, status: number, contentType: string | undefined, text: string, credentials?: Credentials): unknown {
+export function interpretResponse(
+  req: RequestLine,
+  status: number,
+  contentType: string | undefined,
+  text: string,
+  credentials?: Credentials,
+  /** The credentials' values themselves, masked wherever the body is quoted. */
+  known: readonly string[] = [],
+): unknown {
   const empty = text.trim() === '';
+  const excerpt = (): string => bodyExcerpt(maskKnown(text, known));
   if (status < 200 || status > 299) {
     const hint = status === 401 ? ` (${unauthorizedHint(credentials)})` : '';
     const body = connectErrorBody(text);
     if (body !== undefined) {
+      const message = body.message === undefined ? undefined : maskKnown(body.message, known);
       throw new ConnectError({
         ...req,
         code: 'HTTP',
         status,
         ...(body.errorCode !== undefined && { errorCode: body.errorCode }),
         // Connect's messages quote exceptions, which quote configs and URLs: scrubbed like a trace.
-        ...(body.message !== undefined && { connectMessage: scrubSecrets(body.message) }),
-        detail: `HTTP ${status}${body.message !== undefined ? `: ${clip(body.message)}` : ''}${hint}`,
+        ...(message !== undefined && { connectMessage: scrubSecrets(message) }),
+        detail: `HTTP ${status}${message !== undefined ? `: ${clip(message)}` : ''}${hint}`,
       });
     }
     if (!empty && looksLikeHtml(text, contentType)) {
-      throw new ConnectError({ ...req, code: 'BAD_BODY', status, detail: `HTTP ${status} with a non-Connect body: ${bodyExcerpt(text)}` });
+      throw new ConnectError({ ...req, code: 'BAD_BODY', status, detail: `HTTP ${status} with a non-Connect body: ${excerpt()}` });
     }
-    throw new ConnectError({ ...req, code: 'HTTP', status, detail: `HTTP ${status}${empty ? '' : `: ${bodyExcerpt(text)}`}${hint}` });
+    throw new ConnectError({ ...req, code: 'HTTP', status, detail: `HTTP ${status}${empty ? '' : `: ${excerpt()}`}${hint}` });
   }
   if (empty) return undefined;
   if (!looksLikeJson(text)) {
-    throw new ConnectError({ ...req, code: 'BAD_BODY', status, detail: `expected JSON, got: ${bodyExcerpt(text)}` });
+    throw new ConnectError({ ...req, code: 'BAD_BODY', status, detail: `expected JSON, got: ${excerpt()}` });
   }
   try {
     return JSON.parse(text) as unknown;
   } catch {
     // JSON.parse's own message quotes the body around the error: it could quote a password.
-    throw new ConnectError({ ...req, code: 'BAD_BODY', status, detail: `invalid or truncated JSON (${text.length} chars): ${bodyExcerpt(text)}` });
+    throw new ConnectError({ ...req, code: 'BAD_BODY', status, detail: `invalid or truncated JSON (${text.length} chars): ${excerpt()}` });
   }
 }
 

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { leafValidity, type CertificateValidity } from '../config/tls.js';
 import type { ClusterConfig } from '../config/types.js';
 import { interpretResponse, isDeadline, transportError, type Credentials, type RequestLine } from './response.js';
-import { basicAuthorization, userInfoAuthorization } from '../util/url.js';
+import { basicAuthorization, decodeUrlPart, userInfoAuthorization } from '../util/url.js';
 import { timerMs } from '../util/clock.js';
 
 /** A response body larger than this is refused (a few thousand connectors with traces fit easily). */
@@ -132,6 +132,14 @@ export function resolveTarget(cluster: Pick<ClusterConfig, 'url' | 'username' | 
   return { origin: url.origin, basePath, ...(authorization !== undefined && { authorization }) };
 }
 
+/** A cluster's password or token, and the password of its URL's user info as written and as sent. */
+function knownSecrets(cluster: Pick<ClusterConfig, 'url' | 'password' | 'token'>): string[] {
+  const urlPassword = new URL(cluster.url).password;
+  const values = [cluster.password, cluster.token, urlPassword, decodeUrlPart(urlPassword)];
+  // Longest first: a secret that contains another is masked whole.
+  return [...new Set(values.filter((v): v is string => v !== undefined && v !== ''))].sort((a, b) => b.length - a.length);
+}
+
 export interface TransportOptions {
   /** Upper bound of sockets to the cluster. */
   readonly connections: number;
@@ -161,6 +169,8 @@ export class Transport {
   private readonly target: Target;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly credentials: Credentials | undefined;
+  /** The credentials' values, masked in any answer quoted in an error. */
+  private readonly known: readonly string[];
   private readonly timeout: number;
   private readonly cluster: string;
   private readonly logger: Logger | undefined;
@@ -174,6 +184,7 @@ export class Transport {
     this.logger = options.logger;
     const authorization = this.target.authorization;
     this.credentials = authorization === undefined ? undefined : authorization.startsWith('Bearer ') ? 'bearer' : 'basic';
+    this.known = knownSecrets(cluster);
     this.headers = {
       accept: 'application/json',
       ...(authorization !== undefined && { authorization }),
@@ -296,7 +307,7 @@ export class Transport {
 
   /** A received response into its JSON body (undefined when empty), or a ConnectError (see interpretResponse). */
   interpret(raw: RawResponse): unknown {
-    return interpretResponse(raw.req, raw.status, raw.contentType, raw.bytes.toString('utf8'), this.credentials);
+    return interpretResponse(raw.req, raw.status, raw.contentType, raw.bytes.toString('utf8'), this.credentials, this.known);
   }
 
   /**

@@ -1207,6 +1207,27 @@ describe('auth', () => {
     expect(everything).not.toContain('topsecret');
     expect(everything).not.toContain(basic);
   });
+
+  it('masks its own password or token when an answer echoes it (an auth proxy\'s error page, a gateway\'s 401)', async () => {
+    nock(URL_)
+      .get('/connectors/a/status')
+      .reply(401, { error_code: 401, message: 'Invalid credentials ops:Zq8pLmN4x (Zq8pLmN4x)' })
+      .get('/connectors/a/status')
+      .reply(502, '<html><body>upstream refused ops using Zq8pLmN4x</body></html>', { 'content-type': 'text/html' })
+      .get('/connectors/a/status')
+      .reply(403, 'token AbCd0123tokenvalue not allowed')
+      .get('/connectors/a/status')
+      .reply(200, 'rejected p%40ss word and p@ss word', { 'content-type': 'text/plain' });
+    const basic = client({ username: 'ops', password: 'Zq8pLmN4x' });
+    const json = await failure(basic.status('a'));
+    expect(json.message).toMatch(/: HTTP 401: Invalid credentials ops:\*\*\* \(\*\*\*\) \(the worker refused/);
+    expect(json.connectMessage).toBe('Invalid credentials ops:*** (***)');
+    expect((await failure(basic.status('a'))).message).toMatch(/upstream refused ops using \*\*\*</);
+    expect((await failure(client({ token: 'AbCd0123tokenvalue' }).status('a'))).message).toMatch(/: HTTP 403: token \*\*\* not allowed$/);
+    // User info in the URL: the password as written (percent-encoded) and as sent.
+    const fromUrl = await failure(client({ url: 'http://ops:p%40ss@connect.test:8083' }).status('a'));
+    expect(fromUrl.message).toMatch(/expected JSON, got: rejected \*\*\* word and \*\*\* word$/);
+  });
 });
 
 describe('version', () => {
