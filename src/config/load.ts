@@ -508,6 +508,21 @@ export function unknownFilterClusters(config: Pick<WatchdogConfig, 'clusters' | 
   return config.sinks.flatMap((sink) => (sink.filter.clusters ?? []).filter((cluster) => !names.has(cluster)).map((cluster) => ({ sink: sink.name, cluster })));
 }
 
+/**
+ * A secret or routing key on a sink type that never sends it: accepted (refusing it would keep a service
+ * from starting after an upgrade), but warned, since whoever wrote it expects it to sign or route pages.
+ */
+export function unusedSinkSecrets(config: Pick<WatchdogConfig, 'sinks'>): { key: string; reason: string }[] {
+  return config.sinks.flatMap((sink, i) => [
+    ...(sink.secret !== undefined && sink.type !== 'webhook'
+      ? [{ key: `sinks[${i}].secret`, reason: `a ${sink.type} sink does not use it (only webhook sinks sign their payloads): it is ignored` }]
+      : []),
+    ...(sink.routingKey !== undefined && sink.type !== 'pagerduty'
+      ? [{ key: `sinks[${i}].routingKey`, reason: `a ${sink.type} sink does not use it (only pagerduty sinks send a routing key): it is ignored` }]
+      : []),
+  ]);
+}
+
 /** A host whose traffic never leaves the machine (a sidecar's worker). */
 const isLoopback = (hostname: string): boolean => hostname === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === '[::1]';
 

@@ -99,6 +99,25 @@ describe('check-config', () => {
     expect(r.stderr.trim().split('\n')).toEqual(['connect-watchdog: warning: sink "hook" filters on cluster "prd", which is not configured: it gets nothing from it']);
   });
 
+  it('warns on stderr of a secret or routing key given to a sink type that never uses it (a Slack sink signs nothing)', async () => {
+    const file = configFile({
+      sinks: [
+        { type: 'slack', name: 'chat', url: 'https://hooks.slack.com/services/T/B/X', secret: 'Sl4ckSigningKey' },
+        { type: 'webhook', url: 'http://127.0.0.1:9/h', secret: 's1', routingKey: 'Rk0123456789' },
+        { type: 'pagerduty', routingKey: 'Rk0123456789', secret: 's2' },
+        { type: 'alertmanager', url: 'http://127.0.0.1:9093' },
+      ],
+    });
+    const r = await cli(['check-config', '--config', file]);
+    expect(r.code).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'connect-watchdog: warning: sinks[0].secret: a slack sink does not use it (only webhook sinks sign their payloads): it is ignored',
+      'connect-watchdog: warning: sinks[1].routingKey: a webhook sink does not use it (only pagerduty sinks send a routing key): it is ignored',
+      'connect-watchdog: warning: sinks[2].secret: a pagerduty sink does not use it (only webhook sinks sign their payloads): it is ignored',
+    ]);
+    expect(r.stderr).not.toMatch(/Sl4ck|Rk0123/);
+  });
+
   it('warns on stderr of credentials sent over http:// to another machine, not over https:// or to loopback', async () => {
     const file = configFile({
       clusters: [
