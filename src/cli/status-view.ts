@@ -124,30 +124,41 @@ function table(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
+const ESCAPES: Readonly<Record<string, string>> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * Control characters shown as escapes: a trace quotes record bytes (`Unrecognized token '…'`), and an ESC
+ * in it would drive the operator's terminal (clear the screen, hide lines, set the title); a newline would
+ * forge a line of the table. `--json` escapes them already.
+ */
+function shown(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => ESCAPES[ch] ?? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** The human view: one table per cluster, and the root cause of everything FAILED. */
 export function renderStatus(view: StatusView): string {
   const out: string[] = [];
   for (const c of view.clusters) {
     if (!c.reachable) {
-      out.push(`cluster ${c.cluster}: UNREACHABLE (${c.error})`, '');
+      out.push(`cluster ${shown(c.cluster)}: UNREACHABLE (${shown(c.error)})`, '');
       continue;
     }
     const count = c.connectors.length + c.unreadable.length;
-    out.push(`cluster ${c.cluster}${c.version ? ` (Kafka Connect ${c.version})` : ''}: ${count} connector(s)`);
+    out.push(`cluster ${shown(c.cluster)}${c.version ? ` (Kafka Connect ${shown(c.version)})` : ''}: ${count} connector(s)`);
     // A worker cut off from the Kafka brokers stops every task and still lists them RUNNING: say so first.
-    if (c.health !== undefined && c.health.status !== 'healthy') out.push(`  WORKER ${HEALTH_HEADLINE[c.health.status]}: ${c.health.message} (the states below may be stale)`);
+    if (c.health !== undefined && c.health.status !== 'healthy') out.push(`  WORKER ${HEALTH_HEADLINE[c.health.status]}: ${shown(c.health.message)} (the states below may be stale)`);
     if (c.connectors.length > 0) {
       const rows = [['CONNECTOR', 'TYPE', 'STATE', 'TASKS', 'WORKER']];
-      for (const v of c.connectors) rows.push([v.name, v.type, v.state, v.taskSummary, v.workerId]);
+      for (const v of c.connectors) rows.push([v.name, v.type, v.state, v.taskSummary, v.workerId].map(shown));
       out.push(table(rows));
       for (const v of c.connectors) {
         for (const f of v.failures) {
-          const subject = f.task === null ? `${v.name} (connector)` : `${v.name} task ${f.task}`;
-          out.push(`  FAILED ${subject} on ${f.workerId} [${f.class}]: ${f.rootCause}`);
+          const subject = f.task === null ? `${shown(v.name)} (connector)` : `${shown(v.name)} task ${f.task}`;
+          out.push(`  FAILED ${subject} on ${shown(f.workerId)} [${f.class}]: ${shown(f.rootCause)}`);
         }
       }
     }
-    for (const u of c.unreadable) out.push(`  UNREADABLE ${u.name}: ${u.problem}`);
+    for (const u of c.unreadable) out.push(`  UNREADABLE ${shown(u.name)}: ${shown(u.problem)}`);
     out.push('');
   }
   const s = view.summary;

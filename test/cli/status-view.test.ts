@@ -27,4 +27,30 @@ describe('status (human view)', () => {
     expect(pg.length).toBeLessThan(200);
     expect(lines.find((l) => l.startsWith(long))).toContain('RUNNING');
   });
+
+  it('prints no terminal control sequence from the worker: a trace quotes record bytes, and ESC in it would drive the terminal', () => {
+    const failed: StatusView = {
+      clusters: [
+        {
+          cluster: 'prod',
+          reachable: true,
+          health: { status: 'unhealthy', message: 'down\u001b]0;title\u0007' },
+          connectors: [
+            {
+              ...connector('sink\u009b31m'),
+              failures: [{ task: 0, workerId: '10.0.0.5:8083', class: 'serialization', rootCause: "JsonParseException: Unrecognized token '\u001b[2J\u001b[31mx\r'" }],
+            },
+          ],
+          unreadable: [{ name: 'odd\u0008', problem: 'unknown state "\u001b[5m"' }],
+        },
+        { cluster: 'other', reachable: false, error: 'HTTP 502 with a non-Connect body: <html>\u001b[2J</html>' },
+      ],
+      summary: { connectors: 1, failed: 1, unreadable: 1, unreachable: 1, unhealthy: 1 },
+    };
+    const out = renderStatus(failed);
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(out).toContain("Unrecognized token '\\x1b[2J\\x1b[31mx\\r'");
+    expect(out).toContain('UNREADABLE odd\\x08: unknown state "\\x1b[5m"');
+    expect(out).toContain('<html>\\x1b[2J</html>');
+  });
 });
