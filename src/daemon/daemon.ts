@@ -156,7 +156,9 @@ export class Daemon {
       const client = cluster.cert === undefined ? undefined : leafValidity(cluster.cert);
       if (client !== undefined) this.metrics.setCertificateExpiry(cluster.name, 'client', client.validTo);
     }
-    this.heartbeat = config.heartbeat.url ? new Heartbeat({ url: config.heartbeat.url, interval: config.heartbeat.interval, proxy: config.proxy, logger }) : undefined;
+    // A dry run pings no dead man's switch: the switch would call the watchdog alive while nothing heals.
+    this.heartbeat = config.heartbeat.url && !config.dryRun ? new Heartbeat({ url: config.heartbeat.url, interval: config.heartbeat.interval, proxy: config.proxy, logger }) : undefined;
+    if (config.heartbeat.url && config.dryRun) logger.info('dry run: heartbeat.url is not pinged');
   }
 
   get metricsPort(): number | undefined {

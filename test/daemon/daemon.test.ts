@@ -1034,6 +1034,21 @@ describe('the daemon against a stand-in Connect worker', () => {
     }
   });
 
+  it('a dry run does not ping heartbeat.url: the switch would call the watchdog alive while nothing heals', async () => {
+    let pings = 0;
+    const ping = createServer((_req, res) => (pings++, res.writeHead(200).end('OK')));
+    await new Promise<void>((r) => ping.listen(0, '127.0.0.1', r));
+    try {
+      fake.add('orders', {});
+      const d = daemon({ dryRun: true, heartbeat: { url: `http://127.0.0.1:${(ping.address() as AddressInfo).port}/ping/uuid` } });
+      await d.init();
+      expect(await once(d)).toBe(true);
+      expect(pings).toBe(0);
+    } finally {
+      ping.close();
+    }
+  });
+
   it('sends pages and heartbeat pings through the proxy of HTTP_PROXY / HTTPS_PROXY, and asks Connect directly', async () => {
     const proxy = await recordingProxy();
     try {
