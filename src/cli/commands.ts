@@ -265,8 +265,22 @@ function help(verb: string): number {
   return EXIT.ok;
 }
 
+/** `--config FILE` written before the command (the main help lists it as an option) goes after it. */
+function commandFirst(argv: readonly string[]): string[] {
+  const leading: string[] = [];
+  let i = 0;
+  while (argv[i] === '--config' || argv[i]?.startsWith('--config=') === true) {
+    const width = argv[i] === '--config' ? 2 : 1;
+    if (i + width > argv.length) fail(EXIT.usage, `--config needs a FILE\n${HELP['main']}`);
+    leading.push(...argv.slice(i, i + width));
+    i += width;
+  }
+  if (leading.length === 0) return [...argv];
+  return i < argv.length ? [argv[i]!, ...leading, ...argv.slice(i + 1)] : [];
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [verb, ...rest] = argv;
+  const [verb, ...rest] = commandFirst(argv);
   switch (verb) {
     case 'run':
       return runCommand(rest);

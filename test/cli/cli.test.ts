@@ -489,6 +489,17 @@ describe('help and version', () => {
       expect(r.stdout).toMatch(/0 nothing FAILED/);
     }
   });
+  // The main help lists --config among the options: written before the command it was "unknown command".
+  it('takes --config before the command as after it', async () => {
+    const file = configFile({ clusters: [{ name: 'before', url: 'http://127.0.0.1:1' }] });
+    for (const args of [['--config', file, 'check-config'], [`--config=${file}`, 'check-config']]) {
+      const r = await cli(args);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).clusters[0].name).toBe('before');
+    }
+    expect((await cli(['--config'])).code).toBe(64);
+    expect((await cli(['--config', file])).stderr).toContain('a command is needed');
+  });
   it('an unknown command is a usage error', async () => {
     const r = await cli(['restart-everything']);
     expect(r.code).toBe(64);
