@@ -677,14 +677,17 @@ export function decide(input: DecideInput): Decision {
   }
 
   // 6. Resolve what is over.
-  // A subject seen this poll and absent from state is quiet (RUNNING, nothing remembered).
+  // A subject seen this poll and absent from state is quiet (RUNNING, nothing remembered). So is one of a
+  // listed connector that this poll does not show (a task under a paused connector, or not listed): state
+  // keeps every subject with something to remember, so it was quiet when last seen. Its incident outlived
+  // it only because a maintenance window held the resolve back; a restart loses the previous snapshot that
+  // would have kept it in state, and it would stay open until the connector runs its tasks again.
   const quietIfSeen = (inc: Incident): SubjectState | undefined => {
     const c = present.get(inc.connector);
     if (c === undefined) return undefined;
     if (inc.task === null) return quietOn(inc, c.workerId);
-    if (!tasksTrusted(c)) return undefined;
-    const t = taskOf(c, inc.task, inc.task);
-    return t === undefined ? undefined : quietOn(inc, t.workerId);
+    const t = tasksTrusted(c) ? taskOf(c, inc.task, inc.task) : undefined;
+    return quietOn(inc, t?.workerId ?? inc.workerId);
   };
   // Only a cluster-wide incident needs it: a scan of the remembered subjects, done once and only then.
   // A subject under a PAUSED or STOPPED connector is never observed again until it is resumed: the streak

@@ -99,6 +99,25 @@ describe('state holds only subjects with something to remember', () => {
     sim.advance(POLL).poll(on(W1, W1));
     expect(sim.state.subjects['prod/steady/0']).toMatchObject({ workerId: W1, moves: [sim.now] });
   });
+
+  it('a page whose subject recovered inside a maintenance window resolves after it, across a watchdog restart too, though its connector is paused by then', () => {
+    // Found by policy-properties.test.ts: the task goes quiet (out of state) while the window holds its
+    // resolve back; a restart loses the previous snapshot, and a paused connector's tasks are not read.
+    const run = (restart: boolean) => {
+      const sim = new Sim();
+      let window = false;
+      const o = { inMaintenance: () => window };
+      expect(kinds(sim.poll([oneTask('pg', 'FAILED', 'serialization')], o))).toEqual(['escalate', 'skip:escalate-only']);
+      window = true;
+      sim.advance(POLL).run(11 * MINUTE, POLL, [oneTask('pg', 'RUNNING')], o);
+      expect(sim.state.subjects).toEqual({}); // RUNNING for stablePeriod: nothing left to remember
+      if (restart) sim.restart();
+      window = false;
+      return sim.poll([connector('pg', 'PAUSED', [task(0, 'RUNNING')])], o);
+    };
+    expect(run(false)).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'recovered', incident: expect.objectContaining({ key: 'prod/pg/0/serialization' }) })]);
+    expect(run(true)).toEqual(run(false));
+  });
 });
 
 /** Per incident key, pages and resolutions alternate, a page first: none is sent twice, none resolved unopened. */
