@@ -718,6 +718,9 @@ export function decide(input: DecideInput): Decision {
       else if (inConnectionStreak()) incidents.set(inc.key, touchIncident(inc, now, inc.attempts, inc.workerId));
       continue;
     }
+    // An unreadable connector's incidents stay as they were until it reads again (docs/heal.md), also one whose
+    // subject state remembers as over (its resolve held back by a maintenance window then).
+    if (unreadable?.has(inc.connector) === true) continue;
     const s = subjects.get(subjectOfIncident.get(inc.key) ?? subjectKey(inc)) ?? quietIfSeen(inc);
     if (s === undefined || inMaintenance(inc.connector)) continue;
     const over = isOver(inc.class, s, config, now);

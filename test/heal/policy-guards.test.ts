@@ -380,6 +380,22 @@ describe('a connector whose status cannot be read (an unknown state, a wrong sha
     expect(sim.actionsOf('resolve')).toEqual([expect.objectContaining({ action: expect.objectContaining({ resolution: 'recovered' }) })]);
   });
 
+  it('keeps a page open while unreadable, though what it pages for ended inside a maintenance window, and resolves it once it reads again', () => {
+    // Found by policy-properties.test.ts. Inside the window the task is assigned (its page may not resolve
+    // there), then its connector paused: the task is kept in state with its last worker, RUNNING.
+    const sim = new Sim();
+    let window = false;
+    const o = { inMaintenance: () => window };
+    sim.run(10 * MINUTE + POLL, POLL, [oneTask('pg', 'UNASSIGNED')], o);
+    expect(kinds(sim.log.map((e) => e.action))).toEqual(['escalate']);
+    window = true;
+    sim.poll([oneTask('pg', 'RUNNING')], o);
+    sim.advance(POLL).poll([connector('pg', 'PAUSED', [task(0, 'RUNNING')])], o);
+    window = false;
+    expect(sim.advance(POLL).poll([], { ...o, unreadable: ['pg'] })).toEqual([]);
+    expect(sim.advance(POLL).poll([connector('pg', 'PAUSED', [task(0, 'RUNNING')])], o)).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'assigned' })]);
+  });
+
   it('a connector left out of the listing while another is unreadable is still deleted', () => {
     const sim = new Sim();
     sim.poll([oneTask('ser', 'FAILED', 'serialization')]);
