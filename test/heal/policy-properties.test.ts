@@ -21,7 +21,7 @@ import { incidentKey, type Incident } from '../../src/escalate/types.js';
 import { backoffWait } from '../../src/heal/backoff.js';
 import { isQuiet } from '../../src/heal/observe.js';
 import { applyOutcome, decide, endpointKey } from '../../src/heal/policy.js';
-import { EMPTY_HEAL_STATE, type Action, type HealState, type RestartResult } from '../../src/heal/types.js';
+import { type Action, type HealState, type RestartResult } from '../../src/heal/types.js';
 import { StateEncoder } from '../../src/state/serialize.js';
 import { parseState, STATE_VERSION } from '../../src/state/store.js';
 import { seeded } from '../../bench/lib/stats.js';
@@ -273,8 +273,23 @@ function throughStateFile(state: HealState): HealState {
 }
 
 /** A watchdog: state, the previous snapshot it keeps in memory, and the pager's view of what it opened. */
+/** Another cluster's memory, which no decide() of this cluster may touch. */
+const OTHER: HealState = (() => {
+  const incident: Incident = {
+    key: incidentKey('other', 'x', 0, 'config'), cluster: 'other', connector: 'x', task: 0, class: 'config', severity: 'error', reason: 'r', rootCause: 'c', hint: 'h',
+    attempts: 0, firstSeen: T0 - MINUTE, lastSeen: T0 - MINUTE, workerId: WORKERS[0], traceExcerpt: '',
+  };
+  const subject = { cluster: 'other', connector: 'x', task: 0, state: 'FAILED', workerId: WORKERS[0], class: 'config' as const, failedSince: T0 - MINUTE, attempts: 0, restartTimes: [], moves: [] };
+  return { subjects: { 'other/x/0': subject }, incidents: { [incident.key]: incident }, budgets: { other: { tokens: 1, updatedAt: T0 - MINUTE } } };
+})();
+const ofOther = (s: HealState) => JSON.stringify([
+  Object.entries(s.subjects).filter(([, v]) => v.cluster === 'other'),
+  Object.entries(s.incidents).filter(([, v]) => v.cluster === 'other'),
+  s.budgets['other'],
+]);
+
 class Watchdog {
-  state: HealState = EMPTY_HEAL_STATE;
+  state: HealState = OTHER;
   previous: ClusterSnapshot | undefined;
   restart(): void {
     this.state = throughStateFile(this.state);
@@ -368,6 +383,7 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
       return { polls, violations, final: wd.state };
     }
     wd.previous = snapshot;
+    if (ofOther(wd.state) !== ofOther(OTHER)) violations.push(at('another cluster\'s memory changed'));
 
     // Per-poll invariants, from docs/heal.md.
     const byName = new Map(snapshot.connectors.map((c) => [c.name, c]));
@@ -487,7 +503,22 @@ function leastWait(n: number, config: HealConfig): number {
 function backoffViolations(run: Run, config: HealConfig): string[] {
   const out: string[] = [];
   const last = new Map<string, { at: number; attempt: number }>();
+  // Per subject, the first poll of its FAILED streak (a RESTARTING in between does not end it); a subject not
+  // read at a poll (unreadable, under a connector whose tasks are not read) keeps its streak.
+  const failedSince = new Map<string, number>();
+  /** Subjects whose last restart was refused as a rebalance. */
+  const refused = new Set<string>();
   for (const p of run.polls) {
+    const seen = (key: string, state: State) => {
+      if (state === 'FAILED') failedSince.set(key, failedSince.get(key) ?? p.at);
+      else if (state !== 'RESTARTING') failedSince.delete(key);
+    };
+    const read = new Set([...p.snapshot.connectors.map((c) => c.name), ...(p.snapshot.unreadable ?? []).map((u) => u.name)]);
+    for (const key of failedSince.keys()) if (!read.has(key.split('/')[0] as string)) failedSince.delete(key);
+    for (const c of p.snapshot.connectors) {
+      seen(`${c.name}/connector`, c.state);
+      if (c.state === 'RUNNING' || c.state === 'FAILED') for (const t of c.tasks) seen(`${c.name}/${t.id}`, t.state);
+    }
     p.actions.forEach((a, i) => {
       if (a.kind !== 'restart-task' && a.kind !== 'restart-connector') return;
       const key = `${a.connector}/${a.kind === 'restart-task' ? a.task : 'connector'}`;
@@ -498,8 +529,16 @@ function backoffViolations(run: Run, config: HealConfig): string[] {
       if (before !== undefined && a.attempt === before.attempt + 1 && !back && p.at - before.at < leastWait(before.attempt, config) - 1) {
         out.push(`${key}: restart ${a.attempt} at t+${(p.at - T0) / SECOND} s, ${(p.at - before.at) / SECOND} s after restart ${before.attempt} (at least ${leastWait(before.attempt, config) / SECOND} s)`);
       }
+      // "The first restart is sent on the first poll that sees it FAILED, or heal.firstRestartDelay later."
+      // After a refusal the restart is due at the refusals' backoff instead (the first on the next poll).
+      const since = failedSince.get(key);
+      if (a.attempt === 1 && !back && !refused.has(key) && since !== undefined && p.at - since < config.firstRestartDelay) {
+        out.push(`${key}: first restart at t+${(p.at - T0) / SECOND} s, ${(p.at - since) / SECOND} s after it was seen FAILED (heal.firstRestartDelay ${config.firstRestartDelay / SECOND} s)`);
+      }
       // A restart refused as a rebalance is not an attempt: the next one counts from the last that stood.
       if (p.results[i] !== 'rebalance') last.set(key, { at: p.at, attempt: a.attempt });
+      if (p.results[i] === 'rebalance') refused.add(key);
+      else refused.delete(key);
     });
   }
   return out;
@@ -520,7 +559,7 @@ describe('decide() on random timelines (properties from docs/heal.md)', () => {
     );
   });
 
-  it('restarts of one subject are spaced by the documented backoff', () => {
+  it('restarts of one subject are spaced by the documented backoff, the first heal.firstRestartDelay after the failure', () => {
     fc.assert(
       fc.property(scenarioArb, (s) => {
         const run = play(s, { restarts: true, settleFor: 0 });
@@ -536,9 +575,9 @@ describe('decide() on random timelines (properties from docs/heal.md)', () => {
         const { stablePeriod, rebalance } = s.config;
         const run = play(s, { restarts: true, settleFor: Math.max(stablePeriod, rebalance.window) + stablePeriod + 2 * MINUTE });
         expect(run.violations, fmt(s)).toEqual([]);
-        const left: Incident[] = Object.values(run.final.incidents);
+        const left: Incident[] = Object.values(run.final.incidents).filter((i) => i.cluster === CLUSTER);
         expect(left.map((i) => i.key), fmt(s)).toEqual([]);
-        expect(Object.keys(run.final.subjects), fmt(s)).toEqual([]);
+        expect(Object.keys(run.final.subjects).filter((k) => k.startsWith(`${CLUSTER}/`)), fmt(s)).toEqual([]);
       }),
       params,
     );
