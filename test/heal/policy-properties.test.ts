@@ -333,6 +333,8 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
   const settle: Step = { dt: 30 * SECOND, muts: [], restart: false, maintenance: 0, probes: [], unhealthy: false, unreadable: [], feedback: [], outcomes: [] };
   const steps: { step: Step; settling: boolean }[] = [...s.steps.map((step) => ({ step, settling: false })), ...Array.from({ length: Math.ceil(opts.settleFor / settle.dt) }, () => ({ step: settle, settling: true }))];
   let settledOnce = false;
+  /** Per subject, the reason of its last skip in this FAILED streak since its last restart. */
+  const lastSkip = new Map<string, string>();
 
   for (const [n, { step, settling }] of steps.entries()) {
     const at = (what: string) => `poll ${n} (t+${(now - T0) / SECOND} s${settling ? ', settling' : ''}): ${what}`;
@@ -461,6 +463,28 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
     const free = [...probes.values()].filter((p) => p).length;
     tokens -= Math.max(0, restarts - free);
     if (tokens < -1e-9) violations.push(at(`${restarts} restarts overdraw the budget of ${config.budget.perMinute}/min (bucket ${tokens.toFixed(2)})`));
+
+    // "A skip is emitted when the reason changes, not on every poll: once per reason and failure streak (and
+    // once per wait after each restart for backoff)."
+    for (const c of snapshot.connectors) {
+      const streak = (task: number | null, state: State) => {
+        if (state !== 'FAILED' && state !== 'RESTARTING') lastSkip.delete(`${c.name}/${task ?? 'connector'}`);
+      };
+      streak(null, c.state);
+      if (c.state === 'RUNNING' || c.state === 'FAILED') for (const t of c.tasks) streak(t.id, t.state);
+    }
+    for (const name of new Set([...lastSkip.keys()].map((k) => k.split('/')[0] as string))) {
+      if (!byName.has(name) && !(snapshot.unreadable ?? []).some((u) => u.name === name)) for (const k of [...lastSkip.keys()]) if (k.startsWith(`${name}/`)) lastSkip.delete(k);
+    }
+    for (const a of actions) {
+      if (a.kind === 'skip') {
+        const key = `${a.subject.connector}/${a.subject.task ?? 'connector'}`;
+        if (lastSkip.get(key) === a.reason) violations.push(at(`skips ${key} for ${a.reason} again, with no other reason or restart in between`));
+        lastSkip.set(key, a.reason);
+      }
+      const p = pending(a);
+      if (p !== undefined) for (const t of [p.task, ...p.tasks]) lastSkip.delete(`${p.c}/${t ?? 'connector'}`);
+    }
 
     // Feed back: the executor's outcome per restart, and the subjects then read RESTARTING.
     const results: (RestartResult | undefined)[] = [];
