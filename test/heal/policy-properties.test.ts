@@ -335,6 +335,9 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
   let settledOnce = false;
   /** Per subject, the reason of its last skip in this FAILED streak since its last restart. */
   const lastSkip = new Map<string, string>();
+  /** Per subject, the times of its restarts that stood since its counters last reset, and since when it runs. */
+  const stood = new Map<string, number[]>();
+  const runningSince = new Map<string, number>();
 
   for (const [n, { step, settling }] of steps.entries()) {
     const at = (what: string) => `poll ${n} (t+${(now - T0) / SECOND} s${settling ? ', settling' : ''}): ${what}`;
@@ -486,6 +489,34 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
       if (p !== undefined) for (const t of [p.task, ...p.tasks]) lastSkip.delete(`${p.c}/${t ?? 'connector'}`);
     }
 
+    // "restart: escalateAfter.restarts restarts within escalateAfter.window and FAILED again"; "restart-then-escalate:
+    // FAILED again after one restart": paged by the subject's watchdog outside maintenance, unless its connector
+    // pages that class already (or a cluster outage speaks for a connection failure). Counters reset once RUNNING
+    // for stablePeriod.
+    for (const c of snapshot.connectors) {
+      const subjects: { task: number | null; state: State; workerId: string; trace?: string }[] = [
+        { task: null, state: c.state, workerId: c.workerId, ...(c.trace !== undefined && { trace: c.trace }) },
+        ...(c.state === 'RUNNING' || c.state === 'FAILED' ? c.tasks.map((t) => ({ task: t.id, ...t })) : []),
+      ];
+      for (const sub of subjects) {
+        const key = `${c.name}/${sub.task ?? 'connector'}`;
+        if (sub.state !== 'RUNNING') runningSince.delete(key);
+        else if (now - (runningSince.get(key) ?? now) >= config.stablePeriod) stood.delete(key);
+        else if (!runningSince.has(key)) runningSince.set(key, now);
+        if (sub.state !== 'FAILED') continue;
+        const cls = classify(sub.trace ?? '').class;
+        const action = actionOf(cls);
+        const times = stood.get(key) ?? [];
+        const due = action === 'restart' ? times.filter((t) => t > now - config.escalateAfter.window).length >= config.escalateAfter.restarts : action === 'restart-then-escalate' && times.length >= 1;
+        if (!due || inMaintenance(c.name) || !owns(sub.workerId)) continue;
+        const paged = [...open, ...openBefore].some((k) => k.startsWith(`${CLUSTER}/${c.name}/`) && k.endsWith(`/${cls}`)) || (cls === 'connection' && open.has(incidentKey(CLUSTER, '*', null, 'cluster-outage')));
+        if (!paged) violations.push(at(`${key} FAILED with ${cls} (${action}) after ${times.length} restarts and not paged`));
+      }
+    }
+    for (const name of new Set([...stood.keys()].map((k) => k.split('/')[0] as string))) {
+      if (!byName.has(name) && !(snapshot.unreadable ?? []).some((u) => u.name === name)) for (const k of [...stood.keys()]) if (k.startsWith(`${name}/`)) stood.delete(k);
+    }
+
     // Feed back: the executor's outcome per restart, and the subjects then read RESTARTING.
     const results: (RestartResult | undefined)[] = [];
     let k = 0;
@@ -500,6 +531,7 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
       results.push(result);
       wd.state = applyOutcome(wd.state, { subject: { cluster: CLUSTER, connector: p.c, task: p.task }, result, ...(result === 'rebalance' && { refusal: 'HTTP 409 {"error_code":409,"message":"Cannot complete request because of a conflicting operation (e.g. worker rebalance)"}' }) }, now, (r) => backoffWait(r, config, random));
       if (result === 'rebalance') continue;
+      for (const t of [p.task, ...p.tasks]) stood.set(`${p.c}/${t ?? 'connector'}`, [...(stood.get(`${p.c}/${t ?? 'connector'}`) ?? []), now]);
       const c = world.find((x) => x?.name === p.c);
       if (c === undefined) continue;
       if (p.task === null) {
