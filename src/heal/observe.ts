@@ -158,9 +158,13 @@ export function observe(
       const since = prev?.failedSince;
       const continuing = since !== undefined;
       const held = continuing ? undefined : heldRestartDueAt(prev, config, now);
+      // With no restart standing in this episode, a new streak's first restart is due firstRestartDelay after
+      // it is seen: a due time an earlier streak left (one that cleared up before its restart, or a refused
+      // restart's wait) is not this one's.
+      const nextRestartAt = held ?? (continuing || base.attempts > 0 ? base.nextRestartAt : undefined);
       const subject = compact({
         ...common,
-        ...(held !== undefined && { nextRestartAt: held }),
+        nextRestartAt,
         class: failure.class,
         failedSince: since ?? now,
         recoveredAt: undefined,

@@ -809,7 +809,8 @@ export function endpointsToProbe(state: HealState, snapshot: ClusterSnapshot, cl
     if (filter.inMaintenance?.(f.connector.name) === true) return false;
     // A subject absent from state is new or was quiet: the same to the backoff.
     const prev = state.subjects[subjectKey({ cluster: snapshot.cluster, connector: f.connector.name, task: f.task })];
-    const streak = prev?.failedSince !== undefined ? prev : { attempts: prev?.attempts ?? 0, nextRestartAt: heldRestartDueAt(prev, config, now) ?? prev?.nextRestartAt, failedSince: now };
+    const attempts = prev?.attempts ?? 0;
+    const streak = prev?.failedSince !== undefined ? prev : { attempts, nextRestartAt: heldRestartDueAt(prev, config, now) ?? (attempts > 0 ? prev?.nextRestartAt : undefined), failedSince: now };
     const deferred = prev?.failedSince !== undefined && prev.dependencyDownSince !== undefined;
     return deferred || restartDueAt(streak, config.firstRestartDelay, now, config.backoff.max) <= now;
   };

@@ -26,6 +26,22 @@ describe('a transient blip', () => {
     expect(sim.advance(20 * SECOND).poll(failing)).toEqual([]);
     expect(kinds(sim.advance(10 * SECOND).poll(failing))).toEqual(['restart-task']);
   });
+
+  it('waits firstRestartDelay before the first restart of each failure that no restart has answered yet, however the one before ended', () => {
+    // Found by policy-properties.test.ts: a failure that cleared up on its own within the delay left its due
+    // time behind, and the next failure was restarted at the first poll that saw it.
+    const sim = new Sim(withConfig({ firstRestartDelay: 30 * SECOND }));
+    const failing = [oneTask('pg-orders', 'FAILED', 'connection')];
+    const running = [oneTask('pg-orders', 'RUNNING')];
+    expect(kinds(sim.poll(failing))).toEqual(['skip:backoff']);
+    expect(sim.advance(10 * SECOND).poll(running)).toEqual([]);
+    // ran longer than heal.backoff.heldAfter: this failure is due firstRestartDelay after it was seen
+    expect(kinds(sim.advance(2 * MINUTE).poll(failing))).toEqual(['skip:backoff']);
+    expect(sim.advance(10 * SECOND).poll(running)).toEqual([]);
+    expect(kinds(sim.advance(30 * SECOND).poll(failing))).toEqual(['skip:backoff']);
+    expect(sim.advance(20 * SECOND).poll(failing)).toEqual([]);
+    expect(kinds(sim.advance(10 * SECOND).poll(failing))).toEqual(['restart-task']);
+  });
 });
 
 describe('a one-hour outage', () => {
