@@ -701,7 +701,9 @@ export function decide(input: DecideInput): Decision {
     if (streak === undefined) {
       streak = false;
       for (const s of subjects.values()) {
-        if (s.cluster === cluster && s.class === 'connection' && (s.failedSince !== undefined || s.recoveredAt !== undefined) && !parked(s)) {
+        // UNASSIGNED keeps the class but not failedSince: a rolling restart of the workers mid-outage is not its end.
+        const inEpisode = s.failedSince !== undefined || s.recoveredAt !== undefined || s.unassignedSince !== undefined;
+        if (s.cluster === cluster && s.class === 'connection' && inEpisode && !parked(s)) {
           streak = true;
           break;
         }

@@ -254,6 +254,21 @@ describe('a cluster-wide outage', () => {
     expect(sim.poll(all('RUNNING'))).toEqual([expect.objectContaining({ kind: 'resolve', resolution: 'outage-over' })]);
   });
 
+  // A rolling restart of the workers during the outage leaves every task UNASSIGNED for a poll or two: not
+  // RUNNING for the stable period, so not over; resolved there, the outage paged again when they failed anew.
+  it('stays open, one page, while a rolling restart of the workers leaves the failing tasks UNASSIGNED', () => {
+    const sim = new Sim();
+    sim.run(5 * MINUTE, POLL, all('FAILED'));
+    sim.run(2 * POLL, POLL, all('UNASSIGNED'));
+    sim.run(10 * MINUTE, POLL, all('FAILED'));
+    const outage = (e: { action: { incident: { class: string } } }) => e.action.incident.class === 'cluster-outage';
+    expect(sim.actionsOf('resolve').filter(outage)).toEqual([]);
+    expect(sim.actionsOf('escalate').filter(outage)).toHaveLength(1);
+    sim.run(10 * MINUTE, POLL, all('RUNNING'));
+    sim.poll(all('RUNNING'));
+    expect(sim.actionsOf('resolve').filter(outage)).toEqual([expect.objectContaining({ action: expect.objectContaining({ resolution: 'outage-over' }) })]);
+  });
+
   it('resolves though a connector parked (PAUSED, STOPPED) with a connection failure long before still sits in state', () => {
     for (const parked of ['PAUSED', 'STOPPED'] as const) {
       const sim = new Sim();
