@@ -171,7 +171,7 @@ describe('one page per connector and class', () => {
 
 describe('a cluster-wide outage', () => {
   const names = ['a', 'b', 'c', 'd', 'e', 'f'];
-  const all = (state: 'FAILED' | 'RUNNING') => names.map((n) => oneTask(n, state, state === 'FAILED' ? 'connection' : undefined));
+  const all = (state: 'FAILED' | 'RUNNING' | 'UNASSIGNED') => names.map((n) => oneTask(n, state, state === 'FAILED' ? 'connection' : undefined));
 
   it('pages one critical incident instead of one per connector; restarts go on', () => {
     const sim = new Sim();
