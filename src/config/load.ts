@@ -718,24 +718,24 @@ export function redactConfig(config: WatchdogConfig): unknown {
     ...config,
     clusters: config.clusters.map((c) => ({
       ...c,
-      url: redactUrl(c.url),
+      url: urlForDisplay(c.url, { path: true }),
       password: hide(c.password),
       token: hide(c.token),
       key: hide(c.key),
       ca: c.ca === undefined ? undefined : describeCertificates(c.ca),
       cert: c.cert === undefined ? undefined : describeCertificates(c.cert),
     })),
-    sinks: config.sinks.map((s) => ({ ...s, url: sinkUrlForDisplay(s.url), secret: hide(s.secret), routingKey: hide(s.routingKey) })),
-    heartbeat: { ...config.heartbeat, url: config.heartbeat.url === '' ? '' : sinkUrlForDisplay(config.heartbeat.url) },
+    sinks: config.sinks.map((s) => ({ ...s, url: urlForDisplay(s.url, { path: false }), secret: hide(s.secret), routingKey: hide(s.routingKey) })),
+    heartbeat: { ...config.heartbeat, url: config.heartbeat.url === '' ? '' : urlForDisplay(config.heartbeat.url, { path: false }) },
     proxy: {
       ...config.proxy,
-      ...(config.proxy.http !== undefined && { http: redactUrl(config.proxy.http) }),
-      ...(config.proxy.https !== undefined && { https: redactUrl(config.proxy.https) }),
+      ...(config.proxy.http !== undefined && { http: urlForDisplay(config.proxy.http, { path: true }) }),
+      ...(config.proxy.https !== undefined && { https: urlForDisplay(config.proxy.https, { path: true }) }),
     },
   };
 }
 
-/** Removes user:password@ from a URL. */
+/** Removes user:password@ from a URL (pages and logs, which need no user name). */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -749,10 +749,20 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** Sink URLs (Slack, webhooks with tokens in the path) are secrets: only the origin is shown. */
-export function sinkUrlForDisplay(url: string): string {
+/**
+ * A URL as check-config shows it. User info stays visible as the user with the password redacted, as an
+ * explicit username and password are shown: the operator sees that basic auth is applied, and as whom. A
+ * user without a password may be a token (https://TOKEN@host) and is hidden whole. `path: false` for sink
+ * and heartbeat URLs, whose path often is the secret (Slack, webhooks, ping UUIDs): only the origin is shown.
+ */
+function urlForDisplay(url: string, { path }: { path: boolean }): string {
   try {
-    return `${new URL(url).origin}/${REDACTED}`;
+    const u = new URL(url);
+    const userInfo = u.username === '' && u.password === '' ? '' : u.password === '' ? `${REDACTED}@` : `${u.username}:${REDACTED}@`;
+    u.username = '';
+    u.password = '';
+    const shown = path ? u.toString().replace(/\/$/, '') : `${u.origin}/${REDACTED}`;
+    return shown.replace('//', `//${userInfo}`);
   } catch {
     return REDACTED;
   }

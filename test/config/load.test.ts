@@ -95,6 +95,27 @@ describe('loadConfig', () => {
     expect(JSON.stringify(redactConfig(c))).not.toContain('XXXSECRET');
   });
 
+  it('shows the user of a URL\'s user info with its password redacted, alike for clusters, sinks, heartbeat and proxy', () => {
+    const c = loadConfig({
+      configFile: file({
+        clusters: [
+          { name: 'a', url: 'http://admin:pw1@connect-a:8083' },
+          { name: 'b', url: 'https://TOKEN2@connect-b:8083/base' },
+        ],
+        sinks: [{ type: 'alertmanager', url: 'http://am:pw3@alertmanager:9093/path-secret' }],
+        heartbeat: { url: 'https://hb:pw4@hc.example/ping/uuid-secret' },
+      }),
+      env: { HTTPS_PROXY: 'http://proxyuser:pw5@proxy:3128' },
+    });
+    const shown = redactConfig(c) as { clusters: { url: string }[]; sinks: { url: string }[]; heartbeat: { url: string }; proxy: { https: string } };
+    expect(shown.clusters.map((x) => x.url)).toEqual(['http://admin:[redacted]@connect-a:8083', 'https://[redacted]@connect-b:8083/base']);
+    expect(shown.sinks[0]!.url).toBe('http://am:[redacted]@alertmanager:9093/[redacted]');
+    expect(shown.heartbeat.url).toBe('https://hb:[redacted]@hc.example/[redacted]');
+    expect(shown.proxy.https).toBe('http://proxyuser:[redacted]@proxy:3128');
+    // A user without a password may be a token (https://TOKEN@host): hidden whole.
+    expect(JSON.stringify(shown)).not.toMatch(/pw\d|TOKEN2|secret/);
+  });
+
   const invalid: [string, Record<string, unknown> | string, Record<string, string>, string, RegExp][] = [
     ['unknown top-level key', { pollIntervall: 5 }, {}, 'pollIntervall', /unknown key/],
     ['unknown nested key', { heal: { backof: {} } }, {}, 'heal.backof', /unknown key/],
