@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createClassifier } from '../classify/classify.js';
 import { ConnectClient, clientOptions } from '../connect/client.js';
-import { ConfigError, credentialsInClear, environmentOverrides, loadConfig, redactConfig, unknownFilterClusters, unknownVariables, unusedSinkSecrets } from '../config/load.js';
+import { ConfigError, credentialsInClear, environmentOverrides, ignoredSettings, loadConfig, redactConfig, unknownFilterClusters, unknownVariables, unusedSinkSecrets } from '../config/load.js';
 import { tlsDateWarnings } from '../config/tls.js';
 import { settingWarnings } from '../config/warnings.js';
 import type { WatchdogConfig } from '../config/types.js';
@@ -139,6 +139,7 @@ function configFrom(
     warn(`sink "${sink}" filters on cluster "${cluster}", which is not configured: it gets nothing from it`);
   }
   for (const { key, reason } of unusedSinkSecrets(config)) warn(`${key}: ${reason}`);
+  for (const { key, reason } of ignoredSettings(typeof values.config === 'string' ? { configFile: values.config } : {})) warn(`${key}: ${reason}`);
   for (const { cluster, origin } of credentialsInClear(config)) {
     warn(`cluster "${cluster}" sends its credentials to ${origin} in clear text (basic auth and tokens are not encrypted): use https://`);
   }

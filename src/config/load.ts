@@ -590,8 +590,8 @@ const LIST_KEYS = (Object.keys(schema) as (keyof typeof schema)[]).filter((k) =>
   return typeof format === 'string' && LIST_FORMATS.has(format);
 });
 
-/** Loads, validates and resolves the configuration. Throws ConfigError on the first problem. */
-export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
+/** The schema's settings from its defaults, the file and the environment: not yet validated. */
+function loadSettings(options: LoadOptions) {
   addFormats();
   const env = options.env ?? process.env;
   const conf = convict(schema, { env: env as Record<string, string>, args: [] });
@@ -610,6 +610,35 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
       throw convictError(err as Error, env);
     }
   }
+  return { conf, env };
+}
+
+/**
+ * Settings that are valid but have no effect in the config given: accepted (they harm nothing), but warned
+ * about, since whoever set them expects them to act. [] when the config is invalid (loadConfig says why).
+ */
+export function ignoredSettings(options: LoadOptions = {}): { key: string; reason: string }[] {
+  let loaded;
+  try {
+    loaded = loadSettings(options);
+  } catch {
+    return [];
+  }
+  const { conf, env } = loaded;
+  const props = conf.getProperties();
+  const out: { key: string; reason: string }[] = [];
+  if (props.webhookSecret !== '' && props.webhookUrl === '') {
+    out.push({
+      key: 'webhookSecret',
+      reason: `signs the webhookUrl sink, and no webhookUrl is set (${envVarOf('webhookUrl')!}; a sink in sinks takes its own secret): it is ignored${setBy('webhookSecret', env)}`,
+    });
+  }
+  return out;
+}
+
+/** Loads, validates and resolves the configuration. Throws ConfigError on the first problem. */
+export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
+  const { conf, env } = loadSettings(options);
   if (options.overrides?.dryRun) conf.set('dryRun', true);
   if (options.overrides?.logLevel) conf.set('logLevel', options.overrides.logLevel);
   try {

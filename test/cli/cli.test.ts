@@ -118,6 +118,17 @@ describe('check-config', () => {
     expect(r.stderr).not.toMatch(/Sl4ck|Rk0123/);
   });
 
+  it('warns on stderr of a webhook secret given without the webhook URL it signs for, never echoing it', async () => {
+    const r = await cli(['check-config'], { env: { CONNECT_WATCHDOG_WEBHOOK_SECRET: 'Wh00kS3cret' } });
+    expect(r.code).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'connect-watchdog: warning: webhookSecret: signs the webhookUrl sink, and no webhookUrl is set (CONNECT_WATCHDOG_WEBHOOK_URL; a sink in sinks takes its own secret): it is ignored (set by CONNECT_WATCHDOG_WEBHOOK_SECRET)',
+    ]);
+    expect(r.stderr).not.toContain('Wh00kS3cret');
+    const withUrl = await cli(['check-config'], { env: { CONNECT_WATCHDOG_WEBHOOK_SECRET: 'Wh00kS3cret', CONNECT_WATCHDOG_WEBHOOK_URL: 'https://127.0.0.1:9/h' } });
+    expect(withUrl.stderr).toBe('');
+  });
+
   it('warns on stderr of credentials sent over http:// to another machine, not over https:// or to loopback', async () => {
     const file = configFile({
       clusters: [
