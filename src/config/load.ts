@@ -539,6 +539,9 @@ export function credentialsInClear(config: Pick<WatchdogConfig, 'clusters'>): { 
   });
 }
 
+/** Keys set on the command line, and the flag that set each (logLevel: --log-level). */
+type Flags = Readonly<Record<string, string>>;
+
 /** convict's echo of a rejected value: `: value was "<JSON string>"`. */
 const VALUE_WAS = /(: value was )("(?:[^"\\]|\\.)*")/;
 
@@ -557,7 +560,7 @@ function echoed(quoted: string): string | undefined {
  * that came from the environment (which wins over the file) is traced to its variable: that is what the
  * operator wrote, not the key.
  */
-function convictError(err: Error, env: Readonly<Record<string, string | undefined>>): ConfigError {
+function convictError(err: Error, env: Readonly<Record<string, string | undefined>>, flags: Flags = {}): ConfigError {
   const first = err.message.split('\n').find((l) => l.trim() !== '') ?? err.message;
   const undeclared = /configuration param '([^']+)' not declared in the schema/.exec(first);
   if (undeclared) return new ConfigError(undeclared[1]!, 'unknown key');
@@ -566,11 +569,15 @@ function convictError(err: Error, env: Readonly<Record<string, string | undefine
   const line = scrubSecrets(first.trim().replace(VALUE_WAS, (whole, head: string, quoted: string) => `${head}${echoed(quoted) ?? whole}`));
   const m = /^([\w.[\]]+): (.*)$/.exec(line);
   if (!m) return new ConfigError('config', line);
-  return new ConfigError(m[1]!, `${m[2]!}${setBy(m[1]!, env)}`);
+  return new ConfigError(m[1]!, `${m[2]!}${setBy(m[1]!, env, flags)}`);
 }
 
-/** " (set by VARIABLE)" when the key's variable gave its value (the environment wins over the file), else "". */
-function setBy(key: string, env: Readonly<Record<string, string | undefined>>): string {
+/**
+ * " (set by --flag)" or " (set by VARIABLE)" when the command line or the key's variable gave its value (the
+ * command line wins over the environment, which wins over the file), else "".
+ */
+function setBy(key: string, env: Readonly<Record<string, string | undefined>>, flags: Flags = {}): string {
+  if (flags[key] !== undefined) return ` (set by ${flags[key]})`;
   const variable = envVarOf(key);
   return variable !== undefined && env[variable] !== undefined ? ` (set by ${variable})` : '';
 }
@@ -644,7 +651,7 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
   try {
     conf.validate({ allowed: 'strict' });
   } catch (err) {
-    throw convictError(err as Error, env);
+    throw convictError(err as Error, env, options.overrides?.logLevel ? { logLevel: '--log-level' } : {});
   }
   const props = conf.getProperties();
   // An empty string passes format String: an empty stateFile would persist nothing (each write failing), an

@@ -65,6 +65,12 @@ describe('check-config', () => {
     expect(bad.stderr).toContain('logLevel');
   });
 
+  it('names --log-level when its value is bad, not the variable it wins over', async () => {
+    const r = await cli(['check-config', '--log-level', 'loud'], { env: { CONNECT_WATCHDOG_LOG_LEVEL: 'debug' } });
+    expect(r.code).toBe(78);
+    expect(r.stderr.trim()).toMatch(/^connect-watchdog: invalid config: logLevel: .*value was "loud" \(set by --log-level\)$/);
+  });
+
   it('warns on stderr of a CONNECT_WATCHDOG_ variable that is no setting, naming the one it likely meant', async () => {
     const r = await cli(['check-config'], {
       env: { CONNECT_WATCHDOG_POLL_INTERVALL: '5000', CONNECT_WATCHDOG_SERVICE_HOST: '10.0.0.7', CONNECT_WATCHDOG_PORT_9847_TCP_ADDR: '10.0.0.7' },
