@@ -49,7 +49,7 @@ Commands:
   check-config   validate the configuration and print it with secrets redacted (exit 78 when invalid)
 
 Options: --config FILE (or CONNECT_WATCHDOG_CONFIG), --help, --version
-Run 'connect-watchdog <command> --help' for a command's options.`,
+Run 'connect-watchdog <command> --help' (or 'connect-watchdog help <command>') for a command's options.`,
   run: `Usage: connect-watchdog run [--config FILE] [--once] [--dry-run] [--pretty] [--log-level LEVEL]
 
 Polls every configured cluster every pollInterval, restarts FAILED connectors and tasks whose failure a
@@ -294,6 +294,8 @@ export async function main(argv: string[]): Promise<number> {
     case '--version':
     case '-V':
     case 'version':
+      // A stray word is a usage error as for every verb; the options every verb takes (a leading --config) are not.
+      parse('main', rest, {});
       process.stdout.write(`${VERSION}\n`);
       return EXIT.ok;
     case undefined:
@@ -301,8 +303,12 @@ export async function main(argv: string[]): Promise<number> {
       fail(EXIT.usage, `a command is needed\n${HELP['main']}`);
     case '--help':
     case '-h':
-    case 'help':
-      return help('main');
+    case 'help': {
+      // `help run` is `run --help`; a word that is no command is the usage error it is everywhere else.
+      const topic = parse('main', rest, {}, 1).positionals[0];
+      if (topic !== undefined && (topic === 'main' || HELP[topic] === undefined)) fail(EXIT.usage, `unknown command "${topic}"\n${HELP['main']}`);
+      return help(topic ?? 'main');
+    }
     default:
       fail(EXIT.usage, `unknown command "${verb}"\n${HELP['main']}`);
   }

@@ -539,6 +539,29 @@ describe('help and version', () => {
     expect(r.stderr).toContain('unexpected argument');
     expect(r.stdout).toBe('');
   });
+  it.each([['--version', 'extra'], ['version', 'extra'], ['-V', 'extra'], ['help', 'run', 'extra'], ['--help', 'status', 'extra']])('a stray argument is a usage error: %s %s', async (...args) => {
+    const r = await cli(args);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('unexpected argument "extra"');
+    expect(r.stdout).toBe('');
+  });
+  it.each(['help', '--help', '-h'])('%s with an unknown command is a usage error', async (flag) => {
+    const r = await cli([flag, 'restart-everything']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('unknown command "restart-everything"');
+    expect(r.stdout).toBe('');
+  });
+  it.each(['help', '--help'])('%s VERB prints the help of that command, as VERB --help does', async (flag) => {
+    const [r, own] = await Promise.all([cli([flag, 'check-config']), cli(['check-config', '--help'])]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(own.stdout);
+  });
+  // An alias that carries --config (cw='connect-watchdog --config /etc/…') still answers --version.
+  it('--version after a leading --config is still the version', async () => {
+    const r = await cli(['--config', configFile({}), '--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
 });
 
 describe('one-shot commands against a cluster that never answers', () => {
