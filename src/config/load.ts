@@ -603,8 +603,9 @@ function loadSettings(options: LoadOptions) {
   const env = options.env ?? process.env;
   const conf = convict(schema, { env: env as Record<string, string>, args: [] });
   const file = options.configFile ?? env[CONFIG_FILE_ENV];
+  let data: unknown;
   if (file) {
-    const data = readConfigFile(file);
+    data = readConfigFile(file);
     if (!isJsonObject(data)) throw new ConfigError('config', `${file} must hold a JSON object`);
     // convict merges an object given for a list key into its default and says nothing: clusters written
     // without the brackets would watch localhost, sinks would page no one.
@@ -617,7 +618,7 @@ function loadSettings(options: LoadOptions) {
       throw convictError(err as Error, env);
     }
   }
-  return { conf, env };
+  return { conf, env, data };
 }
 
 /**
@@ -631,9 +632,22 @@ export function ignoredSettings(options: LoadOptions = {}): { key: string; reaso
   } catch {
     return [];
   }
-  const { conf, env } = loaded;
+  const { conf, env, data } = loaded;
   const props = conf.getProperties();
   const out: { key: string; reason: string }[] = [];
+  // Given by the operator (file or variable), not a default left alone.
+  const given = (key: string): boolean => valueAt(data, key) !== undefined || env[envVarOf(key) ?? ''] !== undefined;
+  if (props.clusters.length > 0) {
+    const lists = `(it lists ${props.clusters.length})`;
+    if (given('connectUrl')) out.push({ key: 'connectUrl', reason: `the one-cluster shortcut is used only when clusters is empty ${lists}: it is ignored${setBy('connectUrl', env)}` });
+    if (given('clusterName')) out.push({ key: 'clusterName', reason: `names the connectUrl cluster, used only when clusters is empty ${lists}: it is ignored${setBy('clusterName', env)}` });
+  }
+  if (props.ownership.mode === 'all' && props.ownership.workerId !== '') {
+    out.push({
+      key: 'ownership.workerId',
+      reason: `is used only with ownership.mode worker, and the mode is all (every connector and task is acted on): it is ignored${setBy('ownership.workerId', env)}`,
+    });
+  }
   if (props.webhookSecret !== '' && props.webhookUrl === '') {
     out.push({
       key: 'webhookSecret',

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, credentialsInClear, environmentOverrides, loadConfig, redactConfig } from '../../src/config/load.js';
+import { ConfigError, credentialsInClear, environmentOverrides, ignoredSettings, loadConfig, redactConfig } from '../../src/config/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cw-config-'));
 let n = 0;
@@ -359,6 +359,31 @@ describe('environmentOverrides', () => {
     const same = file({ dryRun: true, heal: { backoff: { jitter: 0.2 }, probe: { enabled: false } } });
     expect(environmentOverrides({ configFile: same, env: { CONNECT_WATCHDOG_DRY_RUN: 'TRUE', CONNECT_WATCHDOG_HEAL_BACKOFF_JITTER: '0.20', CONNECT_WATCHDOG_HEAL_PROBE_ENABLED: 'False' } })).toEqual([]);
     expect(environmentOverrides({ configFile: join(dir, 'missing.json'), env })).toEqual([]);
+  });
+});
+
+describe('ignoredSettings', () => {
+  const clusters = [{ name: 'prod', url: 'https://connect.prod:8083' }];
+
+  it('names the one-cluster shortcut given beside a clusters list, which it is not used with', () => {
+    const configFile = file({ clusters, clusterName: 'prod-eu' });
+    expect(ignoredSettings({ configFile, env: { CONNECT_URL: 'http://connect.eu:8083' } })).toEqual([
+      { key: 'connectUrl', reason: 'the one-cluster shortcut is used only when clusters is empty (it lists 1): it is ignored (set by CONNECT_URL)' },
+      { key: 'clusterName', reason: 'names the connectUrl cluster, used only when clusters is empty (it lists 1): it is ignored' },
+    ]);
+    // Without a clusters list the shortcut is what is watched.
+    expect(ignoredSettings({ env: { CONNECT_URL: 'http://connect.eu:8083', CONNECT_WATCHDOG_CLUSTER_NAME: 'eu' } })).toEqual([]);
+    expect(ignoredSettings({ configFile: file({ clusters }), env: {} })).toEqual([]);
+  });
+
+  it('names ownership.workerId given while ownership.mode is all, which acts on every worker', () => {
+    expect(ignoredSettings({ env: { CONNECT_WATCHDOG_OWNERSHIP_WORKER_ID: '10.0.0.5:8083' } })).toEqual([
+      {
+        key: 'ownership.workerId',
+        reason: 'is used only with ownership.mode worker, and the mode is all (every connector and task is acted on): it is ignored (set by CONNECT_WATCHDOG_OWNERSHIP_WORKER_ID)',
+      },
+    ]);
+    expect(ignoredSettings({ env: { CONNECT_WATCHDOG_OWNERSHIP_WORKER_ID: '10.0.0.5:8083', CONNECT_WATCHDOG_OWNERSHIP_MODE: 'worker' } })).toEqual([]);
   });
 });
 
