@@ -111,6 +111,12 @@ function parse<const O extends NonNullable<ParseArgsConfig['options']>>(verb: st
   return parsed;
 }
 
+/** Every verb parses the common options; one that writes no log has no use for the log options. */
+function warnUnusedLogOptions(verb: string, values: { pretty?: boolean | string | undefined; 'log-level'?: boolean | string | undefined }, logLevel: 'used' | 'unused'): void {
+  if (values.pretty) warn(`--pretty: ${verb} writes no log to format: it is ignored`);
+  if (logLevel === 'unused' && values['log-level'] !== undefined) warn(`--log-level: ${verb} writes no log: it is ignored`);
+}
+
 /**
  * The config of every verb: --log-level wins over the file and the environment, for check-config's print too.
  * `proxy: false` for the verbs that send no page: a proxy variable set for other tools (socks5h://) is no error there.
@@ -224,6 +230,7 @@ async function classifyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('classify', argv, {}, 1);
   if (values.help) return help('classify');
   const config = configFrom(values, {}, { proxy: false });
+  warnUnusedLogOptions('classify', values, 'unused');
   const file = positionals[0];
   let text: string;
   try {
@@ -257,6 +264,8 @@ function checkConfigCommand(argv: string[]): number {
   const { values } = parse('check-config', argv, {});
   if (values.help) return help('check-config');
   const config = configFrom(values);
+  // --log-level is applied to the printed logLevel.
+  warnUnusedLogOptions('check-config', values, 'used');
   process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
   return EXIT.ok;
 }

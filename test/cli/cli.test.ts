@@ -545,6 +545,21 @@ describe('help and version', () => {
     expect(r.stderr).toContain('unexpected argument "extra"');
     expect(r.stdout).toBe('');
   });
+  // Every verb parses the common options; those it has no use for were accepted without a word.
+  it('warns of an option the command has no use for, and still does its work', async () => {
+    const [check, classify] = await Promise.all([
+      cli(['check-config', '--pretty']),
+      cli(['classify', '--pretty', '--log-level', 'debug'], { stdin: 'java.net.ConnectException: Connection refused\n' }),
+    ]);
+    expect(check.code).toBe(0);
+    expect(check.stderr.trim().split('\n')).toEqual(['connect-watchdog: warning: --pretty: check-config writes no log to format: it is ignored']);
+    expect(classify.code).toBe(0);
+    expect(JSON.parse(classify.stdout)).toMatchObject({ class: 'connection' });
+    expect(classify.stderr.trim().split('\n')).toEqual([
+      'connect-watchdog: warning: --pretty: classify writes no log to format: it is ignored',
+      'connect-watchdog: warning: --log-level: classify writes no log: it is ignored',
+    ]);
+  });
   it.each(['help', '--help', '-h'])('%s with an unknown command is a usage error', async (flag) => {
     const r = await cli([flag, 'restart-everything']);
     expect(r.code).toBe(64);
