@@ -3,7 +3,7 @@
  * transport failure (undici error, abort, timeout) into a ConnectError. No I/O here.
  */
 import { isoDay, type CertificateValidity } from '../config/tls.js';
-import { scrubSecrets } from '../secrets/scrub.js';
+import { maskKnownValues, scrubSecrets } from '../secrets/scrub.js';
 import { cut } from '../util/text.js';
 import { ConnectError, ShapeError } from './errors.js';
 
@@ -78,19 +78,6 @@ function unauthorizedHint(credentials: Credentials | undefined): string {
 }
 
 /**
- * Shorter credentials are left to scrubSecrets: masking every "abc" would garble the message, and a
- * credential that short is guessed anyway.
- */
-const KNOWN_SECRET_MIN = 4;
-
-/** `text` with each of the cluster's own credentials masked: an auth proxy or gateway may echo what it was sent. */
-export function maskKnown(text: string, known: readonly string[]): string {
-  let out = text;
-  for (const secret of known) if (secret.length >= KNOWN_SECRET_MIN) out = out.split(secret).join('***');
-  return out;
-}
-
-/**
  * A response into its JSON body (undefined when empty), or a ConnectError:
  * - non-2xx with Connect's error body, an empty body or plain text: HTTP (status, error_code, message kept);
  * - non-2xx with an HTML page: BAD_BODY with the status (a starting worker's Jetty 404 is not Connect's
@@ -107,12 +94,12 @@ export function interpretResponse(
   known: readonly string[] = [],
 ): unknown {
   const empty = text.trim() === '';
-  const excerpt = (): string => bodyExcerpt(maskKnown(text, known));
+  const excerpt = (): string => bodyExcerpt(maskKnownValues(text, known));
   if (status < 200 || status > 299) {
     const hint = status === 401 ? ` (${unauthorizedHint(credentials)})` : '';
     const body = connectErrorBody(text);
     if (body !== undefined) {
-      const message = body.message === undefined ? undefined : maskKnown(body.message, known);
+      const message = body.message === undefined ? undefined : maskKnownValues(body.message, known);
       throw new ConnectError({
         ...req,
         code: 'HTTP',

@@ -132,12 +132,18 @@ export function resolveTarget(cluster: Pick<ClusterConfig, 'url' | 'username' | 
   return { origin: url.origin, basePath, ...(authorization !== undefined && { authorization }) };
 }
 
+/**
+ * Shorter credentials are left to scrubSecrets: masking every "abc" would garble the message, and a
+ * credential that short is guessed anyway.
+ */
+const KNOWN_SECRET_MIN = 4;
+
 /** A cluster's password or token, and the password of its URL's user info as written and as sent. */
 function knownSecrets(cluster: Pick<ClusterConfig, 'url' | 'password' | 'token'>): string[] {
   const urlPassword = new URL(cluster.url).password;
   const values = [cluster.password, cluster.token, urlPassword, decodeUrlPart(urlPassword)];
   // Longest first: a secret that contains another is masked whole.
-  return [...new Set(values.filter((v): v is string => v !== undefined && v !== ''))].sort((a, b) => b.length - a.length);
+  return [...new Set(values.filter((v): v is string => v !== undefined && v.length >= KNOWN_SECRET_MIN))].sort((a, b) => b.length - a.length);
 }
 
 export interface TransportOptions {

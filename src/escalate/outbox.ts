@@ -10,7 +10,7 @@ import { matches } from './filter.js';
 import { createSend, hostOf, type Send, type SendResponse } from './http.js';
 import { deliveryId, parsePending, type PendingDelivery } from './pending.js';
 import { parseRetryAfter, statusVerdict } from './response.js';
-import { scrubSecrets, truncate } from '../secrets/scrub.js';
+import { maskKnownValues, scrubSecrets, truncate } from '../secrets/scrub.js';
 import { monotonicOf, within } from '../util/clock.js';
 import type { EscalationEvent, Incident } from './types.js';
 import { decodeUrlPart } from '../util/url.js';
@@ -600,8 +600,7 @@ export class Outbox {
   /** The sink's answer for a log line: scrubbed, and cleared of anything of ours a sink might echo back. */
   private detail(body: string | undefined, sink: SinkConfig): string | undefined {
     if (body === undefined || body.trim() === '') return undefined;
-    let text = body;
-    for (const secret of echoable(sink)) text = text.split(secret).join('***');
+    const text = maskKnownValues(body, echoable(sink));
     return truncate(scrubSecrets(text).replace(/\s+/g, ' ').trim(), MAX_DETAIL);
   }
 

@@ -305,6 +305,17 @@ export function maskUserInfo(value: string): string {
   return `${user}${MASK}${value.slice(at)}`;
 }
 
+/**
+ * `text` with every occurrence of each of `values` masked: the secrets we sent, which an answer may echo (a
+ * gateway quoting the credentials, a receiver quoting its URL's token). Give the longest first, so that a
+ * value containing another is masked whole.
+ */
+export function maskKnownValues(text: string, values: readonly string[]): string {
+  let out = text;
+  for (const value of values) out = out.split(value).join(MASK);
+  return out;
+}
+
 const ELLIPSIS = '…';
 
 /** Cuts `text` to at most `max` UTF-16 units, ending with "…" when cut, never splitting a surrogate pair. */
