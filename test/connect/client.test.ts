@@ -850,6 +850,14 @@ describe('snapshot fallback for workers that ignore expand (< 2.3)', () => {
     expect(snap.connectors[0]).not.toHaveProperty('tasksMax');
   });
 
+  it('reads a name the plain array lists twice once: a snapshot names each connector once', async () => {
+    // Found by test/connect/shapes-properties.test.ts: the policy and the metrics key connectors by name.
+    const scope = nock(URL_).get('/').reply(200, { version: '2.2.2' }).get(LISTING).reply(200, ['a', 'b', 'a']);
+    scope.get('/connectors/a/status').reply(200, status('a')).get('/connectors/b/status').reply(200, status('b'));
+    const snap = await client().snapshot();
+    expect(snap.connectors.map((c) => c.name)).toEqual(['a', 'b']);
+  });
+
   it('reads a status of the wrong shape as unreadable and the others as connectors', async () => {
     nock(URL_)
       .get('/')
