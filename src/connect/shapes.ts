@@ -195,13 +195,18 @@ export function parseListing(body: unknown): Listing {
   return { kind: 'expanded', ...splitListed(Object.entries(listing).map(([name, value]) => parseListingEntry(name, value))) };
 }
 
-/** The body of `GET /connectors` (no expand): the connectors' names. */
+/**
+ * The body of `GET /connectors` (no expand): the connectors' names, each once. A name listed twice is one
+ * connector (as a name twice in the expand object is to JSON.parse): a snapshot must name each connector
+ * once, since the policy and the metrics key connectors by name.
+ */
 export function parseNames(body: unknown): readonly string[] {
   if (!Array.isArray(body)) throw new ShapeError('connectors', `expected an array of connector names, got ${describe(body)}`);
-  return body.map((n: unknown, i) => {
+  const names = body.map((n: unknown, i) => {
     if (typeof n !== 'string' || n === '') throw new ShapeError(`connectors[${i}]`, `expected a connector name, got ${describe(n)}`);
     return n;
   });
+  return [...new Set(names)];
 }
 
 /** JSON with every object's keys sorted: the same offsets give the same text whatever order the worker wrote them in. */
