@@ -977,6 +977,13 @@ describe('offsets (GET /connectors/{name}/offsets, Connect >= 3.5)', () => {
     expect(await failure(c.offsets('pg'))).toMatchObject({ code: 'BAD_BODY', field: 'offsets[0].partition' });
   });
 
+  it('an offset nested deeper than any Connect writes is BAD_BODY, not a RangeError', async () => {
+    // Found by fuzzing (shapes-properties): the digest's canonical form recursed once per level.
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    nock(URL_).get('/connectors/pg/offsets').reply(200, `{"offsets":[{"partition":{"server":"shop"},"offset":{"lsn":${deep}}}]}`, { 'content-type': 'application/json' });
+    expect(await failure(client().offsets('pg'))).toMatchObject({ code: 'BAD_BODY', field: 'offsets[0]' });
+  });
+
   it('retries a 5xx like any read', async () => {
     nock(URL_)
       .get('/connectors/pg/offsets').reply(500, { error_code: 500, message: 'Request timed out' })
