@@ -209,11 +209,35 @@ export function parseNames(body: unknown): readonly string[] {
   return [...new Set(names)];
 }
 
-/** JSON with every object's keys sorted: the same offsets give the same text whatever order the worker wrote them in. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (isJsonObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
-  return JSON.stringify(v) ?? 'null';
+/**
+ * How deep an offsets entry may nest. Connect allows only primitive values in a source partition or offset
+ * (OffsetUtils.validateFormat): `{partition:{…},offset:{…}}` is 2 levels; deeper is no Connect body, and
+ * thousands of levels would overflow canonical()'s stack.
+ */
+const OFFSETS_MAX_DEPTH = 32;
+
+/**
+ * JSON with every object's keys sorted: the same offsets give the same text whatever order the worker wrote
+ * them in. undefined when `v` nests deeper than `depth` levels.
+ */
+function canonical(v: unknown, depth: number): string | undefined {
+  if (!Array.isArray(v) && !isJsonObject(v)) return JSON.stringify(v) ?? 'null';
+  if (depth === 0) return undefined;
+  const parts: string[] = [];
+  if (Array.isArray(v)) {
+    for (const x of v as unknown[]) {
+      const inner = canonical(x, depth - 1);
+      if (inner === undefined) return undefined;
+      parts.push(inner);
+    }
+    return `[${parts.join(',')}]`;
+  }
+  for (const k of Object.keys(v).sort()) {
+    const inner = canonical(v[k], depth - 1);
+    if (inner === undefined) return undefined;
+    parts.push(`${JSON.stringify(k)}:${inner}`);
+  }
+  return `{${parts.join(',')}}`;
 }
 
 /**
@@ -227,7 +251,9 @@ export function parseOffsetsDigest(body: unknown): string {
   const entries = offsets.map((entry: unknown, i) => {
     const e = expectObject(entry, `offsets[${i}]`);
     if (!isJsonObject(e['partition'])) throw new ShapeError(`offsets[${i}].partition`, `expected an object, got ${describe(e['partition'])}`);
-    return canonical({ partition: e['partition'], offset: e['offset'] ?? null });
+    const text = canonical({ partition: e['partition'], offset: e['offset'] ?? null }, OFFSETS_MAX_DEPTH);
+    if (text === undefined) throw new ShapeError(`offsets[${i}]`, `nested more than ${OFFSETS_MAX_DEPTH} levels deep`);
+    return text;
   });
   return createHash('sha256').update(entries.sort().join('\n')).digest('base64url').slice(0, 22);
 }
