@@ -858,6 +858,14 @@ describe('snapshot fallback for workers that ignore expand (< 2.3)', () => {
     expect(snap.connectors.map((c) => c.name)).toEqual(['a', 'b']);
   });
 
+  it('reads a status that names another connector than the one asked for as unreadable, as the expand listing does', async () => {
+    const scope = nock(URL_).get('/').reply(200, { version: '2.2.2' }).get(LISTING).reply(200, ['a', 'b']);
+    scope.get('/connectors/a/status').reply(200, status('b')).get('/connectors/b/status').reply(200, status('b'));
+    const snap = await client().snapshot();
+    expect(snap.connectors.map((c) => c.name)).toEqual(['b']);
+    expect(snap.unreadable).toEqual([{ name: 'a', problem: expect.stringContaining('status.name') }]);
+  });
+
   it('reads a status of the wrong shape as unreadable and the others as connectors', async () => {
     nock(URL_)
       .get('/')
