@@ -282,7 +282,12 @@ export class ConnectClient {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-    return parseWith(this.line('GET', path), () => parseStatus(body));
+    return parseWith(this.line('GET', path), () => {
+      const status = parseStatus(body);
+      // A status naming another connector is a body we cannot trust (as in the expand listing, shapes.parseListingEntry).
+      if (status.name !== connector) throw new ShapeError('status.name', 'does not match the connector asked for');
+      return status;
+    });
   }
 
   /**

@@ -909,12 +909,12 @@ describe('snapshot fallback for workers that ignore expand (< 2.3)', () => {
 describe('status', () => {
   it('parses a status and answers undefined on 404', async () => {
     nock(URL_)
-      .get('/connectors/pg-orders/status')
+      .get('/connectors/pg-pwrot/status')
       .reply(200, fixtureText('status-failed-auth-password-rotated-debezium-postgres.json'))
       .get('/connectors/pg-badpw/status')
       .reply(404, fixtureText('status-404-unknown-connector.json'));
     const c = client();
-    const s = await c.status('pg-orders');
+    const s = await c.status('pg-pwrot');
     expect(s?.tasks[0]?.state).toBe('FAILED');
     expect(await c.status('pg-badpw')).toBeUndefined();
   });
