@@ -573,13 +573,19 @@ function convictError(err: Error, env: Readonly<Record<string, string | undefine
 }
 
 /**
- * " (set by --flag)" or " (set by VARIABLE)" when the command line or the key's variable gave its value (the
- * command line wins over the environment, which wins over the file), else "".
+ * The flag or variable that gave the key its value (the command line wins over the environment, which wins
+ * over the file), or undefined when the file or the default did.
  */
-function setBy(key: string, env: Readonly<Record<string, string | undefined>>, flags: Flags = {}): string {
-  if (flags[key] !== undefined) return ` (set by ${flags[key]})`;
+function setter(key: string, env: Readonly<Record<string, string | undefined>>, flags: Flags = {}): string | undefined {
+  if (flags[key] !== undefined) return flags[key];
   const variable = envVarOf(key);
-  return variable !== undefined && env[variable] !== undefined ? ` (set by ${variable})` : '';
+  return variable !== undefined && env[variable] !== undefined ? variable : undefined;
+}
+
+/** " (set by --flag)" or " (set by VARIABLE)" (see setter), else "". */
+function setBy(key: string, env: Readonly<Record<string, string | undefined>>, flags: Flags = {}): string {
+  const by = setter(key, env, flags);
+  return by === undefined ? '' : ` (set by ${by})`;
 }
 
 /**
@@ -588,8 +594,8 @@ function setBy(key: string, env: Readonly<Record<string, string | undefined>>, f
  */
 function notBelow(key: string, value: number, floorKey: string, floor: number, env: Readonly<Record<string, string | undefined>>): void {
   if (value >= floor) return;
-  const floorSetBy = setBy(floorKey, env).replace(/^ \(/, ', ').replace(/\)$/, '');
-  throw new ConfigError(key, `must not be below ${floorKey} (${floor} ms${floorSetBy}): value was ${value}${setBy(key, env)}`);
+  const floorSetter = setter(floorKey, env);
+  throw new ConfigError(key, `must not be below ${floorKey} (${floor} ms${floorSetter === undefined ? '' : `, set by ${floorSetter}`}): value was ${value}${setBy(key, env)}`);
 }
 
 const LIST_KEYS = (Object.keys(schema) as (keyof typeof schema)[]).filter((k) => {
