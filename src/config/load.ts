@@ -654,10 +654,33 @@ export function ignoredSettings(options: LoadOptions = {}): { key: string; reaso
       reason: `is used only with ownership.mode worker, and the mode is all (every connector and task is acted on): it is ignored${setBy('ownership.workerId', env)}`,
     });
   }
+  // The file only: the image sets CONNECT_WATCHDOG_METRICS_HOST and _PORT for every container, which cannot unset them.
+  if (!props.metrics.enabled) {
+    for (const key of ['metrics.host', 'metrics.port']) {
+      if (valueAt(data, key) !== undefined) out.push({ key, reason: 'is used only while metrics.enabled is true, and it is false (no metrics server runs): it is ignored' });
+    }
+  }
+  if (props.heal.stall.connectors === '') {
+    for (const key of ['heal.stall.after', 'heal.stall.checkInterval']) {
+      if (given(key)) out.push({ key, reason: `is used only for the sources heal.stall.connectors names, and it is empty (no source is watched for stalls): it is ignored${setBy(key, env)}` });
+    }
+  }
+  if (props.heal.health.checkInterval === 0 && given('heal.health.after')) {
+    out.push({
+      key: 'heal.health.after',
+      reason: `is used only while heal.health.checkInterval is above 0, and it is 0 (the worker's health is never read): it is ignored${setBy('heal.health.after', env)}`,
+    });
+  }
   if (props.webhookSecret !== '' && props.webhookUrl === '') {
     out.push({
       key: 'webhookSecret',
       reason: `signs the webhookUrl sink, and no webhookUrl is set (${envVarOf('webhookUrl')!}; a sink in sinks takes its own secret): it is ignored${setBy('webhookSecret', env)}`,
+    });
+  }
+  if (props.heartbeat.url === '' && given('heartbeat.interval')) {
+    out.push({
+      key: 'heartbeat.interval',
+      reason: `paces the pings of heartbeat.url, and no heartbeat.url is set (${envVarOf('heartbeat.url')!}): it is ignored${setBy('heartbeat.interval', env)}`,
     });
   }
   return out;

@@ -385,6 +385,56 @@ describe('ignoredSettings', () => {
     ]);
     expect(ignoredSettings({ env: { CONNECT_WATCHDOG_OWNERSHIP_WORKER_ID: '10.0.0.5:8083', CONNECT_WATCHDOG_OWNERSHIP_MODE: 'worker' } })).toEqual([]);
   });
+
+  it('names metrics.host and metrics.port written in the file while metrics.enabled is false, not the variables the image sets', () => {
+    const off = { enabled: false, host: '0.0.0.0', port: 9100 };
+    const reason = 'is used only while metrics.enabled is true, and it is false (no metrics server runs): it is ignored';
+    expect(ignoredSettings({ configFile: file({ metrics: off }), env: {} })).toEqual([
+      { key: 'metrics.host', reason },
+      { key: 'metrics.port', reason },
+    ]);
+    // The image sets CONNECT_WATCHDOG_METRICS_HOST and _PORT for every container: no sign the operator expects a server.
+    expect(ignoredSettings({ env: { CONNECT_WATCHDOG_METRICS_ENABLED: 'false', CONNECT_WATCHDOG_METRICS_HOST: '0.0.0.0', CONNECT_WATCHDOG_METRICS_PORT: '9847' } })).toEqual([]);
+    expect(ignoredSettings({ configFile: file({ metrics: { ...off, enabled: true } }), env: {} })).toEqual([]);
+    expect(ignoredSettings({ configFile: file({ metrics: off }), env: { CONNECT_WATCHDOG_METRICS_ENABLED: 'true' } })).toEqual([]);
+  });
+
+  it('names heartbeat.interval given without a heartbeat.url to ping', () => {
+    expect(ignoredSettings({ env: { CONNECT_WATCHDOG_HEARTBEAT_INTERVAL: '60000' } })).toEqual([
+      {
+        key: 'heartbeat.interval',
+        reason: 'paces the pings of heartbeat.url, and no heartbeat.url is set (CONNECT_WATCHDOG_HEARTBEAT_URL): it is ignored (set by CONNECT_WATCHDOG_HEARTBEAT_INTERVAL)',
+      },
+    ]);
+    expect(ignoredSettings({ configFile: file({ heartbeat: { interval: 60000, url: '' } }), env: {} })).toHaveLength(1);
+    expect(ignoredSettings({ env: { CONNECT_WATCHDOG_HEARTBEAT_INTERVAL: '60000', CONNECT_WATCHDOG_HEARTBEAT_URL: 'https://127.0.0.1:9/ping' } })).toEqual([]);
+  });
+
+  it('names heal.stall.after and checkInterval given while heal.stall.connectors watches no source', () => {
+    const reason = 'is used only for the sources heal.stall.connectors names, and it is empty (no source is watched for stalls): it is ignored';
+    expect(ignoredSettings({ configFile: file({ heal: { stall: { after: 1_800_000, checkInterval: 120_000 } } }), env: {} })).toEqual([
+      { key: 'heal.stall.after', reason },
+      { key: 'heal.stall.checkInterval', reason },
+    ]);
+    expect(ignoredSettings({ env: { CONNECT_WATCHDOG_HEAL_STALL_AFTER: '1800000' } })).toEqual([{ key: 'heal.stall.after', reason: `${reason} (set by CONNECT_WATCHDOG_HEAL_STALL_AFTER)` }]);
+    expect(ignoredSettings({ env: { CONNECT_WATCHDOG_HEAL_STALL_AFTER: '1800000', CONNECT_WATCHDOG_HEAL_STALL_CONNECTORS: '^pg-' } })).toEqual([]);
+  });
+
+  it('names heal.health.after given while heal.health.checkInterval is 0 (health never read)', () => {
+    expect(ignoredSettings({ env: { CONNECT_WATCHDOG_HEAL_HEALTH_AFTER: '120000', CONNECT_WATCHDOG_HEAL_HEALTH_CHECK_INTERVAL: '0' } })).toEqual([
+      {
+        key: 'heal.health.after',
+        reason: "is used only while heal.health.checkInterval is above 0, and it is 0 (the worker's health is never read): it is ignored (set by CONNECT_WATCHDOG_HEAL_HEALTH_AFTER)",
+      },
+    ]);
+    expect(ignoredSettings({ env: { CONNECT_WATCHDOG_HEAL_HEALTH_CHECK_INTERVAL: '0' } })).toEqual([]);
+    expect(ignoredSettings({ env: { CONNECT_WATCHDOG_HEAL_HEALTH_AFTER: '120000' } })).toEqual([]);
+  });
+
+  it('says nothing of the defaults, nor of the documented examples', () => {
+    expect(ignoredSettings({ env: {} })).toEqual([]);
+    expect(ignoredSettings({ configFile: file({ heal: { stall: { connectors: '.*', after: 900_000 } }, heartbeat: { url: 'https://127.0.0.1:9/p', interval: 60_000 } }), env: {} })).toEqual([]);
+  });
 });
 
 describe('credentialsInClear', () => {
