@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createClassifier } from '../classify/classify.js';
 import { ConnectClient, clientOptions } from '../connect/client.js';
-import { ConfigError, credentialsInClear, environmentOverrides, ignoredSettings, loadConfig, redactConfig, unknownFilterClusters, unknownVariables, unusedSinkSecrets } from '../config/load.js';
+import { ConfigError, credentialsInClear, environmentOverrides, loadConfigWithIgnored, redactConfig, unknownFilterClusters, unknownVariables } from '../config/load.js';
 import { tlsDateWarnings } from '../config/tls.js';
 import { settingWarnings } from '../config/warnings.js';
 import type { WatchdogConfig } from '../config/types.js';
@@ -126,14 +126,15 @@ function configFrom(
   overrides: { dryRun?: boolean } = {},
   options: { proxy?: false } = {},
 ): WatchdogConfig {
-  let config: WatchdogConfig;
+  let loaded: ReturnType<typeof loadConfigWithIgnored>;
   try {
     const logLevel = typeof values['log-level'] === 'string' ? { logLevel: values['log-level'] } : {};
-    config = loadConfig({ ...(typeof values.config === 'string' && { configFile: values.config }), overrides: { ...overrides, ...logLevel }, ...options });
+    loaded = loadConfigWithIgnored({ ...(typeof values.config === 'string' && { configFile: values.config }), overrides: { ...overrides, ...logLevel }, ...options });
   } catch (err) {
     if (err instanceof ConfigError) fail(EXIT.config, `invalid config: ${err.message}`);
     throw err;
   }
+  const { config, ignored } = loaded;
   for (const { key, reason } of settingWarnings(config)) warn(`${key}: ${reason}`);
   for (const { variable, didYouMean } of unknownVariables()) {
     warn(`${variable} is not a setting and is ignored${didYouMean === undefined ? '' : ` (did you mean ${didYouMean}?)`}`);
@@ -144,8 +145,7 @@ function configFrom(
   for (const { sink, cluster } of unknownFilterClusters(config)) {
     warn(`sink "${sink}" filters on cluster "${cluster}", which is not configured: it gets nothing from it`);
   }
-  for (const { key, reason } of unusedSinkSecrets(config)) warn(`${key}: ${reason}`);
-  for (const { key, reason } of ignoredSettings(typeof values.config === 'string' ? { configFile: values.config } : {})) warn(`${key}: ${reason}`);
+  for (const { key, reason } of ignored) warn(`${key}: ${reason}`);
   for (const { cluster, origin } of credentialsInClear(config)) {
     warn(`cluster "${cluster}" sends its credentials to ${origin} in clear text (basic auth and tokens are not encrypted): use https://`);
   }

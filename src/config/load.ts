@@ -9,6 +9,7 @@ import { INCIDENT_CLASSES } from '../escalate/types.js';
 import { invalidRegExp } from '../util/regexp.js';
 import { describeCertificates, tlsProblem } from './tls.js';
 import { maskUserInfo, scrubSecrets } from '../secrets/scrub.js';
+import type { SettingWarning } from './warnings.js';
 import { MAX_TIMER_MS } from '../util/clock.js';
 import { isJsonObject, jsonSyntaxReason } from '../util/json.js';
 
@@ -508,21 +509,6 @@ export function unknownFilterClusters(config: Pick<WatchdogConfig, 'clusters' | 
   return config.sinks.flatMap((sink) => (sink.filter.clusters ?? []).filter((cluster) => !names.has(cluster)).map((cluster) => ({ sink: sink.name, cluster })));
 }
 
-/**
- * A secret or routing key on a sink type that never sends it: accepted (refusing it would keep a service
- * from starting after an upgrade), but warned, since whoever wrote it expects it to sign or route pages.
- */
-export function unusedSinkSecrets(config: Pick<WatchdogConfig, 'sinks'>): { key: string; reason: string }[] {
-  return config.sinks.flatMap((sink, i) => [
-    ...(sink.secret !== undefined && sink.type !== 'webhook'
-      ? [{ key: `sinks[${i}].secret`, reason: `a ${sink.type} sink does not use it (only webhook sinks sign their payloads): it is ignored` }]
-      : []),
-    ...(sink.routingKey !== undefined && sink.type !== 'pagerduty'
-      ? [{ key: `sinks[${i}].routingKey`, reason: `a ${sink.type} sink does not use it (only pagerduty sinks send a routing key): it is ignored` }]
-      : []),
-  ]);
-}
-
 /** A host whose traffic never leaves the machine (a sidecar's worker). */
 const isLoopback = (hostname: string): boolean => hostname === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === '[::1]';
 
@@ -628,19 +614,13 @@ function loadSettings(options: LoadOptions) {
 }
 
 /**
- * Settings that are valid but have no effect in the config given: accepted (they harm nothing), but warned
- * about, since whoever set them expects them to act. [] when the config is invalid (loadConfig says why).
+ * Settings that are valid but have no effect in the config given: accepted (refusing one would keep a service
+ * from starting after an upgrade; they harm nothing), but warned about, since whoever set them expects them to
+ * act. In the order of the schema's keys.
  */
-export function ignoredSettings(options: LoadOptions = {}): { key: string; reason: string }[] {
-  let loaded;
-  try {
-    loaded = loadSettings(options);
-  } catch {
-    return [];
-  }
-  const { conf, env, data } = loaded;
+function ignoredSettings({ conf, env, data }: ReturnType<typeof loadSettings>, sinks: readonly SinkConfig[]): SettingWarning[] {
   const props = conf.getProperties();
-  const out: { key: string; reason: string }[] = [];
+  const out: SettingWarning[] = [];
   // Given by the operator (file or variable), not a default left alone.
   const given = (key: string): boolean => valueAt(data, key) !== undefined || env[envVarOf(key) ?? ''] !== undefined;
   if (props.clusters.length > 0) {
@@ -671,6 +651,14 @@ export function ignoredSettings(options: LoadOptions = {}): { key: string; reaso
       reason: `is used only while heal.health.checkInterval is above 0, and it is 0 (the worker's health is never read): it is ignored${setBy('heal.health.after', env)}`,
     });
   }
+  for (const [i, sink] of sinks.entries()) {
+    if (sink.secret !== undefined && sink.type !== 'webhook') {
+      out.push({ key: `sinks[${i}].secret`, reason: `a ${sink.type} sink does not use it (only webhook sinks sign their payloads): it is ignored` });
+    }
+    if (sink.routingKey !== undefined && sink.type !== 'pagerduty') {
+      out.push({ key: `sinks[${i}].routingKey`, reason: `a ${sink.type} sink does not use it (only pagerduty sinks send a routing key): it is ignored` });
+    }
+  }
   if (props.webhookSecret !== '' && props.webhookUrl === '') {
     out.push({
       key: 'webhookSecret',
@@ -688,7 +676,13 @@ export function ignoredSettings(options: LoadOptions = {}): { key: string; reaso
 
 /** Loads, validates and resolves the configuration. Throws ConfigError on the first problem. */
 export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
-  const { conf, env } = loadSettings(options);
+  return loadConfigWithIgnored(options).config;
+}
+
+/** loadConfig, with the settings it accepted that have no effect (ignoredSettings), from one read of the file and environment. */
+export function loadConfigWithIgnored(options: LoadOptions = {}): { config: WatchdogConfig; ignored: SettingWarning[] } {
+  const settings = loadSettings(options);
+  const { conf, env } = settings;
   if (options.overrides?.dryRun) conf.set('dryRun', true);
   if (options.overrides?.logLevel) conf.set('logLevel', options.overrides.logLevel);
   try {
@@ -721,7 +715,7 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
   notBelow('heal.stall.after', props.heal.stall.after, 'heal.stall.checkInterval', props.heal.stall.checkInterval, env);
   // Below it, the first unhealthy answer (a rebalance's few seconds) would page.
   notBelow('heal.health.after', props.heal.health.after, 'heal.health.checkInterval', props.heal.health.checkInterval, env);
-  return {
+  const config: WatchdogConfig = {
     clusters,
     pollInterval: props.pollInterval,
     pollJitter: props.pollJitter,
@@ -744,6 +738,7 @@ export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
     heartbeat: props.heartbeat,
     proxy: options.proxy === false ? {} : resolveProxy(env),
   };
+  return { config, ignored: ignoredSettings(settings, config.sinks) };
 }
 
 /**

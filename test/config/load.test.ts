@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, credentialsInClear, environmentOverrides, ignoredSettings, loadConfig, redactConfig } from '../../src/config/load.js';
+import { ConfigError, credentialsInClear, environmentOverrides, loadConfig, loadConfigWithIgnored, redactConfig, type LoadOptions } from '../../src/config/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cw-config-'));
 let n = 0;
@@ -363,6 +363,7 @@ describe('environmentOverrides', () => {
 });
 
 describe('ignoredSettings', () => {
+  const ignoredSettings = (options: LoadOptions) => loadConfigWithIgnored(options).ignored;
   const clusters = [{ name: 'prod', url: 'https://connect.prod:8083' }];
 
   it('names the one-cluster shortcut given beside a clusters list, which it is not used with', () => {
@@ -429,6 +430,11 @@ describe('ignoredSettings', () => {
     ]);
     expect(ignoredSettings({ env: { CONNECT_WATCHDOG_HEAL_HEALTH_CHECK_INTERVAL: '0' } })).toEqual([]);
     expect(ignoredSettings({ env: { CONNECT_WATCHDOG_HEAL_HEALTH_AFTER: '120000' } })).toEqual([]);
+  });
+
+  it('names a sink secret its type never sends in the same list, in the order of the schema', () => {
+    const configFile = file({ sinks: [{ type: 'slack', url: 'https://127.0.0.1:9/s', secret: 'x' }], heartbeat: { interval: 60000 } });
+    expect(ignoredSettings({ configFile, env: { CONNECT_WATCHDOG_WEBHOOK_SECRET: 'y' } }).map((w) => w.key)).toEqual(['sinks[0].secret', 'webhookSecret', 'heartbeat.interval']);
   });
 
   it('says nothing of the defaults, nor of the documented examples', () => {
