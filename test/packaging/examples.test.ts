@@ -91,6 +91,14 @@ describe('every config/*.json example', () => {
     const files = readdirSync(join(ROOT, 'config')).filter((f) => f.endsWith('.json'));
     for (const f of files) expect(settingWarnings(loadExample(read(`config/${f}`), { CONNECT_WATCHDOG_OWNERSHIP_WORKER_ID: '10.1.2.3:8083' }).config), f).toEqual([]);
   });
+
+  it('starts without a warning about a setting with no effect, given what its deployment sets by env', () => {
+    const files = readdirSync(join(ROOT, 'config')).filter((f) => f.endsWith('.json'));
+    // deploy/kubernetes/standalone.yaml gives example.json its heartbeat.url as CONNECT_WATCHDOG_HEARTBEAT_URL.
+    const env: Record<string, NodeJS.ProcessEnv> = { 'example.json': { CONNECT_WATCHDOG_HEARTBEAT_URL: 'https://127.0.0.1:9/ping' } };
+    for (const f of files) expect(loadExample(read(`config/${f}`), env[f]).ignored, f).toEqual([]);
+    expect(loadExample(read('config/example.json')).ignored.map((w) => w.key)).toEqual(['heartbeat.interval']);
+  });
 });
 
 describe('the README', () => {

@@ -6,12 +6,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfigWithIgnored } from '../../src/config/load.js';
+import type { SettingWarning } from '../../src/config/warnings.js';
 import type { WatchdogConfig } from '../../src/config/types.js';
 
 export const SECRET_PATH = /\/etc\/connect-watchdog\/secrets\/([\w.-]+)/g;
 
-export function loadExample(text: string, env: NodeJS.ProcessEnv = {}): { config: WatchdogConfig; secrets: Map<string, string> } {
+export function loadExample(text: string, env: NodeJS.ProcessEnv = {}): { config: WatchdogConfig; ignored: SettingWarning[]; secrets: Map<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'cw-example-'));
   const secretsDir = join(dir, 'secrets');
   mkdirSync(secretsDir);
@@ -25,5 +26,5 @@ export function loadExample(text: string, env: NodeJS.ProcessEnv = {}): { config
   });
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, rewritten);
-  return { config: loadConfig({ configFile, env }), secrets };
+  return { ...loadConfigWithIgnored({ configFile, env }), secrets };
 }
