@@ -140,7 +140,8 @@ export class Daemon {
     this.lastCertificateCheck = this.now();
     // Series declared up front, so that Prometheus' increase() sees a cluster's or sink's first error.
     this.metrics = new WatchdogMetrics({ clusters: config.clusters.map((c) => c.name), sinks: config.sinks.map((s) => s.name) });
-    this.store = new StateStore(config.stateFile, logger, { onWrite: (outcome) => this.metrics.countStateWrite(outcome) });
+    // On the daemon's clock: the outbox reads the file's savedAt against the ages it persisted (Outbox.load).
+    this.store = new StateStore(config.stateFile, logger, { now: this.now, onWrite: (outcome) => this.metrics.countStateWrite(outcome) });
     this.outbox = new Outbox({
       sinks: config.sinks,
       logger,
@@ -220,7 +221,7 @@ export class Daemon {
       // Sinks are matched by what they send to first: an unnamed one is named by its place in the list.
       this.outbox.adoptSinks(saved.sinks);
       this.outbox.loadRouting(saved.routes);
-      this.outbox.load(saved.outbox);
+      this.outbox.load(saved.outbox, saved.savedAt);
     }
     this.forgetRemovedClusters(heal);
     const { writeWanted } = this.initializing;

@@ -67,6 +67,8 @@ const MAX_SINK_PAUSE_MS = 60_000;
 /** Delivered/dropped ids remembered so that an event enqueued twice is still delivered once. */
 const RECENT_LIMIT = 4_096;
 const MAX_DETAIL = 300;
+/** A gap this large between the wall clock and the monotonic clock is a step (NTP slews both alike), persisted. */
+const CLOCK_STEP_MS = 1_000;
 /** Open incidents whose sinks are remembered; far above what one watchdog holds open. */
 const ROUTES_LIMIT = 10_000;
 
@@ -227,15 +229,33 @@ export class Outbox {
   }
 
   /** A new outbox holding a persisted pending list (see load). */
-  static restore(pending: unknown, opts: OutboxOptions): Outbox {
+  static restore(pending: unknown, opts: OutboxOptions, savedAt?: number): Outbox {
     const outbox = new Outbox(opts);
-    outbox.load(pending);
+    outbox.load(pending, savedAt);
     return outbox;
   }
 
-  /** The undelivered items, oldest first: what to persist. */
+  /** The undelivered items, oldest first: what to persist (with the steps of the wall clock seen so far, see rebase). */
   pending(): readonly PendingDelivery[] {
+    this.rebase();
     return [...this.queue];
+  }
+
+  /**
+   * Moves each item's `since` by the steps of the wall clock seen since it was set, so that the state file
+   * holds how old an item is on the monotonic clock (see load). An item changes only when the wall clock
+   * stepped: the state store compares items by identity. Returns whether any changed.
+   */
+  private rebase(): boolean {
+    let moved = false;
+    this.queue = this.queue.map((item) => {
+      const since = Math.round(this.now() - this.age(item));
+      if (Math.abs(since - (item.since ?? item.event.at)) < CLOCK_STEP_MS) return item;
+      moved = true;
+      const { since: _, ...rest } = item;
+      return since === item.event.at ? rest : { ...rest, since };
+    });
+    return moved;
   }
 
   /** The configured sinks by name, as sinkFingerprint: what to persist beside pending() and routing(). */
@@ -276,8 +296,13 @@ export class Outbox {
   /**
    * Takes back a persisted pending list, ahead of anything enqueued since (it is older). Malformed entries,
    * entries for sinks no longer configured and duplicates are dropped with a warning. Returns how many were kept.
+   *
+   * `savedAt` (wall ms) is when the list was written: an item comes back as old as it was then. The time the
+   * watchdog was down does not age it: only the wall clock spans a restart, and a host that booted with its clock
+   * set weeks ahead looks exactly like weeks of downtime; a page dropped for it would have told no one of an
+   * incident the policy will not page again. Without savedAt (a file that has none), the wall clock now.
    */
-  load(pending: unknown): number {
+  load(pending: unknown, savedAt?: number): number {
     const { items, invalid } = parsePending(pending);
     const restored: PendingDelivery[] = [];
     const unknownSinks = new Set<string>();
@@ -291,7 +316,7 @@ export class Outbox {
       const id = deliveryId(item.sink, item.event.id);
       if (!this.queued.has(id) && !this.recent.has(id)) {
         this.queued.add(id);
-        this.enter(item.event);
+        this.enter(item.event, Math.max(0, (savedAt ?? this.now()) - (item.since ?? item.event.at)));
         restored.push(item);
       }
     }
@@ -419,6 +444,8 @@ export class Outbox {
   }
 
   private tick(): void {
+    // A step of the wall clock reaches the state file without waiting for a delivery to change the list.
+    if (this.rebase()) this.changed();
     this.expire();
     this.kick(undefined);
   }
@@ -440,8 +467,9 @@ export class Outbox {
     }
   }
 
-  private enter(event: EscalationEvent): void {
-    if (!this.entered.has(event)) this.entered.set(event, { age: this.now() - event.at, at: this.monotonic() });
+  /** Starts an event's age on the monotonic clock: `age` (ms) when given, else its age on the wall clock now. */
+  private enter(event: EscalationEvent, age?: number): void {
+    if (!this.entered.has(event)) this.entered.set(event, { age: age ?? this.now() - event.at, at: this.monotonic() });
   }
 
   /** How old an event is: its age when it entered, and the time that passed since (monotonic). */

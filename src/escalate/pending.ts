@@ -11,6 +11,11 @@ export interface PendingDelivery {
   readonly attempts: number;
   /** A short, secret-free reason for the last failure: "HTTP 503", "TIMEOUT", "ECONNREFUSED". */
   readonly lastError?: string;
+  /**
+   * Wall-clock ms its age counts from, when that is not event.at: event.at moved by the steps of the wall clock
+   * seen while it was pending (its age runs on the monotonic clock). Absent in state files written before it.
+   */
+  readonly since?: number;
 }
 
 /** Identity of a delivery: an event goes once to each sink. */
@@ -62,10 +67,10 @@ function parseEvent(v: unknown): EscalationEvent | undefined {
 
 export function parsePendingDelivery(v: unknown): PendingDelivery | undefined {
   if (!isJsonObject(v)) return undefined;
-  const { sink, attempts, lastError } = v;
+  const { sink, attempts, lastError, since } = v;
   const event = parseEvent(v['event']);
-  if (!event || !isStr(sink) || !isCount(attempts) || (lastError !== undefined && !isStr(lastError))) return undefined;
-  return { sink, event, attempts, ...(lastError !== undefined && { lastError }) };
+  if (!event || !isStr(sink) || !isCount(attempts) || (lastError !== undefined && !isStr(lastError)) || (since !== undefined && !isTime(since))) return undefined;
+  return { sink, event, attempts, ...(lastError !== undefined && { lastError }), ...(since !== undefined && { since }) };
 }
 
 /** Validates a persisted outbox: well-formed entries in their order, and how many were not. */

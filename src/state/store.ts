@@ -70,11 +70,21 @@ function parseHealState(v: unknown): HealState {
   };
 }
 
-export function parseState(text: string): { heal: HealState; outbox: unknown; routes: unknown; sinks: unknown } {
+/** What a state file holds; savedAt (wall ms) is undefined when it holds no valid one. */
+export interface LoadedState {
+  readonly heal: HealState;
+  readonly outbox: unknown;
+  readonly routes: unknown;
+  readonly sinks?: unknown;
+  readonly savedAt?: number;
+}
+
+export function parseState(text: string): LoadedState {
   const data: unknown = JSON.parse(text);
   if (!isJsonObject(data)) throw new Error('not a JSON object');
   if (data['version'] !== STATE_VERSION) throw new Error(`unsupported state version ${String(data['version'])}`);
-  return { heal: parseHealState(data['heal']), outbox: data['outbox'] ?? [], routes: data['routes'] ?? {}, sinks: data['sinks'] };
+  const savedAt = isStr(data['savedAt']) ? Date.parse(data['savedAt']) : NaN;
+  return { heal: parseHealState(data['heal']), outbox: data['outbox'] ?? [], routes: data['routes'] ?? {}, sinks: data['sinks'], ...(isTime(savedAt) && { savedAt }) };
 }
 
 /** Without a restart, an escalation or a delivery to record, the state file is rewritten at most this often. */
@@ -256,7 +266,7 @@ export class StateStore {
     }
   }
 
-  async load(): Promise<{ heal: HealState; outbox: unknown; routes: unknown; sinks?: unknown }> {
+  async load(): Promise<LoadedState> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');

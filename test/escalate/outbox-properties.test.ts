@@ -399,7 +399,7 @@ async function play(s: Scenario): Promise<Run> {
     notBefore.clear();
     outbox.adoptSinks(saved.sinks);
     outbox.loadRouting(saved.routes);
-    outbox.load(saved.outbox);
+    outbox.load(saved.outbox, saved.savedAt);
     // docs, Persisted: entries for sinks no longer configured are dropped; the others come back, following
     // their sink by where it sends (renamed or renumbered), in their order.
     const after = outbox.pending().map((p) => ({ ident: identOfName(p.sink), id: p.event.id }));
@@ -675,7 +675,8 @@ async function playCrashes(s: CrashScenario, dir: string): Promise<{ violations:
   };
 
   const makeLife = async () => {
-    const store = new StateStore(path, logger);
+    // On the outbox's clock, as the daemon's: load() reads savedAt against the ages it persisted.
+    const store = new StateStore(path, logger, { now: () => now });
     const saved = await store.load();
     let outbox!: Outbox;
     const thisLife = life;
@@ -739,7 +740,7 @@ async function playCrashes(s: CrashScenario, dir: string): Promise<{ violations:
     });
     outbox.adoptSinks(saved.sinks);
     outbox.loadRouting(saved.routes);
-    outbox.load(saved.outbox);
+    outbox.load(saved.outbox, saved.savedAt);
     return { outbox, store };
   };
 

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SinkConfig } from '../../src/config/types.js';
 import { buildRequest } from '../../src/escalate/build.js';
 import { createSend } from '../../src/escalate/http.js';
-import { Outbox, type OutboxOptions } from '../../src/escalate/outbox.js';
+import { Outbox, type OutboxOptions, type PendingDelivery } from '../../src/escalate/outbox.js';
 import type { EscalationEvent } from '../../src/escalate/types.js';
 import { clock, delivery, event, incident, memoryLogger, SECRET_TRACE, sinks, T0 } from './fixtures.js';
 import { always, fakeSink, sequence, type Received } from './server.js';
@@ -510,6 +510,80 @@ describe('expiry across a wall clock step', () => {
     c.advance(delivery.maxAge + 1 - 3_600_000); // the wall clock also stepped back an hour meanwhile
     await outbox.drain();
     expect(outcomes).toEqual(['hook:failed', 'hook:expired']);
+  });
+});
+
+describe('expiry across a restart', () => {
+  const refused: OutboxOptions['send'] = () => Promise.reject(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+  const ok: OutboxOptions['send'] = async () => ({ status: 200, headers: {}, body: '' });
+  /** A state file as the daemon writes it: the pending list, and when (the daemon's wall clock). */
+  const written = (outbox: Outbox, savedAt: number) => JSON.parse(JSON.stringify({ outbox: outbox.pending(), savedAt })) as { outbox: unknown; savedAt: number };
+
+  it('a restart after the wall clock stepped forward under a pending page does not count the step as its age', async () => {
+    let elapsed = 0;
+    const first = setup([sinks.webhook], { send: refused, monotonic: () => elapsed });
+    first.outbox.enqueue(event('trigger'));
+    await first.outbox.drain();
+    // A minute later NTP sets the clock 30 days forward (a host started before its clock was set); the daemon restarts.
+    elapsed += 60_000;
+    first.clock.advance(60_000 + 30 * 86_400_000);
+    const file = written(first.outbox, first.clock.now());
+    const second = setup([sinks.webhook], { send: ok, now: first.clock.now });
+    expect(second.outbox.load(file.outbox, file.savedAt)).toBe(1);
+    await second.outbox.drain();
+    expect(second.outcomes).toEqual(['hook:ok']);
+  });
+
+  it('a step of the wall clock reaches the state file at the next tick, without waiting for a delivery to change the list', async () => {
+    let elapsed = 0;
+    const lists: (readonly PendingDelivery[])[] = [];
+    const first = setup([sinks.webhook], { send: refused, monotonic: () => elapsed, onChange: (p) => lists.push(p) });
+    first.outbox.enqueue(event('trigger'));
+    await first.outbox.drain();
+    const before = lists.length;
+    first.clock.advance(30 * 86_400_000);
+    first.outbox.start();
+    await first.outbox.stop();
+    expect(lists.length).toBeGreaterThan(before);
+    expect(lists[before]?.[0]?.since).toBe(T0 + 30 * 86_400_000);
+  });
+
+  it('the time the daemon was down does not count either (a host that booted with its clock weeks ahead looks the same)', async () => {
+    const first = setup([sinks.webhook], { send: refused });
+    first.outbox.enqueue(event('trigger'));
+    await first.outbox.drain();
+    const file = written(first.outbox, first.clock.now());
+    first.clock.advance(30 * 86_400_000);
+    const second = setup([sinks.webhook], { send: ok, now: first.clock.now });
+    second.outbox.load(file.outbox, file.savedAt);
+    await second.outbox.drain();
+    expect(second.outcomes).toEqual(['hook:ok']);
+  });
+
+  it('the time a page waited before the restart still counts: it expires after delivery.maxAge of the watchdog trying', async () => {
+    const first = setup([sinks.webhook], { send: refused });
+    first.outbox.enqueue(event('trigger'));
+    await first.outbox.drain();
+    first.clock.advance(delivery.maxAge - 60_000);
+    const file = written(first.outbox, first.clock.now());
+    first.clock.advance(3_600_000);
+    const second = setup([sinks.webhook], { send: refused, now: first.clock.now });
+    second.outbox.load(file.outbox, file.savedAt);
+    await second.outbox.drain();
+    expect(second.outcomes).toEqual(['hook:failed']);
+    first.clock.advance(60_001);
+    await second.outbox.drain();
+    expect(second.outcomes).toEqual(['hook:failed', 'hook:expired']);
+  });
+
+  it('an entry of an older state file (no `since`) loads, aged by the wall clock up to when the file was written', async () => {
+    const first = setup([sinks.webhook], { send: refused });
+    first.outbox.enqueue(event('trigger'));
+    const old = first.outbox.pending().map(({ sink, event: e, attempts }) => ({ sink, event: e, attempts }));
+    const second = setup([sinks.webhook], { send: ok, now: () => T0 + 2 * delivery.maxAge });
+    expect(second.outbox.load(JSON.parse(JSON.stringify(old)), T0 + 60_000)).toBe(1);
+    await second.outbox.drain();
+    expect(second.outcomes).toEqual(['hook:ok']);
   });
 });
 

@@ -36,12 +36,14 @@ describe('the state file', () => {
   it('writes atomically and reads back what it wrote, dropping malformed entries', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cw-state-'));
     const file = join(dir, 'state.json');
-    const store = new StateStore(file, capture().logger);
+    const savedAt = Date.parse('2026-11-25T10:00:00Z');
+    const store = new StateStore(file, capture().logger, { now: () => savedAt });
     store.save(() => ({ heal: heal(2), outbox: [{ some: 'delivery' }], routes: { 'prod/a/0/config': ['pd'] } }));
     await store.flush();
     expect(readdirSync(dir)).toEqual(['state.json']);
     const back = await new StateStore(file, capture().logger).load();
-    expect(back).toEqual({ heal: heal(2), outbox: [{ some: 'delivery' }], routes: { 'prod/a/0/config': ['pd'] } });
+    // savedAt too: the outbox ages what it restores up to then (Outbox.load).
+    expect(back).toEqual({ heal: heal(2), outbox: [{ some: 'delivery' }], routes: { 'prod/a/0/config': ['pd'] }, savedAt });
     const raw = JSON.parse(readFileSync(file, 'utf8')) as { heal: { subjects: Record<string, unknown> } };
     raw.heal.subjects['prod/b/0'] = { cluster: 'prod' };
     writeFileSync(file, JSON.stringify(raw));
