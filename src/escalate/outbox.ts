@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, scryptSync } from 'node:crypto';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { ProxyConfig, SinkConfig } from '../config/types.js';
@@ -159,12 +159,33 @@ function echoable(sink: SinkConfig): string[] {
   return [...new Set(out)].sort((a, b) => b.length - a.length);
 }
 
-/**
- * What tells a sink apart whatever its name: its type and where it sends. A digest, cut: the URL and the
- * routing key are secrets, and the state file keeps this.
- */
-export function sinkFingerprint(sink: Pick<SinkConfig, 'type' | 'url' | 'routingKey'>): string {
+/** What sinkFingerprint was before a webhook's secret took part: still matched in state files written then. */
+function legacyFingerprint(sink: Pick<SinkConfig, 'type' | 'url' | 'routingKey'>): string {
   return createHash('sha256').update(`${sink.type}\u0000${sink.url}\u0000${sink.routingKey ?? ''}`).digest('base64url').slice(0, 22);
+}
+
+/** scrypt's cost: ~50 ms and 16 MiB a guess, once per signed sink and process (cached). */
+const SECRET_DIGEST_COST = { N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
+const secretDigests = new Map<string, string>();
+
+/**
+ * What tells a sink apart whatever its name: its type, where it sends and, for a signed webhook, its secret (two
+ * receivers behind one URL, told apart by the key they verify with, are two sinks). A digest, cut: the URL,
+ * routing key and secret are credentials, and the state file keeps this. A webhook secret may be a word an
+ * operator chose: it goes through scrypt, salted with the URL, so a state file is no faster a test of guesses
+ * than any page the receiver got (an HMAC-SHA256 of a known body), and it is useless without the URL.
+ */
+export function sinkFingerprint(sink: Pick<SinkConfig, 'type' | 'url' | 'routingKey' | 'secret'>): string {
+  const where = legacyFingerprint(sink);
+  if (sink.secret === undefined || sink.secret === '') return where;
+  const key = `${where}\u0000${sink.secret}`;
+  let digest = secretDigests.get(key);
+  if (digest === undefined) {
+    const salt = `connect-watchdog sink\u0000${sink.type}\u0000${sink.url}\u0000${sink.routingKey ?? ''}`;
+    digest = scryptSync(sink.secret, salt, 16, SECRET_DIGEST_COST).toString('base64url');
+    secretDigests.set(key, digest);
+  }
+  return digest;
 }
 
 const isTimeoutCode = (code: string): boolean => code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
@@ -195,6 +216,8 @@ export class Outbox {
   private readonly sinks: ReadonlyMap<string, SinkConfig>;
   /** Each configured sink's name → sinkFingerprint: persisted beside pending() and routing() (see adoptSinks). */
   private readonly identities: Readonly<Record<string, string>>;
+  /** The same by legacyFingerprint, for state files written before a webhook's secret took part. */
+  private readonly legacyIdentities: Readonly<Record<string, string>>;
   /** A persisted name → the configured sink it names now (undefined: none), from adoptSinks; names not in it stand as they are. */
   private renamed: ReadonlyMap<string, string | undefined> = new Map();
   /** The one drain in flight per sink. */
@@ -220,6 +243,7 @@ export class Outbox {
   constructor(private readonly opts: OutboxOptions) {
     this.sinks = new Map(opts.sinks.map((s) => [s.name, s]));
     this.identities = Object.freeze(Object.fromEntries(opts.sinks.map((s) => [s.name, sinkFingerprint(s)])));
+    this.legacyIdentities = Object.fromEntries(opts.sinks.map((s) => [s.name, legacyFingerprint(s)]));
     this.log = opts.logger.child({ component: 'outbox' });
     this.send = opts.send ?? createSend({ timeout: opts.delivery.timeout, ...(opts.proxy && { proxy: opts.proxy }) });
     this.now = opts.now ?? Date.now;
@@ -274,13 +298,17 @@ export class Outbox {
     if (!isJsonObject(saved)) return;
     const entries = Object.entries(saved).filter((e): e is [string, string] => typeof e[1] === 'string');
     const byFingerprint = new Map<string, string>();
-    for (const [name, fingerprint] of Object.entries(this.identities)) if (!byFingerprint.has(fingerprint)) byFingerprint.set(fingerprint, name);
+    // Current fingerprints first: a legacy one (an older file) only names a sink no current one does.
+    for (const identities of [this.identities, this.legacyIdentities]) {
+      for (const [name, fingerprint] of Object.entries(identities)) if (!byFingerprint.has(fingerprint)) byFingerprint.set(fingerprint, name);
+    }
     const savedFingerprints = new Set(entries.map(([, fingerprint]) => fingerprint));
+    const wasSaved = (name: string) => savedFingerprints.has(this.identities[name] as string) || savedFingerprints.has(this.legacyIdentities[name] as string);
     const renamed = new Map<string, string | undefined>();
     for (const [name, fingerprint] of entries) {
-      const now = this.identities[name];
-      if (now === fingerprint) renamed.set(name, name);
-      else renamed.set(name, byFingerprint.get(fingerprint) ?? (now !== undefined && !savedFingerprints.has(now) ? name : undefined));
+      const configured = this.sinks.has(name);
+      if (configured && (this.identities[name] === fingerprint || this.legacyIdentities[name] === fingerprint)) renamed.set(name, name);
+      else renamed.set(name, byFingerprint.get(fingerprint) ?? (configured && !wasSaved(name) ? name : undefined));
     }
     const moved = [...renamed].filter(([from, to]) => to !== undefined && to !== from).map(([from, to]) => ({ from, to }));
     if (moved.length > 0) this.log.info({ sinks: moved }, 'sinks renamed since the state file was written (an unnamed sink is named by its place in the list): their pages follow them');

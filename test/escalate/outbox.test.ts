@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SinkConfig } from '../../src/config/types.js';
@@ -210,11 +210,38 @@ describe('sinks renamed or changed between runs (adoptSinks)', () => {
     expect(older.load(saved.pending)).toBe(1);
   });
 
-  it('keeps no URL or key in what it persists of the sinks', () => {
-    const { outbox } = setup([sinks.pagerduty, sinks.slack]);
+  it('two webhooks to the same URL with different secrets are two sinks: one inserted before them takes neither one’s pages to the other', () => {
+    const s1 = { ...sinks.webhook, name: 'webhook-0', secret: 'first-receiver-key' } as SinkConfig;
+    const s2 = { ...sinks.webhook, name: 'webhook-1', secret: 'second-receiver-key' } as SinkConfig;
+    const first = setup([s1, s2]).outbox;
+    first.enqueue(event('trigger'));
+    const saved = JSON.parse(JSON.stringify({ pending: first.pending(), sinks: first.sinkIdentities() })) as { pending: unknown; sinks: unknown };
+    // A sink inserted first: the two unnamed webhooks are now webhook-1 and webhook-2.
+    const { outbox } = setup([{ ...sinks.slack, name: 'slack-0' } as SinkConfig, { ...s1, name: 'webhook-1' } as SinkConfig, { ...s2, name: 'webhook-2' } as SinkConfig]);
+    outbox.adoptSinks(saved.sinks);
+    expect(outbox.load(saved.pending)).toBe(2);
+    expect(outbox.pending().map((p) => p.sink)).toEqual(['webhook-1', 'webhook-2']);
+  });
+
+  it('a state file written before sinks were told apart by their secret still takes a signed webhook’s pages by where it sends', () => {
+    const signed = { ...sinks.webhook, name: 'webhook-0' } as SinkConfig;
+    const first = setup([signed]).outbox;
+    first.enqueue(event('trigger'));
+    const pending = JSON.parse(JSON.stringify(first.pending())) as unknown;
+    // The digest older versions wrote: type, URL and routing key only.
+    const legacy = createHash('sha256').update(`webhook\u0000${signed.url}\u0000`).digest('base64url').slice(0, 22);
+    const { outbox } = setup([{ ...sinks.slack, name: 'slack-0' } as SinkConfig, { ...signed, name: 'webhook-1' } as SinkConfig]);
+    outbox.adoptSinks({ 'webhook-0': legacy });
+    expect(outbox.load(pending)).toBe(1);
+    expect(outbox.pending().map((p) => p.sink)).toEqual(['webhook-1']);
+  });
+
+  it('keeps no URL, key or secret in what it persists of the sinks', () => {
+    const { outbox } = setup([sinks.pagerduty, sinks.slack, sinks.webhook]);
     const text = JSON.stringify(outbox.sinkIdentities());
     expect(text).not.toContain('hooks.slack.com');
     expect(text).not.toContain(sinks.pagerduty.routingKey as string);
+    expect(text).not.toContain(sinks.webhook.secret);
   });
 });
 
