@@ -276,8 +276,7 @@ export class Outbox {
       const since = Math.round(this.now() - this.age(item));
       if (Math.abs(since - (item.since ?? item.event.at)) < CLOCK_STEP_MS) return item;
       moved = true;
-      const { since: _, ...rest } = item;
-      return since === item.event.at ? rest : { ...rest, since };
+      return { ...item, since };
     });
     return moved;
   }

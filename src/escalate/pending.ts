@@ -12,8 +12,9 @@ export interface PendingDelivery {
   /** A short, secret-free reason for the last failure: "HTTP 503", "TIMEOUT", "ECONNREFUSED". */
   readonly lastError?: string;
   /**
-   * Wall-clock ms its age counts from, when that is not event.at: event.at moved by the steps of the wall clock
-   * seen while it was pending (its age runs on the monotonic clock). Absent in state files written before it.
+   * Wall-clock ms its age counts from, once the wall clock stepped under it (event.at until then): event.at moved
+   * by the steps seen while it was pending, and by the time the watchdog was down (its age runs on the monotonic
+   * clock, and downtime does not age it: Outbox.load). Absent in state files written before it.
    */
   readonly since?: number;
 }

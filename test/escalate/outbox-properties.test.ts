@@ -855,6 +855,64 @@ describe('the outbox across crashes (real state file)', () => {
 // ---------------------------------------------------------------------------------------------------------
 // The payload builders on random incidents (names in any script, long, with `%`, times in any order).
 
+describe('expiry across wall clock steps and restarts (docs/escalation.md, Age across a restart)', () => {
+  const params = { seed: SEED, numRuns: RUNS, endOnFailure: false } as const;
+  const DAY = 24 * HOUR;
+  const MAX_AGE = 30 * MINUTE;
+  /** Time running (both clocks move), then the wall clock stepped, then maybe a restart after some downtime. */
+  const stepArb = fc.record({
+    running: fc.integer({ min: 0, max: 20 }).map((m) => m * MINUTE),
+    step: fc.constantFrom(0, 0, SECOND, -SECOND, HOUR, -HOUR, 30 * DAY, -30 * DAY),
+    restart: fc.option(fc.constantFrom(0, MINUTE, HOUR, 30 * DAY), { nil: undefined }),
+  });
+
+  it('a page to a sink that stays down expires once, and exactly when, the watchdog has spent delivery.maxAge running with it', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 12 }), async (steps) => {
+        const sink = sinksOf([{ ident: 0, named: true, filter: {} }])[0]!;
+        let wall = T0;
+        let mono = 0;
+        const outcomes: string[] = [];
+        const make = () =>
+          new Outbox({
+            sinks: [sink],
+            logger: memoryLogger().logger,
+            delivery: { retries: 0, interval: SECOND, maxAge: MAX_AGE, timeout: SECOND },
+            send: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+            now: () => wall,
+            monotonic: () => mono,
+            onDelivery: (_sink, outcome) => outcomes.push(outcome),
+            backoff: { min: 1, max: 2 },
+            sleep: async (_ms, signal) => signal.throwIfAborted(),
+          });
+        let outbox = make();
+        const i: Incident = { key: 'prod/orders-sink/0/serialization', cluster: 'prod', connector: 'orders-sink', task: 0, class: 'serialization', severity: 'error', reason: 'r', rootCause: 'c', hint: 'h', attempts: 1, firstSeen: wall, lastSeen: wall, workerId: 'w', traceExcerpt: '' };
+        outbox.enqueue({ id: `${i.key}#${wall}#trigger`, event: 'trigger', incident: i, at: wall, clusterUrl: CLUSTER_URL });
+        let spent = 0;
+        for (const st of steps) {
+          wall += st.running + st.step;
+          mono += st.running;
+          spent += st.running;
+          if (st.restart !== undefined) {
+            const doc = { version: STATE_VERSION as typeof STATE_VERSION, savedAt: new Date(wall).toISOString(), heal: EMPTY_HEAL_STATE, outbox: outbox.pending() };
+            const saved = parseState(Buffer.concat(new StateEncoder().encode(doc)).toString('utf8'));
+            wall += st.restart;
+            mono += 7 * DAY; // another process: its monotonic clock starts anywhere
+            outbox = make();
+            outbox.load(saved.outbox, saved.savedAt);
+          }
+          await outbox.drain();
+          // A drain that still had the page tried it (failed) or dropped it (expired).
+          const want = spent > MAX_AGE ? 0 : 1;
+          expect(outbox.pending().length, JSON.stringify({ steps, spent })).toBe(want);
+        }
+        expect(outcomes.filter((o) => o === 'expired').length, JSON.stringify(steps)).toBe(spent > MAX_AGE ? 1 : 0);
+      }),
+      params,
+    );
+  });
+});
+
 describe('the payload builders on random incidents (docs/escalation.md)', () => {
   const params = { seed: SEED, numRuns: RUNS, endOnFailure: false } as const;
   const name = fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }), fc.string({ minLength: 120, maxLength: 300 }), fc.constantFrom('*', 'orders-sink', '100%-done', 'заказы'));
