@@ -392,7 +392,7 @@ export const schema = {
       env: `${ENV_PREFIX}DELIVERY_INTERVAL`,
     },
     maxAge: {
-      doc: `An event older than this is dropped from the outbox (logged and counted as expired) ${durationDoc}.`,
+      doc: `An event that waited this long in the outbox is dropped (logged and counted as expired) ${durationDoc}; time the watchdog ran, neither its downtime nor a wall clock step.`,
       format: FORMAT.positiveDuration,
       default: 86_400_000,
       env: `${ENV_PREFIX}DELIVERY_MAX_AGE`,
