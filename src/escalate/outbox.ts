@@ -25,7 +25,7 @@ export interface DeliverySettings {
   readonly retries: number;
   /** Background drain period (ms). */
   readonly interval: number;
-  /** An event older than this (ms since EscalationEvent.at) is dropped as expired. */
+  /** An event that waited this long here (ms on the monotonic clock, across restarts: see load) is dropped as expired. */
   readonly maxAge: number;
   /** Bound of one attempt (ms). */
   readonly timeout: number;
