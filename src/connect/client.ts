@@ -18,7 +18,7 @@ import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { mapBounded } from './bounded.js';
 import { ConnectError, isConnectError, isNotFound, isRebalance, isTimeout, ShapeError } from './errors.js';
 import { indexListing, indexMembers, type ListingIndex } from './listing-index.js';
-import { parseHealth, parseInfoEntry, parseInfoListing, parseListing, parseNames, parseOffsetsDigest, parseRestartBody, parseStatus, parseVersion, splitListed, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
+import { isTaskId, MAX_TASK_ID, parseHealth, parseInfoEntry, parseInfoListing, parseListing, parseNames, parseOffsetsDigest, parseRestartBody, parseStatus, parseVersion, splitListed, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
 import { BodyBuffers, Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector, WorkerHealth } from './types.js';
 import { abortDetail, isDeadline, isTlsMisconfigured, parseWith, type RequestLine } from './response.js';
@@ -383,7 +383,7 @@ export class ConnectClient {
 
   /** `POST /connectors/{name}/tasks/{id}/restart` (204). Not retried. */
   async restartTask(connector: string, task: number, signal?: AbortSignal): Promise<void> {
-    if (!Number.isInteger(task) || task < 0) throw new RangeError(`task id must be a non-negative integer, got ${task}`);
+    if (!isTaskId(task)) throw new RangeError(`task id must be an integer 0..${MAX_TASK_ID}, got ${task}`);
     await this.post(connectorPath(connector, `/tasks/${task}/restart`), signal);
   }
 

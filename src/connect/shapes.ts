@@ -56,10 +56,21 @@ function parseType(v: unknown, at: string): ConnectorType {
   return v === 'source' || v === 'sink' ? v : 'unknown';
 }
 
+/** The highest task id: Connect's are Java ints (ConnectorTaskId.task), from 0. */
+export const MAX_TASK_ID = 2 ** 31 - 1;
+
+/** A task id Connect can give, i.e. one a restart may put in `/tasks/{id}/restart`. */
+export function isTaskId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TASK_ID;
+}
+
 function parseTask(v: unknown, at: string): TaskStatus {
   const task = expectObject(v, at);
   const id = task['id'];
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new ShapeError(`${at}.id`, `expected a task number, got ${describe(id)}`);
+  if (!isTaskId(id)) {
+    const got = typeof id === 'number' ? String(id) : describe(id);
+    throw new ShapeError(`${at}.id`, `expected a task id (an integer 0..${MAX_TASK_ID}), got ${got}`);
+  }
   const trace = parseTrace(task['trace'], `${at}.trace`);
   return {
     id,
@@ -92,8 +103,22 @@ export function parseStatus(body: unknown, at = 'status'): ConnectorSnapshot {
     state: parseState(connector['state'], `${at}.connector.state`),
     workerId: parseWorkerId(connector['worker_id'], `${at}.connector.worker_id`),
     ...(trace !== undefined && { trace }),
-    tasks: tasks.map((t: unknown, i) => parseTask(t, `${at}.tasks[${i}]`)),
+    tasks: parseTasks(tasks, `${at}.tasks`),
   };
+}
+
+/**
+ * A status's tasks, each id once: Connect keeps one status per task id, and the policy and the metrics key
+ * tasks by it, so a task listed twice (which state is it in?) makes the whole status one we cannot trust.
+ */
+function parseTasks(tasks: readonly unknown[], at: string): TaskStatus[] {
+  const seen = new Set<number>();
+  return tasks.map((t: unknown, i) => {
+    const task = parseTask(t, `${at}[${i}]`);
+    if (seen.has(task.id)) throw new ShapeError(`${at}[${i}].id`, `task ${task.id} listed twice`);
+    seen.add(task.id);
+    return task;
+  });
 }
 
 export interface InfoParts {

@@ -1118,6 +1118,9 @@ describe('restarts', () => {
   it('rejects a task id that is not one', async () => {
     await expect(client().restartTask('a', -1)).rejects.toBeInstanceOf(RangeError);
     await expect(client().restartTask('a', 1.5)).rejects.toBeInstanceOf(RangeError);
+    // Connect's task ids are Java ints: `/tasks/1e+308/restart` is no request to send.
+    await expect(client().restartTask('a', 1e308)).rejects.toBeInstanceOf(RangeError);
+    await expect(client().restartTask('a', 2 ** 31)).rejects.toBeInstanceOf(RangeError);
   });
 
   it.each(['restart-409-stale-config-during-rebalance.json', 'restart-409-no-known-leader-during-rebalance.json'])(

@@ -14,10 +14,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import fc from 'fast-check';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectClient } from '../../src/connect/client.js';
+import { ConnectClient, type RestartResult } from '../../src/connect/client.js';
 import { ConnectError, ShapeError } from '../../src/connect/errors.js';
 import { parseListing, parseStatus } from '../../src/connect/shapes.js';
-import type { ClusterSnapshot } from '../../src/connect/types.js';
+import type { ClusterSnapshot, ConnectorSnapshot } from '../../src/connect/types.js';
 import { expandOnly, fixture } from './fixtures.js';
 import { LocalServer } from './local-server.js';
 
@@ -68,7 +68,7 @@ function paths(v: Json, at: Path = []): Path[] {
   return out;
 }
 
-const WRONG: readonly Json[] = [null, 0, -1, -0, 1.5, 1e308, '', 'RUNNING', 'x'.repeat(200_000), true, [], {}, [1, 2], { a: 1 }, 'DRAINING', '0', '-1', 'pg-orders', 'sink-a'];
+const WRONG: readonly Json[] = [null, 0, -1, -0, 1.5, 1e308, 2147483647, 2147483648, '', 'RUNNING', 'x'.repeat(200_000), true, [], {}, [1, 2], { a: 1 }, 'DRAINING', '0', '-1', 'pg-orders', 'sink-a'];
 
 type Mutation =
   | { readonly kind: 'remove'; readonly at: number }
@@ -194,6 +194,18 @@ function listingText(members: readonly Member[]): string {
 function expectUniqueNames(snap: ClusterSnapshot): void {
   const names = [...snap.connectors, ...(snap.unreadable ?? [])].map((c) => c.name);
   expect(names.length).toBe(new Set(names).size);
+}
+
+/**
+ * Task ids as Connect gives them, whatever the parsers make of the rest: each once per connector (its
+ * statuses are keyed by id), a Java int (a restart puts it in the path).
+ */
+function expectTaskIds(snap: ClusterSnapshot): void {
+  for (const c of snap.connectors) {
+    const ids = c.tasks.map((t) => t.id);
+    expect(ids.length, c.name).toBe(new Set(ids).size);
+    for (const id of ids) expect(Number.isInteger(id) && id >= 0 && id <= 2147483647, `${c.name}: task id ${id}`).toBe(true);
+  }
 }
 
 /** A well-formed member: its status reads as it is. */
@@ -329,6 +341,7 @@ describe('Connect answers into snapshots (properties)', () => {
             if ('err' in got) throw got.err;
             expect({ connectors: got.ok.connectors, unreadable: got.ok.unreadable ?? [] }).toEqual(want);
             expectUniqueNames(got.ok);
+            expectTaskIds(got.ok);
             // The docs' promise, independent of the parsers: one wrong status blinds the watchdog to nothing else.
             const names = new Set(got.ok.connectors.map((x) => x.name));
             const unreadable = new Set((got.ok.unreadable ?? []).map((x) => x.name));
@@ -404,6 +417,7 @@ describe('Connect answers into snapshots (properties)', () => {
           }
           expect(mustFail).toBe(false);
           expectUniqueNames(got.ok);
+          expectTaskIds(got.ok);
           const kept = new Set(got.ok.connectors.map((x) => x.name));
           // Only what the worker listed, under the name it listed (a status naming another connector is unreadable).
           for (const x of [...got.ok.connectors, ...(got.ok.unreadable ?? [])]) expect(names).toContain(x.name);
@@ -435,6 +449,8 @@ describe('Connect answers into snapshots (properties)', () => {
         try {
           const got = typed(await settle<unknown>(restart ? c.restartConnector('c', { includeTasks: true, onlyFailed: true }) : c.status('c')));
           if ('ok' in got && got.ok === undefined) expect(!restart && answer.status === 404).toBe(true);
+          const read = 'ok' in got ? (restart ? (got.ok as RestartResult).body : (got.ok as ConnectorSnapshot | undefined)) : undefined;
+          if (read !== undefined) expectTaskIds({ cluster: 'fuzz', at: 0, connectors: [read] });
         } finally {
           await c.close();
         }

@@ -89,6 +89,25 @@ describe('status bodies', () => {
     expect(shapeError(() => parseStatus(body)).field).toBe(field);
   });
 
+  it.each([1e308, 2 ** 31, Number.MAX_SAFE_INTEGER, -1, 1.5])('rejects task id %s: Connect\'s task ids are Java ints (0..2147483647)', (id) => {
+    const body = { ...running(), tasks: [{ id, state: 'FAILED', worker_id: 'w' }] };
+    const err = shapeError(() => parseStatus(body));
+    expect(err.field).toBe('status.tasks[0].id');
+    expect(err.message).toContain(String(id));
+  });
+
+  it('reads the highest task id Connect can give', () => {
+    expect(parseStatus({ ...running(), tasks: [{ id: 2 ** 31 - 1, state: 'RUNNING', worker_id: 'w' }] }).tasks[0]?.id).toBe(2147483647);
+  });
+
+  it('rejects a task listed twice (Connect keys task statuses by id: the body cannot be trusted)', () => {
+    const body = running();
+    const tasks = body['tasks'] as Record<string, unknown>[];
+    const err = shapeError(() => parseStatus({ ...body, tasks: [...tasks, { ...tasks[0], state: 'FAILED' }] }));
+    expect(err.field).toBe('status.tasks[1].id');
+    expect(err.message).toContain('task 0 listed twice');
+  });
+
   it('tolerates a missing type and a null worker id', () => {
     const { type: _type, ...rest } = running();
     const s = parseStatus({ ...rest, connector: { state: 'UNASSIGNED', worker_id: null } });
