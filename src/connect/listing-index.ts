@@ -13,13 +13,13 @@
  * position or name (a native memcmp); equal, they are the same member. A member that differs is scanned to
  * its end and parsed alone (JSON.parse, then parseListingEntry). The result is what parseListing gives for
  * the whole body, order included (JSON.parse lists array-index names first, ascending); anything the walk
- * does not handle (not an object, a name twice, bytes that do not parse, a shape error) answers undefined,
+ * does not handle (not an object, a name twice, bytes that do not parse, members all `{}`) answers undefined,
  * and the caller parses the whole body the usual way, which gives the canonical result or error.
  *
  * The walk itself (indexMembers) takes the parser of one member: the client reads the `expand=info`
  * listing with it too, so that one connector's config is materialized at a time, not the whole body's.
  */
-import { parseListingEntry, splitListed, type ListedConnectors } from './shapes.js';
+import { ignoredExpand, parseListingEntry, splitListed, type ListedConnectors } from './shapes.js';
 import type { ConnectorSnapshot, UnreadableConnector } from './types.js';
 
 /** A listing body and where each of its members lies, for the next body to reuse. */
@@ -201,7 +201,7 @@ export function indexMembers<T>(bytes: Buffer, parseEntry: (name: string, value:
  */
 export function indexListing(bytes: Buffer, previous?: ListingIndex): ListingIndex | undefined {
   const walked = indexMembers(bytes, parseListingEntry, previous);
-  if (walked === undefined) return undefined;
+  if (walked === undefined || ignoredExpand(walked.entries)) return undefined;
   let entries = walked.entries.filter((c) => c !== undefined);
   if (walked.names.some(isArrayIndex)) {
     const index = entries.filter((c) => isArrayIndex(c.name)).sort((x, y) => Number(x.name) - Number(y.name));

@@ -184,21 +184,27 @@ export function splitListed(entries: Iterable<ConnectorSnapshot | UnreadableConn
   return { connectors, unreadable };
 }
 
+/** The problem of a `{}` member, and the unreadable connectors made of one (see ignoredExpand). */
+const IGNORED_EXPAND = 'missing (the worker ignored expand=status)';
+const emptyMembers = new WeakSet<UnreadableConnector>();
+
 /**
- * One member of an expanded listing: the connector `name` lists; an UnreadableConnector when its status
- * has a wrong shape or a state this watchdog does not know (one such connector must not blind the
- * watchdog to the whole cluster); undefined when it was listed without a status (deleted during the
- * listing). Throws only for what makes the whole body unusable.
+ * One member of an expanded listing: the connector `name` lists; an UnreadableConnector when the member
+ * or its status has a wrong shape or a state this watchdog does not know (one such connector must not
+ * blind the watchdog to the whole cluster); undefined when it was listed without a status (deleted
+ * during the listing).
  */
 export function parseListingEntry(name: string, value: unknown): ConnectorSnapshot | UnreadableConnector | undefined {
   const at = key(name);
-  const entry = expectObject(value, at);
-  // `{}` is what a worker answers when it ignored our expand values (as `?expand=bogus` shows):
-  // without statuses this body cannot be used, and an empty poll would read as "all deleted".
-  if (Object.keys(entry).length === 0) throw new ShapeError(`${at}.status`, 'missing (the worker ignored expand=status)');
-  const rawStatus = entry['status'];
-  if (rawStatus === undefined || rawStatus === null) return undefined;
   try {
+    const entry = expectObject(value, at);
+    if (Object.keys(entry).length === 0) {
+      const empty = { name, problem: new ShapeError(`${at}.status`, IGNORED_EXPAND).message };
+      emptyMembers.add(empty);
+      return empty;
+    }
+    const rawStatus = entry['status'];
+    if (rawStatus === undefined || rawStatus === null) return undefined;
     const status = parseStatus(rawStatus, `${at}.status`);
     const info = entry['info'] === undefined || entry['info'] === null ? {} : parseInfo(entry['info'], `${at}.info`);
     // The key is what the worker listed; a status naming another connector is a body we cannot trust.
@@ -211,13 +217,26 @@ export function parseListingEntry(name: string, value: unknown): ConnectorSnapsh
 }
 
 /**
+ * Whether the listing's members (parseListingEntry's, in body order) were all `{}`: what a worker answers
+ * when it ignored our expand values (as `?expand=bogus` shows). Such a body has no status at all and cannot
+ * be used: the poll fails (BAD_BODY), rather than report every connector unreadable. One `{}` beside
+ * members with a status (no worker writes that: it expands every connector alike) is that connector
+ * unreadable.
+ */
+export function ignoredExpand(entries: readonly (ConnectorSnapshot | UnreadableConnector | undefined)[]): boolean {
+  return entries.length > 0 && entries.every((e) => e !== undefined && isUnreadable(e) && emptyMembers.has(e));
+}
+
+/**
  * The body of `GET /connectors?expand=status` (an `info` beside a status, as `&expand=info` adds, is
  * reduced by parseInfo), or the plain array of an old worker.
  */
 export function parseListing(body: unknown): Listing {
   if (Array.isArray(body)) return { kind: 'names', names: parseNames(body) };
   const listing = expectObject(body, 'connectors');
-  return { kind: 'expanded', ...splitListed(Object.entries(listing).map(([name, value]) => parseListingEntry(name, value))) };
+  const entries = Object.entries(listing).map(([name, value]) => parseListingEntry(name, value));
+  if (ignoredExpand(entries)) throw new ShapeError(`${key(Object.keys(listing)[0] as string)}.status`, IGNORED_EXPAND);
+  return { kind: 'expanded', ...splitListed(entries) };
 }
 
 /**

@@ -251,6 +251,21 @@ describe('snapshot with expand (Connect >= 2.3)', () => {
     expect(snap.unreadable?.[0]?.problem.startsWith(`${field}: `)).toBe(true);
   });
 
+  it.each([
+    ['null', 'null'],
+    ['an array', '[]'],
+    ['{} (the others have a status)', '{}'],
+  ])('a listing member that is %s makes that connector unreadable, not the poll fail', async (_what, member) => {
+    const body = `{"x":${member},"y":${JSON.stringify({ status: status('y') })}}`;
+    nock(URL_).get('/').reply(200, ROOT).get(LISTING).times(2).reply(200, body, { 'content-type': 'application/json' }).get(INFO).reply(200, {});
+    const c = client();
+    for (let poll = 0; poll < 2; poll++) {
+      const snap = await c.snapshot();
+      expect(snap.connectors.map((x) => x.name)).toEqual(['y']);
+      expect(snap.unreadable).toEqual([{ name: 'x', problem: expect.stringMatching(/^connectors\["x"\]/) }]);
+    }
+  });
+
   it('a snapshot where every status reads has no unreadable field', async () => {
     nock(URL_).get('/').reply(200, ROOT).get(LISTING).reply(200, { y: { status: status('y') } }).get(INFO).reply(200, {});
     expect(await client().snapshot()).not.toHaveProperty('unreadable');

@@ -94,8 +94,11 @@ describe('a changed listing', () => {
   });
 
   it('does not confuse a member with one whose bytes merely begin the same', () => {
-    // `"a":1` is a prefix of `"a":12`: the walk must not take the old member (a shape error either way).
-    expect(walk('{"a":12}', walk('{"b":{"status":null}}'))).toBeUndefined();
+    // `"a":1` is a prefix of `"a":12`: the walk must not take the old member; what follows its bytes (`2`,
+    // no `,` or `}`) makes it give way to the whole-body parse.
+    const one = walk('{"a":1}');
+    expect(one?.unreadable).toEqual([{ name: 'a', problem: 'connectors["a"]: expected an object, got number' }]);
+    expect(walk('{"a":12}', one)).toBeUndefined();
     const first = same(JSON.stringify({ a: entry('a', [{ state: 'RUNNING' }]) }));
     const longer = JSON.stringify({ a: entry('a', [{ state: 'RUNNING' }, { state: 'RUNNING' }]) });
     expect(same(longer, first).connectors[0]?.tasks).toHaveLength(2);
@@ -130,8 +133,11 @@ describe('what the walk leaves to the whole-body parse', () => {
     expect(walk('{"a":{"status":null},"a":{"status":null}}')).toBeUndefined();
   });
 
-  it('a member that does not parse, or the {} of an ignored expand (parseListing names the error)', () => {
+  it('a member that does not parse, or the {} members of an ignored expand (parseListing names the error)', () => {
     expect(walk('{"a":{}}')).toBeUndefined();
+    expect(walk('{"a":{},"b":{}}')).toBeUndefined();
+    // The same members after a listing that read: the walk reuses them, and still gives way.
+    expect(walk('{"a":{},"b":{}}', same('{"a":{},"b":{"status":null}}'))).toBeUndefined();
     expect(walk('{"a":{"status":nul}}')).toBeUndefined();
   });
 });
@@ -146,6 +152,16 @@ describe('a member with a status that cannot be read', () => {
     expect(unknownState.connectors.map((c) => c.name)).toEqual(['b']);
     expect(unknownState.unreadable[0]?.problem).toMatch(/^connectors\["a"\]\.status\.tasks\[0\]\.state: unknown state "DRAINING"/);
     expect(same('{"a":{"status":{"name":"a"}}}').unreadable.map((u) => u.name)).toEqual(['a']);
+  });
+
+  it('is walked as unreadable when the member itself is null, an array, a number or a lone {}', () => {
+    const ok = JSON.stringify(entry('ok', [{ state: 'RUNNING' }]));
+    let previous: ListingIndex | undefined;
+    for (const bad of ['null', '[]', '[{"status":null}]', '7', '"x"', '{}']) {
+      previous = same(`{"bad":${bad},"ok":${ok}}`, previous);
+      expect(previous.unreadable.map((u) => u.name)).toEqual(['bad']);
+      expect(previous.connectors.map((c) => c.name)).toEqual(['ok']);
+    }
   });
 
   it('reads again once its bytes are right, and its neighbours are reused meanwhile', () => {

@@ -2,11 +2,12 @@
  * Property-based fuzz of how the client turns Connect's answers into snapshots, through the real code path
  * (transport, listing walk, parsers) against a local HTTP server. The bodies are the real ones of
  * test/fixtures/connect, mutated: fields removed, nulls, wrong types, numbers as strings, huge strings,
- * unknown states, negative or duplicate task ids, arrays for objects, prototype keys as connector names,
- * truncated or non-JSON text, and Connect's 404/409/500. The promise (shapes.ts, docs/heal.md "listed,
+ * unknown states, negative, huge or duplicate task ids, arrays for objects, listing members that are null,
+ * an array or `{}`, prototype keys as connector names, truncated or non-JSON text, and Connect's 404/409/500. The promise (shapes.ts, docs/heal.md "listed,
  * status unreadable"): every such answer ends as a snapshot or a typed ConnectError, never another
  * exception or a hang; a connector whose status has a wrong shape is reported unreadable and the
- * well-formed connectors of the same answer are kept.
+ * well-formed connectors of the same answer are kept (only a listing whose every member is `{}`, what a worker
+ * that ignored expand answers, fails the poll).
  *
  * Fixed seed, so `npm test` is repeatable; PROPS_SEED and PROPS_RUNS explore further.
  */
@@ -140,6 +141,8 @@ interface Member {
   readonly status: Json;
   /** A mutation of this member's status (undefined: the real status, well-formed). */
   readonly mutation?: Mutation;
+  /** What the member is written as instead of `{"status":…}`: a wrong entry, not a wrong status. */
+  readonly entry?: Json;
 }
 
 const memberArb = fc.record({
@@ -155,15 +158,27 @@ const membersArb: fc.Arbitrary<Member[]> = fc.uniqueArray(memberArb, { minLength
   }),
 );
 
+/** Members that are no `{"status":…}` object at all; `{}` is what a worker that ignored expand lists. */
+const WRONG_ENTRIES: readonly Json[] = [null, [], [{ status: null }], 0, 'x', {}];
+
+/** membersArb, some members written as a wrong entry (WRONG_ENTRIES). */
+const listedArb: fc.Arbitrary<Member[]> = membersArb.chain((ms) =>
+  fc
+    .array(fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(...WRONG_ENTRIES) }), { minLength: ms.length, maxLength: ms.length })
+    .map((entries) => ms.map((m, k) => (entries[k] === undefined ? m : { ...m, entry: entries[k] }))),
+);
+
+const isEmptyObject = (v: Json | undefined): boolean => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0;
+
 /**
  * A first listing and the next poll's: most members the very same bytes (the walk reuses what it parsed of
  * them), some mutated afresh, dropped, moved or added.
  */
-const twoPollsArb: fc.Arbitrary<readonly [Member[], Member[]]> = membersArb.chain((first) =>
+const twoPollsArb: fc.Arbitrary<readonly [Member[], Member[]]> = listedArb.chain((first) =>
   fc
     .tuple(
       fc.array(fc.record({ keep: fc.constantFrom('same', 'same', 'mutated', 'dropped'), mutation: mutationArb }), { minLength: first.length, maxLength: first.length }),
-      membersArb,
+      listedArb,
       fc.boolean(),
       fc.boolean(),
     )
@@ -178,7 +193,8 @@ const twoPollsArb: fc.Arbitrary<readonly [Member[], Member[]]> = membersArb.chai
       next.push(...added.filter((m) => !names.has(m.name)));
       const second = reverse ? next.reverse() : next;
       // A name twice in the object (no worker writes it): JSON.parse keeps the last value, the walk gives way to it.
-      return [first, twice && second.length > 1 ? [...second, { ...second[0]!, status: second[1]!.status }] : second] as const;
+      const again = second.length > 1 ? { name: second[0]!.name, status: second[1]!.status, ...(second[1]!.entry !== undefined && { entry: second[1]!.entry }) } : undefined;
+      return [first, twice && again !== undefined ? [...second, again] : second] as const;
     }),
 );
 
@@ -187,7 +203,7 @@ let spaced = false;
 
 function listingText(members: readonly Member[]): string {
   const [sep, colon, indent] = spaced ? [',\n ', ' : ', 2] : [',', ':', undefined];
-  return `{${members.map((m) => `${JSON.stringify(m.name)}${colon}${JSON.stringify({ status: m.status }, null, indent)}`).join(sep)}}`;
+  return `{${members.map((m) => `${JSON.stringify(m.name)}${colon}${JSON.stringify(m.entry !== undefined ? m.entry : { status: m.status }, null, indent)}`).join(sep)}}`;
 }
 
 /** Names in a snapshot are unique: the policy keys everything it remembers by connector name. */
@@ -336,7 +352,15 @@ describe('Connect answers into snapshots (properties)', () => {
             answers = new Map([['/connectors?expand=status', json(text)], ['/', json('{"version":"4.3.1"}')]]);
             const got = typed(await settle(c.snapshot()));
             const want = wholeBody(text);
-            // Every member is an object with a status: no wrong status may make the whole body unusable.
+            // A name twice: the last value counts, as JSON.parse reads it.
+            const last = [...new Map(members.map((x) => [x.name, x])).values()];
+            // Every member {}: a worker that ignored expand=status, and the only body that fails the poll.
+            if (last.every((m) => isEmptyObject(m.entry))) {
+              expect(want).toHaveProperty('field');
+              expect('err' in got && got.err.code).toBe('BAD_BODY');
+              continue;
+            }
+            // No wrong status, no wrong member may make the whole body unusable.
             if ('field' in want) throw new Error(`the whole listing rejected at ${want.field}`);
             if ('err' in got) throw got.err;
             expect({ connectors: got.ok.connectors, unreadable: got.ok.unreadable ?? [] }).toEqual(want);
@@ -345,9 +369,9 @@ describe('Connect answers into snapshots (properties)', () => {
             // The docs' promise, independent of the parsers: one wrong status blinds the watchdog to nothing else.
             const names = new Set(got.ok.connectors.map((x) => x.name));
             const unreadable = new Set((got.ok.unreadable ?? []).map((x) => x.name));
-            // A name twice: the last value counts, as JSON.parse reads it.
-            for (const m of new Map(members.map((x) => [x.name, x])).values()) {
-              if (wellFormed(m)) expect(names.has(m.name)).toBe(true);
+            for (const m of last) {
+              if (m.entry !== undefined) expect(unreadable.has(m.name)).toBe(true);
+              else if (wellFormed(m)) expect(names.has(m.name)).toBe(true);
               // Only a null status (deleted during the listing) is left out.
               else if (m.status !== null) expect(unreadable.has(m.name)).toBe(true);
             }

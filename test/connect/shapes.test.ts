@@ -204,8 +204,24 @@ describe('the expand listing', () => {
   });
 
   it('rejects what makes the whole body unusable', () => {
-    expect(shapeError(() => parseListing({ y: 5 })).field).toBe('connectors["y"]');
     expect(shapeError(() => parseListing('nope')).field).toBe('connectors');
+    // Every member {}: the worker answered no expansion at all (as ?expand=bogus does), whatever their number.
+    expect(shapeError(() => parseListing({ a: {} })).field).toBe('connectors["a"].status');
+    expect(shapeError(() => parseListing({ a: {}, b: {} })).field).toBe('connectors["a"].status');
+  });
+
+  it.each([
+    ['null', null, 'connectors["x"]: expected an object, got null'],
+    ['an array', [], 'connectors["x"]: expected an object, got an array'],
+    ['an array holding the status', [{ status: running() }], 'connectors["x"]: expected an object, got an array'],
+    ['a number', 5, 'connectors["x"]: expected an object, got number'],
+    ['{} beside members with a status', {}, 'connectors["x"].status: missing (the worker ignored expand=status)'],
+  ])('reads a member that is %s as one unreadable connector, the others as usual', (_what, value, problem) => {
+    expect(parseListing({ x: value, ok: { status: { ...running(), name: 'ok' } }, gone: { status: null } })).toMatchObject({
+      kind: 'expanded',
+      connectors: [{ name: 'ok' }],
+      unreadable: [{ name: 'x', problem }],
+    });
   });
 
   it('reads a status that names another connector than its key as unreadable', () => {
