@@ -79,6 +79,10 @@ export type OffsetsAnswer = { readonly digest: string } | 'gone' | 'unsupported'
 export interface RestartResult {
   /** 202: the worker accepted a KIP-745 restart and answered the new status; 204: restarted, no body. */
   readonly status: 202 | 204;
+  /**
+   * The status of the connector the worker restarted, which is not always the one asked for (a name with `;`
+   * cut when a worker forwards the request): the caller compares the names (daemon/executor.ts, MISROUTED).
+   */
   readonly body?: ConnectorSnapshot;
 }
 
