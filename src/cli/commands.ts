@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createClassifier } from '../classify/classify.js';
 import { ConnectClient, clientOptions } from '../connect/client.js';
-import { ConfigError, credentialsInClear, environmentOverrides, loadConfigWithIgnored, redactConfig, unknownFilterClusters, unknownVariables } from '../config/load.js';
+import { ConfigError, type LoadedConfig, credentialsInClear, loadConfigWithWarnings, redactConfig, unknownFilterClusters, unknownVariables } from '../config/load.js';
 import { tlsDateWarnings } from '../config/tls.js';
 import { settingWarnings } from '../config/warnings.js';
 import type { WatchdogConfig } from '../config/types.js';
@@ -126,20 +126,20 @@ function configFrom(
   overrides: { dryRun?: boolean } = {},
   options: { proxy?: false } = {},
 ): WatchdogConfig {
-  let loaded: ReturnType<typeof loadConfigWithIgnored>;
+  let loaded: LoadedConfig;
   try {
     const logLevel = typeof values['log-level'] === 'string' ? { logLevel: values['log-level'] } : {};
-    loaded = loadConfigWithIgnored({ ...(typeof values.config === 'string' && { configFile: values.config }), overrides: { ...overrides, ...logLevel }, ...options });
+    loaded = loadConfigWithWarnings({ ...(typeof values.config === 'string' && { configFile: values.config }), overrides: { ...overrides, ...logLevel }, ...options });
   } catch (err) {
     if (err instanceof ConfigError) fail(EXIT.config, `invalid config: ${err.message}`);
     throw err;
   }
-  const { config, ignored } = loaded;
+  const { config, ignored, overridden } = loaded;
   for (const { key, reason } of settingWarnings(config)) warn(`${key}: ${reason}`);
   for (const { variable, didYouMean } of unknownVariables()) {
     warn(`${variable} is not a setting and is ignored${didYouMean === undefined ? '' : ` (did you mean ${didYouMean}?)`}`);
   }
-  for (const { key, variable } of environmentOverrides(typeof values.config === 'string' ? { configFile: values.config } : {})) {
+  for (const { key, variable } of overridden) {
     warn(`${key} in the config file is overridden by ${variable} (the environment wins)`);
   }
   for (const { sink, cluster } of unknownFilterClusters(config)) {

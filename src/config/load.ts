@@ -477,29 +477,6 @@ function sameSetting(inFile: unknown, variable: string): boolean {
 }
 
 /**
- * Keys the config file sets that an environment variable overrides with another value (the variable wins):
- * the container image and the systemd unit set CONNECT_WATCHDOG_STATE_FILE (the image the metrics host and
- * port too), so a stateFile written in the file alone would be silently ignored. A warning: overriding a
- * file by the environment is also a deliberate, documented use. Names only, never a value (it may be a secret).
- */
-export function environmentOverrides(options: LoadOptions = {}): { key: string; variable: string }[] {
-  const env = options.env ?? process.env;
-  const file = options.configFile ?? env[CONFIG_FILE_ENV];
-  if (!file) return [];
-  let data: unknown;
-  try {
-    data = readConfigFile(file);
-  } catch {
-    return []; // loadConfig has said why
-  }
-  return schemaVariables().filter(({ key, variable }) => {
-    const value = env[variable];
-    const given = valueAt(data, key);
-    return value !== undefined && given !== undefined && !sameSetting(given, value);
-  });
-}
-
-/**
  * Sinks whose filter.clusters names a cluster that is not configured (a cluster renamed, or a typo): that
  * sink gets nothing from it. A warning, not an error: one shared config may list the clusters of several
  * instances, each instance watching some of them.
@@ -614,6 +591,21 @@ function loadSettings(options: LoadOptions) {
 }
 
 /**
+ * Keys the config file sets that an environment variable overrides with another value (the variable wins):
+ * the container image and the systemd unit set CONNECT_WATCHDOG_STATE_FILE (the image the metrics host and
+ * port too), so a stateFile written in the file alone would be silently ignored. A warning: overriding a
+ * file by the environment is also a deliberate, documented use. Names only, never a value (it may be a secret).
+ */
+function environmentOverrides({ env, data }: ReturnType<typeof loadSettings>): { key: string; variable: string }[] {
+  if (data === undefined) return [];
+  return schemaVariables().filter(({ key, variable }) => {
+    const value = env[variable];
+    const given = valueAt(data, key);
+    return value !== undefined && given !== undefined && !sameSetting(given, value);
+  });
+}
+
+/**
  * Settings that are valid but have no effect in the config given: accepted (refusing one would keep a service
  * from starting after an upgrade; they harm nothing), but warned about, since whoever set them expects them to
  * act. In the order of the schema's keys.
@@ -676,11 +668,20 @@ function ignoredSettings({ conf, env, data }: ReturnType<typeof loadSettings>, s
 
 /** Loads, validates and resolves the configuration. Throws ConfigError on the first problem. */
 export function loadConfig(options: LoadOptions = {}): WatchdogConfig {
-  return loadConfigWithIgnored(options).config;
+  return loadConfigWithWarnings(options).config;
 }
 
-/** loadConfig, with the settings it accepted that have no effect (ignoredSettings), from one read of the file and environment. */
-export function loadConfigWithIgnored(options: LoadOptions = {}): { config: WatchdogConfig; ignored: SettingWarning[] } {
+/** What loadConfig resolves, with what start-up warns about the settings themselves, from one read of the file and environment. */
+export interface LoadedConfig {
+  readonly config: WatchdogConfig;
+  /** Settings accepted that have no effect (ignoredSettings). */
+  readonly ignored: SettingWarning[];
+  /** Keys of the config file that a variable overrides with another value (environmentOverrides). */
+  readonly overridden: { key: string; variable: string }[];
+}
+
+/** loadConfig, with the warnings about its settings (LoadedConfig). */
+export function loadConfigWithWarnings(options: LoadOptions = {}): LoadedConfig {
   const settings = loadSettings(options);
   const { conf, env } = settings;
   if (options.overrides?.dryRun) conf.set('dryRun', true);
@@ -738,7 +739,7 @@ export function loadConfigWithIgnored(options: LoadOptions = {}): { config: Watc
     heartbeat: props.heartbeat,
     proxy: options.proxy === false ? {} : resolveProxy(env),
   };
-  return { config, ignored: ignoredSettings(settings, config.sinks) };
+  return { config, ignored: ignoredSettings(settings, config.sinks), overridden: environmentOverrides(settings) };
 }
 
 /**

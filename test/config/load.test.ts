@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, credentialsInClear, environmentOverrides, loadConfig, loadConfigWithIgnored, redactConfig, type LoadOptions } from '../../src/config/load.js';
+import { ConfigError, credentialsInClear, loadConfig, loadConfigWithWarnings, redactConfig, type LoadOptions } from '../../src/config/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cw-config-'));
 let n = 0;
@@ -346,6 +346,7 @@ describe('loadConfig', () => {
 });
 
 describe('environmentOverrides', () => {
+  const environmentOverrides = (options: LoadOptions) => loadConfigWithWarnings(options).overridden;
   it('names each key of the config file that a variable overrides with another value (the image and the unit set some)', () => {
     const configFile = file({ stateFile: '/data/state.json', metrics: { port: 9100, host: '0.0.0.0' }, pollInterval: 10000, clusters: [] });
     const env = { CONNECT_WATCHDOG_STATE_FILE: '/var/lib/connect-watchdog/state.json', CONNECT_WATCHDOG_METRICS_PORT: '9847', CONNECT_WATCHDOG_METRICS_HOST: '0.0.0.0', CONNECT_WATCHDOG_POLL_INTERVAL: '10000' };
@@ -358,12 +359,12 @@ describe('environmentOverrides', () => {
     // The same value spelled otherwise is no override.
     const same = file({ dryRun: true, heal: { backoff: { jitter: 0.2 }, probe: { enabled: false } } });
     expect(environmentOverrides({ configFile: same, env: { CONNECT_WATCHDOG_DRY_RUN: 'TRUE', CONNECT_WATCHDOG_HEAL_BACKOFF_JITTER: '0.20', CONNECT_WATCHDOG_HEAL_PROBE_ENABLED: 'False' } })).toEqual([]);
-    expect(environmentOverrides({ configFile: join(dir, 'missing.json'), env })).toEqual([]);
+    expect(() => environmentOverrides({ configFile: join(dir, 'missing.json'), env })).toThrow(ConfigError);
   });
 });
 
 describe('ignoredSettings', () => {
-  const ignoredSettings = (options: LoadOptions) => loadConfigWithIgnored(options).ignored;
+  const ignoredSettings = (options: LoadOptions) => loadConfigWithWarnings(options).ignored;
   const clusters = [{ name: 'prod', url: 'https://connect.prod:8083' }];
 
   it('names the one-cluster shortcut given beside a clusters list, which it is not used with', () => {

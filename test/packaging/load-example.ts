@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfigWithIgnored } from '../../src/config/load.js';
+import { loadConfigWithWarnings } from '../../src/config/load.js';
 import type { SettingWarning } from '../../src/config/warnings.js';
 import type { WatchdogConfig } from '../../src/config/types.js';
 
@@ -26,5 +26,5 @@ export function loadExample(text: string, env: NodeJS.ProcessEnv = {}): { config
   });
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, rewritten);
-  return { ...loadConfigWithIgnored({ configFile, env }), secrets };
+  return { ...loadConfigWithWarnings({ configFile, env }), secrets };
 }
