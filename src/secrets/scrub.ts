@@ -146,6 +146,18 @@ const PROSE_SECRET = /(?<![\w.-])([\w.-]*?(?:password|passwd|passphrase|pwd|secr
 const PROSE_VALUE =
   /^(?:[a-z]+(?:ed|ing|ly|able|ible)|not|no|never|now|still|also|already|only|just|a|an|the|this|that|its|in|on|at|of|for|to|by|with|from|as|and|or|set|unset|empty|null|nil|none|blank|missing|invalid|valid|wrong|incorrect|correct|right|required|optional|mandatory|too|incomplete|present|absent|unknown|stale|bad|weak|short|long|different|same|being|been|ok|true|false|yes|nowhere|there|here|known|new|old|given|taken|shown|hidden|redacted|masked|encrypted|plain|plaintext)$/i;
 
+// The same with the value quoted right after the name ("login failed with password 'x'", escaped JSON's
+// \"x\" too): a quote there starts a value. Not "secret", which names a stored secret ("secret 'db/creds' not
+// found"), and not Jackson's grammar tokens ("Unrecognized token 'x'", "or token 'null'").
+const PROSE_QUOTED = /(?<![\w.-])([\w.-]*?(?:password|passwd|passphrase|pwd|token)[ \t]+)(\\?["'])([^"'\\\r\n]*)\2/gi;
+// Asked of a few characters before the match: a lookbehind would rescan a run of blanks at each of its positions.
+const GRAMMAR_TOKEN = /\b(?:unrecognized|unexpected|or)[ \t]+$/i;
+
+function maskProseQuoted(m: string, head: string, quote: string, quoted: string, at: number, whole: string): string {
+  if (GRAMMAR_TOKEN.test(whole.slice(Math.max(0, at - 16), at))) return m;
+  return maskProseSecret(m, head, quote, quoted, undefined);
+}
+
 function maskProseSecret(m: string, head: string, quote: string | undefined, quoted: string | undefined, bare: string | undefined): string {
   if (quote !== undefined) return quoted === '' ? m : `${head}${quote}${MASK}${quote}`;
   if (bare === MASK || PROSE_VALUE.test(bare!.replace(/[.!?:]+$/, ''))) return m;
@@ -278,6 +290,7 @@ function scrubPlain(text: string): string {
     .replace(XML_ELEMENT, maskElement)
     .replace(XML_ESCAPED, maskElement)
     .replace(PROSE_SECRET, maskProseSecret)
+    .replace(PROSE_QUOTED, maskProseQuoted)
     .replace(KEY_VALUE, (m: string, key: string, close: string, sep: string, quote: string | undefined, _value: unknown, at: number, whole: string) => {
       if (quote !== undefined) return `${key}${close}${sep}${quote}${MASK}${quote}`;
       // token=Bearer ***: the scheme's credentials are masked already, the scheme word is no secret.

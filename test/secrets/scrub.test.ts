@@ -533,3 +533,25 @@ describe('the new rules stay on their line', () => {
     for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
   });
 });
+
+describe('a password quoted right after its name in prose', () => {
+  it.each([
+    ["login failed with password 'hunter2' for user app", "login failed with password '***' for user app"],
+    ['rejected password "hunter2" for user app', 'rejected password "***" for user app'],
+    ["wrong passphrase 'a b c' for the key store", "wrong passphrase '***' for the key store"],
+    ['{"message":"bad password \\"hunter2\\" for app"}', '{"message":"bad password \\"***\\" for app"}'],
+    ["the server refused token 'tok3nValue'", "the server refused token '***'"],
+  ])('masks %s', (input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
+    expect(scrubSecrets(expected)).toBe(expected);
+  });
+
+  it('leaves grammar tokens and empty values alone', () => {
+    const texts = [
+      "com.fasterxml.jackson.core.JsonParseException: Unrecognized token 'this': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+      "com.fasterxml.jackson.core.JsonParseException: Unexpected token 'abc' at line 1",
+      "the password '' is empty",
+    ];
+    for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
+  });
+});
