@@ -22,6 +22,9 @@ const NOT_IN_HOST = new Set([...'/?#@;&=\\']);
 
 const isDigit = (c: string): boolean => c >= '0' && c <= '9';
 
+/** Whether the few characters before `at` end in `words` (a lookbehind would rescan a run of blanks at each of its positions). */
+const precededBy = (words: RegExp, text: string, at: number): boolean => words.test(text.slice(Math.max(0, at - 16), at));
+
 /**
  * scheme://user:password@host → scheme://user:***@host. It runs before the key=value rule, whose masks would hide
  * the "@" (u:p&token=x@db left "p&"). The password runs to the token's last "@", as it may hold "@" and "/"
@@ -111,6 +114,9 @@ const SECRET_WORDS = String.raw`(?:password|passwd|passphrase|pwd|token|secret|a
 // "credentials: check the user", "Invalid signature: expected RS256" are prose in hints and messages: these
 // words alone before ": " do not mask. A signature is a key=value (X-Amz-Signature=, SigV4's Signature=).
 const PROSE_KEY = /^(?:credentials?|signature)$/i;
+// DB2's German syntax errors list grammar tokens: "[SQL0104] Token ; ungültig. Gültige Token: + - AS <IDENTIFIER>."
+// ("valid/expected/possible tokens:"); the list is the diagnosis.
+const DB2_GRAMMAR_TOKENS = /\b(?:gültige|erwartete|mögliche)n?[ \t]+$/i;
 // A key the key=value rule masks the value of (scrubUserInfo asks it of a pair before a URL's "@").
 const SECRET_KEY = new RegExp(`${SECRET_WORDS}$`, 'i');
 const KEY_VALUE = new RegExp(
@@ -150,11 +156,10 @@ const PROSE_VALUE =
 // \"x\" too): a quote there starts a value. Not "secret", which names a stored secret ("secret 'db/creds' not
 // found"), and not Jackson's grammar tokens ("Unrecognized token 'x'", "or token 'null'").
 const PROSE_QUOTED = /(?<![\w.-])([\w.-]*?(?:password|passwd|passphrase|pwd|token)[ \t]+)(\\?["'])([^"'\\\r\n]*)\2/gi;
-// Asked of a few characters before the match: a lookbehind would rescan a run of blanks at each of its positions.
 const GRAMMAR_TOKEN = /\b(?:unrecognized|unexpected|or)[ \t]+$/i;
 
 function maskProseQuoted(m: string, head: string, quote: string, quoted: string, at: number, whole: string): string {
-  if (GRAMMAR_TOKEN.test(whole.slice(Math.max(0, at - 16), at))) return m;
+  if (precededBy(GRAMMAR_TOKEN, whole, at)) return m;
   return maskProseSecret(m, head, quote, quoted, undefined);
 }
 
@@ -296,6 +301,7 @@ function scrubPlain(text: string): string {
       // token=Bearer ***: the scheme's credentials are masked already, the scheme word is no secret.
       if (SCHEME_ALREADY_MASKED.test(whole.slice(at + key.length + close.length + sep.length, at + m.length + MASK.length + 8))) return m;
       if (close === '' && sep.trim() === ':' && PROSE_KEY.test(key)) return m;
+      if (close === '' && sep.trim() === ':' && /^token$/i.test(key) && precededBy(DB2_GRAMMAR_TOKENS, whole, at)) return m;
       // MySQL's "Access denied for user 'u'@'h' (using password: NO)" says whether one was sent, not which.
       if (MYSQL_PASSWORD_SENT.test(m) && whole.slice(at - USING.length, at) === USING) return m;
       return `${key}${close}${sep}${MASK}`;

@@ -555,3 +555,17 @@ describe('a password quoted right after its name in prose', () => {
     for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
   });
 });
+
+describe('German DB2 syntax errors name grammar tokens', () => {
+  it('leaves "Gültige Token:" (valid tokens) readable', () => {
+    const t = 'com.ibm.as400.access.AS400JDBCSQLSyntaxErrorException: [SQL0104] Token ; ungültig. Gültige Token: + - AS <IDENTIFIER>.';
+    expect(scrubSecrets(t)).toBe(t);
+    expect(scrubSecrets('Zu den erwarteten Token: FROM INTO')).toBe('Zu den erwarteten Token: FROM INTO');
+  });
+
+  it('still masks a token after "Token:" elsewhere', () => {
+    expect(scrubSecrets('Token: s3cret')).toBe('Token: ***');
+    expect(scrubSecrets('sent auth Token: s3cret')).toBe('sent auth Token: ***');
+    expect(scrubSecrets('X-Auth-Token: s3cret')).toBe('X-Auth-Token: ***');
+  });
+});
