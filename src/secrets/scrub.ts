@@ -15,10 +15,12 @@ const NOT_IN_USER = new Set([...'/?#@;&=[]\\']);
 const AFTER_PORT = new Set([...'/?#;&,\\']);
 // A bare value of the key=value rule ends at one of these (or where the URL's token does).
 const VALUE_END = new Set([...',;&)]}']);
-// Properties start after ";" (SQL Server's db:1433;password=…), a query after "?".
-const QUERY_START = new Set([...'?;']);
+// Properties start after ";" (SQL Server's db:1433;password=…), a query after "?", a fragment after "#".
+const QUERY_START = new Set([...'?;#']);
 const PAIR_KEY = /(?<![\w.-])([\w.-]+)=/g;
 const NOT_IN_HOST = new Set([...'/?#@;&=\\']);
+// What follows an "@" that ends user info rather than a query value's: a host, then a port or a path.
+const HOST_THEN_PORT_OR_PATH = /^[a-z0-9.-]+(?::\d{1,5}(?:[/?#;,]|\\\/|$)|\/|\\\/)/i;
 
 const isDigit = (c: string): boolean => c >= '0' && c <= '9';
 
@@ -29,14 +31,19 @@ const precededBy = (words: RegExp, text: string, at: number): boolean => words.t
  * scheme://user:password@host → scheme://user:***@host. It runs before the key=value rule, whose masks would hide
  * the "@" (u:p&token=x@db left "p&"). The password runs to the token's last "@", as it may hold "@" and "/"
  * (u:a/b@c@db), unless that "@" is in a key=value pair's bare value after the user's ":":
- * - a query or properties start at the last "?" or ";" before the pair; when an "@" and a host come before them,
- *   the password runs to that "@" (u:p@db/app?password=P@ss);
- * - else host:port before a secret's pair (db:5432/app?password=P@ss, db:1433;password=P@ss) has no user info:
- *   the key=value rule masks the value whole;
- * - else the pair is the password's (u:a/b&token=x@db).
- * What cannot be told apart, and leaks in part: a password of 1 to 5 digits, then one of "/?#;&,", then a secret's
- * "key=" before its "@" reads as host:port; one holding "@", a word, "?" or ";" and a pair reads as user info,
- * host and query.
+ * - the pair is the first of a secret's key there, as that bare value runs over "=", "?" and "@"
+ *   (password=a=@b, password=?w=@b are password's), one after an earlier "@" first; else the last pair;
+ * - a query, properties or fragment start at the last "?", ";" or "#" before the pair; when an "@" and a host
+ *   come before them, the password runs to that "@" (u:p@db/app?password=P@ss), unless the pair's key is no
+ *   secret's and a host with a port or path follows the last "@" (u:P@ss?w=rd@db:5432/app: that value is
+ *   the password's, and the rule for key=value would not mask it);
+ * - else host:port, then a query, properties or fragment, before a secret's pair (db:5432/app?password=P@ss,
+ *   db:1433;password=P@ss) has no user info: the key=value rule masks the value whole;
+ * - else the pair is the password's (u:a/b&token=x@db, u:5432/x&token=y@db).
+ * What cannot be told apart, and leaks in part: a password holding "?", ";" or "#" then a secret's "key=" before
+ * its "@": after 1 to 5 digits and one of "/?#;&," it reads as host:port (u:123;password=x@db keeps "123"), after
+ * "@" and a word as user info, host and query (u:P@ss?token=x@db keeps "ss"); and one holding "@", a word, "?"
+ * and a pair of no secret's key before a host without port or path (u:P@ss?w=x@db.example keeps "ss?w=x").
  * A hand-written scan that reads each token a bounded number of times: regular expressions for this backtrack
  * quadratically on hostile input.
  */
@@ -48,7 +55,7 @@ function scrubUserInfo(text: string): string {
     const start = m.index + m[0].length;
     if (start < copied) continue;
     if (token === undefined || start > token.end) token = readUrlToken(text, start);
-    const { end, lastAt, keyStart, secretKey, queryAt } = token;
+    const { end, lastAt, keyStart, secretKey, queryStart, queryAt } = token;
     if (lastAt < start) continue;
     let colon = start;
     while (colon < lastAt && text[colon] !== ':' && !NOT_IN_USER.has(text[colon]!)) colon++;
@@ -59,7 +66,7 @@ function scrubUserInfo(text: string): string {
     } else if (keyStart > colon && secretKey) {
       let digits = colon + 1;
       while (digits < end && digits - colon <= 5 && isDigit(text[digits]!)) digits++;
-      if (digits > colon + 1 && AFTER_PORT.has(text[digits]!)) continue;
+      if (digits > colon + 1 && AFTER_PORT.has(text[digits]!) && queryStart >= digits) continue;
     }
     out += `${text.slice(copied, colon)}:${MASK}@`;
     copied = at + 1;
@@ -76,8 +83,20 @@ interface UrlToken {
   readonly keyStart: number;
   /** Whether the key=value rule masks that value. */
   readonly secretKey: boolean;
+  /** The last "?", ";" or "#" before that key, or -1. */
+  readonly queryStart: number;
   /** The last "@" before the query or properties holding that pair, when a host follows it; else -1. */
   readonly queryAt: number;
+}
+
+/** The first pair of a secret's key in text[from, to), else the last pair (keyStart -1 when there is none). */
+function pairIn(text: string, from: number, to: number): { keyStart: number; secretKey: boolean } {
+  let keyStart = -1;
+  for (const k of text.slice(from, to).matchAll(PAIR_KEY)) {
+    keyStart = from + k.index;
+    if (SECRET_KEY.test(k[1]!)) return { keyStart, secretKey: true };
+  }
+  return { keyStart, secretKey: false };
 }
 
 function readUrlToken(text: string, start: number): UrlToken {
@@ -85,23 +104,28 @@ function readUrlToken(text: string, start: number): UrlToken {
   const end = TOKEN_END.exec(text)?.index ?? text.length;
   let lastAt = end - 1;
   while (lastAt >= start && text[lastAt] !== '@') lastAt--;
-  let keyStart = -1;
-  let secretKey = false;
+  let pair = { keyStart: -1, secretKey: false };
+  let queryStart = -1;
   let queryAt = -1;
   if (lastAt >= start) {
     let i = lastAt - 1;
-    while (i >= start && !VALUE_END.has(text[i]!)) i--;
-    for (const k of text.slice(i + 1, lastAt).matchAll(PAIR_KEY)) {
-      keyStart = i + 1 + k.index;
-      secretKey = SECRET_KEY.test(k[1]!);
-    }
+    let at = -1;
+    for (; i >= start && !VALUE_END.has(text[i]!); i--) if (at < 0 && text[i] === '@') at = i;
+    // A pair's bare value runs over "=", "?" and "@" (password=a=@b, password=?w=@b, password=P@ss@w): the
+    // key=value rule masks from the first secret's key on. One after an earlier "@" comes first: that "@" may end
+    // user info, and the key be its query's (u:a&token=b@db/x?password=P@ss).
+    if (at > i) pair = pairIn(text, at + 1, lastAt);
+    if (!pair.secretKey) pair = pairIn(text, i + 1, lastAt);
+    const { keyStart, secretKey } = pair;
     if (keyStart >= 0) {
       for (i = keyStart - 1; i >= start && !QUERY_START.has(text[i]!); i--);
+      if (i >= start) queryStart = i;
       for (; i >= start && text[i] !== '@'; i--);
-      if (!NOT_IN_HOST.has(text[i + 1]!)) queryAt = i; // user info is followed by a host
+      // user info is followed by a host, unless the value is no secret's and the last "@" is followed by one
+      if (!NOT_IN_HOST.has(text[i + 1]!) && (secretKey || !HOST_THEN_PORT_OR_PATH.test(text.slice(lastAt + 1, end)))) queryAt = i;
     }
   }
-  return { end, lastAt, keyStart, secretKey, queryAt };
+  return { end, lastAt, ...pair, queryStart, queryAt };
 }
 
 // Key names ending in one of these words: password=, database.password = , "password": "...", token:,
