@@ -193,6 +193,13 @@ function maskProseSecret(m: string, head: string, quote: string | undefined, quo
   return `${head}${MASK}`;
 }
 
+// user:password@host:port without a scheme ("connecting as admin:pw@connect:8083", a URL whose scheme was
+// forgotten): only before a host with a port, so e-mail addresses, git@host:org/repo, image@sha256:… and
+// Object@hash stay. The password may hold "@" and ":" (pa@ss:w); one ending in ":" is Oracle's
+// jdbc:oracle:thin:@db:1521, no user info. A user starts where no URL, path or word runs on.
+const SCHEMELESS_USER_INFO =
+  /(?<![\w.:/@\\%+-])((?!jdbc:)[\w.-]+:)[^\s/@"'<>]*[^\s/@"'<>:](?:@[^\s/@"'<>]+)*(@[a-z0-9-]+(?:\.[a-z0-9-]+)*:\d{1,5})(?![\w.-]|:\d)/gi;
+
 const SCHEME_ALREADY_MASKED = /^(?:basic|bearer)\s+\*\*\*/i;
 const MYSQL_PASSWORD_SENT = /^password: (?:YES|NO)$/;
 const USING = '(using ';
@@ -310,6 +317,7 @@ function scrubDecoded(text: string, pieces: RegExp, escape: RegExp, decode: (pie
 // URL user info first: the later rules' masks would hide the "@" that ends it.
 function scrubPlain(text: string): string {
   const masked = scrubUserInfo(text)
+    .replace(SCHEMELESS_USER_INFO, `$1${MASK}$2`)
     .replace(PEM_PRIVATE_KEY, `-----PRIVATE KEY ${MASK}-----`)
     .replace(ORACLE_URL_PASSWORD, `$1${MASK}@`)
     .replace(AUTH_HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`)
@@ -335,8 +343,8 @@ function scrubPlain(text: string): string {
 
 /**
  * One value meant as a URL, as an operator wrote it (a config error quotes it): everything before its last "@"
- * after the scheme is user info, masked. scrubSecrets cannot know that much of free text: without "//"
- * ("admin:pw@connect:8083", the scheme forgotten) or with a space in the password it would leave it.
+ * after the scheme is user info, masked. scrubSecrets cannot know that much of free text: without "//" and
+ * without a port ("admin:pw@connect", the scheme forgotten) or with a space in the password it would leave it.
  */
 export function maskUserInfo(value: string): string {
   const at = value.lastIndexOf('@');

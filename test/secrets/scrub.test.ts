@@ -629,3 +629,27 @@ describe('URL passwords that read like host:port and a query', () => {
     expect(scrubSecrets(expected)).toBe(expected);
   });
 });
+
+describe('user:password@host:port without a scheme', () => {
+  it.each([
+    ['connecting to user:pa@ssT41l9@db.example:5432 failed', 'connecting to user:***@db.example:5432 failed'],
+    ['connect.url=admin:T41l9@connect:8083, retrying', 'connect.url=admin:***@connect:8083, retrying'],
+  ])('masks %s', (input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
+    expect(scrubSecrets(expected)).toBe(expected);
+  });
+
+  it('leaves what is no user info alone', () => {
+    const texts = [
+      "Access denied for user 'cdc'@'10.0.0.7:3306'",
+      'git@github.com:org/repo.git',
+      'image registry.example/app:1.2@sha256:4f5e6d',
+      'image app:1.2@sha256:4f5e6d',
+      'principal User:alice@EXAMPLE.COM is denied',
+      'mailto:ops@corp.example',
+      'at com.example.Foo@1b2c3d:42',
+      'http://connect-1:8083/connectors',
+    ];
+    for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
+  });
+});
