@@ -56,22 +56,36 @@ function scrubUserInfo(text: string): string {
     if (start < copied) continue;
     if (token === undefined || start > token.end) token = readUrlToken(text, start);
     const { end, lastAt, keyStart, secretKey, queryStart, queryAt } = token;
-    if (lastAt < start) continue;
+    // No "@": user info only when the line or text ends in it (a trace cut short, as in u:s3cr…).
+    const cut = lastAt < start;
+    if (cut && end < text.length && text[end] !== '\n' && text[end] !== '\r') continue;
     let colon = start;
-    while (colon < lastAt && text[colon] !== ':' && !NOT_IN_USER.has(text[colon]!)) colon++;
+    while (colon < (cut ? end : lastAt) && text[colon] !== ':' && !NOT_IN_USER.has(text[colon]!)) colon++;
     if (text[colon] !== ':') continue;
+    if (cut) {
+      if (colon + 1 === end || portEnd(text, colon, end) >= 0) continue;
+      out += `${text.slice(copied, colon)}:${MASK}`;
+      copied = end;
+      continue;
+    }
     let at = lastAt;
     if (queryAt > colon) {
       at = queryAt;
     } else if (keyStart > colon && secretKey) {
-      let digits = colon + 1;
-      while (digits < end && digits - colon <= 5 && isDigit(text[digits]!)) digits++;
-      if (digits > colon + 1 && AFTER_PORT.has(text[digits]!) && queryStart >= digits) continue;
+      const digits = portEnd(text, colon, end);
+      if (digits >= 0 && digits < end && queryStart >= digits) continue;
     }
     out += `${text.slice(copied, colon)}:${MASK}@`;
     copied = at + 1;
   }
   return out + text.slice(copied);
+}
+
+/** Where a port of 1 to 5 digits after `colon` ends (the token's end or one of AFTER_PORT), or -1. */
+function portEnd(text: string, colon: number, end: number): number {
+  let digits = colon + 1;
+  while (digits < end && digits - colon <= 5 && isDigit(text[digits]!)) digits++;
+  return digits > colon + 1 && (digits === end || AFTER_PORT.has(text[digits]!)) ? digits : -1;
 }
 
 /** What scrubUserInfo reads of the token a scheme starts, once for every scheme inside it. */
@@ -131,8 +145,8 @@ function readUrlToken(text: string, start: number): UrlToken {
 // Key names ending in one of these words: password=, database.password = , "password": "...", token:,
 // client_secret=, X-Api-Key: ... A key must end right before the separator, so "password authentication
 // failed" and "Unrecognized token 'x'" are left alone. Values: quoted (JSON, JAAS, escaped JSON), [bracketed]
-// (Kafka's "[hidden]"), {braced} (SQL Server's JDBC URL, for a value holding ';' or '}', written '}}'), or bare
-// up to a delimiter. A key starts only where a word starts: otherwise every
+// (Kafka's "[hidden]"), {braced} (SQL Server's JDBC URL, for a value holding ';' or '}', written '}}'), a quote
+// not closed on its line (a trace cut short inside the value: the rest of the line), or bare up to a delimiter. A key starts only where a word starts: otherwise every
 // position of a long run (a base64 blob) would start a scan, which is quadratic.
 const SECRET_WORDS = String.raw`(?:password|passwd|passphrase|pwd|token|secret|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|account[_.-]?key|user[_.-]?info|credentials?|sig|signature)`;
 // "credentials: check the user", "Invalid signature: expected RS256" are prose in hints and messages: these
@@ -144,17 +158,18 @@ const DB2_GRAMMAR_TOKENS = /\b(?:gültige|erwartete|mögliche)n?[ \t]+$/i;
 // A key the key=value rule masks the value of (scrubUserInfo asks it of a pair before a URL's "@").
 const SECRET_KEY = new RegExp(`${SECRET_WORDS}$`, 'i');
 const KEY_VALUE = new RegExp(
-  String.raw`(?<![\w.-])([\w.-]*?${SECRET_WORDS})(\\?["']?)(\s*[=:]\s*)(?:(\\?["'])(.*?)\4|\[[^\]\r\n]*\]|\{(?:\}\}|[^}\r\n])*\}|\\?["']?[^\s,;&"'<>)\]}]+)`,
+  String.raw`(?<![\w.-])([\w.-]*?${SECRET_WORDS})(\\?["']?)(\s*[=:]\s*)(?:(\\?["'])(.*?)\4|\[[^\]\r\n]*\]|\{(?:\}\}|[^}\r\n])*\}|\\?["'][^\r\n]*|\\?["']?[^\s,;&"'<>)\]}]+)`,
   'gi',
 );
 
 // XML/SOAP elements named like a secret: <password>x</password>, <wsse:Password Type="…">x</wsse:Password>,
 // <clientSecret><![CDATA[x]]></clientSecret>, and the same escaped (&lt;password&gt;). Only with the closing tag
-// (of any prefix) or at the very end of the text (a body cut short), so generics (List<Token> tokens) stay.
+// (of any prefix) or at the very end of the text or a line, where a body was cut short (in the closing tag too:
+// <password>x</pass), so generics (List<Token> tokens) stay.
 // The escaped form's content stops at the next "&lt;": otherwise every opener would scan to the end.
 const XML_OPEN = String.raw`((?:[\w.-]+:)?([\w.-]*?${SECRET_WORDS}))((?:\s[^<>]*?)?)`;
 const XML_ELEMENT = new RegExp(
-  String.raw`(<)${XML_OPEN}(>)(<!\[CDATA\[[\s\S]*?(?:\]\]>|$)|[^<]*)(?=<\/(?:[\w.-]+:)?\3>|$)`,
+  String.raw`(<)${XML_OPEN}(>)(<!\[CDATA\[[\s\S]*?(?:\]\]>|$)|[^<]*)(?=<\/(?:[\w.-]+:)?\3>|<(?:\/[\w.:-]*)?(?:…|\.{3})?(?:[\r\n]|$)|$)`,
   'gi',
 );
 const XML_ESCAPED = new RegExp(
@@ -222,12 +237,12 @@ const SCHEME_PROSE = /^(?:auth|authentication|authorization|authenticator|scheme
 // of the header's value has its value masked (a session cookie is a credential); names and Set-Cookie's
 // attributes stay readable. On the header's line only: the next line of a trace is no cookie. A quote ends the
 // value (the JSON string's or the shell's), except a quoted cookie value (name="v", escaped in JSON too), which
-// ends before a separator or the value's end, or one cut off where the line ends (a truncated log line; a quote
-// before a blank closes a shell argument instead: sid=abc==' https://…).
+// ends before a separator or the value's end, or one cut off where the line ends, escaped too (a truncated log
+// line: name=\"v; a quote before a blank closes a shell argument instead: sid=abc==' https://…).
 const COOKIE_HEADER =
-  /(?<![\w.-])((?:set-)?cookie2?\\?["']?[ \t]*[:=][ \t]*(?:\[[ \t]*)?\\?["']?)((?:=(?:"[^"\\\r\n]*"|'[^'\\\r\n]*'|\\"[^"\\\r\n]*\\")(?=[\s;,\]"'\\]|$)|=["'](?=[^\s"'\\])[^"'\\\r\n]*(?=[\r\n]|$)|[^\r\n"'\]\\])+)/gi;
+  /(?<![\w.-])((?:set-)?cookie2?\\?["']?[ \t]*[:=][ \t]*(?:\[[ \t]*)?\\?["']?)((?:=(?:"[^"\\\r\n]*"|'[^'\\\r\n]*'|\\"[^"\\\r\n]*\\")(?=[\s;,\]"'\\]|$)|=\\*["'](?=[^\s"'\\])[^"'\\\r\n]*\\*(?=[\r\n]|$)|[^\r\n"'\]\\])+)/gi;
 // A name starts only after a separator: otherwise every position of a long run would start a scan, which is quadratic.
-const COOKIE_PAIR = /(?<![^\s;,])([^\s=;,]+)=("[^"\\]*"|'[^'\\]*'|\\"[^"\\]*\\"|["'](?=[^\s"'\\])[^"'\\]*$|[^\s;,]*)/g;
+const COOKIE_PAIR = /(?<![^\s;,])([^\s=;,]+)=("[^"\\]*"|'[^'\\]*'|\\"[^"\\]*\\"|\\*["'](?=[^\s"'\\])[^"'\\]*\\*$|[^\s;,]*)/g;
 const COOKIE_ATTRIBUTE = /^(?:path|domain|expires|max-age|samesite|version|comment|priority)$/i;
 
 function maskCookies(_m: string, head: string, value: string): string {

@@ -653,3 +653,29 @@ describe('user:password@host:port without a scheme', () => {
     for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
   });
 });
+
+describe('a value cut off where the text ends', () => {
+  it.each([
+    // a trace cut by a log shipper or a size cap in the middle of a value
+    ['{"database.password":"s3 cr3tT41l9', '{"database.password":***'],
+    ['{\\"database.password\\":\\"s3 cr3tT41l9', '{\\"database.password\\":***'],
+    ['sasl.jaas.config=x required username="app" password="s3 cr3tT41l9', 'sasl.jaas.config=x required username="app" password=***'],
+    ['{"database.password":"s3 cr3tT41l9\n\tat a.B(B.java:1)', '{"database.password":***\n\tat a.B(B.java:1)'],
+    ['{"Cookie":"session=\\"s3cr3tT41l9', '{"Cookie":"session=***'],
+    ['<password>s3cr3tT41l9</pass', '<password>***</pass'],
+    ['<password>s3cr3tT41l9<', '<password>***<'],
+    ['<password>s3cr3tT41l9</pass…\n\tat a.B(B.java:1)', '<password>***</pass…\n\tat a.B(B.java:1)'],
+    ['{"Cookie":"a=\\"s3 cr3tT41l9\\', '{"Cookie":"a=***'],
+    ['{"url":"jdbc:postgresql://app:s3cr3tT41l9', '{"url":"jdbc:postgresql://app:***'],
+    ['{\\"url\\":\\"postgres:\\/\\/u:s3cr3tT41l9…', '{\\"url\\":\\"postgres:\\/\\/u:***'],
+    ['url jdbc:postgresql://app:s3cr3tT41l9\n\tat a.B(B.java:1)', 'url jdbc:postgresql://app:***\n\tat a.B(B.java:1)'],
+  ])('masks %s', (input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
+    expect(scrubSecrets(expected)).toBe(expected);
+  });
+
+  it('leaves a host and port at the end of the text alone', () => {
+    const texts = ['Connection refused: http://connect-1:8083', 'bootstrap jdbc:postgresql://db:5432\n\tat a.B(B.java:1)', 'http://connect-1:', 'http://h/x:y'];
+    for (const t of texts) expect(scrubSecrets(t), t).toBe(t);
+  });
+});
