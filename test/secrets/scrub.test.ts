@@ -666,6 +666,9 @@ describe('a value cut off where the text ends', () => {
     ['<password>s3cr3tT41l9<', '<password>***<'],
     ['<password>s3cr3tT41l9</pass…\n\tat a.B(B.java:1)', '<password>***</pass…\n\tat a.B(B.java:1)'],
     ['{"Cookie":"a=\\"s3 cr3tT41l9\\', '{"Cookie":"a=***'],
+    // these were masked already: a bare cookie value, an Authorization header without its closing quote
+    ['{\\"Cookie\\":\\"session=s3cr3tT41l9', '{\\"Cookie\\":\\"session=***'],
+    ['{"Authorization":"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIi', '{"Authorization":"Bearer ***'],
     ['{"url":"jdbc:postgresql://app:s3cr3tT41l9', '{"url":"jdbc:postgresql://app:***'],
     ['{\\"url\\":\\"postgres:\\/\\/u:s3cr3tT41l9…', '{\\"url\\":\\"postgres:\\/\\/u:***'],
     ['url jdbc:postgresql://app:s3cr3tT41l9\n\tat a.B(B.java:1)', 'url jdbc:postgresql://app:***\n\tat a.B(B.java:1)'],
