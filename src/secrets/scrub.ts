@@ -99,7 +99,10 @@ interface UrlToken {
   readonly secretKey: boolean;
   /** The last "?", ";" or "#" before that key, or -1. */
   readonly queryStart: number;
-  /** The last "@" before the query or properties holding that pair, when a host follows it; else -1. */
+  /**
+   * The last "@" before the query or properties holding that pair, when a host follows it and, for a pair of no
+   * secret's key, no host with a port or path follows the token's last "@"; else -1.
+   */
   readonly queryAt: number;
 }
 
@@ -146,8 +149,9 @@ function readUrlToken(text: string, start: number): UrlToken {
 // client_secret=, X-Api-Key: ... A key must end right before the separator, so "password authentication
 // failed" and "Unrecognized token 'x'" are left alone. Values: quoted (JSON, JAAS, escaped JSON), [bracketed]
 // (Kafka's "[hidden]"), {braced} (SQL Server's JDBC URL, for a value holding ';' or '}', written '}}'), a quote
-// not closed on its line (a trace cut short inside the value: the rest of the line), or bare up to a delimiter. A key starts only where a word starts: otherwise every
-// position of a long run (a base64 blob) would start a scan, which is quadratic.
+// not closed on its line (a trace cut short inside the value: the rest of the line), or bare up to a delimiter.
+// A key starts only where a word starts: otherwise every position of a long run (a base64 blob) would start a
+// scan, which is quadratic.
 const SECRET_WORDS = String.raw`(?:password|passwd|passphrase|pwd|token|secret|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|account[_.-]?key|user[_.-]?info|credentials?|sig|signature)`;
 // "credentials: check the user", "Invalid signature: expected RS256" are prose in hints and messages: these
 // words alone before ": " do not mask. A signature is a key=value (X-Amz-Signature=, SigV4's Signature=).
