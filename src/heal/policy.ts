@@ -446,6 +446,36 @@ export function decide(input: DecideInput): Decision {
   const failed = evaluated.filter((e) => e.observation.classification !== undefined);
   const classOf = (e: Evaluated): Classification => e.observation.classification as Classification;
 
+  // 2b. Resolve the failure pages that are over (the other incidents in step 6).
+  // A subject seen this poll and absent from state is quiet (RUNNING, nothing remembered). So is one of a
+  // listed connector that this poll does not show (a task under a paused connector, or not listed): state
+  // keeps every subject with something to remember, so it was quiet when last seen. Its incident outlived
+  // it only because a maintenance window held the resolve back; a restart loses the previous snapshot that
+  // would have kept it in state, and it would stay open until the connector runs its tasks again.
+  const quietIfSeen = (inc: Incident): SubjectState | undefined => {
+    const c = present.get(inc.connector);
+    if (c === undefined) return undefined;
+    if (inc.task === null) return quietOn(inc, c.workerId);
+    const t = tasksTrusted(c) ? taskOf(c, inc.task, inc.task) : undefined;
+    return quietOn(inc, t?.workerId ?? inc.workerId);
+  };
+  const resolveIfOver = (inc: Incident): void => {
+    // An unreadable connector's incidents stay as they were until it reads again (docs/heal.md), also one whose
+    // subject state remembers as over (its resolve held back by a maintenance window then).
+    if (unreadable?.has(inc.connector) === true) return;
+    const s = subjects.get(subjectOfIncident.get(inc.key) ?? subjectKey(inc)) ?? quietIfSeen(inc);
+    if (s === undefined || inMaintenance(inc.connector)) return;
+    const over = isOver(inc.class, s, config, now);
+    if (over !== undefined) resolve(inc, over);
+  };
+  // Before any page is decided: a page that resolves at this poll speaks for no sibling (spokenFor below), so a
+  // sibling due to page with its class pages at this poll, not the next. Over is RUNNING with the failure
+  // forgotten, which this poll's observation settles: steps 4 and 5 change only FAILED subjects (and subjects
+  // of unreadable connectors), whose pages are not over.
+  for (const inc of incidents.values()) {
+    if (inc.cluster === cluster && inc.connector !== '*' && isFailureClass(inc.class)) resolveIfOver(inc);
+  }
+
   // 3. Cluster outage: many connectors newly failing with connection in the same poll → one incident.
   const outageKey = incidentKey(cluster, '*', null, 'cluster-outage');
   // Ours or not: in sidecar mode nobody owns the cluster, so each sidecar declares the same incident and its
@@ -503,7 +533,8 @@ export function decide(input: DecideInput): Decision {
   };
   // One page per connector and failure class: while one of its subjects has an incident of a class open, it
   // speaks for the others failing with that class (a sink of 32 tasks losing its database is one page,
-  // not 32). Built from the open incidents (`connector NUL class`) only when a subject would page.
+  // not 32). Built from the open incidents (`connector NUL class`) only when a subject would page: those over
+  // at this poll are resolved already, and speak for no one.
   let speaking: Set<string> | undefined;
   const spokenFor = (connector: string, cls: FailureClass): boolean => {
     if (speaking === undefined) {
@@ -676,19 +707,7 @@ export function decide(input: DecideInput): Decision {
     });
   }
 
-  // 6. Resolve what is over.
-  // A subject seen this poll and absent from state is quiet (RUNNING, nothing remembered). So is one of a
-  // listed connector that this poll does not show (a task under a paused connector, or not listed): state
-  // keeps every subject with something to remember, so it was quiet when last seen. Its incident outlived
-  // it only because a maintenance window held the resolve back; a restart loses the previous snapshot that
-  // would have kept it in state, and it would stay open until the connector runs its tasks again.
-  const quietIfSeen = (inc: Incident): SubjectState | undefined => {
-    const c = present.get(inc.connector);
-    if (c === undefined) return undefined;
-    if (inc.task === null) return quietOn(inc, c.workerId);
-    const t = tasksTrusted(c) ? taskOf(c, inc.task, inc.task) : undefined;
-    return quietOn(inc, t?.workerId ?? inc.workerId);
-  };
+  // 6. Resolve what is over (the failure pages were judged in step 2b).
   // Only a cluster-wide incident needs it: a scan of the remembered subjects, done once and only then.
   // A subject under a PAUSED or STOPPED connector is never observed again until it is resumed: the streak
   // it froze in is not this outage's (it held a cluster-outage open for good).
@@ -720,13 +739,7 @@ export function decide(input: DecideInput): Decision {
       else if (inConnectionStreak()) incidents.set(inc.key, touchIncident(inc, now, inc.attempts, inc.workerId));
       continue;
     }
-    // An unreadable connector's incidents stay as they were until it reads again (docs/heal.md), also one whose
-    // subject state remembers as over (its resolve held back by a maintenance window then).
-    if (unreadable?.has(inc.connector) === true) continue;
-    const s = subjects.get(subjectOfIncident.get(inc.key) ?? subjectKey(inc)) ?? quietIfSeen(inc);
-    if (s === undefined || inMaintenance(inc.connector)) continue;
-    const over = isOver(inc.class, s, config, now);
-    if (over !== undefined) resolve(inc, over);
+    if (!isFailureClass(inc.class)) resolveIfOver(inc);
   }
 
   return {

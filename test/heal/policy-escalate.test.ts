@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createClassifier } from '../../src/classify/index.js';
+import type { Action } from '../../src/heal/types.js';
 import { connector, DEFAULTS, kinds, MINUTE, oneTask, SECOND, Sim, T0, task, W1, W2, withConfig } from './helpers.js';
 
 const POLL = 10 * SECOND;
@@ -166,6 +170,62 @@ describe('one page per connector and class', () => {
       'resolve prod/sink/0/serialization',
       'escalate prod/sink/1/serialization',
     ]);
+  });
+});
+
+describe('a page resolved in the poll where another of its connector and class is due', () => {
+  // "One page per connector and class" holds while a page is open; one that resolves in this very poll speaks
+  // for nobody, so the one due pages in that poll (the benchmark's target: serialization and config within one poll).
+  const pages = (actions: readonly Action[]): string[] => actions.flatMap((a) => (a.kind === 'escalate' || a.kind === 'resolve' ? [`${a.kind} ${a.incident.key}`] : []));
+  const SERIALIZATION = (() => {
+    const line = readFileSync(join(import.meta.dirname, '../fixtures/traces/real-worker.jsonl'), 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"real-serialization-not-json-filestream-sink"'));
+    return (JSON.parse(line ?? '{}') as { trace: string }).trace;
+  })();
+
+  it('a connector paged for having no status that then reads with a task FAILED on a real serialization trace: paged in that poll', () => {
+    const sim = new Sim();
+    // The stub classifier of these tests reads the real trace as the real classifier does.
+    expect([createClassifier()(SERIALIZATION).class, sim.classify(SERIALIZATION).class]).toEqual(['serialization', 'serialization']);
+    sim.run(DEFAULTS.unassignedAfter + POLL, POLL, [], { noStatus: ['sink'] });
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(['prod/sink/connector/unknown']);
+    // Not late before either: the no-status page is unknown, and speaks for no serialization failure.
+    const actions = sim.poll([connector('sink', 'RUNNING', [task(0, 'FAILED', { trace: SERIALIZATION })])]);
+    expect(pages(actions).sort()).toEqual(['escalate prod/sink/0/serialization', 'resolve prod/sink/connector/unknown']);
+  });
+
+  it('heal.actions.unknown escalate: a task FAILED unknown pages in the poll its connector\'s no-status page (unknown) resolves', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, unknown: 'escalate' } }));
+    sim.run(DEFAULTS.unassignedAfter + POLL, POLL, [], { noStatus: ['sink'] });
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(['prod/sink/connector/unknown']);
+    expect(pages(sim.poll([oneTask('sink', 'FAILED', 'unknown')]))).toEqual(['resolve prod/sink/connector/unknown', 'escalate prod/sink/0/unknown']);
+  });
+
+  it('heal.actions.unknown escalate: a task FAILED unknown pages in the poll its connector\'s stuck-RESTARTING page (unknown) resolves', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, unknown: 'escalate' } }));
+    sim.poll([oneTask('sink', 'RUNNING')]);
+    sim.advance(POLL).run(DEFAULTS.unassignedAfter + POLL, POLL, [connector('sink', 'RESTARTING', [task(0, 'RUNNING')])]);
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(['prod/sink/connector/unknown']);
+    expect(pages(sim.poll([oneTask('sink', 'FAILED', 'unknown')]))).toEqual(['resolve prod/sink/connector/unknown', 'escalate prod/sink/0/unknown']);
+  });
+
+  it('a task FAILED on serialization pages in the poll its sibling\'s serialization page resolves (RUNNING for heal.stablePeriod)', () => {
+    const sim = new Sim();
+    const sink = (failed: number[]) => [connector('sink', 'RUNNING', [0, 1].map((i) => task(i, failed.includes(i) ? 'FAILED' : 'RUNNING', failed.includes(i) ? { cls: 'serialization' } : {})))];
+    sim.poll(sink([0]));
+    sim.advance(POLL).run(DEFAULTS.stablePeriod, POLL, sink([]));
+    expect(pages(sim.poll(sink([1])))).toEqual(['resolve prod/sink/0/serialization', 'escalate prod/sink/1/serialization']);
+    // One page per connector and class still holds while a page is open: task 0 failing again is spoken for.
+    sim.advance(POLL).run(5 * MINUTE, POLL, sink([0, 1]));
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(['prod/sink/0/serialization', 'prod/sink/1/serialization']);
+  });
+
+  it('heal.noTasksAfter: a connector whose no-tasks page resolves as its tasks appear, one FAILED on serialization, pages it in that poll', () => {
+    const sim = new Sim(withConfig({ noTasksAfter: 5 * MINUTE }));
+    sim.run(5 * MINUTE + POLL, POLL, [connector('sink', 'RUNNING', [])]);
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(['prod/sink/connector/no-tasks']);
+    expect(pages(sim.poll([oneTask('sink', 'FAILED', 'serialization')])).sort()).toEqual(['escalate prod/sink/0/serialization', 'resolve prod/sink/connector/no-tasks']);
   });
 });
 

@@ -393,8 +393,10 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
     // Per-poll invariants, from docs/heal.md.
     const byName = new Map(snapshot.connectors.map((c) => [c.name, c]));
     const actionOf = (cls: FailureClass) => config.actions[cls];
+    /** An incident of the connector and class is open after this poll, or a cluster outage speaks for a connection failure. */
+    const pagedFor = (connector: string, cls: FailureClass): boolean =>
+      [...open].some((k) => k.startsWith(`${CLUSTER}/${connector}/`) && k.endsWith(`/${cls}`)) || (cls === 'connection' && open.has(incidentKey(CLUSTER, '*', null, 'cluster-outage')));
     let restarts = 0;
-    const openBefore = [...open];
     for (const a of actions) {
       if (a.kind === 'restart-task' || a.kind === 'restart-connector') {
         restarts += 1;
@@ -444,7 +446,7 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
 
     // serialization/config (escalate) failures are paged at the first poll that sees them, outside maintenance,
     // by the subject's watchdog, unless a subject of the connector pages that class already ("one page per
-    // connector and failure class": one resolved at this poll still spoke for it, and the next poll pages).
+    // connector and failure class"): open after this poll, since one resolved at this poll speaks for no one.
     for (const c of snapshot.connectors) {
       const subjects: { task: number | null; state: State; workerId: string; trace?: string }[] = [
         { task: null, state: c.state, workerId: c.workerId, ...(c.trace !== undefined && { trace: c.trace }) },
@@ -454,8 +456,7 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
         if (sub.state !== 'FAILED') continue;
         const cls = classify(sub.trace ?? '').class;
         if (actionOf(cls) !== 'escalate' || inMaintenance(c.name) || !owns(sub.workerId)) continue;
-        const paged = [...open, ...openBefore].some((k) => k.startsWith(`${CLUSTER}/${c.name}/`) && k.endsWith(`/${cls}`)) || (cls === 'connection' && open.has(incidentKey(CLUSTER, '*', null, 'cluster-outage')));
-        if (!paged) violations.push(at(`${c.name}/${sub.task ?? 'connector'} FAILED with ${cls} (configured escalate) and no incident open for it`));
+        if (!pagedFor(c.name, cls)) violations.push(at(`${c.name}/${sub.task ?? 'connector'} FAILED with ${cls} (configured escalate) and no incident open for it`));
       }
     }
 
@@ -491,7 +492,7 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
 
     // "restart: escalateAfter.restarts restarts within escalateAfter.window and FAILED again"; "restart-then-escalate:
     // FAILED again after one restart": paged by the subject's watchdog outside maintenance, unless its connector
-    // pages that class already (or a cluster outage speaks for a connection failure). Counters reset once RUNNING
+    // pages that class after this poll (or a cluster outage speaks for a connection failure). Counters reset once RUNNING
     // for stablePeriod.
     for (const c of snapshot.connectors) {
       const subjects: { task: number | null; state: State; workerId: string; trace?: string }[] = [
@@ -509,8 +510,7 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
         const times = stood.get(key) ?? [];
         const due = action === 'restart' ? times.filter((t) => t > now - config.escalateAfter.window).length >= config.escalateAfter.restarts : action === 'restart-then-escalate' && times.length >= 1;
         if (!due || inMaintenance(c.name) || !owns(sub.workerId)) continue;
-        const paged = [...open, ...openBefore].some((k) => k.startsWith(`${CLUSTER}/${c.name}/`) && k.endsWith(`/${cls}`)) || (cls === 'connection' && open.has(incidentKey(CLUSTER, '*', null, 'cluster-outage')));
-        if (!paged) violations.push(at(`${key} FAILED with ${cls} (${action}) after ${times.length} restarts and not paged`));
+        if (!pagedFor(c.name, cls)) violations.push(at(`${key} FAILED with ${cls} (${action}) after ${times.length} restarts and not paged`));
       }
     }
     for (const name of new Set([...stood.keys()].map((k) => k.split('/')[0] as string))) {
