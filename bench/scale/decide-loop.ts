@@ -23,7 +23,7 @@ const CALLS = 200;
 const sim = buildCluster(tasks);
 const listing = parseListing(JSON.parse(sim.statusExpandBody));
 if (listing.kind !== 'expanded') throw new Error('the sim lists expanded statuses');
-const infos = parseInfoListing(JSON.parse(sim.infoExpandBody));
+const { infos } = parseInfoListing(JSON.parse(sim.infoExpandBody));
 // What ConnectClient hands over: the statuses with the cached info merged in, the same array every poll.
 const connectors: readonly ConnectorSnapshot[] = listing.connectors.map((c) => ({ ...c, ...infos.get(c.name) }));
 const config = loadConfig({ env: { CONNECT_URL: 'http://127.0.0.1:1' }, overrides: { dryRun: true } });

@@ -7,7 +7,8 @@
  * (tasks.max, connector class, endpoint) come from `info.config`, which is most of an `expand=info` body
  * and holds clear-text passwords; configs rarely change, so those parts are cached per connector and read
  * again (`GET /connectors?expand=info`, one request) only for a connector not seen yet, for a status
- * showing a task beyond the cached tasks.max, and every `infoRefresh`. The info listing also names the
+ * showing a task beyond the cached tasks.max, and every `infoRefresh`. A member of that listing with a wrong
+ * shape leaves that one connector's info as last read (readInfo). The info listing also names the
  * connectors that have no status yet, which the status listing leaves out (withStatusless): of those,
  * only the names are kept.
  */
@@ -18,7 +19,7 @@ import type { ClusterConfig, WatchdogConfig } from '../config/types.js';
 import { mapBounded } from './bounded.js';
 import { ConnectError, isConnectError, isNotFound, isRebalance, isTimeout, ShapeError } from './errors.js';
 import { indexListing, indexMembers, type ListingIndex } from './listing-index.js';
-import { isTaskId, MAX_TASK_ID, parseHealth, parseInfoEntry, parseInfoListing, parseListing, parseNames, parseOffsetsDigest, parseRestartBody, parseStatus, parseVersion, splitListed, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
+import { isTaskId, MAX_TASK_ID, parseHealth, parseInfoEntry, parseInfoListing, parseListing, parseNames, parseOffsetsDigest, parseRestartBody, parseStatus, parseVersion, splitInfo, splitListed, type InfoListing, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
 import { BodyBuffers, Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector, WorkerHealth } from './types.js';
 import { abortDetail, isDeadline, isTlsMisconfigured, parseWith, type RequestLine } from './response.js';
@@ -180,12 +181,9 @@ const UNCHANGED: unique symbol = Symbol('unchanged');
  * (parsed whole, the 1.7 MB body of 10k tasks put the first poll's peak RSS about 4 MB higher: bench/scale).
  * Undefined: parse it whole.
  */
-function walkInfo(bytes: Buffer): ReadonlyMap<string, InfoParts> | undefined {
+function walkInfo(bytes: Buffer): InfoListing | undefined {
   const walked = indexMembers(bytes, parseInfoEntry);
-  if (walked === undefined) return undefined;
-  const infos = new Map<string, InfoParts>();
-  walked.entries.forEach((info, k) => info !== undefined && infos.set(walked.names[k] as string, info));
-  return infos;
+  return walked === undefined ? undefined : splitInfo(walked.names.map((name, k) => [name, walked.entries[k]] as const));
 }
 
 const RETRY_MIN_MS = 200;
@@ -218,7 +216,9 @@ export class ConnectClient {
   /** The memory of the listing bodies: a changed listing is written over the one before the last. */
   private readonly listingBuffers = new BodyBuffers();
   /** The SHA-256 of the last `expand=info` body parsed, and what it gave (the configs themselves are not kept). */
-  private lastInfo: { readonly digest: Buffer; readonly infos: ReadonlyMap<string, InfoParts> } | undefined;
+  private lastInfo: { readonly digest: Buffer; readonly listing: InfoListing } | undefined;
+  /** The connectors whose info member last read with a wrong shape, and the problem: logged when this changes, not every read. */
+  private unreadableInfo: ReadonlyMap<string, string> = new Map();
   /** The connector names the last info read listed (names only), until the poll that read them takes them. */
   private infoNames: readonly string[] | undefined;
   /**
@@ -262,7 +262,8 @@ export class ConnectClient {
   /**
    * Every connector and task of the cluster: one `GET /connectors?expand=status`, plus one
    * `GET /connectors?expand=info` when the cached info is missing or old (a failure of that one does not
-   * fail the poll: the info last read is kept, and it is tried again next poll). On a worker that ignores
+   * fail the poll: the info last read is kept, and it is tried again next poll; a connector listed there with
+   * a wrong shape keeps its own, the others are updated). On a worker that ignores
    * expand (< 2.3), one status request per connector with bounded concurrency, skipping the connectors
    * deleted in between (404), and no info.
    */
@@ -527,14 +528,16 @@ export class ConnectClient {
 
   /**
    * One `GET /connectors?expand=info` into the cache; true when the cache changed. A connector listed by
-   * the status but not by the info (deleted in between) is cached without info. A body identical to the
-   * last one read (same SHA-256: configs rarely change) is not parsed again. On failure the cache is left
-   * as it was and the poll goes on: the next poll tries again (its new connectors are still missing, its
-   * refresh still due).
+   * the status but not by the info (deleted in between) is cached without info. A connector whose member
+   * has a wrong shape keeps the info last read (none when new), as on a failed read, but only it: the
+   * others' info updates, and it is read again with them (not every poll: the body holds every config).
+   * A body identical to the last one read (same SHA-256: configs rarely change) is not parsed again. On
+   * failure (no answer, a body cut off or that is no object of members) the cache is left as it was and the
+   * poll goes on: the next poll tries again (its new connectors are still missing, its refresh still due).
    */
   private async readInfo(connectors: readonly ConnectorSnapshot[], reason: string, signal: AbortSignal | undefined): Promise<boolean> {
     const last = this.lastInfo;
-    let infos: ReadonlyMap<string, InfoParts>;
+    let listing: InfoListing;
     let digest: Buffer;
     let same = false;
     try {
@@ -542,10 +545,10 @@ export class ConnectClient {
       digest = exchange.digest ?? sha256(exchange.bytes);
       if (last !== undefined && exchange.body === UNCHANGED) {
         same = true;
-        infos = last.infos;
-      } else if (exchange.read !== undefined) infos = exchange.read;
+        listing = last.listing;
+      } else if (exchange.read !== undefined) listing = exchange.read;
       else {
-        infos = parseWith(this.line('GET', INFO_LISTING_PATH), () => parseInfoListing(exchange.body));
+        listing = parseWith(this.line('GET', INFO_LISTING_PATH), () => parseInfoListing(exchange.body));
       }
     } catch (err) {
       if (!isConnectError(err) || err.code === 'ABORTED') throw err;
@@ -567,15 +570,40 @@ export class ConnectClient {
       );
       return false;
     }
+    const { infos, unreadable } = listing;
     const before = this.info.size === 0 ? undefined : new Map(this.info);
+    const kept = (name: string): CachedInfo | undefined => (unreadable.has(name) ? before?.get(name) : undefined);
     this.info.clear();
-    for (const [name, info] of infos) this.info.set(name, { info, tasksSeen: 0 });
-    for (const c of connectors) this.info.set(c.name, { info: infos.get(c.name) ?? {}, tasksSeen: taskExtent(c) });
-    this.lastInfo = { digest, infos };
-    this.infoNames = [...infos.keys()];
+    for (const name of listing.names) {
+      const info = infos.get(name);
+      const cached = info === undefined ? kept(name) : { info, tasksSeen: 0 };
+      if (cached !== undefined) this.info.set(name, cached);
+    }
+    for (const c of connectors) this.info.set(c.name, { info: infos.get(c.name) ?? kept(c.name)?.info ?? {}, tasksSeen: taskExtent(c) });
+    this.lastInfo = { digest, listing };
+    this.infoNames = listing.names;
     this.infoReadAt = this.now();
-    this.logger?.debug({ reason, connectors: infos.size, unchanged: same }, 'read the connector info');
+    this.logger?.debug({ reason, connectors: listing.names.length, unchanged: same }, 'read the connector info');
+    this.logUnreadableInfo(listing);
     return !same || before === undefined || !sameInfo(before, this.info);
+  }
+
+  /**
+   * Warns of the connectors whose info member has a wrong shape when that set (or a problem) changes, not at
+   * every read; says so when one reads again. The problems name fields and shapes only, never a config value.
+   */
+  private logUnreadableInfo({ infos, unreadable }: InfoListing): void {
+    const last = this.unreadableInfo;
+    this.unreadableInfo = unreadable;
+    if (unreadable.size === last.size && [...unreadable].every(([name, problem]) => last.get(name) === problem)) return;
+    if (unreadable.size > 0) {
+      this.logger?.warn(
+        { unreadable: [...unreadable].map(([connector, problem]) => ({ connector, problem })) },
+        'cannot read the info of some connectors: each keeps the info last read (none if new) until it reads again; the others are updated',
+      );
+    }
+    const reads = [...last.keys()].filter((name) => infos.has(name));
+    if (reads.length > 0) this.logger?.info({ connectors: reads }, 'the info of these connectors reads again');
   }
 
   /** The version for a snapshot: a failure to read it does not fail the poll (it is tried again next time). */

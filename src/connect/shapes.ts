@@ -302,25 +302,66 @@ export function parseOffsetsDigest(body: unknown): string {
   return createHash('sha256').update(entries.sort().join('\n')).digest('base64url').slice(0, 22);
 }
 
-/** One member of the `GET /connectors?expand=info` listing: its info parts, or undefined when listed without an info. */
-export function parseInfoEntry(name: string, value: unknown): InfoParts | undefined {
-  const at = key(name);
-  const raw = expectObject(value, at)['info'];
-  return raw === undefined || raw === null ? undefined : parseInfo(raw, `${at}.info`);
+/**
+ * A member of the `GET /connectors?expand=info` listing with a wrong shape (not an object, an info or a config
+ * that is not one): that connector's info is unknown. `problem` names the field and the shape, never a value.
+ */
+export interface UnreadableInfo {
+  readonly problem: string;
+}
+
+export function isUnreadableInfo(entry: InfoParts | UnreadableInfo): entry is UnreadableInfo {
+  return 'problem' in entry;
 }
 
 /**
- * The body of `GET /connectors?expand=info`: the info parts of every connector listed with an info.
- * A connector listed without one (deleted during the listing) is left out.
+ * One member of the `GET /connectors?expand=info` listing: its info parts, an UnreadableInfo when the member
+ * has a wrong shape (one such connector must not hold back the others' info), or undefined when it was listed
+ * without an info.
  */
-export function parseInfoListing(body: unknown): ReadonlyMap<string, InfoParts> {
-  const listing = expectObject(body, 'connectors');
-  const infos = new Map<string, InfoParts>();
-  for (const [name, value] of Object.entries(listing)) {
-    const info = parseInfoEntry(name, value);
-    if (info !== undefined) infos.set(name, info);
+export function parseInfoEntry(name: string, value: unknown): InfoParts | UnreadableInfo | undefined {
+  const at = key(name);
+  try {
+    const raw = expectObject(value, at)['info'];
+    return raw === undefined || raw === null ? undefined : parseInfo(raw, `${at}.info`);
+  } catch (err) {
+    if (err instanceof ShapeError) return { problem: err.message };
+    throw err;
   }
-  return infos;
+}
+
+/** What `GET /connectors?expand=info` gave. */
+export interface InfoListing {
+  /** Every connector listed with an info, readable or not, in body order. */
+  readonly names: readonly string[];
+  /** The info parts of every connector listed with an info that reads. */
+  readonly infos: ReadonlyMap<string, InfoParts>;
+  /** The connectors listed with an info of a wrong shape, and the problem (UnreadableInfo). */
+  readonly unreadable: ReadonlyMap<string, string>;
+}
+
+/** Info listing members (name, parseInfoEntry's result), in body order, into an InfoListing. */
+export function splitInfo(entries: Iterable<readonly [string, InfoParts | UnreadableInfo | undefined]>): InfoListing {
+  const names: string[] = [];
+  const infos = new Map<string, InfoParts>();
+  const unreadable = new Map<string, string>();
+  for (const [name, entry] of entries) {
+    if (entry === undefined) continue;
+    names.push(name);
+    if (isUnreadableInfo(entry)) unreadable.set(name, entry.problem);
+    else infos.set(name, entry);
+  }
+  return { names, infos, unreadable };
+}
+
+/**
+ * The body of `GET /connectors?expand=info`: the info parts of every connector listed with an info, and
+ * those listed with one of a wrong shape. A connector listed without one (deleted during the listing) is
+ * left out. Only a body that is no object of members fails whole.
+ */
+export function parseInfoListing(body: unknown): InfoListing {
+  const listing = expectObject(body, 'connectors');
+  return splitInfo(Object.entries(listing).map(([name, value]) => [name, parseInfoEntry(name, value)] as const));
 }
 
 /** `GET /` → the Connect version, or undefined when the body carries none. */

@@ -60,6 +60,8 @@ class World {
   readonly infoMissing = new Set<string>();
   /** Connectors the status listing leaves out (no status: created while their start() blocks). */
   readonly statusless = new Set<string>();
+  /** Connectors whose info listing member is this instead of `{"info":…}` (a wrong shape), given its well-formed member. */
+  readonly infoBroken = new Map<string, (member: Record<string, unknown>) => unknown>();
 
   constructor(base = URL_, prefix = '') {
     nock(base)
@@ -83,7 +85,12 @@ class World {
           return [503, { error_code: 503, message: 'Service Unavailable' }];
         }
         const listed = [...this.connectors].filter(([name]) => !this.infoMissing.has(name));
-        return [200, Object.fromEntries(listed.map(([name, c]) => [name, { info: this.info(name, c) }]))];
+        const member = (name: string, c: WorldConnector): unknown => {
+          const good = { info: this.info(name, c) };
+          const broken = this.infoBroken.get(name);
+          return broken === undefined ? good : broken(good);
+        };
+        return [200, Object.fromEntries(listed.map(([name, c]) => [name, member(name, c)]))];
       });
   }
 
@@ -476,10 +483,105 @@ describe('connector info, cached between polls', () => {
     expect(lines.join('\n')).not.toContain('e2e_c');
   });
 
-  it('a wrongly shaped info body does not fail the poll either', async () => {
-    const { snap, warn } = await pollWithInfo((info) => info.reply(200, { a: { info: { config: 'x' } } }));
+  it('an info body that is no object of members does not fail the poll either', async () => {
+    const { snap, warn } = await pollWithInfo((info) => info.reply(200, ['a']));
     expect(snap.connectors).toMatchObject([{ name: 'a' }]);
-    expect(warn).toMatchObject({ code: 'BAD_BODY', field: 'connectors["a"].info.config' });
+    expect(warn).toMatchObject({ code: 'BAD_BODY', field: 'connectors' });
+  });
+
+  /** Ways one member of the info listing can be wrongly shaped, each quoting the connector's password where it can. */
+  const BROKEN_MEMBERS: readonly (readonly [string, (good: Record<string, unknown>) => unknown])[] = [
+    ['null', () => null],
+    ['an array', (good) => [good]],
+    ['a number', () => 7],
+    ['an info that is a string', (good) => ({ info: JSON.stringify(good['info']) })],
+    ['a config that is not an object', (good) => ({ info: { ...(good['info'] as object), config: Object.entries((good['info'] as { config: object }).config).map(([k, v]) => `${k}=${String(v)}`) } })],
+    ['an info without a config', (good) => ({ info: { ...(good['info'] as object), config: undefined } })],
+  ];
+
+  for (const [what, broken] of BROKEN_MEMBERS) {
+    it(`one member that is ${what} leaves the others' info to update: that connector keeps the info last read`, async () => {
+      const { logger, lines } = capture();
+      const world = new World().add('a', { host: 'old-a.db.internal' }).add('b', { host: 'old-b.db.internal' }).add('c', { host: 'old-c.db.internal' });
+      const c = client({}, { now, logger });
+      await c.snapshot();
+      world.take();
+      for (const name of ['a', 'b', 'c']) Object.assign(world.connectors.get(name)!, { host: `new-${name}.db.internal`, tasksMax: 2 });
+      world.infoBroken.set('b', broken);
+      clock += DEFAULT_INFO_REFRESH_MS;
+      const snap = await c.snapshot();
+      expect(world.take()).toEqual([LISTING, INFO]);
+      expect(snap.connectors.map((x) => [x.name, x.tasksMax, x.endpoint?.host])).toEqual([
+        ['a', 2, 'new-a.db.internal'],
+        ['b', 1, 'old-b.db.internal'],
+        ['c', 2, 'new-c.db.internal'],
+      ]);
+      // Not read again every poll for it: at the next refresh, as the others.
+      clock += 10_000;
+      await c.snapshot();
+      expect(world.take()).toEqual([LISTING]);
+      const warns = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['level'] === 40);
+      expect(warns).toEqual([expect.objectContaining({ unreadable: [{ connector: 'b', problem: expect.stringMatching(/^connectors\["b"\]/) }] })]);
+      expect(lines.join('\n')).not.toMatch(/secret-of-|db\.internal/);
+    });
+  }
+
+  it('a new connector whose info member is wrongly shaped gets no info, is not read every poll, and is warned once, until it reads', async () => {
+    const { logger, lines } = capture();
+    const world = new World().add('a');
+    const c = client({}, { now, logger });
+    await c.snapshot();
+    world.take();
+    world.add('new', { host: 'new.db.internal', tasksMax: 3 });
+    world.infoBroken.set('new', () => null);
+    const snap = await c.snapshot();
+    expect(world.take()).toEqual([LISTING, INFO]);
+    expect(snap.connectors.find((x) => x.name === 'new')).not.toHaveProperty('tasksMax');
+    expect(snap.connectors.find((x) => x.name === 'a')).toHaveProperty('tasksMax', 1);
+    clock += 10_000;
+    await c.snapshot();
+    expect(world.take()).toEqual([LISTING]);
+    // The same body at the next refresh (parsed no more: same SHA-256) keeps it so, and does not warn again.
+    clock += DEFAULT_INFO_REFRESH_MS;
+    await c.snapshot();
+    expect(world.take()).toEqual([LISTING, INFO]);
+    const warns = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['level'] === 40);
+    expect(warns()).toHaveLength(1);
+    // A refresh that finds it another way wrong warns again; one that reads it says so.
+    world.infoBroken.set('new', () => [1]);
+    clock += DEFAULT_INFO_REFRESH_MS;
+    await c.snapshot();
+    expect(warns()).toHaveLength(2);
+    world.infoBroken.clear();
+    clock += DEFAULT_INFO_REFRESH_MS;
+    expect((await c.snapshot()).connectors.find((x) => x.name === 'new')).toMatchObject({ tasksMax: 3, endpoint: { host: 'new.db.internal' } });
+    expect(warns()).toHaveLength(2);
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['level'] === 30 && l['connectors'] !== undefined)).toEqual([
+      expect.objectContaining({ connectors: ['new'] }),
+    ]);
+    expect(lines.join('\n')).not.toMatch(/secret-of-|db\.internal/);
+  });
+
+  it('a connector with no status whose info member is wrongly shaped is still found without a status', async () => {
+    const world = new World().add('a').add('blocked');
+    world.statusless.add('blocked');
+    world.infoBroken.set('blocked', () => null);
+    const c = client({}, { now });
+    await c.snapshot();
+    const snap = await c.snapshot();
+    expect(snap.unreadable).toEqual([{ name: 'blocked', problem: NO_STATUS_PROBLEM, noStatus: true }]);
+    expect(snap.connectors.find((x) => x.name === 'a')).toHaveProperty('tasksMax', 1);
+  });
+
+  it('a body that is no object of members still fails the info read whole: the info last read is kept', async () => {
+    const world = new World().add('a', { host: 'old.db.internal' });
+    const c = client({}, { now });
+    await c.snapshot();
+    nock.cleanAll();
+    nock(URL_).get(LISTING).reply(200, { a: { status: status('a') } }).get(INFO).reply(200, ['a']);
+    clock += DEFAULT_INFO_REFRESH_MS;
+    expect((await c.snapshot()).connectors[0]).toMatchObject({ tasksMax: 1, endpoint: { host: 'old.db.internal' } });
+    expect(world.take()).toEqual(['/', LISTING, INFO]);
   });
 
   it('the caller aborting during the info read fails the poll as ABORTED', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { indexListing, indexMembers, type ListingIndex } from '../../src/connect/listing-index.js';
-import { parseInfoEntry, parseInfoListing, parseListing } from '../../src/connect/shapes.js';
+import { parseInfoEntry, parseInfoListing, parseListing, splitInfo } from '../../src/connect/shapes.js';
 import type { ConnectorSnapshot, UnreadableConnector } from '../../src/connect/types.js';
 import { expandOnly, fixtureText } from './fixtures.js';
 import { seeded } from '../../bench/lib/stats.js';
@@ -177,20 +177,21 @@ describe('a member with a status that cannot be read', () => {
 describe('indexMembers with another entry parser: the info listing', () => {
   const infos = (text: string) => {
     const walked = indexMembers(Buffer.from(text), parseInfoEntry);
-    if (walked === undefined) return undefined;
-    return new Map(walked.names.flatMap((name, k) => (walked.entries[k] === undefined ? [] : [[name, walked.entries[k]] as const])));
+    return walked === undefined ? undefined : splitInfo(walked.names.map((name, k) => [name, walked.entries[k]] as const));
   };
 
   it('reads the real expand=info body member by member as parseInfoListing reads the whole', () => {
     const text = JSON.stringify(expandOnly('info'));
     const walked = infos(text);
-    expect(walked?.size).toBeGreaterThan(0);
+    expect(walked?.infos.size).toBeGreaterThan(0);
     expect(walked).toEqual(parseInfoListing(JSON.parse(text)));
   });
 
-  it('leaves out a connector listed without an info, and gives up where parseInfoListing must name the error', () => {
-    expect(infos('{"gone":{"info":null},"a":{"info":{"config":{"tasks.max":"2"}}}}')).toEqual(new Map([['a', { tasksMax: 2 }]]));
-    expect(infos('{"a":{"info":{"config":"x"}}}')).toBeUndefined();
+  it('leaves out a connector listed without an info, reads a member of a wrong shape as parseInfoListing does, and gives up on a name twice', () => {
+    expect(infos('{"gone":{"info":null},"a":{"info":{"config":{"tasks.max":"2"}}}}')?.infos).toEqual(new Map([['a', { tasksMax: 2 }]]));
+    const bad = '{"a":{"info":{"config":"x"}},"n":null,"b":{"info":{"config":{"tasks.max":"2"}}}}';
+    expect(infos(bad)).toEqual(parseInfoListing(JSON.parse(bad)));
+    expect(infos(bad)?.unreadable).toEqual(new Map([['a', 'connectors["a"].info.config: expected an object, got string'], ['n', 'connectors["n"]: expected an object, got null']]));
     expect(infos('{"a":{"info":{}},"a":{"info":{}}}')).toBeUndefined();
   });
 });

@@ -7,7 +7,8 @@
  * status unreadable"): every such answer ends as a snapshot or a typed ConnectError, never another
  * exception or a hang; a connector whose status has a wrong shape is reported unreadable and the
  * well-formed connectors of the same answer are kept (only a listing whose every member is `{}`, what a worker
- * that ignored expand answers, fails the poll).
+ * that ignored expand answers, fails the poll); an `expand=info` member of a wrong shape leaves that connector
+ * without info and every well-formed member's info read.
  *
  * Fixed seed, so `npm test` is repeatable; PROPS_SEED and PROPS_RUNS explore further.
  */
@@ -17,7 +18,7 @@ import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectClient, type RestartResult } from '../../src/connect/client.js';
 import { ConnectError, ShapeError } from '../../src/connect/errors.js';
-import { parseListing, parseStatus } from '../../src/connect/shapes.js';
+import { parseInfo, parseListing, parseStatus } from '../../src/connect/shapes.js';
 import type { ClusterSnapshot, ConnectorSnapshot } from '../../src/connect/types.js';
 import { expandOnly, fixture } from './fixtures.js';
 import { LocalServer } from './local-server.js';
@@ -483,23 +484,32 @@ describe('Connect answers into snapshots (properties)', () => {
     );
   });
 
-  it('a mutated or broken expand=info answer never fails the poll: the statuses are the snapshot', async () => {
-    const infoArb = fc.oneof(
-      fc.array(fc.option(mutationArb, { nil: undefined }), { minLength: 1, maxLength: 6 }).map((ms) => (names: readonly string[]) => {
-        const entry = (k: number): Json => {
-          const m = ms[k % ms.length];
-          return m === undefined ? REAL_INFO : { info: mutate(REAL_INFO.info, m) };
-        };
-        return json(`{${names.map((n, k) => `${JSON.stringify(n)}:${JSON.stringify(entry(k))}`).join(',')}}`);
-      }),
-      brokenArb.map((b) => () => b(JSON.stringify({ x: REAL_INFO }))),
+  it('a mutated or broken expand=info answer never fails the poll: the statuses are the snapshot, and one bad member costs no other its info', async () => {
+    /** One member of the info listing: the real one, its info mutated, or a wrong member (WRONG_ENTRIES). */
+    type InfoMember = { readonly real: true } | { readonly mutation: Mutation } | { readonly entry: Json };
+    const memberArb: fc.Arbitrary<InfoMember> = fc.oneof(
+      { weight: 3, arbitrary: fc.constant({ real: true as const }) },
+      { weight: 3, arbitrary: mutationArb.map((mutation) => ({ mutation })) },
+      { weight: 1, arbitrary: fc.constantFrom(...WRONG_ENTRIES).map((entry) => ({ entry })) },
     );
+    const write = (m: InfoMember): Json => ('real' in m ? REAL_INFO : 'mutation' in m ? { info: mutate(REAL_INFO.info, m.mutation) } : m.entry);
+    /** Whether a member's info has a shape the watchdog cannot read, told apart without the parsers: then that connector has none. */
+    const isObject = (v: Json | undefined): v is { [k: string]: Json } => v !== null && typeof v === 'object' && !Array.isArray(v);
+    const unreadable = (v: Json): boolean => !isObject(v) || (v['info'] !== undefined && v['info'] !== null && !(isObject(v['info']) && isObject(v['info']['config'])));
+    const infoArb = fc.oneof(
+      fc.array(memberArb, { minLength: 1, maxLength: 6 }).map((ms) => ({ members: ms })),
+      brokenArb.map((broken) => ({ broken })),
+    );
+    const real = parseInfo(REAL_INFO.info);
+    expect(real).toMatchObject({ tasksMax: expect.any(Number), connectorClass: expect.any(String), endpoint: expect.anything() });
     await fc.assert(
       fc.asyncProperty(membersArb, infoArb, async (members, info) => {
         const text = listingText(members);
+        const written = new Map(members.map((m, k) => [m.name, 'members' in info ? (info.members[k % info.members.length] as InfoMember) : undefined]));
+        const infoText = 'members' in info ? json(`{${[...written].map(([n, m]) => `${JSON.stringify(n)}:${JSON.stringify(write(m as InfoMember))}`).join(',')}}`) : info.broken(JSON.stringify({ x: REAL_INFO }));
         answers = new Map([
           ['/connectors?expand=status', json(text)],
-          ['/connectors?expand=info', info(members.map((m) => m.name))],
+          ['/connectors?expand=info', infoText],
         ]);
         const want = wholeBody(text);
         const c = newClient(true);
@@ -510,6 +520,13 @@ describe('Connect answers into snapshots (properties)', () => {
             if ('field' in want) throw new Error(`the listing itself is wrong at ${want.field}`);
             const strip = ({ tasksMax: _t, connectorClass: _c, endpoint: _e, ...status }: Record<string, unknown>): unknown => status;
             expect(got.ok.connectors.map((x) => strip({ ...x }))).toEqual(want.connectors);
+            for (const x of got.ok.connectors) {
+              const m = written.get(x.name);
+              if (m === undefined) continue;
+              const parts = { tasksMax: x.tasksMax, connectorClass: x.connectorClass, endpoint: x.endpoint };
+              if ('real' in m) expect(parts, x.name).toEqual(real);
+              else if (unreadable(write(m))) expect(parts, x.name).toEqual({ tasksMax: undefined, connectorClass: undefined, endpoint: undefined });
+            }
           }
         } finally {
           await c.close();

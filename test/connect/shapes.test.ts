@@ -235,8 +235,10 @@ describe('the expand listing', () => {
 
 describe('the info listing (?expand=info)', () => {
   it('reduces each info of the real body to tasks.max, class and endpoint, keeping no config', () => {
-    const infos = parseInfoListing(expandOnly('info'));
-    expect([...infos.keys()]).toEqual(['pg-nopub', 'sink-baddir', 'pg-orders', 'pg-pwrot', 'sink-noenvelope', 'sink-garbage']);
+    const { names, infos, unreadable } = parseInfoListing(expandOnly('info'));
+    expect(names).toEqual(['pg-nopub', 'sink-baddir', 'pg-orders', 'pg-pwrot', 'sink-noenvelope', 'sink-garbage']);
+    expect([...infos.keys()]).toEqual(names);
+    expect(unreadable.size).toBe(0);
     expect(infos.get('pg-pwrot')).toEqual({ tasksMax: 1, connectorClass: 'io.debezium.connector.postgresql.PostgresConnector', endpoint: { host: '127.0.0.1', port: 5432 } });
     const text = JSON.stringify([...infos]);
     for (const p of expandPasswords()) expect(text).not.toContain(p);
@@ -246,7 +248,7 @@ describe('the info listing (?expand=info)', () => {
   it('gives the info parts the combined body gives', () => {
     const listing = parseListing(fixture('connectors-expand-status-info-mixed.json'));
     if (listing.kind !== 'expanded') throw new Error('expected an expanded listing');
-    const infos = parseInfoListing(expandOnly('info'));
+    const { infos } = parseInfoListing(expandOnly('info'));
     for (const c of listing.connectors) {
       const { tasksMax, connectorClass, endpoint } = c;
       expect(infos.get(c.name)).toEqual({ tasksMax, connectorClass, endpoint });
@@ -254,14 +256,41 @@ describe('the info listing (?expand=info)', () => {
   });
 
   it('leaves out a connector listed without info, and reads a status-only listing as one without info', () => {
-    expect(parseInfoListing({ gone: {}, nulled: { info: null }, kept: { info: { config: { 'tasks.max': '2' } } } })).toEqual(new Map([['kept', { tasksMax: 2 }]]));
-    expect(parseInfoListing({})).toEqual(new Map());
+    expect(parseInfoListing({ gone: {}, nulled: { info: null }, kept: { info: { config: { 'tasks.max': '2' } } } })).toEqual({
+      names: ['kept'],
+      infos: new Map([['kept', { tasksMax: 2 }]]),
+      unreadable: new Map(),
+    });
+    expect(parseInfoListing({})).toEqual({ names: [], infos: new Map(), unreadable: new Map() });
   });
 
-  it('names the connector and field of a wrong shape', () => {
+  it('a member of a wrong shape makes that connector\'s info unreadable, naming the field, and the others read', () => {
+    const secret = { 'database.password': 'hunter2', 'tasks.max': '3' };
+    const { names, infos, unreadable } = parseInfoListing({
+      x: 5,
+      n: null,
+      arr: [{ info: { config: secret } }],
+      s: { info: JSON.stringify({ config: secret }) },
+      c: { info: { config: Object.entries(secret).map(([k, v]) => `${k}=${v}`) } },
+      none: { info: {} },
+      ok: { info: { config: { 'tasks.max': '2' } } },
+    });
+    expect(names).toEqual(['x', 'n', 'arr', 's', 'c', 'none', 'ok']);
+    expect(infos).toEqual(new Map([['ok', { tasksMax: 2 }]]));
+    expect(Object.fromEntries(unreadable)).toEqual({
+      x: 'connectors["x"]: expected an object, got number',
+      n: 'connectors["n"]: expected an object, got null',
+      arr: 'connectors["arr"]: expected an object, got an array',
+      s: 'connectors["s"].info: expected an object, got string',
+      c: 'connectors["c"].info.config: expected an object, got an array',
+      none: 'connectors["none"].info.config: expected an object, got undefined',
+    });
+    expect(JSON.stringify([...unreadable])).not.toContain('hunter2');
+  });
+
+  it('fails whole only on a body that is no object of members', () => {
     expect(shapeError(() => parseInfoListing(['a'])).field).toBe('connectors');
-    expect(shapeError(() => parseInfoListing({ x: 5 })).field).toBe('connectors["x"]');
-    expect(shapeError(() => parseInfoListing({ x: { info: { config: 'x' } } })).field).toBe('connectors["x"].info.config');
+    expect(shapeError(() => parseInfoListing(null)).field).toBe('connectors');
   });
 });
 

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { indexListing, indexMembers } from '../../src/connect/listing-index.js';
-import { parseInfoEntry, parseInfoListing, parseListing } from '../../src/connect/shapes.js';
+import { parseInfoEntry, parseInfoListing, parseListing, splitInfo } from '../../src/connect/shapes.js';
 import { M, RUN_ID, capture, createConnector, deleteConnector, killAllDaemons, startDaemon, status, tempDir, waitForTask } from './daemon.js';
 import { startConnectProxy, startReceiver, type ConnectProxy, type Receiver } from './receiver.js';
 import { CONNECT_PORT, CONNECT_URL, produce, waitFor } from './stack.js';
@@ -72,9 +72,9 @@ describe('serialization failure of a FileStreamSink', () => {
     const info = Buffer.from(await (await fetch(`${CONNECT_URL}/connectors?expand=info`)).arrayBuffer());
     const walked = indexMembers(info, parseInfoEntry);
     expect(walked?.names).toContain(NAME);
-    const infos = new Map(walked?.names.flatMap((name, k) => (walked.entries[k] === undefined ? [] : [[name, walked.entries[k]] as const])));
+    const infos = walked && splitInfo(walked.names.map((name, k) => [name, walked.entries[k]] as const));
     expect(infos).toEqual(parseInfoListing(JSON.parse(info.toString('utf8'))));
-    expect(infos.get(NAME)).toMatchObject({ tasksMax: 1, connectorClass: 'org.apache.kafka.connect.file.FileStreamSinkConnector' });
+    expect(infos?.infos.get(NAME)).toMatchObject({ tasksMax: 1, connectorClass: 'org.apache.kafka.connect.file.FileStreamSinkConnector' });
 
     const page = await receiver.waitFor((p) => p.connector === NAME && p.event === 'trigger', 15_000, `a trigger for ${NAME}`);
     expect(page).toMatchObject({
