@@ -365,13 +365,15 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   },
   {
     // SQLSTATE 58P01: the server cannot load the library, typically a logical decoding output plugin
-    // (decoderbufs, wal2json) not installed. Debezium throws it as a JdbcConnectionException.
+    // (decoderbufs, wal2json) not installed. Debezium throws it as a JdbcConnectionException. A server
+    // whose output_plugin_libraries leaves the plugin out (PostgreSQL 15.20 on the real stack) refuses it
+    // under Debezium's "Creation of replication slot failed", which alone would read as a slot clash.
     name: 'postgres-plugin-file-missing',
     class: 'config',
     tier: 'specific',
-    message: /could not access file "[^"\n]{1,200}": No such file or directory/,
-    why: 'PostgreSQL cannot load a library the connector asks for (SQLSTATE 58P01), typically a logical decoding output plugin that is not installed on the server; a restart asks for it again',
-    hint: 'Set the connector\'s plugin.name to an output plugin the server has (pgoutput is built in from PostgreSQL 10), or install the plugin on the database server.',
+    message: /could not access file "[^"\n]{1,200}": No such file or directory|library "[^"\n]{1,200}" may not be used as an output plugin/,
+    why: 'PostgreSQL cannot load, or may not use, a library the connector asks for (SQLSTATE 58P01, or a plugin output_plugin_libraries does not list), typically a logical decoding output plugin; a restart asks for it again',
+    hint: 'Set the connector\'s plugin.name to an output plugin the server has and allows (pgoutput is built in from PostgreSQL 10), or install the plugin on the database server (and add it to output_plugin_libraries where the server has that setting).',
   },
   {
     name: 'debezium-publication',

@@ -26,6 +26,7 @@ describe('real Debezium PostgreSQL failures (Kafka Connect 4.3.1, Debezium 3.7.0
     ['real-pg-status-failed-config-publication-dropped-autocreate-disabled-debezium-postgres.json', 'config', 'debezium-publication'],
     ['real-pg-status-failed-config-all-replication-slots-in-use-debezium-postgres.json', 'config', 'postgres-replication-slots-exhausted'],
     ['real-pg-status-failed-connection-walsender-terminated-debezium-postgres.json', 'connection', 'connection-dropped'],
+    ['real-pg-status-failed-config-output-plugin-not-allowed-debezium-postgres.json', 'config', 'postgres-plugin-file-missing'],
   ];
   it.each(cases)('%s is %s by %s', (file, cls, rule) => {
     expect(classify(taskTrace(file))).toMatchObject({ class: cls, rule: expect.stringMatching(new RegExp(`^${rule}: `)) });
@@ -49,5 +50,15 @@ describe('real Debezium PostgreSQL failures (Kafka Connect 4.3.1, Debezium 3.7.0
     const c = classify(taskTrace('real-pg-status-failed-config-all-replication-slots-in-use-debezium-postgres.json'));
     expect(c.hint).toContain('max_replication_slots');
     expect(c.rule).not.toContain('already taken');
+  });
+
+  it('says to change plugin.name when the server refuses the output plugin, not that the slot name is taken', () => {
+    // plugin.name=decoderbufs on a PostgreSQL 15.20 whose output_plugin_libraries is 'pgoutput, test_decoding':
+    // only Debezium's wrapper "Creation of replication slot failed" matched, with the slot-clash advice.
+    const c = classify(taskTrace('real-pg-status-failed-config-output-plugin-not-allowed-debezium-postgres.json'));
+    expect(c.rootCause).toContain('library "decoderbufs" may not be used as an output plugin');
+    expect(c.hint).toContain('plugin.name');
+    expect(c.hint).toContain('output_plugin_libraries');
+    expect(c.hint).not.toContain('slot.name');
   });
 });
