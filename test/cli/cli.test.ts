@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it as base } from 'vitest';
 import { FakeConnect } from '../helpers/fake-connect.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -34,13 +34,42 @@ function cli(args: string[], opts: { env?: Record<string, string>; stdin?: strin
   });
 }
 
+// Each test spawns the CLI (about half a second of loading before it does anything) and most wait on it:
+// the suites and their tests run concurrently, and so each test that needs a worker gets its own.
+const it = base.extend<{ fake: FakeConnect }>({
+  fake: async ({}, use) => {
+    const fake = await new FakeConnect().start();
+    await use(fake);
+    await fake.stop();
+  },
+});
+
 function configFile(content: unknown): string {
   const p = join(dir, `config-${Math.random()}.json`);
   writeFileSync(p, JSON.stringify(content));
   return p;
 }
 
-describe('check-config', () => {
+// First: it mostly waits on timeouts, alongside the others.
+describe.concurrent('one-shot commands against a cluster that never answers', () => {
+  it('status and run --once answer within 30 s with the default timeouts and retries', { timeout: 30_000 }, async () => {
+    const { createServer } = await import('node:net');
+    // Accepts connections and never says a word.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      const [status, once] = await Promise.all([cli(['status'], { env: { CONNECT_URL: url } }), cli(['run', '--once'], { env: { CONNECT_URL: url } })]);
+      expect(status.code).toBe(1);
+      expect(status.stdout).toContain('UNREACHABLE');
+      expect(once.code).toBe(1);
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+describe.concurrent('check-config', () => {
   it('exits 78 with one line naming the key', async () => {
     const r = await cli(['check-config', '--config', configFile({ clusters: [{ name: 'a', url: 'http://a' }, { name: 'a', url: 'http://b' }] })]);
     expect(r.code).toBe(78);
@@ -185,7 +214,7 @@ describe('check-config', () => {
   });
 });
 
-describe('classify', () => {
+describe.concurrent('classify', () => {
   const trace = 'org.apache.kafka.connect.errors.ConnectException: boom\nCaused by: java.net.ConnectException: Connection refused\n';
   it('reads a file', async () => {
     const f = join(dir, 'trace.txt');
@@ -242,16 +271,8 @@ describe('classify', () => {
   });
 });
 
-describe('status', () => {
-  let fake: FakeConnect;
-  beforeEach(async () => {
-    fake = await new FakeConnect().start();
-  });
-  afterEach(async () => {
-    await fake.stop();
-  });
-
-  it('exits 0 when everything is RUNNING', async () => {
+describe.concurrent('status', () => {
+  it('exits 0 when everything is RUNNING', async ({ fake }) => {
     fake.add('pg-orders', {});
     const r = await cli(['status'], { env: { CONNECT_URL: fake.url } });
     expect(r.code).toBe(0);
@@ -261,7 +282,7 @@ describe('status', () => {
     expect(fake.requests.map((q) => q.url).filter((u) => u.includes('expand=info'))).toEqual([]);
   });
 
-  it('status and classify do not read the proxy variables (they send nothing through a proxy); run still refuses one it cannot use', async () => {
+  it('status and classify do not read the proxy variables (they send nothing through a proxy); run still refuses one it cannot use', async ({ fake }) => {
     // A SOCKS proxy set in the shell for other tools: b579549 ran these with it, and they never page.
     fake.add('pg-orders', {});
     const env = { CONNECT_URL: fake.url, HTTPS_PROXY: 'socks5h://127.0.0.1:1080' };
@@ -276,7 +297,7 @@ describe('status', () => {
     expect(run.stderr).toMatch(/^connect-watchdog: invalid config: HTTPS_PROXY: must be a proxy URL/);
   });
 
-  it('exits 2 and shows the root cause when something is FAILED', async () => {
+  it('exits 2 and shows the root cause when something is FAILED', async ({ fake }) => {
     fake.add('sink a/b', { type: 'sink', tasks: [{ id: 0, state: 'RUNNING', worker_id: 'w1:8083' }, { id: 1, state: 'RUNNING', worker_id: 'w2:8083' }] });
     fake.failTask('sink a/b', 1, SERIALIZATION_TRACE);
     const r = await cli(['status'], { env: { CONNECT_URL: fake.url } });
@@ -289,7 +310,7 @@ describe('status', () => {
     expect(view.clusters[0]!.connectors[0]).toMatchObject({ name: 'sink a/b', failures: [{ task: 1, class: 'serialization' }] });
   });
 
-  it('shows the connectors it can read and names the one it cannot (a state from a newer Connect), exit 2', async () => {
+  it('shows the connectors it can read and names the one it cannot (a state from a newer Connect), exit 2', async ({ fake }) => {
     fake.add('pg-orders', {});
     fake.add('pg-new', { tasks: [{ id: 0, state: 'DRAINING', worker_id: 'w1:8083' }] });
     const r = await cli(['status'], { env: { CONNECT_URL: fake.url } });
@@ -304,7 +325,7 @@ describe('status', () => {
     expect(view.summary.unreadable).toBe(1);
   });
 
-  it('names a connector that has no status (created while its start() blocks), exit 2, without reading any config', async () => {
+  it('names a connector that has no status (created while its start() blocks), exit 2, without reading any config', async ({ fake }) => {
     fake.add('pg-orders', {});
     fake.add('jdbc-blocked', { noStatus: true, config: { 'connector.class': 'x', 'tasks.max': '1', 'connection.password': 'hunter2' } });
     const r = await cli(['status'], { env: { CONNECT_URL: fake.url } });
@@ -320,7 +341,7 @@ describe('status', () => {
     expect(gets).not.toContain('/connectors/pg-orders/status');
   });
 
-  it('keeps its exit code, without a stack trace, when the reader stops early (| head -1)', async () => {
+  it('keeps its exit code, without a stack trace, when the reader stops early (| head -1)', async ({ fake }) => {
     for (let i = 0; i < 300; i++) {
       fake.add(`sink-${i}`, { type: 'sink' });
       fake.failTask(`sink-${i}`, 0, SERIALIZATION_TRACE);
@@ -331,7 +352,7 @@ describe('status', () => {
     expect(r.code).toBe(2);
   });
 
-  it('says when the worker is unhealthy (a broker outage: every state still reads RUNNING), keeping the exit code of the connectors', async () => {
+  it('says when the worker is unhealthy (a broker outage: every state still reads RUNNING), keeping the exit code of the connectors', async ({ fake }) => {
     fake.add('pg-orders', {});
     fake.health = { code: 500, body: JSON.parse(readFileSync(join(ROOT, 'test/fixtures/connect/real-broker-health-500-stopping-tasks.json'), 'utf8')) as unknown };
     const r = await cli(['status'], { env: { CONNECT_URL: fake.url } });
@@ -344,7 +365,7 @@ describe('status', () => {
     expect(view.summary.unhealthy).toBe(1);
   });
 
-  it('prints nothing more for a healthy worker, or one without GET /health (before 3.9)', async () => {
+  it('prints nothing more for a healthy worker, or one without GET /health (before 3.9)', async ({ fake }) => {
     fake.add('pg-orders', {});
     const healthy = await cli(['status', '--json'], { env: { CONNECT_URL: fake.url } });
     expect(JSON.parse(healthy.stdout)).toMatchObject({ clusters: [{ health: { status: 'healthy' } }], summary: { unhealthy: 0 } });
@@ -365,22 +386,14 @@ describe('status', () => {
   });
 });
 
-describe('run', () => {
-  let fake: FakeConnect;
-  beforeEach(async () => {
-    fake = await new FakeConnect().start();
-  });
-  afterEach(async () => {
-    await fake.stop();
-  });
-
-  it('--once exits 0 when every cluster answered, 1 otherwise', async () => {
+describe.concurrent('run', () => {
+  it('--once exits 0 when every cluster answered, 1 otherwise', async ({ fake }) => {
     fake.add('a', {});
     expect((await cli(['run', '--once'], { env: { CONNECT_URL: fake.url } })).code).toBe(0);
     expect((await cli(['run', '--once'], { env: { CONNECT_URL: 'http://127.0.0.1:1', CONNECT_WATCHDOG_REQUEST_RETRIES: '0' } })).code).toBe(1);
   });
 
-  it('--once after a restart waits out the confirmation, writes the state file and exits 0 (it ended mid-run before)', async () => {
+  it('--once after a restart waits out the confirmation, writes the state file and exits 0 (it ended mid-run before)', async ({ fake }) => {
     fake.add('a', {});
     fake.failTask('a', 0, 'org.apache.kafka.connect.errors.ConnectException: x\nCaused by: java.net.ConnectException: Connection refused');
     const stateFile = join(dir, `state-${Math.random()}.json`);
@@ -392,7 +405,7 @@ describe('run', () => {
     expect(saved.heal.subjects['default/a/0']?.attempts).toBe(1);
   });
 
-  it('a metrics port already taken is one line on stderr and exit 1 (systemd restarts it), not a stack trace', async () => {
+  it('a metrics port already taken is one line on stderr and exit 1 (systemd restarts it), not a stack trace', async ({ fake }) => {
     const { createServer } = await import('node:net');
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
@@ -403,7 +416,7 @@ describe('run', () => {
     expect(r.stderr).toBe(`connect-watchdog: cannot serve metrics on 127.0.0.1:${port} (metrics.host, metrics.port): EADDRINUSE\n`);
   });
 
-  it('--dry-run sends no restart', async () => {
+  it('--dry-run sends no restart', async ({ fake }) => {
     fake.add('a', {});
     fake.failTask('a', 0, 'org.apache.kafka.connect.errors.ConnectException: x\nCaused by: java.net.ConnectException: Connection refused');
     const r = await cli(['run', '--once', '--dry-run'], { env: { CONNECT_URL: fake.url, CONNECT_WATCHDOG_HEAL_PROBE_ENABLED: 'false' } });
@@ -412,7 +425,7 @@ describe('run', () => {
     expect(r.stdout).toContain('"dryRun":true');
   });
 
-  it('a second watchdog on a state file in use exits 1 naming it, and resolves none of the first one\'s incidents', async () => {
+  it('a second watchdog on a state file in use exits 1 naming it, and resolves none of the first one\'s incidents', async ({ fake }) => {
     fake.add('a', { type: 'sink' });
     fake.failTask('a', 0, SERIALIZATION_TRACE);
     const stateFile = join(dir, `shared-${Math.random()}.json`);
@@ -443,7 +456,7 @@ describe('run', () => {
     expect(second?.stdout).not.toContain('cluster no longer configured');
   });
 
-  it.each(['SIGTERM', 'SIGHUP'] as const)('stops on %s with a poll in flight, letting it finish, and exits 0', async (signal) => {
+  it.for(['SIGTERM', 'SIGHUP'] as const)('stops on %s with a poll in flight, letting it finish, and exits 0', async (signal, { fake }) => {
     fake.add('a', {});
     let held = 0;
     fake.interceptors.push((req, res) => {
@@ -473,7 +486,7 @@ describe('run', () => {
   });
 });
 
-describe('help and version', () => {
+describe.concurrent('help and version', () => {
   it('prints the version', async () => {
     const r = await cli(['--version']);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
@@ -576,23 +589,5 @@ describe('help and version', () => {
     const r = await cli(['--config', configFile({}), '--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-  });
-});
-
-describe('one-shot commands against a cluster that never answers', () => {
-  it('status and run --once answer within 30 s with the default timeouts and retries', { timeout: 30_000 }, async () => {
-    const { createServer } = await import('node:net');
-    // Accepts connections and never says a word.
-    const silent = createServer(() => undefined);
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
-    try {
-      const [status, once] = await Promise.all([cli(['status'], { env: { CONNECT_URL: url } }), cli(['run', '--once'], { env: { CONNECT_URL: url } })]);
-      expect(status.code).toBe(1);
-      expect(status.stdout).toContain('UNREACHABLE');
-      expect(once.code).toBe(1);
-    } finally {
-      silent.close();
-    }
   });
 });
