@@ -19,6 +19,8 @@
 #      stack/target; any other pair is built in stack/target-<kafka>-<debezium>),
 #      CONNECT_FILE_VERSION (KAFKA_VERSION; the FileStream example connectors on the classpath, or none:
 #      Maven Central has none for 4.4.0 and 4.3.1's fail there; built in ...-file-<version>),
+#      CONNECT_MIRROR_VERSION (KAFKA_VERSION; MirrorMaker 2's connectors on the classpath, or none: Maven
+#      Central has none for 4.4.0; built in ...-mirror-<version>),
 #      EXTRA_PLUGIN_PATH (one absolute directory appended to the workers' plugin.path; with
 #      plugin.discovery=service_load a connector jar there needs its META-INF/services file).
 # Two stacks may run at once with different STACK_DIR, ports and PG_DB; they share the PostgreSQL
@@ -33,16 +35,23 @@ POM_DEBEZIUM_VERSION=$(pom_prop debezium.version)
 KAFKA_VERSION=${KAFKA_VERSION:-$POM_KAFKA_VERSION}
 DEBEZIUM_VERSION=${DEBEZIUM_VERSION:-$POM_DEBEZIUM_VERSION}
 CONNECT_FILE_VERSION=${CONNECT_FILE_VERSION:-$KAFKA_VERSION}
+CONNECT_MIRROR_VERSION=${CONNECT_MIRROR_VERSION:-$KAFKA_VERSION}
 # mvn output (git-ignored), one directory per set of versions, so that an `up` of other versions never
 # wipes the jars a running stack has on its classpath.
 VERSIONS="Kafka $KAFKA_VERSION, Debezium $DEBEZIUM_VERSION"
+SUFFIX=
 if [ "$CONNECT_FILE_VERSION" != "$KAFKA_VERSION" ]; then
   VERSIONS="$VERSIONS, connect-file $CONNECT_FILE_VERSION"
-  TARGET="$SRC/target-$KAFKA_VERSION-$DEBEZIUM_VERSION-file-$CONNECT_FILE_VERSION"
-elif [ "$KAFKA_VERSION" = "$POM_KAFKA_VERSION" ] && [ "$DEBEZIUM_VERSION" = "$POM_DEBEZIUM_VERSION" ]; then
+  SUFFIX="$SUFFIX-file-$CONNECT_FILE_VERSION"
+fi
+if [ "$CONNECT_MIRROR_VERSION" != "$KAFKA_VERSION" ]; then
+  VERSIONS="$VERSIONS, connect-mirror $CONNECT_MIRROR_VERSION"
+  SUFFIX="$SUFFIX-mirror-$CONNECT_MIRROR_VERSION"
+fi
+if [ -z "$SUFFIX" ] && [ "$KAFKA_VERSION" = "$POM_KAFKA_VERSION" ] && [ "$DEBEZIUM_VERSION" = "$POM_DEBEZIUM_VERSION" ]; then
   TARGET="$SRC/target"
 else
-  TARGET="$SRC/target-$KAFKA_VERSION-$DEBEZIUM_VERSION"
+  TARGET="$SRC/target-$KAFKA_VERSION-$DEBEZIUM_VERSION$SUFFIX"
 fi
 TARGET_REL=${TARGET#"$ROOT"/}
 EXTRA_PLUGIN_PATH=${EXTRA_PLUGIN_PATH:-}
@@ -79,9 +88,9 @@ esac
 [[ "$PG_DB" =~ ^e2e_[a-z0-9_]{1,59}$ ]] ||
   { echo "stack.sh: PG_DB must match e2e_[a-z0-9_]+ (got '$PG_DB')" >&2; exit 2; }
 # the versions name a directory and go to mvn
-for v in "$KAFKA_VERSION" "$DEBEZIUM_VERSION" "$CONNECT_FILE_VERSION"; do
+for v in "$KAFKA_VERSION" "$DEBEZIUM_VERSION" "$CONNECT_FILE_VERSION" "$CONNECT_MIRROR_VERSION"; do
   [[ "$v" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] ||
-    { echo "stack.sh: KAFKA_VERSION/DEBEZIUM_VERSION/CONNECT_FILE_VERSION must match [A-Za-z0-9][A-Za-z0-9._-]* (got '$v'; none in stack/pom.xml?)" >&2; exit 2; }
+    { echo "stack.sh: KAFKA_VERSION/DEBEZIUM_VERSION/CONNECT_FILE_VERSION/CONNECT_MIRROR_VERSION must match [A-Za-z0-9][A-Za-z0-9._-]* (got '$v'; none in stack/pom.xml?)" >&2; exit 2; }
 done
 # EXTRA_PLUGIN_PATH goes into plugin.path (a comma-separated list) through sed
 [ -z "$EXTRA_PLUGIN_PATH" ] || [[ "$EXTRA_PLUGIN_PATH" =~ ^/[A-Za-z0-9._/@+=:-]+$ ]] ||
@@ -105,7 +114,7 @@ check_running_versions() {
   v=$(recorded versions); x=$(recorded extra_plugin_path)
   if [ "$v" != "$VERSIONS" ]; then
     die "the stack in $STACK_DIR runs $v, not $VERSIONS" \
-        "(KAFKA_VERSION/DEBEZIUM_VERSION/CONNECT_FILE_VERSION): run 'scripts/stack.sh down' first"
+        "(KAFKA_VERSION/DEBEZIUM_VERSION/CONNECT_FILE_VERSION/CONNECT_MIRROR_VERSION): run 'scripts/stack.sh down' first"
   fi
   if [ "$x" != "$EXTRA_PLUGIN_PATH" ]; then
     die "the stack in $STACK_DIR runs with EXTRA_PLUGIN_PATH '${x}', not '$EXTRA_PLUGIN_PATH':" \
@@ -239,8 +248,10 @@ build() {
   # Maven 3.8 prints stray ANSI reset codes even with -B -q: strip them (and the empty lines left).
   local file_opt=-Dconnect-file.version="$CONNECT_FILE_VERSION"
   [ "$CONNECT_FILE_VERSION" != none ] || file_opt=-Dno-connect-file
+  local mirror_opt=-Dconnect-mirror.version="$CONNECT_MIRROR_VERSION"
+  [ "$CONNECT_MIRROR_VERSION" != none ] || mirror_opt=-Dno-connect-mirror
   (cd "$SRC" && mvn -B -q package -Dkafka.version="$KAFKA_VERSION" -Ddebezium.version="$DEBEZIUM_VERSION" \
-     "$file_opt" -Dstack.build.dir="$TARGET" 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d') ||
+     "$file_opt" "$mirror_opt" -Dstack.build.dir="$TARGET" 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d') ||
     die "mvn package failed in $SRC ($VERSIONS)"
   [ -d "$TARGET/lib" ] && [ -d "$TARGET/plugins/debezium-connector-postgres" ] ||
     die "mvn package did not produce $TARGET/lib and $TARGET/plugins/debezium-connector-postgres"
@@ -389,6 +400,7 @@ print_urls() {
   echo "KAFKA_VERSION=$KAFKA_VERSION"
   echo "DEBEZIUM_VERSION=$DEBEZIUM_VERSION"
   echo "CONNECT_FILE_VERSION=$CONNECT_FILE_VERSION"
+  echo "CONNECT_MIRROR_VERSION=$CONNECT_MIRROR_VERSION"
   echo "CONNECT_URL=http://127.0.0.1:$CONNECT_PORT"
   echo "KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
   echo "STACK_DIR=$STACK_DIR"
