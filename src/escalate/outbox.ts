@@ -18,7 +18,8 @@ import { isJsonObject } from '../util/json.js';
 
 export type { PendingDelivery } from './pending.js';
 
-export type DeliveryOutcome = 'ok' | 'failed' | 'rejected' | 'expired';
+/** superseded: a pager's trigger not sent because its resolve was queued behind it (see Outbox.supersededBy). */
+export type DeliveryOutcome = 'ok' | 'failed' | 'rejected' | 'expired' | 'superseded';
 
 export interface DeliverySettings {
   /** Retries of one delivery within one drain. */
@@ -71,12 +72,15 @@ const MAX_DETAIL = 300;
 const CLOCK_STEP_MS = 1_000;
 /** Open incidents whose sinks are remembered; far above what one watchdog holds open. */
 const ROUTES_LIMIT = 10_000;
+/** Sinks that wake a person on a trigger: a trigger already over is not worth sending them (see supersededBy). */
+const PAGERS: ReadonlySet<SinkConfig['type']> = new Set(['pagerduty', 'alertmanager']);
 
 type AttemptResult =
   | { readonly kind: 'ok'; readonly failures: number }
   | { readonly kind: 'rejected'; readonly failures: number; readonly error: DeliveryError }
   | { readonly kind: 'failed'; readonly failures: number; readonly error: DeliveryError }
-  | { readonly kind: 'aborted'; readonly failures: number };
+  | { readonly kind: 'aborted'; readonly failures: number }
+  | { readonly kind: 'superseded'; readonly failures: number; readonly resolve: PendingDelivery };
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -193,8 +197,9 @@ const isTimeoutCode = (code: string): boolean => code === 'UND_ERR_HEADERS_TIMEO
 /**
  * The escalation outbox: every event × every sink whose filter matches, delivered once per sink.
  *
- * - Per sink, FIFO: an item is tried only after every earlier item for that sink was delivered, rejected or
- *   expired, so a resolve never reaches a sink before its trigger.
+ * - Per sink, FIFO: an item is tried only after every earlier item for that sink was delivered, rejected,
+ *   expired or superseded, so a resolve never reaches a sink before its trigger, except a pager's whose trigger
+ *   was superseded: never sent because the resolve was already queued behind it (supersededBy).
  * - Sinks are independent: a pager that is down or asks to wait never delays another sink.
  * - An item that still fails after delivery.retries stays pending for a later drain (and in the state file);
  *   4xx other than 408/429 drop it as "rejected"; older than delivery.maxAge drops it as "expired".
@@ -563,6 +568,11 @@ export class Outbox {
         this.finish(item, 'expired');
         continue;
       }
+      const resolve = this.supersededBy(item, sink);
+      if (resolve) {
+        this.finish(item, 'superseded', { attempts: item.attempts, resolve });
+        continue;
+      }
       const result = await this.attempt(item, sink, signal);
       switch (result.kind) {
         case 'ok':
@@ -581,6 +591,9 @@ export class Outbox {
         case 'aborted':
           if (result.failures > 0) this.keep(item, result.failures, undefined);
           return;
+        case 'superseded':
+          this.finish(item, 'superseded', { attempts: item.attempts + result.failures, resolve: result.resolve });
+          break;
         default: {
           const unknown: never = result;
           throw new Error(`unexpected attempt result ${String(unknown)}`);
@@ -592,9 +605,13 @@ export class Outbox {
   /** One item to one sink with retries (exponential, jittered, Retry-After honoured). */
   private async attempt(item: PendingDelivery, sink: SinkConfig, signal: AbortSignal): Promise<AttemptResult> {
     let failures = 0;
+    let resolve: PendingDelivery | undefined;
     try {
       await pRetry(
         async () => {
+          // The incident may have closed during the backoff (or a Retry-After wait) since the last attempt.
+          resolve = this.supersededBy(item, sink);
+          if (resolve) throw new AbortError('superseded');
           try {
             await this.once(item, sink, signal);
           } catch (err) {
@@ -625,6 +642,7 @@ export class Outbox {
       return { kind: 'ok', failures };
     } catch (err) {
       if (signal.aborted) return { kind: 'aborted', failures };
+      if (resolve) return { kind: 'superseded', failures, resolve };
       const e = err instanceof DeliveryError ? err : new DeliveryError('INTERNAL', errorCode(err));
       return e.retriable ? { kind: 'failed', failures, error: e } : { kind: 'rejected', failures, error: e };
     }
@@ -664,7 +682,29 @@ export class Outbox {
     return { sink: sink.name, host: hostOf(sink.url), event: item.event.event, key: item.event.incident.key, id: item.event.id };
   }
 
-  private finish(item: PendingDelivery, outcome: 'ok' | 'rejected' | 'expired', info: { attempts?: number; error?: DeliveryError } = {}): void {
+  /**
+   * The resolve that makes a pager's trigger not worth sending: one for the same sink and incident key, queued
+   * behind it (the trigger is the sink's first item when this is asked), of this occurrence of the incident or a
+   * later one. The incident opened and closed while the pager was unreachable or the watchdog was down: sending
+   * the trigger would wake someone for something already over, a moment before the resolve clears it. Sending
+   * the resolve alone is harmless: PagerDuty ignores a resolve for a dedup_key it has no open alert for, and
+   * Alertmanager does not notify an alert it first hears of resolved. Whether this trigger reached the pager
+   * before (an answer lost to a timeout, a kill between a delivery and its bookkeeping) cannot be known here,
+   * and need not be: the resolve follows either way and closes it. Slack and the generic webhook are a record
+   * (a receiver may count incidents): they get both.
+   */
+  private supersededBy(item: PendingDelivery, sink: SinkConfig): PendingDelivery | undefined {
+    if (item.event.event !== 'trigger' || !PAGERS.has(sink.type)) return undefined;
+    const { key, firstSeen } = item.event.incident;
+    // A resolve of an older occurrence ahead of a newer trigger (restored items go first) must not cancel a page still owed.
+    return this.queue.find((p) => p.sink === item.sink && p.event.event === 'resolve' && p.event.incident.key === key && p.event.incident.firstSeen >= firstSeen);
+  }
+
+  private finish(
+    item: PendingDelivery,
+    outcome: 'ok' | 'rejected' | 'expired' | 'superseded',
+    info: { attempts?: number; error?: DeliveryError; resolve?: PendingDelivery } = {},
+  ): void {
     const id = deliveryId(item.sink, item.event.id);
     this.queue = this.queue.filter((p) => deliveryId(p.sink, p.event.id) !== id);
     this.queued.delete(id);
@@ -678,6 +718,11 @@ export class Outbox {
       this.log.error(
         { ...base, outcome, status: e?.status, error: e?.code, detail: e?.detail, attempts: info.attempts },
         'escalation rejected by the sink; dropped (retrying cannot help)',
+      );
+    } else if (outcome === 'superseded') {
+      this.log.info(
+        { ...base, outcome, attempts: info.attempts, lastError: item.lastError, resolveId: info.resolve?.event.id },
+        'escalation superseded: its resolve is queued behind it, so the trigger is not sent (the incident is already over)',
       );
     } else this.log.warn({ ...base, outcome, ageMs: this.age(item) }, 'escalation expired undelivered; dropped');
     this.opts.onDelivery?.(item.sink, outcome);

@@ -20,7 +20,7 @@ export const METRIC_PREFIX = 'connect_watchdog_';
 export const RESTART_TARGETS = ['connector', 'task'] as const satisfies readonly RestartTarget[];
 export const RESTART_OUTCOMES = ['ok', 'failed', 'dry_run', 'skipped'] as const;
 export type RestartOutcome = (typeof RESTART_OUTCOMES)[number];
-export const DELIVERY_OUTCOMES = ['ok', 'failed', 'rejected', 'expired'] as const;
+export const DELIVERY_OUTCOMES = ['ok', 'failed', 'rejected', 'expired', 'superseded'] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 export const POLL_OUTCOMES = ['ok', 'error'] as const;
 /** client: the watchdog's own (config `cert`); worker: the chain the worker presented at the last handshake. */
@@ -125,7 +125,7 @@ export class WatchdogMetrics {
     });
     this.deliveries = new Counter({
       name: `${p}deliveries_total`,
-      help: 'Escalation deliveries to sinks by outcome (ok|failed|rejected|expired).',
+      help: 'Escalation deliveries to sinks by outcome (ok|failed|rejected|expired|superseded).',
       labelNames: ['sink', 'outcome'],
       registers,
     });

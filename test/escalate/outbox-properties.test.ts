@@ -53,6 +53,8 @@ const IDENTS: readonly Ident[] = [
   { id: 'S', type: 'slack', url: 'http://127.0.0.1:9/services/T000/B000/SLACKPATHTOKENSECRET', secrets: ['SLACKPATHTOKENSECRET'] },
   { id: 'A', type: 'alertmanager', url: 'http://am-user:AMPASSWORDSECRET@127.0.0.1:9/', secrets: ['AMPASSWORDSECRET'] },
 ];
+/** docs/escalation.md, Superseded triggers: the sinks that wake a person, which get no trigger already over. */
+const isPager = (ident: string): boolean => ['pagerduty', 'alertmanager'].includes(IDENTS.find((i) => i.id === ident)!.type);
 const identOfUrl = (url: string, body: string): Ident => {
   const hit = IDENTS.filter((i) => (i.type === 'alertmanager' ? url.startsWith('http://am-user:') || url.includes('/api/v2/alerts') : url === i.url));
   if (hit.length !== 1) throw new Error(`request to an unknown sink: ${url} ${body.slice(0, 40)}`);
@@ -279,6 +281,9 @@ async function play(s: Scenario): Promise<Run> {
     else {
       const ids = requestIds(req);
       if (ids.kind !== ev.event) violations.push(`${ident.id}: ${ev.id} sent as a ${ids.kind}`);
+      // docs, Superseded triggers: a pager is never sent a trigger whose resolve is already queued behind it.
+      const over = outbox.pending().find((p) => p.sink === sink!.name && p.event.event === 'resolve' && p.event.incident.key === ev.incident.key && p.event.incident.firstSeen >= ev.incident.firstSeen);
+      if (ev.event === 'trigger' && isPager(ident.id) && over !== undefined) violations.push(`${ident.id}: paged with ${ev.id} while ${over.event.id} was queued behind it`);
       sent.push({ life, at: now, ident: ident.id, eventId: ev.id, kind: kindOf(ev), incident: incidentOf(ev), request: `${JSON.stringify(req.headers)} ${req.url} ${req.body}`, answer: a.kind });
     }
     switch (a.kind) {
@@ -513,7 +518,8 @@ function outOfOrder(run: Run, maxAge: number): string[] {
       if (t.ident === r.ident && t.incident === r.incident && t.kind === 'trigger' && run.sent.indexOf(t) > run.sent.indexOf(r)) out.push(`${r.ident}: trigger of ${r.incident} sent after its resolve`);
     }
     const trigger = run.admitted.find((a) => a.ident === r.ident && a.incident === r.incident && a.kind === 'trigger');
-    if (trigger === undefined) continue;
+    // A pager's trigger still owed when its resolve goes is superseded (never sent: the loop above holds it to that).
+    if (trigger === undefined || isPager(r.ident)) continue;
     const before = run.sent.slice(0, run.sent.indexOf(r));
     const finished = before.some((x) => x.ident === r.ident && x.eventId === trigger.eventId && (x.answer === 'ok' || x.answer === 'reject'));
     const expired = r.at - trigger.at > maxAge;
@@ -533,10 +539,20 @@ function undelivered(run: Run, maxAge: number): string[] {
     const done = run.sent.some((x) => x.ident === a.ident && x.eventId === a.eventId && (x.answer === 'ok' || x.answer === 'reject'));
     const expired = run.end - a.at > maxAge;
     const dropped = (run.removedAt.get(a.ident) ?? []).some((t) => t >= a.at);
+    // docs, Superseded triggers: a pager's trigger not delivered by the time its resolve (or a later occurrence's) is queued is not owed.
+    const superseded = a.kind === 'trigger' && isPager(a.ident) && run.admitted.slice(run.admitted.indexOf(a) + 1).some((r) => r.ident === a.ident && r.kind === 'resolve' && sameKeyNotOlder(r.incident, a.incident));
     // A re-send is owed only while the incident is open and nothing of it is pending at that sink (docs, Alertmanager).
-    if (!done && !expired && !dropped && a.kind !== 'resend') out.push(`${a.ident} never got ${a.eventId} (queued in life ${a.life})`);
+    if (!done && !expired && !dropped && !superseded && a.kind !== 'resend') out.push(`${a.ident} never got ${a.eventId} (queued in life ${a.life})`);
   }
   return out;
+}
+
+/** `<key>#<firstSeen>` of a resolve against a trigger's: the same incident key, the same occurrence or a later one. */
+function sameKeyNotOlder(resolve: string, trigger: string): boolean {
+  const split = (x: string) => [x.slice(0, x.lastIndexOf('#')), Number(x.slice(x.lastIndexOf('#') + 1))] as const;
+  const [rk, rf] = split(resolve);
+  const [tk, tf] = split(trigger);
+  return rk === tk && rf >= tf;
 }
 
 /** One event, one delivery per sink: within one process, an event is not delivered (2xx) twice to a sink. */
@@ -745,6 +761,12 @@ async function playCrashes(s: CrashScenario, dir: string): Promise<{ violations:
   };
 
   let { outbox, store } = await makeLife();
+  // docs, Superseded triggers: a pager's trigger is not owed once a resolve of its incident (or a later occurrence) is.
+  const superseded = (k: string): boolean => {
+    const [ident, id] = k.split('\u0000') as [string, string];
+    const e = events.get(id)!;
+    return e.event === 'trigger' && isPager(ident) && [...events.values()].some((r) => r.event === 'resolve' && r.incident.key === e.incident.key && r.incident.firstSeen >= e.incident.firstSeen && owed.has(`${ident}\u0000${r.id}`));
+  };
   const enqueue = (e: EscalationEvent) => {
     events.set(e.id, e);
     for (const sink of sinks) if (admits(sink.filter, e.incident)) owed.set(`${identOf(sink.name)}\u0000${e.id}`, owed.get(`${identOf(sink.name)}\u0000${e.id}`) ?? 'open');
@@ -799,7 +821,8 @@ async function playCrashes(s: CrashScenario, dir: string): Promise<{ violations:
       for (const [k, state] of owed) {
         const [ident, id] = k.split('\u0000') as [string, string];
         const name = sinks.find((x) => identOf(x.name) === ident)!.name;
-        if (state === 'open' && !persisted.has(`${name}\u0000${id}`)) outbox.enqueue(events.get(id)!);
+        // A superseded trigger left the file with its incident resolved in it: the policy does not decide it again.
+        if (state === 'open' && !superseded(k) && !persisted.has(`${name}\u0000${id}`)) outbox.enqueue(events.get(id)!);
       }
     } else {
       gate.open();
@@ -813,7 +836,7 @@ async function playCrashes(s: CrashScenario, dir: string): Promise<{ violations:
     await outbox.drain();
   }
   await store.settled();
-  for (const [k, state] of owed) if (state === 'open') violations.push(`${k.replace('\u0000', ' never got ')}`);
+  for (const [k, state] of owed) if (state === 'open' && !superseded(k)) violations.push(`${k.replace('\u0000', ' never got ')}`);
   for (const p of outbox.pending()) violations.push(`still pending: ${p.sink} ${p.event.id}`);
   // Per sink, in order. Within one process a trigger is never sent after its resolve; across a crash the sink may
   // get both again ("killed between a delivery and its bookkeeping sends that event again"), but in order: the last

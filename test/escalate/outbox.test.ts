@@ -81,6 +81,8 @@ describe('delivery to each sink', () => {
     const trigger = event('trigger');
     const resolve = event('resolve');
     outbox.enqueue(trigger);
+    // Delivered before the incident closes (a trigger still pending when its resolve is queued is superseded at pagers).
+    await outbox.drain();
     outbox.enqueue(resolve);
     await outbox.drain();
 
@@ -253,7 +255,9 @@ describe('a pager that is down, then back', () => {
     const { outbox, clock: c, outcomes } = setup([sinks.pagerduty, sinks.webhook]);
     const a = incident();
     const b = incident({ connector: 'payments-sink' });
-    const events = [event('trigger', a), event('trigger', b), event('resolve', a)];
+    const d = incident({ connector: 'audit-sink' });
+    // No resolve here: a pager's trigger with its resolve pending behind it is superseded (outbox-supersede.test.ts).
+    const events = [event('trigger', a), event('trigger', b), event('trigger', d)];
     for (const e of events) outbox.enqueue(e);
 
     await outbox.drain();
@@ -270,7 +274,7 @@ describe('a pager that is down, then back', () => {
     c.advance(delivery.interval);
     await outbox.drain();
     const accepted = pd.received.slice(4).map((r) => `${pdBody(r).event_action} ${pdBody(r).dedup_key}`);
-    expect(accepted).toEqual([`trigger ${a.key}`, `trigger ${b.key}`, `resolve ${a.key}`]);
+    expect(accepted).toEqual([`trigger ${a.key}`, `trigger ${b.key}`, `trigger ${d.key}`]);
     expect(pd.received).toHaveLength(7);
     expect(outbox.pending()).toEqual([]);
     expect(outcomes.filter((o) => o.startsWith('pd:'))).toEqual(['pd:failed', 'pd:ok', 'pd:ok', 'pd:ok']);
@@ -364,6 +368,7 @@ describe('rejections', () => {
     );
     const { outbox, outcomes, lines } = setup([sinks.pagerduty], { delivery: { ...delivery, retries: 5 } });
     outbox.enqueue(event('trigger'));
+    await outbox.drain();
     outbox.enqueue(event('resolve'));
     await outbox.drain();
     expect(pd.received.map((r) => pdBody(r).event_action)).toEqual(['trigger', 'resolve']);
@@ -620,8 +625,11 @@ describe('persistence', () => {
     fakeSink(PD, 'post', PD_PATH, always(503));
     const first = setup([sinks.webhook, sinks.pagerduty]);
     const events = [event('trigger'), event('resolve')];
-    for (const e of events) first.outbox.enqueue(e);
-    await first.outbox.drain();
+    // The resolve is queued after the trigger failed (the sinks are paused since): both pending at both sinks.
+    for (const e of events) {
+      first.outbox.enqueue(e);
+      await first.outbox.drain();
+    }
     expect(first.outbox.pending()).toHaveLength(4);
     const stateFile = JSON.stringify({ outbox: first.outbox.pending() });
 
@@ -634,7 +642,9 @@ describe('persistence', () => {
     await restored.drain();
     expect(restored.pending()).toEqual([]);
     expect(hook.received.map((r) => r.body)).toEqual(events.map((e) => buildRequest(e, sinks.webhook, second.clock.now()).body));
-    expect(pd.received.map((r) => pdBody(r).event_action)).toEqual(['trigger', 'resolve']);
+    // The incident closed while PagerDuty was down: its trigger is superseded, the resolve alone goes.
+    expect(pd.received.map((r) => pdBody(r).event_action)).toEqual(['resolve']);
+    expect(second.outcomes.sort()).toEqual(['hook:ok', 'hook:ok', 'pd:ok', 'pd:superseded']);
   });
 
   it('load drops malformed entries and unknown sinks with a warning, and puts restored items first', () => {

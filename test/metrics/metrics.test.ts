@@ -384,10 +384,12 @@ describe('deliveries', () => {
       ['slack', 'failed', 0],
       ['slack', 'rejected', 0],
       ['slack', 'expired', 0],
+      ['slack', 'superseded', 0],
       ['pager', 'ok', 0],
       ['pager', 'failed', 0],
       ['pager', 'rejected', 2],
       ['pager', 'expired', 0],
+      ['pager', 'superseded', 0],
     ]);
   });
 });
