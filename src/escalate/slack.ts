@@ -1,6 +1,6 @@
 import type { Severity } from '../config/schema.js';
 import type { SinkConfig } from '../config/types.js';
-import { incidentFields, subjectLabel, summaryLine, type SinkRequest } from './fields.js';
+import { incidentFields, iso, subjectLabel, summaryLine, type SinkRequest } from './fields.js';
 import { truncate } from '../secrets/scrub.js';
 import type { EscalationEvent } from './types.js';
 
@@ -17,6 +17,12 @@ const MAX_HEADER = 150;
 const MAX_SECTION = 3000;
 const MAX_FIELD = 2000;
 const MAX_TEXT = 3000;
+/**
+ * A resolve posted this long after the incident ended says so. Slack gets a trigger and its resolve even when the
+ * incident opened and closed while Slack was unreachable or the watchdog was down (a record, unlike a pager's
+ * superseded trigger): the two then arrive together, and the channel should not read it as an outage just over.
+ */
+const LATE_RESOLVE_MS = 60_000;
 
 type Text = { readonly type: 'mrkdwn'; readonly text: string } | { readonly type: 'plain_text'; readonly text: string; readonly emoji: true };
 export type SlackBlock =
@@ -48,14 +54,16 @@ export function slackBody(event: EscalationEvent, now: number): SlackBody {
   const subject = subjectLabel(i);
   const link = f.statusUrl === '' ? '' : ` · <${f.statusUrl}|status>`;
   if (event.event === 'resolve') {
-    const openFor = (i.resolvedAt ?? now) - i.firstSeen;
+    const endedAt = i.resolvedAt ?? now;
+    const openFor = endedAt - i.firstSeen;
+    const late = now - endedAt >= LATE_RESOLVE_MS ? ` · posted ${durationText(now - endedAt)} after it ended: Slack was unreachable or the watchdog down until then` : '';
     return {
       text: truncate(`${RESOLVED_EMOJI} Resolved: ${esc(subject)} (${i.class})`, MAX_TEXT),
       blocks: [
         { type: 'section', text: md(`${RESOLVED_EMOJI} *Resolved:* ${esc(subject)} (${esc(i.class)})`) },
         {
           type: 'context',
-          elements: [md(`Open for ${durationText(openFor)} · ${f.attempts} restart(s)${link} · key \`${esc(f.key)}\``)],
+          elements: [md(`Open for ${durationText(openFor)}, until ${iso(endedAt)}${late} · ${f.attempts} restart(s)${link} · key \`${esc(f.key)}\``)],
         },
       ],
     };

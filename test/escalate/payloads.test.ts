@@ -216,7 +216,7 @@ describe('Slack incoming-webhook payload', () => {
     });
   });
 
-  it('resolve: a short "Resolved" message with how long it was open', () => {
+  it('resolve: a short "Resolved" message with how long it was open, and until when', () => {
     const req = slackRequest(event('resolve', inc), sinks.slack, NOW);
     expect(JSON.parse(req.body)).toEqual({
       text: ':white_check_mark: Resolved: prod/orders-sink task 0 (serialization)',
@@ -224,10 +224,18 @@ describe('Slack incoming-webhook payload', () => {
         { type: 'section', text: { type: 'mrkdwn', text: ':white_check_mark: *Resolved:* prod/orders-sink task 0 (serialization)' } },
         {
           type: 'context',
-          elements: [{ type: 'mrkdwn', text: `Open for 3 min · 2 restart(s) · <${STATUS}|status> · key \`prod/orders-sink/0/serialization\`` }],
+          elements: [{ type: 'mrkdwn', text: `Open for 3 min, until 2026-11-25T09:31:00.000Z · 2 restart(s) · <${STATUS}|status> · key \`prod/orders-sink/0/serialization\`` }],
         },
       ],
     });
+  });
+
+  it('resolve posted long after the incident ended (it opened and closed while Slack was unreachable): says so', () => {
+    const late = JSON.parse(slackRequest(event('resolve', inc), sinks.slack, T0 + 60_000 + 25 * 60_000).body) as { blocks: { elements?: { text: string }[] }[] };
+    expect(late.blocks[1]!.elements![0]!.text).toContain('Open for 3 min, until 2026-11-25T09:31:00.000Z · posted 25 min after it ended: Slack was unreachable or the watchdog down until then · ');
+    // Just under a minute late (retries, a paused sink) is not worth a remark.
+    const onTime = JSON.parse(slackRequest(event('resolve', inc), sinks.slack, T0 + 60_000 + 59_000).body) as { blocks: { elements?: { text: string }[] }[] };
+    expect(onTime.blocks[1]!.elements![0]!.text).not.toContain('posted');
   });
 
   it('one emoji per severity; markup in the trace is escaped and cannot close the code block', () => {
