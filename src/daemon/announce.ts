@@ -8,6 +8,8 @@ export interface AnnounceOptions {
   readonly dryRun: boolean;
   readonly log: Logger;
   readonly resolution?: string;
+  /** A trigger that replaces the open incident of its key (an escalate action's `update`): logged as such. */
+  readonly update?: boolean;
 }
 
 /**
@@ -25,14 +27,17 @@ export function announce(event: EscalationEventKind, incident: Incident, o: Anno
     rootCause: incident.rootCause,
     ...(o.resolution !== undefined && { resolution: o.resolution }),
     ...(o.dryRun && { dryRun: true }),
+    ...(o.update === true && { update: true }),
   };
   if (o.dryRun) {
-    o.log.warn(fields, event === 'trigger' ? 'would open an incident (dry run: not sent)' : 'would resolve an incident (dry run: not sent)');
+    const would = event === 'resolve' ? 'would resolve an incident' : o.update === true ? 'would update an incident' : 'would open an incident';
+    o.log.warn(fields, `${would} (dry run: not sent)`);
     return undefined;
   }
-  o.log[event === 'trigger' ? 'warn' : 'info'](fields, event === 'trigger' ? 'incident opened' : 'incident resolved');
+  o.log[event === 'trigger' ? 'warn' : 'info'](fields, event === 'resolve' ? 'incident resolved' : o.update === true ? 'incident updated' : 'incident opened');
   return {
-    // One incident opens once per firstSeen: the id is what dedups a page enqueued twice.
+    // One incident opens once per firstSeen: the id is what dedups a page enqueued twice. An update has a
+    // firstSeen of its own (the failure's), hence an id of its own.
     id: `${incident.key}#${incident.firstSeen}#${event}`,
     event,
     incident,

@@ -238,8 +238,9 @@ export class ClusterLoop {
           );
           break;
         case 'escalate': {
-          metrics.countEscalation(cluster.name, action.incident.connector, action.incident.class);
-          const event = announce('trigger', action.incident, announceOptions);
+          // An update pages no one anew (the pager adds it to the open incident): no escalation to count.
+          if (action.update !== true) metrics.countEscalation(cluster.name, action.incident.connector, action.incident.class);
+          const event = announce('trigger', action.incident, action.update === true ? { ...announceOptions, update: true } : announceOptions);
           if (event) events.push(event);
           break;
         }

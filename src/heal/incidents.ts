@@ -67,6 +67,15 @@ export function openIncident(
   };
 }
 
+/**
+ * The page of a connector Connect had no status for (class unknown, the noStatus hint): what it says ends once
+ * the connector reads. Told by its hint, which no failure page carries (theirs is the classifier's), so that an
+ * incident in a state file written before `update` existed is recognised too.
+ */
+export function isNoStatusPage(incident: Incident): boolean {
+  return incident.class === 'unknown' && incident.task === null && incident.hint === NO_STATUS_HINT;
+}
+
 /** An open incident whose condition still holds: refreshed in state, no new page. */
 export function touchIncident(incident: Incident, now: number, attempts: number, workerId: string): Incident {
   if (incident.lastSeen === now && incident.attempts === attempts && incident.workerId === workerId) return incident;
@@ -91,3 +100,6 @@ export const HINTS = {
   clusterOutage:
     'Many connectors lost their connections at once: check the network and any dependency they share (Kafka brokers, a database, a proxy) before looking at connectors one by one.',
 } as const;
+
+// As openIncident stores it (scrubbed: it holds no secret, so it is the hint itself).
+const NO_STATUS_HINT = scrubSecrets(HINTS.noStatus);

@@ -57,7 +57,15 @@ export type Action =
       readonly class: FailureClass;
       readonly attempt: number;
     }
-  | { readonly kind: 'escalate'; readonly incident: Incident }
+  | {
+      readonly kind: 'escalate';
+      readonly incident: Incident;
+      /**
+       * A trigger that replaces the open incident of the same key (its dedup key at the pager) rather than opening
+       * one: the failure page of a connector whose no-status page is open. No new escalation.
+       */
+      readonly update?: true;
+    }
   | { readonly kind: 'resolve'; readonly incident: Incident; readonly resolution?: ResolveReason }
   | {
       readonly kind: 'skip';

@@ -130,6 +130,34 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(fake.posts).toEqual([]);
   });
 
+  it('a connector paged for having no status that then fails unknown (heal.actions.unknown escalate): its page is updated under the same key, not counted again', async () => {
+    fake.add('jdbc-blocked', { noStatus: true });
+    const d = daemon({ heal: { confirmDelay: 0, actions: { unknown: 'escalate' } } });
+    await d.init();
+    await once(d);
+    clock += 10 * 60_000;
+    await once(d);
+    expect(hook.received).toHaveLength(1);
+    const unknownTrace = 'java.lang.IllegalStateException: something nobody has seen before\n\tat com.example.Source.start(Source.java:1)\n';
+    const c = fake.connectors.get('jdbc-blocked')!;
+    delete c.noStatus;
+    Object.assign(c, { state: 'FAILED', trace: unknownTrace });
+    clock += 10_000;
+    await once(d);
+    clock += 10_000;
+    await once(d);
+    const sent = hook.received as unknown as { id: string; event: string; key: string; reason: string; hint: string; rootCause: string; traceExcerpt: string }[];
+    expect(sent.map((p) => [p.event, p.key])).toEqual([
+      ['trigger', 'prod/jdbc-blocked/connector/unknown'],
+      ['trigger', 'prod/jdbc-blocked/connector/unknown'],
+    ]);
+    expect(sent[1]).toMatchObject({ reason: expect.stringMatching(/^heal\.actions\.unknown is escalate: .*; it had no status before \(paged then\)$/), rootCause: expect.stringContaining('IllegalStateException'), traceExcerpt: expect.stringContaining('IllegalStateException') });
+    expect(sent[1]!.hint).not.toBe(sent[0]!.hint);
+    expect(sent[1]!.id).not.toBe(sent[0]!.id);
+    expect(await d.metrics.metrics()).toContain('connect_watchdog_escalations_total{cluster="prod",connector="jdbc-blocked",class="unknown"} 1');
+    expect(fake.posts).toEqual([]);
+  });
+
   it('on a worker older than 3.0 restarts the connector, then each FAILED task', async () => {
     fake.version = '2.8.1';
     fake.add('old', { state: 'FAILED', trace: CONNECTION, tasks: [{ id: 0, state: 'FAILED', worker_id: 'w', trace: CONNECTION }, { id: 1, state: 'RUNNING', worker_id: 'w' }] });

@@ -437,6 +437,60 @@ describe('a connector Connect has no status for (created while its start() block
     sidecar.run(DEFAULTS.unassignedAfter + POLL, POLL, [], { noStatus: ['jdbc'], owns: () => false });
     expect(sidecar.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual([KEY]);
   });
+
+  // The no-status page and the failure page of class unknown share the key: the failure, once its page is due,
+  // takes the open incident over (a trigger under the same dedup key), or the pager would go on showing
+  // "no status" with no trace for a connector that has failed.
+  const failedJdbc = [connector('jdbc', 'FAILED', [], { cls: 'unknown' })];
+
+  it('FAILED unknown with heal.actions.unknown escalate: its no-status page is updated at once with the failure, paged once', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, unknown: 'escalate' } }));
+    sim.run(DEFAULTS.unassignedAfter + POLL, POLL, [], { noStatus: ['jdbc'] });
+    expect(sim.actionsOf('escalate')).toHaveLength(1);
+    const failedAt = sim.now;
+    expect(sim.poll(failedJdbc)).toEqual([
+      {
+        kind: 'escalate',
+        update: true,
+        incident: expect.objectContaining({
+          key: KEY,
+          class: 'unknown',
+          reason: expect.stringMatching(/^heal\.actions\.unknown is escalate: .*; it had no status before \(paged then\)$/),
+          rootCause: expect.stringContaining('IllegalStateException: something nobody has seen before'),
+          hint: 'check the unknown',
+          traceExcerpt: expect.stringContaining('IllegalStateException'),
+          firstSeen: failedAt,
+        }),
+      },
+      expect.objectContaining({ kind: 'skip', reason: 'escalate-only' }),
+    ]);
+    expect(sim.state.incidents[KEY]?.hint).toBe('check the unknown');
+    // Updated once, not at every poll; resolved once when it runs.
+    expect(sim.advance(POLL).run(30 * MINUTE, POLL, failedJdbc)).toEqual([]);
+    sim.run(DEFAULTS.stablePeriod + POLL, POLL, [connector('jdbc', 'RUNNING', [])]);
+    expect(sim.actionsOf('resolve').map((e) => [e.action.incident.key, e.action.incident.firstSeen, e.action.resolution])).toEqual([[KEY, failedAt, 'recovered']]);
+    expect(sim.actionsOf('escalate')).toHaveLength(2);
+  });
+
+  it('FAILED unknown with the default restart: its no-status page stays open while restarts run, and is updated once restarts did not fix it', () => {
+    const sim = new Sim();
+    sim.run(DEFAULTS.unassignedAfter + POLL, POLL, [], { noStatus: ['jdbc'] });
+    const before = sim.log.length;
+    sim.run(60 * MINUTE, POLL, failedJdbc);
+    const after = sim.log.slice(before).map((e) => e.action);
+    expect(after.filter((a) => a.kind === 'restart-connector').length).toBeGreaterThan(DEFAULTS.escalateAfter.restarts);
+    const updates = after.filter((a) => a.kind === 'escalate');
+    expect(updates).toEqual([
+      expect.objectContaining({ update: true, incident: expect.objectContaining({ key: KEY, reason: expect.stringMatching(/^still failing after 3 restarts within 30 min; it had no status before/), hint: 'check the unknown' }) }),
+    ]);
+    expect(after.filter((a) => a.kind === 'resolve')).toEqual([]);
+  });
+
+  it('a page of class unknown opened for a failure is not updated again by that failure', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, unknown: 'escalate' } }));
+    sim.run(30 * MINUTE, POLL, failedJdbc);
+    expect(sim.actionsOf('escalate').map((e) => e.action.update)).toEqual([undefined]);
+  });
 });
 
 describe('the restart budget', () => {
