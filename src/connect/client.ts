@@ -22,7 +22,7 @@ import { indexListing, indexMembers, type ListingIndex } from './listing-index.j
 import { isTaskId, MAX_TASK_ID, parseHealth, parseInfoEntry, parseInfoListing, parseListing, parseNames, parseOffsetsDigest, parseRestartBody, parseStatus, parseVersion, splitInfo, splitListed, type InfoListing, type InfoParts, type ListedConnectors, type Listing } from './shapes.js';
 import { BodyBuffers, Transport, type Method } from './transport.js';
 import type { ClusterSnapshot, ConnectorSnapshot, UnreadableConnector, WorkerHealth } from './types.js';
-import { abortDetail, isDeadline, isTlsMisconfigured, parseWith, type RequestLine } from './response.js';
+import { abortDetail, isDeadline, isTlsMisconfigured, looksLikeJson, parseWith, shapeToConnectError, type RequestLine } from './response.js';
 import { within } from '../util/clock.js';
 import { isJsonObject } from '../util/json.js';
 
@@ -85,6 +85,22 @@ export interface RestartResult {
    * cut when a worker forwards the request): the caller compares the names (daemon/executor.ts, MISROUTED).
    */
   readonly body?: ConnectorSnapshot;
+  /**
+   * A 202 whose body is there but does not read (not JSON, cut short, another shape): the worker accepted the
+   * restart all the same, and only the status it answered is unknown. What it was, never what it said (a status
+   * body quotes traces, a proxy's page may quote anything): the name only when the body is an object naming one
+   * (the caller still checks it, as a body's name).
+   */
+  readonly unreadable?: UnreadableRestartBody;
+}
+
+export interface UnreadableRestartBody {
+  readonly problem: 'not JSON' | 'invalid or truncated JSON' | 'unexpected shape';
+  /** The body's length in characters. */
+  readonly bodyChars: number;
+  /** Where the shape went wrong (a path such as `restart.tasks[0].state`; no value). */
+  readonly field?: string;
+  readonly name?: string;
 }
 
 /** The worker's own health (Kafka Connect 3.9 or later, KIP-1017). */
@@ -380,10 +396,32 @@ export class ConnectClient {
   /** `POST /connectors/{name}/restart?includeTasks=&onlyFailed=`. Not retried. */
   async restartConnector(connector: string, flags: RestartFlags, signal?: AbortSignal): Promise<RestartResult> {
     const path = connectorPath(connector, `/restart?includeTasks=${String(flags.includeTasks)}&onlyFailed=${String(flags.onlyFailed)}`);
-    const { status, body } = await this.post(path, signal);
+    const raw = await this.transport.receive('POST', path, signal);
+    // 202 Accepted is the worker saying it took the restart (KIP-745): a body that does not read after it changes
+    // nothing about that, so it is reported, not thrown (thrown, the restart counted as failed). Any other 2xx
+    // whose body does not read is an error, as before.
+    const accepted = raw.status === 202;
+    const unreadable = (problem: UnreadableRestartBody['problem'], more: Partial<UnreadableRestartBody> = {}): RestartResult => ({
+      status: 202,
+      unreadable: { problem, bodyChars: raw.bytes.toString('utf8').length, ...more },
+    });
+    let body: unknown;
+    try {
+      body = this.transport.interpret(raw);
+    } catch (err) {
+      if (accepted && isConnectError(err) && err.code === 'BAD_BODY') return unreadable(looksLikeJson(raw.bytes.toString('utf8')) ? 'invalid or truncated JSON' : 'not JSON');
+      throw err;
+    }
     // 202 carries the new status (KIP-745); an older worker, or both flags false, answers 204 and no body.
-    if (body === undefined) return { status: status === 202 ? 202 : 204 };
-    return { status: 202, body: parseWith(this.line('POST', path), () => parseRestartBody(body)) };
+    if (body === undefined) return { status: accepted ? 202 : 204 };
+    try {
+      return { status: 202, body: parseRestartBody(body) };
+    } catch (err) {
+      if (!(err instanceof ShapeError)) throw err;
+      if (!accepted) throw shapeToConnectError(this.line('POST', path), err);
+      const name = isJsonObject(body) && typeof body['name'] === 'string' ? body['name'] : undefined;
+      return unreadable('unexpected shape', { field: err.field, ...(name !== undefined && { name }) });
+    }
   }
 
   /** `POST /connectors/{name}/tasks/{id}/restart` (204). Not retried. */

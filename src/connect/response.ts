@@ -16,7 +16,7 @@ export interface RequestLine {
 
 const EXCERPT_MAX = 200;
 
-function looksLikeJson(text: string): boolean {
+export function looksLikeJson(text: string): boolean {
   return /^\s*[[{]/.test(text);
 }
 

@@ -83,15 +83,26 @@ export async function executeRestart(
       if (action.connectorFailed) {
         try {
           const result = await client.restartConnector(action.connector, { includeTasks: flags, onlyFailed: flags }, deps.signal);
-          if (result.body !== undefined && result.body.name !== action.connector) {
+          // The name the answer is about; of a body that does not read, when it still names one.
+          const answeredFor = result.body?.name ?? result.unreadable?.name;
+          if (answeredFor !== undefined && answeredFor !== action.connector) {
             // Another connector was restarted: nothing of ours was, and a task restart would be cut the same way.
-            logger.error({ ...fields, outcome: 'failed', answeredFor: result.body.name }, MISROUTED);
+            logger.error({ ...fields, outcome: 'failed', answeredFor }, MISROUTED);
             return { action, outcome: 'failed' };
+          }
+          if (result.unreadable !== undefined) {
+            // 202: the worker accepted the restart. Counted as sent (the attempt stands either way, so the backoff
+            // is the same; 'failed' only misreported it). What the body was, never what it said: it may quote
+            // traces, configs or whatever a proxy put there.
+            const { problem, bodyChars, field } = result.unreadable;
+            logger.warn({ ...fields, outcome: 'ok', status: 202, problem, bodyChars, ...(field !== undefined && { field }) }, 'restart accepted (202) but its answer could not be read: counted as sent');
           }
           // A KIP-745 restart answers the new status. Without one, a worker < 3.0 ignored the flags and
           // restarted the Connector object only: the version was unknown, or (a rolling upgrade) a newer
-          // worker forwarded the request to an older leader, which answers 202 with no body.
-          tasksRestarted = flags && result.body !== undefined;
+          // worker forwarded the request to an older leader, which answers 202 with no body. A body that does
+          // not read is still a body: a KIP-745 worker's answer, which restarted the FAILED tasks with the connector
+          // (restarting them again one by one would restart them twice).
+          tasksRestarted = flags && (result.body !== undefined || result.unreadable !== undefined);
         } catch (err) {
           // A worker < 3.0 restarts the connector, then answers 500 "Failed to start connector: NAME" when
           // its start throws again: its FAILED tasks are still restarted, as a KIP-745 restart would.

@@ -1220,6 +1220,26 @@ describe('restarts', () => {
     expect(res.body?.tasks[0]?.state).toBe('RESTARTING');
   });
 
+  it('a 202 whose body does not read is accepted all the same: what was wrong with it, none of it (another 2xx is an error)', async () => {
+    const path = '/connectors/pg-orders/restart?includeTasks=true&onlyFailed=true';
+    const good = fixtureText('restart-includeTasks-onlyFailed-202-response.json');
+    nock(URL_)
+      .post(path)
+      .reply(202, good.slice(0, 100), { 'content-type': 'application/json' })
+      .post(path)
+      .reply(202, 'Accepted', { 'content-type': 'text/plain' })
+      .post(path)
+      .reply(202, { name: 'pg-orders', connector: { state: 'DRAINING' }, tasks: [] })
+      .post(path)
+      .reply(200, good.slice(0, 100), { 'content-type': 'application/json' });
+    const c = client();
+    const flags = { includeTasks: true, onlyFailed: true };
+    expect(await c.restartConnector('pg-orders', flags)).toEqual({ status: 202, unreadable: { problem: 'invalid or truncated JSON', bodyChars: 100 } });
+    expect(await c.restartConnector('pg-orders', flags)).toEqual({ status: 202, unreadable: { problem: 'not JSON', bodyChars: 8 } });
+    expect(await c.restartConnector('pg-orders', flags)).toEqual({ status: 202, unreadable: { problem: 'unexpected shape', bodyChars: expect.any(Number), field: 'restart.connector.state', name: 'pg-orders' } });
+    expect(await failure(c.restartConnector('pg-orders', flags))).toMatchObject({ code: 'BAD_BODY', status: 200 });
+  });
+
   it('handles 204 without a body (both flags false)', async () => {
     nock(URL_).post('/connectors/pg-orders/restart?includeTasks=false&onlyFailed=false').reply(204);
     const res = await client().restartConnector('pg-orders', { includeTasks: false, onlyFailed: false });
