@@ -227,9 +227,67 @@ const USING = '(using ';
 // A password holding "@" or a space is written in double quotes (scott/"t@ g"@db), and so may the user be.
 const ORACLE_URL_PASSWORD = /(\bjdbc:oracle:[a-z0-9]+:(?:"[^"\s]+"|[^\s/@"':]+)\/)(?:"[^"\r\n]*"|[^\s"']*)@/gi;
 // The value may be a list: Java prints a Map<String, List<String>> of headers as {Authorization=[Basic …]}.
-// "]" and "}" are in no credential (token68, base64), so the list's and a map's end stay. On the header's line
-// only: the next line of a trace ("Caused by: …") is no credential.
-const AUTH_HEADER = /\b((?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*(?:\[[ \t]*)?\\?["']?)(?:(basic|bearer|digest|negotiate|token|apikey|geniekey)[ \t]+)?([^\s"',;\\\]}]+)/gi;
+// "[", "]" and "}" are in no credential (token68, base64), so the list's and a map's end stay, and Apache's wire
+// log's "[\r][\n]". On the header's line
+// only: the next line of a trace ("Caused by: …") is no credential. Any number of "\" before a quote: JSON
+// nested in JSON escapes it more than once. maskAuthHeaders reads the credential after it.
+const AUTH_HEADER = /\b(?:proxy-)?authorization\\*["']?[ \t]*[:=][ \t]*(?:\[[ \t]*)?\\*["']?/gi;
+// Schemes kept readable (which one was sent is the diagnosis); any other first word may be the credential itself.
+const AUTH_SCHEME = /^(?:basic|bearer|digest|negotiate|ntlm|kerberos|token|apikey|geniekey|aws4-hmac-sha256|oauth|hoba|mutual|vapid|dpop|scram-sha-1|scram-sha-256|sharedkey|sharedkeylite)$/i;
+// A word, then blanks before more of the header's value.
+const AUTH_WORD = /([^\s"',;\\[\]}]+)([ \t]+)?/y;
+// Auth-params (RFC 7235: Digest's username="u", response="…", SigV4's Credential=…, Signature=…, OAuth's): name=value
+// pairs joined by ",", a value quoted (its quote escaped in JSON, once or more; the rest of the line when the
+// quote is not closed, a trace cut short) or bare. The first "=" must be followed by a value, so token68's "="
+// padding (czNj=, then the JSON string's end) is no pair.
+const AUTH_PARAM = String.raw`[A-Za-z_][\w.-]*[ \t]*=[ \t]*(?:\\*"(?=[^"\\,;\]}\r\n])[^"\r\n]*(?:"|$)|\\*"\\*"|[^\s,"'\\[\]}=][^\s,"'\\[\]}]*)`;
+const AUTH_PARAMS = new RegExp(`${AUTH_PARAM}(?:[ \\t]*,[ \\t]*${AUTH_PARAM})*`, 'ym');
+// token68 (Basic's, Bearer's, Negotiate's base64), or what an unknown scheme sends (SharedKey's acme:sig=).
+const AUTH_TOKEN = /[^\s"',;\\[\]}]+/y;
+
+/** The end of the credential at `from` (auth-params or one token), or `from` when there is none. */
+function authCredentialEnd(text: string, from: number, anyToken: boolean): number {
+  AUTH_PARAMS.lastIndex = from;
+  if (AUTH_PARAMS.test(text)) return AUTH_PARAMS.lastIndex;
+  AUTH_TOKEN.lastIndex = from;
+  const token = AUTH_TOKEN.exec(text);
+  // After an unknown first word, a second only when it is no plain word (s3cr3t:ab, not "was rejected").
+  return token !== null && (anyToken || /[^A-Za-z]/.test(token[0])) ? AUTH_TOKEN.lastIndex : from;
+}
+
+/**
+ * Authorization / Proxy-Authorization: the whole credential after the scheme, as a header line, a JSON field or
+ * Java's {Authorization=[…]}: "Digest ***" (its response= is a hash of the password an offline attack cracks),
+ * "AWS4-HMAC-SHA256 ***". An unknown first word is masked too, with a credential after it ("*** ***").
+ */
+function maskAuthHeaders(text: string): string {
+  let out = '';
+  let copied = 0;
+  AUTH_HEADER.lastIndex = 0;
+  for (let m = AUTH_HEADER.exec(text); m !== null; m = AUTH_HEADER.exec(text)) {
+    const at = m.index + m[0].length;
+    AUTH_WORD.lastIndex = at;
+    const word = AUTH_WORD.exec(text);
+    if (word === null) continue;
+    const [, first, blanks] = word;
+    let end = AUTH_WORD.lastIndex;
+    let masked: string;
+    if (blanks !== undefined && AUTH_SCHEME.test(first!)) {
+      const credential = authCredentialEnd(text, end, true);
+      masked = credential > end ? `${first}${blanks}${MASK}` : `${first}${blanks}`;
+      end = credential;
+    } else {
+      const credential = blanks === undefined ? end : authCredentialEnd(text, end, false);
+      masked = credential > end ? `${MASK}${blanks}${MASK}` : `${MASK}${blanks ?? ''}`;
+      end = credential;
+    }
+    out += text.slice(copied, at) + masked;
+    copied = end;
+    AUTH_HEADER.lastIndex = Math.max(end, at + 1);
+  }
+  return out + text.slice(copied);
+}
+
 // A scheme and its credentials without the header name in front, as HTTP clients print what they sent
 // ("credentials Basic dXNlcjpwYXNz", "token=Bearer eyJ…"). The same words start prose ("Basic auth failed",
 // "Bearer tokens") and challenges (WWW-Authenticate: Basic realm="x"): see bareCredential.
@@ -335,11 +393,12 @@ function scrubDecoded(text: string, pieces: RegExp, escape: RegExp, decode: (pie
 
 // URL user info first: the later rules' masks would hide the "@" that ends it.
 function scrubPlain(text: string): string {
-  const masked = scrubUserInfo(text)
-    .replace(SCHEMELESS_USER_INFO, `$1${MASK}$2`)
-    .replace(PEM_PRIVATE_KEY, `-----PRIVATE KEY ${MASK}-----`)
-    .replace(ORACLE_URL_PASSWORD, `$1${MASK}@`)
-    .replace(AUTH_HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`)
+  const masked = maskAuthHeaders(
+    scrubUserInfo(text)
+      .replace(SCHEMELESS_USER_INFO, `$1${MASK}$2`)
+      .replace(PEM_PRIVATE_KEY, `-----PRIVATE KEY ${MASK}-----`)
+      .replace(ORACLE_URL_PASSWORD, `$1${MASK}@`),
+  )
     .replace(BARE_SCHEME, bareCredential)
     .replace(AWS_AUTH_ECHO, `'${MASK}'`)
     .replace(COOKIE_HEADER, maskCookies)

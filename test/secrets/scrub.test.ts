@@ -398,6 +398,9 @@ describe('scan time of the header, cookie and element rules', () => {
     ['escaped quoted cookie values', `Cookie: ${'a=\\"b; '.repeat(40_000)}`],
     ['a quoted cookie value cut off, holding pairs', `Cookie: a="${'x=y '.repeat(60_000)}`],
     ['quoted cookie values cut off by the other quote', `Cookie: ${'a="x=\''.repeat(40_000)}`],
+    ['Authorization headers', 'Authorization: Digest '.repeat(40_000)],
+    ['auth-params', `Authorization: Digest ${'a=b, c="d", '.repeat(40_000)}`],
+    ['auth-params with quotes not closed', `Authorization: Digest ${'a="b, '.repeat(40_000)}`],
     ['prose keys', `${'password is '.repeat(30_000)}${'token '.repeat(30_000)}${'a.'.repeat(100_000)}`],
   ])('stays linear on %s', (_name, text) => {
     const t0 = performance.now();
@@ -484,6 +487,70 @@ describe('a password stated in prose', () => {
   });
 });
 
+describe('the whole credential of an Authorization header', () => {
+  // Digest's response= is a hash of the password an offline attack can crack; cnonce, nonce and the user go with it.
+  // The scheme stays readable (it is the diagnosis: which scheme was sent), the rest of the header's value is masked.
+  const digest = 'username="app", realm="r", nonce="dcd98b7102dd", uri="/x", response="6629fae49393a05397450978507c4ef1", cnonce="0a4f113b", nc=00000001, qop=auth, opaque="5ccc"';
+  it.each([
+    [`Authorization: Digest ${digest}`, 'Authorization: Digest ***'],
+    [`Proxy-Authorization: Digest ${digest}\nCaused by: java.io.IOException: x`, 'Proxy-Authorization: Digest ***\nCaused by: java.io.IOException: x'],
+    ['authorization: Digest username=app, realm=r, response=6629fae4', 'authorization: Digest ***'],
+    // JSON, escaped JSON (JSON in JSON) and JSON escaped twice
+    [`{"Authorization":${JSON.stringify(`Digest ${digest}`)},"Accept":"*/*"}`, '{"Authorization":"Digest ***","Accept":"*/*"}'],
+    [`{\\"Authorization\\":\\"Digest username=\\\\\\"app\\\\\\", response=\\\\\\"6629fae4\\\\\\"\\"}`, '{\\"Authorization\\":\\"Digest ***\\"}'],
+    // Java's toString of a Map<String, String> and of a Map<String, List<String>> of headers
+    [`{Authorization=Digest ${digest}}`, '{Authorization=Digest ***}'],
+    [`{Authorization=[Digest ${digest}], Accept=[*/*]}`, '{Authorization=[Digest ***], Accept=[*/*]}'],
+    // Apache HttpClient's wire log
+    [`http-outgoing-0 >> "Authorization: Digest ${digest}[\\r][\\n]"`, 'http-outgoing-0 >> "Authorization: Digest ***[\\r][\\n]"'],
+    // SigV4: the access key id, the signed headers and the signature
+    [
+      'Authorization: AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/es/aws4_request, SignedHeaders=host;x-amz-date, Signature=9f8e7d6c5b4a',
+      'Authorization: AWS4-HMAC-SHA256 ***',
+    ],
+    [
+      '{"Authorization":"AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/es/aws4_request, SignedHeaders=host;x-amz-date, Signature=9f8e7d6c5b4a"}',
+      '{"Authorization":"AWS4-HMAC-SHA256 ***"}',
+    ],
+    [
+      '{Authorization=AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/es/aws4_request, SignedHeaders=host;x-amz-date, Signature=9f8e7d6c5b4a}',
+      '{Authorization=AWS4-HMAC-SHA256 ***}',
+    ],
+    ['Authorization: OAuth oauth_consumer_key="k3y", oauth_token="t0k", oauth_signature="s1g%3D", oauth_nonce="n0nce"', 'Authorization: OAuth ***'],
+    ['Authorization: SharedKey acme:s3cr3tSig=', 'Authorization: SharedKey ***'],
+    ['Authorization: Negotiate YIIGhgYJKoZIhvcSAQICAQBuggZ1MIIGcaADAgEFoQMCAQ6iBwMFACAAAACjggR9', 'Authorization: Negotiate ***'],
+    ['Proxy-Authorization: Basic czNjcmV0OnMzY3JldA==', 'Proxy-Authorization: Basic ***'],
+    // a scheme this list does not know is masked with its credentials
+    ['Authorization: HMAC-SHA256 s3cr3t:ab12', 'Authorization: *** ***'],
+    ['Authorization: Custom key="k3y", sig="s1g"', 'Authorization: *** ***'],
+    // token68 with its "=" padding is no key=value text
+    ['{"Authorization":"Basic czNj=","Accept":"*/*"}', '{"Authorization":"Basic ***","Accept":"*/*"}'],
+    ['Authorization: Bearer s3cret, Accept: */*', 'Authorization: Bearer ***, Accept: */*'],
+  ])('masks %s', expectMasked);
+
+  it('leaves no part of a Digest credential in any of the forms', () => {
+    const forms = [
+      (v: string) => `Authorization: ${v}`,
+      (v: string) => `{"Authorization":${JSON.stringify(v)}}`,
+      (v: string) => `{"t":${JSON.stringify(`{"Authorization":${JSON.stringify(v)}}`)}}`,
+      (v: string) => `{Authorization=${v}, Accept=*/*}`,
+      (v: string) => `{Authorization=[${v}]}`,
+    ];
+    const values = [`Digest ${digest.replace('6629fae4', 'QX6629fae4').replace('0a4f113b', 'QX0a4f113b')}`, 'Digest response="QX1", username="a b"', 'Digest username="a, b", response="QX1"'];
+    for (const form of forms) for (const v of values) expect(scrubSecrets(form(v)), form(v)).not.toMatch(/QX/);
+  });
+
+  it('leaves a header without credentials and prose alone', () => {
+    const texts = [
+      'WWW-Authenticate: Digest realm="r", qop="auth", nonce="dcd98b", opaque="5ccc"',
+      'java.lang.IllegalArgumentException: missing header Authorization:\nCaused by: java.io.IOException: closed',
+      'the Authorization header was rejected',
+      'Authorization: *** was rejected',
+    ];
+    expectUnchanged(texts);
+  });
+});
+
 describe('request signatures', () => {
   it.each([
     // An S3 presigned URL (the S3/GCS connectors' SDKs quote the URL of a failed request) grants access until it expires.
@@ -492,11 +559,8 @@ describe('request signatures', () => {
       'https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-Signature=***&X-Amz-SignedHeaders=host',
     ],
     ['https://storage.googleapis.com/b/o?GoogleAccessId=sa@p.iam&Expires=1&Signature=s3cretSIG', 'https://storage.googleapis.com/b/o?GoogleAccessId=sa@p.iam&Expires=1&Signature=***'],
-    // SigV4 (OpenSearch Service): the scheme and Credential were masked already, the Signature was not.
-    [
-      'Authorization: AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/es/aws4_request, SignedHeaders=host;x-amz-date, Signature=9f8e7d6c5b4a',
-      'Authorization: *** Credential=***, SignedHeaders=host;x-amz-date, Signature=***',
-    ],
+    // SigV4 without the header's name: Credential= and Signature= are key=value secrets.
+    ['AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/es/aws4_request, SignedHeaders=host;x-amz-date, Signature=9f8e7d6c5b4a', 'AWS4-HMAC-SHA256 Credential=***, SignedHeaders=host;x-amz-date, Signature=***'],
     ['{"signature":"9f8e7d6c5b4a"}', '{"signature":"***"}'],
   ])('masks %s', expectMasked);
 
