@@ -150,6 +150,8 @@ function readUrlToken(text: string, start: number): UrlToken {
 // failed" and "Unrecognized token 'x'" are left alone. Values: quoted (JSON, JAAS, escaped JSON), [bracketed]
 // (Kafka's "[hidden]"), {braced} (SQL Server's JDBC URL, for a value holding ';' or '}', written '}}'), a quote
 // not closed on its line (a trace cut short inside the value: the rest of the line), or bare up to a delimiter.
+// Any number of "\" before a quote: JSON nested in JSON (in JSON) escapes it once more at each level; a bare
+// value ends before the "\" of an escaped quote (password=x\" in escaped JSON becomes password=***\").
 // A key starts only where a word starts: otherwise every position of a long run (a base64 blob) would start a
 // scan, which is quadratic.
 const SECRET_WORDS = String.raw`(?:password|passwd|passphrase|pwd|token|secret|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|account[_.-]?key|user[_.-]?info|credentials?|sig|signature)`;
@@ -162,7 +164,7 @@ const DB2_GRAMMAR_TOKENS = /\b(?:gültige|erwartete|mögliche)n?[ \t]+$/i;
 // A key the key=value rule masks the value of (scrubUserInfo asks it of a pair before a URL's "@").
 const SECRET_KEY = new RegExp(`${SECRET_WORDS}$`, 'i');
 const KEY_VALUE = new RegExp(
-  String.raw`(?<![\w.-])([\w.-]*?${SECRET_WORDS})(\\?["']?)(\s*[=:]\s*)(?:(\\?["'])(.*?)\4|\[[^\]\r\n]*\]|\{(?:\}\}|[^}\r\n])*\}|\\?["'][^\r\n]*|\\?["']?[^\s,;&"'<>)\]}]+)`,
+  String.raw`(?<![\w.-])([\w.-]*?${SECRET_WORDS})(\\*["']?)(\s*[=:]\s*)(?:(\\*["'])(.*?)\4|\[[^\]\r\n]*\]|\{(?:\}\}|[^}\r\n])*\}|\\*["'][^\r\n]*|\\*["']?(?:[^\s,;&"'<>)\]}\\]|\\+(?![\\"']))+)`,
   'gi',
 );
 
@@ -300,11 +302,13 @@ const SCHEME_PROSE = /^(?:auth|authentication|authorization|authenticator|scheme
 // attributes stay readable. On the header's line only: the next line of a trace is no cookie. A quote ends the
 // value (the JSON string's or the shell's), except a quoted cookie value (name="v", escaped in JSON too), which
 // ends before a separator or the value's end, or one cut off where the line ends, escaped too (a truncated log
-// line: name=\"v; a quote before a blank closes a shell argument instead: sid=abc==' https://…).
+// line: name=\"v; a quote before a blank closes a shell argument instead: sid=abc==' https://…). Quotes may be
+// escaped more than once (JSON in JSON in JSON). A bare value runs over blanks to the next
+// ";" or "," (session=a b: its second word was left).
 const COOKIE_HEADER =
-  /(?<![\w.-])((?:set-)?cookie2?\\?["']?[ \t]*[:=][ \t]*(?:\[[ \t]*)?\\?["']?)((?:=(?:"[^"\\\r\n]*"|'[^'\\\r\n]*'|\\"[^"\\\r\n]*\\")(?=[\s;,\]"'\\]|$)|=\\*["'](?=[^\s"'\\])[^"'\\\r\n]*\\*(?=[\r\n]|$)|[^\r\n"'\]\\])+)/gi;
+  /(?<![\w.-])((?:set-)?cookie2?\\*["']?[ \t]*[:=][ \t]*(?:\[[ \t]*)?\\*["']?)((?:=(?:"[^"\\\r\n]*"|'[^'\\\r\n]*'|\\+"[^"\\\r\n]*\\+")(?=[\s;,\]"'\\]|$)|=\\*["'](?=[^\s"'\\])[^"'\\\r\n]*\\*(?=[\r\n]|$)|[^\r\n"'\]\\])+)/gi;
 // A name starts only after a separator: otherwise every position of a long run would start a scan, which is quadratic.
-const COOKIE_PAIR = /(?<![^\s;,])([^\s=;,]+)=("[^"\\]*"|'[^'\\]*'|\\"[^"\\]*\\"|\\*["'](?=[^\s"'\\])[^"'\\]*\\*$|[^\s;,]*)/g;
+const COOKIE_PAIR = /(?<![^\s;,])([^\s=;,]+)=("[^"\\]*"|'[^'\\]*'|\\+"[^"\\]*\\+"|\\*["'](?=[^\s"'\\])[^"'\\]*\\*$|[^\s;,]*(?:[ \t]+[^\s;,]+)*)/g;
 const COOKIE_ATTRIBUTE = /^(?:path|domain|expires|max-age|samesite|version|comment|priority)$/i;
 
 function maskCookies(_m: string, head: string, value: string): string {

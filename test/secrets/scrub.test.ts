@@ -346,6 +346,52 @@ describe('cookies', () => {
   });
 });
 
+describe('cookies in JSON nested in JSON, and cookie values holding a blank', () => {
+  /** `text` as a JSON string's content `depth` times: escaped JSON inside JSON (a logged request body in a trace). */
+  const escape = (text: string, depth: number): string => {
+    let out = text;
+    for (let i = 0; i < depth; i++) out = JSON.stringify(out).slice(1, -1);
+    return out;
+  };
+  it.each([
+    // JSON escaped twice: the header's name was read with one "\" before its quote only
+    [`{"t":"${escape('{"Cookie":"session=s3cr3t"}', 2)}"}`, `{"t":"${escape('{"Cookie":"session=***"}', 2)}"}`],
+    // a quoted cookie value in JSON in JSON: its quote is escaped twice (\\\")
+    [`{"t":"${escape('{"Cookie":"session=\\"s3cr3t\\"; b=c"}', 1)}"}`, `{"t":"${escape('{"Cookie":"session=***; b=***"}', 1)}"}`],
+    [`{"t":"${escape('{"Cookie": "session=\\"s3 cr3t\\""}', 1)}"}`, `{"t":"${escape('{"Cookie": "session=***"}', 1)}"}`],
+    // a bare value holding a blank: it runs to the next ";" or "," (or the header's end)
+    ['Cookie: session=s3 cr3t; b=c', 'Cookie: session=***; b=***'],
+    ['{"Cookie": "session= s3cr3t"}', '{"Cookie": "session=***"}'],
+    [`{"t":"${escape('{"Cookie": "session=abc; token=s3 cr3t"}', 1)}"}`, `{"t":"${escape('{"Cookie": "session=***; token=***"}', 1)}"}`],
+    ['Set-Cookie: id=s3 cr3t; Path=/; Expires=Thu, 15-Jul-2094 13:32:31 GMT; HttpOnly', 'Set-Cookie: id=***; Path=/; Expires=Thu, 15-Jul-2094 13:32:31 GMT; HttpOnly'],
+    // key=value secrets in JSON escaped twice were not masked at all
+    [`{"t":"${escape('{"database.password":"s3cr3t","user":"app"}', 2)}"}`, `{"t":"${escape('{"database.password":"***","user":"app"}', 2)}"}`],
+    [`{"t":"${escape('{"password": "s3 cr3t"}', 3)}"}`, `{"t":"${escape('{"password": "***"}', 3)}"}`],
+  ])('masks %s', expectMasked);
+
+  it('leaves no part of a cookie value, in any form and at any depth of JSON', () => {
+    const names = ['Cookie', 'set-cookie'];
+    const values = [
+      'session=QX1', 'session=a QX1', 'session= QX1', 'session=a=b QX1', 'session=abc; token=a QX1', 'session="QX1"',
+      'session="a QX1"', 'session="abc"; token="a QX1"', 'session="a;QX1"', 'session="a, QX1"', "session='a QX1'",
+      'a=b, c=QX1', ' session=QX1', 'session=QX1; Path=/; HttpOnly', 'session=abc; token="a b"; x=QX1',
+    ];
+    const forms = [
+      (n: string, v: string) => `{${JSON.stringify(n)}:${JSON.stringify(v)},"Accept":"*/*"}`,
+      (n: string, v: string) => `{${JSON.stringify(n)}: [${JSON.stringify(v)}],"Accept":"*/*"}`,
+      (n: string, v: string) => `> ${n}: ${v}\n< HTTP/1.1 401`,
+      (n: string, v: string) => `{${n}=[${v}], Accept=[*/*]}`,
+    ];
+    for (const n of names) for (const v of values) for (const form of forms) for (const depth of [0, 1, 2, 3]) {
+      const text = depth === 0 ? form(n, v) : `{"t":"${escape(form(n, v), depth)}"}`;
+      expect(scrubSecrets(text), text).not.toContain('QX');
+      // cut short after the secret (a log line cut by a shipper)
+      const cut = text.slice(0, text.indexOf('QX1') + 3);
+      expect(scrubSecrets(cut), cut).not.toContain('QX');
+    }
+  });
+});
+
 describe('XML and SOAP elements', () => {
   it.each([
     ['<password>s3cret</password>', '<password>***</password>'],
@@ -398,6 +444,9 @@ describe('scan time of the header, cookie and element rules', () => {
     ['escaped quoted cookie values', `Cookie: ${'a=\\"b; '.repeat(40_000)}`],
     ['a quoted cookie value cut off, holding pairs', `Cookie: a="${'x=y '.repeat(60_000)}`],
     ['quoted cookie values cut off by the other quote', `Cookie: ${'a="x=\''.repeat(40_000)}`],
+    ['a bare key=value value of backslashes', `password=${'\\'.repeat(200_000)}"`],
+    ['cookie values of blank-separated words', `Cookie: a=${'b '.repeat(100_000)}`],
+    ['cookie values quoted in JSON in JSON', `Cookie: ${'a=\\\\\\"b; '.repeat(40_000)}`],
     ['Authorization headers', 'Authorization: Digest '.repeat(40_000)],
     ['auth-params', `Authorization: Digest ${'a=b, c="d", '.repeat(40_000)}`],
     ['auth-params with quotes not closed', `Authorization: Digest ${'a="b, '.repeat(40_000)}`],
