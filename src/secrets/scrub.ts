@@ -21,6 +21,16 @@ const PAIR_KEY = /(?<![\w.-])([\w.-]+)=/g;
 const NOT_IN_HOST = new Set([...'/?#@;&=\\']);
 // What follows an "@" that ends user info rather than a query value's: a host, then a port or a path.
 const HOST_THEN_PORT_OR_PATH = /^[a-z0-9.-]+(?::\d{1,5}(?:[/?#;,]|\\\/|$)|\/|\\\/)/i;
+// SQL Server's JDBC URLs (jTDS's too: jdbc:jtds:sqlserver://, jdbc:jtds:sybase://) put properties right after
+// host:port with ";" (db:1433;password=…). No other URL does (DB2's, Derby's, Hive's come after a path), and a
+// query's value elsewhere runs over ";" and "," to "&": PostgreSQL's and MySQL's drivers split it there only.
+const PROPERTIES_AFTER_PORT = /^(?:sqlserver|sybase):/i;
+// A query's value ends at these outside SQL Server's URLs, a property's in them (or where the URL's token does).
+const QUERY_VALUE_END = new Set([...'&)]}']);
+const PROPERTY_VALUE_END = new Set([...';)]}']);
+// Where readUrlToken looks for the pair a property's value belongs to ("}" may be a braced value's).
+const PROPERTY_BOUNDARY = new Set([...';)]']);
+const QUERY_KEY = /[\w.-]+(?==)/y;
 
 const isDigit = (c: string): boolean => c >= '0' && c <= '9';
 
@@ -32,18 +42,23 @@ const precededBy = (words: RegExp, text: string, at: number): boolean => words.t
  * the "@" (u:p&token=x@db left "p&"). The password runs to the token's last "@", as it may hold "@" and "/"
  * (u:a/b@c@db), unless that "@" is in a key=value pair's bare value after the user's ":":
  * - the pair is the first of a secret's key there, as that bare value runs over "=", "?" and "@"
- *   (password=a=@b, password=?w=@b are password's), one after an earlier "@" first; else the last pair;
+ *   (password=a=@b, password=?w=@b are password's), one after an earlier "@" first; else the last pair; but a
+ *   secret's pair that starts a value of host[:port][/path]?query holds every "@" after it, over ";", "," and
+ *   "#" (db:5432/app?password=@a;token=@b), as do SQL Server's properties, to ";" or the "}" of braces;
  * - a query, properties or fragment start at the last "?", ";" or "#" before the pair; when an "@" and a host
  *   come before them, the password runs to that "@" (u:p@db/app?password=P@ss), unless the pair's key is no
  *   secret's and a host with a port or path follows the last "@" (u:P@ss?w=rd@db:5432/app: that value is
  *   the password's, and the rule for key=value would not mask it);
  * - else host:port, then a query, properties or fragment, before a secret's pair (db:5432/app?password=P@ss,
- *   db:1433;password=P@ss) has no user info: the key=value rule masks the value whole;
+ *   db:1433;password=P@ss) has no user info: the key=value rule masks the value whole; but digits then ";" are
+ *   no port outside SQL Server's URLs when a host with a port or path follows the "@" (u:123;token=x@db/app);
  * - else the pair is the password's (u:a/b&token=x@db, u:5432/x&token=y@db).
  * What cannot be told apart, and leaks in part: a password holding "?", ";" or "#" then a secret's "key=" before
- * its "@": after 1 to 5 digits and one of "/?#;&," it reads as host:port (u:123;password=x@db keeps "123"), after
- * "@" and a word as user info, host and query (u:P@ss?token=x@db keeps "ss"); and one holding "@", a word, "?"
- * and a pair of no secret's key before a host without port or path (u:P@ss?w=x@db.example keeps "ss?w=x").
+ * its "@": after 1 to 5 digits and "?", "#" or "/" it reads as host:port and a query, fragment or path
+ * (u:123?token=x@db/app keeps "123"), so does one of digits and ";" in SQL Server's URLs or before a host without
+ * port or path (u:123;password=x@db); after "@" and a word as user info, host and query (u:P@ss?token=x@db keeps
+ * "ss"); and one holding "@", a word, "?" and a pair of no secret's key before a host without port or path
+ * (u:P@ss?w=x@db.example keeps "ss?w=x").
  * A hand-written scan that reads each token a bounded number of times: regular expressions for this backtrack
  * quadratically on hostile input.
  */
@@ -54,8 +69,8 @@ function scrubUserInfo(text: string): string {
   for (const m of text.matchAll(SCHEME)) {
     const start = m.index + m[0].length;
     if (start < copied) continue;
-    if (token === undefined || start > token.end) token = readUrlToken(text, start);
-    const { end, lastAt, keyStart, secretKey, queryStart, queryAt } = token;
+    if (token === undefined || start > token.end) token = readUrlToken(text, start, PROPERTIES_AFTER_PORT.test(m[0]));
+    const { end, lastAt, keyStart, secretKey, queryStart, queryAt, properties, hostAfterAt } = token;
     // No "@": user info only when the line or text ends in it (a trace cut short, as in u:s3cr…).
     const cut = lastAt < start;
     if (cut && end < text.length && text[end] !== '\n' && text[end] !== '\r') continue;
@@ -73,10 +88,52 @@ function scrubUserInfo(text: string): string {
       at = queryAt;
     } else if (keyStart > colon && secretKey) {
       const digits = portEnd(text, colon, end);
-      if (digits >= 0 && digits < end && queryStart >= digits) continue;
+      // Digits then ";" are a port only where properties follow one: elsewhere they start the password
+      // (postgresql://u:123;token=x@db:5432/app), when a host with a port or path follows the "@".
+      const semicolonAfterDigits = text[digits] === ';' && !properties && hostAfterAt;
+      if (digits >= 0 && digits < end && queryStart >= digits && !semicolonAfterDigits) continue;
     }
     out += `${text.slice(copied, colon)}:${MASK}@`;
     copied = at + 1;
+  }
+  return out + text.slice(copied);
+}
+
+/**
+ * A secret's value in a URL's query, to "&" (password=ab;c,d → password=***), and in SQL Server's properties, to
+ * ";" (password=ab&c,d → password=***; a {braced} one is the key=value rule's). That rule, which runs later,
+ * ends a bare value at ";", "," and "&", as free text needs. The value stops where the URL's token does (before
+ * the "\\" of an escaped closing quote, and a "," or "." that ends a sentence), or at ")", "]", "}".
+ */
+function scrubQueryValues(text: string): string {
+  let out = '';
+  let copied = 0;
+  let tokenEnd = -1;
+  for (const m of text.matchAll(SCHEME)) {
+    const start = m.index + m[0].length;
+    if (start < tokenEnd) continue;
+    TOKEN_END.lastIndex = start;
+    const end = TOKEN_END.exec(text)?.index ?? text.length;
+    tokenEnd = end;
+    const properties = PROPERTIES_AFTER_PORT.test(m[0]);
+    const [open, valueEnd] = properties ? [';', PROPERTY_VALUE_END] : ['?', QUERY_VALUE_END];
+    let q = start;
+    while (q < end && text[q] !== open) q++;
+    if (q >= end) continue;
+    let skip = q + 1;
+    for (const k of text.slice(q + 1, end).matchAll(PAIR_KEY)) {
+      const valueStart = q + 1 + k.index + k[0].length;
+      if (valueStart - k[0].length < skip || !SECRET_KEY.test(k[1]!) || text[valueStart] === '{') continue;
+      let v = valueStart;
+      while (v < end && !valueEnd.has(text[v]!)) v++;
+      if (v === end) {
+        if (text[end] === '"' || text[end] === "'") while (v > valueStart && text[v - 1] === '\\') v--;
+        else if (text[v - 1] === ',' || text[v - 1] === '.') v--;
+      }
+      if (v === valueStart) continue;
+      out += text.slice(copied, valueStart) + MASK;
+      copied = skip = v;
+    }
   }
   return out + text.slice(copied);
 }
@@ -104,6 +161,10 @@ interface UrlToken {
    * secret's key, no host with a port or path follows the token's last "@"; else -1.
    */
   readonly queryAt: number;
+  /** Whether the scheme puts ";" properties right after host:port (SQL Server's). */
+  readonly properties: boolean;
+  /** Whether a host with a port or path follows lastAt. */
+  readonly hostAfterAt: boolean;
 }
 
 /** The first pair of a secret's key in text[from, to), else the last pair (keyStart -1 when there is none). */
@@ -116,7 +177,25 @@ function pairIn(text: string, from: number, to: number): { keyStart: number; sec
   return { keyStart, secretKey: false };
 }
 
-function readUrlToken(text: string, start: number): UrlToken {
+/**
+ * SQL Server's value in braces holds ";" and "@" (password={a;@b}, "}}" for "}"): the secret's pair whose "{" is
+ * still open at `at`, after `from`.
+ */
+function bracedPair(text: string, from: number, at: number): { keyStart: number; secretKey: boolean } | undefined {
+  let b = at - 1;
+  while (b > from && !(text[b] === '{' && text[b - 1] === '=')) b--;
+  if (b <= from) return undefined;
+  for (let k = b + 1; k < at; k++) {
+    if (text[k] !== '}') continue;
+    if (text[k + 1] !== '}') return undefined;
+    k++;
+  }
+  let keyStart = b - 1;
+  while (keyStart > from && /[\w.-]/.test(text[keyStart - 1]!)) keyStart--;
+  return SECRET_KEY.test(text.slice(keyStart, b - 1)) ? { keyStart, secretKey: true } : undefined;
+}
+
+function readUrlToken(text: string, start: number, properties: boolean): UrlToken {
   TOKEN_END.lastIndex = start;
   const end = TOKEN_END.exec(text)?.index ?? text.length;
   let lastAt = end - 1;
@@ -124,14 +203,29 @@ function readUrlToken(text: string, start: number): UrlToken {
   let pair = { keyStart: -1, secretKey: false };
   let queryStart = -1;
   let queryAt = -1;
+  const hostAfterAt = lastAt >= start && HOST_THEN_PORT_OR_PATH.test(text.slice(lastAt + 1, end));
   if (lastAt >= start) {
+    // A "?" before the last "@" and no "@" before it: host[:port][/path]?query (no user info before the query),
+    // where a value runs over ";" and "," to "&"; in SQL Server's URLs a ";" and properties, whose value runs to ";".
+    const open = properties ? ';' : '?';
+    let firstQuery = -1;
+    let atFirst = false;
+    for (let k = start; k < lastAt && firstQuery < 0 && !atFirst; k++) if (text[k] === open) firstQuery = k; else atFirst = text[k] === '@';
+    const valueEnd = firstQuery < 0 ? VALUE_END : properties ? PROPERTY_BOUNDARY : QUERY_VALUE_END;
     let i = lastAt - 1;
     let at = -1;
-    for (; i >= start && !VALUE_END.has(text[i]!); i--) if (at < 0 && text[i] === '@') at = i;
+    for (; i >= start && i !== firstQuery && !valueEnd.has(text[i]!); i--) if (at < 0 && text[i] === '@') at = i;
     // A pair's bare value runs over "=", "?" and "@" (password=a=@b, password=?w=@b, password=P@ss@w): the
     // key=value rule masks from the first secret's key on. One after an earlier "@" comes first: that "@" may end
-    // user info, and the key be its query's (u:a&token=b@db/x?password=P@ss).
-    if (at > i) pair = pairIn(text, at + 1, lastAt);
+    // user info, and the key be its query's (u:a&token=b@db/x?password=P@ss); but not in such a query, where a
+    // secret's value starting there holds them all (db:5432/app?password=@a#token=@b, password=@a;token=@b).
+    if (firstQuery >= 0 && i >= firstQuery) {
+      QUERY_KEY.lastIndex = i + 1;
+      const k = QUERY_KEY.exec(text);
+      if (k !== null && SECRET_KEY.test(k[0])) pair = { keyStart: i + 1, secretKey: true };
+      if (properties) pair = bracedPair(text, firstQuery, lastAt) ?? pair;
+    }
+    if (at > i && !pair.secretKey) pair = pairIn(text, at + 1, lastAt);
     if (!pair.secretKey) pair = pairIn(text, i + 1, lastAt);
     const { keyStart, secretKey } = pair;
     if (keyStart >= 0) {
@@ -139,10 +233,10 @@ function readUrlToken(text: string, start: number): UrlToken {
       if (i >= start) queryStart = i;
       for (; i >= start && text[i] !== '@'; i--);
       // user info is followed by a host, unless the value is no secret's and the last "@" is followed by one
-      if (!NOT_IN_HOST.has(text[i + 1]!) && (secretKey || !HOST_THEN_PORT_OR_PATH.test(text.slice(lastAt + 1, end)))) queryAt = i;
+      if (!NOT_IN_HOST.has(text[i + 1]!) && (secretKey || !hostAfterAt)) queryAt = i;
     }
   }
-  return { end, lastAt, ...pair, queryStart, queryAt };
+  return { end, lastAt, ...pair, queryStart, queryAt, properties, hostAfterAt };
 }
 
 // Key names ending in one of these words: password=, database.password = , "password": "...", token:,
@@ -398,7 +492,7 @@ function scrubDecoded(text: string, pieces: RegExp, escape: RegExp, decode: (pie
 // URL user info first: the later rules' masks would hide the "@" that ends it.
 function scrubPlain(text: string): string {
   const masked = maskAuthHeaders(
-    scrubUserInfo(text)
+    scrubQueryValues(scrubUserInfo(text))
       .replace(SCHEMELESS_USER_INFO, `$1${MASK}$2`)
       .replace(PEM_PRIVATE_KEY, `-----PRIVATE KEY ${MASK}-----`)
       .replace(ORACLE_URL_PASSWORD, `$1${MASK}@`),

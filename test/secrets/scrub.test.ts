@@ -447,6 +447,11 @@ describe('scan time of the header, cookie and element rules', () => {
     ['a bare key=value value of backslashes', `password=${'\\'.repeat(200_000)}"`],
     ['cookie values of blank-separated words', `Cookie: a=${'b '.repeat(100_000)}`],
     ['cookie values quoted in JSON in JSON', `Cookie: ${'a=\\\\\\"b; '.repeat(40_000)}`],
+    ['query values holding ";"', `x://h/?password=${';a'.repeat(100_000)}@h`],
+    ['URL tokens with a query after one far "@"', `@ ${' x://h?password=a;b'.repeat(60_000)}`],
+    ['URL tokens before one far "?"', `${'x://h/a '.repeat(60_000)}?`],
+    ['braces opened in SQL Server properties', `x://sqlserver://h:1;password=${'={a;'.repeat(60_000)}@h`],
+    ['SQL Server properties before one "@"', `sqlserver://h:1;${'password=a;'.repeat(60_000)}@h`],
     ['Authorization headers', 'Authorization: Digest '.repeat(40_000)],
     ['auth-params', `Authorization: Digest ${'a=b, c="d", '.repeat(40_000)}`],
     ['auth-params with quotes not closed', `Authorization: Digest ${'a="b, '.repeat(40_000)}`],
@@ -724,6 +729,66 @@ describe('URL passwords that read like host:port and a query', () => {
     ['postgres://u:Pa@ssT41l9?w=0rd@db.example:5432/app', 'postgres://u:***@db.example:5432/app'],
     ['postgres://u:Pa@ssT41l9;w=0rd@db/app', 'postgres://u:***@db/app'],
   ])('masks the whole password of %s', expectMasked);
+});
+
+describe('a password holding "?", ";", "#" or "," in a URL that is no SQL Server\'s', () => {
+  // Only SQL Server's (and jTDS's) JDBC URLs put properties after host:port with ";"; in a query elsewhere a value
+  // runs to "&" (PostgreSQL's and MySQL's drivers split the query there only).
+  it.each([
+    ['jdbc:postgresql://db:5432/app?user=cdc&password=ab;T41l9&ssl=true', 'jdbc:postgresql://db:5432/app?user=cdc&password=***&ssl=true'],
+    ['jdbc:mysql://db:3306/app?user=cdc&password=ab,T41l9&useSSL=true', 'jdbc:mysql://db:3306/app?user=cdc&password=***&useSSL=true'],
+    ['jdbc:postgresql://db:5432/x?user=u&password=ab?c;token=T41l9', 'jdbc:postgresql://db:5432/x?user=u&password=***'],
+    ['jdbc:postgresql://db:5432/x?user=u&password=ab#c;secret=T41l9', 'jdbc:postgresql://db:5432/x?user=u&password=***'],
+    ['https://h/cb?token=ab;T41l9, retrying', 'https://h/cb?token=***, retrying'],
+    ['{\\"url\\":\\"jdbc:postgresql://db:5432/app?password=ab;T41l9\\"}', '{\\"url\\":\\"jdbc:postgresql://db:5432/app?password=***\\"}'],
+    // SQL Server's properties end at ";" only (its braces are for a value holding one)
+    ['jdbc:sqlserver://db:1433;user=sa;password=ab&T41l9;encrypt=true', 'jdbc:sqlserver://db:1433;user=sa;password=***;encrypt=true'],
+    ['jdbc:sqlserver://db:1433;user=sa;password=ab,T41l9?x#y', 'jdbc:sqlserver://db:1433;user=sa;password=***'],
+    // "&", "," or a braced ";" then "@" in SQL Server's properties was taken for user info
+    ['jdbc:sqlserver://db:1433;user=cdc;password=&@T41l9;encrypt=true', 'jdbc:sqlserver://db:1433;user=cdc;password=***;encrypt=true'],
+    ['jdbc:sqlserver://db:1433;user=cdc;password={T41l9,@};encrypt=true', 'jdbc:sqlserver://db:1433;user=cdc;password=***;encrypt=true'],
+    ['jdbc:sqlserver://db:1433;user=cdc;password={a;@T41l9};encrypt=true', 'jdbc:sqlserver://db:1433;user=cdc;password=***;encrypt=true'],
+    // ";" then "@" in a query value was taken for user info: the host, port and database went, the rest stayed
+    ['jdbc:postgresql://db:5432/app?user=cdc&password=;@T41l9', 'jdbc:postgresql://db:5432/app?user=cdc&password=***'],
+    ['jdbc:postgresql://db:5432/app?user=cdc&password=a,b@T41l9&ssl=true', 'jdbc:postgresql://db:5432/app?user=cdc&password=***&ssl=true'],
+    // digits, ";" and a secret's key=value before "@" and a host with a port or path: no host:port;properties
+    // outside SQL Server, so user info (the host, port and database were masked with the value)
+    ['jdbc:postgresql://app:123;token=T41l9@db.example:5432/app', 'jdbc:postgresql://app:***@db.example:5432/app'],
+    ['failed: http://u:1;secret=T41l9@host/x?sslmode=require', 'failed: http://u:***@host/x?sslmode=require'],
+    ['mongodb://app:1;password=T41l9@h1:27017,h2:27017/db', 'mongodb://app:***@h1:27017,h2:27017/db'],
+  ])('masks %s', expectMasked);
+
+  it('keeps SQL Server properties, DB2 and Derby paths, host, port and database as they were', () => {
+    const cases = [
+      ['jdbc:sqlserver://db:1433;user=sa;password=ab;encrypt=true', 'jdbc:sqlserver://db:1433;user=sa;password=***;encrypt=true'],
+      ['jdbc:sqlserver://db:1433;password=P@ss/T41l9', 'jdbc:sqlserver://db:1433;password=***'],
+      ['jdbc:jtds:sqlserver://db:1433;user=sa;password=P@db2:1/T41l9', 'jdbc:jtds:sqlserver://db:1433;user=sa;password=***'],
+      ['jdbc:db2://db:50000/sample:user=u;password=P@ssT41l9;', 'jdbc:db2://db:50000/sample:user=u;password=***;'],
+      ['jdbc:derby://db:1527/app;user=u;password=P@ssT41l9', 'jdbc:derby://db:1527/app;user=u;password=***'],
+      ['jdbc:postgresql://db:5432/app?sslmode=require&password=ab;c', 'jdbc:postgresql://db:5432/app?sslmode=require&password=***'],
+    ];
+    for (const [input, expected] of cases) expectMasked(input!, expected!);
+    expectUnchanged(['jdbc:postgresql://db:5432/app?sslmode=require;x=1', 'jdbc:sqlserver://db:1433;databaseName=app;encrypt=true']);
+  });
+
+  it('leaves no part of a password holding ";" or "," in a query', () => {
+    const piece = fc.constantFrom('ab', '1', '12345', '@', '/', '?', '#', ';', ',', '=', ':', '.', 'w=', 'token=');
+    const password = fc.tuple(fc.array(piece, { maxLength: 5 }), fc.array(piece, { maxLength: 5 })).map(([a, b]) => `${a.join('')}QX${b.join('')}`);
+    const urls = [
+      (p: string) => `jdbc:postgresql://db:5432/app?user=cdc&password=${p}`,
+      (p: string) => `jdbc:sqlserver://db:1433;user=cdc;password={${p.replace(/}/g, '}}')}};encrypt=true`,
+      (p: string) => `jdbc:mysql://db:3306/app?user=cdc&password=${p}&useSSL=true`,
+    ];
+    fc.assert(
+      fc.property(password, fc.constantFrom(...urls), (p, url) => {
+        const out = scrubSecrets(url(p));
+        expect(out, url(p)).not.toContain('QX');
+        // the host, port and database stay
+        expect(out, url(p)).toMatch(/\/\/db:(5432\/app\?user=cdc&|3306\/app\?user=cdc&|1433;user=cdc;)password=\*\*\*/);
+      }),
+      { seed: Number(process.env['PROPS_SEED'] ?? 20261206), numRuns: Number(process.env['PROPS_RUNS'] ?? 500) },
+    );
+  });
 });
 
 describe('user:password@host:port without a scheme', () => {
