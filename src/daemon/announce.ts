@@ -36,9 +36,9 @@ export function announce(event: EscalationEventKind, incident: Incident, o: Anno
   }
   o.log[event === 'trigger' ? 'warn' : 'info'](fields, event === 'resolve' ? 'incident resolved' : o.update === true ? 'incident updated' : 'incident opened');
   return {
-    // One incident opens once per firstSeen: the id is what dedups a page enqueued twice. An update has a
-    // firstSeen of its own (the failure's), hence an id of its own.
-    id: `${incident.key}#${incident.firstSeen}#${event}`,
+    // One incident opens once per firstSeen: the id is what dedups a page enqueued twice. An update replaces a
+    // page that may have the same firstSeen (a RESTARTING page within the failure's streak): an id of its own.
+    id: `${incident.key}#${incident.firstSeen}#${o.update === true && event === 'trigger' ? 'update' : event}`,
     event,
     incident,
     at: o.now,

@@ -38,7 +38,8 @@ export interface IncidentDetails {
 }
 
 export function detailsOf(c: Classification, trace: string, reason: string): IncidentDetails {
-  return { reason, rootCause: c.rootCause, hint: c.hint, trace };
+  // Never empty (the classifier says '(empty trace)' itself): an empty root cause is a condition page's (isConditionPage).
+  return { reason, rootCause: c.rootCause === '' ? '(empty trace)' : c.rootCause, hint: c.hint, trace };
 }
 
 export function openIncident(
@@ -68,12 +69,13 @@ export function openIncident(
 }
 
 /**
- * The page of a connector Connect had no status for (class unknown, the noStatus hint): what it says ends once
- * the connector reads. Told by its hint, which no failure page carries (theirs is the classifier's), so that an
- * incident in a state file written before `update` existed is recognised too.
+ * A page under a failure class's key that no failure opened: a connector with no status, or a subject RESTARTING
+ * for too long (noStatusEscalation, restartingEscalation). Nothing has thrown, so it carries no root cause, while a
+ * failure page always carries one (detailsOf). Told from the incident alone, so that one in a state file written
+ * by an older version is recognised too. Once the subject's failure page of that class is due, it replaces it.
  */
-export function isNoStatusPage(incident: Incident): boolean {
-  return incident.class === 'unknown' && incident.task === null && incident.hint === NO_STATUS_HINT;
+export function isConditionPage(incident: Incident): boolean {
+  return incident.rootCause === '';
 }
 
 /** An open incident whose condition still holds: refreshed in state, no new page. */
@@ -100,6 +102,3 @@ export const HINTS = {
   clusterOutage:
     'Many connectors lost their connections at once: check the network and any dependency they share (Kafka brokers, a database, a proxy) before looking at connectors one by one.',
 } as const;
-
-// As openIncident stores it (scrubbed: it holds no secret, so it is the hint itself).
-const NO_STATUS_HINT = scrubSecrets(HINTS.noStatus);

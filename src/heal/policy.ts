@@ -22,7 +22,7 @@ import type { ClusterSnapshot, ConnectorSnapshot, Endpoint, State, TaskStatus } 
 import { incidentKey, type Incident, type IncidentClass } from '../escalate/types.js';
 import { backoffWait, restartDueAt } from './backoff.js';
 import { refill, take } from './budget.js';
-import { HINTS, detailsOf, isNoStatusPage, openIncident, touchIncident, type IncidentDetails } from './incidents.js';
+import { HINTS, detailsOf, isConditionPage, openIncident, touchIncident, type IncidentDetails } from './incidents.js';
 import { compact, freshSubject, heldRestartDueAt, isQuiet, observe, type Observation, type Seen } from './observe.js';
 import { endRefusals } from './outcome.js';
 import { failureEscalation, NO_STATUS, noStatusEscalation, noTasksEscalation, rebalancingEscalation, restartingEscalation, settled, unassignedEscalation } from './rules.js';
@@ -608,28 +608,29 @@ export function decide(input: DecideInput): Decision {
     const accepting = endpoint === undefined ? undefined : input.probes.get(endpoint);
     const reason = failureEscalation(s, cls, action, config, now, endpoint === undefined ? undefined : { endpoint, refusing: accepting === false });
     const ownKey = incidentKey(s.cluster, s.connector, s.task, cls);
-    // A connector paged for having no status that now reads FAILED unknown: its failure page has the same key. Due,
-    // it replaces the no-status page (a trigger under the same dedup key: one page, now with the failure's reason,
-    // hint and trace); touched, the pager went on saying "no status" with no trace for good.
+    // A page for a condition under this failure's key (no status, RESTARTING too long): due, the failure page
+    // replaces it (a trigger under the same dedup key: one page, now with the failure's reason, hint and trace);
+    // touched, the pager went on saying "no status" or "RESTARTING" with no trace for good.
     const open = incidents.get(ownKey);
-    const replaces = open !== undefined && isNoStatusPage(open);
-    if (reason !== undefined && (open === undefined || replaces)) {
+    const replaced = open !== undefined && isConditionPage(open) ? open : undefined;
+    if (reason !== undefined && (open === undefined || replaced !== undefined)) {
       // a wider incident speaks for them
       // (spoken for first: a subject whose connector has paged is no page due, and starts no outage count)
-      // (the no-status page it replaces speaks for it, and is no wider incident)
-      const suppressed = !replaces && (spokenFor(s.connector, cls) || (cls === 'connection' && (outageOpen || (owned && !maintenance && outageNowDue()))));
+      // (the condition page it replaces speaks for it, and is no wider incident)
+      const suppressed = replaced === undefined && (spokenFor(s.connector, cls) || (cls === 'connection' && (outageOpen || (owned && !maintenance && outageNowDue()))));
       // The page speaks for its siblings: say how many, so that task 0 of a 32-task sink does not read as alone.
       const siblings = suppressed ? [] : failed.filter((t) => t !== e && t.ref.connector === e.ref.connector && classOf(t).class === cls);
       const tasks = siblings.filter((t) => t.target === 'task').length;
       const also = [...(siblings.some((t) => t.target === 'connector') ? ['the connector itself'] : []), ...(tasks > 0 ? [`${tasks} other task${tasks === 1 ? '' : 's'} of this connector`] : [])];
       const why = also.length === 0 ? reason : `${reason}; also failing the same way: ${also.join(' and ')}`;
-      if (!replaces) escalateOrTouch(cls, s, e.key, detailsOf(classification, e.trace, why), owned && !maintenance && !suppressed, s.failedSince ?? now);
+      if (replaced === undefined) escalateOrTouch(cls, s, e.key, detailsOf(classification, e.trace, why), owned && !maintenance && !suppressed, s.failedSince ?? now);
       else if (maintenance) escalateOrTouch(cls, s, e.key, undefined, false, s.failedSince ?? now); // updated after the window
       else {
-        // Whoever owns it: every watchdog that sees the connector paged its no-status page (nobody owned it), and
-        // each one's copy must say the same (Alertmanager re-sends it). firstSeen is the failure's, which gives the
-        // trigger its own event id (announce.ts): under the no-status page's, the outbox and receivers drop it as sent.
-        const incident = openIncident(cls, s, detailsOf(classification, e.trace, `${why}; it had no status before (paged then)`), s.failedSince ?? now, now);
+        // Whoever owns it: every watchdog holding the page open replaces its copy (a no-status page is paged by all
+        // of them, nobody owning it; a RESTARTING page by the owner then), so that all of them say the same
+        // (Alertmanager re-sends it). firstSeen is the failure's; the event id is an update's (announce.ts), since a
+        // RESTARTING page within the failure's streak has that firstSeen too, and the outbox would drop it as sent.
+        const incident = openIncident(cls, s, detailsOf(classification, e.trace, `${why}; it was paged before: ${replaced.reason}`), s.failedSince ?? now, now);
         incidents.set(ownKey, incident);
         subjectOfIncident.set(ownKey, e.key);
         actions.push({ kind: 'escalate', incident, update: true });

@@ -62,7 +62,7 @@ export type Action =
       readonly incident: Incident;
       /**
        * A trigger that replaces the open incident of the same key (its dedup key at the pager) rather than opening
-       * one: the failure page of a connector whose no-status page is open. No new escalation.
+       * one: a failure page due while a condition page (no status, RESTARTING too long) holds its key. No new escalation.
        */
       readonly update?: true;
     }

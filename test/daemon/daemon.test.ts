@@ -151,11 +151,40 @@ describe('the daemon against a stand-in Connect worker', () => {
       ['trigger', 'prod/jdbc-blocked/connector/unknown'],
       ['trigger', 'prod/jdbc-blocked/connector/unknown'],
     ]);
-    expect(sent[1]).toMatchObject({ reason: expect.stringMatching(/^heal\.actions\.unknown is escalate: .*; it had no status before \(paged then\)$/), rootCause: expect.stringContaining('IllegalStateException'), traceExcerpt: expect.stringContaining('IllegalStateException') });
+    expect(sent[1]).toMatchObject({ reason: expect.stringMatching(/^heal\.actions\.unknown is escalate: .*; it was paged before: no status for 10 min .*since it was created$/), rootCause: expect.stringContaining('IllegalStateException'), traceExcerpt: expect.stringContaining('IllegalStateException') });
     expect(sent[1]!.hint).not.toBe(sent[0]!.hint);
     expect(sent[1]!.id).not.toBe(sent[0]!.id);
     expect(await d.metrics.metrics()).toContain('connect_watchdog_escalations_total{cluster="prod",connector="jdbc-blocked",class="unknown"} 1');
     expect(fake.posts).toEqual([]);
+  });
+
+  it('a connector paged for a restart that never finished, FAILED again with the same failure: the update reaches the receiver with an id of its own', async () => {
+    // The RESTARTING page carries the failure's firstSeen (one streak), as does the failure page that replaces it.
+    fake.add('jdbc', { state: 'FAILED', trace: CONNECTION });
+    fake.restartEffect = 'failed';
+    const d = daemon({ heal: { confirmDelay: 0, actions: { connection: 'restart-then-escalate' } } });
+    await d.init();
+    await once(d);
+    expect(fake.posts).toHaveLength(1);
+    const c = fake.connectors.get('jdbc')!;
+    c.state = 'RESTARTING';
+    delete c.trace;
+    for (let i = 0; i < 62; i++) {
+      clock += 10_000;
+      await once(d);
+    }
+    expect(hook.received).toEqual([expect.objectContaining({ event: 'trigger', key: 'prod/jdbc/connector/connection', reason: expect.stringMatching(/^RESTARTING for 10 min/) })]);
+    Object.assign(c, { state: 'FAILED', trace: CONNECTION });
+    clock += 10_000;
+    await once(d);
+    const sent = hook.received as unknown as { id: string; event: string; key: string; reason: string; rootCause: string }[];
+    expect(sent.map((p) => [p.event, p.key])).toEqual([
+      ['trigger', 'prod/jdbc/connector/connection'],
+      ['trigger', 'prod/jdbc/connector/connection'],
+    ]);
+    expect(sent[1]).toMatchObject({ reason: expect.stringMatching(/^still failing after a restart; it was paged before: RESTARTING for 10 min/), rootCause: expect.not.stringMatching(/^$/) });
+    expect(sent[1]!.id).not.toBe(sent[0]!.id);
+    expect(await d.metrics.metrics()).toContain('connect_watchdog_escalations_total{cluster="prod",connector="jdbc",class="connection"} 1');
   });
 
   it('on a worker older than 3.0 restarts the connector, then each FAILED task', async () => {

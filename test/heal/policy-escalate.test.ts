@@ -122,6 +122,61 @@ describe('a connector or task stuck RESTARTING', () => {
     sim.run(MINUTE, POLL, [connector('s3', 'RUNNING', [task(0, 'RUNNING'), task(1, 'RUNNING')])]);
     expect(sim.actionsOf('escalate')).toHaveLength(1);
   });
+
+  // The stuck-RESTARTING page is under its failure's key: once the subject reads FAILED and that failure's page is
+  // due, the page must say so (its reason, hint, root cause and trace), not go on saying RESTARTING.
+  it('a FAILED connector paged for a restart that never finished, FAILED again: its failure page replaces the RESTARTING page once due', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, connection: 'restart-then-escalate' } }), { roundTrip: true });
+    const failed = [connector('jdbc', 'FAILED', [], { cls: 'connection' })];
+    sim.poll(failed);
+    sim.advance(POLL).run(DEFAULTS.unassignedAfter + POLL, POLL, [connector('jdbc', 'RESTARTING', [])]);
+    expect(sim.actionsOf('escalate').map((e) => [e.action.incident.key, e.action.incident.reason])).toEqual([['prod/jdbc/connector/connection', expect.stringMatching(/^RESTARTING for 10 min/)]]);
+    const actions = sim.poll(failed);
+    expect(actions.filter((a) => a.kind === 'escalate')).toEqual([
+      {
+        kind: 'escalate',
+        update: true,
+        incident: expect.objectContaining({
+          key: 'prod/jdbc/connector/connection',
+          reason: expect.stringMatching(/^still failing after a restart; it was paged before: RESTARTING for 10 min .*its start\(\) has not returned$/),
+          rootCause: expect.stringContaining('PSQLException'),
+          hint: 'check the connection',
+          traceExcerpt: expect.stringContaining('PSQLException'),
+          firstSeen: T0,
+        }),
+      },
+    ]);
+    // Replaced once, not at every poll; resolved once when it runs.
+    sim.advance(POLL).run(30 * MINUTE, POLL, failed);
+    expect(sim.actionsOf('escalate')).toHaveLength(2);
+    sim.run(DEFAULTS.stablePeriod + POLL, POLL, [connector('jdbc', 'RUNNING', [])]);
+    expect(sim.actionsOf('resolve').map((e) => [e.action.incident.key, e.action.incident.hint, e.action.resolution])).toEqual([['prod/jdbc/connector/connection', 'check the connection', 'recovered']]);
+    expect(sim.actionsOf('escalate')).toHaveLength(2);
+  });
+
+  it('a task an operator restarted that never started, then FAILED unknown (heal.actions.unknown escalate): its failure page replaces the RESTARTING page at once', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, unknown: 'escalate' } }));
+    sim.poll([oneTask('s3', 'RUNNING')]);
+    sim.advance(POLL).run(DEFAULTS.unassignedAfter + POLL, POLL, [oneTask('s3', 'RESTARTING')]);
+    expect(sim.actionsOf('escalate').map((e) => [e.action.incident.key, e.action.incident.rootCause])).toEqual([['prod/s3/0/unknown', '']]);
+    const failedAt = sim.now;
+    expect(sim.poll([oneTask('s3', 'FAILED', 'unknown')]).filter((a) => a.kind === 'escalate')).toEqual([
+      {
+        kind: 'escalate',
+        update: true,
+        incident: expect.objectContaining({ key: 'prod/s3/0/unknown', reason: expect.stringMatching(/^heal\.actions\.unknown is escalate: .*; it was paged before: RESTARTING for /), hint: 'check the unknown', firstSeen: failedAt }),
+      },
+    ]);
+    expect(sim.state.incidents['prod/s3/0/unknown']?.hint).toBe('check the unknown');
+  });
+
+  it('a RESTARTING page whose subject then fails with another class stays as it was: that failure pages under its own key', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, serialization: 'escalate' } }));
+    sim.poll([oneTask('s3', 'RUNNING')]);
+    sim.advance(POLL).run(DEFAULTS.unassignedAfter + POLL, POLL, [oneTask('s3', 'RESTARTING')]);
+    const pages = sim.poll([oneTask('s3', 'FAILED', 'serialization')]).filter((a) => a.kind === 'escalate');
+    expect(pages.map((a) => [a.incident.key, a.update])).toEqual([['prod/s3/0/serialization', undefined]]);
+  });
 });
 
 describe('repeated rebalancing', () => {

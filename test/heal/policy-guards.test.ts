@@ -455,7 +455,7 @@ describe('a connector Connect has no status for (created while its start() block
         incident: expect.objectContaining({
           key: KEY,
           class: 'unknown',
-          reason: expect.stringMatching(/^heal\.actions\.unknown is escalate: .*; it had no status before \(paged then\)$/),
+          reason: expect.stringMatching(/^heal\.actions\.unknown is escalate: .*; it was paged before: no status for 10 min .*since it was created$/),
           rootCause: expect.stringContaining('IllegalStateException: something nobody has seen before'),
           hint: 'check the unknown',
           traceExcerpt: expect.stringContaining('IllegalStateException'),
@@ -481,7 +481,7 @@ describe('a connector Connect has no status for (created while its start() block
     expect(after.filter((a) => a.kind === 'restart-connector').length).toBeGreaterThan(DEFAULTS.escalateAfter.restarts);
     const updates = after.filter((a) => a.kind === 'escalate');
     expect(updates).toEqual([
-      expect.objectContaining({ update: true, incident: expect.objectContaining({ key: KEY, reason: expect.stringMatching(/^still failing after 3 restarts within 30 min; it had no status before/), hint: 'check the unknown' }) }),
+      expect.objectContaining({ update: true, incident: expect.objectContaining({ key: KEY, reason: expect.stringMatching(/^still failing after 3 restarts within 30 min; it was paged before: no status for/), hint: 'check the unknown' }) }),
     ]);
     expect(after.filter((a) => a.kind === 'resolve')).toEqual([]);
   });

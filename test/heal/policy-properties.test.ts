@@ -379,6 +379,7 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
     const inMaintenance = (name: string): boolean => step.maintenance === 1 || (step.maintenance === 2 && name === 'c1');
     const random = seeded(SEED ^ (n * 7919));
     let actions: readonly Action[];
+    const before = wd.state;
     try {
       const d = decide({ state: wd.state, snapshot, config, classify, now, random, probes, inMaintenance, owns, ...(wd.previous !== undefined && { previous: wd.previous }), workerUnhealthy: step.unhealthy });
       actions = d.actions;
@@ -431,7 +432,13 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
         if (inc.cluster === CLUSTER && inMaintenance(inc.connector)) violations.push(at(`${a.kind} ${inc.key} inside a maintenance window`));
         // One open incident per key; a resolve closes one that is open.
         if (a.kind === 'escalate') {
-          if (open.has(inc.key)) violations.push(at(`escalates ${inc.key}, open already`));
+          // An update replaces the open page of its key, one no failure opened (no status, RESTARTING too long:
+          // no root cause), with its failure's page, which has one; any other escalate opens a page not open.
+          if (a.update === true) {
+            const replaced = before.incidents[inc.key];
+            if (!open.has(inc.key) || replaced === undefined) violations.push(at(`updates ${inc.key}, not open`));
+            else if (replaced.rootCause !== '' || inc.rootCause === '') violations.push(at(`updates ${inc.key}: ${JSON.stringify(replaced.rootCause)} replaced by ${JSON.stringify(inc.rootCause)}`));
+          } else if (open.has(inc.key)) violations.push(at(`escalates ${inc.key}, open already`));
           open.add(inc.key);
           const c = byName.get(inc.connector);
           if (c !== undefined && (c.state === 'PAUSED' || c.state === 'STOPPED')) violations.push(at(`pages ${inc.key} of a ${c.state} connector`));

@@ -120,12 +120,16 @@ describe('state holds only subjects with something to remember', () => {
   });
 });
 
-/** Per incident key, pages and resolutions alternate, a page first: none is sent twice, none resolved unopened. */
+/**
+ * Per incident key, pages and resolutions alternate, a page first: none is sent twice, none resolved unopened. An
+ * update replaces an open page (docs/heal.md, "A page taken over by its failure").
+ */
 function expectPagesAlternate(log: Sim['log'], seed: number): void {
   const open = new Set<string>();
   for (const { action } of log) {
     if (action.kind !== 'escalate' && action.kind !== 'resolve') continue;
-    expect(open.has(action.incident.key), `seed ${seed}: ${action.kind} ${action.incident.key}`).toBe(action.kind === 'resolve');
+    const update = action.kind === 'escalate' && action.update === true;
+    expect(open.has(action.incident.key), `seed ${seed}: ${update ? 'update' : action.kind} ${action.incident.key}`).toBe(action.kind === 'resolve' || update);
     if (action.kind === 'escalate') open.add(action.incident.key);
     else open.delete(action.incident.key);
   }
