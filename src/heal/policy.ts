@@ -517,12 +517,14 @@ export function decide(input: DecideInput): Decision {
   // Counted once per poll, when the first such page is due: the subjects failing do not change meanwhile.
   // A connector that has paged for connection on its own already is no part of it: failures paged one by one
   // over hours are no outage, and counted, they declared one that then silenced every later connection page.
+  // A condition page counts as paged here (pagedFor), though it speaks for no sibling's failure: a subject paged
+  // for RESTARTING too long after a connection failure put that connector on the pager on its own, as one page.
   let down: Map<string, Evaluated> | undefined;
   const outageNowDue = (): boolean => {
     if (down !== undefined) return false; // counted already: declared then, or too few
     down = new Map();
     for (const e of failed) {
-      if (classOf(e).class !== 'connection' || down.has(e.ref.connector) || spokenFor(e.ref.connector, 'connection')) continue;
+      if (classOf(e).class !== 'connection' || down.has(e.ref.connector) || pagedFor(e.ref.connector, 'connection')) continue;
       // Only ours in sidecar mode: another sidecar's connector may have paged on its own, which this one cannot tell.
       if (owns(current(e).workerId) && !inMaintenance(e.ref.connector)) down.set(e.ref.connector, e);
     }
@@ -531,17 +533,29 @@ export function decide(input: DecideInput): Decision {
     outageOpen = true;
     return true;
   };
-  // One page per connector and failure class: while one of its subjects has an incident of a class open, it
-  // speaks for the others failing with that class (a sink of 32 tasks losing its database is one page,
-  // not 32). Built from the open incidents (`connector NUL class`) only when a subject would page: those over
-  // at this poll are resolved already, and speak for no one.
-  let speaking: Set<string> | undefined;
-  const spokenFor = (connector: string, cls: FailureClass): boolean => {
+  // One page per connector and failure class: while one of its subjects has a failure page of a class open, it
+  // speaks for the others failing with that class (a sink of 32 tasks losing its database is one page, not 32),
+  // and for their condition pages. A condition page (RESTARTING too long, no status: isConditionPage) tells of its
+  // own subject only: it speaks for a sibling's condition page of its class (a second task RESTARTING need not page
+  // again), never for a sibling's failure, which went unpaged while the open page said task 0 was RESTARTING.
+  // Built from the open incidents (`connector NUL class`) only when a subject would page: those over at this poll
+  // are resolved already, and speak for no one.
+  let speaking: { readonly failure: Set<string>; readonly condition: Set<string> } | undefined;
+  const speakingNow = (): { readonly failure: Set<string>; readonly condition: Set<string> } => {
     if (speaking === undefined) {
-      speaking = new Set();
-      for (const inc of incidents.values()) if (inc.cluster === cluster && isFailureClass(inc.class)) speaking.add(`${inc.connector}\u0000${inc.class}`);
+      speaking = { failure: new Set(), condition: new Set() };
+      for (const inc of incidents.values()) if (inc.cluster === cluster && isFailureClass(inc.class)) speaking[isConditionPage(inc) ? 'condition' : 'failure'].add(`${inc.connector}\u0000${inc.class}`);
     }
-    return speaking.has(`${connector}\u0000${cls}`);
+    return speaking;
+  };
+  /** A failure page of the connector and class is open: no other failure of that class pages. */
+  const spokenFor = (connector: string, cls: FailureClass): boolean => speakingNow().failure.has(`${connector}\u0000${cls}`);
+  /** Any page of the connector and class is open, a condition page too: no condition page of that class pages. */
+  const pagedFor = (connector: string, cls: FailureClass): boolean => spokenFor(connector, cls) || speakingNow().condition.has(`${connector}\u0000${cls}`);
+  /** The page open under `key` (if any) speaks from now on, as what it is. */
+  const speaks = (key: string): void => {
+    const inc = incidents.get(key);
+    if (inc !== undefined && speaking !== undefined) speaking[isConditionPage(inc) ? 'condition' : 'failure'].add(`${inc.connector}\u0000${inc.class}`);
   };
 
   // Connectors Connect has no status for (created, their start() not returned): nothing to decide but a page
@@ -584,8 +598,8 @@ export function decide(input: DecideInput): Decision {
     const stuck = restartingEscalation(s, config, now);
     if (stuck !== undefined) {
       const cls = s.class ?? 'unknown';
-      escalateOrTouch(cls, s, e.key, { reason: stuck, rootCause: '', hint: HINTS.restarting, trace: '' }, owned && !maintenance && !spokenFor(s.connector, cls), s.failedSince ?? s.restartingSince ?? now);
-      if (incidents.has(incidentKey(s.cluster, s.connector, s.task, cls))) speaking?.add(`${s.connector}\u0000${cls}`);
+      escalateOrTouch(cls, s, e.key, { reason: stuck, rootCause: '', hint: HINTS.restarting, trace: '' }, owned && !maintenance && !pagedFor(s.connector, cls), s.failedSince ?? s.restartingSince ?? now);
+      speaks(incidentKey(s.cluster, s.connector, s.task, cls));
     }
     // Its worker's to page, as a failure would be: in the classic case (a follower that cannot forward the task
     // configs to the leader) the connector runs on that follower, whose sidecar then pages it.
@@ -615,7 +629,8 @@ export function decide(input: DecideInput): Decision {
     const replaced = open !== undefined && isConditionPage(open) ? open : undefined;
     if (reason !== undefined && (open === undefined || replaced !== undefined)) {
       // a wider incident speaks for them
-      // (spoken for first: a subject whose connector has paged is no page due, and starts no outage count)
+      // (spoken for first: a subject whose connector has a failure page of this class open is no page due, and
+      // starts no outage count; a sibling's condition page speaks for no failure)
       // (the condition page it replaces speaks for it, and is no wider incident)
       const suppressed = replaced === undefined && (spokenFor(s.connector, cls) || (cls === 'connection' && (outageOpen || (owned && !maintenance && outageNowDue()))));
       // The page speaks for its siblings: say how many, so that task 0 of a 32-task sink does not read as alone.
@@ -635,7 +650,7 @@ export function decide(input: DecideInput): Decision {
         subjectOfIncident.set(ownKey, e.key);
         actions.push({ kind: 'escalate', incident, update: true });
       }
-      if (incidents.has(ownKey)) speaking?.add(`${s.connector}\u0000${cls}`);
+      speaks(ownKey);
     } else escalateOrTouch(cls, s, e.key, undefined, false, s.failedSince ?? now);
 
     // Tasks of a FAILED connector are restarted with it (step 5), never on their own.

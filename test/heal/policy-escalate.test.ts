@@ -228,6 +228,71 @@ describe('one page per connector and class', () => {
   });
 });
 
+// A page no failure opened (a subject RESTARTING too long, a connector with no status: no root cause) tells of that
+// subject alone: it speaks for a sibling's condition page of its class, never for a sibling's failure page, or the
+// sibling's failure went unpaged while the open page went on saying RESTARTING (or "no status").
+describe('one page per connector and class: a condition page speaks for no sibling failure', () => {
+  const pages = (actions: readonly Action[]): string[] => actions.flatMap((a) => (a.kind === 'escalate' || a.kind === 'resolve' ? [`${a.kind}${a.kind === 'escalate' && a.update === true ? ' (update)' : ''} ${a.incident.key}`] : []));
+  const sink = (t0: 'RUNNING' | 'RESTARTING' | 'FAILED', t1: 'RUNNING' | 'RESTARTING' | 'FAILED', cls?: 'connection' | 'unknown') =>
+    [connector('sink', 'RUNNING', [task(0, t0, t0 === 'FAILED' && cls !== undefined ? { cls } : {}), task(1, t1, t1 === 'FAILED' && cls !== undefined ? { cls } : {})])];
+
+  it('task 0 RESTARTING too long (paged), task 1 FAILED unknown under heal.actions.unknown escalate: task 1 pages on its own', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, unknown: 'escalate' } }));
+    sim.poll(sink('RUNNING', 'RUNNING'));
+    sim.advance(POLL).run(DEFAULTS.unassignedAfter + POLL, POLL, sink('RESTARTING', 'RUNNING'));
+    expect(sim.actionsOf('escalate').map((e) => [e.action.incident.key, e.action.incident.rootCause])).toEqual([['prod/sink/0/unknown', '']]);
+    expect(pages(sim.poll(sink('RESTARTING', 'FAILED', 'unknown')))).toEqual(['escalate prod/sink/1/unknown']);
+    expect(sim.state.incidents['prod/sink/1/unknown']).toMatchObject({ rootCause: expect.stringContaining('IllegalStateException'), hint: 'check the unknown' });
+    // The RESTARTING page stays as it was: it is task 0's, which is still RESTARTING.
+    expect(sim.state.incidents['prod/sink/0/unknown']).toMatchObject({ reason: expect.stringMatching(/^RESTARTING for /), rootCause: '' });
+  });
+
+  it('its database down: task 0 blocked in start() (paged), task 1 FAILED again after its restart: task 1 pages on its own', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, connection: 'restart-then-escalate' } }), { roundTrip: true });
+    sim.poll(sink('FAILED', 'RUNNING', 'connection'));
+    expect(sim.actionsOf('restart-task')).toHaveLength(1);
+    sim.advance(POLL).run(DEFAULTS.unassignedAfter + POLL, POLL, sink('RESTARTING', 'RUNNING'));
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(['prod/sink/0/connection']);
+    // Restarted once, FAILED again: its page is due (restarts go on at the backoff).
+    sim.run(5 * MINUTE, POLL, sink('RESTARTING', 'FAILED', 'connection'));
+    expect(sim.actionsOf('restart-task').filter((r) => r.action.task === 1).length).toBeGreaterThan(1);
+    expect(sim.actionsOf('escalate').map((e) => [e.action.incident.key, e.action.incident.reason])).toEqual([
+      ['prod/sink/0/connection', expect.stringMatching(/^RESTARTING for 10 min/)],
+      ['prod/sink/1/connection', 'still failing after a restart'],
+    ]);
+  });
+
+  it('a second task RESTARTING too long is spoken for by the first one\'s page: one page', () => {
+    const sim = new Sim();
+    sim.poll(sink('RUNNING', 'RUNNING'));
+    sim.advance(POLL).run(5 * MINUTE, POLL, sink('RESTARTING', 'RUNNING'));
+    sim.run(DEFAULTS.unassignedAfter + POLL, POLL, sink('RESTARTING', 'RESTARTING'));
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(['prod/sink/0/unknown']);
+  });
+
+  it('a failure page still speaks for a sibling RESTARTING too long: one page', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, unknown: 'escalate' } }));
+    sim.poll(sink('RUNNING', 'FAILED', 'unknown'));
+    sim.advance(POLL).run(DEFAULTS.unassignedAfter + POLL, POLL, sink('RESTARTING', 'FAILED', 'unknown'));
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(['prod/sink/1/unknown']);
+  });
+
+  it('a connector paged for no status, restarted once FAILED: a task then FAILED unknown pages while the no-status page waits out heal.stablePeriod', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, unknown: 'restart-then-escalate' } }));
+    sim.run(DEFAULTS.unassignedAfter + POLL, POLL, [], { noStatus: ['sink'] });
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(['prod/sink/connector/unknown']);
+    // Its start() returns by throwing: FAILED unknown, restarted (its page not due yet); it then runs, its task fails.
+    sim.poll([connector('sink', 'FAILED', [], { cls: 'unknown' })]);
+    expect(sim.actionsOf('restart-connector')).toHaveLength(1);
+    sim.advance(POLL).run(2 * MINUTE, POLL, [oneTask('sink', 'FAILED', 'unknown')]);
+    expect(sim.actionsOf('restart-task').length).toBeGreaterThan(1);
+    // Its page was due after the first restart; the no-status page is still open (the connector has not yet run
+    // for heal.stablePeriod), and tells of the connector only.
+    expect(sim.state.incidents['prod/sink/connector/unknown']).toMatchObject({ rootCause: '' });
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(['prod/sink/connector/unknown', 'prod/sink/0/unknown']);
+  });
+});
+
 describe('a page resolved in the poll where another of its connector and class is due', () => {
   // "One page per connector and class" holds while a page is open; one that resolves in this very poll speaks
   // for nobody, so the one due pages in that poll (the benchmark's target: serialization and config within one poll).
@@ -397,6 +462,19 @@ describe('a cluster-wide outage', () => {
       expect(sim.actionsOf('escalate').filter(outage)).toHaveLength(1);
       expect(sim.actionsOf('resolve').filter(outage)).toEqual([expect.objectContaining({ action: expect.objectContaining({ resolution: 'outage-over' }) })]);
     }
+  });
+
+  it('does not count a connector paged for a task RESTARTING too long after a connection failure: its other task pages on its own', () => {
+    // That connector is on the pager already, as one page: as for failures paged one by one, no outage of it.
+    const sim = new Sim(withConfig({ clusterOutageThreshold: 2, actions: { ...DEFAULTS.actions, connection: 'restart-then-escalate' } }));
+    const a = (t1: 'RUNNING' | 'FAILED') => connector('a', 'RUNNING', [task(0, 'RESTARTING'), task(1, t1, t1 === 'FAILED' ? { cls: 'connection' } : {})]);
+    sim.poll([connector('a', 'RUNNING', [task(0, 'FAILED', { cls: 'connection' }), task(1, 'RUNNING')]), oneTask('b', 'RUNNING')]);
+    sim.advance(POLL).run(DEFAULTS.unassignedAfter + POLL, POLL, [a('RUNNING'), oneTask('b', 'RUNNING')]);
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key)).toEqual(['prod/a/0/connection']);
+    // In two polls, not newly failing together: counted when the first own page is due.
+    sim.poll([a('RUNNING'), oneTask('b', 'FAILED', 'connection')]);
+    sim.advance(POLL).run(5 * MINUTE, POLL, [a('FAILED'), oneTask('b', 'FAILED', 'connection')]);
+    expect(sim.actionsOf('escalate').map((e) => e.action.incident.key).sort()).toEqual(['prod/a/0/connection', 'prod/a/1/connection', 'prod/b/0/connection']);
   });
 
   it('is not declared below the threshold: each connector pages on its own', () => {

@@ -394,9 +394,14 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
     // Per-poll invariants, from docs/heal.md.
     const byName = new Map(snapshot.connectors.map((c) => [c.name, c]));
     const actionOf = (cls: FailureClass) => config.actions[cls];
-    /** An incident of the connector and class is open after this poll, or a cluster outage speaks for a connection failure. */
+    /**
+     * A failure page of the connector and class is open after this poll, or a cluster outage speaks for a connection
+     * failure. A page no failure opened (RESTARTING too long, no status: no root cause) tells of its own subject and
+     * speaks for no sibling's failure; the subject's own such page is replaced by its failure page once due.
+     */
     const pagedFor = (connector: string, cls: FailureClass): boolean =>
-      [...open].some((k) => k.startsWith(`${CLUSTER}/${connector}/`) && k.endsWith(`/${cls}`)) || (cls === 'connection' && open.has(incidentKey(CLUSTER, '*', null, 'cluster-outage')));
+      [...open].some((k) => k.startsWith(`${CLUSTER}/${connector}/`) && k.endsWith(`/${cls}`) && wd.state.incidents[k]?.rootCause !== '') ||
+      (cls === 'connection' && open.has(incidentKey(CLUSTER, '*', null, 'cluster-outage')));
     let restarts = 0;
     for (const a of actions) {
       if (a.kind === 'restart-task' || a.kind === 'restart-connector') {
