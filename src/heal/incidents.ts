@@ -85,10 +85,12 @@ export function touchIncident(incident: Incident, now: number, attempts: number,
 }
 
 export const HINTS = {
+  // Kafka 4.3.1: a connector whose start() blocks reads UNASSIGNED from its worker's restart until start() returns
+  // (not RESTARTING, which follows a restart request; checked 2026-12-06, docs/real-stack.md): this page tells of it.
   unassigned:
-    'Connect has not assigned this to any worker: check that workers are up and in the same group; a departed worker\'s work moves only after scheduled.rebalance.max.delay.ms.',
+    "Connect has not assigned this to any worker, or it has not finished starting: check that workers are up and in the same group (a departed worker's work moves only after scheduled.rebalance.max.delay.ms). If it stays UNASSIGNED with every worker up, its start() may not have returned since its worker restarted: look in the worker's log and a thread dump (jstack) for a start() blocked on an unreachable system or a lock.",
   restarting:
-    "The restart has not finished: Connect reads RUNNING only once the connector's or task's start() returns. Look in the worker's log and a thread dump (jstack) for a start() blocked on an unreachable system or a lock; restarting the worker, or deleting and re-creating the connector, frees it.",
+    "The restart has not finished: Connect reads RUNNING only once the connector's or task's start() returns. Look in the worker's log and a thread dump (jstack) for a start() blocked on an unreachable system or a lock; once the cause is gone, restarting the worker, or deleting and re-creating the connector, frees it (a worker restarted before that starts it again, and it reads UNASSIGNED while it blocks).",
   noStatus:
     "Connect keeps no status for a connector until its start() returns: this one was created and has not finished starting. Look in the worker's log and a thread dump (jstack) for a start() blocked on an unreachable system (firewall, DNS, a wrong host) or a lock; once the cause is gone, deleting and re-creating the connector, or restarting the worker, frees it.",
   rebalancing:

@@ -85,6 +85,18 @@ describe('a task UNASSIGNED too long', () => {
     expect(kinds(sim.log.map((e) => e.action))).toEqual(['escalate']);
     expect(sim.actionsOf('escalate')[0]!.action.incident.key).toBe('prod/pg-nopub/connector/unassigned');
   });
+
+  it("names a start() blocked since its worker restarted: Kafka 4.3.1 reads that connector UNASSIGNED on a live worker, its task RUNNING", () => {
+    // Real worker, 2026-12-06: a connector whose start() blocks, its worker restarted (SIGTERM, started again):
+    // {"connector":{"state":"UNASSIGNED","worker_id":"127.0.0.1:38083","version":null},"tasks":[{"id":0,"state":"RUNNING",…}]}
+    // for as long as start() blocks. Not RESTARTING (that is after a restart request), so only this page tells of it.
+    const sim = new Sim();
+    const stuck = [connector('jdbc', 'UNASSIGNED', [task(0, 'RUNNING')])];
+    sim.run(11 * MINUTE, POLL, stuck);
+    const incident = sim.actionsOf('escalate')[0]!.action.incident;
+    expect(incident.key).toBe('prod/jdbc/connector/unassigned');
+    expect(incident.hint).toMatch(/start\(\) may not have returned since its worker restarted/);
+  });
 });
 
 describe('a connector or task stuck RESTARTING', () => {
