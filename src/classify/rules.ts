@@ -42,13 +42,13 @@ export interface BuiltinRule {
 /** Default hint per class, for custom rules without one and for the no-match result. */
 export const CLASS_HINTS: Readonly<Record<FailureClass, string>> = {
   connection:
-    'A system the task talks to was unreachable or dropped the connection; the watchdog restarts the task under backoff, so if restarts keep failing check that the named host is up and reachable from the worker.',
+    'A system the task talks to was unreachable or dropped the connection: check that the named host is up and reachable from the worker.',
   serialization:
     'A record could not be converted: check the recent schema change and the converter settings (key.converter / value.converter, value.converter.schemas.enable, schema registry URL), or consider errors.tolerance=all with a dead-letter topic (errors.deadletterqueue.topic.name) to route bad records aside.',
   config:
     'A restart will not fix this: correct the connector or environment configuration named in the root cause (credentials, permissions, the named object, the plugin path), then restart the task.',
   unknown:
-    'No known cause: the watchdog restarts under backoff and escalates if the failure repeats; read the full trace and the worker log around it.',
+    'No known cause: read the full trace and the worker log around it.',
 };
 
 /** Wrapper messages that say nothing about the cause; listed so that explanations can name them. */
@@ -345,7 +345,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     tier: 'specific',
     message: /The connection attempt failed|Connection to \S+ refused|terminating connection due to administrator command|Database connection failed when reading from copy|An I\/O error occurred while sending to the backend|This connection has been closed|the database system is (?:starting up|shutting down|in recovery mode|not yet accepting connections)|server closed the connection unexpectedly|Connection attempt timed out|terminating connection due to (?:idle-session timeout|conflict with recovery)|(?:SQLSTATE[:=]?\s*\(?|\(Error: )(?:08\d{3}|57P0[1-3])\b/,
     why: 'PostgreSQL was unreachable or ended the session (SQLSTATE class 08 or 57P01-57P03: refused, reset, shut down, restarted)',
-    hint: 'Check that PostgreSQL is up and reachable from the worker (host, port, network policy); the watchdog restarts the task under backoff meanwhile.',
+    hint: 'Check that PostgreSQL is up and reachable from the worker (host, port, network policy).',
   },
   {
     name: 'pgoutput-publication-missing',
@@ -405,7 +405,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     tier: 'specific',
     message: /replication slot "[^"]+" is active for PID/,
     why: 'another backend still holds the replication slot. Classed as connection: most often it is the task\'s own previous walsender that PostgreSQL has not reaped yet (wal_sender_timeout), which clears by itself; a second connector sharing the slot fails every restart and is caught by escalation after the restart budget',
-    hint: 'If restarts keep failing, look at pg_replication_slots / pg_stat_replication for the active_pid holding the slot and make sure only one connector uses this slot.name.',
+    hint: 'If it keeps failing, look at pg_replication_slots / pg_stat_replication for the active_pid holding the slot and make sure only one connector uses this slot.name.',
   },
   {
     name: 'database-server-settings',
@@ -651,7 +651,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     message: /Expiring \d+ record\(s\) for /,
     match: 'all',
     why: 'the producer could not deliver a batch within delivery.timeout.ms: the brokers or the partition leader were unreachable',
-    hint: 'Check the Kafka brokers and the partition leaders; the watchdog restarts the task under backoff meanwhile. A delivery.timeout.ms overridden below Connect\'s default makes this likelier.',
+    hint: 'Check the Kafka brokers and the partition leaders. A delivery.timeout.ms overridden below Connect\'s default makes this likelier.',
   },
   {
     name: 'kafka-producer-send-unrecoverable',
@@ -684,7 +684,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     tier: 'specific',
     message: /\bHTTP(?:\/\d(?:\.\d)?)?\s+5(?!01|05)\d\d\b|\b(?:Status Code|Response code|status code):?\s*5(?!01|05)\d\d\b|"status"\s*:\s*5(?!01|05)\d\d\b|; error code: 50\d{3}\b|\b50[234] (?:Bad Gateway|Service Unavailable|Gateway Time-?out)\b|es_rejected_execution_exception|\b429 Too Many Requests\b|SlowDown/,
     why: 'the remote service answered 5xx/429: it is failing or overloaded on its side',
-    hint: 'Check the health and load of the remote service; the watchdog restarts the task under backoff meanwhile.',
+    hint: 'Check the health and load of the remote service.',
   },
   {
     // Envoy's local reply (Istio and other service meshes, gateways) when it could not connect to the upstream or the
@@ -694,7 +694,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     tier: 'specific',
     message: /upstream connect error or disconnect\/reset before headers/,
     why: 'a proxy in front of the service (Envoy, an Istio sidecar or gateway) could not reach it or lost the connection before it answered',
-    hint: 'Check the service behind the proxy and the proxy (sidecar) itself; the watchdog restarts the task under backoff meanwhile.',
+    hint: 'Check the service behind the proxy and the proxy (sidecar) itself.',
   },
   {
     // ClickHouse server errors end with their name from ErrorCodes.cpp: "Code: 241. DB::Exception: … (MEMORY_LIMIT_EXCEEDED)".
@@ -766,7 +766,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     tier: 'specific',
     type: /(?:^|\.)(?:RedisConnectionException|RedisCommandTimeoutException|JedisConnectionException)$/,
     why: 'the Redis client could not connect to Redis, lost the connection, or a command timed out',
-    hint: 'Check that Redis is up and reachable from the worker (host, port, TLS); the watchdog restarts the task under backoff meanwhile.',
+    hint: 'Check that Redis is up and reachable from the worker (host, port, TLS).',
   },
   {
     // Confluent's S3 sink (S3OutputStream) wraps any failure of a multipart upload to S3 in a DataException;
@@ -777,7 +777,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     tier: 'specific',
     message: /^(?:Multipart upload failed to complete\.|Part upload failed: |Unable to initiate MultipartUpload: )/,
     why: 'the S3 sink could not upload a file part to S3 or complete the upload (its DataException wraps an S3 call, not a bad record)',
-    hint: 'Check that S3 (or the S3-compatible endpoint) is reachable from the worker and healthy; the watchdog restarts the task under backoff meanwhile.',
+    hint: 'Check that S3 (or the S3-compatible endpoint) is reachable from the worker and healthy.',
   },
   {
     // S3's error code and message for a missing bucket (also GCS's wording), and Confluent's S3 sink's own
@@ -817,7 +817,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     type: /UnknownHostException$/,
     message: /UnknownHostException|Name or service not known|Temporary failure in name resolution|nodename nor servname provided|No address associated with hostname/,
     why: 'the host name did not resolve. Classed as connection: DNS blips and services not yet registered are common in Kubernetes and cloud networks and clear by themselves; a misspelt host fails every restart the same way and is escalated once the restart budget is spent',
-    hint: 'If restarts keep failing, check the host name in the connector configuration and the worker\'s DNS.',
+    hint: 'If it keeps failing, check the host name in the connector configuration and the worker\'s DNS.',
   },
   {
     name: 'connection-refused',
@@ -870,7 +870,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     type: /TransactionRollbackException$/,
     message: /Deadlock found when trying to get lock|\bdeadlock detected\b|was deadlocked on lock|Lock wait timeout exceeded; try restarting transaction|could not serialize access due to (?:concurrent update|read\/write dependencies among transactions)/,
     why: 'the database rolled the transaction back as a deadlock victim, a serialization failure (SQLSTATE class 40) or after a lock wait timeout (MySQL 1205): a transient conflict with another transaction; retrying it succeeds',
-    hint: 'If it keeps happening, look for concurrent writers to the same rows (several sink tasks on one table, batch.size) in the database\'s deadlock log; the watchdog restarts the task under backoff meanwhile.',
+    hint: 'If it keeps happening, look for concurrent writers to the same rows (several sink tasks on one table, batch.size) in the database\'s deadlock log.',
   },
   {
     name: 'kafka-retriable-broker-error',
@@ -878,7 +878,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     tier: 'specific',
     type: /(?:NetworkException|DisconnectException|NotEnoughReplicasException|NotEnoughReplicasAfterAppendException|LeaderNotAvailableException|NotLeaderOrFollowerException|NotLeaderForPartitionException|CoordinatorNotAvailableException|BrokerNotAvailableException|NotCoordinatorException)$/,
     why: 'a transient broker-side condition (leader election, replicas catching up, disconnect)',
-    hint: 'Check the Kafka brokers\' health (under-replicated partitions, leader elections); the watchdog restarts under backoff meanwhile.',
+    hint: 'Check the Kafka brokers\' health (under-replicated partitions, leader elections).',
   },
 
   // ───────────── specific: exception types alone ─────────────

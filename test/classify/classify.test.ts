@@ -947,6 +947,13 @@ describe('classify: result contents', () => {
       expect(r.message?.global ?? false, r.name).toBe(false);
     }
   });
+
+  it('gives hints that say what is wrong and what to check, never what the watchdog does about it', () => {
+    // The classifier does not know heal.actions: under escalate (or a maintenance window) nothing is restarted,
+    // so a hint promising restarts would be false on the page. The policy's reason says what the watchdog did.
+    const hints = [...Object.entries(CLASS_HINTS).map(([c, h]) => [`class ${c}`, h] as const), ...BUILTIN_RULES.map((r) => [r.name, r.hint] as const)];
+    for (const [name, hint] of hints) expect(hint, name).not.toMatch(/\bwatchdog\b|\bunder backoff\b|\bif restarts keep failing\b|\bescalates?\b/i);
+  });
 });
 
 describe('custom rules', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createClassifier } from '../../src/classify/index.js';
 import type { Action } from '../../src/heal/types.js';
-import { connector, DEFAULTS, kinds, MINUTE, oneTask, SECOND, Sim, T0, task, W1, W2, withConfig } from './helpers.js';
+import { connector, DEFAULTS, kinds, MINUTE, oneTask, SECOND, Sim, T0, task, TRACES, W1, W2, withConfig } from './helpers.js';
 
 const POLL = 10 * SECOND;
 
@@ -515,5 +515,54 @@ describe('defaults', () => {
       unassignedAfter: 600_000,
       budget: { perMinute: 10 },
     });
+  });
+});
+
+describe('a failure page written with the real classifier', () => {
+  // The hint comes from the classifier, which does not know heal.actions; only the reason (the policy's) may say
+  // what the watchdog did. A hint saying "the watchdog restarts the task" is false under escalate.
+  const realSim = (actions: Partial<typeof DEFAULTS.actions>) => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, ...actions } }));
+    Object.assign(sim, { classify: createClassifier() });
+    return sim;
+  };
+  const EOF =
+    'org.apache.kafka.connect.errors.ConnectException: An exception occurred in the change event producer. This connector will be stopped.\n' +
+    'Caused by: org.postgresql.util.PSQLException: Database connection failed when reading from copy\n' +
+    'Caused by: java.io.EOFException\n';
+  const traces = [
+    ['connection', 'a PostgreSQL session ended (postgres-connection)', TRACES.connection],
+    ['connection', 'a connection dropped with no specific rule (the class hint)', EOF],
+    ['unknown', 'no rule matched (the class hint)', TRACES.unknown],
+  ] as const;
+
+  it.each(traces)('heal.actions.%s escalate, %s: nothing is restarted, and neither reason nor hint says it is', (cls, _what, trace) => {
+    const sim = realSim({ [cls]: 'escalate' });
+    const failing = [connector('c', 'RUNNING', [task(0, 'FAILED', { trace })])];
+    sim.run(60 * MINUTE, POLL, failing);
+    expect(sim.actionsOf('restart-task')).toEqual([]);
+    const pages = sim.actionsOf('escalate').map((e) => e.action.incident);
+    expect(pages).toHaveLength(1);
+    expect(pages[0]).toMatchObject({ class: cls, attempts: 0, reason: `heal.actions.${cls} is escalate: ${cls === 'connection' ? 'connection' : 'unclassified'} failures are paged, not restarted` });
+    expect(pages[0]!.hint).not.toMatch(/restart|backoff|watchdog/i);
+  });
+
+  it.each(traces)('heal.actions.%s restart, %s: the reason counts the restarts spent, the hint only what to check', (cls, _what, trace) => {
+    const sim = realSim({ [cls]: 'restart' });
+    sim.run(60 * MINUTE, POLL, [connector('c', 'RUNNING', [task(0, 'FAILED', { trace })])]);
+    const restarts = sim.actionsOf('restart-task');
+    const [page] = sim.actionsOf('escalate');
+    expect(page!.action.incident.reason).toBe(`still failing after ${DEFAULTS.escalateAfter.restarts} restarts within 30 min`);
+    expect(restarts.filter((r) => r.at < page!.at)).toHaveLength(DEFAULTS.escalateAfter.restarts);
+    expect(page!.action.incident.hint).not.toMatch(/restart|backoff|watchdog/i);
+  });
+
+  it.each(traces)('heal.actions.%s restart-then-escalate, %s: paged after the one restart, and says so', (cls, _what, trace) => {
+    const sim = realSim({ [cls]: 'restart-then-escalate' });
+    sim.run(60 * MINUTE, POLL, [connector('c', 'RUNNING', [task(0, 'FAILED', { trace })])]);
+    const [page] = sim.actionsOf('escalate');
+    expect(page!.action.incident.reason).toBe('still failing after a restart');
+    expect(sim.actionsOf('restart-task').filter((r) => r.at < page!.at)).toHaveLength(1);
+    expect(page!.action.incident.hint).not.toMatch(/restart|backoff|watchdog/i);
   });
 });
