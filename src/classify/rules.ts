@@ -404,7 +404,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     class: 'connection',
     tier: 'specific',
     message: /replication slot "[^"]+" is active for PID/,
-    why: 'another backend still holds the replication slot. Classed as connection: most often it is the task\'s own previous walsender that PostgreSQL has not reaped yet (wal_sender_timeout), which clears by itself; a second connector sharing the slot fails every restart and is caught by escalation after the restart budget',
+    why: 'another backend still holds the replication slot. Classed as connection: most often it is the task\'s own previous walsender that PostgreSQL has not reaped yet (wal_sender_timeout), which clears by itself; a second connector sharing the slot fails every restart, and under the default heal.actions.connection (restart) is paged once restarts did not fix it',
     hint: 'If it keeps failing, look at pg_replication_slots / pg_stat_replication for the active_pid holding the slot and make sure only one connector uses this slot.name.',
   },
   {
@@ -555,7 +555,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     class: 'unknown',
     tier: 'specific',
     message: /Unable to determine Dialect without JDBC metadata/,
-    why: 'Hibernate (in the Debezium JDBC sink) could not open a connection to read the database metadata and the trace keeps no cause: a database that is down, a wrong password and an unknown user read the same. Restarted under backoff: a database that comes back heals it; a credential problem is escalated when the budget is spent',
+    why: 'Hibernate (in the Debezium JDBC sink) could not open a connection to read the database metadata and the trace keeps no cause: a database that is down, a wrong password and an unknown user read the same. Classed as unknown: a database that comes back heals with a restart, and under the default heal.actions.unknown (restart) a credential problem is paged once restarts did not fix it',
     hint: 'The cause is only in the worker log, in the warning logged just before (Hibernate 7: "HHH100046: Could not obtain connection to query JDBC database metadata", with the driver\'s exception). Check connection.url / connection.username / connection.password and that the database is up; with hibernate.dialect set in the connector (e.g. org.hibernate.dialect.PostgreSQLDialect) the task trace carries the driver\'s exception.',
   },
   {
@@ -816,7 +816,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     tier: 'specific',
     type: /UnknownHostException$/,
     message: /UnknownHostException|Name or service not known|Temporary failure in name resolution|nodename nor servname provided|No address associated with hostname/,
-    why: 'the host name did not resolve. Classed as connection: DNS blips and services not yet registered are common in Kubernetes and cloud networks and clear by themselves; a misspelt host fails every restart the same way and is escalated once the restart budget is spent',
+    why: 'the host name did not resolve. Classed as connection: DNS blips and services not yet registered are common in Kubernetes and cloud networks and clear by themselves; a misspelt host fails every restart the same way, and under the default heal.actions.connection (restart) is paged once restarts did not fix it',
     hint: 'If it keeps failing, check the host name in the connector configuration and the worker\'s DNS.',
   },
   {

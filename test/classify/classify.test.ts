@@ -270,7 +270,7 @@ describe('classify: built-in rules', () => {
   it('decides the ambiguous causes as documented', () => {
     const dns = classify('org.apache.kafka.connect.errors.ConnectException: x\nCaused by: java.net.UnknownHostException: postgres.db.svc.cluster.local');
     expect(dns.class).toBe('connection');
-    expect(dns.rule).toMatch(/^unknown-host: .*escalated once the restart budget is spent/);
+    expect(dns.rule).toMatch(/^unknown-host: .*under the default heal.actions.connection \(restart\) is paged once restarts did not fix it/);
 
     const slotActive = classify('org.postgresql.util.PSQLException: ERROR: replication slot "debezium" is active for PID 974');
     expect(slotActive.class).toBe('connection');
