@@ -6,6 +6,7 @@
 #   scripts/stack.sh down            stop what `up` started; drop the $PG_DB database and the inactive
 #                                    e2e_* replication slots of $PG_DB (nothing of other databases)
 #   scripts/stack.sh status          say what is running, and which Kafka/Debezium versions
+#   scripts/stack.sh build           build the jars if needed (as `up` does first), print LIB=<their dir>
 #   scripts/stack.sh worker2 up|down start/stop a second worker (same group.id) on $WORKER2_PORT
 #   scripts/stack.sh broker down|up  stop/start the broker alone, its data kept (a broker outage)
 #   scripts/stack.sh produce TOPIC   stdin lines -> records in TOPIC (console producer)
@@ -584,6 +585,7 @@ case "${1:-}" in
   up) lock; cmd_up ;;
   down) lock; cmd_down ;;
   status) cmd_status ;;
+  build) build; echo "LIB=$TARGET/lib" ;;
   worker2) shift; lock; cmd_worker2 "$@" ;;
   broker) shift; lock; cmd_broker "$@" ;;
   produce) shift; cmd_produce "$@" ;;

@@ -11,6 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { request, type Dispatcher } from 'undici';
@@ -24,6 +25,8 @@ export const KAFKA_PORT = Number(process.env.KAFKA_PORT ?? 9092);
 export const CONNECT_URL = `http://127.0.0.1:${CONNECT_PORT}`;
 export const WORKER2_URL = `http://127.0.0.1:${WORKER2_PORT}`;
 export const KAFKA_BOOTSTRAP = `127.0.0.1:${KAFKA_PORT}`;
+/** Where stack.sh keeps config, data, logs and pid files of this stack. */
+export const STACK_DIR = (process.env.STACK_DIR ?? '/tmp/connect-watchdog-stack').replace(/\/+$/, '');
 /** The database `stack.sh up` prepares (table public.orders, publication e2e_pub) and `down` drops. */
 export const PG_DB = process.env.PG_DB ?? 'e2e_shop';
 
@@ -103,13 +106,27 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
   });
 }
 
-function stack(args: readonly string[], opts?: RunOptions): Promise<RunResult> {
-  return run('bash', [STACK_SCRIPT, ...args], opts);
+/**
+ * The workers' extra plugin.path entry, where global-setup.ts puts the suite's test connector (blocker.ts).
+ * Every stack.sh call gets it: `up` records it, and `worker2 up` / `broker up` refuse another one.
+ */
+export const E2E_PLUGIN_PATH = join(STACK_DIR, 'e2e-plugins');
+
+function stack(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run('bash', [STACK_SCRIPT, ...args], { ...opts, env: { ...(opts.env ?? process.env), EXTRA_PLUGIN_PATH: E2E_PLUGIN_PATH } });
 }
 
 /** `scripts/stack.sh up`: builds if needed, prepares PostgreSQL, starts broker + worker 1 (idempotent). */
 export async function stackUp(): Promise<string> {
   return (await stack(['up'], { timeoutMs: 600_000 })).stdout;
+}
+
+/** `scripts/stack.sh build`: the mvn build alone (skipped when up to date); returns the stack's lib dir. */
+export async function stackBuild(): Promise<string> {
+  const out = (await stack(['build'], { timeoutMs: 600_000 })).stdout;
+  const lib = /^LIB=(.+)$/m.exec(out)?.[1];
+  if (lib === undefined) throw new Error(`stack.sh build printed no LIB=: ${out}`);
+  return lib;
 }
 
 /** `scripts/stack.sh down`: stops what `up` started, drops the PG_DB database and its inactive e2e_ slots. */
