@@ -558,6 +558,34 @@ export function decide(input: DecideInput): Decision {
     if (inc !== undefined && speaking !== undefined) speaking[isConditionPage(inc) ? 'condition' : 'failure'].add(`${inc.connector}\u0000${inc.class}`);
   };
 
+  // A condition page of a subject that then fails with another class (a no-status page is unknown; a blocked start()
+  // that ends in "Connection refused" is connection) is not replaced: that failure pages under its own key. Once a
+  // failure page of that class speaks for the subject (its own, sent at this poll or before, or its connector's of
+  // that class: one page per connector and class), the condition page is resolved, or the pager kept it beside the
+  // failure page, still saying "no status" or "RESTARTING", until the subject had run for heal.stablePeriod. Not while
+  // nothing speaks for the failure: its page not yet due (restarts under way), not sent here (another sidecar's
+  // subject, inside a maintenance window), or a cluster outage's (which need not name this connector).
+  /** Subject key → the keys of its open condition pages; built on first use, from the incidents open then. */
+  let conditionPages: Map<string, string[]> | undefined;
+  const supersede = (subject: string, connector: string, cls: FailureClass): void => {
+    if (conditionPages === undefined) {
+      conditionPages = new Map();
+      for (const inc of incidents.values()) {
+        if (inc.cluster !== cluster || inc.connector === '*' || !isFailureClass(inc.class) || !isConditionPage(inc)) continue;
+        const k = subjectKey(inc);
+        conditionPages.set(k, [...(conditionPages.get(k) ?? []), inc.key]);
+      }
+    }
+    const keys = conditionPages.get(subject);
+    if (keys === undefined || !spokenFor(connector, cls)) return;
+    for (const key of keys) {
+      const inc = incidents.get(key);
+      if (inc === undefined || inc.class === cls || !isConditionPage(inc)) continue;
+      resolve(inc, 'superseded-by-failure');
+      speaking = undefined; // built again without it: a sibling's condition page of that class may page now
+    }
+  };
+
   // Connectors Connect has no status for (created, their start() not returned): nothing to decide but a page
   // after heal.unassignedAfter, as unknown. Nobody owns one (no worker is listed), so every watchdog may page
   // it (the incident key dedups). Once it reads, it is observed as any connector (and its page resolved).
@@ -652,6 +680,7 @@ export function decide(input: DecideInput): Decision {
       }
       speaks(ownKey);
     } else escalateOrTouch(cls, s, e.key, undefined, false, s.failedSince ?? now);
+    if (!maintenance) supersede(e.key, s.connector, cls);
 
     // Tasks of a FAILED connector are restarted with it (step 5), never on their own.
     if (e.target === 'task' && e.connector.state === 'FAILED') continue;

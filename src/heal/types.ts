@@ -28,6 +28,7 @@ export type ResolveReason =
   | 'unwatched' // heal.stall.connectors no longer names a stalled source or (sidecar) it moved to another worker, or heal.health is off (worker-unhealthy), or heal.noTasksAfter is 0 (no-tasks)
   | 'healthy' // the worker said it is healthy again (GET /health)
   | 'has-tasks' // a RUNNING connector paged for listing no task lists one now
+  | 'superseded-by-failure' // a condition page (no status, RESTARTING too long) whose subject then failed with another class: that failure's page speaks for it now
   | 'deleted' // the connector (or task) no longer exists
   | 'cluster-removed'; // the cluster was removed from the configuration
 

@@ -182,12 +182,102 @@ describe('a connector or task stuck RESTARTING', () => {
     expect(sim.state.incidents['prod/s3/0/unknown']?.hint).toBe('check the unknown');
   });
 
-  it('a RESTARTING page whose subject then fails with another class stays as it was: that failure pages under its own key', () => {
+  it('a RESTARTING page whose subject then fails with another class: that failure pages under its own key, and the RESTARTING page is resolved in that poll', () => {
     const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, serialization: 'escalate' } }));
     sim.poll([oneTask('s3', 'RUNNING')]);
     sim.advance(POLL).run(DEFAULTS.unassignedAfter + POLL, POLL, [oneTask('s3', 'RESTARTING')]);
-    const pages = sim.poll([oneTask('s3', 'FAILED', 'serialization')]).filter((a) => a.kind === 'escalate');
-    expect(pages.map((a) => [a.incident.key, a.update])).toEqual([['prod/s3/0/serialization', undefined]]);
+    const pages = sim.poll([oneTask('s3', 'FAILED', 'serialization')]).filter((a) => a.kind === 'escalate' || a.kind === 'resolve');
+    expect(pages.map((a) => [a.kind, a.incident.key, a.kind === 'escalate' ? a.update : a.resolution])).toEqual([
+      ['escalate', 'prod/s3/0/serialization', undefined],
+      ['resolve', 'prod/s3/0/unknown', 'superseded-by-failure'],
+    ]);
+  });
+});
+
+// A condition page (no status, RESTARTING too long) whose subject then fails with another class: that failure pages
+// under its own key, and the condition page, which went on saying "no status" or "RESTARTING" beside it until the
+// subject had run for heal.stablePeriod, is resolved in the poll its failure page is sent (superseded-by-failure).
+describe('a condition page whose subject fails with another class', () => {
+  const pages = (actions: readonly Action[]): string[] =>
+    actions.flatMap((a) => (a.kind === 'escalate' ? [`escalate${a.update === true ? ' (update)' : ''} ${a.incident.key}`] : a.kind === 'resolve' ? [`resolve ${a.incident.key} ${a.resolution ?? ''}`] : []));
+  const all = (sim: Sim): string[] => pages(sim.log.map((e) => e.action));
+  const failedJdbc = [connector('jdbc', 'FAILED', [], { cls: 'connection' })];
+
+  // Kafka 4.3.1: a connector created while its start() blocks has no status (paged unknown); the start() that ends in
+  // "Connection refused" reads FAILED with class connection.
+  it('no status (unknown), then FAILED connection with the default restart: the no-status page stays while restarts run, and is resolved when the connection page is sent', () => {
+    const sim = new Sim();
+    sim.run(DEFAULTS.unassignedAfter + POLL, POLL, [], { noStatus: ['jdbc'] });
+    expect(all(sim)).toEqual(['escalate prod/jdbc/connector/unknown']);
+    // Restarts under way: its page is not due, the no-status page stays as it was sent.
+    sim.poll(failedJdbc);
+    expect(sim.actionsOf('restart-connector')).toHaveLength(1);
+    expect(all(sim)).toEqual(['escalate prod/jdbc/connector/unknown']);
+    let paged: Action[] = [];
+    for (let i = 0; i < 400 && paged.length === 0; i++) paged = sim.advance(POLL).poll(failedJdbc).filter((a) => a.kind === 'escalate' || a.kind === 'resolve');
+    // One decision: the failure's page, then the stale page resolved.
+    expect(pages(paged)).toEqual(['escalate prod/jdbc/connector/connection', 'resolve prod/jdbc/connector/unknown superseded-by-failure']);
+    expect(Object.keys(sim.state.incidents)).toEqual(['prod/jdbc/connector/connection']);
+    // Once, not again; the failure page resolves as one.
+    sim.advance(POLL).run(30 * MINUTE, POLL, failedJdbc);
+    sim.run(DEFAULTS.stablePeriod + POLL, POLL, [connector('jdbc', 'RUNNING', [])]);
+    expect(all(sim)).toEqual([
+      'escalate prod/jdbc/connector/unknown',
+      'escalate prod/jdbc/connector/connection',
+      'resolve prod/jdbc/connector/unknown superseded-by-failure',
+      'resolve prod/jdbc/connector/connection recovered',
+    ]);
+  });
+
+  it('through the state file too', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, connection: 'escalate' } }), { roundTrip: true });
+    sim.run(DEFAULTS.unassignedAfter + POLL, POLL, [], { noStatus: ['jdbc'] });
+    sim.restart();
+    expect(pages(sim.poll(failedJdbc))).toEqual(['escalate prod/jdbc/connector/connection', 'resolve prod/jdbc/connector/unknown superseded-by-failure']);
+  });
+
+  it('inside a maintenance window: neither paged nor resolved; both at the first poll after it', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, connection: 'escalate' } }));
+    sim.run(DEFAULTS.unassignedAfter + POLL, POLL, [], { noStatus: ['jdbc'] });
+    sim.run(30 * MINUTE, POLL, failedJdbc, { inMaintenance: () => true });
+    expect(all(sim)).toEqual(['escalate prod/jdbc/connector/unknown']);
+    expect(pages(sim.poll(failedJdbc))).toEqual(['escalate prod/jdbc/connector/connection', 'resolve prod/jdbc/connector/unknown superseded-by-failure']);
+  });
+
+  it('a sidecar that does not own it sends no failure page, and keeps its copy of the no-status page as sent', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, connection: 'escalate' } }));
+    sim.run(DEFAULTS.unassignedAfter + POLL, POLL, [], { noStatus: ['jdbc'], owns: () => false });
+    sim.run(30 * MINUTE, POLL, failedJdbc, { owns: () => false });
+    expect(all(sim)).toEqual(['escalate prod/jdbc/connector/unknown']);
+  });
+
+  it('its connection failure spoken for by a cluster outage: no page of its own, and the condition page stays', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, connection: 'escalate' }, clusterOutageThreshold: 2 }));
+    sim.run(DEFAULTS.unassignedAfter + POLL, POLL, [oneTask('pg', 'RUNNING')], { noStatus: ['jdbc'] });
+    sim.poll([oneTask('pg', 'FAILED', 'connection'), ...failedJdbc]);
+    expect(all(sim)).toEqual(['escalate prod/jdbc/connector/unknown', 'escalate prod/*/connector/cluster-outage']);
+  });
+
+  it("spoken for by its connector's failure page of that class (one page per connector and class): resolved as well", () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, serialization: 'escalate' } }));
+    const sink = (t0: 'RUNNING' | 'RESTARTING' | 'FAILED', t1: 'RUNNING' | 'FAILED') =>
+      [connector('sink', 'RUNNING', [task(0, t0, t0 === 'FAILED' ? { cls: 'serialization' } : {}), task(1, t1, t1 === 'FAILED' ? { cls: 'serialization' } : {})])];
+    sim.poll(sink('RUNNING', 'RUNNING'));
+    sim.advance(POLL).run(DEFAULTS.unassignedAfter + POLL, POLL, sink('RESTARTING', 'RUNNING'));
+    sim.poll(sink('RESTARTING', 'FAILED'));
+    expect(all(sim)).toEqual(['escalate prod/sink/0/unknown', 'escalate prod/sink/1/serialization']);
+    // Task 0's failure is task 1's page's (no page of its own): its RESTARTING page is over all the same.
+    expect(pages(sim.advance(POLL).poll(sink('FAILED', 'FAILED')))).toEqual(['resolve prod/sink/0/unknown superseded-by-failure']);
+    expect(Object.keys(sim.state.incidents)).toEqual(['prod/sink/1/serialization']);
+  });
+
+  it('a stale condition page left open beside its failure page (a state file of an earlier version) is resolved at the next poll', () => {
+    const sim = new Sim(withConfig({ actions: { ...DEFAULTS.actions, connection: 'escalate' } }));
+    sim.run(DEFAULTS.unassignedAfter + POLL, POLL, [], { noStatus: ['jdbc'] });
+    const stale = sim.state.incidents['prod/jdbc/connector/unknown']!;
+    sim.poll(failedJdbc);
+    sim.state = { ...sim.state, incidents: { ...sim.state.incidents, [stale.key]: stale } };
+    expect(pages(sim.advance(POLL).poll(failedJdbc))).toEqual(['resolve prod/jdbc/connector/unknown superseded-by-failure']);
   });
 });
 

@@ -472,6 +472,27 @@ function play(s: Scenario, opts: { restarts: boolean; settleFor: number }): Run 
       }
     }
 
+    // "A page taken over by its failure": a condition page (no status, RESTARTING too long: no root cause) of a
+    // subject that reads FAILED with another class is resolved once a failure page of that class speaks for it (its
+    // own, or its connector's), outside maintenance: no subject is on the pager twice, once as it no longer is.
+    for (const c of snapshot.connectors) {
+      if (inMaintenance(c.name)) continue;
+      const subjects: { task: number | null; state: State; trace?: string }[] = [
+        { task: null, state: c.state, ...(c.trace !== undefined && { trace: c.trace }) },
+        ...(c.state === 'RUNNING' || c.state === 'FAILED' ? c.tasks.map((t) => ({ task: t.id, ...t })) : []),
+      ];
+      for (const sub of subjects) {
+        if (sub.state !== 'FAILED') continue;
+        const cls = classify(sub.trace ?? '').class;
+        const spoken = [...open].some((k) => k.startsWith(`${CLUSTER}/${c.name}/`) && k.endsWith(`/${cls}`) && wd.state.incidents[k]?.rootCause !== '');
+        if (!spoken) continue;
+        for (const other of ['connection', 'serialization', 'config', 'unknown'] as const) {
+          const stale = other === cls ? undefined : wd.state.incidents[incidentKey(CLUSTER, c.name, sub.task, other)];
+          if (stale !== undefined && stale.rootCause === '') violations.push(at(`${stale.key}, a condition page, still open while ${c.name}/${sub.task ?? 'connector'} FAILED with ${cls} is paged`));
+        }
+      }
+    }
+
     // The budget: a token bucket of perMinute, refilled at that rate; the first restart per endpoint that
     // accepts again is free (one per endpoint per poll: at most the endpoints probed accepting).
     if (lastAt !== undefined) tokens = Math.min(config.budget.perMinute, tokens + ((now - lastAt) * config.budget.perMinute) / MINUTE);
