@@ -57,13 +57,16 @@ export function slackBody(event: EscalationEvent, now: number): SlackBody {
     const endedAt = i.resolvedAt ?? now;
     const openFor = endedAt - i.firstSeen;
     const late = now - endedAt >= LATE_RESOLVE_MS ? ` · posted ${durationText(now - endedAt)} after it ended: Slack was unreachable or the watchdog down until then` : '';
+    // A condition page (no status, RESTARTING) closed as its subject failed with another class, paged in the same
+    // poll (heal's ResolveReason): a bare "Resolved" right after that failure's trigger would read as all well again.
+    const superseded = event.resolution === 'superseded-by-failure' ? ' · not over: failing with another class, paged as that failure (superseded-by-failure)' : '';
     return {
       text: truncate(`${RESOLVED_EMOJI} Resolved: ${esc(subject)} (${i.class})`, MAX_TEXT),
       blocks: [
         { type: 'section', text: md(`${RESOLVED_EMOJI} *Resolved:* ${esc(subject)} (${esc(i.class)})`) },
         {
           type: 'context',
-          elements: [md(`Open for ${durationText(openFor)}, until ${iso(endedAt)}${late} · ${f.attempts} restart(s)${link} · key \`${esc(f.key)}\``)],
+          elements: [md(`Open for ${durationText(openFor)}, until ${iso(endedAt)}${late}${superseded} · ${f.attempts} restart(s)${link} · key \`${esc(f.key)}\``)],
         },
       ],
     };

@@ -230,6 +230,18 @@ describe('Slack incoming-webhook payload', () => {
     });
   });
 
+  // A "no status" or "RESTARTING" page closed because its subject failed with another class, paged under that key
+  // in the same poll: a bare "Resolved" after that red trigger would read as the connector being fine again.
+  it('resolve superseded-by-failure: says the subject is still failing, paged as that failure', () => {
+    const body = JSON.parse(slackRequest(event('resolve', inc, { resolution: 'superseded-by-failure' }), sinks.slack, NOW).body) as { text: string; blocks: { elements?: { text: string }[] }[] };
+    expect(body.text).toBe(':white_check_mark: Resolved: prod/orders-sink task 0 (serialization)');
+    expect(body.blocks[1]!.elements![0]!.text).toBe(
+      `Open for 3 min, until 2026-11-25T09:31:00.000Z · not over: failing with another class, paged as that failure (superseded-by-failure) · 2 restart(s) · <${STATUS}|status> · key \`prod/orders-sink/0/serialization\``,
+    );
+    // Any other resolution reads as before.
+    expect(JSON.parse(slackRequest(event('resolve', inc, { resolution: 'deleted' }), sinks.slack, NOW).body)).toEqual(JSON.parse(slackRequest(event('resolve', inc), sinks.slack, NOW).body));
+  });
+
   it('resolve posted long after the incident ended (it opened and closed while Slack was unreachable): says so', () => {
     const late = JSON.parse(slackRequest(event('resolve', inc), sinks.slack, T0 + 60_000 + 25 * 60_000).body) as { blocks: { elements?: { text: string }[] }[] };
     expect(late.blocks[1]!.elements![0]!.text).toContain('Open for 3 min, until 2026-11-25T09:31:00.000Z · posted 25 min after it ended: Slack was unreachable or the watchdog down until then · ');
