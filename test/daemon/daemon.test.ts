@@ -158,6 +158,41 @@ describe('the daemon against a stand-in Connect worker', () => {
     expect(fake.posts).toEqual([]);
   });
 
+  // Kafka 4.3.1: the blocked start() behind a no-status page (unknown) mostly ends in "Connection refused".
+  it('a connector paged for having no status that then fails with connection: that page, then the no-status page resolved superseded-by-failure; a dry run sends neither', async () => {
+    const lines: { msg: string; key?: string; resolution?: string }[] = [];
+    const play = async (dryRun: boolean) => {
+      fake.add('jdbc-blocked', { noStatus: true });
+      const d = daemon({ dryRun, heal: { confirmDelay: 0, actions: { connection: 'escalate' } } }, {}, pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as (typeof lines)[number]) }));
+      await d.init();
+      await once(d);
+      clock += 10 * 60_000;
+      await once(d);
+      const c = fake.connectors.get('jdbc-blocked')!;
+      delete c.noStatus;
+      Object.assign(c, { state: 'FAILED', trace: CONNECTION });
+      clock += 10_000;
+      await once(d);
+      fake.connectors.delete('jdbc-blocked');
+      return d;
+    };
+    await play(true);
+    expect(hook.received).toEqual([]);
+    expect(lines.filter((l) => l.msg.startsWith('would ')).map((l) => [l.msg, l.key, l.resolution])).toEqual([
+      ['would open an incident (dry run: not sent)', 'prod/jdbc-blocked/connector/unknown', undefined],
+      ['would open an incident (dry run: not sent)', 'prod/jdbc-blocked/connector/connection', undefined],
+      ['would resolve an incident (dry run: not sent)', 'prod/jdbc-blocked/connector/unknown', 'superseded-by-failure'],
+    ]);
+    await play(false);
+    const sent = hook.received as unknown as { event: string; key: string; reason: string; resolution?: string }[];
+    expect(sent.map((p) => [p.event, p.key, p.resolution])).toEqual([
+      ['trigger', 'prod/jdbc-blocked/connector/unknown', undefined],
+      ['trigger', 'prod/jdbc-blocked/connector/connection', undefined],
+      ['resolve', 'prod/jdbc-blocked/connector/unknown', 'superseded-by-failure'],
+    ]);
+    expect(sent[2]!.reason).toMatch(/^no status for 10 min/);
+  });
+
   it('a connector paged for a restart that never finished, FAILED again with the same failure: the update reaches the receiver with an id of its own', async () => {
     // The RESTARTING page carries the failure's firstSeen (one streak), as does the failure page that replaces it.
     fake.add('jdbc', { state: 'FAILED', trace: CONNECTION });
