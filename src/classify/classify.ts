@@ -44,13 +44,16 @@ function lineAt(text: string, at: number): string {
   return text.slice(start, end < 0 ? text.length : end);
 }
 
+/** The root cause of a trace with no non-empty line: a classification's root cause is never empty. */
+export const EMPTY_ROOT_CAUSE = '(empty trace)';
+
 /** The innermost non-empty line of the main chain, as `type: first line of message`. */
 function rootCauseOf(chain: CauseChain): string {
   for (let i = chain.main.length - 1; i >= 0; i -= 1) {
     const line = chain.main[i]?.line ?? '';
     if (line.trim() !== '') return clip(line, ROOT_CAUSE_MAX_CHARS);
   }
-  return '(empty trace)';
+  return EMPTY_ROOT_CAUSE;
 }
 
 /** If `rule` matches `link`, the line it matched (for the explanation); otherwise null. */

@@ -6,6 +6,7 @@
  *                                                    no-tasks: a RUNNING connector with no task at all)
  *   unassigned, rebalancing                warning   Connect's own scheduling; often resolves itself
  */
+import { EMPTY_ROOT_CAUSE } from '../classify/classify.js';
 import type { Classification } from '../classify/types.js';
 import type { Severity } from '../config/schema.js';
 import { scrubSecrets, traceExcerpt } from '../secrets/scrub.js';
@@ -38,8 +39,9 @@ export interface IncidentDetails {
 }
 
 export function detailsOf(c: Classification, trace: string, reason: string): IncidentDetails {
-  // Never empty (the classifier says '(empty trace)' itself): an empty root cause is a condition page's (isConditionPage).
-  return { reason, rootCause: c.rootCause === '' ? '(empty trace)' : c.rootCause, hint: c.hint, trace };
+  // Never empty (the built-in classifier never returns one; a custom one might): an empty root cause is a
+  // condition page's (isConditionPage).
+  return { reason, rootCause: c.rootCause === '' ? EMPTY_ROOT_CAUSE : c.rootCause, hint: c.hint, trace };
 }
 
 export function openIncident(
