@@ -272,14 +272,15 @@ export function decide(input: DecideInput): Decision {
   };
   /** Incident key → the key of its subject, for the incidents of subjects evaluated this poll (step 6 looks them up). */
   const subjectOfIncident = new Map<string, string>();
-  const escalateOrTouch = (cls: IncidentClass, s: SubjectState, subject: string, details: IncidentDetails | undefined, allowed: boolean, firstSeen: number) => {
+  // replacing: the open incident of the key is a condition page that this failure page replaces (an update).
+  const escalateOrTouch = (cls: IncidentClass, s: SubjectState, subject: string, details: IncidentDetails | undefined, allowed: boolean, firstSeen: number, replacing = false) => {
     const key = incidentKey(s.cluster, s.connector, s.task, cls);
     const open = incidents.get(key);
-    if (open !== undefined) incidents.set(key, touchIncident(open, now, s.attempts, s.workerId));
+    if (open !== undefined && !replacing) incidents.set(key, touchIncident(open, now, s.attempts, s.workerId));
     else if (details !== undefined && allowed) {
       const incident = openIncident(cls, s, details, firstSeen, now);
       incidents.set(key, incident);
-      actions.push({ kind: 'escalate', incident });
+      actions.push(replacing ? { kind: 'escalate', incident, update: true } : { kind: 'escalate', incident });
     } else return;
     subjectOfIncident.set(key, subject);
   };
@@ -668,16 +669,11 @@ export function decide(input: DecideInput): Decision {
       const why = also.length === 0 ? reason : `${reason}; also failing the same way: ${also.join(' and ')}`;
       if (replaced === undefined) escalateOrTouch(cls, s, e.key, detailsOf(classification, e.trace, why), owned && !maintenance && !suppressed, s.failedSince ?? now);
       else if (maintenance) escalateOrTouch(cls, s, e.key, undefined, false, s.failedSince ?? now); // updated after the window
-      else {
-        // Whoever owns it: every watchdog holding the page open replaces its copy (a no-status page is paged by all
-        // of them, nobody owning it; a RESTARTING page by the owner then), so that all of them say the same
-        // (Alertmanager re-sends it). firstSeen is the failure's; the event id is an update's (announce.ts), since a
-        // RESTARTING page within the failure's streak has that firstSeen too, and the outbox would drop it as sent.
-        const incident = openIncident(cls, s, detailsOf(classification, e.trace, `${why}; it was paged before: ${replaced.reason}`), s.failedSince ?? now, now);
-        incidents.set(ownKey, incident);
-        subjectOfIncident.set(ownKey, e.key);
-        actions.push({ kind: 'escalate', incident, update: true });
-      }
+      // Whoever owns it: every watchdog holding the page open replaces its copy (a no-status page is paged by all
+      // of them, nobody owning it; a RESTARTING page by the owner then), so that all of them say the same
+      // (Alertmanager re-sends it). firstSeen is the failure's; the event id is an update's (announce.ts), since a
+      // RESTARTING page within the failure's streak has that firstSeen too, and the outbox would drop it as sent.
+      else escalateOrTouch(cls, s, e.key, detailsOf(classification, e.trace, `${why}; it was paged before: ${replaced.reason}`), true, s.failedSince ?? now, true);
       speaks(ownKey);
     } else escalateOrTouch(cls, s, e.key, undefined, false, s.failedSince ?? now);
     if (!maintenance) supersede(e.key, s.connector, cls);
